@@ -1,0 +1,277 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
+import { guardSocket } from './packetGuard.ts';
+import { filterCovers, parseDiscoveryTopic, topicMatches } from './topics.ts';
+
+/** Who is on the other end of a connection, once authenticated. */
+export interface BrokerIdentity {
+  /** The credential's username, or the client id of an anonymous device. */
+  readonly name: string;
+  readonly clientId: string;
+  readonly anonymous: boolean;
+  /** Topic filters this identity owns: it may publish and subscribe only there. */
+  readonly topics: readonly string[];
+}
+
+export interface BrokerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly allowAnonymous: boolean;
+  readonly maxPacketBytes: number;
+  readonly maxTopicLevels: number;
+  readonly maxInflight: number;
+  /** Topics any device may subscribe to (read-only), e.g. Home Assistant's birth topic. */
+  readonly publicTopics: readonly string[];
+}
+
+export type Verdict = 'accept' | 'refuse';
+
+export type ViolationKind = 'publish-acl' | 'subscribe-acl' | 'packet-too-large' | 'client-id-taken' | 'auth' | 'protocol';
+
+export interface BrokerHooks {
+  /** Checks a username and password; resolves the credential's owned topics, or undefined. */
+  authenticate(username: string, password: string): Promise<{ name: string; topics: readonly string[] } | undefined>;
+  /**
+   * Every PUBLISH the ACL allows, before it is acknowledged or relayed. `done('accept')` lets it through
+   * (for QoS 1 the PUBACK is written only then, so call it after the data is committed);
+   * `done('refuse')` drops it. Called with `identity` undefined for broker-originated wills.
+   */
+  onPublish(identity: BrokerIdentity | undefined, packet: PublishPacket, done: (verdict: Verdict) => void): void;
+  onClientReady?(identity: BrokerIdentity): void;
+  onClientGone?(identity: BrokerIdentity): void;
+  onViolation?(identity: BrokerIdentity | undefined, kind: ViolationKind, detail: string): void;
+}
+
+export interface BrokerCounters {
+  connections: number;
+  connected: number;
+  authFailures: number;
+  aclRefusals: number;
+  oversize: number;
+  clientErrors: number;
+  published: number;
+}
+
+/** Refused publishes are re-routed here: a `$` topic no client may subscribe to, so nobody receives them. */
+const REFUSED_TOPIC = '$trellis/refused';
+
+const CONNACK = { identifierRejected: 2, badCredentials: 4, notAuthorized: 5 } as const;
+
+function authError(returnCode: number, message: string): AuthenticateError {
+  const err = new Error(message) as AuthenticateError;
+  err.returnCode = returnCode;
+  return err;
+}
+
+/**
+ * The embedded MQTT 3.1.1 broker LAN devices connect to: aedes over TCP, with per-device credentials,
+ * a per-credential topic ACL, packet-size and topic-depth limits, and a hook that sees every publish
+ * before it is acknowledged (which is how a QoS 1 reading is committed before its PUBACK).
+ *
+ * A publish outside the device's own topics is acknowledged and dropped (MQTT 3.1.1 has no negative
+ * PUBACK; [MQTT-3.3.5-2] allows a positive acknowledgement), counted and reported. A subscribe outside
+ * them gets return code 0x80 [MQTT-3.9.3].
+ */
+export class EmbeddedBroker {
+  readonly #options: BrokerOptions;
+  readonly #hooks: BrokerHooks;
+  readonly #identities = new WeakMap<Client, BrokerIdentity>();
+  readonly #emptyIdPersistent = new WeakSet<Client>();
+  readonly #sockets = new Set<Socket>();
+  readonly #counters: BrokerCounters = { connections: 0, connected: 0, authFailures: 0, aclRefusals: 0, oversize: 0, clientErrors: 0, published: 0 };
+  #aedes: Aedes | undefined;
+  #server: Server | undefined;
+  #address: { host: string; port: number } | undefined;
+
+  constructor(options: BrokerOptions, hooks: BrokerHooks) {
+    this.#options = options;
+    this.#hooks = hooks;
+  }
+
+  get address(): { host: string; port: number } | undefined {
+    return this.#address;
+  }
+
+  counters(): Readonly<BrokerCounters> {
+    return { ...this.#counters };
+  }
+
+  async start(): Promise<{ host: string; port: number }> {
+    if (this.#address) return this.#address;
+    const options = this.#options;
+    const aedes = await Aedes.createBroker({
+      maxTopicLevels: options.maxTopicLevels,
+      maxInflightInbound: options.maxInflight,
+      queueLimit: options.maxInflight,
+      maxClientsIdLength: 65535,
+      drainTimeout: 30_000,
+      heartbeatInterval: 60_000,
+      preConnect: (client, packet, done) => {
+        // [MQTT-3.1.3-8]: a zero-byte client id with CleanSession 0 must get CONNACK 0x02. aedes would
+        // invent an id instead, so remember the case and refuse it in authenticate.
+        if (packet.clientId === '' && packet.clean === false) this.#emptyIdPersistent.add(client);
+        done(null, true);
+      },
+      authenticate: (client, username, password, done) => {
+        this.#authenticate(client, username, password).then(
+          (identity) => {
+            this.#identities.set(client, identity);
+            done(null, true);
+          },
+          (err: AuthenticateError) => {
+            this.#counters.authFailures++;
+            this.#hooks.onViolation?.(undefined, 'auth', `${client.id}: ${err.message}`);
+            done(err, false);
+          },
+        );
+      },
+      authorizePublish: (client, packet, done) => this.#authorizePublish(client, packet, done),
+      authorizeSubscribe: (client, sub, done) => done(null, this.#authorizeSubscribe(client, sub)),
+    });
+    aedes.on('clientReady', (client) => {
+      this.#counters.connected++;
+      const identity = this.#identities.get(client);
+      if (identity) this.#hooks.onClientReady?.(identity);
+    });
+    aedes.on('clientDisconnect', (client) => {
+      const identity = this.#identities.get(client);
+      if (!identity) return;
+      // The identity stays (the WeakMap lets it go with the client): the client's will may still be
+      // published after this event, and it must pass the ACL as that client.
+      this.#counters.connected--;
+      this.#hooks.onClientGone?.(identity);
+    });
+    aedes.on('clientError', () => {
+      this.#counters.clientErrors++;
+    });
+    aedes.on('connectionError', () => {
+      this.#counters.clientErrors++;
+    });
+    this.#aedes = aedes;
+
+    const server = createServer((socket) => {
+      this.#counters.connections++;
+      socket.setNoDelay(true); // delayed-ACK stalls otherwise (ENVIRONMENT.md)
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+      guardSocket(socket, options.maxPacketBytes, (reason) => {
+        this.#counters.oversize++;
+        this.#hooks.onViolation?.(undefined, 'packet-too-large', `${socket.remoteAddress ?? '?'}: ${reason}`);
+      });
+      aedes.handle(socket);
+    });
+    this.#server = server;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options.port, options.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    const addr = server.address() as AddressInfo;
+    this.#address = { host: options.host, port: addr.port };
+    return this.#address;
+  }
+
+  /** Publishes a message to devices (commands, the birth message). */
+  publish(topic: string, payload: string | Buffer, opts: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
+    const aedes = this.#aedes;
+    if (!aedes) return Promise.reject(new Error('broker is not running'));
+    const packet = {
+      cmd: 'publish' as const,
+      topic,
+      payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+      qos: opts.qos ?? 0,
+      retain: opts.retain ?? false,
+      dup: false,
+    };
+    return new Promise((resolve, reject) => aedes.publish(packet, (err) => (err ? reject(err) : resolve())));
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    const aedes = this.#aedes;
+    this.#server = undefined;
+    this.#aedes = undefined;
+    this.#address = undefined;
+    if (server) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of this.#sockets) s.destroy();
+      await closed;
+    }
+    if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    this.#sockets.clear();
+    this.#counters.connected = 0;
+  }
+
+  async #authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<BrokerIdentity> {
+    if (this.#emptyIdPersistent.has(client)) {
+      throw authError(CONNACK.identifierRejected, 'empty client id requires clean session [MQTT-3.1.3-8]');
+    }
+    let identity: BrokerIdentity;
+    if (username === undefined || username === '') {
+      if (!this.#options.allowAnonymous) throw authError(CONNACK.notAuthorized, 'anonymous devices are not allowed');
+      identity = { name: client.id, clientId: client.id, anonymous: true, topics: [`${client.id}/#`, `trellis/${client.id}/#`] };
+    } else {
+      const credential = await this.#hooks.authenticate(username, password?.toString('utf8') ?? '');
+      if (!credential) throw authError(CONNACK.badCredentials, `bad user name or password for "${username}"`);
+      identity = { name: credential.name, clientId: client.id, anonymous: false, topics: credential.topics };
+    }
+    // A client id already in use by another credential would take over (and cut off) that device's
+    // session [MQTT-3.1.4-2]; only the same credential may take its own session over.
+    const clients = (this.#aedes as unknown as { clients: Record<string, Client | undefined> } | undefined)?.clients;
+    const existing = clients?.[client.id];
+    const owner = existing ? this.#identities.get(existing) : undefined;
+    if (owner && owner.name !== identity.name) {
+      this.#hooks.onViolation?.(identity, 'client-id-taken', `client id "${client.id}" belongs to "${owner.name}"`);
+      throw authError(CONNACK.identifierRejected, `client id "${client.id}" is in use by another device`);
+    }
+    return identity;
+  }
+
+  #authorizePublish(client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void {
+    this.#counters.published++;
+    const identity = client ? this.#identities.get(client) : undefined;
+    if (client && !identity) return done(new Error('not authenticated'));
+    const refuse = (why: string) => {
+      this.#counters.aclRefusals++;
+      this.#hooks.onViolation?.(identity, 'publish-acl', `${why}: ${packet.topic}`);
+      packet.topic = REFUSED_TOPIC;
+      packet.retain = false;
+      done(null);
+    };
+    if (packet.topic.startsWith('$')) return refuse('topics starting with $ are reserved');
+    if (identity && !this.#owns(identity, packet.topic) && !parseDiscoveryTopic(packet.topic)) {
+      return refuse(`outside the topics of "${identity.name}"`);
+    }
+    this.#hooks.onPublish(identity, packet, (verdict) => {
+      if (verdict === 'accept') return done(null);
+      packet.topic = REFUSED_TOPIC;
+      packet.retain = false;
+      done(null);
+    });
+  }
+
+  #authorizeSubscribe(client: Client, sub: Subscription): Subscription | null {
+    const identity = this.#identities.get(client);
+    if (!identity) return null;
+    const topic = sub.topic;
+    const allowed =
+      !topic.startsWith('$') &&
+      (identity.topics.some((owned) => filterCovers(owned, topic)) || this.#options.publicTopics.includes(topic));
+    if (allowed) return sub;
+    this.#counters.aclRefusals++;
+    this.#hooks.onViolation?.(identity, 'subscribe-acl', `subscribe outside the topics of "${identity.name}": ${topic}`);
+    return null;
+  }
+
+  #owns(identity: BrokerIdentity, topic: string): boolean {
+    for (const owned of identity.topics) if (topicMatches(owned, topic)) return true;
+    return false;
+  }
+}

@@ -1,0 +1,310 @@
+import type { PublishPacket } from 'aedes';
+import { ErrorCodes, TrellisError } from '../../gateway/errors.ts';
+import type { AttributeSpec, Command, DeviceEvent, Driver, DriverCounters, DriverSink } from '../types.ts';
+import { EmbeddedBroker, type BrokerHooks, type BrokerIdentity, type BrokerOptions, type Verdict, type ViolationKind } from './broker.ts';
+import { parseDiscovery, type EntityConfig } from './discovery.ts';
+import { decodeAvailability, decodeBrightness, decodeState, encodeCommand, NOT_JSON, parseJsonOnce } from './entityCodec.ts';
+import { EntityTable } from './entityTable.ts';
+import { inferSpec, NATIVE_PREFIX, parseNativeConfig, parseNativeEvent, parseNativeState, parseNativeTopic, type NativeTopic } from './native.ts';
+import { parseDiscoveryTopic, topicMatches } from './topics.ts';
+
+/** Retained configuration messages (discovery and native) kept across restarts. */
+export interface RetainedConfigStore {
+  load(): Array<{ topic: string; owner: string; payload: string }>;
+  save(topic: string, owner: string, payload: string): void;
+  remove(topic: string): void;
+}
+
+export interface MqttDriverOptions {
+  readonly broker: Omit<BrokerOptions, 'publicTopics'>;
+  readonly maxPayloadBytes: number;
+  readonly authenticate: BrokerHooks['authenticate'];
+  readonly configs: RetainedConfigStore;
+  readonly now?: () => number;
+  /** Protocol violations (ACL, auth, oversize), for the host to log. */
+  readonly onViolation?: (who: string | undefined, kind: ViolationKind, detail: string) => void;
+}
+
+/** Home Assistant's birth topic: devices re-announce their discovery configs when it says "online". */
+export const HA_STATUS_TOPIC = 'homeassistant/status';
+
+interface NativeDevice {
+  owner: string;
+  name: string;
+  manufacturer?: string | undefined;
+  model?: string | undefined;
+  swVersion?: string | undefined;
+  attributes: Record<string, AttributeSpec>;
+}
+
+/**
+ * The MQTT driver: runs the embedded broker and turns what devices publish (Home Assistant discovery
+ * and state topics, or the native trellis/<id>/... convention) into device events, and commands into
+ * publishes. QoS 1 publishes are acknowledged only after their readings are committed.
+ */
+export class MqttDriver implements Driver {
+  readonly protocol = 'mqtt' as const;
+  readonly #options: MqttDriverOptions;
+  readonly #now: () => number;
+  readonly #table = new EntityTable();
+  readonly #native = new Map<string, NativeDevice>();
+  readonly #problems = new Map<string, boolean>();
+  readonly #counters = { messages: 0, rejected: 0, commandsSent: 0, discovered: 0, refused: 0 };
+  #broker: EmbeddedBroker | undefined;
+  #sink: DriverSink | undefined;
+
+  constructor(options: MqttDriverOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get address(): { host: string; port: number } | undefined {
+    return this.#broker?.address;
+  }
+
+  counters(): DriverCounters {
+    return { ...this.#counters, ...(this.#broker?.counters() ?? {}) };
+  }
+
+  async start(sink: DriverSink): Promise<void> {
+    if (this.#broker) return;
+    this.#sink = sink;
+    for (const { topic, owner, payload } of this.#options.configs.load()) this.#applyConfig(topic, owner, payload, undefined);
+    const broker = new EmbeddedBroker(
+      { ...this.#options.broker, publicTopics: [HA_STATUS_TOPIC] },
+      {
+        authenticate: this.#options.authenticate,
+        onPublish: (identity, packet, done) => this.#onPublish(identity, packet, done),
+        onClientGone: (identity) => this.#onClientGone(identity),
+        onViolation: (identity, kind, detail) => this.#options.onViolation?.(identity?.name, kind, detail),
+      },
+    );
+    this.#broker = broker;
+    await broker.start();
+    await broker.publish(HA_STATUS_TOPIC, 'online', { retain: true, qos: 1 });
+  }
+
+  async stop(): Promise<void> {
+    const broker = this.#broker;
+    this.#broker = undefined;
+    if (broker) await broker.stop();
+  }
+
+  async send(cmd: Command): Promise<void> {
+    const broker = this.#broker;
+    if (!broker) throw new TrellisError(ErrorCodes.command, 'the MQTT driver is not running');
+    const native = this.#native.get(cmd.deviceId);
+    if (native) {
+      await broker.publish(`${NATIVE_PREFIX}/${cmd.deviceId}/set`, JSON.stringify({ [cmd.attribute]: cmd.value }), { qos: 1 });
+      this.#counters.commandsSent++;
+      return;
+    }
+    const entity = this.#table.entityFor(cmd.deviceId, cmd.attribute);
+    if (!entity) throw new TrellisError(ErrorCodes.command, `device "${cmd.deviceId}" announced no attribute "${cmd.attribute}"`);
+    const out = encodeCommand(entity, cmd.attribute, cmd.value);
+    if ('error' in out) throw new TrellisError(ErrorCodes.command, `${cmd.deviceId}.${out.error}`);
+    await broker.publish(out.topic, out.payload, { qos: out.qos, retain: out.retain });
+    this.#counters.commandsSent++;
+  }
+
+  #onPublish(identity: BrokerIdentity | undefined, packet: PublishPacket, done: (verdict: Verdict) => void): void {
+    this.#counters.messages++;
+    const sink = this.#sink;
+    if (!sink) return done('accept');
+    const topic = packet.topic;
+    if (packet.payload.length > this.#options.maxPayloadBytes) {
+      this.#reject(undefined, topic, `payload of ${packet.payload.length} bytes exceeds ${this.#options.maxPayloadBytes}`);
+      return done('refuse');
+    }
+    const payload = packet.payload.toString('utf8');
+    const owner = identity?.name;
+    if (owner !== undefined && (parseDiscoveryTopic(topic) || parseNativeTopic(topic)?.channel === 'config')) {
+      return done(this.#applyConfig(topic, owner, payload, identity?.topics) ? 'accept' : 'refuse');
+    }
+    const native = parseNativeTopic(topic);
+    const events = native ? this.#decodeNative(native, owner, payload) : this.#decodeRoutes(topic, payload);
+    if (events.length === 0) return done('accept');
+    if (packet.qos > 0) sink.ingest(events, (err) => (err ? done('refuse') : done('accept')));
+    else {
+      sink.ingest(events);
+      done('accept');
+    }
+  }
+
+  /**
+   * Applies a discovery or native config; false when it is refused. `ownedTopics` is the publisher's
+   * ACL: every topic the config names must lie inside it. Undefined when restoring from the store.
+   */
+  #applyConfig(topic: string, owner: string, payload: string, ownedTopics: readonly string[] | undefined): boolean {
+    const persist = ownedTopics !== undefined;
+    const sink = this.#sink as DriverSink;
+    const native = parseNativeTopic(topic);
+    if (native) return this.#applyNativeConfig(native.deviceId, topic, owner, payload, persist);
+    const previousOwner = this.#table.ownerOfDiscovery(topic);
+    if (previousOwner !== undefined && previousOwner !== owner) {
+      this.#reject(undefined, topic, `discovery topic belongs to "${previousOwner}", not "${owner}"`);
+      return false;
+    }
+    const result = parseDiscovery(topic, payload, owner);
+    if (!result.ok) {
+      this.#reject(undefined, topic, result.error);
+      return false;
+    }
+    if ('removed' in result) {
+      this.#table.remove(topic);
+      if (persist) this.#options.configs.remove(topic);
+      return true;
+    }
+    const problem = this.#ownershipProblem(result.entity, owner, ownedTopics);
+    if (problem) {
+      this.#reject(result.entity.device.id, topic, problem);
+      return false;
+    }
+    const description = this.#table.put(result.entity, owner);
+    this.#counters.discovered++;
+    if (persist) this.#options.configs.save(topic, owner, payload);
+    sink.describe(description);
+    return true;
+  }
+
+  #ownershipProblem(entity: EntityConfig, owner: string, ownedTopics: readonly string[] | undefined): string | undefined {
+    if (ownedTopics) {
+      const foreign = entity.topics.find((t) => !ownedTopics.some((f) => topicMatches(f, t)));
+      if (foreign !== undefined) return `topic "${foreign}" is outside the topics of "${owner}"`;
+    }
+    const deviceOwner = this.#table.ownerOfDevice(entity.device.id) ?? this.#native.get(entity.device.id)?.owner;
+    if (deviceOwner !== undefined && deviceOwner !== owner) return `device "${entity.device.id}" belongs to "${deviceOwner}", not "${owner}"`;
+    return undefined;
+  }
+
+  #applyNativeConfig(deviceId: string, topic: string, owner: string, payload: string, persist: boolean): boolean {
+    const json = parseJsonOnce(payload);
+    const parsed = json === NOT_JSON ? ({ ok: false, error: 'config: payload is not a JSON object' } as const) : parseNativeConfig(json);
+    if (!parsed.ok) {
+      this.#reject(deviceId, topic, parsed.error);
+      return false;
+    }
+    const existing = this.#native.get(deviceId);
+    const c = parsed.config;
+    const device: NativeDevice = {
+      owner,
+      name: c.name ?? existing?.name ?? deviceId,
+      manufacturer: c.manufacturer,
+      model: c.model,
+      swVersion: c.swVersion,
+      attributes: { ...(existing?.attributes ?? {}), ...c.attributes },
+    };
+    this.#native.set(deviceId, device);
+    if (persist) this.#options.configs.save(topic, owner, payload);
+    this.#describeNative(deviceId, device);
+    return true;
+  }
+
+  #describeNative(deviceId: string, d: NativeDevice): void {
+    this.#sink?.describe({ id: deviceId, name: d.name, protocol: 'mqtt', owner: d.owner, manufacturer: d.manufacturer, model: d.model, swVersion: d.swVersion, attributes: d.attributes });
+  }
+
+  #decodeNative(t: NativeTopic, owner: string | undefined, payload: string): DeviceEvent[] {
+    const ts = this.#now();
+    if (t.channel === 'set') return [];
+    if (t.channel === 'status') {
+      if (payload !== 'online' && payload !== 'offline') {
+        this.#reject(t.deviceId, `${NATIVE_PREFIX}/${t.deviceId}/status`, `expected "online" or "offline", got ${JSON.stringify(payload.slice(0, 20))}`);
+        return [];
+      }
+      return this.#native.has(t.deviceId) ? [{ kind: 'availability', deviceId: t.deviceId, ts, online: payload === 'online' }] : [];
+    }
+    const json = parseJsonOnce(payload);
+    if (t.channel === 'event') {
+      const e = json === NOT_JSON ? undefined : parseNativeEvent(json);
+      if (!e) {
+        this.#reject(t.deviceId, `${NATIVE_PREFIX}/${t.deviceId}/event`, 'expected {"button": "...", "action": "..."}');
+        return [];
+      }
+      return this.#ensureNative(t.deviceId, owner, []) ? [{ kind: 'button', deviceId: t.deviceId, ts, ...e }] : [];
+    }
+    const state = json === NOT_JSON ? ({ ok: false, error: 'state: payload is not a JSON object' } as const) : parseNativeState(json);
+    if (!state.ok) {
+      this.#reject(t.deviceId, `${NATIVE_PREFIX}/${t.deviceId}/state`, state.error);
+      return [];
+    }
+    if (!this.#ensureNative(t.deviceId, owner, state.values)) return [];
+    return state.values.map(([attribute, value]) => ({ kind: 'reading', deviceId: t.deviceId, ts, attribute, value }));
+  }
+
+  /** Registers a native device (or new attributes of one) seen in a state message without a config. */
+  #ensureNative(deviceId: string, owner: string | undefined, values: ReadonlyArray<readonly [string, unknown]>): boolean {
+    if (owner === undefined) return this.#native.has(deviceId);
+    let device = this.#native.get(deviceId);
+    if (device && device.owner !== owner) {
+      this.#reject(deviceId, `${NATIVE_PREFIX}/${deviceId}`, `device belongs to "${device.owner}", not "${owner}"`);
+      return false;
+    }
+    let changed = false;
+    if (!device) {
+      if (this.#table.ownerOfDevice(deviceId) !== undefined) return false;
+      device = { owner, name: deviceId, attributes: {} };
+      this.#native.set(deviceId, device);
+      changed = true;
+    }
+    for (const [name, value] of values) {
+      if (!device.attributes[name]) {
+        device.attributes[name] = inferSpec(value as never);
+        changed = true;
+      }
+    }
+    if (changed) this.#describeNative(deviceId, device);
+    return true;
+  }
+
+  #decodeRoutes(topic: string, payload: string): DeviceEvent[] {
+    const routes = this.#table.routes(topic);
+    if (!routes) return [];
+    const ts = this.#now();
+    const json = parseJsonOnce(payload);
+    const events: DeviceEvent[] = [];
+    for (const route of routes) {
+      const deviceId = route.entity.device.id;
+      if (route.kind === 'availability') {
+        const online = decodeAvailability(route.availability, payload, json);
+        if (online === undefined) this.#reject(deviceId, topic, `availability: unexpected payload ${JSON.stringify(payload.slice(0, 20))}`);
+        else if (!events.some((e) => e.kind === 'availability' && e.deviceId === deviceId)) events.push({ kind: 'availability', deviceId, ts, online });
+        continue;
+      }
+      const decoded = route.kind === 'state' ? decodeState(route.entity, payload, json) : decodeBrightness(route.entity, payload, json);
+      if ('error' in decoded) {
+        this.#reject(deviceId, topic, decoded.error);
+        continue;
+      }
+      for (const [attribute, value] of decoded.values) {
+        events.push({ kind: 'reading', deviceId, ts, attribute, value });
+        if (route.entity.spec.deviceClass === 'problem' && attribute === route.entity.attribute) this.#problemEvent(deviceId, attribute, value === true, ts, events);
+      }
+    }
+    return events;
+  }
+
+  /** A binary_sensor of class "problem" also raises and clears a fault (once per change). */
+  #problemEvent(deviceId: string, attribute: string, active: boolean, ts: number, into: DeviceEvent[]): void {
+    const key = `${deviceId}\u0000${attribute}`;
+    if (this.#problems.get(key) === active) return;
+    const first = !this.#problems.has(key);
+    this.#problems.set(key, active);
+    if (first && !active) return;
+    into.push({ kind: 'fault', deviceId, ts, code: attribute, active, message: `${attribute} ${active ? 'raised' : 'cleared'}` });
+  }
+
+  #onClientGone(identity: BrokerIdentity): void {
+    const ts = this.#now();
+    const events: DeviceEvent[] = [];
+    for (const deviceId of this.#table.devicesOf(identity.name)) events.push({ kind: 'availability', deviceId, ts, online: false });
+    for (const [deviceId, d] of this.#native) if (d.owner === identity.name) events.push({ kind: 'availability', deviceId, ts, online: false });
+    if (events.length > 0) this.#sink?.ingest(events);
+  }
+
+  #reject(deviceId: string | undefined, source: string, reason: string): void {
+    this.#counters.rejected++;
+    this.#sink?.rejected(deviceId, source, reason);
+  }
+}
+

@@ -1,0 +1,54 @@
+/**
+ * MQTT topic filter matching [MQTT 4.7]: `+` matches one level, `#` (last) matches any number of levels
+ * including the parent; filters starting with a wildcard do not match topics that start with `$`
+ * [MQTT-4.7.2-1].
+ */
+export function topicMatches(filter: string, topic: string): boolean {
+  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    const level = f[i];
+    if (level === '#') return true;
+    if (i >= t.length) return false;
+    if (level !== '+' && level !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/**
+ * True when every topic that `filter` can match is also matched by `owned`, i.e. a subscription to
+ * `filter` can only ever deliver topics under `owned`.
+ */
+export function filterCovers(owned: string, filter: string): boolean {
+  const o = owned.split('/');
+  const f = filter.split('/');
+  for (let i = 0; i < f.length; i++) {
+    const ol = o[i];
+    const fl = f[i] as string;
+    if (ol === '#') return true;
+    if (ol === undefined) return false;
+    if (fl === '#') return false;
+    if (ol === '+') continue;
+    if (fl === '+' || fl !== ol) return false;
+  }
+  // The filter ended: `owned` must end too, or continue only with a trailing `#` (which matches the parent).
+  return o.length === f.length || (o.length === f.length + 1 && o[f.length] === '#');
+}
+
+/** A valid topic name for PUBLISH: non-empty, no wildcards, no NUL [MQTT-4.7.3-1, MQTT-4.7.1-1]. */
+export function isValidTopicName(topic: string): boolean {
+  return topic.length > 0 && !/[+#\u0000]/.test(topic);
+}
+
+/** Home Assistant discovery config topics: `<prefix>/<component>/[<node_id>/]<object_id>/config`. */
+export function parseDiscoveryTopic(
+  topic: string,
+  prefix = 'homeassistant',
+): { component: string; nodeId: string | undefined; objectId: string } | undefined {
+  const parts = topic.split('/');
+  if (parts[0] !== prefix || parts[parts.length - 1] !== 'config') return undefined;
+  if (parts.length === 4) return { component: parts[1] as string, nodeId: undefined, objectId: parts[2] as string };
+  if (parts.length === 5) return { component: parts[1] as string, nodeId: parts[2] as string, objectId: parts[3] as string };
+  return undefined;
+}

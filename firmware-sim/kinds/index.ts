@@ -1,0 +1,18 @@
+import type { SimKind } from '../simDevice.ts';
+import { coffee } from './coffee.ts';
+import { door } from './door.ts';
+import { fridge } from './fridge.ts';
+import { light } from './light.ts';
+import { plug } from './plug.ts';
+import { thermostat } from './thermostat.ts';
+
+export const kinds: Readonly<Record<string, SimKind<never>>> = {
+  thermostat: thermostat as SimKind<never>,
+  plug: plug as SimKind<never>,
+  door: door as SimKind<never>,
+  light: light as SimKind<never>,
+  coffee: coffee as SimKind<never>,
+  fridge: fridge as SimKind<never>,
+};
+
+export type KindName = keyof typeof kinds & string;

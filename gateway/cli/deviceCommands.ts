@@ -1,0 +1,59 @@
+import { existsSync } from 'node:fs';
+import { ErrorCodes, TrellisError } from '../errors.ts';
+import { CredentialStore, defaultTopics } from '../store/credentials.ts';
+import { databaseFile, openDb, type Db } from '../store/db.ts';
+import { listDevices } from '../store/deviceQueries.ts';
+import { formatDevices } from './format.ts';
+import { resolveConfig } from './resolveConfig.ts';
+
+function openStore(configFile: string | undefined, create: boolean): { db: Db; brokerHint: string } {
+  const { config } = resolveConfig(configFile);
+  const file = databaseFile(config.dataDir);
+  if (!create && !existsSync(file)) {
+    throw new TrellisError(ErrorCodes.store, `no database at ${file} yet: start the gateway once (trellis start) or check --config`);
+  }
+  const db = openDb(file, { synchronous: config.store.synchronous });
+  const host = config.mqtt.host === '0.0.0.0' || config.mqtt.host === '::' ? '<this gateway address>' : config.mqtt.host;
+  return { db, brokerHint: `mqtt://${host}:${config.mqtt.port}` };
+}
+
+/** `trellis device add NAME`: creates a credential and prints its password once. */
+export async function runDeviceAdd(name: string, options: { config?: string; topic?: string[]; rotate?: boolean }): Promise<void> {
+  const { db, brokerHint } = openStore(options.config, true);
+  try {
+    const store = new CredentialStore(db);
+    const topics = options.topic && options.topic.length > 0 ? options.topic : defaultTopics(name);
+    const password = options.rotate ? await store.rotate(name, topics) : await store.create(name, topics);
+    process.stdout.write(
+      [
+        `Credential for device "${name}" ${options.rotate ? 'rotated' : 'created'}.`,
+        `  broker:    ${brokerHint}`,
+        `  username:  ${name}`,
+        `  password:  ${password}`,
+        `  topics:    ${topics.join(', ')} (it may publish and subscribe only there, plus its Home Assistant discovery configs)`,
+        '',
+        'The password is shown only now; Trellis keeps only its hash. Lost it? Run again with --rotate.',
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    db.close();
+  }
+}
+
+/** `trellis device list`: devices, online/offline, each attribute's last value and time. */
+export function runDeviceList(options: { config?: string; json?: boolean }): void {
+  const { db } = openStore(options.config, false);
+  try {
+    const devices = listDevices(db);
+    const used = new Set(devices.map((d) => d.owner));
+    const pending = new CredentialStore(db)
+      .list()
+      .map((c) => c.username)
+      .filter((u) => !used.has(u));
+    if (options.json) process.stdout.write(`${JSON.stringify({ devices, unusedCredentials: pending }, null, 2)}\n`);
+    else process.stdout.write(`${formatDevices(devices, pending, Date.now())}\n`);
+  } finally {
+    db.close();
+  }
+}

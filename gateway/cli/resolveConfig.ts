@@ -1,0 +1,28 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { configFromObject, loadConfigFile, type LoadedConfig } from '../config/load.ts';
+
+/** The settings used when Trellis starts with no config file at all: a demo on loopback. */
+export const DEMO_CONFIG = {
+  demo: true,
+  dataDir: './trellis-demo-data',
+  mqtt: { host: '127.0.0.1', port: 1883 },
+  lan: { host: '127.0.0.1' },
+} as const;
+
+export interface ResolvedConfig extends LoadedConfig {
+  /** True when no config file was found and the demo preset is in use. */
+  readonly preset: boolean;
+}
+
+/**
+ * Which config to use: `--config FILE`, else `$TRELLIS_CONFIG`, else `./trellis.yaml` if it exists,
+ * else the demo preset.
+ */
+export function resolveConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ResolvedConfig {
+  const named = file ?? env.TRELLIS_CONFIG;
+  if (named) return { ...loadConfigFile(resolve(cwd, named)), preset: false };
+  const local = resolve(cwd, 'trellis.yaml');
+  if (existsSync(local)) return { ...loadConfigFile(local), preset: false };
+  return { ...configFromObject(DEMO_CONFIG, cwd), preset: true };
+}

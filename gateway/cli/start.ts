@@ -1,0 +1,83 @@
+import { isTrellisError } from '../errors.ts';
+import type { Config } from '../config/schema.ts';
+import { startDemo } from '../demo/demo.ts';
+import { Gateway, type RunningGateway } from '../gateway.ts';
+import { createLogger } from '../log.ts';
+import { resolveConfig } from './resolveConfig.ts';
+import type { Fleet } from '../../firmware-sim/fleet.ts';
+
+/** `trellis start`: runs the gateway (and the demo fleet when configured) until SIGINT/SIGTERM. */
+export async function runStart(options: { config?: string }): Promise<void> {
+  const resolved = resolveConfig(options.config);
+  const logger = createLogger(resolved.config.log.level);
+  let config: Readonly<Config> = resolved.config;
+  let gateway = new Gateway({ config, logger });
+  let running: RunningGateway;
+  try {
+    running = await gateway.start();
+  } catch (err) {
+    // The no-config demo must start even where port 1883 is taken (e.g. a local mosquitto).
+    if (!resolved.preset || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    logger.warn({ port: config.mqtt.port }, 'port in use; the demo broker takes a free port instead');
+    config = { ...config, mqtt: { ...config.mqtt, port: 0 } };
+    gateway = new Gateway({ config, logger });
+    running = await gateway.start();
+  }
+  let fleet: Fleet | undefined;
+  if (config.demo) fleet = await startDemo(running);
+  process.stderr.write(banner(config, running, resolved.source, fleet !== undefined));
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    void (async () => {
+      await fleet?.stop();
+      await gateway.stop();
+      logger.flush();
+      process.exit(0);
+    })();
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+function banner(config: Readonly<Config>, running: RunningGateway, source: string | undefined, demo: boolean): string {
+  const { host, port } = running.mqttAddress;
+  const cfgArg = source ? ` --config ${source}` : '';
+  const lines = [
+    '',
+    `Trellis gateway "${config.gatewayId}" is running.`,
+    `  config:       ${source ?? 'none found: built-in demo settings (loopback only)'}`,
+    `  data:         ${config.dataDir}`,
+    `  MQTT broker:  mqtt://${host}:${port}  (devices log in with their own credential${config.mqtt.allowAnonymous ? '; anonymous allowed' : ''})`,
+    `  phone UI:     not built yet (the LAN API is a later issue; lan.port ${config.lan.port} is reserved for it)`,
+  ];
+  if (demo) {
+    lines.push(
+      '',
+      'Demo: a home (thermostat, heat-pump plug, front door, lamp) and a shop (two espresso machines,',
+      'two fridges, a sign plug, a back door) of simulated devices report every 5 s (1 simulated minute).',
+    );
+  }
+  lines.push(
+    '',
+    'Next:',
+    `  npx trellis device list${cfgArg}          devices, online/offline and last values`,
+    `  npx trellis device add NAME${cfgArg}      a credential for a real device (password shown once)`,
+    '  Ctrl-C stops the gateway.',
+    '',
+  );
+  return lines.join('\n');
+}
+
+/** Prints a TrellisError as its message (no stack), anything else in full; returns the exit code. */
+export function reportError(err: unknown): number {
+  if (isTrellisError(err)) {
+    process.stderr.write(`${err.message}\n`);
+    return err.code === 'TRELLIS_E_CONFIG' ? 2 : 1;
+  }
+  process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+  return 1;
+}

@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { ErrorCodes, TrellisError } from '../errors.ts';
+import { configSchema, type Config, type ConfigInput } from './schema.ts';
+
+/** A parsed, validated and frozen configuration, with where it came from. */
+export interface LoadedConfig {
+  readonly config: Readonly<Config>;
+  /** The file it was read from, or undefined for built-in defaults. */
+  readonly source: string | undefined;
+}
+
+/** Validates an in-memory config (tests, the demo). Relative dataDir resolves against `baseDir`. */
+export function configFromObject(input: ConfigInput, baseDir = process.cwd(), source = '<config>'): LoadedConfig {
+  const result = configSchema.safeParse(input, { reportInput: true });
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `${source}: ${describeIssue(issue)}`);
+    throw new TrellisError(ErrorCodes.config, lines.join('\n'));
+  }
+  return { config: finish(result.data, baseDir), source: undefined };
+}
+
+/** Reads, parses and validates a YAML config file. Errors name the file, line and key path. */
+export function loadConfigFile(file: string): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new TrellisError(ErrorCodes.config, `${file}: cannot read config file: ${(err as Error).message}`, { cause: err });
+  }
+  return parseConfigText(text, file);
+}
+
+/** Parses YAML text as a config; `file` is used in messages and to resolve a relative dataDir. */
+export function parseConfigText(text: string, file: string): LoadedConfig {
+  const name = basename(file);
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const lines = doc.errors.map((e) => {
+      const line = lineCounter.linePos(e.pos[0]).line;
+      return `${name}${line ? `:${line}` : ''}: not valid YAML: ${e.message.split('\n')[0]}`;
+    });
+    throw new TrellisError(ErrorCodes.config, lines.join('\n'));
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new TrellisError(ErrorCodes.config, `${name}:1: expected a mapping of settings at the top level`);
+  }
+  const result = configSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const line = lineOf(doc, lineCounter, issue);
+      return `${name}${line ? `:${line}` : ''}: ${describeIssue(issue)}`;
+    });
+    throw new TrellisError(ErrorCodes.config, lines.join('\n'));
+  }
+  return { config: finish(result.data, dirname(resolve(file))), source: resolve(file) };
+}
+
+function finish(config: Config, baseDir: string): Readonly<Config> {
+  const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(baseDir, config.dataDir);
+  return deepFreeze({ ...config, dataDir });
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k));
+    return `${keys.join(', ')}: unknown key${keys.length > 1 ? 's' : ''} (check the spelling; see README "Configuration")`;
+  }
+  const got = 'input' in issue && issue.input !== undefined ? `, got ${JSON.stringify(issue.input)}` : '';
+  return `${path || '(top level)'}: ${issue.message}${got}`;
+}
+
+/** The 1-based line of the YAML node an issue points at (the key itself for unknown keys). */
+function lineOf(doc: Document, counter: LineCounter, issue: z.core.$ZodIssue): number | undefined {
+  const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+  if (issue.code === 'unrecognized_keys') {
+    const parent = path.length === 0 ? doc.contents : doc.getIn(path, true);
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => isScalar(p.key) && issue.keys.includes(String(p.key.value)));
+      const offset = pair && isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+      if (offset !== undefined) return counter.linePos(offset).line;
+    }
+  }
+  for (let n = path.length; n > 0; n--) {
+    const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+    const offset = node?.range?.[0];
+    if (offset !== undefined) return counter.linePos(offset).line;
+  }
+  return undefined;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+/**
+ * The trellis.yaml schema. Every key has a default that serves a Raspberry Pi install; unknown keys
+ * are errors (a typo must not silently fall back to a default).
+ */
+
+/** An integer in [min, max] whose every failure reads "expected a number from min to max". */
+function intRange(min: number, max: number, fallback: number) {
+  const message = `expected a number from ${min} to ${max}`;
+  return z.number({ error: message }).int({ error: message }).min(min, { error: message }).max(max, { error: message }).default(fallback);
+}
+
+const hostSchema = z
+  .string({ error: 'expected a host name or IP address' })
+  .min(1, { error: 'expected a host name or IP address' });
+
+const mqttSchema = z.strictObject({
+  host: hostSchema.default('0.0.0.0'),
+  port: intRange(1, 65535, 1883),
+  allowAnonymous: z.boolean({ error: 'expected true or false' }).default(false),
+  /** Largest MQTT packet accepted from a device; larger ones close that connection. */
+  maxPacketBytes: intRange(64, 16 * 1024 * 1024, 256 * 1024),
+  /** Largest payload the driver parses; larger ones are rejected and counted. */
+  maxPayloadBytes: intRange(16, 1024 * 1024, 64 * 1024),
+  /** Topics with more levels than this are refused. */
+  maxTopicLevels: intRange(1, 64, 12),
+  /** QoS 1 messages the broker keeps in flight towards one client. */
+  maxInflight: intRange(1, 65535, 64),
+});
+
+const lanSchema = z.strictObject({
+  host: hostSchema.default('0.0.0.0'),
+  port: intRange(1, 65535, 8080),
+});
+
+const historySchema = z.strictObject({
+  retentionDays: intRange(1, 3650, 30),
+  /** A batch of readings is committed at least this often. */
+  flushMs: intRange(1, 1000, 100),
+  /** ... or as soon as this many readings wait. */
+  batchSize: intRange(1, 100000, 2000),
+});
+
+const storeSchema = z.strictObject({
+  /**
+   * `full` fsyncs the WAL on every commit, so an acknowledged reading survives a power cut; `normal`
+   * survives a process crash only. Commits are batched either way.
+   */
+  synchronous: z.enum(['full', 'normal'], { error: 'expected "full" or "normal"' }).default('full'),
+});
+
+const logSchema = z.strictObject({
+  level: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'expected one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+});
+
+export const configSchema = z.strictObject({
+  gatewayId: z
+    .string({ error: 'expected a string' })
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: 'expected lower-case letters, digits and dashes (1-63 characters)' })
+    .default('trellis'),
+  dataDir: z.string({ error: 'expected a directory path' }).min(1, { error: 'expected a directory path' }).default('./data'),
+  mqtt: mqttSchema.prefault({}),
+  lan: lanSchema.prefault({}),
+  history: historySchema.prefault({}),
+  store: storeSchema.prefault({}),
+  log: logSchema.prefault({}),
+  demo: z.boolean({ error: 'expected true or false' }).default(false),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

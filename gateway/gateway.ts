@@ -1,0 +1,146 @@
+import { MqttDriver } from '../drivers/mqtt/driver.ts';
+import type { Config } from './config/schema.ts';
+import { Hub } from './hub.ts';
+import { createLogger, RateLimitedLog, type Logger } from './log.ts';
+import { CredentialStore } from './store/credentials.ts';
+import { databaseFile, openDb, type Db } from './store/db.ts';
+import { HistoryWriter } from './store/historyWriter.ts';
+import { DeviceRegistry } from './store/registry.ts';
+import { sqliteRetainedConfigs } from './store/retainedConfigs.ts';
+import { RetentionPruner } from './store/retention.ts';
+
+export interface GatewayDeps {
+  readonly config: Readonly<Config>;
+  readonly logger?: Logger;
+}
+
+/** The parts of a running gateway that other services (CLI, tests, later the LAN API) use. */
+export interface RunningGateway {
+  readonly hub: Hub;
+  readonly registry: DeviceRegistry;
+  readonly credentials: CredentialStore;
+  readonly writer: HistoryWriter;
+  readonly mqtt: MqttDriver;
+  readonly db: Db;
+  readonly mqttAddress: { host: string; port: number };
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The composition root: config -> store -> registry/state -> history writer -> hub -> drivers.
+ * The constructor only assigns; `start()` opens the database and sockets, `stop()` releases every
+ * socket, timer and file handle. Both are idempotent.
+ */
+export class Gateway {
+  readonly #config: Readonly<Config>;
+  readonly #log: Logger;
+  #running: RunningGateway | undefined;
+  #pruner: RetentionPruner | undefined;
+  #starting: Promise<RunningGateway> | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(deps: GatewayDeps) {
+    this.#config = deps.config;
+    this.#log = deps.logger ?? createLogger(deps.config.log.level);
+  }
+
+  get running(): RunningGateway | undefined {
+    return this.#running;
+  }
+
+  start(): Promise<RunningGateway> {
+    if (this.#running) return Promise.resolve(this.#running);
+    this.#starting ??= this.#start().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<RunningGateway> {
+    await this.#stopping;
+    const config = this.#config;
+    const log = this.#log;
+    const db = openDb(databaseFile(config.dataDir), { synchronous: config.store.synchronous });
+    try {
+      db.prepare('UPDATE devices SET online = 0 WHERE online = 1').run(); // nobody is connected yet
+      const registry = new DeviceRegistry(db);
+      registry.load();
+      const writer = new HistoryWriter(db, registry, { flushMs: config.history.flushMs, batchSize: config.history.batchSize });
+      const storeLog = log.child({ component: 'store' });
+      writer.onError = (err) => storeLog.error({ err }, 'committing readings failed');
+      const hub = new Hub(registry, writer);
+      hub.state.load(db);
+      const credentials = new CredentialStore(db);
+      this.#wireLogs(hub);
+
+      const mqttLog = log.child({ component: 'mqtt' });
+      const violations = new RateLimitedLog();
+      const mqtt = new MqttDriver({
+        broker: {
+          host: config.mqtt.host,
+          port: config.mqtt.port,
+          allowAnonymous: config.mqtt.allowAnonymous,
+          maxPacketBytes: config.mqtt.maxPacketBytes,
+          maxTopicLevels: config.mqtt.maxTopicLevels,
+          maxInflight: config.mqtt.maxInflight,
+        },
+        maxPayloadBytes: config.mqtt.maxPayloadBytes,
+        authenticate: async (username, password) => {
+          const c = await credentials.verify(username, password);
+          return c ? { name: c.username, topics: c.topics } : undefined;
+        },
+        configs: sqliteRetainedConfigs(db),
+        onViolation: (who, kind, detail) =>
+          violations.maybe(`${who ?? '?'}:${kind}`, Date.now(), (suppressed) =>
+            mqttLog.warn({ deviceId: who, kind, suppressed }, `refused: ${detail}`),
+          ),
+      });
+      hub.addDriver(mqtt);
+      await mqtt.start(hub);
+      const address = mqtt.address as { host: string; port: number };
+      mqttLog.info({ host: address.host, port: address.port }, 'mqtt broker listening');
+
+      const pruner = new RetentionPruner(db);
+      pruner.schedule(config.history.retentionDays * DAY_MS, 3_600_000, (err) => storeLog.error({ err }, 'pruning history failed'));
+      this.#pruner = pruner;
+      this.#running = { hub, registry, credentials, writer, mqtt, db, mqttAddress: address };
+      return this.#running;
+    } catch (err) {
+      this.#pruner?.stop();
+      this.#pruner = undefined;
+      db.close();
+      throw err;
+    }
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop().finally(() => {
+      this.#stopping = undefined;
+    });
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    await this.#starting?.catch(() => undefined);
+    const running = this.#running;
+    this.#running = undefined;
+    if (!running) return;
+    this.#pruner?.stop();
+    this.#pruner = undefined;
+    await running.mqtt.stop();
+    running.writer.close();
+    running.db.close();
+  }
+
+  #wireLogs(hub: Hub): void {
+    const hubLog = this.#log.child({ component: 'hub' });
+    const limiter = new RateLimitedLog();
+    hub.on('rejected', (r) =>
+      limiter.maybe(`${r.deviceId ?? r.source}`, Date.now(), (suppressed) =>
+        hubLog.warn({ deviceId: r.deviceId, source: r.source, suppressed }, `rejected payload: ${r.reason}`),
+      ),
+    );
+    hub.on('device', (d) => hubLog.debug({ deviceId: d.id, attributes: Object.keys(d.attributes) }, 'device described'));
+  }
+}

@@ -1,0 +1,58 @@
+import type { AttributeType, AttributeValue } from '../drivers/types.ts';
+import type { StateView } from '../rules/types.ts';
+import type { Db } from './store/db.ts';
+
+export interface AttributeState {
+  readonly value: AttributeValue;
+  readonly ts: number;
+}
+
+/** Last known value of every attribute and whether each device is online; the hot-path read model. */
+export class StateCache implements StateView {
+  readonly #values = new Map<string, Map<string, AttributeState>>();
+  readonly #online = new Set<string>();
+
+  get(deviceId: string, attribute: string): AttributeValue | undefined {
+    return this.#values.get(deviceId)?.get(attribute)?.value;
+  }
+
+  entry(deviceId: string, attribute: string): AttributeState | undefined {
+    return this.#values.get(deviceId)?.get(attribute);
+  }
+
+  attributes(deviceId: string): ReadonlyMap<string, AttributeState> {
+    return this.#values.get(deviceId) ?? new Map();
+  }
+
+  isOnline(deviceId: string): boolean {
+    return this.#online.has(deviceId);
+  }
+
+  set(deviceId: string, attribute: string, value: AttributeValue, ts: number): void {
+    let device = this.#values.get(deviceId);
+    if (!device) {
+      device = new Map();
+      this.#values.set(deviceId, device);
+    }
+    device.set(attribute, { value, ts });
+  }
+
+  setOnline(deviceId: string, online: boolean): void {
+    if (online) this.#online.add(deviceId);
+    else this.#online.delete(deviceId);
+  }
+
+  /** Restores last values from the store (devices start offline until they speak). */
+  load(db: Db): void {
+    const rows = db
+      .prepare('SELECT s.device_id AS deviceId, s.attribute, s.type, st.value, st.ts FROM state st JOIN series s ON s.id = st.series_id')
+      .all() as Array<{ deviceId: string; attribute: string; type: AttributeType; value: number | string; ts: number }>;
+    for (const r of rows) this.set(r.deviceId, r.attribute, fromStored(r.type, r.value), r.ts);
+  }
+}
+
+/** Booleans are stored as 0/1; everything else as itself. */
+export function fromStored(type: AttributeType, value: number | string): AttributeValue {
+  if (type === 'boolean') return value === 1 || value === '1';
+  return value;
+}

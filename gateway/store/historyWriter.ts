@@ -1,0 +1,144 @@
+import type { DeviceEvent } from '../../drivers/types.ts';
+import type { Db } from './db.ts';
+import type { DeviceRegistry } from './registry.ts';
+
+export interface HistoryWriterOptions {
+  /** Commit at least this often while readings wait. */
+  readonly flushMs: number;
+  /** Commit as soon as this many events wait. */
+  readonly batchSize: number;
+}
+
+export interface HistoryWriterStats {
+  readonly rowsWritten: number;
+  readonly commits: number;
+  readonly failedCommits: number;
+  readonly pending: number;
+  /** Duration of the last commit in ms (how long it held the event loop). */
+  readonly lastCommitMs: number;
+  readonly maxCommitMs: number;
+}
+
+type Waiter = (err?: Error) => void;
+
+/**
+ * Batches device events into SQLite transactions. Events without a waiter are committed at least
+ * every `flushMs`; when a waiter is present (a QoS 1 publish whose PUBACK waits on the commit) the
+ * batch is committed at the end of the current I/O turn, so every publish read in that turn shares one
+ * commit (group commit). A waiter is called only after its events are committed.
+ */
+export class HistoryWriter {
+  readonly #db: Db;
+  readonly #registry: DeviceRegistry;
+  readonly #options: HistoryWriterOptions;
+  #events: DeviceEvent[] = [];
+  #waiters: Waiter[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
+  #closed = false;
+  #stats = { rowsWritten: 0, commits: 0, failedCommits: 0, lastCommitMs: 0, maxCommitMs: 0 };
+  readonly #commit: (events: readonly DeviceEvent[]) => number;
+
+  constructor(db: Db, registry: DeviceRegistry, options: HistoryWriterOptions) {
+    this.#db = db;
+    this.#registry = registry;
+    this.#options = options;
+    this.#commit = this.#prepareCommit();
+  }
+
+  append(events: readonly DeviceEvent[], onDurable?: Waiter): void {
+    if (this.#closed) {
+      onDurable?.(new Error('history writer is closed'));
+      return;
+    }
+    for (const e of events) this.#events.push(e);
+    if (onDurable) this.#waiters.push(onDurable);
+    if (this.#events.length >= this.#options.batchSize || onDurable) {
+      this.#immediate ??= setImmediate(() => this.flush());
+    } else {
+      this.#timer ??= setTimeout(() => this.flush(), this.#options.flushMs);
+    }
+  }
+
+  /** Commits everything pending now. */
+  flush(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#immediate) clearImmediate(this.#immediate);
+    this.#timer = undefined;
+    this.#immediate = undefined;
+    if (this.#events.length === 0 && this.#waiters.length === 0) return;
+    const events = this.#events;
+    const waiters = this.#waiters;
+    this.#events = [];
+    this.#waiters = [];
+    const started = performance.now();
+    let error: Error | undefined;
+    try {
+      this.#stats.rowsWritten += this.#commit(events);
+      this.#stats.commits++;
+    } catch (err) {
+      error = err as Error;
+      this.#stats.failedCommits++;
+    }
+    const took = performance.now() - started;
+    this.#stats.lastCommitMs = took;
+    if (took > this.#stats.maxCommitMs) this.#stats.maxCommitMs = took;
+    for (const w of waiters) w(error);
+    if (error && waiters.length === 0) this.onError(error);
+  }
+
+  /** Called when a commit without waiters fails; the gateway replaces it with a logger. */
+  onError: (err: Error) => void = () => {};
+
+  stats(): HistoryWriterStats {
+    return { ...this.#stats, pending: this.#events.length };
+  }
+
+  /** Commits what is pending and refuses further events. */
+  close(): void {
+    this.flush();
+    this.#closed = true;
+  }
+
+  #prepareCommit(): (events: readonly DeviceEvent[]) => number {
+    const db = this.#db;
+    const insertReading = db.prepare('INSERT INTO readings (series_id, ts, num, txt) VALUES (?, ?, ?, ?)');
+    const upsertState = db.prepare(
+      `INSERT INTO state (series_id, value, ts) VALUES (?, ?, ?)
+       ON CONFLICT (series_id) DO UPDATE SET value = excluded.value, ts = excluded.ts WHERE excluded.ts >= state.ts`,
+    );
+    const touchDevice = db.prepare('UPDATE devices SET last_seen = ? WHERE id = ? AND (last_seen IS NULL OR last_seen < ?)');
+    const setOnline = db.prepare('UPDATE devices SET online = ?, last_seen = max(coalesce(last_seen, 0), ?) WHERE id = ?');
+    const insertEvent = db.prepare('INSERT INTO device_events (device_id, ts, kind, data) VALUES (?, ?, ?, ?)');
+
+    return db.transaction((events: readonly DeviceEvent[]): number => {
+      let rows = 0;
+      const latest = new Map<number, { value: number | string; ts: number }>();
+      const seen = new Map<string, number>();
+      for (const e of events) {
+        if (e.kind === 'reading') {
+          const seriesId = this.#registry.get(e.deviceId)?.seriesIds[e.attribute];
+          if (seriesId === undefined) continue; // the hub only passes registered attributes
+          const v = e.value;
+          if (typeof v === 'string') insertReading.run(seriesId, e.ts, null, v);
+          else insertReading.run(seriesId, e.ts, typeof v === 'boolean' ? Number(v) : v, null);
+          latest.set(seriesId, { value: typeof v === 'boolean' ? Number(v) : v, ts: e.ts });
+          seen.set(e.deviceId, Math.max(seen.get(e.deviceId) ?? 0, e.ts));
+          rows++;
+        } else if (e.kind === 'availability') {
+          setOnline.run(e.online ? 1 : 0, e.ts, e.deviceId);
+          insertEvent.run(e.deviceId, e.ts, e.kind, JSON.stringify({ online: e.online }));
+          rows++;
+        } else {
+          const { deviceId: _d, ts: _t, kind: _k, ...data } = e;
+          insertEvent.run(e.deviceId, e.ts, e.kind, JSON.stringify(data));
+          seen.set(e.deviceId, Math.max(seen.get(e.deviceId) ?? 0, e.ts));
+          rows++;
+        }
+      }
+      for (const [seriesId, s] of latest) upsertState.run(seriesId, s.value, s.ts);
+      for (const [deviceId, ts] of seen) touchDevice.run(ts, deviceId, ts);
+      return rows;
+    });
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Versioned schema migrations, applied in order inside one transaction each; `PRAGMA user_version`
+ * records the last one applied. Never edit a released migration: append a new one.
+ *
+ * History is append-heavy: `readings` is a plain rowid table with no secondary index, so each insert
+ * appends to the end of one B-tree (an index on (series, ts) with many interleaved sensors costs ~10x
+ * in write throughput, see ENVIRONMENT.md). Rows arrive in time order, so the oldest rows sit at the
+ * lowest rowids and retention pruning walks from the start.
+ */
+export const migrations: readonly string[] = [
+  // 1: devices, credentials, attributes, state, history, device events, retained MQTT configs
+  `
+  CREATE TABLE credentials (
+    username   TEXT PRIMARY KEY,
+    hash       TEXT NOT NULL,
+    topics     TEXT NOT NULL,            -- JSON array of MQTT topic filters this credential owns
+    created_at INTEGER NOT NULL,
+    rotated_at INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE devices (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    protocol     TEXT NOT NULL,
+    owner        TEXT NOT NULL,
+    manufacturer TEXT,
+    model        TEXT,
+    sw_version   TEXT,
+    online       INTEGER NOT NULL DEFAULT 0,
+    last_seen    INTEGER,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE series (
+    id           INTEGER PRIMARY KEY,
+    device_id    TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    attribute    TEXT NOT NULL,
+    type         TEXT NOT NULL,
+    unit         TEXT,
+    device_class TEXT,
+    state_class  TEXT,
+    writable     INTEGER NOT NULL,
+    min          REAL,
+    max          REAL,
+    step         REAL,
+    UNIQUE (device_id, attribute)
+  ) STRICT;
+
+  -- last known value per attribute, updated once per batch
+  CREATE TABLE state (
+    series_id INTEGER PRIMARY KEY REFERENCES series(id) ON DELETE CASCADE,
+    value     ANY NOT NULL,
+    ts        INTEGER NOT NULL
+  ) STRICT;
+
+  -- reading history: numbers in num, booleans as 0/1 in num, strings in txt
+  CREATE TABLE readings (
+    series_id INTEGER NOT NULL,
+    ts        INTEGER NOT NULL,
+    num       REAL,
+    txt       TEXT
+  ) STRICT;
+
+  -- availability, faults and button presses (low volume)
+  CREATE TABLE device_events (
+    id        INTEGER PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    ts        INTEGER NOT NULL,
+    kind      TEXT NOT NULL,
+    data      TEXT NOT NULL
+  ) STRICT;
+
+  -- retained configuration messages (HA discovery, native config), so devices are known after a restart
+  CREATE TABLE mqtt_configs (
+    topic      TEXT PRIMARY KEY,
+    owner      TEXT NOT NULL,
+    payload    TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  ) STRICT;
+  `,
+];

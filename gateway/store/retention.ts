@@ -1,0 +1,86 @@
+import type { Db } from './db.ts';
+
+export interface PruneStep {
+  readonly deleted: number;
+  /** True when no reading older than the cutoff remains. */
+  readonly done: boolean;
+}
+
+/**
+ * Deletes history older than a cutoff in small steps, so ingestion is never blocked for more than a
+ * few ms. Readings are appended in time order, so the oldest sit at the lowest rowids: each step reads
+ * the first `chunk` rowids and deletes those older than the cutoff, and stops at the first young row.
+ * No index on `ts` is needed (which keeps inserts cheap).
+ */
+export class RetentionPruner {
+  readonly #db: Db;
+  readonly #chunk: number;
+  #timer: NodeJS.Timeout | undefined;
+  #first: NodeJS.Immediate | undefined;
+  #running = false;
+  #stopped = false;
+
+  constructor(db: Db, chunk = 2000) {
+    this.#db = db;
+    this.#chunk = chunk;
+  }
+
+  /** One bounded step: deletes at most `chunk` rows older than `cutoffMs`. */
+  step(cutoffMs: number): PruneStep {
+    const rows = this.#db
+      .prepare('SELECT rowid AS id, ts FROM readings ORDER BY rowid LIMIT ?')
+      .all(this.#chunk) as Array<{ id: number; ts: number }>;
+    let lastOld: number | undefined;
+    for (const r of rows) {
+      if (r.ts >= cutoffMs) break;
+      lastOld = r.id;
+    }
+    if (lastOld === undefined) return { deleted: 0, done: true };
+    const { changes } = this.#db.prepare('DELETE FROM readings WHERE rowid <= ?').run(lastOld);
+    const done = rows.length < this.#chunk || (rows[rows.length - 1]?.ts ?? 0) >= cutoffMs;
+    return { deleted: changes, done };
+  }
+
+  /** Prunes everything older than the cutoff, one step per event-loop turn. */
+  async run(cutoffMs: number): Promise<number> {
+    if (this.#running) return 0;
+    this.#running = true;
+    let total = 0;
+    try {
+      while (!this.#stopped) {
+        const { deleted, done } = this.step(cutoffMs);
+        total += deleted;
+        if (done) break;
+        await new Promise((r) => setImmediate(r));
+      }
+      if (this.#stopped) return total;
+      this.#db
+        .prepare('DELETE FROM device_events WHERE id IN (SELECT id FROM device_events WHERE ts < ? ORDER BY id LIMIT 10000)')
+        .run(cutoffMs);
+    } finally {
+      this.#running = false;
+    }
+    return total;
+  }
+
+  /** Runs `run` now and then every `everyMs` with a cutoff of `retentionMs` before now. */
+  schedule(retentionMs: number, everyMs: number, onError: (err: Error) => void): void {
+    this.#stopped = false;
+    const tick = () => {
+      this.#first = undefined;
+      this.run(Date.now() - retentionMs).catch(onError);
+    };
+    this.#timer = setInterval(tick, everyMs);
+    this.#timer.unref();
+    this.#first = setImmediate(tick);
+  }
+
+  /** Stops the schedule; a run in progress ends after its current step. */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
+    if (this.#first) clearImmediate(this.#first);
+    this.#timer = undefined;
+    this.#first = undefined;
+  }
+}
