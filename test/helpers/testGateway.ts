@@ -1,0 +1,66 @@
+import { pino } from 'pino';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { configFromObject } from '../../gateway/config/load.ts';
+import type { ConfigInput } from '../../gateway/config/schema.ts';
+import { Gateway, type RunningGateway } from '../../gateway/gateway.ts';
+import { TempDirs } from './tempDir.ts';
+
+export interface TestGateway {
+  readonly gateway: Gateway;
+  readonly running: RunningGateway;
+  readonly dir: string;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** A gateway on 127.0.0.1 port 0 with a temporary data dir and a silent logger. */
+export async function startTestGateway(overrides: ConfigInput = {}, dirs = new TempDirs()): Promise<TestGateway> {
+  const dir = dirs.make();
+  const validated = configFromObject({
+    ...overrides,
+    dataDir: dir,
+    mqtt: { host: '127.0.0.1', ...(overrides.mqtt ?? {}) },
+    store: { synchronous: 'normal', ...(overrides.store ?? {}) },
+  }).config;
+  // Port 0 (any free port) is for tests only; the config file schema wants a real port.
+  const config = { ...validated, mqtt: { ...validated.mqtt, port: overrides.mqtt?.port ?? 0 } };
+  const gateway = new Gateway({ config, logger: pino({ level: 'silent' }) });
+  const running = await gateway.start();
+  return {
+    gateway,
+    running,
+    dir,
+    url: `mqtt://127.0.0.1:${running.mqttAddress.port}`,
+    async stop() {
+      await gateway.stop();
+      dirs.cleanup();
+    },
+  };
+}
+
+/** Connects an MQTT 3.1.1 client and resolves once connected; rejects with the CONNACK error. */
+export async function connectClient(url: string, options: IClientOptions = {}): Promise<MqttClient> {
+  const client = connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000, ...options });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+      client.once('close', () => reject(new Error('closed before CONNACK')));
+    });
+  } catch (err) {
+    client.end(true);
+    throw err;
+  }
+  return client;
+}
+
+/** Polls until `check` returns a truthy value (or throws after `timeoutMs`). */
+export async function waitFor<T>(check: () => T | undefined | false | null, timeoutMs = 5000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
