@@ -9,6 +9,10 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const report = join(root, '.vitest-report.json');
 rmSync(report, { force: true });
+// The type check counts as one check: a type error fails the run like a failing test.
+const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', root], { cwd: root, stdio: 'inherit' });
+const typeErrors = tsc.status === 0 ? 0 : 1;
+console.log(typeErrors ? 'typecheck: FAILED' : 'typecheck: ok');
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const result = spawnSync(
   process.execPath,
@@ -16,7 +20,7 @@ const result = spawnSync(
   { cwd: root, stdio: 'inherit' },
 );
 if (!existsSync(report)) {
-  console.log('0 passed, 1 failed');
+  console.log(`0 passed, ${1 + typeErrors} failed`);
   console.error('vitest wrote no report (exit status ' + result.status + ')');
   process.exit(1);
 }
@@ -33,5 +37,6 @@ for (const file of r.testResults ?? []) {
   // A file that failed to load (syntax error, failing hook) has no assertions but must fail the run.
   if ((file.assertionResults ?? []).length === 0 && file.status === 'failed') failed++;
 }
+failed += typeErrors;
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 || result.status !== 0 || passed === 0 ? 1 : 0);
