@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (tsx), so `npx trellis ...` works right after `npm ci`.
-import { register } from 'tsx/esm/api';
+// The `trellis` command. Runs the compiled JavaScript in dist/ (built by `npm ci` through the
+// `prepare` script, and by `npm test`); without dist/ it runs the TypeScript sources through tsx.
+import { existsSync } from 'node:fs';
 
-register();
-const { run } = await import('../gateway/cli/main.ts');
+const compiled = new URL('../dist/gateway/cli/main.js', import.meta.url);
+let run;
+if (existsSync(compiled)) {
+  ({ run } = await import(compiled.href));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ run } = await import('../gateway/cli/main.ts'));
+}
 await run(process.argv);

@@ -270,8 +270,21 @@ export class EmbeddedBroker {
     return null;
   }
 
+  /** ACL verdicts per identity and topic: devices publish to a handful of topics, again and again. */
+  readonly #verdicts = new WeakMap<BrokerIdentity, Map<string, boolean>>();
+
   #owns(identity: BrokerIdentity, topic: string): boolean {
-    for (const owned of identity.topics) if (topicMatches(owned, topic)) return true;
-    return false;
+    let cache = this.#verdicts.get(identity);
+    if (!cache) {
+      cache = new Map();
+      this.#verdicts.set(identity, cache);
+    }
+    let verdict = cache.get(topic);
+    if (verdict === undefined) {
+      verdict = identity.topics.some((owned) => topicMatches(owned, topic));
+      if (cache.size >= 256) cache.clear(); // a device cycling through topics cannot grow it
+      cache.set(topic, verdict);
+    }
+    return verdict;
   }
 }

@@ -1,7 +1,7 @@
 import type { PublishPacket } from 'aedes';
 import { ErrorCodes, TrellisError } from '../../gateway/errors.ts';
 import type { AttributeSpec, Command, DeviceEvent, Driver, DriverCounters, DriverSink } from '../types.ts';
-import { EmbeddedBroker, type BrokerHooks, type BrokerIdentity, type BrokerOptions, type Verdict, type ViolationKind } from './broker.ts';
+import { EmbeddedBroker, type BrokerCounters, type BrokerHooks, type BrokerIdentity, type BrokerOptions, type Verdict, type ViolationKind } from './broker.ts';
 import { parseDiscovery, type EntityConfig } from './discovery.ts';
 import { decodeAvailability, decodeBrightness, decodeState, encodeCommand, NOT_JSON, parseJsonOnce } from './entityCodec.ts';
 import { EntityTable } from './entityTable.ts';
@@ -24,6 +24,9 @@ export interface MqttDriverOptions {
   /** Protocol violations (ACL, auth, oversize), for the host to log. */
   readonly onViolation?: (who: string | undefined, kind: ViolationKind, detail: string) => void;
 }
+
+const NATIVE_TOPIC_START = `${NATIVE_PREFIX}/`;
+const DISCOVERY_TOPIC_START = 'homeassistant/';
 
 /** Home Assistant's birth topic: devices re-announce their discovery configs when it says "online". */
 export const HA_STATUS_TOPIC = 'homeassistant/status';
@@ -62,8 +65,9 @@ export class MqttDriver implements Driver {
     return this.#broker?.address;
   }
 
-  counters(): DriverCounters {
-    return { ...this.#counters, ...(this.#broker?.counters() ?? {}) };
+  counters(): DriverCounters & BrokerCounters & { discovered: number; refused: number } {
+    const broker = this.#broker?.counters() ?? { connections: 0, connected: 0, authFailures: 0, aclRefusals: 0, oversize: 0, clientErrors: 0, published: 0 };
+    return { ...this.#counters, ...broker };
   }
 
   async start(sink: DriverSink): Promise<void> {
@@ -114,14 +118,18 @@ export class MqttDriver implements Driver {
     const topic = packet.topic;
     if (packet.payload.length > this.#options.maxPayloadBytes) {
       this.#reject(undefined, topic, `payload of ${packet.payload.length} bytes exceeds ${this.#options.maxPayloadBytes}`);
+      this.#counters.refused++;
       return done('refuse');
     }
     const payload = packet.payload.toString('utf8');
     const owner = identity?.name;
-    if (owner !== undefined && (parseDiscoveryTopic(topic) || parseNativeTopic(topic)?.channel === 'config')) {
-      return done(this.#applyConfig(topic, owner, payload, identity?.topics) ? 'accept' : 'refuse');
+    const native = topic.startsWith(NATIVE_TOPIC_START) ? parseNativeTopic(topic) : undefined;
+    const isConfig = native ? native.channel === 'config' : topic.startsWith(DISCOVERY_TOPIC_START) && parseDiscoveryTopic(topic) !== undefined;
+    if (owner !== undefined && isConfig) {
+      if (this.#applyConfig(topic, owner, payload, identity?.topics)) return done('accept');
+      this.#counters.refused++; // neither stored as retained nor relayed
+      return done('refuse');
     }
-    const native = parseNativeTopic(topic);
     const events = native ? this.#decodeNative(native, owner, payload) : this.#decodeRoutes(topic, payload);
     if (events.length === 0) return done('accept');
     if (packet.qos > 0) sink.ingest(events, (err) => (err ? done('refuse') : done('accept')));

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { AttributeSpec, AttributeType, AttributeValue } from '../types.ts';
-import { slug } from './discovery.ts';
 
 /**
  * The native Trellis convention, for firmware written for Trellis:
@@ -13,6 +12,9 @@ import { slug } from './discovery.ts';
  */
 export const NATIVE_PREFIX = 'trellis';
 
+/** What `slug()` produces: lower-case letters, digits, `_` and `-`, not starting or ending with `_`/`-`. */
+const DEVICE_ID = /^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$/;
+
 export type NativeTopic = { deviceId: string; channel: 'config' | 'state' | 'event' | 'status' | 'set' };
 
 export function parseNativeTopic(topic: string): NativeTopic | undefined {
@@ -20,7 +22,7 @@ export function parseNativeTopic(topic: string): NativeTopic | undefined {
   if (parts.length !== 3 || parts[0] !== NATIVE_PREFIX) return undefined;
   const channel = parts[2];
   const deviceId = parts[1] as string;
-  if (deviceId !== slug(deviceId) || deviceId === '') return undefined;
+  if (!DEVICE_ID.test(deviceId)) return undefined;
   if (channel === 'config' || channel === 'state' || channel === 'event' || channel === 'status' || channel === 'set') {
     return { deviceId, channel };
   }

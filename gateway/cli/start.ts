@@ -1,10 +1,9 @@
 import { isTrellisError } from '../errors.ts';
 import type { Config } from '../config/schema.ts';
-import { startDemo } from '../demo/demo.ts';
 import { Gateway, type RunningGateway } from '../gateway.ts';
 import { createLogger } from '../log.ts';
 import { resolveConfig } from './resolveConfig.ts';
-import type { Fleet } from '../../firmware-sim/fleet.ts';
+import type { Fleet } from '../../firmware-sim/fleet.ts'; // type only: erased at build
 
 /** `trellis start`: runs the gateway (and the demo fleet when configured) until SIGINT/SIGTERM. */
 export async function runStart(options: { config?: string }): Promise<void> {
@@ -24,7 +23,11 @@ export async function runStart(options: { config?: string }): Promise<void> {
     running = await gateway.start();
   }
   let fleet: Fleet | undefined;
-  if (config.demo) fleet = await startDemo(running);
+  if (config.demo) {
+    // Loaded only for the demo: the simulated devices' MQTT client library costs ~20 MB of RSS.
+    const { startDemo } = await import('../demo/demo.ts');
+    fleet = await startDemo(running);
+  }
   process.stderr.write(banner(config, running, resolved.source, fleet !== undefined));
 
   let stopping = false;

@@ -26,6 +26,11 @@ type Waiter = (err?: Error) => void;
  * every `flushMs`; when a waiter is present (a QoS 1 publish whose PUBACK waits on the commit) the
  * batch is committed at the end of the current I/O turn, so every publish read in that turn shares one
  * commit (group commit). A waiter is called only after its events are committed.
+ *
+ * Timers alone cannot bound a batch: under a flood from many sockets, libuv's poll phase keeps
+ * handling socket data for seconds and neither timers nor immediates run (measured: 780k-row batches,
+ * 700 ms commits). So `append` itself commits synchronously once `batchSize` events wait or the oldest
+ * has waited `flushMs`; the timer and immediate only cover quiet periods.
  */
 export class HistoryWriter {
   readonly #db: Db;
@@ -35,6 +40,8 @@ export class HistoryWriter {
   #waiters: Waiter[] = [];
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
+  /** performance.now() when the oldest pending event arrived. */
+  #oldestAt = 0;
   #closed = false;
   #stats = { rowsWritten: 0, commits: 0, failedCommits: 0, lastCommitMs: 0, maxCommitMs: 0 };
   readonly #commit: (events: readonly DeviceEvent[]) => number;
@@ -51,9 +58,13 @@ export class HistoryWriter {
       onDurable?.(new Error('history writer is closed'));
       return;
     }
+    const now = performance.now();
+    if (this.#events.length === 0 && this.#waiters.length === 0) this.#oldestAt = now;
     for (const e of events) this.#events.push(e);
     if (onDurable) this.#waiters.push(onDurable);
-    if (this.#events.length >= this.#options.batchSize || onDurable) {
+    if (this.#events.length >= this.#options.batchSize || now - this.#oldestAt >= this.#options.flushMs) {
+      this.flush();
+    } else if (onDurable) {
       this.#immediate ??= setImmediate(() => this.flush());
     } else {
       this.#timer ??= setTimeout(() => this.flush(), this.#options.flushMs);

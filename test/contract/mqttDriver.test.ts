@@ -63,8 +63,9 @@ describe('MQTT driver with simulated firmware', () => {
     await waitFor(() => typeof state('thermo', 'temperature') === 'number', 5000, 'temperature');
     await waitFor(() => typeof state('zigbee2mqtt_door', 'contact') === 'boolean', 5000, 'door contact');
     await waitFor(() => typeof state('fridge', 'compressor') === 'boolean', 5000, 'compressor');
-    expect(typeof state('plug', 'energy_total')).toBe('number');
-    expect(typeof state('coffee', 'cups_brewed')).toBe('number');
+    await waitFor(() => typeof state('plug', 'energy_total') === 'number', 5000, 'plug energy');
+    await waitFor(() => typeof state('coffee', 'cups_brewed') === 'number', 5000, 'cups brewed');
+    await waitFor(() => typeof state('zigbee2mqtt_lamp', 'light') === 'boolean', 5000, 'lamp state');
     expect(gw.running.hub.state.isOnline('thermo')).toBe(true);
     const sim = fleet.get('zigbee2mqtt_door'.replace('zigbee2mqtt_', ''))?.state as { contact: boolean };
     // contact:true on the wire means closed; the door attribute (payload_on false) is "open"

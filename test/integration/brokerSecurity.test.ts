@@ -182,7 +182,7 @@ describe('embedded broker: topic ACL and hostile input', () => {
   it('refuses topics deeper than maxTopicLevels by closing that connection only', async () => {
     const a = await device('a');
     const b = await device('b');
-    const closed = new Promise((resolve) => a.once('close', resolve));
+    const closed = new Promise<void>((resolve) => a.once('close', () => resolve()));
     a.publish(`dev-a/${Array.from({ length: 20 }, () => 'x').join('/')}`, '1');
     await closed;
     await b.publishAsync('dev-b/fine', '1', { qos: 1 });

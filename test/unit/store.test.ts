@@ -61,11 +61,24 @@ describe('store', () => {
     expect(db.prepare('SELECT last_seen FROM devices WHERE id = ?').get('d1')).toEqual({ last_seen: 2000 });
   });
 
-  it('commits as soon as batchSize events wait', async () => {
+  it('commits as soon as batchSize events wait, without waiting for the event loop', () => {
     const { db, writer } = setup({ flushMs: 10_000, batchSize: 3 });
-    writer.append([reading(1, 1), reading(2, 2), reading(3, 3)]);
-    await new Promise((r) => setImmediate(r));
+    writer.append([reading(1, 1), reading(2, 2)]);
+    expect(count(db)).toBe(0);
+    writer.append([reading(3, 3)]);
     expect(count(db)).toBe(3);
+  });
+
+  it('commits on append once the oldest event has waited flushMs, even when no timer could run', () => {
+    const { db, writer } = setup({ flushMs: 30, batchSize: 1_000_000 });
+    writer.append([reading(1, 1)]);
+    const until = performance.now() + 40;
+    while (performance.now() < until) {
+      // a busy event loop: the flush timer cannot fire
+    }
+    expect(count(db)).toBe(0);
+    writer.append([reading(2, 2)]);
+    expect(count(db)).toBe(2);
   });
 
   it('tells waiters when a commit fails, and refuses events after close', async () => {

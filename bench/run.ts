@@ -1,0 +1,88 @@
+// `npm run bench`: the gateway's MQTT ingest measured next to bare aedes and Debian mosquitto in the
+// same run, printed as ratios (these machines are noisy; only same-run ratios are comparable).
+// Everything runs on loopback. `npm run bench -- --quick` for a short run.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../test/helpers/gatewayProcess.ts';
+import { saturate, steadyLatency, type LoadOptions } from './scenarios.ts';
+import { MOSQUITTO, startBareAedes, startMosquitto, startTrellis, type Target } from './targets.ts';
+
+interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  baseline: string | null;
+  baselineValue: number | null;
+  ratio: number | null;
+  goal: string | null;
+  met: boolean | null;
+}
+
+const quick = process.argv.includes('--quick');
+const load: LoadOptions = quick ? { devices: 200, warmupMs: 1000, measureMs: 2000 } : { devices: 1000, warmupMs: 2000, measureMs: 5000 };
+const steadyRate = quick ? 500 : 2000;
+const hasMosquitto = existsSync(MOSQUITTO);
+
+type Starter = (port: number) => Promise<Target>;
+const targets: Array<[string, Starter]> = [
+  ['trellis', (port) => startTrellis(port, load.devices)],
+  ['bare aedes', startBareAedes],
+  ...(hasMosquitto ? [['mosquitto', startMosquitto] as [string, Starter]] : []),
+];
+
+async function withTarget<T>(start: Starter, fn: (t: Target) => Promise<T>): Promise<T> {
+  const target = await start(await freePort());
+  try {
+    return await fn(target);
+  } finally {
+    await target.stop();
+  }
+}
+
+const results: Record<string, { qos0: number; qos1: number; rssFlood: number; rssSteady: number; p50: number; p99: number }> = {};
+for (const [name, start] of targets) {
+  process.stderr.write(`${name}: QoS 0 saturation... `);
+  const q0 = await withTarget(start, (t) => saturate(t, 0, load));
+  process.stderr.write(`${Math.round(q0.perSecond)}/s; QoS 1 saturation... `);
+  const q1 = await withTarget(start, (t) => saturate(t, 1, load));
+  process.stderr.write(`${Math.round(q1.perSecond)}/s; QoS 1 latency at ${steadyRate}/s... `);
+  const lat = await withTarget(start, (t) => steadyLatency(t, steadyRate, load));
+  process.stderr.write(`p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms\n`);
+  results[name] = { qos0: q0.perSecond, qos1: q1.perSecond, rssFlood: Math.max(q0.rssMb, q1.rssMb), rssSteady: lat.rssMb, p50: lat.p50, p99: lat.p99 };
+}
+
+const t = results.trellis as NonNullable<(typeof results)['trellis']>;
+const a = results['bare aedes'] as NonNullable<(typeof results)['trellis']>;
+const m = results.mosquitto;
+const figures: Figure[] = [];
+const add = (name: string, value: number, unit: string, baseline: string | null, baselineValue: number | null, goal: string | null, met: boolean | null) =>
+  figures.push({ name, value: round(value), unit, baseline, baselineValue: baselineValue === null ? null : round(baselineValue), ratio: baselineValue ? round(value / baselineValue, 3) : null, goal, met });
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+const n = load.devices;
+
+add(`stored readings/s, QoS 0, ${n} devices`, t.qos0, 'readings/s', 'bare aedes ingesting (no storage)', a.qos0, '>= 0.8x bare aedes', t.qos0 >= 0.8 * a.qos0);
+if (m) add(`stored readings/s, QoS 0, ${n} devices`, t.qos0, 'readings/s', 'mosquitto relaying to 1 subscriber', m.qos0, null, null);
+add(`stored readings/s, QoS 1 (acked after commit), ${n} devices`, t.qos1, 'readings/s', 'bare aedes ingesting (no storage)', a.qos1, null, null);
+if (m) add(`stored readings/s, QoS 1 (acked after commit), ${n} devices`, t.qos1, 'readings/s', 'mosquitto relaying to 1 subscriber', m.qos1, null, null);
+add(`publish-to-committed p50, QoS 1 at ${steadyRate}/s`, t.p50, 'ms', 'bare aedes publish-to-PUBACK p50', a.p50, null, null);
+add(`publish-to-committed p99, QoS 1 at ${steadyRate}/s`, t.p99, 'ms', 'bare aedes publish-to-PUBACK p99', a.p99, null, null);
+if (m) add(`publish-to-committed p99, QoS 1 at ${steadyRate}/s`, t.p99, 'ms', 'mosquitto publish-to-PUBACK p99', m.p99, null, null);
+add(`RSS with ${n} devices at ${steadyRate} readings/s`, t.rssSteady, 'MB', 'bare aedes RSS', a.rssSteady, '<= 100 MB', t.rssSteady <= 100);
+if (m) add(`RSS with ${n} devices at ${steadyRate} readings/s`, t.rssSteady, 'MB', 'mosquitto RSS', m.rssSteady, null, null);
+add(`peak RSS with ${n} devices at saturation`, t.rssFlood, 'MB', 'bare aedes RSS', a.rssFlood, null, null);
+
+const out = { date: new Date().toISOString(), quick, machine: { cores: cpus().length, node: process.version }, figures };
+const dir = join(import.meta.dirname, 'results');
+mkdirSync(dir, { recursive: true });
+writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(out, null, 2)}\n`);
+
+const rows = figures.map((f) => [f.name, `${f.value} ${f.unit}`, f.baseline ?? '', f.baselineValue === null ? '' : `${f.baselineValue}`, f.ratio === null ? '' : `${f.ratio}x`, f.goal ? `${f.goal}: ${f.met ? 'met' : 'MISSED'}` : '']);
+const header = ['figure', 'trellis', 'baseline', 'baseline value', 'ratio', 'goal'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] as number)).join(' | ');
+console.log(line(header));
+console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
+for (const r of rows) console.log(line(r));
+if (!hasMosquitto) console.log('\n(mosquitto not installed: apt-get install mosquitto for that baseline)');
+console.log(`\nwritten to bench/results/latest.json`);

@@ -1,0 +1,131 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import mqttPacket from 'mqtt-packet';
+import { LoadClient } from './loadClient.ts';
+import type { Target } from './targets.ts';
+
+export interface LoadOptions {
+  readonly devices: number;
+  readonly warmupMs: number;
+  readonly measureMs: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const turn = () => new Promise((r) => setImmediate(r));
+
+async function connectAll(target: Target, n: number): Promise<LoadClient[]> {
+  const clients: LoadClient[] = new Array(n);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      for (let i = next++; i < n; i = next++) {
+        clients[i] = await LoadClient.connect({ port: target.port, clientId: `dev-${i}`, ...target.credential(i) });
+      }
+    }),
+  );
+  return clients;
+}
+
+/** Starts the subscriber process; resolves a function that asks it for its count. */
+async function startSubscriber(port: number, qos: 0 | 1): Promise<{ count: () => Promise<number>; stop: () => void }> {
+  const child: ChildProcess = fork(join(import.meta.dirname, 'subscriber.js'), [String(port), String(qos)]);
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`subscriber exited with ${code}`)));
+  });
+  return {
+    count: () => new Promise((resolve) => {
+      child.once('message', (n) => resolve(n as number));
+      child.send('count');
+    }),
+    stop: () => child.send('stop'),
+  };
+}
+
+export interface Throughput {
+  readonly perSecond: number;
+  readonly rssMb: number;
+}
+
+/**
+ * Saturation: every device publishes its readings as fast as the broker takes them (QoS 0: until its
+ * socket buffer is full; QoS 1: up to 10 unacknowledged each). What counts: for Trellis, readings
+ * committed to SQLite; for bare aedes, publishes ingested; for mosquitto (which cannot report that),
+ * messages delivered to one subscriber of everything, in a process of its own.
+ */
+export async function saturate(target: Target, qos: 0 | 1, o: LoadOptions): Promise<Throughput> {
+  const clients = await connectAll(target, o.devices);
+  const subscriber = target.count ? undefined : await startSubscriber(target.port, qos);
+  const count = async () => (target.count ? target.count() : (subscriber as { count: () => Promise<number> }).count());
+  let running = true;
+  const payload = (i: number) => JSON.stringify({ value: 20 + (i % 10) });
+  const loops: Promise<void>[] = [];
+  if (qos === 0) {
+    const packets = clients.map((_, i) => mqttPacket.generate({ cmd: 'publish', topic: `trellis/dev-${i}/state`, payload: payload(i), qos: 0, retain: false, dup: false }));
+    loops.push(
+      (async () => {
+        while (running) {
+          for (let i = 0; i < clients.length; i++) (clients[i] as LoadClient).writeRaw(packets[i] as Buffer, 4);
+          await turn();
+        }
+      })(),
+    );
+  } else {
+    for (const [i, c] of clients.entries()) {
+      const topic = `trellis/dev-${i}/state`;
+      const body = payload(i);
+      c.onAck(() => {
+        if (running) c.publish(topic, body, 1);
+      });
+      for (let k = 0; k < 10; k++) c.publish(topic, body, 1);
+    }
+  }
+  await sleep(o.warmupMs);
+  const start = await count();
+  const t0 = performance.now();
+  await sleep(o.measureMs);
+  const end = await count();
+  const seconds = (performance.now() - t0) / 1000;
+  const rssMb = target.rssMb();
+  running = false;
+  await Promise.all(loops);
+  for (const c of clients) c.close();
+  subscriber?.stop();
+  await sleep(300);
+  return { perSecond: (end - start) / seconds, rssMb };
+}
+
+export interface Latency {
+  readonly p50: number;
+  readonly p99: number;
+  readonly samples: number;
+  /** RSS of the target at the end of the steady run. */
+  readonly rssMb: number;
+}
+
+/** QoS 1 at a steady rate: publish -> PUBACK time. For Trellis the PUBACK means "committed". */
+export async function steadyLatency(target: Target, ratePerSecond: number, o: LoadOptions): Promise<Latency> {
+  const clients = await connectAll(target, o.devices);
+  for (const c of clients) c.recordLatency = false;
+  const tickMs = 10;
+  const perTick = Math.max(1, Math.round((ratePerSecond * tickMs) / 1000));
+  let next = 0;
+  const tick = () => {
+    for (let k = 0; k < perTick; k++) {
+      const i = next++ % clients.length;
+      (clients[i] as LoadClient).publish(`trellis/dev-${i}/state`, JSON.stringify({ value: k }), 1);
+    }
+  };
+  const timer = setInterval(tick, tickMs);
+  await sleep(o.warmupMs);
+  for (const c of clients) c.recordLatency = true;
+  await sleep(o.measureMs);
+  const rssMb = target.rssMb();
+  clearInterval(timer);
+  await sleep(200);
+  const all = clients.flatMap((c) => c.latencies).sort((a, b) => a - b);
+  for (const c of clients) c.close();
+  await sleep(300);
+  const pick = (q: number) => all[Math.min(all.length - 1, Math.floor(q * all.length))] ?? Number.NaN;
+  return { p50: pick(0.5), p99: pick(0.99), samples: all.length, rssMb };
+}

@@ -1,0 +1,142 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { CredentialStore } from '../gateway/store/credentials.ts';
+import { openDb } from '../gateway/store/db.ts';
+import { projectRoot } from './root.ts';
+
+/** A broker under test, running as its own process on loopback. */
+export interface Target {
+  readonly name: string;
+  readonly port: number;
+  readonly pid: number;
+  /** Credentials for device i, when the target needs them. */
+  credential(i: number): { username?: string; password?: string };
+  /**
+   * What the target has consumed so far: Trellis, readings committed to SQLite; bare aedes, device
+   * publishes ingested. Absent for mosquitto, which is measured by what it relays to a subscriber.
+   */
+  count?(): number | Promise<number>;
+  rssMb(): number;
+  stop(): Promise<void>;
+}
+
+const ROOT = projectRoot();
+const DIST = join(ROOT, 'dist');
+
+function rssOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+async function waitForPort(port: number, child: ChildProcess, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${what} did not listen on ${port}`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export const MOSQUITTO = '/usr/sbin/mosquitto';
+
+export async function startMosquitto(port: number): Promise<Target> {
+  const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-mosq-'));
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'set_tcp_nodelay true', 'max_queued_messages 100000', 'log_type error', ''].join('\n'));
+  const child = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
+  await waitForPort(port, child, 'mosquitto');
+  return {
+    name: 'mosquitto',
+    port,
+    pid: child.pid as number,
+    credential: () => ({}),
+    rssMb: () => rssOf(child.pid as number),
+    async stop() {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startBareAedes(port: number): Promise<Target> {
+  const child = spawn(process.execPath, [join(DIST, 'bench', 'bareAedes.js'), String(port)], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], cwd: ROOT });
+  await waitForPort(port, child, 'bare aedes');
+  return {
+    name: 'bare aedes',
+    port,
+    pid: child.pid as number,
+    credential: () => ({}),
+    count: () =>
+      new Promise<number>((resolve) => {
+        child.once('message', (n) => resolve(n as number));
+        child.send('count');
+      }),
+    rssMb: () => rssOf(child.pid as number),
+    stop: () => stopChild(child),
+  };
+}
+
+/** The Trellis gateway process with `devices` credentials issued (argon2id hashes, as in production). */
+export async function startTrellis(port: number, devices: number): Promise<Target> {
+  const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-gw-'));
+  const dataDir = join(dir, 'data');
+  const passwords: string[] = [];
+  const db = openDb(join(dataDir, 'trellis.db'), { synchronous: 'full' });
+  const store = new CredentialStore(db);
+  for (let i = 0; i < devices; i++) passwords.push(await store.create(`dev-${i}`));
+  db.close();
+  const config = join(dir, 'trellis.yaml');
+  writeFileSync(config, [`dataDir: ${dataDir}`, 'mqtt:', '  host: 127.0.0.1', `  port: ${port}`, 'log:', '  level: warn', ''].join('\n'));
+  // e.g. TRELLIS_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway under load
+  const nodeArgs = (process.env.TRELLIS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const logTo = process.env.TRELLIS_BENCH_LOG; // a file for the gateway's log, when debugging a run
+  const out = logTo ? openSync(logTo, 'a') : 'ignore';
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', 'trellis.mjs'), 'start', '--config', config], { stdio: ['ignore', out, out], cwd: ROOT });
+  await waitForPort(port, child, 'trellis');
+  const reader = () => {
+    const file = join(dataDir, 'trellis.db');
+    return existsSync(file) ? new Database(file, { readonly: true }) : undefined;
+  };
+  let counter: Database.Database | undefined;
+  return {
+    name: 'trellis',
+    port,
+    pid: child.pid as number,
+    credential: (i) => ({ username: `dev-${i}`, password: passwords[i] }),
+    count() {
+      counter ??= reader();
+      return (counter?.prepare('SELECT max(rowid) AS n FROM readings').get() as { n: number | null } | undefined)?.n ?? 0;
+    },
+    rssMb: () => rssOf(child.pid as number),
+    async stop() {
+      counter?.close();
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
