@@ -76,6 +76,13 @@ const out = { date: new Date().toISOString(), quick, machine: { cores: cpus().le
 const dir = join(import.meta.dirname, 'results');
 mkdirSync(dir, { recursive: true });
 writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(out, null, 2)}\n`);
+const fmt = (x: number) => (Math.abs(x) >= 1000 ? Math.round(x).toLocaleString('en-US') : String(x));
+const markdown = [
+  '| figure | Trellis | baseline | baseline value | ratio | goal |',
+  '|---|---|---|---|---|---|',
+  ...figures.map((f) => `| ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.baseline ?? ''} | ${f.baselineValue === null ? '' : fmt(f.baselineValue)} | ${f.ratio === null ? '' : `${f.ratio}x`} | ${f.goal ? `${f.goal}: **${f.met ? 'met' : 'missed'}**` : ''} |`),
+].join('\n');
+writeFileSync(join(dir, 'latest.md'), `${markdown}\n`);
 
 const rows = figures.map((f) => [f.name, `${f.value} ${f.unit}`, f.baseline ?? '', f.baselineValue === null ? '' : `${f.baselineValue}`, f.ratio === null ? '' : `${f.ratio}x`, f.goal ? `${f.goal}: ${f.met ? 'met' : 'MISSED'}` : '']);
 const header = ['figure', 'trellis', 'baseline', 'baseline value', 'ratio', 'goal'];
@@ -85,4 +92,4 @@ console.log(line(header));
 console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
 for (const r of rows) console.log(line(r));
 if (!hasMosquitto) console.log('\n(mosquitto not installed: apt-get install mosquitto for that baseline)');
-console.log(`\nwritten to bench/results/latest.json`);
+console.log(`\nwritten to bench/results/latest.json and latest.md`);

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { CredentialStore } from '../gateway/store/credentials.ts';
 import { openDb } from '../gateway/store/db.ts';
 import { projectRoot } from './root.ts';
+import { GATEWAY_NODE_FLAGS } from '../gateway/runtimeFlags.ts';
 
 /** A broker under test, running as its own process on loopback. */
 export interface Target {
@@ -67,7 +68,7 @@ export const MOSQUITTO = '/usr/sbin/mosquitto';
 export async function startMosquitto(port: number): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-mosq-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'set_tcp_nodelay true', 'max_queued_messages 100000', 'log_type error', ''].join('\n'));
+  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'set_tcp_nodelay true', 'max_queued_messages 100000', 'max_inflight_messages 0', 'log_type error', ''].join('\n'));
   const child = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
   await waitForPort(port, child, 'mosquitto');
   return {
@@ -84,7 +85,8 @@ export async function startMosquitto(port: number): Promise<Target> {
 }
 
 export async function startBareAedes(port: number): Promise<Target> {
-  const child = spawn(process.execPath, [join(DIST, 'bench', 'bareAedes.js'), String(port)], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], cwd: ROOT });
+  // the same V8 flags as the gateway, so RSS compares like with like
+  const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, join(DIST, 'bench', 'bareAedes.js'), String(port)], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], cwd: ROOT });
   await waitForPort(port, child, 'bare aedes');
   return {
     name: 'bare aedes',
@@ -113,7 +115,7 @@ export async function startTrellis(port: number, devices: number): Promise<Targe
   const config = join(dir, 'trellis.yaml');
   writeFileSync(config, [`dataDir: ${dataDir}`, 'mqtt:', '  host: 127.0.0.1', `  port: ${port}`, 'log:', '  level: warn', ''].join('\n'));
   // e.g. TRELLIS_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway under load
-  const nodeArgs = (process.env.TRELLIS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...GATEWAY_NODE_FLAGS, ...(process.env.TRELLIS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const logTo = process.env.TRELLIS_BENCH_LOG; // a file for the gateway's log, when debugging a run
   const out = logTo ? openSync(logTo, 'a') : 'ignore';
   const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', 'trellis.mjs'), 'start', '--config', config], { stdio: ['ignore', out, out], cwd: ROOT });

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 // The `trellis` command. Runs the compiled JavaScript in dist/ (built by `npm ci` through the
 // `prepare` script, and by `npm test`); without dist/ it runs the TypeScript sources through tsx.
 import { existsSync } from 'node:fs';
