@@ -113,7 +113,9 @@ export async function startTrellis(port: number, devices: number): Promise<Targe
   for (let i = 0; i < devices; i++) passwords.push(await store.create(`dev-${i}`));
   db.close();
   const config = join(dir, 'trellis.yaml');
-  writeFileSync(config, [`dataDir: ${dataDir}`, 'mqtt:', '  host: 127.0.0.1', `  port: ${port}`, 'log:', '  level: warn', ''].join('\n'));
+  // TRELLIS_BENCH_CONFIG: extra YAML lines for experiments, e.g. "history:\n  batchSize: 5000"
+  const extra = process.env.TRELLIS_BENCH_CONFIG ?? '';
+  writeFileSync(config, [`dataDir: ${dataDir}`, 'mqtt:', '  host: 127.0.0.1', `  port: ${port}`, 'log:', '  level: warn', extra, ''].join('\n'));
   // e.g. TRELLIS_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway under load
   const nodeArgs = [...GATEWAY_NODE_FLAGS, ...(process.env.TRELLIS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const logTo = process.env.TRELLIS_BENCH_LOG; // a file for the gateway's log, when debugging a run

@@ -123,7 +123,7 @@ export class MqttDriver implements Driver {
     }
     const payload = packet.payload.toString('utf8');
     const owner = identity?.name;
-    const native = topic.startsWith(NATIVE_TOPIC_START) ? parseNativeTopic(topic) : undefined;
+    const native = topic.startsWith(NATIVE_TOPIC_START) ? this.#nativeTopic(topic) : undefined;
     const isConfig = native ? native.channel === 'config' : topic.startsWith(DISCOVERY_TOPIC_START) && parseDiscoveryTopic(topic) !== undefined;
     if (owner !== undefined && isConfig) {
       if (this.#applyConfig(topic, owner, payload, identity?.topics)) return done('accept');
@@ -137,6 +137,17 @@ export class MqttDriver implements Driver {
       sink.ingest(events);
       done('accept');
     }
+  }
+
+  /** Parsed native topics, cached: each device publishes to the same few topics all day. */
+  readonly #nativeTopics = new Map<string, NativeTopic | undefined>();
+
+  #nativeTopic(topic: string): NativeTopic | undefined {
+    if (this.#nativeTopics.has(topic)) return this.#nativeTopics.get(topic);
+    const parsed = parseNativeTopic(topic);
+    if (this.#nativeTopics.size >= 50_000) this.#nativeTopics.clear();
+    this.#nativeTopics.set(topic, parsed);
+    return parsed;
   }
 
   /**
