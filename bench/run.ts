@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/helpers/gatewayProcess.ts';
 import { saturate, steadyLatency, type LoadOptions } from './scenarios.ts';
+import { projectRoot } from './root.ts';
 import { MOSQUITTO, startBareAedes, startMosquitto, startTrellis, type Target } from './targets.ts';
 
 interface Figure {
@@ -73,7 +74,7 @@ if (m) add(`RSS with ${n} devices at ${steadyRate} readings/s`, t.rssSteady, 'MB
 add(`peak RSS with ${n} devices at saturation`, t.rssFlood, 'MB', 'bare aedes RSS', a.rssFlood, null, null);
 
 const out = { date: new Date().toISOString(), quick, machine: { cores: cpus().length, node: process.version }, figures };
-const dir = join(import.meta.dirname, 'results');
+const dir = join(projectRoot(), 'bench', 'results');
 mkdirSync(dir, { recursive: true });
 writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(out, null, 2)}\n`);
 const fmt = (x: number) => (Math.abs(x) >= 1000 ? Math.round(x).toLocaleString('en-US') : String(x));
