@@ -18,7 +18,10 @@ const dev = (node: string, name: string) => ({ ids: [node], name, mf: 'Tasmota',
 export const plug: SimKind<State> = {
   kind: 'plug',
   model: 'sim-plug',
-  init: (rand) => ({ on: true, powerW: 0, energyKwh: 10 + rand() * 5, loadW: 40 + rand() * 1500 }),
+  init: (rand) => {
+    const loadW = 40 + rand() * 1500;
+    return { on: true, powerW: loadW, energyKwh: 10 + rand() * 5, loadW }; // on, and drawing its load
+  },
   availability: (node) => ({ topic: `${node}/tele/LWT`, online: 'Online', offline: 'Offline' }),
   announce(node, name) {
     const base = { '~': `${node}/`, avty_t: '~tele/LWT', pl_avail: 'Online', pl_not_avail: 'Offline', dev: dev(node, name) };
