@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { parseLocatedYaml } from '../../rules/yamlLocate.ts';
 import type { z } from 'zod';
 import { ErrorCodes, TrellisError } from '../errors.ts';
 import { configSchema, type Config, type ConfigInput } from './schema.ts';
@@ -36,23 +36,20 @@ export function loadConfigFile(file: string): LoadedConfig {
 /** Parses YAML text as a config; `file` is used in messages and to resolve a relative dataDir. */
 export function parseConfigText(text: string, file: string): LoadedConfig {
   const name = basename(file);
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const lines = doc.errors.map((e) => {
-      const line = lineCounter.linePos(e.pos[0]).line;
-      return `${name}${line ? `:${line}` : ''}: not valid YAML: ${e.message.split('\n')[0]}`;
-    });
-    throw new TrellisError(ErrorCodes.config, lines.join('\n'));
+  const yaml = parseLocatedYaml(text);
+  if (yaml.errors.length > 0) {
+    throw new TrellisError(ErrorCodes.config, yaml.errors.map((e) => `${name}:${e.line}: not valid YAML: ${e.message}`).join('\n'));
   }
-  const raw: unknown = doc.toJS() ?? {};
+  const raw: unknown = yaml.value ?? {};
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new TrellisError(ErrorCodes.config, `${name}:1: expected a mapping of settings at the top level`);
   }
   const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
-      const line = lineOf(doc, lineCounter, issue);
+      // unknown keys point at the key itself, other issues at the value
+      const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+      const line = yaml.locate(issue.path, key)?.line;
       return `${name}${line ? `:${line}` : ''}: ${describeIssue(issue)}`;
     });
     throw new TrellisError(ErrorCodes.config, lines.join('\n'));
@@ -73,25 +70,6 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
   const got = 'input' in issue && issue.input !== undefined ? `, got ${JSON.stringify(issue.input)}` : '';
   return `${path || '(top level)'}: ${issue.message}${got}`;
-}
-
-/** The 1-based line of the YAML node an issue points at (the key itself for unknown keys). */
-function lineOf(doc: Document, counter: LineCounter, issue: z.core.$ZodIssue): number | undefined {
-  const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
-  if (issue.code === 'unrecognized_keys') {
-    const parent = path.length === 0 ? doc.contents : doc.getIn(path, true);
-    if (isMap(parent)) {
-      const pair = parent.items.find((p) => isScalar(p.key) && issue.keys.includes(String(p.key.value)));
-      const offset = pair && isScalar(pair.key) ? pair.key.range?.[0] : undefined;
-      if (offset !== undefined) return counter.linePos(offset).line;
-    }
-  }
-  for (let n = path.length; n > 0; n--) {
-    const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
-    const offset = node?.range?.[0];
-    if (offset !== undefined) return counter.linePos(offset).line;
-  }
-  return undefined;
 }
 
 function deepFreeze<T>(value: T): T {
