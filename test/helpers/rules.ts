@@ -3,6 +3,9 @@ import type { CompiledRules } from '../../rules/compile.ts';
 import { evaluate, initialState, type Evaluation, type RuleInput, type RuleState } from '../../rules/engine.ts';
 import { checkRulesText, formatProblems } from '../../rules/load.ts';
 
+/** Omit over each member of a union. */
+type WithoutTs<T> = T extends unknown ? Omit<T, 'ts'> : never;
+
 const num = (writable = false, extra: Partial<AttributeSpec> = {}): AttributeSpec => ({ type: 'number', writable, ...extra });
 const bool = (writable = false): AttributeSpec => ({ type: 'boolean', writable });
 
@@ -48,7 +51,7 @@ export class Harness {
   reading(deviceId: string, attribute: string, value: number | boolean | string): Evaluation {
     return this.input({ kind: 'event', event: { kind: 'reading', deviceId, attribute, value, ts: this.now } });
   }
-  event(e: Omit<DeviceEvent, 'ts'>): Evaluation {
+  event(e: WithoutTs<DeviceEvent>): Evaluation {
     return this.input({ kind: 'event', event: { ...e, ts: this.now } as DeviceEvent });
   }
   /** Advances time, firing every timer that falls due, in due order. */
