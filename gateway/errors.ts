@@ -17,6 +17,8 @@ export const ErrorCodes = {
   command: 'TRELLIS_E_COMMAND',
   /** The broker cannot listen (port taken, permission). */
   broker: 'TRELLIS_E_BROKER',
+  /** A rule file cannot be read, or fails its checks (schema, references, cycles). */
+  rules: 'TRELLIS_E_RULES',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,4 +1,7 @@
 import { MqttDriver } from '../drivers/mqtt/driver.ts';
+import { RuleFileWatcher } from './automation/ruleFile.ts';
+import { RuleHost } from './automation/ruleHost.ts';
+import { realClock, type Clock } from './clock.ts';
 import type { Config } from './config/schema.ts';
 import { Hub } from './hub.ts';
 import { createLogger, RateLimitedLog, type Logger } from './log.ts';
@@ -12,6 +15,8 @@ import { RetentionPruner } from './store/retention.ts';
 export interface GatewayDeps {
   readonly config: Readonly<Config>;
   readonly logger?: Logger;
+  /** Time for rules and event stamps; tests and demos may run it faster. */
+  readonly clock?: Clock;
 }
 
 /** The parts of a running gateway that other services (CLI, tests, later the LAN API) use. */
@@ -21,6 +26,8 @@ export interface RunningGateway {
   readonly credentials: CredentialStore;
   readonly writer: HistoryWriter;
   readonly mqtt: MqttDriver;
+  readonly rules: RuleHost;
+  readonly ruleFile: RuleFileWatcher;
   readonly db: Db;
   readonly mqttAddress: { host: string; port: number };
 }
@@ -35,6 +42,7 @@ const DAY_MS = 86_400_000;
 export class Gateway {
   readonly #config: Readonly<Config>;
   readonly #log: Logger;
+  readonly #clock: Clock;
   #running: RunningGateway | undefined;
   #pruner: RetentionPruner | undefined;
   #starting: Promise<RunningGateway> | undefined;
@@ -43,6 +51,7 @@ export class Gateway {
   constructor(deps: GatewayDeps) {
     this.#config = deps.config;
     this.#log = deps.logger ?? createLogger(deps.config.log.level);
+    this.#clock = deps.clock ?? realClock;
   }
 
   get running(): RunningGateway | undefined {
@@ -62,6 +71,7 @@ export class Gateway {
     const config = this.#config;
     const log = this.#log;
     const db = openDb(databaseFile(config.dataDir), { synchronous: config.store.synchronous });
+    const undo: Array<() => unknown> = []; // what to release, newest first, if start-up fails midway
     try {
       db.prepare('UPDATE devices SET online = 0 WHERE online = 1').run(); // nobody is connected yet
       const registry = new DeviceRegistry(db);
@@ -91,24 +101,42 @@ export class Gateway {
           return c ? { name: c.username, topics: c.topics } : undefined;
         },
         configs: sqliteRetainedConfigs(db),
+        now: () => this.#clock.now(),
         onViolation: (who, kind, detail) =>
           violations.maybe(`${who ?? '?'}:${kind}`, Date.now(), (suppressed) =>
             mqttLog.warn({ deviceId: who, kind, suppressed }, `refused: ${detail}`),
           ),
       });
       hub.addDriver(mqtt);
+      undo.push(() => mqtt.stop());
       await mqtt.start(hub);
       const address = mqtt.address as { host: string; port: number };
       mqttLog.info({ host: address.host, port: address.port }, 'mqtt broker listening');
 
+      const rulesLog = log.child({ component: 'rules' });
+      const rules = new RuleHost({
+        hub,
+        registry,
+        db,
+        clock: this.#clock,
+        log: rulesLog,
+        options: { timezone: config.timezone, tariffs: config.tariffs, cascadeLimit: config.rules.cascadeLimit, traceLimit: config.rules.traceLimit },
+      });
+      const ruleFile = new RuleFileWatcher(config.rules.file, rules, rulesLog);
+      undo.push(() => rules.stop(), () => ruleFile.close());
+      ruleFile.load();
+      rules.start();
+      ruleFile.watch();
+      hub.on('device', () => ruleFile.retryIfFailed()); // rules naming a device that just appeared
+      hub.on('alert', (a) => rulesLog.warn({ ruleId: a.ruleId, severity: a.severity }, `alert: ${a.message}`));
+
       const pruner = new RetentionPruner(db);
       pruner.schedule(config.history.retentionDays * DAY_MS, 3_600_000, (err) => storeLog.error({ err }, 'pruning history failed'));
       this.#pruner = pruner;
-      this.#running = { hub, registry, credentials, writer, mqtt, db, mqttAddress: address };
+      this.#running = { hub, registry, credentials, writer, mqtt, rules, ruleFile, db, mqttAddress: address };
       return this.#running;
     } catch (err) {
-      this.#pruner?.stop();
-      this.#pruner = undefined;
+      for (const release of undo.reverse()) await release();
       db.close();
       throw err;
     }
@@ -128,6 +156,8 @@ export class Gateway {
     if (!running) return;
     this.#pruner?.stop();
     this.#pruner = undefined;
+    running.ruleFile.close();
+    running.rules.stop();
     await running.mqtt.stop();
     running.writer.close();
     running.db.close();

@@ -10,10 +10,19 @@ export interface Rejection {
   readonly reason: string;
 }
 
+/** A notification for people (a rule's notify action, a rule stopped): the LAN API and cloud sync carry it. */
+export interface HubAlert {
+  readonly ruleId?: string | undefined;
+  readonly severity: 'info' | 'warning' | 'critical';
+  readonly message: string;
+  readonly at: number;
+}
+
 export interface HubListeners {
   event: (event: DeviceEvent) => void;
   device: (device: RegisteredDevice) => void;
   rejected: (rejection: Rejection) => void;
+  alert: (alert: HubAlert) => void;
 }
 
 type ListenerSets = { [K in keyof HubListeners]: Set<HubListeners[K]> };
@@ -36,7 +45,7 @@ export class Hub implements DriverSink {
   readonly #registry: DeviceRegistry;
   readonly #writer: HistoryWriter;
   readonly #drivers = new Map<string, Driver>();
-  readonly #listeners: ListenerSets = { event: new Set(), device: new Set(), rejected: new Set() };
+  readonly #listeners: ListenerSets = { event: new Set(), device: new Set(), rejected: new Set(), alert: new Set() };
   readonly #rejectedByDevice = new Map<string, number>();
   readonly #counters: HubCounters = { events: 0, rejected: 0, commands: 0, listenerErrors: 0 };
 
@@ -86,6 +95,11 @@ export class Hub implements DriverSink {
     this.#counters.rejected++;
     if (deviceId) this.#rejectedByDevice.set(deviceId, (this.#rejectedByDevice.get(deviceId) ?? 0) + 1);
     this.#emit('rejected', { deviceId, source, reason });
+  }
+
+  /** Publishes an alert to whoever listens (logs now; the LAN API and cloud sync later). */
+  alert(alert: HubAlert): void {
+    this.#emit('alert', alert);
   }
 
   /** Validates a command against the device's attribute spec and hands it to the device's driver. */

@@ -42,7 +42,12 @@ export interface Trace {
   outcome: string;
 }
 
-export type RuleInput = { readonly kind: 'event'; readonly event: DeviceEvent } | { readonly kind: 'timer'; readonly timer: TimerRequest } | { readonly kind: 'start' };
+/** `start`: the gateway started (start triggers fire, time triggers are scheduled); `reload`: a new rule set was activated (time triggers without a pending timer are scheduled). */
+export type RuleInput =
+  | { readonly kind: 'event'; readonly event: DeviceEvent }
+  | { readonly kind: 'timer'; readonly timer: TimerRequest }
+  | { readonly kind: 'start' }
+  | { readonly kind: 'reload' };
 
 export interface RuleState {
   readonly values: Map<string, AttributeValue>;
@@ -83,6 +88,8 @@ export function evaluate(rules: CompiledRules, state: RuleState, input: RuleInpu
   if (input.kind === 'start') {
     for (const t of rules.timeTriggers) scheduleTime(ctx, t);
     for (const t of rules.startTriggers) fire(ctx, t.rule, 'gateway started', 0);
+  } else if (input.kind === 'reload') {
+    for (const t of rules.timeTriggers) if (!state.timers.has(`time:${t.rule.id}:${t.index}`)) scheduleTime(ctx, t);
   } else if (input.kind === 'timer') {
     onTimer(ctx, input.timer);
   } else {

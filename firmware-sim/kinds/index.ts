@@ -1,4 +1,5 @@
 import type { SimKind } from '../simDevice.ts';
+import { buzzer } from './buzzer.ts';
 import { coffee } from './coffee.ts';
 import { door } from './door.ts';
 import { fridge } from './fridge.ts';
@@ -13,6 +14,7 @@ export const kinds: Readonly<Record<string, SimKind<never>>> = {
   light: light as SimKind<never>,
   coffee: coffee as SimKind<never>,
   fridge: fridge as SimKind<never>,
+  buzzer: buzzer as SimKind<never>,
 };
 
 export type KindName = keyof typeof kinds & string;

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { loadConfigFile } from '../config/load.ts';
+import { runCheckRules } from './checkRules.ts';
 import { runDeviceAdd, runDeviceList } from './deviceCommands.ts';
 import { reportError, runStart } from './start.ts';
 
@@ -24,6 +25,13 @@ export function buildProgram(): Command {
       const { config, source } = loadConfigFile(file);
       process.stdout.write(`${source}: OK\n${JSON.stringify(config, null, 2)}\n`);
     });
+
+  program
+    .command('check-rules')
+    .argument('<file>', 'rule file to check')
+    .description('check a rule file against the known devices (as the gateway does before activating it)')
+    .option('-c, --config <file>', 'config file (for the device database, time zone and tariffs)')
+    .action((file: string, opts: { config?: string }) => runCheckRules(file, opts));
 
   const device = program.command('device').description('device credentials and state');
   device

@@ -58,8 +58,8 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
 }
 
 function finish(config: Config, baseDir: string): Readonly<Config> {
-  const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(baseDir, config.dataDir);
-  return deepFreeze({ ...config, dataDir });
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  return deepFreeze({ ...config, dataDir: at(config.dataDir), rules: { ...config.rules, file: at(config.rules.file) } });
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { isTimeZone } from '../../rules/localTime.ts';
+import { tariffSchema } from '../../rules/schema.ts';
 
 /**
  * The trellis.yaml schema. Every key has a default that serves a Raspberry Pi install; unknown keys
@@ -58,6 +60,15 @@ const logSchema = z.strictObject({
     .default('info'),
 });
 
+const rulesSchema = z.strictObject({
+  /** The rule file (YAML); relative paths are relative to the config file. Missing: no rules. */
+  file: z.string({ error: 'expected a file path' }).min(1).default('./rules.yaml'),
+  /** Rules triggering each other deeper than this are stopped and the rule disabled, with an alert. */
+  cascadeLimit: intRange(1, 100, 10),
+  /** Firings remembered per rule for "why did this run". */
+  traceLimit: intRange(1, 1000, 50),
+});
+
 export const configSchema = z.strictObject({
   gatewayId: z
     .string({ error: 'expected a string' })
@@ -70,6 +81,14 @@ export const configSchema = z.strictObject({
   store: storeSchema.prefault({}),
   log: logSchema.prefault({}),
   demo: z.boolean({ error: 'expected true or false' }).default(false),
+  /** IANA time zone for time triggers, windows and tariffs; default: the system's. */
+  timezone: z
+    .string({ error: 'expected an IANA time zone like Europe/Berlin' })
+    .refine(isTimeZone, { error: 'expected an IANA time zone like Europe/Berlin' })
+    .default(() => Intl.DateTimeFormat().resolvedOptions().timeZone),
+  /** Named tariff windows for rule conditions, e.g. peak: {from: "17:00", to: "21:00", weekdays: [mon, tue]}. */
+  tariffs: z.record(z.string().regex(/^[a-z0-9_-]{1,32}$/), tariffSchema).default({}),
+  rules: rulesSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -79,4 +79,23 @@ export const migrations: readonly string[] = [
     updated_at INTEGER NOT NULL
   ) STRICT;
   `,
+  // 2: rules: pending timers (for:, delays, time triggers) survive restarts; alerts
+  `
+  CREATE TABLE rule_timers (
+    id        TEXT PRIMARY KEY,
+    rule_id   TEXT NOT NULL,
+    rule_hash TEXT NOT NULL,          -- timers of a rule whose definition changed are dropped
+    kind      TEXT NOT NULL,
+    due_at    INTEGER NOT NULL,
+    data      TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE alerts (
+    id       INTEGER PRIMARY KEY,
+    at       INTEGER NOT NULL,
+    rule_id  TEXT,
+    severity TEXT NOT NULL,
+    message  TEXT NOT NULL
+  ) STRICT;
+  `,
 ];

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { configFromObject } from '../../gateway/config/load.ts';
 import type { ConfigInput } from '../../gateway/config/schema.ts';
+import type { Clock } from '../../gateway/clock.ts';
 import { Gateway, type RunningGateway } from '../../gateway/gateway.ts';
 import { TempDirs } from './tempDir.ts';
 
@@ -14,9 +15,10 @@ export interface TestGateway {
 }
 
 /** A gateway on 127.0.0.1 port 0 with a temporary data dir and a silent logger. */
-export async function startTestGateway(overrides: ConfigInput = {}, dirs = new TempDirs()): Promise<TestGateway> {
+export async function startTestGateway(overrides: ConfigInput = {}, dirs = new TempDirs(), clock?: Clock): Promise<TestGateway> {
   const dir = dirs.make();
   const validated = configFromObject({
+    rules: { file: `${dir}/rules.yaml` },
     ...overrides,
     dataDir: dir,
     mqtt: { host: '127.0.0.1', ...(overrides.mqtt ?? {}) },
@@ -24,7 +26,7 @@ export async function startTestGateway(overrides: ConfigInput = {}, dirs = new T
   }).config;
   // Port 0 (any free port) is for tests only; the config file schema wants a real port.
   const config = { ...validated, mqtt: { ...validated.mqtt, port: overrides.mqtt?.port ?? 0 } };
-  const gateway = new Gateway({ config, logger: pino({ level: 'silent' }) });
+  const gateway = new Gateway({ config, logger: pino({ level: 'silent' }), ...(clock ? { clock } : {}) });
   const running = await gateway.start();
   return {
     gateway,

@@ -69,6 +69,37 @@ describe('trellis CLI', () => {
     }
   }, 60_000);
 
+  it('check-rules checks a rule file against the gateway\'s devices, with file:line:column', async () => {
+    const dir = dirs.make();
+    const port = await freePort();
+    const config = join(dir, 'trellis.yaml');
+    writeFileSync(config, `dataDir: ./data\nmqtt:\n  host: 127.0.0.1\n  port: ${port}\ntimezone: Europe/Berlin\ntariffs:\n  peak: {from: "17:00", to: "21:00"}\n`);
+    const gateway = await spawnGateway(config);
+    try {
+      const password = /password:\s+(\S+)/.exec(trellis(['device', 'add', 'boiler', '--config', config]).stdout)?.[1];
+      const client = await connectClient(`mqtt://127.0.0.1:${port}`, { username: 'boiler', password });
+      await client.publishAsync('trellis/boiler/config', JSON.stringify({ attributes: { relay: { type: 'boolean', writable: true }, temp: { type: 'number' } } }), { qos: 1, retain: true });
+      await client.endAsync();
+    } finally {
+      await gateway.stop();
+    }
+    const good = join(dir, 'good.yaml');
+    writeFileSync(good, 'rules:\n  - id: peak-off\n    triggers: [{device: boiler, attribute: temp}]\n    conditions: [{tariff: peak}]\n    actions: [{set: {device: boiler, attribute: relay, value: false}}]\n');
+    const ok = trellis(['check-rules', good, '--config', config]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('good.yaml: OK, 1 rule');
+
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'rules:\n  - id: r\n    triggers: [{device: boiler, attribute: temp, above: hot}]\n    actions: [{set: {device: boiler, attribute: temp, value: 1}}]\n');
+    const r1 = trellis(['check-rules', bad, '--config', config]);
+    expect(r1.code).toBe(1);
+    expect(r1.stderr).toMatch(/^bad\.yaml:3:\d+: rules\.0\.triggers\.0/m);
+    writeFileSync(bad, 'rules:\n  - id: r\n    triggers: [{device: boiler, attribute: temp, above: 80}]\n    actions: [{set: {device: boiler, attribute: temp, value: 1}}]\n');
+    const r2 = trellis(['check-rules', bad, '--config', config]);
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toMatch(/^bad\.yaml:4:\d+: boiler\.temp is read-only$/m);
+  }, 60_000);
+
   it('device list explains what to do when there is no database yet', () => {
     const dir = dirs.make();
     writeFileSync(join(dir, 'trellis.yaml'), 'dataDir: ./nothing-here\n');

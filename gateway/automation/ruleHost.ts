@@ -1,0 +1,199 @@
+import type { AttributeValue } from '../../drivers/types.ts';
+import type { CompiledRules, RuleProblem } from '../../rules/compile.ts';
+import { evaluate, initialState, type Alert, type Evaluation, type RuleInput, type RuleState, type TimerRequest, type Trace } from '../../rules/engine.ts';
+import { checkRulesText } from '../../rules/load.ts';
+import type { TariffDef } from '../../rules/schema.ts';
+import type { Clock } from '../clock.ts';
+import type { Hub } from '../hub.ts';
+import type { Logger } from '../log.ts';
+import type { Db } from '../store/db.ts';
+import type { DeviceRegistry } from '../store/registry.ts';
+import { TimerStore } from './timerStore.ts';
+
+export interface RuleHostOptions {
+  readonly timezone: string;
+  readonly tariffs: Readonly<Record<string, TariffDef>>;
+  readonly cascadeLimit: number;
+  /** Traces kept per rule ("why did this run"). */
+  readonly traceLimit: number;
+}
+
+/** A time or cron trigger missed by no more than this while the gateway was down still runs at start. */
+export const TIME_TRIGGER_GRACE_MS = 5 * 60_000;
+
+export type LoadOutcome = { ok: true; rules: number } | { ok: false; problems: RuleProblem[] };
+
+/**
+ * Runs the pure rules engine inside the gateway: feeds it hub events and fired timers, sends the
+ * commands it returns through the hub, schedules and persists its timer requests (so a `for:` or a
+ * delay pending at a crash resumes after restart), and records traces and alerts.
+ *
+ * Catch-up after a restart: an overdue `for:` fires at start if its state still holds; an overdue
+ * delay continues its actions; a time/cron trigger missed by at most 5 minutes runs once, older ones
+ * are skipped. Timers of a rule whose definition changed are dropped.
+ */
+export class RuleHost {
+  readonly #hub: Hub;
+  readonly #registry: DeviceRegistry;
+  readonly #db: Db;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #options: RuleHostOptions;
+  readonly #store: TimerStore;
+  readonly #scheduled = new Map<string, () => void>();
+  readonly #traces = new Map<string, Trace[]>();
+  #rules: CompiledRules | undefined;
+  #state: RuleState = initialState();
+  #unsubscribe: (() => void) | undefined;
+  #started = false;
+
+  constructor(deps: { hub: Hub; registry: DeviceRegistry; db: Db; clock: Clock; log: Logger; options: RuleHostOptions }) {
+    this.#hub = deps.hub;
+    this.#registry = deps.registry;
+    this.#db = deps.db;
+    this.#clock = deps.clock;
+    this.#log = deps.log;
+    this.#options = deps.options;
+    this.#store = new TimerStore(deps.db);
+  }
+
+  /** Checks rule text against the devices Trellis knows; activates it only when it has no problem. */
+  load(text: string, file: string): LoadOutcome {
+    const result = checkRulesText(text, file, {
+      catalog: (id) => this.#registry.get(id),
+      timezone: this.#options.timezone,
+      tariffs: this.#options.tariffs,
+      cascadeLimit: this.#options.cascadeLimit,
+    });
+    if (!result.ok) return result;
+    this.#activate(result.rules);
+    return { ok: true, rules: result.count };
+  }
+
+  /** Starts evaluating: restores persisted timers and feeds the `start` input. */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#unsubscribe = this.#hub.on('event', (event) => this.#input({ kind: 'event', event }));
+    const now = this.#clock.now();
+    const restored: TimerRequest[] = [];
+    for (const { timer, ruleHash } of this.#store.all()) {
+      const rule = this.#rules?.rules.get(timer.ruleId);
+      if (!rule || rule.hash !== ruleHash || (timer.kind === 'time' && now - timer.dueAt > TIME_TRIGGER_GRACE_MS && timer.dueAt <= now)) {
+        this.#store.delete(timer.id);
+        continue;
+      }
+      this.#state.timers.set(timer.id, timer);
+      restored.push(timer);
+    }
+    // Overdue timers fire first (catch-up), so `start` cannot replace a just-missed time trigger.
+    for (const t of restored) {
+      if (t.dueAt <= now) {
+        this.#store.delete(t.id);
+        this.#input({ kind: 'timer', timer: t });
+      } else this.#schedule(t);
+    }
+    this.#input({ kind: 'start' });
+  }
+
+  stop(): void {
+    this.#started = false;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    for (const cancel of this.#scheduled.values()) cancel();
+    this.#scheduled.clear(); // pending timers stay in SQLite for the next start
+  }
+
+  /** The last firings of a rule, newest last. */
+  traces(ruleId: string): readonly Trace[] {
+    return this.#traces.get(ruleId) ?? [];
+  }
+
+  get ruleCount(): number {
+    return this.#rules?.rules.size ?? 0;
+  }
+
+  /** A new rule set replaces the old one; unchanged rules keep their pending timers and runs. */
+  #activate(rules: CompiledRules): void {
+    const old = this.#state;
+    const previous = this.#rules;
+    const unchanged = (id: string) => previous?.rules.get(id)?.hash !== undefined && previous.rules.get(id)?.hash === rules.rules.get(id)?.hash;
+    const state = initialState();
+    for (const [k, v] of old.values) state.values.set(k, v);
+    for (const [k, v] of old.online) state.online.set(k, v);
+    if (old.values.size === 0) this.#seedFromHub(state);
+    for (const [id, t] of old.timers) {
+      if (unchanged(t.ruleId)) state.timers.set(id, t);
+      else this.#cancel(id);
+    }
+    for (const [id, run] of old.runs) if (unchanged(id)) state.runs.set(id, run);
+    for (const id of old.disabled) if (unchanged(id)) state.disabled.add(id);
+    state.nextRunId = old.nextRunId;
+    this.#state = state;
+    this.#rules = rules;
+    if (this.#started) this.#input({ kind: 'reload' });
+  }
+
+  #seedFromHub(state: RuleState): void {
+    for (const device of this.#registry.all()) {
+      state.online.set(device.id, this.#hub.state.isOnline(device.id));
+      for (const [attribute, entry] of this.#hub.state.attributes(device.id)) state.values.set(`${device.id}\u0000${attribute}`, entry.value as AttributeValue);
+    }
+  }
+
+  #input(input: RuleInput): void {
+    const rules = this.#rules;
+    if (!rules) return;
+    let out: Evaluation;
+    try {
+      out = evaluate(rules, this.#state, input, this.#clock.now());
+    } catch (err) {
+      this.#log.error({ err }, 'rules engine failed on an input');
+      return;
+    }
+    for (const id of out.cancelled) this.#cancel(id);
+    for (const t of out.timers) {
+      this.#store.put(t, rules.rules.get(t.ruleId)?.hash ?? '');
+      this.#schedule(t);
+    }
+    for (const c of out.commands) {
+      this.#hub.command({ deviceId: c.deviceId, attribute: c.attribute, value: c.value }).catch((err: Error) =>
+        this.#log.warn({ ruleId: c.ruleId, deviceId: c.deviceId, err: err.message }, 'rule command failed'),
+      );
+    }
+    for (const a of out.alerts) this.#alert(a);
+    for (const t of out.traces) this.#trace(t);
+  }
+
+  #schedule(t: TimerRequest): void {
+    this.#scheduled.get(t.id)?.();
+    const cancel = this.#clock.setTimer(t.dueAt - this.#clock.now(), () => {
+      this.#scheduled.delete(t.id);
+      this.#store.delete(t.id);
+      this.#input({ kind: 'timer', timer: t });
+    });
+    this.#scheduled.set(t.id, cancel);
+  }
+
+  #cancel(id: string): void {
+    this.#scheduled.get(id)?.();
+    this.#scheduled.delete(id);
+    this.#store.delete(id);
+  }
+
+  #alert(a: Alert): void {
+    this.#db.prepare('INSERT INTO alerts (at, rule_id, severity, message) VALUES (?, ?, ?, ?)').run(a.at, a.ruleId, a.severity, a.message);
+    this.#hub.alert(a);
+  }
+
+  #trace(t: Trace): void {
+    let list = this.#traces.get(t.ruleId);
+    if (!list) {
+      list = [];
+      this.#traces.set(t.ruleId, list);
+    }
+    list.push(t);
+    if (list.length > this.#options.traceLimit) list.shift();
+  }
+}
+
