@@ -83,8 +83,7 @@ export function initialState(values: Iterable<[string, string, AttributeValue]> 
 
 export function evaluate(rules: CompiledRules, state: RuleState, input: RuleInput, now: number): Evaluation {
   const out: Evaluation = { commands: [], timers: [], cancelled: [], alerts: [], traces: [] };
-  const world: World = { value: (d, a) => state.values.get(key(d, a)), online: (d) => state.online.get(d) ?? false };
-  const ctx = { rules, state, out, now, world };
+  const ctx = { rules, state, out, now, world: worldOf(state) };
   if (input.kind === 'start') {
     for (const t of rules.timeTriggers) scheduleTime(ctx, t);
     for (const t of rules.startTriggers) fire(ctx, t.rule, 'gateway started', 0);
@@ -99,6 +98,17 @@ export function evaluate(rules: CompiledRules, state: RuleState, input: RuleInpu
 }
 
 type Ctx = { rules: CompiledRules; state: RuleState; out: Evaluation; now: number; world: World };
+
+/** The read view rules evaluate conditions against; one per state, not one per event. */
+const worlds = new WeakMap<RuleState, World>();
+function worldOf(state: RuleState): World {
+  let world = worlds.get(state);
+  if (!world) {
+    world = { value: (d, a) => state.values.get(key(d, a)), online: (d) => state.online.get(d) ?? false };
+    worlds.set(state, world);
+  }
+  return world;
+}
 
 function onEvent(ctx: Ctx, e: DeviceEvent): void {
   const { state, rules, now } = ctx;
@@ -150,9 +160,8 @@ function holds(def: StateTrigger, v: AttributeValue | undefined): boolean | unde
 function onState(ctx: Ctx, t: CompiledTrigger, def: StateTrigger, old: AttributeValue | undefined, value: AttributeValue, depth: number): void {
   const now = holds(def, value);
   const transition = (now === undefined ? old !== undefined && old !== value : now && holds(def, old) !== true) && (def.from === undefined || old === def.from);
-  const text = `${def.device}.${def.attribute} ${JSON.stringify(old ?? null)} -> ${JSON.stringify(value)}`;
   if (t.forMs === undefined) {
-    if (transition) fire(ctx, t.rule, text, depth);
+    if (transition) fire(ctx, t.rule, `${def.device}.${def.attribute} ${JSON.stringify(old ?? null)} -> ${JSON.stringify(value)}`, depth);
     return;
   }
   const id = forId(t);
@@ -203,7 +212,7 @@ function fire(ctx: Ctx, rule: CompiledRule, trigger: string, depth: number): voi
     newTrace(ctx, rule, trigger, []).outcome = `stopped: ${message}`;
     return;
   }
-  const conditions = rule.conditions.map((c) => ({ text: c.text, result: c.test(ctx.world, now) }));
+  const conditions = rule.conditions.length === 0 ? NO_CONDITIONS : rule.conditions.map((c) => ({ text: c.text, result: c.test(ctx.world, now) }));
   const trace = newTrace(ctx, rule, trigger, conditions);
   if (conditions.some((c) => !c.result)) {
     trace.outcome = 'conditions not met';
@@ -239,15 +248,18 @@ function fire(ctx: Ctx, rule: CompiledRule, trigger: string, depth: number): voi
 
 function continueRun(ctx: Ctx, rule: CompiledRule, runId: number, step: number, depth: number, trace: Trace): void {
   const { state, now, out } = ctx;
-  const run = state.runs.get(rule.id) ?? { active: new Set<number>(), queue: [] };
-  state.runs.set(rule.id, run);
+  let run = state.runs.get(rule.id);
+  if (!run) {
+    run = { active: new Set<number>(), queue: [] };
+    state.runs.set(rule.id, run);
+  }
   for (let i = step; i < rule.actions.length; i++) {
     const a = rule.actions[i] as (typeof rule.actions)[number];
     if (a.kind === 'set' || a.kind === 'toggle') {
       const value = a.kind === 'set' ? a.value : ctx.world.value(a.device, a.attribute) !== true;
       out.commands.push({ deviceId: a.device, attribute: a.attribute, value, ruleId: rule.id, depth: depth + 1 });
       state.echo.set(a.device, { depth: depth + 1, until: now + ECHO_MS });
-      trace.commands.push(`${a.device}.${a.attribute} = ${JSON.stringify(value)}`);
+      trace.commands.push(`${a.device}.${a.attribute} = ${typeof value === 'string' ? JSON.stringify(value) : value}`);
     } else if (a.kind === 'notify') {
       out.alerts.push({ ruleId: rule.id, severity: a.severity, message: a.message, at: now });
     } else if (a.kind === 'cancel') {
@@ -284,6 +296,8 @@ function schedule(ctx: Ctx, timer: TimerRequest): void {
 function cancel(ctx: Ctx, id: string): void {
   if (ctx.state.timers.delete(id)) ctx.out.cancelled.push(id);
 }
+
+const NO_CONDITIONS: Trace['conditions'] = Object.freeze([]);
 
 const forId = (t: CompiledTrigger) => `for:${t.rule.id}:${t.index}`;
 
