@@ -24,6 +24,8 @@ export class LoadClient {
   /** publish -> PUBACK latencies in ms, when recording. */
   readonly latencies: number[] = [];
   recordLatency = false;
+  /** Called for every PUBLISH received. */
+  onPublish: ((topic: string, payload: Buffer) => void) | undefined;
   #onAck: (() => void) | undefined;
 
   private constructor(socket: Socket) {
@@ -33,6 +35,7 @@ export class LoadClient {
     this.#parser.on('packet', (p) => {
       if (p.cmd === 'publish') {
         this.received++;
+        this.onPublish?.(p.topic, p.payload as Buffer);
         // a subscriber must acknowledge QoS 1 deliveries, or the broker stops at its inflight window
         if (p.qos === 1) this.#socket.write(mqttPacket.generate({ cmd: 'puback', messageId: p.messageId as number }));
       }

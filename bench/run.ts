@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { freePort } from '../test/helpers/gatewayProcess.ts';
 import { saturate, steadyLatency, type LoadOptions } from './scenarios.ts';
 import { projectRoot } from './root.ts';
+import { engineThroughput } from './rulesEngine.ts';
+import { chainDevice, chainRules, ruleLatency, startRelay } from './rulesLatency.ts';
 import { MOSQUITTO, startBareAedes, startMosquitto, startTrellis, type Target } from './targets.ts';
 
 interface Figure {
@@ -53,6 +55,33 @@ for (const [name, start] of targets) {
   results[name] = { qos0: q0.perSecond, qos1: q1.perSecond, rssFlood: Math.max(q0.rssMb, q1.rssMb), rssSteady: lat.rssMb, p50: lat.p50, p99: lat.p99 };
 }
 
+// Rules: the pure engine against a raw loop, and sensor -> rule -> actuator through the broker.
+process.stderr.write('rules engine: ');
+engineThroughput(1000, quick ? 50_000 : 200_000); // warm-up
+const engine = engineThroughput(1000, quick ? 300_000 : 1_000_000);
+process.stderr.write(`${Math.round(engine.engine)} events/s (raw loop ${Math.round(engine.raw)}/s)\n`);
+const ruleDevices = load.devices;
+const ruleRate = 1000;
+process.stderr.write(`sensor -> rule -> actuator at ${ruleRate}/s, ${ruleDevices} devices and rules: `);
+const e2e = await withTarget(
+  (port) => startTrellis(port, ruleDevices, { nativeConfig: chainDevice, rulesYaml: chainRules(ruleDevices) }),
+  (t) => ruleLatency(t, ruleDevices, ruleRate, load.warmupMs, load.measureMs),
+);
+process.stderr.write(`p50 ${e2e.p50.toFixed(2)} ms, p99 ${e2e.p99.toFixed(2)} ms, lost ${e2e.lost}`);
+let relay: typeof e2e | undefined;
+if (hasMosquitto) {
+  relay = await withTarget(startMosquitto, async (t) => {
+    const stop = await startRelay(t.port, ruleDevices);
+    try {
+      return await ruleLatency(t, ruleDevices, ruleRate, load.warmupMs, load.measureMs);
+    } finally {
+      stop();
+    }
+  });
+  process.stderr.write(`; mosquitto two-hop relay p50 ${relay.p50.toFixed(2)} ms, p99 ${relay.p99.toFixed(2)} ms`);
+}
+process.stderr.write('\n');
+
 const t = results.trellis as NonNullable<(typeof results)['trellis']>;
 const a = results['bare aedes'] as NonNullable<(typeof results)['trellis']>;
 const m = results.mosquitto;
@@ -72,6 +101,11 @@ if (m) add(`publish-to-committed p99, QoS 1 at ${steadyRate}/s`, t.p99, 'ms', 'm
 add(`RSS with ${n} devices at ${steadyRate} readings/s`, t.rssSteady, 'MB', 'bare aedes RSS', a.rssSteady, '<= 100 MB', t.rssSteady <= 100);
 if (m) add(`RSS with ${n} devices at ${steadyRate} readings/s`, t.rssSteady, 'MB', 'mosquitto RSS', m.rssSteady, null, null);
 add(`peak RSS with ${n} devices at saturation`, t.rssFlood, 'MB', 'bare aedes RSS', a.rssFlood, null, null);
+
+add('rule evaluation, 1000 rules', engine.engine, 'events/s', 'raw Map lookup + compare loop, same events', engine.raw, '>= 0.3x the raw loop', engine.engine >= 0.3 * engine.raw);
+add(`sensor -> rule -> actuator p50, ${ruleRate} events/s, ${ruleDevices} devices and rules`, e2e.p50, 'ms', relay ? 'two-hop relay through mosquitto p50' : null, relay?.p50 ?? null, null, null);
+add(`sensor -> rule -> actuator p99, ${ruleRate} events/s, ${ruleDevices} devices and rules`, e2e.p99, 'ms', relay ? 'two-hop relay through mosquitto p99' : null, relay?.p99 ?? null, '<= 2 ms', e2e.p99 <= 2);
+add(`sensor -> rule -> actuator commands lost`, e2e.lost, 'commands', null, null, '0', e2e.lost === 0);
 
 const out = { date: new Date().toISOString(), quick, machine: { cores: cpus().length, node: process.version }, figures };
 const dir = join(projectRoot(), 'bench', 'results');

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CredentialStore } from '../gateway/store/credentials.ts';
 import { openDb } from '../gateway/store/db.ts';
+import { sqliteRetainedConfigs } from '../gateway/store/retainedConfigs.ts';
 import { projectRoot } from './root.ts';
 import { GATEWAY_NODE_FLAGS } from '../gateway/runtimeFlags.ts';
 
@@ -103,19 +104,33 @@ export async function startBareAedes(port: number): Promise<Target> {
   };
 }
 
+export interface TrellisSetup {
+  /** Native configs to register devices with before start (as if they had announced themselves). */
+  readonly nativeConfig?: (i: number) => Record<string, unknown>;
+  /** A rule file to run. */
+  readonly rulesYaml?: string;
+}
+
 /** The Trellis gateway process with `devices` credentials issued (argon2id hashes, as in production). */
-export async function startTrellis(port: number, devices: number): Promise<Target> {
+export async function startTrellis(port: number, devices: number, setup: TrellisSetup = {}): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-gw-'));
   const dataDir = join(dir, 'data');
   const passwords: string[] = [];
   const db = openDb(join(dataDir, 'trellis.db'), { synchronous: 'full' });
   const store = new CredentialStore(db);
   for (let i = 0; i < devices; i++) passwords.push(await store.create(`dev-${i}`));
+  if (setup.nativeConfig) {
+    const configs = sqliteRetainedConfigs(db);
+    db.transaction(() => {
+      for (let i = 0; i < devices; i++) configs.save(`trellis/dev-${i}/config`, `dev-${i}`, JSON.stringify(setup.nativeConfig?.(i)));
+    })();
+  }
   db.close();
+  if (setup.rulesYaml) writeFileSync(join(dir, 'rules.yaml'), setup.rulesYaml);
   const config = join(dir, 'trellis.yaml');
   // TRELLIS_BENCH_CONFIG: extra YAML lines for experiments, e.g. "history:\n  batchSize: 5000"
   const extra = process.env.TRELLIS_BENCH_CONFIG ?? '';
-  writeFileSync(config, [`dataDir: ${dataDir}`, 'mqtt:', '  host: 127.0.0.1', `  port: ${port}`, 'log:', '  level: warn', extra, ''].join('\n'));
+  writeFileSync(config, [`dataDir: ${dataDir}`, 'mqtt:', '  host: 127.0.0.1', `  port: ${port}`, 'log:', '  level: warn', 'rules:', `  file: ${join(dir, 'rules.yaml')}`, extra, ''].join('\n'));
   // e.g. TRELLIS_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway under load
   const nodeArgs = [...GATEWAY_NODE_FLAGS, ...(process.env.TRELLIS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const logTo = process.env.TRELLIS_BENCH_LOG; // a file for the gateway's log, when debugging a run

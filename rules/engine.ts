@@ -57,10 +57,13 @@ export interface RuleState {
   /** Rules stopped at run time (cascade limit). */
   readonly disabled: Set<string>;
   /**
-   * Devices that just received a command from a rule: their next reading (of any attribute, since a
-   * device may couple them: setting `x` changes `z`) within ECHO_MS inherits the cascade depth.
+   * Devices that just received a command from a rule. Their next reading (of any attribute: a device
+   * may couple them, setting `x` changes `z`) within ECHO_MS that triggers *that same rule* again
+   * counts as one more step of a loop through the device. Other rules triggered by it start at depth
+   * 0, so a device that is both actuator and sensor does not look like a loop (the static check
+   * already refuses loops between rules).
    */
-  readonly echo: Map<string, { depth: number; until: number }>;
+  readonly echo: Map<string, { ruleId: string; depth: number; until: number }>;
   nextRunId: number;
 }
 
@@ -118,13 +121,12 @@ function onEvent(ctx: Ctx, e: DeviceEvent): void {
     state.values.set(k, e.value);
     const triggers = rules.stateIndex.get(k);
     if (!triggers) return;
-    const echo = state.echo.get(e.deviceId);
-    let depth = 0;
+    let echo = state.echo.get(e.deviceId);
     if (echo) {
       state.echo.delete(e.deviceId);
-      if (now <= echo.until) depth = echo.depth;
+      if (now > echo.until) echo = undefined;
     }
-    for (const t of triggers) onState(ctx, t, t.def as StateTrigger, old, e.value, depth);
+    for (const t of triggers) onState(ctx, t, t.def as StateTrigger, old, e.value, echo?.ruleId === t.rule.id ? echo.depth : 0);
     return;
   }
   if (e.kind === 'availability') {
@@ -258,7 +260,7 @@ function continueRun(ctx: Ctx, rule: CompiledRule, runId: number, step: number, 
     if (a.kind === 'set' || a.kind === 'toggle') {
       const value = a.kind === 'set' ? a.value : ctx.world.value(a.device, a.attribute) !== true;
       out.commands.push({ deviceId: a.device, attribute: a.attribute, value, ruleId: rule.id, depth: depth + 1 });
-      state.echo.set(a.device, { depth: depth + 1, until: now + ECHO_MS });
+      state.echo.set(a.device, { ruleId: rule.id, depth: depth + 1, until: now + ECHO_MS });
       trace.commands.push(`${a.device}.${a.attribute} = ${typeof value === 'string' ? JSON.stringify(value) : value}`);
     } else if (a.kind === 'notify') {
       out.alerts.push({ ruleId: rule.id, severity: a.severity, message: a.message, at: now });

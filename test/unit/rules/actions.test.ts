@@ -144,6 +144,29 @@ describe('modes', () => {
 });
 
 describe('cascades at run time', () => {
+  it('does not mistake devices that are both actuator and sensor for a loop', () => {
+    // rule a: a.z changes -> set b.y; rule b: b.y changes -> set a.x. Device a reports z on its own
+    // schedule; its reports right after a command from rule b are not caused by it.
+    const rules = compile(`rules:
+  - id: from-a
+    triggers: [{device: a, attribute: z}]
+    actions: [{set: {device: b, attribute: y, value: 1}}]
+  - id: from-b
+    triggers: [{device: b, attribute: y}]
+    actions: [{set: {device: a, attribute: x, value: 1}}]
+`);
+    const h = new Harness(rules, NOON);
+    h.reading('a', 'z', 0);
+    h.reading('b', 'y', 0);
+    for (let i = 1; i <= 50; i++) {
+      h.reading('a', 'z', i); // from-a fires, commands b
+      h.reading('b', 'y', i); // from-b fires, commands a
+      h.now += 100;
+    }
+    expect(h.state.disabled.size).toBe(0);
+    expect(h.commands()).toHaveLength(100);
+  });
+
   it('stops a loop through a device deeper than the limit and disables the rule with a critical alert', () => {
     // Setting a.x makes the device report a new a.z, which triggers the rule again. The static check
     // cannot see this loop: it goes through the device's own behaviour.
