@@ -32,14 +32,40 @@ export interface Alert {
   readonly at: number;
 }
 
-/** Why did this run: one per firing (or refusal to fire). */
-export interface Trace {
+/**
+ * Why did this run: one per firing (or refusal to fire). Traces are written on every firing and read
+ * rarely, so the trigger and command texts are formatted when read, not when the rule fires.
+ */
+export class Trace {
   readonly ruleId: string;
   readonly at: number;
-  readonly trigger: string;
   readonly conditions: ReadonlyArray<{ readonly text: string; readonly result: boolean }>;
-  readonly commands: string[];
-  outcome: string;
+  outcome = '';
+  readonly #trigger: string | (() => string);
+  readonly #commands: Array<{ device: string; attribute: string; value: AttributeValue }> = [];
+
+  constructor(ruleId: string, at: number, trigger: string | (() => string), conditions: Trace['conditions']) {
+    this.ruleId = ruleId;
+    this.at = at;
+    this.#trigger = trigger;
+    this.conditions = conditions;
+  }
+
+  get trigger(): string {
+    return typeof this.#trigger === 'string' ? this.#trigger : this.#trigger();
+  }
+
+  get commands(): string[] {
+    return this.#commands.map((c) => `${c.device}.${c.attribute} = ${typeof c.value === 'string' ? JSON.stringify(c.value) : c.value}`);
+  }
+
+  addCommand(device: string, attribute: string, value: AttributeValue): void {
+    this.#commands.push({ device, attribute, value });
+  }
+
+  toJSON(): object {
+    return { ruleId: this.ruleId, at: this.at, trigger: this.trigger, conditions: this.conditions, commands: this.commands, outcome: this.outcome };
+  }
 }
 
 /** `start`: the gateway started (start triggers fire, time triggers are scheduled); `reload`: a new rule set was activated (time triggers without a pending timer are scheduled). */
@@ -163,7 +189,7 @@ function onState(ctx: Ctx, t: CompiledTrigger, def: StateTrigger, old: Attribute
   const now = holds(def, value);
   const transition = (now === undefined ? old !== undefined && old !== value : now && holds(def, old) !== true) && (def.from === undefined || old === def.from);
   if (t.forMs === undefined) {
-    if (transition) fire(ctx, t.rule, `${def.device}.${def.attribute} ${JSON.stringify(old ?? null)} -> ${JSON.stringify(value)}`, depth);
+    if (transition) fire(ctx, t.rule, () => `${def.device}.${def.attribute} ${JSON.stringify(old ?? null)} -> ${JSON.stringify(value)}`, depth);
     return;
   }
   const id = forId(t);
@@ -201,7 +227,7 @@ function onTimer(ctx: Ctx, timer: TimerRequest): void {
   }
 }
 
-function fire(ctx: Ctx, rule: CompiledRule, trigger: string, depth: number): void {
+function fire(ctx: Ctx, rule: CompiledRule, trigger: string | (() => string), depth: number): void {
   const { state, now } = ctx;
   if (!rule.def.enabled || state.disabled.has(rule.id)) {
     newTrace(ctx, rule, trigger, []).outcome = 'skipped: rule disabled';
@@ -232,7 +258,7 @@ function fire(ctx: Ctx, rule: CompiledRule, trigger: string, depth: number): voi
   }
   if (run.active.size > 0 && mode === 'queued') {
     if (run.queue.length < max) {
-      run.queue.push({ trigger, depth });
+      run.queue.push({ trigger: typeof trigger === 'string' ? trigger : trigger(), depth });
       trace.outcome = `queued (${run.queue.length} waiting)`;
     } else trace.outcome = `skipped: queue full (${max})`;
     return;
@@ -261,7 +287,7 @@ function continueRun(ctx: Ctx, rule: CompiledRule, runId: number, step: number, 
       const value = a.kind === 'set' ? a.value : ctx.world.value(a.device, a.attribute) !== true;
       out.commands.push({ deviceId: a.device, attribute: a.attribute, value, ruleId: rule.id, depth: depth + 1 });
       state.echo.set(a.device, { ruleId: rule.id, depth: depth + 1, until: now + ECHO_MS });
-      trace.commands.push(`${a.device}.${a.attribute} = ${typeof value === 'string' ? JSON.stringify(value) : value}`);
+      trace.addCommand(a.device, a.attribute, value);
     } else if (a.kind === 'notify') {
       out.alerts.push({ ruleId: rule.id, severity: a.severity, message: a.message, at: now });
     } else if (a.kind === 'cancel') {
@@ -303,8 +329,8 @@ const NO_CONDITIONS: Trace['conditions'] = Object.freeze([]);
 
 const forId = (t: CompiledTrigger) => `for:${t.rule.id}:${t.index}`;
 
-function newTrace(ctx: Ctx, rule: CompiledRule, trigger: string, conditions: Trace['conditions']): Trace {
-  const trace: Trace = { ruleId: rule.id, at: ctx.now, trigger, conditions, commands: [], outcome: '' };
+function newTrace(ctx: Ctx, rule: CompiledRule, trigger: string | (() => string), conditions: Trace['conditions']): Trace {
+  const trace = new Trace(rule.id, ctx.now, trigger, conditions);
   ctx.out.traces.push(trace);
   return trace;
 }

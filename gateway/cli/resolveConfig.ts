@@ -8,6 +8,7 @@ export const DEMO_CONFIG = {
   dataDir: './trellis-demo-data',
   mqtt: { host: '127.0.0.1', port: 1883 },
   lan: { host: '127.0.0.1' },
+  rules: { file: './trellis-demo-data/rules.yaml' },
 } as const;
 
 export interface ResolvedConfig extends LoadedConfig {

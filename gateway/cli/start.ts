@@ -26,7 +26,7 @@ export async function runStart(options: { config?: string }): Promise<void> {
   if (config.demo) {
     // Loaded only for the demo: the simulated devices' MQTT client library costs ~20 MB of RSS.
     const { startDemo } = await import('../demo/demo.ts');
-    fleet = await startDemo(running);
+    fleet = await startDemo(running, config.rules.file);
   }
   process.stderr.write(banner(config, running, resolved.source, fleet !== undefined));
 
@@ -61,7 +61,8 @@ function banner(config: Readonly<Config>, running: RunningGateway, source: strin
     lines.push(
       '',
       'Demo: a home (thermostat, heat-pump plug, front door, lamp) and a shop (two espresso machines,',
-      'two fridges, a sign plug, a back door) of simulated devices report every 5 s (1 simulated minute).',
+      'two fridges, a sign plug, a back door, a buzzer) of simulated devices report every 5 s (1 simulated minute).',
+      `Sample rules (fridge door alarm, descale reminder, evening lamp, ...): ${config.rules.file}`,
     );
   }
   lines.push(

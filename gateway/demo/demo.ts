@@ -1,6 +1,8 @@
 import { createClock } from '../../firmware-sim/clock.ts';
 import { Fleet, type FleetMember } from '../../firmware-sim/fleet.ts';
+import { existsSync, writeFileSync } from 'node:fs';
 import type { RunningGateway } from '../gateway.ts';
+import { DEMO_RULES } from './demoRules.ts';
 
 /** The demo home and shop: simulated MQTT devices that connect to the gateway over loopback. */
 export const DEMO_HOME: readonly FleetMember[] = [
@@ -17,6 +19,7 @@ export const DEMO_SHOP: readonly FleetMember[] = [
   { kind: 'fridge', node: 'shop-fridge-dairy', name: 'Dairy fridge' },
   { kind: 'plug', node: 'shop-sign-plug', name: 'Window sign plug' },
   { kind: 'door', node: 'shop-back-door', name: 'Back door' },
+  { kind: 'buzzer', node: 'shop-buzzer', name: 'Counter buzzer' },
 ];
 
 export interface DemoOptions {
@@ -30,7 +33,7 @@ export interface DemoOptions {
  * Issues a fresh credential for each demo device (rotated at every start, so no password is fixed or
  * stored in clear) and connects the fleet to the gateway's broker.
  */
-export async function startDemo(gateway: RunningGateway, options: DemoOptions = {}): Promise<Fleet> {
+export async function startDemo(gateway: RunningGateway, rulesFile: string, options: DemoOptions = {}): Promise<Fleet> {
   const members: FleetMember[] = [];
   for (const m of [...DEMO_HOME, ...DEMO_SHOP]) members.push({ ...m, password: await gateway.credentials.rotate(m.node) });
   const { port } = gateway.mqttAddress;
@@ -47,5 +50,18 @@ export async function startDemo(gateway: RunningGateway, options: DemoOptions = 
     await fleet.stop();
     throw err;
   }
+  await writeSampleRules(gateway, rulesFile);
   return fleet;
+}
+
+/**
+ * Once every demo device has announced itself (rules may name only known devices), writes the sample
+ * rules, unless a rule file exists already; the rule-file watcher activates them.
+ */
+async function writeSampleRules(gateway: RunningGateway, rulesFile: string): Promise<void> {
+  if (existsSync(rulesFile)) return;
+  const needed = ['home-thermostat', 'zigbee2mqtt_home-lamp', 'shop-fridge-dairy', 'shop-fridge-drinks', 'shop-coffee-1', 'shop-buzzer'];
+  const deadline = Date.now() + 10_000;
+  while (needed.some((id) => !gateway.registry.get(id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  writeFileSync(rulesFile, DEMO_RULES);
 }

@@ -112,7 +112,9 @@ describe('trellis CLI', () => {
     const dir = dirs.make();
     const child = spawn(process.execPath, [BIN, 'start'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TRELLIS_CONFIG: '' } });
     let err = '';
+    let out = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     try {
       await waitFor(() => err.includes('Ctrl-C stops the gateway'), 20_000, 'demo banner');
@@ -125,7 +127,11 @@ describe('trellis CLI', () => {
         const out = JSON.parse(r.stdout) as { devices: Array<{ id: string; online: boolean }> };
         return out.devices.filter((d) => d.online).length >= 10 ? out.devices : undefined;
       }, 20_000, 'ten demo devices online');
-      expect(listed.map((d) => d.id)).toEqual(expect.arrayContaining(['home-thermostat', 'shop-coffee-1', 'shop-fridge-dairy', 'zigbee2mqtt_home-lamp']));
+      expect(listed.map((d) => d.id)).toEqual(expect.arrayContaining(['home-thermostat', 'shop-coffee-1', 'shop-fridge-dairy', 'zigbee2mqtt_home-lamp', 'shop-buzzer']));
+      // the sample rules are written once the devices are known, and activated by the file watcher
+      const active = await waitFor(() => out.split('\n').find((l) => l.includes('"msg":"rules active"')), 10_000, 'sample rules active');
+      expect(JSON.parse(active)).toMatchObject({ rules: 6 });
+      expect(trellis(['check-rules', join(dir, 'trellis-demo-data', 'rules.yaml')], dir).code).toBe(0);
     } finally {
       child.kill('SIGINT');
       expect(await exited).toBe(0);
