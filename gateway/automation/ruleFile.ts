@@ -4,6 +4,8 @@ import { formatProblems } from '../../rules/load.ts';
 import type { Logger } from '../log.ts';
 import type { RuleHost } from './ruleHost.ts';
 
+const RETRY_MS = 1000;
+
 /**
  * Loads the rule file into the host and reloads it when it changes (the directory is watched, so
  * editors that save by renaming are seen too). An invalid edit keeps the running rules and logs every
@@ -15,6 +17,7 @@ export class RuleFileWatcher {
   readonly #log: Logger;
   #watcher: FSWatcher | undefined;
   #debounce: NodeJS.Timeout | undefined;
+  #retry: NodeJS.Timeout | undefined;
   #lastText: string | undefined;
   /** The problems of the last load, if it failed (exposed for tests and diagnostics). */
   lastProblems: string | undefined;
@@ -58,14 +61,23 @@ export class RuleFileWatcher {
     });
   }
 
-  /** Retries a failed load (e.g. when a device the rules name has just appeared). */
+  /**
+   * Retries a failed load (e.g. when a device the rules name has just appeared), at most once a
+   * second: a fleet announcing itself must not recompile a broken rule file once per device.
+   */
   retryIfFailed(): void {
-    if (this.lastProblems !== undefined) this.load();
+    if (this.lastProblems === undefined || this.#retry) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      this.load();
+    }, RETRY_MS);
   }
 
   close(): void {
     if (this.#debounce) clearTimeout(this.#debounce);
+    if (this.#retry) clearTimeout(this.#retry);
     this.#debounce = undefined;
+    this.#retry = undefined;
     this.#watcher?.close();
     this.#watcher = undefined;
   }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClock } from '../../firmware-sim/clock.ts';
 import { Fleet } from '../../firmware-sim/fleet.ts';
 import { scaledClock } from '../../gateway/clock.ts';
-import { startTestGateway, waitFor, type TestGateway } from '../helpers/testGateway.ts';
+import { connectClient, startTestGateway, waitFor, type TestGateway } from '../helpers/testGateway.ts';
 
 /**
  * Rules through the real broker, on a gateway clock running 60x (a minute per second): the
@@ -77,6 +77,24 @@ describe('rules end to end', () => {
     setDoor(false);
     await new Promise((r) => setTimeout(r, 2000));
     expect(buzzerCommands()).toBe(before);
+  });
+
+  it('activates a rule naming a device not seen yet as soon as that device announces itself', async () => {
+    const text = `${ALARM}  - id: new-plug
+    triggers: [{device: late-plug, attribute: power, above: 100}]
+    actions: [{notify: {message: "late plug draws power", severity: info}}]
+`;
+    writeFileSync(rulesFile(), text);
+    await waitFor(() => gw.running.ruleFile.lastProblems?.includes('unknown device "late-plug"'), 5000, 'refused for now');
+    expect(gw.running.rules.ruleCount).toBe(1);
+    const password = await gw.running.credentials.create('late-plug');
+    const client = await connectClient(gw.url, { username: 'late-plug', password });
+    await client.publishAsync('trellis/late-plug/config', JSON.stringify({ attributes: { power: { type: 'number', unit: 'W' } } }), { qos: 1, retain: true });
+    await waitFor(() => gw.running.rules.ruleCount === 2, 5000, 'activated after the device appeared');
+    expect(gw.running.ruleFile.lastProblems).toBeUndefined();
+    await client.endAsync();
+    writeFileSync(rulesFile(), ALARM);
+    await waitFor(() => gw.running.rules.ruleCount === 1, 5000, 'back to the alarm only');
   });
 
   it('refuses an invalid edit with its line and column, and keeps the running rules', async () => {
