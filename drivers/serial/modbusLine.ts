@@ -194,6 +194,14 @@ export class ModbusLine {
       return;
     }
     inflight.buf = Buffer.concat([inflight.buf, d]);
+    // Resynchronise: a reply starts with the polled unit and the function code (or its exception).
+    const { unit, fc } = inflight.job.request;
+    let skip = 0;
+    while (inflight.buf.length - skip >= 2 && !(inflight.buf[skip] === unit && (inflight.buf[skip + 1] === fc || inflight.buf[skip + 1] === (fc | 0x80)))) skip++;
+    if (skip > 0) {
+      inflight.job.device.counters.garbageBytes += skip;
+      inflight.buf = inflight.buf.subarray(skip);
+    }
     const need = expectedLength(inflight.job.request, inflight.buf);
     if (need === undefined || inflight.buf.length < need) return;
     const frameBytes = inflight.buf.subarray(0, need);
