@@ -1,4 +1,5 @@
 import { MqttDriver } from '../drivers/mqtt/driver.ts';
+import { SerialDriver } from '../drivers/serial/driver.ts';
 import { RuleFileWatcher } from './automation/ruleFile.ts';
 import { RuleHost } from './automation/ruleHost.ts';
 import { realClock, type Clock } from './clock.ts';
@@ -26,6 +27,7 @@ export interface RunningGateway {
   readonly credentials: CredentialStore;
   readonly writer: HistoryWriter;
   readonly mqtt: MqttDriver;
+  readonly serial: SerialDriver;
   readonly rules: RuleHost;
   readonly ruleFile: RuleFileWatcher;
   readonly db: Db;
@@ -113,6 +115,12 @@ export class Gateway {
       const address = mqtt.address as { host: string; port: number };
       mqttLog.info({ host: address.host, port: address.port }, 'mqtt broker listening');
 
+      const serial = new SerialDriver(config.serial);
+      hub.addDriver(serial);
+      undo.push(() => serial.stop());
+      await serial.start(hub);
+      if (config.serial.length > 0) log.child({ component: 'serial' }).info({ lines: config.serial.map((l) => l.path) }, 'serial lines configured');
+
       const rulesLog = log.child({ component: 'rules' });
       const rules = new RuleHost({
         hub,
@@ -133,7 +141,7 @@ export class Gateway {
       const pruner = new RetentionPruner(db);
       pruner.schedule(config.history.retentionDays * DAY_MS, 3_600_000, (err) => storeLog.error({ err }, 'pruning history failed'));
       this.#pruner = pruner;
-      this.#running = { hub, registry, credentials, writer, mqtt, rules, ruleFile, db, mqttAddress: address };
+      this.#running = { hub, registry, credentials, writer, mqtt, serial, rules, ruleFile, db, mqttAddress: address };
       return this.#running;
     } catch (err) {
       for (const release of undo.reverse()) await release();
@@ -158,6 +166,7 @@ export class Gateway {
     this.#pruner = undefined;
     running.ruleFile.close();
     running.rules.stop();
+    await running.serial.stop();
     await running.mqtt.stop();
     running.writer.close();
     running.db.close();

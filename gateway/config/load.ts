@@ -59,7 +59,7 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
 
 function finish(config: Config, baseDir: string): Readonly<Config> {
   const at = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
-  return deepFreeze({ ...config, dataDir: at(config.dataDir), rules: { ...config.rules, file: at(config.rules.file) } });
+  return deepFreeze({ ...config, dataDir: at(config.dataDir), rules: { ...config.rules, file: at(config.rules.file) }, serial: config.serial.map((l) => ({ ...l, path: at(l.path) })) });
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isTimeZone } from '../../rules/localTime.ts';
 import { tariffSchema } from '../../rules/schema.ts';
+import { DEFINITIONS } from '../../drivers/serial/definitions.ts';
 
 /**
  * The trellis.yaml schema. Every key has a default that serves a Raspberry Pi install; unknown keys
@@ -69,6 +70,37 @@ const rulesSchema = z.strictObject({
   traceLimit: intRange(1, 1000, 50),
 });
 
+const deviceId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, { error: 'expected lower-case letters, digits, _ and - (1-64)' });
+
+const serialLineSchema = z.strictObject({
+  /** e.g. /dev/ttyUSB0, /dev/serial/by-id/...; relative paths are relative to the config file */
+  path: z.string({ error: 'expected a serial port path' }).min(1),
+  baudRate: z.number().int().refine((n) => [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200].includes(n), { error: 'expected a standard baud rate (1200 ... 115200)' }).default(19200),
+  parity: z.enum(['none', 'even', 'odd']).default('none'),
+  stopBits: z.union([z.literal(1), z.literal(2)]).default(1),
+  dataBits: z.union([z.literal(7), z.literal(8)]).default(8),
+  protocol: z.enum(['modbus', 'text']).default('modbus'),
+  /** per request (Modbus) or per command confirmation (text) */
+  timeoutMs: intRange(20, 10_000, 300),
+  retries: intRange(0, 10, 2),
+  pollMs: intRange(20, 3_600_000, 1000),
+  /** Modbus devices on this line */
+  devices: z
+    .array(
+      z.strictObject({
+        id: deviceId,
+        name: z.string().optional(),
+        unit: intRange(1, 247, 1),
+        definition: z.enum(Object.keys(DEFINITIONS) as [string, ...string[]], { error: `expected one of ${Object.keys(DEFINITIONS).join(', ')}` }),
+      }),
+    )
+    .default([]),
+  /** the device on a text line */
+  device: z
+    .strictObject({ id: deviceId, name: z.string().optional(), format: z.enum(['kv', 'json']).default('kv'), writable: z.array(z.string()).default([]) })
+    .optional(),
+});
+
 export const configSchema = z.strictObject({
   gatewayId: z
     .string({ error: 'expected a string' })
@@ -89,6 +121,8 @@ export const configSchema = z.strictObject({
   /** Named tariff windows for rule conditions, e.g. peak: {from: "17:00", to: "21:00", weekdays: [mon, tue]}. */
   tariffs: z.record(z.string().regex(/^[a-z0-9_-]{1,32}$/), tariffSchema).default({}),
   rules: rulesSchema.prefault({}),
+  /** Serial lines: Modbus RTU buses and simple text-protocol devices. */
+  serial: z.array(serialLineSchema).default([]),
 });
 
 export type Config = z.infer<typeof configSchema>;
