@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { loadConfigFile } from '../config/load.ts';
 import { runCheckRules } from './checkRules.ts';
+import { runSerialList } from './serialList.ts';
 import { runDeviceAdd, runDeviceList } from './deviceCommands.ts';
 import { reportError, runStart } from './start.ts';
 
@@ -32,6 +33,14 @@ export function buildProgram(): Command {
     .description('check a rule file against the known devices (as the gateway does before activating it)')
     .option('-c, --config <file>', 'config file (for the device database, time zone and tariffs)')
     .action((file: string, opts: { config?: string }) => runCheckRules(file, opts));
+
+  program
+    .command('serial')
+    .description('serial ports')
+    .command('list')
+    .description('list the serial ports this system has')
+    .option('--json', 'machine-readable output')
+    .action((opts: { json?: boolean }) => runSerialList(opts));
 
   const device = program.command('device').description('device credentials and state');
   device

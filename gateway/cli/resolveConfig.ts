@@ -9,7 +9,17 @@ export const DEMO_CONFIG = {
   mqtt: { host: '127.0.0.1', port: 1883 },
   lan: { host: '127.0.0.1' },
   rules: { file: './trellis-demo-data/rules.yaml' },
-} as const;
+  // the demo shop's RS-485 bus: a simulated cable (socat) whose far end the demo's firmware answers
+  serial: [
+    {
+      path: './trellis-demo-data/serial/shop-rs485-gw',
+      devices: [
+        { id: 'shop-fridge-controller', name: 'Walk-in cooler controller', unit: 1, definition: 'fridge-controller' as const },
+        { id: 'shop-energy-meter', name: 'Shop energy meter', unit: 2, definition: 'energy-meter' as const },
+      ],
+    },
+  ],
+};
 
 export interface ResolvedConfig extends LoadedConfig {
   /** True when no config file was found and the demo preset is in use. */

@@ -23,9 +23,15 @@ export async function runStart(options: { config?: string }): Promise<void> {
     running = await gateway.start();
   }
   let fleet: Fleet | undefined;
+  let stopSerial: (() => Promise<void>) | undefined;
   if (config.demo) {
     // Loaded only for the demo: the simulated devices' MQTT client library costs ~20 MB of RSS.
     const { startDemo } = await import('../demo/demo.ts');
+    const { startDemoSerial } = await import('../demo/demoSerial.ts');
+    stopSerial = await startDemoSerial(config).catch((err: Error) => {
+      logger.warn({ err: err.message }, 'the demo serial bus is skipped');
+      return undefined;
+    });
     fleet = await startDemo(running, config.rules.file);
   }
   process.stderr.write(banner(config, running, resolved.source, fleet !== undefined));
@@ -38,6 +44,7 @@ export async function runStart(options: { config?: string }): Promise<void> {
     void (async () => {
       await fleet?.stop();
       await gateway.stop();
+      await stopSerial?.();
       logger.flush();
       process.exit(0);
     })();
@@ -61,7 +68,8 @@ function banner(config: Readonly<Config>, running: RunningGateway, source: strin
     lines.push(
       '',
       'Demo: a home (thermostat, heat-pump plug, front door, lamp) and a shop (two espresso machines,',
-      'two fridges, a sign plug, a back door, a buzzer) of simulated devices report every 5 s (1 simulated minute).',
+      'two fridges, a sign plug, a back door, a buzzer) of simulated devices report every 5 s (1 simulated minute);',
+      'a walk-in cooler controller and an energy meter answer Modbus RTU on a simulated RS-485 line.',
       `Sample rules (fridge door alarm, descale reminder, evening lamp, ...): ${config.rules.file}`,
     );
   }

@@ -100,6 +100,14 @@ describe('trellis CLI', () => {
     expect(r2.stderr).toMatch(/^bad\.yaml:4:\d+: boiler\.temp is read-only$/m);
   }, 60_000);
 
+  it('serial list lists the system\'s serial ports as JSON', () => {
+    const r = trellis(['serial', 'list', '--json']);
+    expect(r.code).toBe(0);
+    const ports = JSON.parse(r.stdout) as Array<{ path: string }>;
+    expect(Array.isArray(ports)).toBe(true);
+    for (const p of ports) expect(p.path).toMatch(/^\/dev\//);
+  });
+
   it('device list explains what to do when there is no database yet', () => {
     const dir = dirs.make();
     writeFileSync(join(dir, 'trellis.yaml'), 'dataDir: ./nothing-here\n');
@@ -125,8 +133,9 @@ describe('trellis CLI', () => {
         const r = trellis(['device', 'list', '--json'], dir);
         if (r.code !== 0) return undefined;
         const out = JSON.parse(r.stdout) as { devices: Array<{ id: string; online: boolean }> };
-        return out.devices.filter((d) => d.online).length >= 10 ? out.devices : undefined;
-      }, 20_000, 'ten demo devices online');
+        const online = new Set(out.devices.filter((d) => d.online).map((d) => d.id));
+        return online.size >= 13 && online.has('shop-fridge-controller') && online.has('shop-energy-meter') ? out.devices : undefined;
+      }, 20_000, 'the demo devices online, serial ones included');
       expect(listed.map((d) => d.id)).toEqual(expect.arrayContaining(['home-thermostat', 'shop-coffee-1', 'shop-fridge-dairy', 'zigbee2mqtt_home-lamp', 'shop-buzzer']));
       // the sample rules are written once the devices are known, and activated by the file watcher
       const active = await waitFor(() => out.split('\n').find((l) => l.includes('"msg":"rules active"')), 10_000, 'sample rules active');
