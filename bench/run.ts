@@ -8,6 +8,7 @@ import { freePort } from '../test/helpers/gatewayProcess.ts';
 import { saturate, steadyLatency, type LoadOptions } from './scenarios.ts';
 import { projectRoot } from './root.ts';
 import { engineThroughput } from './rulesEngine.ts';
+import { busUtilisation } from './serialBus.ts';
 import { chainDevice, chainRules, ruleLatency, startRelay } from './rulesLatency.ts';
 import { MOSQUITTO, startBareAedes, startMosquitto, startTrellis, type Target } from './targets.ts';
 
@@ -82,6 +83,10 @@ if (hasMosquitto) {
 }
 process.stderr.write('\n');
 
+process.stderr.write('serial: polling 16 devices x 10 registers at 19,200 baud: ');
+const serialBus = await busUtilisation(16, 10, 19_200, quick ? 3000 : 5000);
+process.stderr.write(`${serialBus.utilisation.toFixed(3)} of the line's capacity\n`);
+
 const t = results.trellis as NonNullable<(typeof results)['trellis']>;
 const a = results['bare aedes'] as NonNullable<(typeof results)['trellis']>;
 const m = results.mosquitto;
@@ -106,6 +111,8 @@ add('rule evaluation, 1000 rules', engine.engine, 'events/s', 'raw Map lookup + 
 add(`sensor -> rule -> actuator p50, ${ruleRate} events/s, ${ruleDevices} devices and rules`, e2e.p50, 'ms', relay ? 'two-hop relay through mosquitto p50' : null, relay?.p50 ?? null, null, null);
 add(`sensor -> rule -> actuator p99, ${ruleRate} events/s, ${ruleDevices} devices and rules`, e2e.p99, 'ms', relay ? 'two-hop relay through mosquitto p99' : null, relay?.p99 ?? null, '<= 2 ms', e2e.p99 <= 2);
 add(`sensor -> rule -> actuator commands lost`, e2e.lost, 'commands', null, null, '0', e2e.lost === 0);
+
+add('serial bus utilisation, 16 devices x 10 registers at 19,200 baud', serialBus.bytesPerSecond, 'bytes/s', "the line's capacity (baud / 11)", serialBus.capacity, '>= 0.7 of capacity', serialBus.utilisation >= 0.7);
 
 const out = { date: new Date().toISOString(), quick, machine: { cores: cpus().length, node: process.version }, figures };
 const dir = join(projectRoot(), 'bench', 'results');
