@@ -1,5 +1,6 @@
 import { MqttDriver } from '../drivers/mqtt/driver.ts';
 import { SerialDriver } from '../drivers/serial/driver.ts';
+import { BleDriver } from '../drivers/ble/driver.ts';
 import { RuleFileWatcher } from './automation/ruleFile.ts';
 import { RuleHost } from './automation/ruleHost.ts';
 import { realClock, type Clock } from './clock.ts';
@@ -28,6 +29,7 @@ export interface RunningGateway {
   readonly writer: HistoryWriter;
   readonly mqtt: MqttDriver;
   readonly serial: SerialDriver;
+  readonly ble: BleDriver;
   readonly rules: RuleHost;
   readonly ruleFile: RuleFileWatcher;
   readonly db: Db;
@@ -121,6 +123,11 @@ export class Gateway {
       await serial.start(hub);
       if (config.serial.length > 0) log.child({ component: 'serial' }).info({ lines: config.serial.map((l) => l.path) }, 'serial lines configured');
 
+      const ble = new BleDriver(config.ble);
+      hub.addDriver(ble);
+      undo.push(() => ble.stop());
+      await ble.start(hub);
+
       const rulesLog = log.child({ component: 'rules' });
       const rules = new RuleHost({
         hub,
@@ -141,7 +148,7 @@ export class Gateway {
       const pruner = new RetentionPruner(db);
       pruner.schedule(config.history.retentionDays * DAY_MS, 3_600_000, (err) => storeLog.error({ err }, 'pruning history failed'));
       this.#pruner = pruner;
-      this.#running = { hub, registry, credentials, writer, mqtt, serial, rules, ruleFile, db, mqttAddress: address };
+      this.#running = { hub, registry, credentials, writer, mqtt, serial, ble, rules, ruleFile, db, mqttAddress: address };
       return this.#running;
     } catch (err) {
       for (const release of undo.reverse()) await release();
@@ -166,6 +173,7 @@ export class Gateway {
     this.#pruner = undefined;
     running.ruleFile.close();
     running.rules.stop();
+    await running.ble.stop();
     await running.serial.stop();
     await running.mqtt.stop();
     running.writer.close();

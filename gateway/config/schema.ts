@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isTimeZone } from '../../rules/localTime.ts';
 import { tariffSchema } from '../../rules/schema.ts';
 import { DEFINITIONS } from '../../drivers/serial/definitions.ts';
+import { GATT_PROFILES } from '../../drivers/ble/profiles.ts';
 
 /**
  * The trellis.yaml schema. Every key has a default that serves a Raspberry Pi install; unknown keys
@@ -101,6 +102,28 @@ const serialLineSchema = z.strictObject({
     .optional(),
 });
 
+const bleSchema = z.strictObject({
+  /** D-Bus address of the bus BlueZ is on; default: the system bus */
+  dbusAddress: z.string().min(1).optional(),
+  /** adapter name, e.g. hci0; default: the first one */
+  adapter: z.string().min(1).optional(),
+  scanMs: intRange(100, 600_000, 1000),
+  /** an advertising (BTHome) sensor not heard from this long is offline */
+  offlineAfterMs: intRange(1000, 86_400_000, 120_000),
+  /** GATT devices connected at once */
+  maxConnections: intRange(1, 16, 4),
+  devices: z
+    .array(
+      z.strictObject({
+        address: z.string().regex(/^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$/, { error: 'expected a Bluetooth address like A4:C1:38:12:34:56' }),
+        id: deviceId,
+        name: z.string().optional(),
+        profile: z.enum(['bthome', ...Object.keys(GATT_PROFILES)] as [string, ...string[]], { error: `expected bthome or one of ${Object.keys(GATT_PROFILES).join(', ')}` }),
+      }),
+    )
+    .default([]),
+});
+
 export const configSchema = z.strictObject({
   gatewayId: z
     .string({ error: 'expected a string' })
@@ -123,6 +146,8 @@ export const configSchema = z.strictObject({
   rules: rulesSchema.prefault({}),
   /** Serial lines: Modbus RTU buses and simple text-protocol devices. */
   serial: z.array(serialLineSchema).default([]),
+  /** Bluetooth LE devices through BlueZ: BTHome sensors (advertisements) and GATT devices. */
+  ble: bleSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

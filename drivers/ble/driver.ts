@@ -1,0 +1,270 @@
+import type NodeBle from 'node-ble';
+import { ErrorCodes, TrellisError } from '../../gateway/errors.ts';
+import type { AttributeType, Command, DeviceEvent, Driver, DriverCounters, DriverSink } from '../types.ts';
+import { decodeBthome } from './bthome.ts';
+import { BTHOME_SERVICE_DATA_UUID, decodeGatt, encodeGatt, GATT_PROFILES, profileSpecs, type GattProfile } from './profiles.ts';
+import { openBleSession, type BleSession } from './session.ts';
+
+export interface BleConfig {
+  /** D-Bus address of the bus BlueZ is on; default: the system bus. */
+  readonly dbusAddress?: string | undefined;
+  readonly adapter?: string | undefined;
+  readonly scanMs: number;
+  /** An advertising device not heard from this long is offline. */
+  readonly offlineAfterMs: number;
+  readonly maxConnections: number;
+  readonly devices: ReadonlyArray<{ readonly address: string; readonly id: string; readonly name?: string | undefined; readonly profile: string }>;
+}
+
+interface Tracked {
+  readonly address: string;
+  readonly id: string;
+  readonly name: string;
+  readonly profile: GattProfile | undefined; // undefined: BTHome advertisements
+  online: boolean;
+  lastSeen: number;
+  lastPacket: string | undefined;
+  attributes: Set<string>;
+  // GATT
+  device?: NodeBle.Device | undefined;
+  chars?: Map<string, NodeBle.GattCharacteristic> | undefined;
+  connecting: boolean;
+  nextAttempt: number;
+  backoffMs: number;
+}
+
+/**
+ * The BLE driver (node-ble over BlueZ's D-Bus API): BTHome sensors are read from their advertisements
+ * (decoded, de-duplicated by packet id); GATT devices are connected (at most `maxConnections` at once),
+ * read, subscribed to, written, and reconnected with backoff when they drop. When BlueZ or the adapter
+ * goes away the session is reopened with backoff and every device is offline meanwhile.
+ */
+export class BleDriver implements Driver {
+  readonly protocol = 'ble' as const;
+  readonly #cfg: BleConfig;
+  readonly #devices: Tracked[];
+  readonly #counters = { messages: 0, rejected: 0, commandsSent: 0, reconnects: 0, sessionRestarts: 0 };
+  #sink: DriverSink | undefined;
+  #session: BleSession | undefined;
+  #adapter: NodeBle.Adapter | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #sessionBackoff = 200;
+  #nextSession = 0;
+  #scanning = false;
+  #stopped = true;
+
+  constructor(cfg: BleConfig) {
+    this.#cfg = cfg;
+    this.#devices = cfg.devices.map((d) => ({
+      address: d.address.toUpperCase(),
+      id: d.id,
+      name: d.name ?? d.id,
+      profile: d.profile === 'bthome' ? undefined : GATT_PROFILES[d.profile],
+      online: false,
+      lastSeen: 0,
+      lastPacket: undefined,
+      attributes: new Set(),
+      connecting: false,
+      nextAttempt: 0,
+      backoffMs: 500,
+    }));
+  }
+
+  async start(sink: DriverSink): Promise<void> {
+    if (!this.#stopped || this.#devices.length === 0) return;
+    this.#stopped = false;
+    this.#sink = sink;
+    for (const d of this.#devices) {
+      if (d.profile) sink.describe({ id: d.id, name: d.name, protocol: 'ble', owner: `ble:${d.address}`, manufacturer: d.profile.manufacturer, model: d.profile.model, attributes: profileSpecs(d.profile) });
+    }
+    const tick = () => {
+      void this.#scan().finally(() => {
+        if (!this.#stopped) this.#timer = setTimeout(tick, this.#cfg.scanMs);
+      });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    while (this.#scanning) await new Promise((r) => setTimeout(r, 5));
+    for (const d of this.#devices) await d.device?.disconnect().catch(() => undefined);
+    this.#closeSession();
+  }
+
+  counters(): DriverCounters {
+    return { ...this.#counters };
+  }
+
+  async send(cmd: Command): Promise<void> {
+    const d = this.#devices.find((x) => x.id === cmd.deviceId);
+    const point = d?.profile?.points.find((p) => p.attribute === cmd.attribute);
+    if (!d || !point) throw new TrellisError(ErrorCodes.command, `no BLE device "${cmd.deviceId}" with attribute "${cmd.attribute}"`);
+    const char = d.chars?.get(point.attribute);
+    if (!char) throw new TrellisError(ErrorCodes.command, `${d.id} is not connected`);
+    const bytes = encodeGatt(point.codec, cmd.value);
+    if (!bytes) throw new TrellisError(ErrorCodes.command, `${d.id}.${point.attribute}: cannot encode ${JSON.stringify(cmd.value)}`);
+    try {
+      await char.writeValue(bytes);
+      const back = decodeGatt(point.codec, await char.readValue()); // confirm by reading back
+      if (back !== undefined) this.#emit([{ kind: 'reading', deviceId: d.id, ts: Date.now(), attribute: point.attribute, value: back }]);
+      this.#counters.commandsSent++;
+    } catch (err) {
+      throw new TrellisError(ErrorCodes.command, `${d.id}: write failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async #scan(): Promise<void> {
+    this.#scanning = true;
+    try {
+      const adapter = await this.#ensureSession();
+      if (!adapter) return;
+      for (const d of this.#devices) {
+        if (d.profile) await this.#keepConnected(adapter, d);
+        else await this.#readAdvert(adapter, d);
+      }
+    } catch {
+      // BlueZ went away mid-scan: start over with a new session (after backoff)
+      this.#closeSession();
+    } finally {
+      this.#scanning = false;
+    }
+  }
+
+  async #ensureSession(): Promise<NodeBle.Adapter | undefined> {
+    if (this.#adapter) return this.#adapter;
+    if (Date.now() < this.#nextSession) return undefined;
+    try {
+      const session = openBleSession(this.#cfg.dbusAddress);
+      this.#session = session;
+      const adapter = this.#cfg.adapter ? await session.bluetooth.getAdapter(this.#cfg.adapter) : await session.bluetooth.defaultAdapter();
+      if (!(await adapter.isDiscovering())) await adapter.startDiscovery();
+      this.#adapter = adapter;
+      this.#sessionBackoff = 200;
+      return adapter;
+    } catch {
+      this.#counters.sessionRestarts++;
+      this.#closeSession();
+      this.#nextSession = Date.now() + this.#sessionBackoff;
+      this.#sessionBackoff = Math.min(this.#sessionBackoff * 2, 10_000);
+      return undefined;
+    }
+  }
+
+  #closeSession(): void {
+    this.#session?.destroy();
+    this.#session = undefined;
+    this.#adapter = undefined;
+    for (const d of this.#devices) {
+      d.device?.removeAllListeners();
+      d.device = undefined;
+      d.chars = undefined;
+      d.connecting = false;
+      this.#setOnline(d, false);
+    }
+  }
+
+  async #readAdvert(adapter: NodeBle.Adapter, d: Tracked): Promise<void> {
+    const now = Date.now();
+    const addresses = await adapter.devices();
+    if (addresses.map((a) => a.toUpperCase()).includes(d.address)) {
+      const device = await adapter.getDevice(d.address);
+      const data = (await device.getServiceData()) as Record<string, Buffer | undefined>;
+      const bytes = data[BTHOME_SERVICE_DATA_UUID];
+      if (bytes && bytes.toString('hex') !== d.lastPacket) this.#decodeAdvert(d, bytes, now);
+    }
+    if (d.online && now - d.lastSeen > this.#cfg.offlineAfterMs) this.#setOnline(d, false);
+  }
+
+  #decodeAdvert(d: Tracked, bytes: Buffer, now: number): void {
+    d.lastPacket = bytes.toString('hex'); // the same packet re-read (or re-sent with its packet id) is not news
+    const r = decodeBthome(bytes);
+    if (!r.ok) {
+      this.#counters.rejected++;
+      this.#sink?.rejected(d.id, `ble ${d.address}`, r.error);
+      return;
+    }
+    if (r.unknownObject !== undefined || r.truncated) {
+      this.#counters.rejected++;
+      this.#sink?.rejected(d.id, `ble ${d.address}`, r.truncated ? 'truncated BTHome object' : `unknown BTHome object 0x${r.unknownObject?.toString(16)}`);
+    }
+    const fresh = r.readings.filter((x) => !d.attributes.has(x.attribute));
+    if (fresh.length > 0) {
+      for (const x of fresh) d.attributes.add(x.attribute);
+      this.#sink?.describe({
+        id: d.id,
+        name: d.name,
+        protocol: 'ble',
+        owner: `ble:${d.address}`,
+        model: 'BTHome sensor',
+        attributes: Object.fromEntries(r.readings.map((x) => [x.attribute, { type: typeof x.value as AttributeType, unit: x.unit, writable: false }])),
+      });
+    }
+    d.lastSeen = now;
+    this.#setOnline(d, true);
+    const events: DeviceEvent[] = r.readings.map((x) => ({ kind: 'reading', deviceId: d.id, ts: now, attribute: x.attribute, value: x.value }));
+    for (const e of r.events) events.push({ kind: 'button', deviceId: d.id, ts: now, button: e.button, action: e.action });
+    this.#emit(events);
+  }
+
+  async #keepConnected(adapter: NodeBle.Adapter, d: Tracked): Promise<void> {
+    if (d.chars || d.connecting || Date.now() < d.nextAttempt) return;
+    if (this.#devices.filter((x) => x.chars || x.connecting).length >= this.#cfg.maxConnections) return;
+    const profile = d.profile as GattProfile;
+    d.connecting = true;
+    try {
+      const addresses = (await adapter.devices()).map((a) => a.toUpperCase());
+      if (!addresses.includes(d.address)) throw new Error('not in range');
+      const device = await adapter.getDevice(d.address);
+      await device.connect();
+      const gatt = await device.gatt();
+      const chars = new Map<string, NodeBle.GattCharacteristic>();
+      const events: DeviceEvent[] = [];
+      for (const p of profile.points) {
+        const char = await (await gatt.getPrimaryService(p.service)).getCharacteristic(p.characteristic);
+        chars.set(p.attribute, char);
+        const value = decodeGatt(p.codec, await char.readValue());
+        if (value !== undefined) events.push({ kind: 'reading', deviceId: d.id, ts: Date.now(), attribute: p.attribute, value });
+        if (p.notify) {
+          char.on('valuechanged', (buf: Buffer) => {
+            const v = decodeGatt(p.codec, buf);
+            if (v !== undefined) this.#emit([{ kind: 'reading', deviceId: d.id, ts: Date.now(), attribute: p.attribute, value: v }]);
+          });
+          await char.startNotifications();
+        }
+      }
+      device.on('disconnect', () => {
+        d.device?.removeAllListeners();
+        d.device = undefined;
+        d.chars = undefined;
+        this.#counters.reconnects++;
+        this.#setOnline(d, false);
+      });
+      d.device = device;
+      d.chars = chars;
+      d.backoffMs = 500;
+      this.#setOnline(d, true);
+      this.#emit(events);
+    } catch {
+      d.nextAttempt = Date.now() + d.backoffMs;
+      d.backoffMs = Math.min(d.backoffMs * 2, 30_000);
+    } finally {
+      d.connecting = false;
+    }
+  }
+
+  #setOnline(d: Tracked, online: boolean): void {
+    if (d.online === online) return;
+    d.online = online;
+    if (!online) d.lastPacket = undefined;
+    this.#emit([{ kind: 'availability', deviceId: d.id, ts: Date.now(), online }]);
+  }
+
+  #emit(events: DeviceEvent[]): void {
+    if (events.length === 0) return;
+    this.#counters.messages += events.length;
+    this.#sink?.ingest(events);
+  }
+}

@@ -1,0 +1,22 @@
+import { createRequire } from 'node:module';
+import dbus from 'dbus-next';
+import type NodeBle from 'node-ble';
+
+/**
+ * A node-ble session on a bus we choose: the system bus (where BlueZ lives) by default, or any
+ * address (a private bus with a simulated BlueZ in tests and the demo). node-ble's own
+ * `createBluetooth()` only reaches the system bus, so its Bluetooth class gets our connection.
+ */
+const require = createRequire(import.meta.url);
+const Bluetooth = require('node-ble/src/Bluetooth.js') as new (bus: dbus.MessageBus) => NodeBle.Bluetooth;
+
+export interface BleSession {
+  readonly bluetooth: NodeBle.Bluetooth;
+  destroy(): void;
+}
+
+export function openBleSession(busAddress: string | undefined): BleSession {
+  const bus = busAddress ? dbus.sessionBus({ busAddress }) : dbus.systemBus();
+  bus.on('error', () => {}); // a vanished bus surfaces as failed calls, handled by the driver
+  return { bluetooth: new Bluetooth(bus), destroy: () => bus.disconnect() };
+}
