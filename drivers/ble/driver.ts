@@ -140,6 +140,7 @@ export class BleDriver implements Driver {
       const session = openBleSession(this.#cfg.dbusAddress);
       this.#session = session;
       const adapter = this.#cfg.adapter ? await session.bluetooth.getAdapter(this.#cfg.adapter) : await session.bluetooth.defaultAdapter();
+      if (!(await adapter.isPowered())) await session.powerOn(this.#cfg.adapter ?? (await adapter.getName()));
       if (!(await adapter.isDiscovering())) await adapter.startDiscovery();
       this.#adapter = adapter;
       this.#sessionBackoff = 200;

@@ -12,11 +12,21 @@ const Bluetooth = require('node-ble/src/Bluetooth.js') as new (bus: dbus.Message
 
 export interface BleSession {
   readonly bluetooth: NodeBle.Bluetooth;
+  /** Powers an adapter on (BlueZ Adapter1.Powered; node-ble has no setter). */
+  powerOn(adapter: string): Promise<void>;
   destroy(): void;
 }
 
 export function openBleSession(busAddress: string | undefined): BleSession {
   const bus = busAddress ? dbus.sessionBus({ busAddress }) : dbus.systemBus();
   bus.on('error', () => {}); // a vanished bus surfaces as failed calls, handled by the driver
-  return { bluetooth: new Bluetooth(bus), destroy: () => bus.disconnect() };
+  return {
+    bluetooth: new Bluetooth(bus),
+    async powerOn(adapter) {
+      const obj = await bus.getProxyObject('org.bluez', `/org/bluez/${adapter}`);
+      const props = obj.getInterface('org.freedesktop.DBus.Properties') as unknown as { Set(i: string, p: string, v: dbus.Variant): Promise<void> };
+      await props.Set('org.bluez.Adapter1', 'Powered', new dbus.Variant('b', true));
+    },
+    destroy: () => bus.disconnect(),
+  };
 }

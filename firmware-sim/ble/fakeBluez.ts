@@ -37,15 +37,20 @@ AgentManager1.configureMembers({ methods: { RegisterAgent: { inSignature: 'os' }
 class Adapter1 extends Interface {
   Address = '00:AA:01:00:00:01';
   AddressType = 'public';
-  Name = 'sim-hci0';
-  Alias = 'sim-hci0';
-  Powered = true;
+  Name = 'hci0';
+  Alias = 'hci0';
+  Powered: boolean;
   Discovering = false;
-  constructor(private readonly onDiscover: () => void) {
+  constructor(
+    private readonly onDiscover: () => void,
+    powered: boolean,
+  ) {
     super('org.bluez.Adapter1');
+    this.Powered = powered;
   }
   SetDiscoveryFilter(): void {}
   StartDiscovery(): void {
+    if (!this.Powered) throw new dbus.DBusError('org.bluez.Error.NotReady', 'Resource Not Ready');
     this.Discovering = true;
     Interface.emitPropertiesChanged(this, { Discovering: true }, []);
     setTimeout(() => this.onDiscover(), 20);
@@ -166,9 +171,13 @@ export class FakeBluez {
   readonly #devices = new Map<string, Device1>();
   readonly #chars = new Map<string, GattCharacteristic1>();
 
+  /** The adapter as the last start made it (tests read `Powered`). */
+  adapter: { Powered: boolean } | undefined;
+
   constructor(
     readonly busAddress: string,
     readonly specs: SimBleDevice[],
+    readonly options: { powered?: boolean } = {},
   ) {}
 
   async start(): Promise<void> {
@@ -176,7 +185,9 @@ export class FakeBluez {
     this.#bus = bus;
     const adapterPath = '/org/bluez/hci0';
     bus.export('/org/bluez', new AgentManager1('org.bluez.AgentManager1'));
-    bus.export(adapterPath, new Adapter1(() => this.#discover(bus, adapterPath)));
+    const adapter = new Adapter1(() => this.#discover(bus, adapterPath), this.options.powered ?? true);
+    this.adapter = adapter;
+    bus.export(adapterPath, adapter);
     await bus.requestName('org.bluez', 0);
   }
 

@@ -50,7 +50,7 @@ describe('BLE driver against a simulated BlueZ', () => {
           },
         ],
       },
-    ]);
+    ], { powered: false });
     await bluez.start();
     gw = await startTestGateway({
       ble: {
@@ -74,6 +74,10 @@ describe('BLE driver against a simulated BlueZ', () => {
   });
 
   describe('GATT device', () => driverContract({ gateway: () => gw.running, deviceId: 'fridge-logger', protocol: 'ble', reported: 'temperature', writable: 'alarm_threshold', value: 5.5, readOnly: 'temperature' }));
+
+  it('powers the adapter on when it is off', () => {
+    expect(bluez.adapter?.Powered).toBe(true);
+  });
 
   it('decodes BTHome advertisements into typed readings, once per packet', async () => {
     await waitFor(() => gw.running.hub.state.get('ble-thermo', 'temperature') === 21.5, 5000, 'first advert');
