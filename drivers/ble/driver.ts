@@ -33,6 +33,17 @@ interface Tracked {
   backoffMs: number;
 }
 
+/** How long one D-Bus call may take. A bus that never connects leaves calls pending forever. */
+const CALL_TIMEOUT_MS = 5000;
+
+function timed<T>(p: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer from BlueZ in ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 /**
  * The BLE driver (node-ble over BlueZ's D-Bus API): BTHome sensors are read from their advertisements
  * (decoded, de-duplicated by packet id); GATT devices are connected (at most `maxConnections` at once),
@@ -89,9 +100,9 @@ export class BleDriver implements Driver {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    while (this.#scanning) await new Promise((r) => setTimeout(r, 5));
-    for (const d of this.#devices) await d.device?.disconnect().catch(() => undefined);
-    this.#closeSession();
+    for (const d of this.#devices) await timed(d.device?.disconnect() ?? Promise.resolve(), 'disconnect').catch(() => undefined);
+    this.#closeSession(); // pending calls of a scan in progress fail with the closed bus
+    for (let waited = 0; this.#scanning && waited < CALL_TIMEOUT_MS; waited += 5) await new Promise((r) => setTimeout(r, 5));
   }
 
   counters(): DriverCounters {
@@ -107,8 +118,8 @@ export class BleDriver implements Driver {
     const bytes = encodeGatt(point.codec, cmd.value);
     if (!bytes) throw new TrellisError(ErrorCodes.command, `${d.id}.${point.attribute}: cannot encode ${JSON.stringify(cmd.value)}`);
     try {
-      await char.writeValue(bytes);
-      const back = decodeGatt(point.codec, await char.readValue()); // confirm by reading back
+      await timed(char.writeValue(bytes), 'write');
+      const back = decodeGatt(point.codec, await timed(char.readValue(), 'read back')); // confirm by reading back
       if (back !== undefined) this.#emit([{ kind: 'reading', deviceId: d.id, ts: Date.now(), attribute: point.attribute, value: back }]);
       this.#counters.commandsSent++;
     } catch (err) {
@@ -139,9 +150,9 @@ export class BleDriver implements Driver {
     try {
       const session = openBleSession(this.#cfg.dbusAddress);
       this.#session = session;
-      const adapter = this.#cfg.adapter ? await session.bluetooth.getAdapter(this.#cfg.adapter) : await session.bluetooth.defaultAdapter();
-      if (!(await adapter.isPowered())) await session.powerOn(this.#cfg.adapter ?? (await adapter.getName()));
-      if (!(await adapter.isDiscovering())) await adapter.startDiscovery();
+      const adapter = await timed(this.#cfg.adapter ? session.bluetooth.getAdapter(this.#cfg.adapter) : session.bluetooth.defaultAdapter(), 'find adapter');
+      if (!(await timed(adapter.isPowered(), 'adapter state'))) await timed(session.powerOn(this.#cfg.adapter ?? (await timed(adapter.getName(), 'adapter name'))), 'power on');
+      if (!(await timed(adapter.isDiscovering(), 'discovery state'))) await timed(adapter.startDiscovery(), 'start discovery');
       this.#adapter = adapter;
       this.#sessionBackoff = 200;
       return adapter;
@@ -169,10 +180,10 @@ export class BleDriver implements Driver {
 
   async #readAdvert(adapter: NodeBle.Adapter, d: Tracked): Promise<void> {
     const now = Date.now();
-    const addresses = await adapter.devices();
+    const addresses = await timed(adapter.devices(), 'list devices');
     if (addresses.map((a) => a.toUpperCase()).includes(d.address)) {
-      const device = await adapter.getDevice(d.address);
-      const data = (await device.getServiceData()) as Record<string, Buffer | undefined>;
+      const device = await timed(adapter.getDevice(d.address), 'get device');
+      const data = (await timed(device.getServiceData(), 'read advertisement')) as Record<string, Buffer | undefined>;
       const bytes = data[BTHOME_SERVICE_DATA_UUID];
       if (bytes && bytes.toString('hex') !== d.lastPacket) this.#decodeAdvert(d, bytes, now);
     }
@@ -216,24 +227,24 @@ export class BleDriver implements Driver {
     const profile = d.profile as GattProfile;
     d.connecting = true;
     try {
-      const addresses = (await adapter.devices()).map((a) => a.toUpperCase());
+      const addresses = (await timed(adapter.devices(), 'list devices')).map((a) => a.toUpperCase());
       if (!addresses.includes(d.address)) throw new Error('not in range');
-      const device = await adapter.getDevice(d.address);
-      await device.connect();
-      const gatt = await device.gatt();
+      const device = await timed(adapter.getDevice(d.address), 'get device');
+      await timed(device.connect(), 'connect');
+      const gatt = await timed(device.gatt(), 'discover services');
       const chars = new Map<string, NodeBle.GattCharacteristic>();
       const events: DeviceEvent[] = [];
       for (const p of profile.points) {
-        const char = await (await gatt.getPrimaryService(p.service)).getCharacteristic(p.characteristic);
+        const char = await timed(timed(gatt.getPrimaryService(p.service), 'service').then((svc) => svc.getCharacteristic(p.characteristic)), 'characteristic');
         chars.set(p.attribute, char);
-        const value = decodeGatt(p.codec, await char.readValue());
+        const value = decodeGatt(p.codec, await timed(char.readValue(), 'read'));
         if (value !== undefined) events.push({ kind: 'reading', deviceId: d.id, ts: Date.now(), attribute: p.attribute, value });
         if (p.notify) {
           char.on('valuechanged', (buf: Buffer) => {
             const v = decodeGatt(p.codec, buf);
             if (v !== undefined) this.#emit([{ kind: 'reading', deviceId: d.id, ts: Date.now(), attribute: p.attribute, value: v }]);
           });
-          await char.startNotifications();
+          await timed(char.startNotifications(), 'subscribe');
         }
       }
       device.on('disconnect', () => {

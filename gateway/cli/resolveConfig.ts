@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { configFromObject, loadConfigFile, type LoadedConfig } from '../config/load.ts';
 
 /** The settings used when Trellis starts with no config file at all: a demo on loopback. */
-export const DEMO_CONFIG = {
+export const demoConfig = (cwd: string) => ({
   demo: true,
   dataDir: './trellis-demo-data',
   mqtt: { host: '127.0.0.1', port: 1883 },
@@ -19,7 +19,17 @@ export const DEMO_CONFIG = {
       ],
     },
   ],
-};
+  // the demo home's Bluetooth sensors: a simulated BlueZ on a private D-Bus in the data directory
+  ble: {
+    dbusAddress: `unix:path=${resolve(cwd, 'trellis-demo-data', 'ble', 'system_bus_socket')}`,
+    scanMs: 1000,
+    devices: [
+      { address: 'A4:C1:38:5A:10:01', id: 'home-climate', name: 'Bedroom thermometer (BTHome)', profile: 'bthome' },
+      { address: 'A4:C1:38:5A:10:02', id: 'home-hall-button', name: 'Hall door sensor and button (BTHome)', profile: 'bthome' },
+      { address: 'C0:FF:EE:5A:10:03', id: 'home-fridge-logger', name: 'Kitchen fridge logger (GATT)', profile: 'fridge-logger' },
+    ],
+  },
+});
 
 export interface ResolvedConfig extends LoadedConfig {
   /** True when no config file was found and the demo preset is in use. */
@@ -35,5 +45,5 @@ export function resolveConfig(file: string | undefined, env: NodeJS.ProcessEnv =
   if (named) return { ...loadConfigFile(resolve(cwd, named)), preset: false };
   const local = resolve(cwd, 'trellis.yaml');
   if (existsSync(local)) return { ...loadConfigFile(local), preset: false };
-  return { ...configFromObject(DEMO_CONFIG, cwd), preset: true };
+  return { ...configFromObject(demoConfig(cwd), cwd), preset: true };
 }

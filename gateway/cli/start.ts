@@ -10,6 +10,21 @@ export async function runStart(options: { config?: string }): Promise<void> {
   const resolved = resolveConfig(options.config);
   const logger = createLogger(resolved.config.log.level);
   let config: Readonly<Config> = resolved.config;
+  // Demo hardware first (the simulated serial bus and BlueZ), so the gateway finds it at start.
+  let stopSerial: (() => Promise<void>) | undefined;
+  let stopBle: (() => Promise<void>) | undefined;
+  if (config.demo) {
+    const { startDemoSerial } = await import('../demo/demoSerial.ts');
+    const { startDemoBle } = await import('../demo/demoBle.ts');
+    stopSerial = await startDemoSerial(config).catch((err: Error) => {
+      logger.warn({ err: err.message }, 'the demo serial bus is skipped');
+      return undefined;
+    });
+    stopBle = await startDemoBle(config).catch((err: Error) => {
+      logger.warn({ err: err.message }, 'the demo Bluetooth devices are skipped');
+      return undefined;
+    });
+  }
   let gateway = new Gateway({ config, logger });
   let running: RunningGateway;
   try {
@@ -23,15 +38,9 @@ export async function runStart(options: { config?: string }): Promise<void> {
     running = await gateway.start();
   }
   let fleet: Fleet | undefined;
-  let stopSerial: (() => Promise<void>) | undefined;
   if (config.demo) {
     // Loaded only for the demo: the simulated devices' MQTT client library costs ~20 MB of RSS.
     const { startDemo } = await import('../demo/demo.ts');
-    const { startDemoSerial } = await import('../demo/demoSerial.ts');
-    stopSerial = await startDemoSerial(config).catch((err: Error) => {
-      logger.warn({ err: err.message }, 'the demo serial bus is skipped');
-      return undefined;
-    });
     fleet = await startDemo(running, config.rules.file);
   }
   process.stderr.write(banner(config, running, resolved.source, fleet !== undefined));
@@ -45,6 +54,7 @@ export async function runStart(options: { config?: string }): Promise<void> {
       await fleet?.stop();
       await gateway.stop();
       await stopSerial?.();
+      await stopBle?.();
       logger.flush();
       process.exit(0);
     })();
@@ -69,7 +79,9 @@ function banner(config: Readonly<Config>, running: RunningGateway, source: strin
       '',
       'Demo: a home (thermostat, heat-pump plug, front door, lamp) and a shop (two espresso machines,',
       'two fridges, a sign plug, a back door, a buzzer) of simulated devices report every 5 s (1 simulated minute);',
-      'a walk-in cooler controller and an energy meter answer Modbus RTU on a simulated RS-485 line.',
+      'a walk-in cooler controller and an energy meter answer Modbus RTU on a simulated RS-485 line;',
+      'a BTHome thermometer, a BTHome door sensor with a button and a GATT fridge logger speak Bluetooth LE',
+      'through a simulated BlueZ.',
       `Sample rules (fridge door alarm, descale reminder, evening lamp, ...): ${config.rules.file}`,
     );
   }

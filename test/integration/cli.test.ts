@@ -134,8 +134,9 @@ describe('trellis CLI', () => {
         if (r.code !== 0) return undefined;
         const out = JSON.parse(r.stdout) as { devices: Array<{ id: string; online: boolean }> };
         const online = new Set(out.devices.filter((d) => d.online).map((d) => d.id));
-        return online.size >= 13 && online.has('shop-fridge-controller') && online.has('shop-energy-meter') ? out.devices : undefined;
-      }, 20_000, 'the demo devices online, serial ones included');
+        const expected = ['shop-fridge-controller', 'shop-energy-meter', 'home-climate', 'home-fridge-logger'];
+        return online.size >= 15 && expected.every((id) => online.has(id)) ? out.devices : undefined;
+      }, 20_000, 'the demo devices online, serial and BLE ones included');
       expect(listed.map((d) => d.id)).toEqual(expect.arrayContaining(['home-thermostat', 'shop-coffee-1', 'shop-fridge-dairy', 'zigbee2mqtt_home-lamp', 'shop-buzzer']));
       // the sample rules are written once the devices are known, and activated by the file watcher
       const active = await waitFor(() => out.split('\n').find((l) => l.includes('"msg":"rules active"')), 10_000, 'sample rules active');

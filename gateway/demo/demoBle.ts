@@ -1,0 +1,70 @@
+import { mkdirSync } from 'node:fs';
+import { BTHOME_SERVICE_DATA_UUID } from '../../drivers/ble/profiles.ts';
+import { encodeBthome } from '../../firmware-sim/ble/bthomeEncoder.ts';
+import { FakeBluez, type SimBleDevice } from '../../firmware-sim/ble/fakeBluez.ts';
+import { PrivateBus } from '../../firmware-sim/ble/privateBus.ts';
+import type { Config } from '../config/schema.ts';
+
+const u16 = (short: number) => `0000${short.toString(16).padStart(4, '0')}-0000-1000-8000-00805f9b34fb`;
+const NUS = '6e400001-b5a3-f393-e0a9-e50e24dcca9e';
+const tenths = (v: number) => {
+  const b = Buffer.alloc(2);
+  b.writeInt16LE(Math.round(v * 100), 0);
+  return b;
+};
+
+/**
+ * The demo home's Bluetooth: a private dbus-daemon at the configured path with a simulated BlueZ,
+ * a BTHome thermometer, a BTHome door sensor with a button, and a GATT fridge logger. Without
+ * dbus-daemon the BLE part of the demo is skipped.
+ */
+export async function startDemoBle(config: Readonly<Config>): Promise<() => Promise<void>> {
+  const socket = /^unix:path=(.+)\/system_bus_socket$/.exec(config.ble.dbusAddress ?? '')?.[1];
+  if (!socket || config.ble.devices.length === 0) return async () => {};
+  mkdirSync(socket, { recursive: true });
+  const bus = new PrivateBus(socket);
+  await bus.start();
+  const [climate, hall, logger] = config.ble.devices;
+  const specs: SimBleDevice[] = [];
+  if (climate) specs.push({ address: climate.address, name: 'ATC_5A1001' });
+  if (hall) specs.push({ address: hall.address, name: 'BTHome door' });
+  if (logger) {
+    specs.push({
+      address: logger.address,
+      name: 'fridge-logger',
+      services: [
+        { uuid: u16(0x181a), characteristics: [{ uuid: u16(0x2a6e), flags: ['read', 'notify'], value: tenths(4.1) }] },
+        { uuid: u16(0x180f), characteristics: [{ uuid: u16(0x2a19), flags: ['read'], value: Buffer.from([88]) }] },
+        {
+          uuid: NUS,
+          characteristics: [
+            { uuid: '6e400002-b5a3-f393-e0a9-e50e24dcca9e', flags: ['read', 'write'], value: tenths(8) },
+            { uuid: '6e400003-b5a3-f393-e0a9-e50e24dcca9e', flags: ['read', 'write'], value: Buffer.from([1]) },
+          ],
+        },
+      ],
+    });
+  }
+  const bluez = new FakeBluez(bus.address, specs);
+  await bluez.start();
+  let packet = 0;
+  let temp = 19.5;
+  let door = false;
+  const tick = () => {
+    packet = (packet + 1) & 0xff;
+    temp += (Math.random() - 0.5) * 0.2;
+    if (climate) bluez.advertise(climate.address, { [BTHOME_SERVICE_DATA_UUID]: encodeBthome({ packetId: packet, temperature: temp, humidity: 45 + Math.random() * 5, battery: 87 }) });
+    if (hall && Math.random() < 0.2) {
+      door = !door;
+      bluez.advertise(hall.address, { [BTHOME_SERVICE_DATA_UUID]: encodeBthome({ packetId: packet, door, button: door ? 1 : undefined }, true) });
+    }
+    bluez.push(u16(0x2a6e), tenths(4 + Math.random() * 0.5));
+  };
+  tick();
+  const timer = setInterval(tick, 5000);
+  return async () => {
+    clearInterval(timer);
+    bluez.stop();
+    await bus.stop();
+  };
+}
