@@ -151,8 +151,11 @@ export class BleDriver implements Driver {
       const session = openBleSession(this.#cfg.dbusAddress);
       this.#session = session;
       const adapter = await timed(this.#cfg.adapter ? session.bluetooth.getAdapter(this.#cfg.adapter) : session.bluetooth.defaultAdapter(), 'find adapter');
-      if (!(await timed(adapter.isPowered(), 'adapter state'))) await timed(session.powerOn(this.#cfg.adapter ?? (await timed(adapter.getName(), 'adapter name'))), 'power on');
+      const name = this.#cfg.adapter ?? (await timed(adapter.getName(), 'adapter name'));
+      if (!(await timed(adapter.isPowered(), 'adapter state'))) await timed(session.powerOn(name), 'power on');
       if (!(await timed(adapter.isDiscovering(), 'discovery state'))) await timed(adapter.startDiscovery(), 'start discovery');
+      // after startDiscovery: node-ble sets its own filter ({Transport: le}) there, replacing ours
+      await timed(session.leScanFilter(name), 'scan filter');
       this.#adapter = adapter;
       this.#sessionBackoff = 200;
       return adapter;

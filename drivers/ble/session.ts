@@ -14,6 +14,11 @@ export interface BleSession {
   readonly bluetooth: NodeBle.Bluetooth;
   /** Powers an adapter on (BlueZ Adapter1.Powered; node-ble has no setter). */
   powerOn(adapter: string): Promise<void>;
+  /**
+   * Scans LE only and reports repeated advertisements (BlueZ Adapter1.SetDiscoveryFilter, Transport
+   * "le", DuplicateData true): BTHome sensors repeat the same advert with new values.
+   */
+  leScanFilter(adapter: string): Promise<void>;
   destroy(): void;
 }
 
@@ -26,6 +31,11 @@ export function openBleSession(busAddress: string | undefined): BleSession {
       const obj = await bus.getProxyObject('org.bluez', `/org/bluez/${adapter}`);
       const props = obj.getInterface('org.freedesktop.DBus.Properties') as unknown as { Set(i: string, p: string, v: dbus.Variant): Promise<void> };
       await props.Set('org.bluez.Adapter1', 'Powered', new dbus.Variant('b', true));
+    },
+    async leScanFilter(adapter) {
+      const obj = await bus.getProxyObject('org.bluez', `/org/bluez/${adapter}`);
+      const a = obj.getInterface('org.bluez.Adapter1') as unknown as { SetDiscoveryFilter(f: Record<string, dbus.Variant>): Promise<void> };
+      await a.SetDiscoveryFilter({ Transport: new dbus.Variant('s', 'le'), DuplicateData: new dbus.Variant('b', true) });
     },
     destroy: () => bus.disconnect(),
   };

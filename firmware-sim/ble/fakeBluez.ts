@@ -48,7 +48,11 @@ class Adapter1 extends Interface {
     super('org.bluez.Adapter1');
     this.Powered = powered;
   }
-  SetDiscoveryFilter(): void {}
+  /** The last filter the client set (Transport, DuplicateData, ...), unwrapped from its variants. */
+  filter: Record<string, unknown> = {};
+  SetDiscoveryFilter(filter: Record<string, { value: unknown }>): void {
+    this.filter = Object.fromEntries(Object.entries(filter).map(([k, v]) => [k, v.value]));
+  }
   StartDiscovery(): void {
     if (!this.Powered) throw new dbus.DBusError('org.bluez.Error.NotReady', 'Resource Not Ready');
     this.Discovering = true;
@@ -171,8 +175,8 @@ export class FakeBluez {
   readonly #devices = new Map<string, Device1>();
   readonly #chars = new Map<string, GattCharacteristic1>();
 
-  /** The adapter as the last start made it (tests read `Powered`). */
-  adapter: { Powered: boolean } | undefined;
+  /** The adapter as the last start made it (tests read `Powered` and `filter`). */
+  adapter: { Powered: boolean; filter: Record<string, unknown> } | undefined;
 
   constructor(
     readonly busAddress: string,

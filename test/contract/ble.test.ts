@@ -75,8 +75,9 @@ describe('BLE driver against a simulated BlueZ', () => {
 
   describe('GATT device', () => driverContract({ gateway: () => gw.running, deviceId: 'fridge-logger', protocol: 'ble', reported: 'temperature', writable: 'alarm_threshold', value: 5.5, readOnly: 'temperature' }));
 
-  it('powers the adapter on when it is off', () => {
+  it('powers the adapter on when it is off, and scans LE only with duplicate adverts reported', () => {
     expect(bluez.adapter?.Powered).toBe(true);
+    expect(bluez.adapter?.filter).toEqual({ Transport: 'le', DuplicateData: true });
   });
 
   it('decodes BTHome advertisements into typed readings, once per packet', async () => {
