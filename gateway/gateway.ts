@@ -1,6 +1,5 @@
 import { MqttDriver } from '../drivers/mqtt/driver.ts';
-import { SerialDriver } from '../drivers/serial/driver.ts';
-import { BleDriver } from '../drivers/ble/driver.ts';
+import type { Driver } from '../drivers/types.ts';
 import { RuleFileWatcher } from './automation/ruleFile.ts';
 import { RuleHost } from './automation/ruleHost.ts';
 import { realClock, type Clock } from './clock.ts';
@@ -28,8 +27,9 @@ export interface RunningGateway {
   readonly credentials: CredentialStore;
   readonly writer: HistoryWriter;
   readonly mqtt: MqttDriver;
-  readonly serial: SerialDriver;
-  readonly ble: BleDriver;
+  /** Loaded only when serial lines / BLE devices are configured (they cost memory: serialport, dbus-next). */
+  readonly serial: Driver | undefined;
+  readonly ble: Driver | undefined;
   readonly rules: RuleHost;
   readonly ruleFile: RuleFileWatcher;
   readonly db: Db;
@@ -117,16 +117,25 @@ export class Gateway {
       const address = mqtt.address as { host: string; port: number };
       mqttLog.info({ host: address.host, port: address.port }, 'mqtt broker listening');
 
-      const serial = new SerialDriver(config.serial);
-      hub.addDriver(serial);
-      undo.push(() => serial.stop());
-      await serial.start(hub);
-      if (config.serial.length > 0) log.child({ component: 'serial' }).info({ lines: config.serial.map((l) => l.path) }, 'serial lines configured');
-
-      const ble = new BleDriver(config.ble);
-      hub.addDriver(ble);
-      undo.push(() => ble.stop());
-      await ble.start(hub);
+      let serial: Driver | undefined;
+      if (config.serial.length > 0) {
+        const { SerialDriver } = await import('../drivers/serial/driver.ts');
+        const driver = new SerialDriver(config.serial);
+        serial = driver;
+        hub.addDriver(driver);
+        undo.push(() => driver.stop());
+        await driver.start(hub);
+        log.child({ component: 'serial' }).info({ lines: config.serial.map((l) => l.path) }, 'serial lines configured');
+      }
+      let ble: Driver | undefined;
+      if (config.ble.devices.length > 0) {
+        const { BleDriver } = await import('../drivers/ble/driver.ts');
+        const driver = new BleDriver(config.ble);
+        ble = driver;
+        hub.addDriver(driver);
+        undo.push(() => driver.stop());
+        await driver.start(hub);
+      }
 
       const rulesLog = log.child({ component: 'rules' });
       const rules = new RuleHost({
@@ -173,8 +182,8 @@ export class Gateway {
     this.#pruner = undefined;
     running.ruleFile.close();
     running.rules.stop();
-    await running.ble.stop();
-    await running.serial.stop();
+    await running.ble?.stop();
+    await running.serial?.stop();
     await running.mqtt.stop();
     running.writer.close();
     running.db.close();
