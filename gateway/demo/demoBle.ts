@@ -2,16 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { BTHOME_SERVICE_DATA_UUID } from '../../drivers/ble/profiles.ts';
 import { encodeBthome } from '../../firmware-sim/ble/bthomeEncoder.ts';
 import { FakeBluez, type SimBleDevice } from '../../firmware-sim/ble/fakeBluez.ts';
+import { fridgeLogger, hundredths, LOGGER_TEMPERATURE_UUID } from '../../firmware-sim/ble/fridgeLogger.ts';
 import { PrivateBus } from '../../firmware-sim/ble/privateBus.ts';
 import type { Config } from '../config/schema.ts';
-
-const u16 = (short: number) => `0000${short.toString(16).padStart(4, '0')}-0000-1000-8000-00805f9b34fb`;
-const NUS = '6e400001-b5a3-f393-e0a9-e50e24dcca9e';
-const tenths = (v: number) => {
-  const b = Buffer.alloc(2);
-  b.writeInt16LE(Math.round(v * 100), 0);
-  return b;
-};
 
 /**
  * The demo home's Bluetooth: a private dbus-daemon at the configured path with a simulated BlueZ,
@@ -28,23 +21,7 @@ export async function startDemoBle(config: Readonly<Config>): Promise<() => Prom
   const specs: SimBleDevice[] = [];
   if (climate) specs.push({ address: climate.address, name: 'ATC_5A1001' });
   if (hall) specs.push({ address: hall.address, name: 'BTHome door' });
-  if (logger) {
-    specs.push({
-      address: logger.address,
-      name: 'fridge-logger',
-      services: [
-        { uuid: u16(0x181a), characteristics: [{ uuid: u16(0x2a6e), flags: ['read', 'notify'], value: tenths(4.1) }] },
-        { uuid: u16(0x180f), characteristics: [{ uuid: u16(0x2a19), flags: ['read'], value: Buffer.from([88]) }] },
-        {
-          uuid: NUS,
-          characteristics: [
-            { uuid: '6e400002-b5a3-f393-e0a9-e50e24dcca9e', flags: ['read', 'write'], value: tenths(8) },
-            { uuid: '6e400003-b5a3-f393-e0a9-e50e24dcca9e', flags: ['read', 'write'], value: Buffer.from([1]) },
-          ],
-        },
-      ],
-    });
-  }
+  if (logger) specs.push(fridgeLogger(logger.address, 'fridge-logger', 4.1, 88));
   const bluez = new FakeBluez(bus.address, specs);
   await bluez.start();
   let packet = 0;
@@ -58,7 +35,7 @@ export async function startDemoBle(config: Readonly<Config>): Promise<() => Prom
       door = !door;
       bluez.advertise(hall.address, { [BTHOME_SERVICE_DATA_UUID]: encodeBthome({ packetId: packet, door, button: door ? 1 : undefined }, true) });
     }
-    bluez.push(u16(0x2a6e), tenths(4 + Math.random() * 0.5));
+    bluez.push(LOGGER_TEMPERATURE_UUID, hundredths(4 + Math.random() * 0.5));
   };
   tick();
   const timer = setInterval(tick, 5000);

@@ -3,6 +3,7 @@ import type { DeviceEvent } from '../../drivers/types.ts';
 import { BTHOME_SERVICE_DATA_UUID } from '../../drivers/ble/profiles.ts';
 import { encodeBthome } from '../../firmware-sim/ble/bthomeEncoder.ts';
 import { FakeBluez } from '../../firmware-sim/ble/fakeBluez.ts';
+import { fridgeLogger, hundredths, LOGGER_TEMPERATURE_UUID } from '../../firmware-sim/ble/fridgeLogger.ts';
 import { PrivateBus } from '../../firmware-sim/ble/privateBus.ts';
 import { driverContract } from '../helpers/driverContract.ts';
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/testGateway.ts';
@@ -11,14 +12,6 @@ import { TempDirs } from '../helpers/tempDir.ts';
 const THERMO = 'A4:C1:38:00:00:01';
 const DOOR = 'A4:C1:38:00:00:02';
 const LOGGER = 'C0:FF:EE:00:00:01';
-const u16 = (short: number) => `0000${short.toString(16).padStart(4, '0')}-0000-1000-8000-00805f9b34fb`;
-const NUS = '6e400001-b5a3-f393-e0a9-e50e24dcca9e';
-const le16 = (v: number) => {
-  const b = Buffer.alloc(2);
-  b.writeInt16LE(Math.round(v * 100), 0);
-  return b;
-};
-
 /** The BLE driver with unmodified node-ble against a simulated BlueZ on a private D-Bus. */
 describe('BLE driver against a simulated BlueZ', () => {
   const dirs = new TempDirs();
@@ -35,21 +28,7 @@ describe('BLE driver against a simulated BlueZ', () => {
     bluez = new FakeBluez(bus.address, [
       { address: THERMO, name: 'ATC_thermo', serviceData: { [BTHOME_SERVICE_DATA_UUID]: encodeBthome({ packetId: 0, temperature: 21.5, humidity: 40, battery: 90 }) } },
       { address: DOOR, name: 'door-button', serviceData: { [BTHOME_SERVICE_DATA_UUID]: encodeBthome({ packetId: 0, door: false }) } },
-      {
-        address: LOGGER,
-        name: 'fridge-logger',
-        services: [
-          { uuid: u16(0x181a), characteristics: [{ uuid: u16(0x2a6e), flags: ['read', 'notify'], value: le16(4.25) }] },
-          { uuid: u16(0x180f), characteristics: [{ uuid: u16(0x2a19), flags: ['read'], value: Buffer.from([77]) }] },
-          {
-            uuid: NUS,
-            characteristics: [
-              { uuid: '6e400002-b5a3-f393-e0a9-e50e24dcca9e', flags: ['read', 'write'], value: le16(8) },
-              { uuid: '6e400003-b5a3-f393-e0a9-e50e24dcca9e', flags: ['read', 'write'], value: Buffer.from([1]) },
-            ],
-          },
-        ],
-      },
+      fridgeLogger(LOGGER, 'fridge-logger', 4.25, 77),
     ], { powered: false });
     await bluez.start();
     gw = await startTestGateway({
@@ -106,7 +85,7 @@ describe('BLE driver against a simulated BlueZ', () => {
 
   it('receives GATT notifications', async () => {
     await waitFor(() => gw.running.hub.state.isOnline('fridge-logger'), 5000, 'logger connected');
-    bluez.push(u16(0x2a6e), le16(6.5));
+    bluez.push(LOGGER_TEMPERATURE_UUID, hundredths(6.5));
     await waitFor(() => gw.running.hub.state.get('fridge-logger', 'temperature') === 6.5, 3000, 'notified value');
   });
 
