@@ -20,7 +20,6 @@ export class LoadClient {
   #nextId = 1;
   /** Received PUBLISH count (for subscribers). */
   received = 0;
-  acked = 0;
   /** publish -> PUBACK latencies in ms, when recording. */
   readonly latencies: number[] = [];
   recordLatency = false;
@@ -40,7 +39,6 @@ export class LoadClient {
         if (p.qos === 1) this.#socket.write(mqttPacket.generate({ cmd: 'puback', messageId: p.messageId as number }));
       }
       else if (p.cmd === 'puback') {
-        this.acked++;
         const id = p.messageId as number;
         const t = this.#sentAt.get(id);
         if (t !== undefined) {
@@ -97,16 +95,8 @@ export class LoadClient {
     for (let k = 0; k < times && !this.#socket.writableNeedDrain; k++) this.#socket.write(packet);
   }
 
-  get inFlight(): number {
-    return this.#sentAt.size;
-  }
-
   onAck(fn: (() => void) | undefined): void {
     this.#onAck = fn;
-  }
-
-  drain(): Promise<void> {
-    return this.#socket.writableNeedDrain ? new Promise((r) => this.#socket.once('drain', () => r())) : Promise.resolve();
   }
 
   close(): void {

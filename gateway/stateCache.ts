@@ -16,10 +16,6 @@ export class StateCache implements StateView {
     return this.#values.get(deviceId)?.get(attribute)?.value;
   }
 
-  entry(deviceId: string, attribute: string): AttributeState | undefined {
-    return this.#values.get(deviceId)?.get(attribute);
-  }
-
   attributes(deviceId: string): ReadonlyMap<string, AttributeState> {
     return this.#values.get(deviceId) ?? new Map();
   }

@@ -82,9 +82,4 @@ export class SerialDriver implements Driver {
   counters(): DriverCounters {
     return { ...this.#counters };
   }
-
-  /** Bytes written and read on every line so far (for bus utilisation). */
-  bytesOnWire(): number {
-    return this.#modbus.reduce((n, l) => n + l.bytesOnWire, 0);
-  }
 }

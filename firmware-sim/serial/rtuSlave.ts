@@ -43,8 +43,6 @@ export interface BusOptions {
 export class RtuSlaveBus {
   readonly slaves = new Map<number, SlaveMemory>();
   fault: Fault = 'none';
-  /** Requests answered, for tests. */
-  answered = 0;
   readonly #options: BusOptions;
   #port: SerialPort | undefined;
   #buffer: Buffer = Buffer.alloc(0);
@@ -92,7 +90,6 @@ export class RtuSlaveBus {
     if (this.fault === 'garbage') out = Buffer.concat([Buffer.from([0x00, 0x7e, 0xff, 0x13]), reply.subarray(0, 3)]);
     const wire = this.#options.pace ? ((requestBytes + out.length) * 11 * 1000) / this.#options.baudRate : 0;
     const delay = wire + (this.fault === 'slow' ? (this.#options.slowMs ?? 500) : 0);
-    this.answered++;
     if (delay <= 0) port.write(out);
     else setTimeout(() => this.#port?.write(out), delay);
   }
