@@ -8,6 +8,7 @@ import { CredentialStore } from '../gateway/store/credentials.ts';
 import { openDb } from '../gateway/store/db.ts';
 import { sqliteRetainedConfigs } from '../gateway/store/retainedConfigs.ts';
 import { projectRoot } from './root.ts';
+import { endProcess } from '../firmware-sim/endProcess.ts';
 import { GATEWAY_NODE_FLAGS } from '../gateway/runtimeFlags.ts';
 
 /** A broker under test, running as its own process on loopback. */
@@ -52,17 +53,6 @@ async function waitForPort(port: number, child: ChildProcess, what: string): Pro
   throw new Error(`${what} did not listen on ${port}`);
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
 
 export const MOSQUITTO = '/usr/sbin/mosquitto';
 
@@ -79,7 +69,7 @@ export async function startMosquitto(port: number): Promise<Target> {
     credential: () => ({}),
     rssMb: () => rssOf(child.pid as number),
     async stop() {
-      await stopChild(child);
+      await endProcess(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -100,7 +90,7 @@ export async function startBareAedes(port: number): Promise<Target> {
         child.send('count');
       }),
     rssMb: () => rssOf(child.pid as number),
-    stop: () => stopChild(child),
+    stop: () => endProcess(child),
   };
 }
 
@@ -154,7 +144,7 @@ export async function startTrellis(port: number, devices: number, setup: Trellis
     rssMb: () => rssOf(child.pid as number),
     async stop() {
       counter?.close();
-      await stopChild(child);
+      await endProcess(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };

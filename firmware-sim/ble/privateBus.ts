@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { endProcess } from '../endProcess.ts';
 
 /**
  * A private D-Bus daemon standing in for the system bus: the kernel here has no Bluetooth, so tests
@@ -31,12 +32,8 @@ export class PrivateBus {
   }
 
   async stop(): Promise<void> {
-    const d = this.#daemon;
+    const daemon = this.#daemon;
     this.#daemon = undefined;
-    if (!d || d.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      d.once('exit', () => resolve());
-      d.kill('SIGTERM');
-    });
+    await endProcess(daemon);
   }
 }

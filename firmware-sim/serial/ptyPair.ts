@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { endProcess } from '../endProcess.ts';
 
 /**
  * A serial cable in software: `socat` joins two pseudo-terminals. The ends appear at fixed link paths,
@@ -39,10 +40,6 @@ export class PtyPair {
   async close(): Promise<void> {
     const socat = this.#socat;
     this.#socat = undefined;
-    if (!socat || socat.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      socat.once('exit', () => resolve());
-      socat.kill('SIGTERM');
-    });
+    await endProcess(socat);
   }
 }
