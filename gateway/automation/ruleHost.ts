@@ -6,6 +6,7 @@ import type { TariffDef } from '../../rules/schema.ts';
 import type { Clock } from '../clock.ts';
 import type { Hub } from '../hub.ts';
 import type { Logger } from '../log.ts';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/db.ts';
 import type { DeviceRegistry } from '../store/registry.ts';
 import { TimerStore } from './timerStore.ts';
@@ -35,11 +36,11 @@ export type LoadOutcome = { ok: true; rules: number } | { ok: false; problems: R
 export class RuleHost {
   readonly #hub: Hub;
   readonly #registry: DeviceRegistry;
-  readonly #db: Db;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #options: RuleHostOptions;
   readonly #store: TimerStore;
+  readonly #insertAlert: Statement<[number, string, string, string]>;
   readonly #scheduled = new Map<string, () => void>();
   readonly #traces = new Map<string, Trace[]>();
   #rules: CompiledRules | undefined;
@@ -50,11 +51,11 @@ export class RuleHost {
   constructor(deps: { hub: Hub; registry: DeviceRegistry; db: Db; clock: Clock; log: Logger; options: RuleHostOptions }) {
     this.#hub = deps.hub;
     this.#registry = deps.registry;
-    this.#db = deps.db;
     this.#clock = deps.clock;
     this.#log = deps.log;
     this.#options = deps.options;
     this.#store = new TimerStore(deps.db);
+    this.#insertAlert = deps.db.prepare<[number, string, string, string]>('INSERT INTO alerts (at, rule_id, severity, message) VALUES (?, ?, ?, ?)');
   }
 
   /** Checks rule text against the devices Trellis knows; activates it only when it has no problem. */
@@ -182,7 +183,7 @@ export class RuleHost {
   }
 
   #alert(a: Alert): void {
-    this.#db.prepare('INSERT INTO alerts (at, rule_id, severity, message) VALUES (?, ?, ?, ?)').run(a.at, a.ruleId, a.severity, a.message);
+    this.#insertAlert.run(a.at, a.ruleId, a.severity, a.message);
     this.#hub.alert(a);
   }
 
