@@ -182,6 +182,17 @@ export class RuleHost {
     this.#store.delete(id);
   }
 
+  /** The protected rule that sets `deviceId.attribute`, if any: no remote party may fight it. */
+  protectedWriter(deviceId: string, attribute: string): string | undefined {
+    for (const rule of this.#rules?.rules.values() ?? []) {
+      if (!rule.def.protected) continue;
+      for (const a of rule.actions) {
+        if ((a.kind === 'set' || a.kind === 'toggle') && a.device === deviceId && a.attribute === attribute) return rule.id;
+      }
+    }
+    return undefined;
+  }
+
   #alert(a: Alert): void {
     this.#insertAlert.run(a.at, a.ruleId, a.severity, a.message);
     this.#hub.alert(a);

@@ -45,6 +45,7 @@ export class HistoryWriter {
   /** performance.now() when the oldest pending event arrived. */
   #oldestAt = 0;
   #closed = false;
+  #taps: Array<(events: readonly DeviceEvent[]) => void> = [];
   #stats = { rowsWritten: 0, commits: 0, failedCommits: 0, lastCommitMs: 0, maxCommitMs: 0 };
   readonly #commit: (events: readonly DeviceEvent[]) => number;
 
@@ -98,6 +99,18 @@ export class HistoryWriter {
     if (took > this.#stats.maxCommitMs) this.#stats.maxCommitMs = took;
     for (const w of waiters) w(error);
     if (error && waiters.length === 0) this.onError(error);
+  }
+
+  /**
+   * Adds a function that sees every committed batch inside its transaction, after the rows are
+   * inserted: what it writes commits or rolls back with them (metering keeps its checkpoint exact so).
+   * It must not throw.
+   */
+  addTap(tap: (events: readonly DeviceEvent[]) => void): () => void {
+    this.#taps.push(tap);
+    return () => {
+      this.#taps = this.#taps.filter((t) => t !== tap);
+    };
   }
 
   /** Called when a commit without waiters fails; the gateway replaces it with a logger. */
@@ -167,6 +180,7 @@ export class HistoryWriter {
       flushRows();
       for (const [seriesId, s] of latest) upsertState.run(seriesId, s.value, s.ts);
       for (const [deviceId, ts] of seen) touchDevice.run(ts, deviceId, ts);
+      for (const tap of this.#taps) tap(events);
       return rows;
     });
   }

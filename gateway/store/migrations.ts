@@ -98,4 +98,55 @@ export const migrations: readonly string[] = [
     message  TEXT NOT NULL
   ) STRICT;
   `,
+  // 3: metering, the cloud outbox, remote commands
+  `
+  -- closed hourly usage buckets: immutable once written
+  CREATE TABLE usage_buckets (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id TEXT NOT NULL,
+    start     INTEGER NOT NULL,
+    end       INTEGER NOT NULL,
+    data      TEXT NOT NULL,            -- JSON: metrics, gaps, reading count
+    UNIQUE (device_id, start)
+  ) STRICT;
+
+  -- the meter's state after folding readings up to these rowids (saved when hours close)
+  CREATE TABLE meter_checkpoint (
+    id             INTEGER PRIMARY KEY CHECK (id = 1),
+    readings_rowid INTEGER NOT NULL,
+    events_rowid   INTEGER NOT NULL,
+    state          TEXT NOT NULL,
+    saved_at       INTEGER NOT NULL
+  ) STRICT;
+
+  -- records waiting for the cloud broker's PUBACK; priority 0 (alarm) drains first
+  CREATE TABLE outbox (
+    seq        INTEGER PRIMARY KEY,
+    priority   INTEGER NOT NULL,
+    topic      TEXT NOT NULL,
+    payload    TEXT NOT NULL,
+    bytes      INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX outbox_drain ON outbox (priority, seq);
+
+  -- counters that must survive restarts: outbox drops per priority, the last sequence number used
+  CREATE TABLE counters (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+  ) STRICT;
+
+  -- every remote command with its outcome; (provider, request_id) answers a redelivery without re-running it
+  CREATE TABLE command_log (
+    id         INTEGER PRIMARY KEY,
+    at         INTEGER NOT NULL,
+    source     TEXT NOT NULL,
+    provider   TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    request    TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    reason     TEXT,
+    UNIQUE (provider, request_id)
+  ) STRICT;
+  `,
 ];
