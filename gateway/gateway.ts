@@ -12,6 +12,11 @@ import { HistoryWriter } from './store/historyWriter.ts';
 import { DeviceRegistry } from './store/registry.ts';
 import { sqliteRetainedConfigs } from './store/retainedConfigs.ts';
 import { RetentionPruner } from './store/retention.ts';
+import { CloudSync } from './cloud/sync.ts';
+import { MaintenanceMonitor, hourlyValue } from './maintenance/monitor.ts';
+import { Baselines } from './maintenance/baselines.ts';
+import { MeteringService, type StoredBucket } from './metering/service.ts';
+import { VERSION } from './version.ts';
 
 export interface GatewayDeps {
   readonly config: Readonly<Config>;
@@ -32,6 +37,10 @@ export interface RunningGateway {
   readonly ble: Driver | undefined;
   readonly rules: RuleHost;
   readonly ruleFile: RuleFileWatcher;
+  /** Hourly usage buckets; undefined when `metering.enabled` is false. */
+  readonly metering: MeteringService | undefined;
+  /** Present when `cloud.url` is configured. */
+  readonly cloud: CloudSync | undefined;
   readonly db: Db;
   readonly mqttAddress: { host: string; port: number };
 }
@@ -152,12 +161,18 @@ export class Gateway {
       rules.start();
       ruleFile.watch();
       hub.on('device', () => ruleFile.retryIfFailed()); // rules naming a device that just appeared
-      hub.on('alert', (a) => rulesLog.warn({ ruleId: a.ruleId, severity: a.severity }, `alert: ${a.message}`));
+      const storeAlert = db.prepare('INSERT INTO alerts (at, rule_id, severity, message, source, device_id) VALUES (?, ?, ?, ?, ?, ?)');
+      hub.on('alert', (a) => {
+        storeAlert.run(a.at, a.ruleId ?? null, a.severity, a.message, a.source ?? 'rule', a.deviceId ?? null);
+        log.warn({ ruleId: a.ruleId, deviceId: a.deviceId, source: a.source, severity: a.severity }, `alert: ${a.message}`);
+      });
+      const { metering, cloud } = this.#startUsage({ db, hub, registry, writer, rules, log });
+      undo.push(() => metering?.stop(), () => cloud?.stop());
 
       const pruner = new RetentionPruner(db);
       pruner.schedule(config.history.retentionDays * DAY_MS, 3_600_000, (err) => storeLog.error({ err }, 'pruning history failed'));
       this.#pruner = pruner;
-      this.#running = { hub, registry, credentials, writer, mqtt, serial, ble, rules, ruleFile, db, mqttAddress: address };
+      this.#running = { hub, registry, credentials, writer, mqtt, serial, ble, rules, ruleFile, metering, cloud, db, mqttAddress: address };
       return this.#running;
     } catch (err) {
       for (const release of undo.reverse()) await release();
@@ -180,6 +195,8 @@ export class Gateway {
     if (!running) return;
     this.#pruner?.stop();
     this.#pruner = undefined;
+    await running.cloud?.stop();
+    running.metering?.stop();
     running.ruleFile.close();
     running.rules.stop();
     await running.ble?.stop();
@@ -187,6 +204,69 @@ export class Gateway {
     await running.mqtt.stop();
     running.writer.close();
     running.db.close();
+  }
+
+  /** Metering, maintenance signals and cloud sync: buckets and signals flow into the cloud outbox. */
+  #startUsage(p: { db: Db; hub: Hub; registry: DeviceRegistry; writer: HistoryWriter; rules: RuleHost; log: Logger }): {
+    metering: MeteringService | undefined;
+    cloud: CloudSync | undefined;
+  } {
+    const config = this.#config;
+    const url = config.cloud.url;
+    const cloudLog = p.log.child({ component: 'cloud' });
+    let metering: MeteringService | undefined;
+    const cloud = url
+      ? new CloudSync({
+          config: { ...config.cloud, url },
+          gatewayId: config.gatewayId,
+          version: VERSION,
+          db: p.db,
+          dataDir: config.dataDir,
+          dbFile: databaseFile(config.dataDir),
+          hub: p.hub,
+          registry: p.registry,
+          clock: this.#clock,
+          log: cloudLog,
+          safety: config.safety.limits,
+          protectedWriter: (d, a) => p.rules.protectedWriter(d, a),
+          meteringErrors: () => metering?.errors ?? 0,
+        })
+      : undefined;
+    const maintenance = new MaintenanceMonitor({
+      thresholds: config.maintenance,
+      device: (id) => p.registry.get(id),
+      baselines: new Baselines(p.db, hourlyValue),
+      signal: (data) => cloud?.maintenance(data),
+      alert: (a) => p.hub.alert(a),
+    });
+    p.hub.on('event', (e) => maintenance.onEvent(e));
+    if (config.metering.enabled) {
+      metering = new MeteringService({
+        db: p.db,
+        registry: p.registry,
+        hub: p.hub,
+        writer: p.writer,
+        clock: this.#clock,
+        log: p.log.child({ component: 'metering' }),
+        timeZone: config.timezone,
+        overrides: config.metering.attributes,
+        onBuckets: (buckets: readonly StoredBucket[]) => {
+          cloud?.usage(buckets);
+          // Signals raise alerts, which write outside this transaction: run them after it commits.
+          setImmediate(() => {
+            try {
+              maintenance.onBuckets(buckets);
+            } catch (err) {
+              p.log.error({ err }, 'maintenance signals failed'); // e.g. the gateway stopped meanwhile
+            }
+          });
+        },
+      });
+      metering.start();
+    }
+    cloud?.start();
+    if (url) cloudLog.info({ url }, 'cloud sync configured');
+    return { metering, cloud };
   }
 
   #wireLogs(hub: Hub): void {

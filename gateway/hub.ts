@@ -12,7 +12,10 @@ export interface Rejection {
 
 /** A notification for people (a rule's notify action, a rule stopped): the LAN API and cloud sync carry it. */
 export interface HubAlert {
+  /** Who raised it; rule alerts leave it out. */
+  readonly source?: 'rule' | 'maintenance' | 'gateway' | undefined;
   readonly ruleId?: string | undefined;
+  readonly deviceId?: string | undefined;
   readonly severity: 'info' | 'warning' | 'critical';
   readonly message: string;
   readonly at: number;
@@ -97,7 +100,7 @@ export class Hub implements DriverSink {
     this.#emit('rejected', { deviceId, source, reason });
   }
 
-  /** Publishes an alert to whoever listens (logs now; the LAN API and cloud sync later). */
+  /** Publishes an alert to whoever listens (the alert store, the log, cloud sync). */
   alert(alert: HubAlert): void {
     this.#emit('alert', alert);
   }
@@ -119,6 +122,10 @@ export class Hub implements DriverSink {
     if (!driver) throw new TrellisError(ErrorCodes.command, `no ${device.protocol} driver is running`);
     this.#counters.commands++;
     await driver.send(cmd);
+  }
+
+  drivers(): Driver[] {
+    return [...this.#drivers.values()];
   }
 
   counters(): Readonly<HubCounters> {

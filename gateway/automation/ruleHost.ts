@@ -6,7 +6,6 @@ import type { TariffDef } from '../../rules/schema.ts';
 import type { Clock } from '../clock.ts';
 import type { Hub } from '../hub.ts';
 import type { Logger } from '../log.ts';
-import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/db.ts';
 import type { DeviceRegistry } from '../store/registry.ts';
 import { TimerStore } from './timerStore.ts';
@@ -40,7 +39,6 @@ export class RuleHost {
   readonly #log: Logger;
   readonly #options: RuleHostOptions;
   readonly #store: TimerStore;
-  readonly #insertAlert: Statement<[number, string, string, string]>;
   readonly #scheduled = new Map<string, () => void>();
   readonly #traces = new Map<string, Trace[]>();
   #rules: CompiledRules | undefined;
@@ -55,7 +53,6 @@ export class RuleHost {
     this.#log = deps.log;
     this.#options = deps.options;
     this.#store = new TimerStore(deps.db);
-    this.#insertAlert = deps.db.prepare<[number, string, string, string]>('INSERT INTO alerts (at, rule_id, severity, message) VALUES (?, ?, ?, ?)');
   }
 
   /** Checks rule text against the devices Trellis knows; activates it only when it has no problem. */
@@ -194,8 +191,7 @@ export class RuleHost {
   }
 
   #alert(a: Alert): void {
-    this.#insertAlert.run(a.at, a.ruleId, a.severity, a.message);
-    this.#hub.alert(a);
+    this.#hub.alert({ source: 'rule', ...a }); // the gateway stores every alert
   }
 
   #trace(t: Trace): void {

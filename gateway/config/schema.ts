@@ -3,6 +3,7 @@ import { isTimeZone } from '../../rules/localTime.ts';
 import { tariffSchema } from '../../rules/schema.ts';
 import { DEFINITIONS } from '../../drivers/serial/definitions.ts';
 import { GATT_PROFILES } from '../../drivers/ble/profiles.ts';
+import { cloudSchema, maintenanceSchema, meteringSchema, safetySchema } from './cloudSchema.ts';
 
 /**
  * The trellis.yaml schema. Every key has a default that serves a Raspberry Pi install; unknown keys
@@ -148,6 +149,14 @@ export const configSchema = z.strictObject({
   serial: z.array(serialLineSchema).default([]),
   /** Bluetooth LE devices through BlueZ: BTHome sensors (advertisements) and GATT devices. */
   ble: bleSchema.prefault({}),
+  /** Hourly usage buckets (energy, on-time, cycles, door-open time, temperatures). */
+  metering: meteringSchema.prefault({}),
+  /** Thresholds of the maintenance signals; crossing one raises an alert. */
+  maintenance: maintenanceSchema.prefault({}),
+  /** Local limits no remote party can pass. */
+  safety: safetySchema.prefault({}),
+  /** Sync to the service provider's cloud MQTT broker. */
+  cloud: cloudSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

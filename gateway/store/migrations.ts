@@ -148,5 +148,9 @@ export const migrations: readonly string[] = [
     reason     TEXT,
     UNIQUE (provider, request_id)
   ) STRICT;
+
+  -- alerts now come from maintenance signals and the gateway too, some about one device
+  ALTER TABLE alerts ADD COLUMN source TEXT NOT NULL DEFAULT 'rule';
+  ALTER TABLE alerts ADD COLUMN device_id TEXT;
   `,
 ];

@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { usageBucketSchema } from '../metering/bucket.ts';
+
+/**
+ * Every cloud topic's JSON payload, version 1. docs/schemas/*.json is generated from these
+ * (`npm run schemas`; a test keeps them equal), so a provider's backend can validate what it gets.
+ *
+ * Records from the outbox share one envelope; `key` (`<gatewayId>:<seq>`) is the idempotency key:
+ * a consumer that sees a key twice has a resend of the same record.
+ */
+function envelope<T extends z.ZodType>(type: string, data: T) {
+  return z.object({
+    v: z.literal(1),
+    key: z.string().describe('idempotency key <gatewayId>:<seq>'),
+    seq: z.number().int().positive().describe('per-gateway sequence number, increasing'),
+    gatewayId: z.string(),
+    type: z.literal(type),
+    at: z.number().int().describe('ms since the epoch when the record was queued'),
+    data,
+  });
+}
+
+export const statusPayload = z.object({
+  v: z.literal(1),
+  gatewayId: z.string(),
+  state: z.enum(['online', 'offline']),
+  at: z.number().int().optional().describe('absent in the last will, which the broker sends'),
+  version: z.string().optional(),
+});
+
+export const alertData = z.object({
+  severity: z.enum(['info', 'warning', 'critical']),
+  message: z.string(),
+  source: z.enum(['rule', 'maintenance', 'gateway']),
+  ruleId: z.string().optional(),
+  deviceId: z.string().optional(),
+  at: z.number().int(),
+});
+
+export const usageData = usageBucketSchema.extend({ bucketSeq: z.number().int().positive().describe('the bucket\'s own sequence number on the gateway') });
+
+export const maintenanceData = z.object({
+  deviceId: z.string(),
+  signal: z.enum(['duty_cycle', 'starts_per_hour', 'recovery_time', 'drift', 'descale_needed']),
+  attribute: z.string(),
+  value: z.number(),
+  unit: z.string(),
+  threshold: z.number().nullable(),
+  exceeded: z.boolean(),
+  /** drift: the device's own 7-day mean of the same quantity */
+  baseline: z.number().optional(),
+  at: z.number().int(),
+});
+
+const counterRecord = z.record(z.string(), z.number());
+
+export const healthData = z.object({
+  uptimeS: z.number(),
+  eventLoop: z.object({ lagP99Ms: z.number(), lagMaxMs: z.number() }),
+  cpu: z.object({ percent: z.number().describe('of one core, over the last interval'), load1: z.number() }),
+  memory: z.object({ rssBytes: z.number(), heapUsedBytes: z.number() }),
+  disk: z.object({ freeBytes: z.number().nullable(), databaseBytes: z.number() }),
+  outbox: z.object({
+    depth: z.number().int(),
+    bytes: z.number().int(),
+    maxBytes: z.number().int(),
+    oldestAgeS: z.number().nullable(),
+    dropped: counterRecord.describe('records dropped by the byte bound, per priority'),
+  }),
+  drivers: z.record(z.string(), counterRecord).describe('per-driver counters: messages, rejected, commandsSent, ...'),
+  hub: counterRecord,
+  devices: z.object({ known: z.number().int(), online: z.number().int() }),
+  cloud: z.object({ connects: z.number().int(), published: z.number().int(), acked: z.number().int(), refused: z.number().int() }),
+  metering: z.object({ errors: z.number().int() }),
+});
+
+export const commandResultData = z.object({
+  requestId: z.string(),
+  provider: z.string(),
+  status: z.enum(['done', 'refused', 'failed', 'invalid']),
+  reason: z.string().optional(),
+  at: z.number().int(),
+});
+
+/** What a provider publishes on trellis/v1/<gatewayId>/cmd/<provider>/<requestId>. */
+export const commandRequest = z.strictObject({
+  v: z.literal(1, { error: 'expected v: 1' }),
+  deviceId: z.string({ error: 'expected a device id' }).min(1),
+  attribute: z.string({ error: 'expected an attribute name' }).min(1),
+  value: z.union([z.number(), z.boolean(), z.string()], { error: 'expected a number, boolean or string' }),
+});
+
+export type AlertData = z.infer<typeof alertData>;
+export type MaintenanceData = z.infer<typeof maintenanceData>;
+export type HealthData = z.infer<typeof healthData>;
+export type CommandResultData = z.infer<typeof commandResultData>;
+export type StatusPayload = z.infer<typeof statusPayload>;
+
+/** Topic name (under trellis/v1/<gatewayId>/) -> the schema of its payload. */
+export const TOPIC_SCHEMAS = {
+  status: statusPayload,
+  alert: envelope('alert', alertData),
+  'usage/<deviceId>': envelope('usage', usageData),
+  'maintenance/<deviceId>': envelope('maintenance', maintenanceData),
+  health: envelope('health', healthData),
+  'cmd/<provider>/<requestId>': commandRequest,
+  'cmd-result/<provider>/<requestId>': envelope('cmd-result', commandResultData),
+} as const;
+
+/** The JSON Schema documents, file name -> content. */
+export function jsonSchemas(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [topic, schema] of Object.entries(TOPIC_SCHEMAS)) {
+    const name = topic.split('/')[0] as string;
+    const doc = { $id: `https://trellis.invalid/schemas/v1/${name}.json`, title: `trellis/v1/<gatewayId>/${topic}`, ...z.toJSONSchema(schema, { io: 'output' }) };
+    out[`${name}.json`] = `${JSON.stringify(doc, null, 2)}\n`;
+  }
+  return out;
+}
+
+export const topics = (gatewayId: string) => {
+  const base = `trellis/v1/${gatewayId}`;
+  return {
+    status: `${base}/status`,
+    alert: `${base}/alert`,
+    usage: (deviceId: string) => `${base}/usage/${deviceId}`,
+    maintenance: (deviceId: string) => `${base}/maintenance/${deviceId}`,
+    health: `${base}/health`,
+    commands: `${base}/cmd/+/+`,
+    commandResult: (provider: string, requestId: string) => `${base}/cmd-result/${provider}/${requestId}`,
+  };
+};
