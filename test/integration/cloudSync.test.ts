@@ -66,7 +66,7 @@ beforeAll(async () => {
   writeFileSync(join(gwDir, 'rules.yaml'), `rules:
   - id: plug-2-always-on
     protected: true
-    triggers: [{device: plug-2, attribute: rl_1, to: false}]
+    triggers: [{device: shop-fridge, attribute: door, to: true}]
     actions: [{set: {device: plug-2, attribute: rl_1, value: true}}]
 `);
   gw = await startTestGateway(
@@ -192,3 +192,107 @@ function queueDesignDay(g: TestGateway, start: number): number[] {
   const last = counters.get('outbox.lastSeq');
   return Array.from({ length: last - first + 1 }, (_, i) => first + i);
 }
+
+describe('remote commands', () => {
+  let provider: CloudSubscriber;
+  beforeAll(async () => {
+    provider = await CloudSubscriber.connect(broker.passwordUrl, 'trellis/v1/gw-1/cmd-result/provider-a/#', {
+      protocolVersion: 5,
+      username: 'provider-a',
+      password: 'a-secret',
+      ca: readFileSync(broker.certs.ca),
+    });
+    await waitFor(() => gw.running.cloud?.link.status().connected, 10_000, 'gateway connected');
+    await waitFor(() => gw.running.rules.ruleCount === 1, 5000, 'protected rule active').catch((err: Error) => {
+      throw new Error(`${err.message}: ${gw.running.ruleFile.lastProblems}`);
+    });
+  });
+  afterAll(async () => {
+    await provider?.close();
+  });
+
+  const send = async (requestId: string, body: unknown, as = provider, who = 'provider-a') => {
+    await as.client.publishAsync(`trellis/v1/gw-1/cmd/${who}/${requestId}`, typeof body === 'string' ? body : JSON.stringify(body), { qos: 1 });
+  };
+  const result = (requestId: string) =>
+    waitFor(() => provider.messages.find((m) => m.topic.endsWith(`/${requestId}`))?.json.data as { status: string; reason?: string } | undefined, 10_000, `result of ${requestId}`);
+  const logged = (requestId: string) => gw.running.db.prepare('SELECT provider, status, reason FROM command_log WHERE request_id = ?').all(requestId);
+
+  it('runs an allowed command: the simulated plug switches, the result says done, the log has it', async () => {
+    const plug = fleet.get('plug-1');
+    const before = plug?.received.length ?? 0;
+    await send('r-on', { v: 1, deviceId: 'plug-1', attribute: 'rl_1', value: false });
+    expect(await result('r-on')).toMatchObject({ status: 'done' });
+    await waitFor(() => (plug?.received.length ?? 0) > before, 5000, 'plug got the command');
+    expect(plug?.received.at(-1)).toMatchObject({ topic: 'plug-1/cmnd/POWER', payload: 'OFF' });
+    expect(logged('r-on')).toEqual([{ provider: 'provider-a', status: 'done', reason: null }]);
+  });
+
+  it('answers a redelivered request id from the log without running it again', async () => {
+    const plug = fleet.get('plug-1');
+    const before = plug?.received.length ?? 0;
+    const answers = () => provider.messages.filter((m) => m.topic.endsWith('/r-on')).length;
+    await send('r-on', { v: 1, deviceId: 'plug-1', attribute: 'rl_1', value: true });
+    await waitFor(() => answers() === 2, 5000, 'second answer');
+    expect(provider.messages.filter((m) => m.topic.endsWith('/r-on')).map((m) => (m.json.data as { status: string }).status)).toEqual(['done', 'done']);
+    expect(plug?.received.length).toBe(before);
+  });
+
+  it('refuses a device outside the allowlist, a protected rule\'s attribute and a value past the local safety limit, and logs each', async () => {
+    await send('r-2', { v: 1, deviceId: 'shop-fridge', attribute: 'door', value: true });
+    expect(await result('r-2')).toEqual(expect.objectContaining({ status: 'refused', reason: 'provider "provider-a" may not set shop-fridge.door' }));
+    await send('r-3', { v: 1, deviceId: 'plug-2', attribute: 'rl_1', value: false });
+    expect(await result('r-3')).toEqual(expect.objectContaining({ status: 'refused', reason: 'plug-2.rl_1 is controlled by protected rule "plug-2-always-on"' }));
+    await send('r-4', { v: 1, deviceId: 'shop-fridge', attribute: 'setpoint', value: 11 });
+    expect(await result('r-4')).toEqual(expect.objectContaining({ status: 'refused', reason: 'shop-fridge.setpoint: 11 is outside the local safety limit 1..8' }));
+    for (const id of ['r-2', 'r-3', 'r-4']) expect(logged(id)).toEqual([expect.objectContaining({ provider: 'provider-a', status: 'refused' })]);
+    expect((fleet.get('shop-fridge')?.state as { setpoint: number }).setpoint).toBe(4);
+  });
+
+  it('runs a command within the safety limit', async () => {
+    await send('r-5', { v: 1, deviceId: 'shop-fridge', attribute: 'setpoint', value: 6 });
+    expect(await result('r-5')).toMatchObject({ status: 'done' });
+    await waitFor(() => (fleet.get('shop-fridge')?.state as { setpoint: number }).setpoint === 6, 5000, 'setpoint 6');
+  });
+
+  it('answers a malformed command with the field at fault', async () => {
+    await send('r-6', '{"v":1,"deviceId":"plug-1","attribute":"rl_1"}');
+    expect(await result('r-6')).toEqual(expect.objectContaining({ status: 'invalid', reason: 'payload.value: expected a number, boolean or string' }));
+    await send('r-7', 'not json');
+    expect(await result('r-7')).toEqual(expect.objectContaining({ status: 'invalid', reason: 'payload: not JSON' }));
+  });
+
+  it('a provider cannot speak for another: the broker ACL drops it and the gateway never sees it', async () => {
+    const b = await CloudSubscriber.connect(broker.passwordUrl, 'trellis/v1/gw-1/cmd-result/provider-b/#', { protocolVersion: 4, username: 'provider-b', password: 'b-secret', ca: readFileSync(broker.certs.ca) });
+    try {
+      await send('r-8', { v: 1, deviceId: 'plug-1', attribute: 'rl_1', value: true }, b, 'provider-a');
+      await send('r-9', { v: 1, deviceId: 'plug-1', attribute: 'rl_1', value: true }, b, 'provider-b');
+      const r9 = await waitFor(() => sub.messages.find((m) => m.topic === 'trellis/v1/gw-1/cmd-result/provider-b/r-9'), 10_000, 'answer to provider-b');
+      expect(r9.json.data).toMatchObject({ status: 'refused', reason: 'provider "provider-b" may not send commands' });
+      expect(logged('r-8')).toEqual([]);
+      expect(logged('r-9')).toEqual([expect.objectContaining({ provider: 'provider-b', status: 'refused' })]);
+    } finally {
+      await b.close();
+    }
+  });
+});
+
+describe('client certificates and MQTT 3.1.1', () => {
+  it('a second gateway logs in with its certificate over 3.1.1 and its alerts arrive', async () => {
+    const other = await startTestGateway({
+      gatewayId: 'gw-1',
+      cloud: { url: broker.certificateUrl, clientId: 'gw-1-cert', ca: broker.certs.ca, cert: broker.certs.clients['gw-1']?.cert, key: broker.certs.clients['gw-1']?.key, protocol: 4 },
+    });
+    try {
+      await waitFor(() => other.running.cloud?.link.status().connected, 10_000, 'certificate login');
+      expect(other.running.cloud?.link.status().protocol).toBe(4);
+      other.running.hub.alert({ source: 'gateway', severity: 'critical', message: 'certificate path works', at: Date.now() });
+      const alert = await waitFor(() => sub.of('alert').find((m) => (m.json.data as { message: string }).message === 'certificate path works'), 10_000, 'alert');
+      expect(validate('alert.json', alert.json)).toBeUndefined();
+      const stored = other.running.db.prepare("SELECT source, severity FROM alerts WHERE message = 'certificate path works'").all();
+      expect(stored).toEqual([{ source: 'gateway', severity: 'critical' }]);
+    } finally {
+      await other.stop();
+    }
+  });
+});
