@@ -296,3 +296,18 @@ describe('client certificates and MQTT 3.1.1', () => {
     }
   });
 });
+
+describe('health', () => {
+  it('reports uptime, loop lag, memory, disk, outbox, drivers and devices online', () => {
+    const h = gw.running.cloud?.health();
+    expect(validate('health.json', { v: 1, key: 'gw-1:1', seq: 1, gatewayId: 'gw-1', type: 'health', at: 1, data: h })).toBeUndefined();
+    expect(h?.devices).toEqual({ known: 3, online: 3 });
+    expect(h?.drivers.mqtt?.messages).toBeGreaterThan(0);
+    expect(h?.memory.rssBytes).toBeGreaterThan(10_000_000);
+    expect(h?.disk.freeBytes).toBeGreaterThan(0);
+    expect(h?.disk.databaseBytes).toBeGreaterThan(0);
+    expect(h?.outbox.maxBytes).toBe(256 * 1024 * 1024);
+    expect(h?.cloud.acked).toBeGreaterThan(3000);
+    expect(h?.outbox.dropped).toEqual({ alarm: 0, usage: 0, maintenance: 0, telemetry: 0 });
+  });
+});
