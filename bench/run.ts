@@ -9,6 +9,8 @@ import { saturate, steadyLatency, type LoadOptions } from './scenarios.ts';
 import { projectRoot } from './root.ts';
 import { engineThroughput } from './rulesEngine.ts';
 import { busUtilisation } from './serialBus.ts';
+import { outboxDrain } from './cloudDrain.ts';
+import { meteringCost } from './meteringCost.ts';
 import { chainDevice, chainRules, ruleLatency, startRelay } from './rulesLatency.ts';
 import { MOSQUITTO, startBareAedes, startMosquitto, startTrellis, type Target } from './targets.ts';
 
@@ -89,6 +91,17 @@ process.stderr.write('serial: polling 16 devices x 10 registers at 19,200 baud: 
 const serialBus = await busUtilisation(16, 10, 19_200, quick ? 3000 : 5000);
 process.stderr.write(`${serialBus.utilisation.toFixed(3)} of the line's capacity\n`);
 
+let drain: Awaited<ReturnType<typeof outboxDrain>> | undefined;
+if (hasMosquitto) {
+  const records = quick ? 10_000 : 50_000;
+  process.stderr.write(`cloud: draining ${records} queued records to mosquitto over TLS: `);
+  drain = await outboxDrain(records);
+  process.stderr.write(`${Math.round(drain.perSecond)}/s (bare MQTT.js client ${Math.round(drain.rawPerSecond)}/s)\n`);
+}
+process.stderr.write('metering: ingestion with and without the meter: ');
+const meter = meteringCost(quick ? 60_000 : 300_000);
+process.stderr.write(`${Math.round(meter.on)}/s on, ${Math.round(meter.off)}/s off\n`);
+
 const t = results.trellis as NonNullable<(typeof results)['trellis']>;
 const a = results['bare aedes'] as NonNullable<(typeof results)['trellis']>;
 const m = results.mosquitto;
@@ -115,6 +128,9 @@ add(`sensor -> rule -> actuator p99, ${ruleRate} events/s, ${ruleDevices} device
 add(`sensor -> rule -> actuator commands lost`, e2e.lost, 'commands', null, null, '0', e2e.lost === 0);
 
 add('serial bus utilisation, 16 devices x 10 registers at 19,200 baud', serialBus.bytesPerSecond, 'bytes/s', "the line's capacity (baud / 11)", serialBus.capacity, '>= 0.7 of capacity', serialBus.utilisation >= 0.7);
+
+if (drain) add('outbox drain after an outage, to mosquitto over TLS (QoS 1, deleted on PUBACK)', drain.perSecond, 'records/s', 'bare MQTT.js client publishing the same records, same window', drain.rawPerSecond, '>= 5,000 records/s', drain.perSecond >= 5000);
+add('history commits with metering on, 1,000 metered devices', meter.on, 'readings/s', 'the same commits with metering off', meter.off, null, null);
 
 const out = { date: new Date().toISOString(), quick, machine: { cores: cpus().length, node: process.version }, figures };
 const dir = join(projectRoot(), 'bench', 'results');

@@ -242,7 +242,8 @@ export class CloudLink {
     } else this.#stats.acked++;
     this.#acks.push(seq);
     this.#ackFlush ??= setImmediate(() => this.#flushAcks());
-    this.#fill();
+    // Refill in batches: one query per half window, not per acknowledgement.
+    if (this.#inFlight <= this.#o.window / 2) this.#fill();
   }
 
   #flushAcks(): void {
