@@ -19,6 +19,8 @@ export const ErrorCodes = {
   broker: 'TRELLIS_E_BROKER',
   /** A rule file cannot be read, or fails its checks (schema, references, cycles). */
   rules: 'TRELLIS_E_RULES',
+  /** A LAN API sign-in, pairing or membership request cannot be done (name taken, last owner). */
+  auth: 'TRELLIS_E_AUTH',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -12,10 +12,12 @@ import { HistoryWriter } from './store/historyWriter.ts';
 import { DeviceRegistry } from './store/registry.ts';
 import { sqliteRetainedConfigs } from './store/retainedConfigs.ts';
 import { RetentionPruner } from './store/retention.ts';
-import { CloudSync } from './cloud/sync.ts';
-import { MaintenanceMonitor, hourlyValue } from './maintenance/monitor.ts';
-import { Baselines } from './maintenance/baselines.ts';
-import { MeteringService, type StoredBucket } from './metering/service.ts';
+import type { CloudSync } from './cloud/sync.ts';
+import { HealthSampler } from './cloud/health.ts';
+import type { LanService } from './lan/service.ts';
+import type { Advertiser } from './lan/service.ts';
+import type { MeteringService } from './metering/service.ts';
+import { startUsage, type Usage } from './usage.ts';
 import { VERSION } from './version.ts';
 
 export interface GatewayDeps {
@@ -23,6 +25,8 @@ export interface GatewayDeps {
   readonly logger?: Logger;
   /** Time for rules and event stamps; tests and demos may run it faster. */
   readonly clock?: Clock;
+  /** mDNS advertiser (when `lan.mdns` is on); tests inject a fake. */
+  readonly advertiser?: () => Promise<Advertiser>;
 }
 
 /** The parts of a running gateway that other services (CLI, tests, later the LAN API) use. */
@@ -41,6 +45,8 @@ export interface RunningGateway {
   readonly metering: MeteringService | undefined;
   /** Present when `cloud.url` is configured. */
   readonly cloud: CloudSync | undefined;
+  /** The LAN API and phone UI; undefined when `lan.enabled` is false. */
+  readonly lan: LanService | undefined;
   readonly db: Db;
   readonly mqttAddress: { host: string; port: number };
 }
@@ -58,6 +64,8 @@ export class Gateway {
   readonly #clock: Clock;
   #running: RunningGateway | undefined;
   #pruner: RetentionPruner | undefined;
+  #health: HealthSampler | undefined;
+  readonly #advertiser: (() => Promise<Advertiser>) | undefined;
   #starting: Promise<RunningGateway> | undefined;
   #stopping: Promise<void> | undefined;
 
@@ -65,6 +73,7 @@ export class Gateway {
     this.#config = deps.config;
     this.#log = deps.logger ?? createLogger(deps.config.log.level);
     this.#clock = deps.clock ?? realClock;
+    this.#advertiser = deps.advertiser;
   }
 
   get running(): RunningGateway | undefined {
@@ -166,13 +175,45 @@ export class Gateway {
         storeAlert.run(a.at, a.ruleId ?? null, a.severity, a.message, a.source ?? 'rule', a.deviceId ?? null);
         log.warn({ ruleId: a.ruleId, deviceId: a.deviceId, source: a.source, severity: a.severity }, `alert: ${a.message}`);
       });
-      const { metering, cloud } = this.#startUsage({ db, hub, registry, writer, rules, log });
+      let usage: Usage | undefined;
+      const health = new HealthSampler({
+        dataDir: config.dataDir,
+        dbFile: databaseFile(config.dataDir),
+        hub,
+        registry,
+        drivers: () => hub.drivers(),
+        outbox: () => usage?.cloud?.outbox,
+        link: () => usage?.cloud?.link.status(),
+        meteringErrors: () => usage?.metering?.errors ?? 0,
+        now: () => this.#clock.now(),
+      });
+      undo.push(() => health.close());
+      usage = startUsage({ config, db, hub, registry, writer, rules, log, clock: this.#clock, health: () => health.sample() });
+      const { metering, cloud } = usage;
       undo.push(() => metering?.stop(), () => cloud?.stop());
+      let lan: LanService | undefined;
+      if (config.lan.enabled) {
+        // Loaded only when on: fastify and its plugins cost memory.
+        const { LanService } = await import('./lan/service.ts');
+        const { People } = await import('./lan/people.ts');
+        const service = new LanService({
+          config: config.lan,
+          dataDir: config.dataDir,
+          gatewayId: config.gatewayId,
+          log: log.child({ component: 'lan' }),
+          advertiser: this.#advertiser,
+          context: { db, hub, registry, writer, rules, ruleFile, rulesFile: config.rules.file, people: new People(db), clock: this.#clock, version: VERSION, health: () => health.sample(), cloud: () => cloud?.link.status() },
+        });
+        undo.push(() => service.stop());
+        await service.start();
+        lan = service;
+      }
 
       const pruner = new RetentionPruner(db);
       pruner.schedule(config.history.retentionDays * DAY_MS, 3_600_000, (err) => storeLog.error({ err }, 'pruning history failed'));
       this.#pruner = pruner;
-      this.#running = { hub, registry, credentials, writer, mqtt, serial, ble, rules, ruleFile, metering, cloud, db, mqttAddress: address };
+      this.#health = health;
+      this.#running = { hub, registry, credentials, writer, mqtt, serial, ble, rules, ruleFile, metering, cloud, lan, db, mqttAddress: address };
       return this.#running;
     } catch (err) {
       for (const release of undo.reverse()) await release();
@@ -195,8 +236,11 @@ export class Gateway {
     if (!running) return;
     this.#pruner?.stop();
     this.#pruner = undefined;
+    await running.lan?.stop();
     await running.cloud?.stop();
     running.metering?.stop();
+    this.#health?.close();
+    this.#health = undefined;
     running.ruleFile.close();
     running.rules.stop();
     await running.ble?.stop();
@@ -204,69 +248,6 @@ export class Gateway {
     await running.mqtt.stop();
     running.writer.close();
     running.db.close();
-  }
-
-  /** Metering, maintenance signals and cloud sync: buckets and signals flow into the cloud outbox. */
-  #startUsage(p: { db: Db; hub: Hub; registry: DeviceRegistry; writer: HistoryWriter; rules: RuleHost; log: Logger }): {
-    metering: MeteringService | undefined;
-    cloud: CloudSync | undefined;
-  } {
-    const config = this.#config;
-    const url = config.cloud.url;
-    const cloudLog = p.log.child({ component: 'cloud' });
-    let metering: MeteringService | undefined;
-    const cloud = url
-      ? new CloudSync({
-          config: { ...config.cloud, url },
-          gatewayId: config.gatewayId,
-          version: VERSION,
-          db: p.db,
-          dataDir: config.dataDir,
-          dbFile: databaseFile(config.dataDir),
-          hub: p.hub,
-          registry: p.registry,
-          clock: this.#clock,
-          log: cloudLog,
-          safety: config.safety.limits,
-          protectedWriter: (d, a) => p.rules.protectedWriter(d, a),
-          meteringErrors: () => metering?.errors ?? 0,
-        })
-      : undefined;
-    const maintenance = new MaintenanceMonitor({
-      thresholds: config.maintenance,
-      device: (id) => p.registry.get(id),
-      baselines: new Baselines(p.db, hourlyValue),
-      signal: (data) => cloud?.maintenance(data),
-      alert: (a) => p.hub.alert(a),
-    });
-    p.hub.on('event', (e) => maintenance.onEvent(e));
-    if (config.metering.enabled) {
-      metering = new MeteringService({
-        db: p.db,
-        registry: p.registry,
-        hub: p.hub,
-        writer: p.writer,
-        clock: this.#clock,
-        log: p.log.child({ component: 'metering' }),
-        timeZone: config.timezone,
-        overrides: config.metering.attributes,
-        onBuckets: (buckets: readonly StoredBucket[]) => {
-          cloud?.usage(buckets);
-          // Signals raise alerts, which write outside this transaction: run them after it commits.
-          setImmediate(() => {
-            try {
-              maintenance.onBuckets(buckets);
-            } catch (err) {
-              p.log.error({ err }, 'maintenance signals failed'); // e.g. the gateway stopped meanwhile
-            }
-          });
-        },
-      });
-      metering.start();
-    }
-    cloud?.start();
-    if (url) cloudLog.info({ url }, 'cloud sync configured');
-    return { metering, cloud };
   }
 
   #wireLogs(hub: Hub): void {

@@ -55,6 +55,21 @@ export class RuleHost {
     this.#store = new TimerStore(deps.db);
   }
 
+  /** Checks rule text against the devices Trellis knows, without activating it. */
+  check(text: string, file: string): ReturnType<typeof checkRulesText> {
+    return checkRulesText(text, file, {
+      catalog: (id) => this.#registry.get(id),
+      timezone: this.#options.timezone,
+      tariffs: this.#options.tariffs,
+      cascadeLimit: this.#options.cascadeLimit,
+    });
+  }
+
+  /** The active rules, in file order. */
+  list(): Array<{ id: string; name: string | undefined; enabled: boolean; protected: boolean }> {
+    return [...(this.#rules?.rules.values() ?? [])].map((r) => ({ id: r.id, name: r.def.name, enabled: r.def.enabled && !this.#state.disabled.has(r.id), protected: r.def.protected }));
+  }
+
   /** Checks rule text against the devices Trellis knows; activates it only when it has no problem. */
   load(text: string, file: string): LoadOutcome {
     const result = checkRulesText(text, file, {

@@ -14,7 +14,8 @@ export interface HealthDeps {
   readonly hub: Hub;
   readonly registry: DeviceRegistry;
   readonly drivers: () => readonly Driver[];
-  readonly outbox: Outbox;
+  /** the cloud outbox, when cloud sync is configured */
+  readonly outbox: () => Outbox | undefined;
   readonly link: () => CloudLinkStatus | undefined;
   readonly meteringErrors: () => number;
   readonly now: () => number;
@@ -58,7 +59,7 @@ export class HealthSampler {
     } catch {
       freeBytes = null;
     }
-    const outbox = d.outbox.stats();
+    const outbox = d.outbox()?.stats() ?? { depth: 0, bytes: 0, maxBytes: 0, oldestAt: null, byPriority: [] };
     const mem = process.memoryUsage();
     let known = 0;
     let online = 0;

@@ -7,10 +7,9 @@ import type { StoredBucket } from '../metering/service.ts';
 import type { Db } from '../store/db.ts';
 import type { DeviceRegistry } from '../store/registry.ts';
 import { ErrorCodes, TrellisError } from '../errors.ts';
-import { HealthSampler } from './health.ts';
 import { CloudLink } from './link.ts';
 import { Outbox } from './outbox.ts';
-import { topics, type AlertData, type MaintenanceData } from './payloads.ts';
+import { topics, type AlertData, type HealthData, type MaintenanceData } from './payloads.ts';
 import { RemoteCommands, type SafetyLimit } from './remoteCommands.ts';
 
 export interface CloudSyncDeps {
@@ -26,7 +25,8 @@ export interface CloudSyncDeps {
   readonly log: Logger;
   readonly safety: Readonly<Record<string, SafetyLimit>>;
   readonly protectedWriter: (deviceId: string, attribute: string) => string | undefined;
-  readonly meteringErrors: () => number;
+  /** the gateway's health sample, queued every `healthIntervalS` */
+  readonly health: () => HealthData;
 }
 
 /**
@@ -40,7 +40,6 @@ export class CloudSync {
   readonly commands: RemoteCommands;
   readonly #d: CloudSyncDeps;
   readonly #topics: ReturnType<typeof topics>;
-  readonly #health: HealthSampler;
   #cancelHealth: (() => void) | undefined;
   #offAlert: (() => void) | undefined;
   #notify: NodeJS.Immediate | undefined;
@@ -92,17 +91,6 @@ export class CloudSync {
       log,
       (topic, payload) => void this.commands.handle(topic, payload),
     );
-    this.#health = new HealthSampler({
-      dataDir: deps.dataDir,
-      dbFile: deps.dbFile,
-      hub: deps.hub,
-      registry: deps.registry,
-      drivers: () => deps.hub.drivers(),
-      outbox: this.outbox,
-      link: () => this.link.status(),
-      meteringErrors: deps.meteringErrors,
-      now,
-    });
   }
 
   start(): void {
@@ -115,7 +103,6 @@ export class CloudSync {
     this.#offAlert?.();
     this.#cancelHealth?.();
     if (this.#notify) clearImmediate(this.#notify);
-    this.#health.close();
     await this.link.stop();
   }
 
@@ -143,14 +130,14 @@ export class CloudSync {
     this.#notifyAfterCommit();
   }
 
-  health() {
-    return this.#health.sample();
+  health(): HealthData {
+    return this.#d.health();
   }
 
   #scheduleHealth(): void {
     this.#cancelHealth = this.#d.clock.setTimer(this.#d.config.healthIntervalS * 1000, () => {
       try {
-        this.outbox.enqueue('telemetry', this.#topics.health, 'health', this.#health.sample());
+        this.outbox.enqueue('telemetry', this.#topics.health, 'health', this.#d.health());
         this.#notifyAfterCommit();
       } catch (err) {
         this.#d.log.error({ err }, 'queuing health failed');

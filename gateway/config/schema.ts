@@ -34,10 +34,20 @@ const mqttSchema = z.strictObject({
   maxInflight: intRange(1, 65535, 64),
 });
 
-const lanSchema = z.strictObject({
-  host: hostSchema.default('0.0.0.0'),
-  port: intRange(1, 65535, 8080),
-});
+const lanSchema = z
+  .strictObject({
+    /** the LAN API and phone UI */
+    enabled: z.boolean({ error: 'expected true or false' }).default(true),
+    host: hostSchema.default('0.0.0.0'),
+    port: intRange(1, 65535, 8080),
+    /** off, self-signed (made on first start, fingerprint printed), or files (cert and key) */
+    tls: z.enum(['off', 'self-signed', 'files'], { error: 'expected off, self-signed or files' }).default('off'),
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    /** advertise _trellis._tcp over mDNS */
+    mdns: z.boolean({ error: 'expected true or false' }).default(false),
+  })
+  .refine((l) => l.tls !== 'files' || (l.cert !== undefined && l.key !== undefined), { error: 'tls: files needs cert and key', path: ['tls'] });
 
 const historySchema = z.strictObject({
   retentionDays: intRange(1, 3650, 30),

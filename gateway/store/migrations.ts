@@ -153,4 +153,37 @@ export const migrations: readonly string[] = [
   ALTER TABLE alerts ADD COLUMN source TEXT NOT NULL DEFAULT 'rule';
   ALTER TABLE alerts ADD COLUMN device_id TEXT;
   `,
+  // 4: LAN API: people, their sessions, pairing and invite codes, rooms
+  `
+  CREATE TABLE users (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    role          TEXT NOT NULL,          -- owner, member, guest
+    password_hash TEXT,                   -- argon2id; NULL: this person signs in only with session tokens
+    created_at    INTEGER NOT NULL
+  ) STRICT;
+
+  -- bearer tokens, stored as sha256 (they are 256-bit random, so a plain hash is enough)
+  CREATE TABLE sessions (
+    id         INTEGER PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    token_hash TEXT NOT NULL UNIQUE,
+    label      TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_used  INTEGER NOT NULL
+  ) STRICT;
+
+  -- one-time codes: the first-start pairing code (role owner) and invites; sha256 of the code
+  CREATE TABLE pairing_codes (
+    code_hash  TEXT PRIMARY KEY,
+    role       TEXT NOT NULL,
+    created_by INTEGER,
+    expires_at INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE device_meta (
+    device_id TEXT PRIMARY KEY,
+    room      TEXT
+  ) STRICT;
+  `,
 ];

@@ -3,7 +3,7 @@ import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { configFromObject } from '../../gateway/config/load.ts';
 import type { ConfigInput } from '../../gateway/config/schema.ts';
 import type { Clock } from '../../gateway/clock.ts';
-import { Gateway, type RunningGateway } from '../../gateway/gateway.ts';
+import { Gateway, type GatewayDeps, type RunningGateway } from '../../gateway/gateway.ts';
 import { TempDirs } from './tempDir.ts';
 
 export interface TestGateway {
@@ -11,28 +11,32 @@ export interface TestGateway {
   readonly running: RunningGateway;
   readonly dir: string;
   readonly url: string;
+  /** the LAN API's base URL (http://127.0.0.1:PORT) */
+  readonly lanUrl: string;
   stop(): Promise<void>;
 }
 
 /** A gateway on 127.0.0.1 port 0 with a temporary data dir and a silent logger. */
-export async function startTestGateway(overrides: ConfigInput = {}, dirs = new TempDirs(), clock?: Clock): Promise<TestGateway> {
+export async function startTestGateway(overrides: ConfigInput = {}, dirs = new TempDirs(), clock?: Clock, advertiser?: GatewayDeps['advertiser']): Promise<TestGateway> {
   const dir = dirs.make();
   const validated = configFromObject({
     rules: { file: `${dir}/rules.yaml` },
     ...overrides,
     dataDir: dir,
     mqtt: { host: '127.0.0.1', ...(overrides.mqtt ?? {}) },
+    lan: { host: '127.0.0.1', ...(overrides.lan ?? {}) },
     store: { synchronous: 'normal', ...(overrides.store ?? {}) },
   }).config;
   // Port 0 (any free port) is for tests only; the config file schema wants a real port.
-  const config = { ...validated, mqtt: { ...validated.mqtt, port: overrides.mqtt?.port ?? 0 } };
-  const gateway = new Gateway({ config, logger: pino({ level: 'silent' }), ...(clock ? { clock } : {}) });
+  const config = { ...validated, mqtt: { ...validated.mqtt, port: overrides.mqtt?.port ?? 0 }, lan: { ...validated.lan, port: overrides.lan?.port ?? 0 } };
+  const gateway = new Gateway({ config, logger: pino({ level: 'silent' }), ...(clock ? { clock } : {}), ...(advertiser ? { advertiser } : {}) });
   const running = await gateway.start();
   return {
     gateway,
     running,
     dir,
     url: `mqtt://127.0.0.1:${running.mqttAddress.port}`,
+    lanUrl: running.lan ? `${running.lan.url.split('://')[0]}://127.0.0.1:${running.lan.address?.port}` : '',
     async stop() {
       await gateway.stop();
       dirs.cleanup();

@@ -1,0 +1,42 @@
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { RuleFileWatcher } from '../automation/ruleFile.ts';
+import type { RuleHost } from '../automation/ruleHost.ts';
+import type { Clock } from '../clock.ts';
+import type { HealthData } from '../cloud/payloads.ts';
+import type { CloudLinkStatus } from '../cloud/link.ts';
+import type { Hub } from '../hub.ts';
+import type { Db } from '../store/db.ts';
+import type { HistoryWriter } from '../store/historyWriter.ts';
+import type { DeviceRegistry } from '../store/registry.ts';
+import type { People, Role, Session } from './people.ts';
+
+export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+
+/** What the LAN API's routes read and drive. */
+export interface LanContext {
+  readonly db: Db;
+  readonly hub: Hub;
+  readonly registry: DeviceRegistry;
+  readonly writer: HistoryWriter;
+  readonly rules: RuleHost;
+  readonly ruleFile: RuleFileWatcher;
+  readonly rulesFile: string;
+  readonly people: People;
+  readonly clock: Clock;
+  readonly version: string;
+  readonly health: () => HealthData;
+  readonly cloud: () => CloudLinkStatus | undefined;
+  /** where the phone should go to pair, e.g. http://192.168.1.20:8080 */
+  readonly publicUrl: () => string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    session: Session | undefined;
+  }
+  interface FastifyContextConfig {
+    /** Who may call the route: `none` (anyone, no token), else the least role (default guest). */
+    role?: Role | 'none';
+  }
+}

@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import { ErrorCodes, isTrellisError } from '../../errors.ts';
+import type { RegisteredDevice } from '../../store/registry.ts';
+import type { App, LanContext } from '../context.ts';
+import { history, usage } from '../history.ts';
+import { usageBucketSchema } from '../../metering/bucket.ts';
+
+const value = z.union([z.number(), z.boolean(), z.string()]);
+const attribute = z.object({
+  type: z.enum(['number', 'boolean', 'string']),
+  unit: z.string().optional(),
+  deviceClass: z.string().optional(),
+  writable: z.boolean(),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  step: z.number().optional(),
+  value: value.nullable(),
+  ts: z.number().nullable(),
+});
+const device = z.object({
+  id: z.string(),
+  name: z.string(),
+  protocol: z.string(),
+  room: z.string().nullable(),
+  manufacturer: z.string().optional(),
+  model: z.string().optional(),
+  online: z.boolean(),
+  attributes: z.record(z.string(), attribute),
+});
+const problem = z.object({ error: z.string(), message: z.string() });
+const idParam = z.object({ id: z.string().min(1).max(64) });
+const DAY = 86_400_000;
+
+export function deviceRoutes(app: App, ctx: LanContext): void {
+  const roomOf = ctx.db.prepare<[string], { room: string | null }>('SELECT room FROM device_meta WHERE device_id = ?');
+  const setRoom = ctx.db.prepare('INSERT INTO device_meta (device_id, room) VALUES (?, ?) ON CONFLICT (device_id) DO UPDATE SET room = excluded.room');
+  const view = (d: RegisteredDevice): z.infer<typeof device> => ({
+    id: d.id,
+    name: d.name,
+    protocol: d.protocol,
+    room: roomOf.get(d.id)?.room ?? null,
+    ...(d.manufacturer ? { manufacturer: d.manufacturer } : {}),
+    ...(d.model ? { model: d.model } : {}),
+    online: ctx.hub.state.isOnline(d.id),
+    attributes: Object.fromEntries(
+      Object.entries(d.attributes).map(([name, spec]) => {
+        const cached = ctx.hub.state.attributes(d.id).get(name);
+        return [name, { ...dropUndefined(spec), value: cached?.value ?? null, ts: cached?.ts ?? null }];
+      }),
+    ),
+  });
+  const find = (id: string) => ctx.registry.get(id);
+  const missing = (id: string) => ({ error: 'not_found', message: `no device "${id}"` });
+
+  app.get('/api/devices', {
+    schema: { summary: 'Every device with its live state', response: { 200: z.array(device) } },
+    handler: async () => [...ctx.registry.all()].map(view).sort((a, b) => a.name.localeCompare(b.name)),
+  });
+
+  app.get('/api/devices/:id', {
+    schema: { summary: 'One device with its live state', params: idParam, response: { 200: device, 404: problem } },
+    handler: async (req, reply) => {
+      const d = find(req.params.id);
+      return d ? view(d) : reply.code(404).send(missing(req.params.id));
+    },
+  });
+
+  app.patch('/api/devices/:id', {
+    config: { role: 'member' },
+    schema: { summary: 'Put a device in a room', params: idParam, body: z.strictObject({ room: z.string().trim().min(1).max(64).nullable() }), response: { 200: device, 404: problem } },
+    handler: async (req, reply) => {
+      const d = find(req.params.id);
+      if (!d) return reply.code(404).send(missing(req.params.id));
+      setRoom.run(d.id, req.body.room);
+      return view(d);
+    },
+  });
+
+  app.post('/api/devices/:id/commands', {
+    config: { role: 'member' },
+    schema: {
+      summary: 'Set an attribute (switch, dimmer, setpoint)',
+      params: idParam,
+      body: z.strictObject({ attribute: z.string().min(1), value }),
+      response: { 202: z.object({ ok: z.literal(true) }), 400: problem, 404: problem },
+    },
+    handler: async (req, reply) => {
+      if (!find(req.params.id)) return reply.code(404).send(missing(req.params.id));
+      try {
+        await ctx.hub.command({ deviceId: req.params.id, attribute: req.body.attribute, value: req.body.value });
+        return reply.code(202).send({ ok: true });
+      } catch (err) {
+        if (isTrellisError(err) && err.code === ErrorCodes.command) return reply.code(400).send({ error: 'bad_command', message: err.message });
+        throw err;
+      }
+    },
+  });
+
+  app.get('/api/devices/:id/history', {
+    schema: {
+      summary: 'An attribute\'s history, downsampled on the gateway to at most `points` min/mean/max points',
+      params: idParam,
+      querystring: z.object({
+        attribute: z.string().min(1),
+        from: z.coerce.number().int().optional(),
+        to: z.coerce.number().int().optional(),
+        points: z.coerce.number().int().min(1).max(2000).default(200),
+      }),
+      response: { 200: z.object({ attribute: z.string(), unit: z.string().nullable(), from: z.number(), to: z.number(), points: z.array(z.object({ t: z.number(), min: z.number(), mean: z.number(), max: z.number(), n: z.number() })) }), 404: problem },
+    },
+    handler: async (req, reply) => {
+      const d = find(req.params.id);
+      const seriesId = d?.seriesIds[req.query.attribute];
+      if (!d || seriesId === undefined) return reply.code(404).send({ error: 'not_found', message: `no attribute "${req.query.attribute}" on device "${req.params.id}"` });
+      const to = req.query.to ?? ctx.clock.now();
+      const from = req.query.from ?? to - DAY;
+      return { attribute: req.query.attribute, unit: d.attributes[req.query.attribute]?.unit ?? null, from, to, points: history(ctx.db, seriesId, from, to, req.query.points) };
+    },
+  });
+
+  app.get('/api/devices/:id/usage', {
+    schema: {
+      summary: 'Closed hourly usage buckets and their totals per day (energy Wh, cups, on-time s)',
+      params: idParam,
+      querystring: z.object({ from: z.coerce.number().int().optional(), to: z.coerce.number().int().optional() }),
+      response: { 200: z.object({ buckets: z.array(usageBucketSchema), daily: z.array(z.object({ day: z.string(), totals: z.record(z.string(), z.number()) })) }), 404: problem },
+    },
+    handler: async (req, reply) => {
+      if (!find(req.params.id)) return reply.code(404).send(missing(req.params.id));
+      const to = req.query.to ?? ctx.clock.now() + 1;
+      return usage(ctx.db, req.params.id, req.query.from ?? to - 7 * DAY, to);
+    },
+  });
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

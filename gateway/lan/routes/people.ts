@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { ErrorCodes, isTrellisError } from '../../errors.ts';
+import type { App, LanContext } from '../context.ts';
+import { ROLES } from '../people.ts';
+
+const user = z.object({ id: z.number().int(), name: z.string(), role: z.enum(ROLES) });
+const signedIn = z.object({ token: z.string().describe('send as Authorization: Bearer <token>'), user });
+const problem = z.object({ error: z.string(), message: z.string() });
+const name = z.string().trim().min(1).max(64);
+const password = z.string().min(8, { error: 'at least 8 characters' }).max(200);
+const label = z.string().max(100).default('phone');
+/** Brute-forcing a pairing code or a password: a few tries per minute per address. */
+const rateLimit = { max: 5, timeWindow: '1 minute' };
+
+export function peopleRoutes(app: App, ctx: LanContext): void {
+  app.post('/api/pair', {
+    config: { role: 'none', rateLimit },
+    schema: {
+      summary: 'Redeem a pairing code or invite: creates the person and signs this phone in',
+      body: z.strictObject({ code: z.string().min(4).max(20), name, password: password.optional(), label }),
+      response: { 200: signedIn, 400: problem, 409: problem },
+    },
+    handler: async (req, reply) => {
+      try {
+        const done = await ctx.people.redeem(req.body.code, req.body.name, req.body.password, req.body.label);
+        if (!done) return reply.code(400).send({ error: 'bad_code', message: 'that code is unknown, used or expired' });
+        return done;
+      } catch (err) {
+        if (isTrellisError(err) && err.code === ErrorCodes.auth) return reply.code(409).send({ error: 'conflict', message: err.message });
+        throw err;
+      }
+    },
+  });
+
+  app.post('/api/login', {
+    config: { role: 'none', rateLimit },
+    schema: { summary: 'Sign in with a name and password', body: z.strictObject({ name, password: z.string().min(1).max(200), label }), response: { 200: signedIn, 401: problem } },
+    handler: async (req, reply) => {
+      const done = await ctx.people.login(req.body.name, req.body.password, req.body.label);
+      if (!done) return reply.code(401).send({ error: 'unauthorized', message: 'wrong name or password' });
+      return done;
+    },
+  });
+
+  app.get('/api/me', {
+    schema: { summary: 'Who I am, and my sessions', response: { 200: z.object({ user, sessionId: z.number().int(), sessions: z.array(z.object({ id: z.number().int(), label: z.string(), createdAt: z.number(), lastUsed: z.number() })) }) } },
+    handler: async (req) => {
+      const s = req.session as NonNullable<typeof req.session>;
+      return { user: s.user, sessionId: s.sessionId, sessions: ctx.people.sessions(s.user.id) };
+    },
+  });
+
+  app.delete('/api/sessions/:id', {
+    schema: { summary: 'Revoke a session (yours; the owner may revoke any)', params: z.object({ id: z.coerce.number().int() }), response: { 204: z.null(), 404: problem } },
+    handler: async (req, reply) => {
+      const ok = ctx.people.revokeSession(req.params.id, (req.session as NonNullable<typeof req.session>).user);
+      return ok ? reply.code(204).send(null) : reply.code(404).send({ error: 'not_found', message: `no session ${req.params.id} of yours` });
+    },
+  });
+
+  app.get('/api/members', {
+    config: { role: 'owner' },
+    schema: { summary: 'Everyone who may use this gateway', response: { 200: z.array(user) } },
+    handler: async () => ctx.people.list(),
+  });
+
+  app.post('/api/members/invite', {
+    config: { role: 'owner' },
+    schema: {
+      summary: 'A one-time invite code (valid 24 hours) for a member or guest',
+      body: z.strictObject({ role: z.enum(['member', 'guest']) }),
+      response: { 200: z.object({ code: z.string(), role: z.enum(['member', 'guest']), expiresAt: z.number(), url: z.string() }) },
+    },
+    handler: async (req) => {
+      const ttl = 24 * 3_600_000;
+      const code = ctx.people.issueCode(req.body.role, ttl, (req.session as NonNullable<typeof req.session>).user.id);
+      return { code, role: req.body.role, expiresAt: Date.now() + ttl, url: `${ctx.publicUrl()}/#/pair?code=${code}` };
+    },
+  });
+
+  app.delete('/api/members/:id', {
+    config: { role: 'owner' },
+    schema: { summary: 'Remove a person and sign out all their phones', params: z.object({ id: z.coerce.number().int() }), response: { 204: z.null(), 404: problem, 409: problem } },
+    handler: async (req, reply) => {
+      try {
+        return ctx.people.remove(req.params.id) ? reply.code(204).send(null) : reply.code(404).send({ error: 'not_found', message: `no person ${req.params.id}` });
+      } catch (err) {
+        if (isTrellisError(err)) return reply.code(409).send({ error: 'conflict', message: err.message });
+        throw err;
+      }
+    },
+  });
+}

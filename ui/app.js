@@ -1,0 +1,70 @@
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { api, liveEvents, session } from './api.js';
+import { html } from './html.js';
+import { AlertsPage } from './pages/alerts.js';
+import { DevicePage } from './pages/device.js';
+import { DiagnosticsPage } from './pages/diagnostics.js';
+import { Home } from './pages/home.js';
+import { PairPage } from './pages/pair.js';
+import { PeoplePage } from './pages/people.js';
+import { RulesPage } from './pages/rules.js';
+
+const TABS = [['#/', 'Home'], ['#/alerts', 'Alerts'], ['#/rules', 'Rules'], ['#/people', 'People'], ['#/diagnostics', 'Status']];
+
+function useHash() {
+  const [hash, setHash] = useState(location.hash || '#/');
+  useEffect(() => {
+    const on = () => setHash(location.hash || '#/');
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return hash;
+}
+
+/** Applies a live event to the device list (readings and availability), returning a new list. */
+function apply(devices, e) {
+  if (!devices) return devices;
+  if (e.type === 'reading') {
+    return devices.map((d) => (d.id !== e.deviceId || !d.attributes[e.attribute] ? d : { ...d, online: true, attributes: { ...d.attributes, [e.attribute]: { ...d.attributes[e.attribute], value: e.value, ts: e.ts } } }));
+  }
+  if (e.type === 'availability') return devices.map((d) => (d.id === e.deviceId ? { ...d, online: e.online } : d));
+  return devices;
+}
+
+function App() {
+  const hash = useHash();
+  const [signedIn, setSignedIn] = useState(Boolean(session.token));
+  const [me, setMe] = useState(null);
+  const [devices, setDevices] = useState(null);
+  const [live, setLive] = useState(false);
+  const [alertTick, setAlertTick] = useState(0);
+
+  useEffect(() => {
+    if (!signedIn) return undefined;
+    api('/api/me').then((m) => setMe(m.user)).catch(() => setSignedIn(false));
+    api('/api/devices').then(setDevices);
+    return liveEvents((e) => {
+      if (e.type === 'device') api('/api/devices').then(setDevices);
+      else if (e.type === 'alert') setAlertTick((t) => t + 1);
+      else setDevices((ds) => apply(ds, e));
+    }, setLive);
+  }, [signedIn]);
+
+  if (!signedIn || hash.startsWith('#/pair')) {
+    return html`<header><h1>Trellis</h1></header><main><${PairPage} onSignedIn=${() => setSignedIn(true)} /></main>`;
+  }
+  let page;
+  if (hash.startsWith('#/device/')) page = html`<${DevicePage} id=${decodeURIComponent(hash.slice(9))} devices=${devices} me=${me} />`;
+  else if (hash.startsWith('#/alerts')) page = html`<${AlertsPage} tick=${alertTick} />`;
+  else if (hash.startsWith('#/rules')) page = html`<${RulesPage} me=${me} />`;
+  else if (hash.startsWith('#/people')) page = html`<${PeoplePage} me=${me} onSignedOut=${() => setSignedIn(false)} />`;
+  else if (hash.startsWith('#/diagnostics')) page = html`<${DiagnosticsPage} />`;
+  else page = html`<${Home} devices=${devices} me=${me} />`;
+  return html`
+    <header><h1>Trellis</h1><span class="status" data-testid="live">${live ? '● live' : '○ reconnecting…'}</span></header>
+    <main>${page}</main>
+    <nav class="tabs">${TABS.map(([href, name]) => html`<a href=${href} class=${(href === '#/' ? hash === '#/' || hash.startsWith('#/device') : hash.startsWith(href)) ? 'active' : ''}>${name}</a>`)}</nav>`;
+}
+
+render(html`<${App} />`, document.getElementById('app'));

@@ -1,0 +1,17 @@
+import { h } from 'preact';
+import htm from 'htm';
+
+/** JSX-like templates without a build step. */
+export const html = htm.bind(h);
+
+export const fmtTime = (ts) => (ts ? new Date(ts).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }) : 'never');
+
+export function fmtValue(value, unit) {
+  if (value === null || value === undefined) return '–';
+  if (typeof value === 'boolean') return value ? 'On' : 'Off';
+  if (typeof value === 'number') return `${Number.isInteger(value) ? value : value.toFixed(1)}${unit ? ` ${unit}` : ''}`;
+  return String(value);
+}
+
+/** Attribute names as people say them: cups_brewed -> Cups brewed. */
+export const label = (name) => name.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());

@@ -1,0 +1,61 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api.js';
+import { fmtTime, html } from '../html.js';
+
+function Traces({ id }) {
+  const [traces, setTraces] = useState(null);
+  useEffect(() => { api(`/api/rules/${id}/traces`).then(setTraces); }, [id]);
+  if (!traces) return null;
+  if (traces.length === 0) return html`<p class="muted">Has not run yet.</p>`;
+  return html`<ul class="muted" data-testid=${`traces-${id}`}>${traces.slice(0, 5).map((t) => html`<li>${fmtTime(t.at)}: ${t.trigger}${t.conditions.length ? ` · ${t.conditions.map((c) => `${c.text} ${c.result ? '✓' : '✗'}`).join(', ')}` : ''} → ${t.commands.join(', ') || t.outcome}</li>`)}</ul>`;
+}
+
+/** The rule list with on/off switches, "why did this run", and an editor that shows the checker's errors. */
+export function RulesPage({ me }) {
+  const [data, setData] = useState(null);
+  const [text, setText] = useState('');
+  const [problems, setProblems] = useState(null);
+  const [saved, setSaved] = useState(null);
+  const [open, setOpen] = useState(null);
+  const load = () => api('/api/rules').then((r) => { setData(r); setText(r.text); });
+  useEffect(() => { load(); }, []);
+  if (!data) return html`<p class="loading">Loading rules…</p>`;
+  const isOwner = me?.role === 'owner';
+  const toggle = async (rule) => {
+    try {
+      await api(`/api/rules/${rule.id}`, { method: 'PATCH', body: { enabled: !rule.enabled } });
+      await load();
+    } catch (err) {
+      setProblems([{ where: rule.id, message: err.message }]);
+    }
+  };
+  const save = async () => {
+    setSaved(null);
+    setProblems(null);
+    try {
+      const r = await api('/api/rules', { method: 'PUT', body: { text } });
+      setSaved(`Saved: ${r.count} rule(s) active.`);
+      await load();
+    } catch (err) {
+      setProblems(err.body?.problems ?? [{ where: '', message: err.message }]);
+    }
+  };
+  return html`
+    <h2>Rules</h2>
+    ${data.rules.length === 0 && html`<p class="card muted">No rules yet.</p>`}
+    ${data.rules.map((r) => html`<section class="card" data-testid=${`rule-${r.id}`}>
+      <div class="row"><span><strong>${r.name ?? r.id}</strong> ${r.protected ? html`<span title="protected: only the owner may change it">🔒</span>` : ''}<br/>
+        <span class="muted">Last ran: ${fmtTime(r.lastFiredAt)}</span></span>
+        <button class="switch" role="switch" aria-checked=${String(r.enabled)} aria-label=${`rule ${r.id} enabled`} disabled=${me?.role === 'guest' || (r.protected && !isOwner)} onClick=${() => toggle(r)}></button></div>
+      <button class="secondary" onClick=${() => setOpen(open === r.id ? null : r.id)}>Why did this run?</button>
+      ${open === r.id && html`<${Traces} id=${r.id} />`}
+    </section>`)}
+    ${isOwner && html`<h2>Edit the rule file</h2>
+      <div class="card">
+        <textarea aria-label="rule file" data-testid="rule-editor" spellcheck="false" value=${text} onInput=${(e) => setText(e.target.value)}></textarea>
+        ${problems && html`<ul class="errors" data-testid="rule-errors">${problems.map((p) => html`<li><strong>${p.where}</strong> ${p.message}</li>`)}</ul>`}
+        ${saved && html`<p class="ok" data-testid="rule-saved">${saved}</p>`}
+        <button onClick=${save} data-testid="rule-save">Check and save</button>
+        <p class="muted">Rules are checked before they run; if there is a problem, the rules already running keep running.</p>
+      </div>`}`;
+}
