@@ -44,6 +44,8 @@ const lanSchema = z
     tls: z.enum(['off', 'self-signed', 'files'], { error: 'expected off, self-signed or files' }).default('off'),
     cert: z.string().min(1).optional(),
     key: z.string().min(1).optional(),
+    /** pairing and sign-in requests per minute from one address (per route); more get 429 */
+    authAttemptsPerMinute: intRange(1, 1000, 10),
     /** advertise _trellis._tcp over mDNS */
     mdns: z.boolean({ error: 'expected true or false' }).default(false),
   })

@@ -37,7 +37,7 @@ export function history(db: Db, seriesId: number, from: number, to: number, poin
   const width = Math.max(1, Math.ceil((to - from) / points));
   return db
     .prepare<number[], HistoryPoint>(
-      `SELECT ? + ((ts - ?) / ?) * ? AS t, min(num) AS min, avg(num) AS mean, max(num) AS max, count(*) AS n
+      `SELECT ? + CAST((ts - ?) / ? AS INTEGER) * ? AS t, min(num) AS min, avg(num) AS mean, max(num) AS max, count(*) AS n
        FROM readings WHERE rowid BETWEEN ? AND ? AND series_id = ? AND ts >= ? AND ts < ? AND num IS NOT NULL
        GROUP BY t ORDER BY t`,
     )

@@ -20,6 +20,7 @@ export interface LanServerOptions {
   /** PEM certificate and key: serve HTTPS */
   readonly tls?: { readonly cert: string; readonly key: string } | undefined;
   readonly log: Logger;
+  readonly authAttemptsPerMinute: number;
 }
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -60,7 +61,7 @@ export async function buildLanServer(ctx: LanContext, options: LanServerOptions)
   await app.register(fastifyRateLimit, { global: false });
   await app.register(fastifyWebsocket, { options: { maxPayload: BODY_LIMIT } });
   app.addHook('onRequest', authHook(ctx.people));
-  peopleRoutes(app, ctx);
+  peopleRoutes(app, ctx, { max: options.authAttemptsPerMinute, timeWindow: 60_000 });
   deviceRoutes(app, ctx);
   ruleRoutes(app, ctx);
   systemRoutes(app, ctx);

@@ -13,6 +13,7 @@ export interface LanConfig {
   readonly cert?: string | undefined;
   readonly key?: string | undefined;
   readonly mdns: boolean;
+  readonly authAttemptsPerMinute: number;
 }
 
 /** Announces the gateway on the LAN (mDNS `_trellis._tcp`); injected so tests need no multicast. */
@@ -68,7 +69,7 @@ export class LanService {
   async start(): Promise<void> {
     const { config, log } = this.#d;
     const tls = await this.#tls();
-    const app = await buildLanServer({ ...this.#d.context, publicUrl: () => this.#url }, { host: config.host, port: config.port, tls, log });
+    const app = await buildLanServer({ ...this.#d.context, publicUrl: () => this.#url }, { host: config.host, port: config.port, tls, log, authAttemptsPerMinute: config.authAttemptsPerMinute });
     this.#app = app;
     await app.listen({ host: config.host, port: config.port });
     const port = this.address?.port ?? config.port;

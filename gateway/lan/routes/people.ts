@@ -9,10 +9,8 @@ const problem = z.object({ error: z.string(), message: z.string() });
 const name = z.string().trim().min(1).max(64);
 const password = z.string().min(8, { error: 'at least 8 characters' }).max(200);
 const label = z.string().max(100).default('phone');
-/** Brute-forcing a pairing code or a password: a few tries per minute per address. */
-const rateLimit = { max: 5, timeWindow: '1 minute' };
-
-export function peopleRoutes(app: App, ctx: LanContext): void {
+/** `rateLimit`: against brute-forcing a pairing code or a password, a few tries per minute per address. */
+export function peopleRoutes(app: App, ctx: LanContext, rateLimit: { max: number; timeWindow: number }): void {
   app.post('/api/pair', {
     config: { role: 'none', rateLimit },
     schema: {

@@ -63,7 +63,7 @@ export function systemRoutes(app: App, ctx: LanContext): void {
 /** Gauges read at scrape time from the same counters health uses. */
 function prometheus(ctx: LanContext): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'trellis_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'trellis_' });
   const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => void) =>
     new Gauge({ name, help, labelNames, registers: [registry], collect() { collect(this); } });
   gauge('trellis_devices', 'devices known and online', ['state'], (g) => {
