@@ -13,7 +13,7 @@ export function AttributeRow({ device, name, spec, canControl }) {
       setError(err.message);
     }
   };
-  let control = html`<span class="value" data-testid=${`value-${device.id}-${name}`}>${fmtValue(spec.value, spec.unit)}</span>`;
+  let control = html`<span class="value" data-testid=${`value-${device.id}-${name}`}>${fmtValue(spec.value, spec.unit, spec.deviceClass)}</span>`;
   if (spec.writable && canControl && device.online) {
     if (spec.type === 'boolean') {
       control = html`<button class="switch" role="switch" aria-checked=${String(spec.value === true)} aria-label=${`${device.name} ${label(name)}`}

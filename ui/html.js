@@ -6,9 +6,11 @@ export const html = htm.bind(h);
 
 export const fmtTime = (ts) => (ts ? new Date(ts).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }) : 'never');
 
-export function fmtValue(value, unit) {
+const BOOLEAN_WORDS = { door: ['Open', 'Closed'], window: ['Open', 'Closed'], opening: ['Open', 'Closed'], running: ['Running', 'Off'], problem: ['Problem', 'OK'], moisture: ['Wet', 'Dry'], motion: ['Motion', 'Clear'] };
+
+export function fmtValue(value, unit, deviceClass) {
   if (value === null || value === undefined) return '–';
-  if (typeof value === 'boolean') return value ? 'On' : 'Off';
+  if (typeof value === 'boolean') return (BOOLEAN_WORDS[deviceClass] ?? ['On', 'Off'])[value ? 0 : 1];
   if (typeof value === 'number') return `${Number.isInteger(value) ? value : value.toFixed(1)}${unit ? ` ${unit}` : ''}`;
   return String(value);
 }

@@ -15,7 +15,8 @@ function HistoryChart({ deviceId, attribute, unit }) {
     let plot;
     let cancelled = false;
     const to = Date.now();
-    api(`/api/devices/${deviceId}/history?attribute=${encodeURIComponent(attribute)}&from=${to - RANGES[range]}&to=${to}&points=200`).then((h) => {
+    const from = to - RANGES[range];
+    api(`/api/devices/${deviceId}/history?attribute=${encodeURIComponent(attribute)}&from=${from}&to=${to}&points=200`).then((h) => {
       if (cancelled || !box.current) return;
       setEmpty(h.points.length === 0);
       const xs = h.points.map((p) => p.t / 1000);
@@ -23,6 +24,7 @@ function HistoryChart({ deviceId, attribute, unit }) {
       plot = new uPlot(
         {
           width, height: 180,
+          scales: { x: { time: true, range: [from / 1000, to / 1000] } },
           series: [{}, { label: `${label(attribute)}${unit ? ` (${unit})` : ''}`, stroke: '#1f6f5c', width: 2 }, { label: 'min', stroke: '#9fc5b8' }, { label: 'max', stroke: '#9fc5b8' }],
           axes: [{}, { size: 50 }],
           legend: { show: false },

@@ -52,7 +52,7 @@ export function RulesPage({ me }) {
     </section>`)}
     ${isOwner && html`<h2>Edit the rule file</h2>
       <div class="card">
-        <textarea aria-label="rule file" data-testid="rule-editor" spellcheck="false" value=${text} onInput=${(e) => setText(e.target.value)}></textarea>
+        <textarea wrap="off" aria-label="rule file" data-testid="rule-editor" spellcheck="false" value=${text} onInput=${(e) => setText(e.target.value)}></textarea>
         ${problems && html`<ul class="errors" data-testid="rule-errors">${problems.map((p) => html`<li><strong>${p.where}</strong> ${p.message}</li>`)}</ul>`}
         ${saved && html`<p class="ok" data-testid="rule-saved">${saved}</p>`}
         <button onClick=${save} data-testid="rule-save">Check and save</button>

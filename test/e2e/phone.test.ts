@@ -1,0 +1,131 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClock } from '../../firmware-sim/clock.ts';
+import { Fleet } from '../../firmware-sim/fleet.ts';
+import { TempDirs } from '../helpers/tempDir.ts';
+import { startTestGateway, waitFor, type TestGateway } from '../helpers/testGateway.ts';
+
+/**
+ * The phone UI end to end: headless Debian Chromium (playwright-core) in a phone-sized window against
+ * the real gateway and simulated devices. Screenshots go to test-artifacts/phone/.
+ */
+const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'phone');
+const dirs = new TempDirs();
+let gw: TestGateway;
+let fleet: Fleet;
+let browser: Browser;
+let page: Page;
+const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  gw = await startTestGateway({}, dirs);
+  const devices = [];
+  for (const m of [{ kind: 'fridge', node: 'shop-fridge', name: 'Shop fridge' }, { kind: 'plug', node: 'plug-1', name: 'Window plug' }]) {
+    devices.push({ ...m, password: await gw.running.credentials.create(m.node) });
+  }
+  fleet = new Fleet({ url: gw.url, devices, clock: createClock(1), reportMs: 86_400_000 }); // devices report when the test says
+  await fleet.start();
+  await waitFor(() => gw.running.registry.get('shop-fridge') && gw.running.registry.get('plug-1'), 5000, 'devices');
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await fleet?.stop();
+  await gw?.stop();
+  dirs.cleanup();
+});
+
+describe('the phone UI', () => {
+  it('pairs a phone with the code the gateway printed', async () => {
+    await page.goto(`${gw.lanUrl}/`);
+    await page.getByRole('button', { name: 'Pair this phone' }).waitFor();
+    await shot('1-pair');
+    await page.fill('#code', gw.running.lan?.pairingCode ?? '');
+    await page.fill('#name', 'Olive');
+    await page.click('[data-testid=pair-submit]');
+    await page.getByTestId('device-plug-1').waitFor();
+    await page.getByTestId('live').getByText('live').waitFor();
+    await shot('2-home');
+    expect(await page.getByTestId('device-shop-fridge').textContent()).toContain('Shop fridge');
+  });
+
+  it('toggles the simulated plug, and the plug\'s firmware changes state', async () => {
+    const plug = fleet.get('plug-1');
+    const before = (plug?.state as { on: boolean }).on;
+    await page.click('[data-testid=toggle-plug-1-rl_1]');
+    await waitFor(() => (plug?.state as { on: boolean }).on === !before, 5000, 'the plug switched');
+    await page.waitForSelector(`[data-testid=toggle-plug-1-rl_1][aria-checked="${String(!before)}"]`);
+    await shot('3-plug-toggled');
+  });
+
+  it('shows a live temperature update', async () => {
+    const fridge = fleet.get('shop-fridge');
+    (fridge?.state as { temperature: number }).temperature = 7.77;
+    fridge?.report();
+    await page.getByTestId('value-shop-fridge-temperature').getByText('7.8 °C').waitFor({ timeout: 5000 });
+    await shot('4-live-temperature');
+  });
+
+  it('shows the checker\'s error for an invalid rule, and a fixed rule fires', async () => {
+    await page.click('nav >> text=Rules');
+    const editor = page.getByTestId('rule-editor');
+    await editor.waitFor();
+    const rule = (attribute: string) => `rules:
+  - id: door-alert
+    name: Tell me when the fridge door opens
+    triggers: [{device: shop-fridge, attribute: ${attribute}, to: true}]
+    actions:
+      - {set: {device: plug-1, attribute: rl_1, value: true}}
+      - {notify: {message: "The shop fridge door is open", severity: warning}}
+`;
+    await editor.fill(rule('dor'));
+    await page.click('[data-testid=rule-save]');
+    const errors = page.getByTestId('rule-errors');
+    await errors.waitFor();
+    expect(await errors.textContent()).toMatch(/rules\.yaml:4:\d+.*dor/);
+    await shot('5-rule-error');
+    await editor.fill(rule('door'));
+    await page.click('[data-testid=rule-save]');
+    await page.getByTestId('rule-saved').waitFor();
+    await page.getByTestId('rule-door-alert').waitFor();
+    await shot('6-rule-saved');
+
+    const fridge = fleet.get('shop-fridge');
+    const plug = fleet.get('plug-1');
+    (plug?.state as { on: boolean }).on = false;
+    plug?.report();
+    (fridge?.state as { doorOpen: boolean }).doorOpen = false;
+    fridge?.report();
+    await waitFor(() => gw.running.hub.state.get('shop-fridge', 'door') === false && gw.running.hub.state.get('plug-1', 'rl_1') === false, 5000, 'door closed, plug off');
+    (fridge?.state as { doorOpen: boolean }).doorOpen = true;
+    fridge?.report();
+    await waitFor(() => (plug?.state as { on: boolean }).on, 5000, 'the rule switched the plug on');
+    await page.click('nav >> text=Alerts');
+    await page.getByTestId('alert').getByText('The shop fridge door is open').first().waitFor({ timeout: 5000 });
+    await shot('7-rule-fired-alert');
+    await page.click('nav >> text=Rules');
+    await page.getByTestId('rule-door-alert').getByRole('button', { name: 'Why did this run?' }).click();
+    expect(await page.getByTestId('traces-door-alert').textContent()).toContain('plug-1.rl_1 = true');
+    await shot('8-why-did-this-run');
+  });
+
+  it('shows a device page with a history chart, and the diagnostics page', async () => {
+    await page.goto(`${gw.lanUrl}/#/device/shop-fridge`);
+    await page.getByTestId('chart-temperature').locator('canvas').waitFor({ timeout: 5000 });
+    await shot('9-device');
+    await page.click('nav >> text=Status');
+    await page.getByTestId('diagnostics').getByText('2 of 2').waitFor();
+    expect(await page.getByTestId('cloud').textContent()).toContain('Cloud sync is off');
+    await shot('10-diagnostics');
+  });
+});
