@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { freePort } from '../test/helpers/gatewayProcess.ts';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -120,7 +121,9 @@ export async function startTrellis(port: number, devices: number, setup: Trellis
   const config = join(dir, 'trellis.yaml');
   // TRELLIS_BENCH_CONFIG: extra YAML lines for experiments, e.g. "history:\n  batchSize: 5000"
   const extra = process.env.TRELLIS_BENCH_CONFIG ?? '';
-  writeFileSync(config, [`dataDir: ${dataDir}`, 'mqtt:', '  host: 127.0.0.1', `  port: ${port}`, 'log:', '  level: warn', 'rules:', `  file: ${join(dir, 'rules.yaml')}`, extra, ''].join('\n'));
+  // the LAN API runs as in production (it costs memory), on a free loopback port
+  const lan = ['lan:', '  host: 127.0.0.1', `  port: ${await freePort()}`];
+  writeFileSync(config, [`dataDir: ${dataDir}`, 'mqtt:', '  host: 127.0.0.1', `  port: ${port}`, ...lan, 'log:', '  level: warn', 'rules:', `  file: ${join(dir, 'rules.yaml')}`, extra, ''].join('\n'));
   // e.g. TRELLIS_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway under load
   const nodeArgs = [...GATEWAY_NODE_FLAGS, ...(process.env.TRELLIS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const logTo = process.env.TRELLIS_BENCH_LOG; // a file for the gateway's log, when debugging a run

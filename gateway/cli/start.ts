@@ -32,19 +32,13 @@ export async function runStart(options: { config?: string }): Promise<void> {
   } catch (err) {
     // The no-config demo must start even where port 1883 is taken (e.g. a local mosquitto).
     if (!resolved.preset || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-    logger.warn({ port: config.mqtt.port }, 'port in use; the demo broker takes a free port instead');
-    config = { ...config, mqtt: { ...config.mqtt, port: 0 } };
+    logger.warn({ mqttPort: config.mqtt.port, lanPort: config.lan.port }, 'port in use; the demo takes free ports instead');
+    config = { ...config, mqtt: { ...config.mqtt, port: 0 }, lan: { ...config.lan, port: 0 } };
     gateway = new Gateway({ config, logger });
     running = await gateway.start();
   }
   let fleet: Fleet | undefined;
-  if (config.demo) {
-    // Loaded only for the demo: the simulated devices' MQTT client library costs ~20 MB of RSS.
-    const { startDemo } = await import('../demo/demo.ts');
-    fleet = await startDemo(running, config.rules.file);
-  }
-  process.stderr.write(banner(config, running, resolved.source, fleet !== undefined));
-
+  // Handlers go in before the demo starts, so Ctrl-C during start-up still stops cleanly.
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -61,6 +55,13 @@ export async function runStart(options: { config?: string }): Promise<void> {
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
+  if (config.demo) {
+    // Loaded only for the demo: the simulated devices' MQTT client library costs ~20 MB of RSS.
+    const { startDemo } = await import('../demo/demo.ts');
+    fleet = await startDemo(running, config.rules.file);
+  }
+  process.stderr.write(banner(config, running, resolved.source, fleet !== undefined));
+  if (running.lan?.pairUrl) process.stderr.write(await pairingText(running.lan.pairUrl, running.lan.pairingCode ?? ''));
 }
 
 function banner(config: Readonly<Config>, running: RunningGateway, source: string | undefined, demo: boolean): string {
@@ -72,7 +73,7 @@ function banner(config: Readonly<Config>, running: RunningGateway, source: strin
     `  config:       ${source ?? 'none found: built-in demo settings (loopback only)'}`,
     `  data:         ${config.dataDir}`,
     `  MQTT broker:  mqtt://${host}:${port}  (devices log in with their own credential${config.mqtt.allowAnonymous ? '; anonymous allowed' : ''})`,
-    `  phone UI:     not built yet (the LAN API is a later issue; lan.port ${config.lan.port} is reserved for it)`,
+    `  phone UI:     ${running.lan ? running.lan.url : 'off (lan.enabled: false)'}${running.lan?.fingerprint ? `  (self-signed certificate, SHA-256 ${running.lan.fingerprint})` : ''}`,
   ];
   if (demo) {
     lines.push(
@@ -94,6 +95,13 @@ function banner(config: Readonly<Config>, running: RunningGateway, source: strin
     '',
   );
   return lines.join('\n');
+}
+
+/** The first-start pairing instructions, with the pairing link as a QR code for the phone's camera. */
+async function pairingText(url: string, code: string): Promise<string> {
+  const { default: qrcode } = await import('qrcode-terminal');
+  const qr = await new Promise<string>((resolve) => qrcode.generate(url, { small: true }, resolve));
+  return ['', 'Pair your phone (first start: no owner yet):', `  open ${url}`, `  or enter the code ${code} on the pairing page`, '', qr, ''].join('\n');
 }
 
 /** Prints a TrellisError as its message (no stack), anything else in full; returns the exit code. */

@@ -38,7 +38,7 @@ describe('trellis CLI', () => {
     const dir = dirs.make();
     const port = await freePort();
     const config = join(dir, 'trellis.yaml');
-    writeFileSync(config, `dataDir: ./data\nmqtt:\n  host: 127.0.0.1\n  port: ${port}\n`);
+    writeFileSync(config, `dataDir: ./data\nmqtt:\n  host: 127.0.0.1\n  port: ${port}\nlan: {host: 127.0.0.1, port: ${await freePort()}}\n`);
     const gateway = await spawnGateway(config);
     try {
       const added = trellis(['device', 'add', 'boiler', '--config', config]);
@@ -73,7 +73,7 @@ describe('trellis CLI', () => {
     const dir = dirs.make();
     const port = await freePort();
     const config = join(dir, 'trellis.yaml');
-    writeFileSync(config, `dataDir: ./data\nmqtt:\n  host: 127.0.0.1\n  port: ${port}\ntimezone: Europe/Berlin\ntariffs:\n  peak: {from: "17:00", to: "21:00"}\n`);
+    writeFileSync(config, `dataDir: ./data\nmqtt:\n  host: 127.0.0.1\n  port: ${port}\nlan: {host: 127.0.0.1, port: ${await freePort()}}\ntimezone: Europe/Berlin\ntariffs:\n  peak: {from: "17:00", to: "21:00"}\n`);
     const gateway = await spawnGateway(config);
     try {
       const password = /password:\s+(\S+)/.exec(trellis(['device', 'add', 'boiler', '--config', config]).stdout)?.[1];
@@ -128,6 +128,8 @@ describe('trellis CLI', () => {
       await waitFor(() => err.includes('Ctrl-C stops the gateway'), 20_000, 'demo banner');
       expect(err).toMatch(/MQTT broker: {2}mqtt:\/\/127\.0\.0\.1:\d+/);
       expect(err).toContain('Demo: a home');
+      expect(err).toMatch(/phone UI: {5}http:\/\/127\.0\.0\.1:\d+/);
+      await waitFor(() => /open http:\/\/127\.0\.0\.1:\d+\/#\/pair\?code=[0-9A-Z]{4}-[0-9A-Z]{4}/.test(err), 5000, 'the pairing link');
       expect(err).toContain('npx trellis device list');
       const listed = await waitFor(() => {
         const r = trellis(['device', 'list', '--json'], dir);

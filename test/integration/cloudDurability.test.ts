@@ -41,6 +41,7 @@ describe('outbox drain under SIGKILL', () => {
         'gatewayId: gw-k',
         `dataDir: ${dataDir}`,
         'mqtt: {host: 127.0.0.1, port: ' + port + '}',
+        `lan: {host: 127.0.0.1, port: ${await freePort()}}`,
         'cloud:',
         `  url: ${broker.passwordUrl}`,
         '  username: gw-k',
