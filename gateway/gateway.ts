@@ -13,7 +13,7 @@ import { DeviceRegistry } from './store/registry.ts';
 import { sqliteRetainedConfigs } from './store/retainedConfigs.ts';
 import { RetentionPruner } from './store/retention.ts';
 import type { CloudSync } from './cloud/sync.ts';
-import { HealthSampler } from './cloud/health.ts';
+import { HealthSampler } from './health.ts';
 import type { LanService } from './lan/service.ts';
 import type { Advertiser } from './lan/service.ts';
 import type { MeteringService } from './metering/service.ts';

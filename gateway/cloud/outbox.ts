@@ -110,13 +110,6 @@ export class Outbox {
     })();
   }
 
-  /** Deletes queued records matching `where` (SQL on topic/payload; the parties issue purges by provider). */
-  purge(where: string, ...params: unknown[]): number {
-    const result = this.#db.prepare(`DELETE FROM outbox WHERE ${where}`).run(...params);
-    this.#resync();
-    return result.changes;
-  }
-
   stats(): OutboxStats {
     this.#resync();
     const rows = this.#db

@@ -1,12 +1,12 @@
 import { statSync, statfsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import type { Driver } from '../../drivers/types.ts';
-import type { Hub } from '../hub.ts';
-import type { DeviceRegistry } from '../store/registry.ts';
-import type { CloudLinkStatus } from './link.ts';
-import type { Outbox } from './outbox.ts';
-import type { HealthData } from './payloads.ts';
+import type { Driver } from '../drivers/types.ts';
+import type { Hub } from './hub.ts';
+import type { DeviceRegistry } from './store/registry.ts';
+import type { CloudLinkStatus } from './cloud/link.ts';
+import type { Outbox } from './cloud/outbox.ts';
+import type { HealthData } from './cloud/payloads.ts';
 
 export interface HealthDeps {
   readonly dataDir: string;
