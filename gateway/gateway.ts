@@ -18,6 +18,8 @@ import type { LanService } from './lan/service.ts';
 import type { Advertiser } from './lan/service.ts';
 import type { MeteringService } from './metering/service.ts';
 import { startUsage, type Usage } from './usage.ts';
+import { AuditLog } from './privacy/audit.ts';
+import { Grants } from './privacy/grants.ts';
 import { VERSION } from './version.ts';
 
 export interface GatewayDeps {
@@ -188,7 +190,9 @@ export class Gateway {
         now: () => this.#clock.now(),
       });
       undo.push(() => health.close());
-      usage = startUsage({ config, db, hub, registry, writer, rules, log, clock: this.#clock, health: () => health.sample() });
+      const grants = new Grants(db, () => this.#clock.now());
+      const audit = new AuditLog(db, () => this.#clock.now());
+      usage = startUsage({ config, db, hub, registry, writer, rules, log, clock: this.#clock, health: () => health.sample(), grants, audit });
       const { metering, cloud } = usage;
       undo.push(() => metering?.stop(), () => cloud?.stop());
       let lan: LanService | undefined;
@@ -202,7 +206,7 @@ export class Gateway {
           gatewayId: config.gatewayId,
           log: log.child({ component: 'lan' }),
           advertiser: this.#advertiser,
-          context: { db, hub, registry, writer, rules, ruleFile, rulesFile: config.rules.file, people: new People(db), clock: this.#clock, version: VERSION, health: () => health.sample(), cloud: () => cloud?.link.status() },
+          context: { db, hub, registry, writer, rules, ruleFile, rulesFile: config.rules.file, people: new People(db), grants, audit, dataDir: config.dataDir, clock: this.#clock, version: VERSION, health: () => health.sample(), cloud: () => cloud?.link.status() },
         });
         undo.push(() => service.stop());
         await service.start();

@@ -12,6 +12,8 @@ import { databaseFile, type Db } from './store/db.ts';
 import type { HistoryWriter } from './store/historyWriter.ts';
 import type { DeviceRegistry } from './store/registry.ts';
 import { VERSION } from './version.ts';
+import type { AuditLog } from './privacy/audit.ts';
+import type { Grants } from './privacy/grants.ts';
 
 export interface Usage {
   readonly metering: MeteringService | undefined;
@@ -28,6 +30,8 @@ export interface UsageDeps {
   readonly log: Logger;
   readonly clock: Clock;
   readonly health: () => HealthData;
+  readonly grants: Grants;
+  readonly audit: AuditLog;
 }
 
 /** Metering, maintenance signals and cloud sync: buckets and signals flow into the cloud outbox. */
@@ -50,6 +54,8 @@ export function startUsage(p: UsageDeps): Usage {
         safety: config.safety.limits,
         protectedWriter: (d, a) => p.rules.protectedWriter(d, a),
         health: p.health,
+        grants: p.grants,
+        audit: p.audit,
       })
     : undefined;
   const maintenance = new MaintenanceMonitor({

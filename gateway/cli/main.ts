@@ -4,6 +4,7 @@ import { runCheckRules } from './checkRules.ts';
 import { runSerialList } from './serialList.ts';
 import { runDeviceAdd, runDeviceList } from './deviceCommands.ts';
 import { reportError, runStart } from './start.ts';
+import { runAuditVerify, runErase, runExport, runFactoryReset, runGrantAdd, runGrantList, runGrantRevoke } from './privacyCommands.ts';
 
 /** Builds the `trellis` command line; `run` parses argv and executes. */
 export function buildProgram(): Command {
@@ -57,6 +58,63 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'config file')
     .option('--json', 'machine-readable output')
     .action((opts: { config?: string; json?: boolean }) => runDeviceList(opts));
+
+  const grant = program.command('grant').description('what each service provider may see and do (default: nothing)');
+  grant
+    .command('list')
+    .description('list grants')
+    .option('-c, --config <file>', 'config file')
+    .option('--all', 'include revoked grants')
+    .option('--json', 'machine-readable output')
+    .action((opts: { config?: string; all?: boolean; json?: boolean }) => runGrantList(opts));
+  grant
+    .command('add')
+    .description('grant a provider devices, data classes and remote commands')
+    .requiredOption('--provider <id>', "the provider's cloud identity: broker username or certificate CN")
+    .option('--name <name>', 'display name of the provider')
+    .requiredOption('--devices <list>', 'device ids, tag:<tag> or *, comma-separated')
+    .option('--classes <list>', 'usage, maintenance, health, telemetry, alerts (comma-separated)')
+    .option('--commands <list>', 'attributes the provider may set remotely (comma-separated)')
+    .option('--identity', 'show real device ids instead of pseudonyms')
+    .option('--expires <date>', 'e.g. 2027-01-31')
+    .option('-c, --config <file>', 'config file')
+    .action((opts: Parameters<typeof runGrantAdd>[0]) => runGrantAdd(opts));
+  grant
+    .command('revoke')
+    .argument('<id>', 'grant number (see grant list)')
+    .description('revoke a grant now; its queued, unsent records are purged')
+    .option('-c, --config <file>', 'config file')
+    .action((id: string, opts: { config?: string }) => runGrantRevoke(id, opts));
+
+  program
+    .command('audit')
+    .description('the audit log')
+    .command('verify')
+    .description('check the audit log\'s hash chain (exit 0 if intact, 1 with the first broken row)')
+    .option('-c, --config <file>', 'config file')
+    .action((opts: { config?: string }) => runAuditVerify(opts));
+
+  program
+    .command('export')
+    .description('export all data about the household as a zip (JSON + CSV)')
+    .requiredOption('--out <file>', 'where to write the zip')
+    .option('-c, --config <file>', 'config file')
+    .action((opts: { config?: string; out: string }) => runExport(opts));
+
+  program
+    .command('erase')
+    .description('erase history and usage (all, one device, or before a date)')
+    .option('--device <id>', 'only this device')
+    .option('--before <date>', 'only data before this date')
+    .option('-c, --config <file>', 'config file')
+    .action((opts: { config?: string; device?: string; before?: string }) => runErase(opts));
+
+  program
+    .command('factory-reset')
+    .description('wipe the database, secrets and keys (stop the gateway first) and prove it')
+    .option('--yes', 'really')
+    .option('-c, --config <file>', 'config file')
+    .action((opts: { config?: string; yes?: boolean }) => runFactoryReset(opts));
 
   return program;
 }

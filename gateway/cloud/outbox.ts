@@ -21,6 +21,13 @@ export interface PriorityStats {
   readonly droppedBytes: number;
 }
 
+/** Whom a record is for, and what it is about (for purging on revoke). */
+export interface RecordOwner {
+  readonly provider: string;
+  readonly dataClass: string;
+  readonly deviceId?: string | undefined;
+}
+
 export interface OutboxStats {
   readonly depth: number;
   readonly bytes: number;
@@ -47,7 +54,7 @@ export class Outbox {
   readonly #options: OutboxOptions;
   readonly #counters: PersistentCounters;
   #bytes: number;
-  readonly #insert: (seq: number, priority: number, topic: string, payload: string, bytes: number, at: number) => void;
+  readonly #insert: (seq: number, priority: number, topic: string, payload: string, bytes: number, at: number, provider: string | null, dataClass: string | null, deviceId: string | null) => void;
   readonly #oldest: (priority: number, limit: number) => Array<{ seq: number; bytes: number }>;
   readonly #after: (priority: number, after: number, limit: number) => OutboxRecord[];
   readonly #delete: (seq: number) => number;
@@ -59,7 +66,7 @@ export class Outbox {
     this.#options = options;
     this.#counters = new PersistentCounters(db);
     this.#bytes = (db.prepare('SELECT coalesce(sum(bytes), 0) AS b FROM outbox').get() as { b: number }).b;
-    const insert = db.prepare('INSERT INTO outbox (seq, priority, topic, payload, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+    const insert = db.prepare('INSERT INTO outbox (seq, priority, topic, payload, bytes, created_at, provider, data_class, device_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     this.#insert = (...args) => insert.run(...args);
     const oldest = db.prepare<[number, number], { seq: number; bytes: number }>('SELECT seq, bytes FROM outbox WHERE priority = ? ORDER BY seq LIMIT ?');
     this.#oldest = (p, limit) => oldest.all(p, limit);
@@ -73,14 +80,14 @@ export class Outbox {
    * Queues `data` as a versioned envelope on `topic`; returns its sequence number. Safe inside an
    * enclosing transaction (the metering one): then it commits or rolls back with it.
    */
-  enqueue(priority: Priority, topic: string, type: string, data: unknown): number {
+  enqueue(priority: Priority, topic: string, type: string, data: unknown, owner?: RecordOwner): number {
     const p = PRIORITIES.indexOf(priority);
     const at = this.#options.now();
     return this.#db.transaction(() => {
       const seq = this.#counters.add('outbox.lastSeq', 1);
       const payload = JSON.stringify({ v: 1, key: `${this.#options.gatewayId}:${seq}`, seq, gatewayId: this.#options.gatewayId, type, at, data });
       const bytes = Buffer.byteLength(payload);
-      this.#insert(seq, p, topic, payload, bytes, at);
+      this.#insert(seq, p, topic, payload, bytes, at, owner?.provider ?? null, owner?.dataClass ?? null, owner?.deviceId ?? null);
       this.#bytes += bytes;
       if (this.#bytes > this.#options.maxBytes) this.#dropToBound();
       return seq;
@@ -108,6 +115,17 @@ export class Outbox {
     this.#db.transaction(() => {
       for (const seq of seqs) this.#bytes -= this.#delete(seq);
     })();
+  }
+
+  /**
+   * Deletes a provider's queued records that `keep` no longer allows (after a grant was revoked);
+   * returns how many went.
+   */
+  purge(provider: string, keep: (dataClass: string | null, deviceId: string | null) => boolean): number {
+    const rows = this.#db.prepare('SELECT seq, data_class AS dataClass, device_id AS deviceId FROM outbox WHERE provider = ?').all(provider) as Array<{ seq: number; dataClass: string | null; deviceId: string | null }>;
+    const gone = rows.filter((r) => !keep(r.dataClass, r.deviceId)).map((r) => r.seq);
+    this.ack(gone);
+    return gone.length;
   }
 
   stats(): OutboxStats {

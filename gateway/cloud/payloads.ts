@@ -85,7 +85,7 @@ export const commandResultData = z.object({
 /** What a provider publishes on trellis/v1/<gatewayId>/cmd/<provider>/<requestId>. */
 export const commandRequest = z.strictObject({
   v: z.literal(1, { error: 'expected v: 1' }),
-  deviceId: z.string({ error: 'expected a device id' }).min(1),
+  deviceId: z.string({ error: 'expected a device id' }).min(1).describe('the device as this provider knows it: its pseudonym, or its id under an identity grant'),
   attribute: z.string({ error: 'expected an attribute name' }).min(1),
   value: z.union([z.number(), z.boolean(), z.string()], { error: 'expected a number, boolean or string' }),
 });
@@ -99,34 +99,36 @@ export type StatusPayload = z.infer<typeof statusPayload>;
 /** Topic name (under trellis/v1/<gatewayId>/) -> the schema of its payload. */
 export const TOPIC_SCHEMAS = {
   status: statusPayload,
-  alert: envelope('alert', alertData),
-  'usage/<deviceId>': envelope('usage', usageData),
-  'maintenance/<deviceId>': envelope('maintenance', maintenanceData),
-  health: envelope('health', healthData),
-  'cmd/<provider>/<requestId>': commandRequest,
-  'cmd-result/<provider>/<requestId>': envelope('cmd-result', commandResultData),
+  'p/<provider>/alert': envelope('alert', alertData),
+  'p/<provider>/usage/<deviceRef>': envelope('usage', usageData),
+  'p/<provider>/maintenance/<deviceRef>': envelope('maintenance', maintenanceData),
+  'p/<provider>/health': envelope('health', healthData),
+  'p/<provider>/cmd/<requestId>': commandRequest,
+  'p/<provider>/cmd-result/<requestId>': envelope('cmd-result', commandResultData),
 } as const;
 
 /** The JSON Schema documents, file name -> content. */
 export function jsonSchemas(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [topic, schema] of Object.entries(TOPIC_SCHEMAS)) {
-    const name = topic.split('/')[0] as string;
+    const name = topic.replace(/^p\/<provider>\//, '').split('/')[0] as string;
     const doc = { $id: `https://trellis.invalid/schemas/v1/${name}.json`, title: `trellis/v1/<gatewayId>/${topic}`, ...z.toJSONSchema(schema, { io: 'output' }) };
     out[`${name}.json`] = `${JSON.stringify(doc, null, 2)}\n`;
   }
   return out;
 }
 
+/** Topics: the gateway's status, and one stream per provider under p/<provider>/ (the broker ACL lets each provider read only its own). */
 export const topics = (gatewayId: string) => {
   const base = `trellis/v1/${gatewayId}`;
+  const p = (provider: string) => `${base}/p/${provider}`;
   return {
     status: `${base}/status`,
-    alert: `${base}/alert`,
-    usage: (deviceId: string) => `${base}/usage/${deviceId}`,
-    maintenance: (deviceId: string) => `${base}/maintenance/${deviceId}`,
-    health: `${base}/health`,
-    commands: `${base}/cmd/+/+`,
-    commandResult: (provider: string, requestId: string) => `${base}/cmd-result/${provider}/${requestId}`,
+    alert: (provider: string) => `${p(provider)}/alert`,
+    usage: (provider: string, deviceRef: string) => `${p(provider)}/usage/${deviceRef}`,
+    maintenance: (provider: string, deviceRef: string) => `${p(provider)}/maintenance/${deviceRef}`,
+    health: (provider: string) => `${p(provider)}/health`,
+    commands: `${base}/p/+/cmd/+`,
+    commandResult: (provider: string, requestId: string) => `${p(provider)}/cmd-result/${requestId}`,
   };
 };

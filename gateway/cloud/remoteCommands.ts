@@ -2,13 +2,9 @@ import type { Command } from '../../drivers/types.ts';
 import type { Logger } from '../log.ts';
 import type { Db } from '../store/db.ts';
 import type { Outbox } from './outbox.ts';
+import type { AuditLog } from '../privacy/audit.ts';
+import type { Grants } from '../privacy/grants.ts';
 import { commandRequest, topics, type CommandResultData } from './payloads.ts';
-
-/** What a provider may command: devices and, per device, attributes (capabilities). */
-export interface ProviderAllowlist {
-  readonly id: string;
-  readonly commands: ReadonlyArray<{ readonly device: string; readonly attributes: readonly string[] }>;
-}
 
 export interface SafetyLimit {
   readonly min?: number | undefined;
@@ -21,7 +17,10 @@ export interface RemoteCommandDeps {
   readonly outbox: Outbox;
   readonly log: Logger;
   readonly now: () => number;
-  readonly providers: readonly ProviderAllowlist[];
+  /** the owner's grants: which provider may set which attributes of which devices */
+  readonly grants: Grants;
+  readonly audit: AuditLog;
+  readonly deviceIds: () => Iterable<string>;
   /** `device.attribute` -> limits no remote command may pass, whatever the device itself accepts */
   readonly safety: Readonly<Record<string, SafetyLimit>>;
   /** The protected rule that sets this attribute, if any. */
@@ -32,12 +31,14 @@ export interface RemoteCommandDeps {
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /**
- * Remote commands from providers on trellis/v1/<gatewayId>/cmd/<provider>/<requestId>. The provider
+ * Remote commands from providers on trellis/v1/<gatewayId>/p/<provider>/cmd/<requestId>. The provider
  * is named by the topic, which the cloud broker's ACL ties to the provider's identity (a pattern like
- * `pattern write trellis/v1/+/cmd/%u/#`), so a payload cannot claim to be someone else. Each command
- * is checked against the provider's allowlist, protected rules and local safety limits; every one,
- * refused or not, is logged in command_log and answered on .../cmd-result/<provider>/<requestId>.
- * A redelivered request id gets the logged answer again and is not run twice.
+ * `pattern write trellis/v1/+/p/%u/cmd/#`), so a payload cannot claim to be someone else. The device is
+ * named as the provider knows it (its pseudonym, or its id under an identity grant). Each command needs
+ * a grant for that attribute on that device, and is refused against a protected rule or a local safety
+ * limit; every one, refused or not, goes into command_log and the audit log and is answered on
+ * .../p/<provider>/cmd-result/<requestId>. A redelivered request id gets the logged answer again and is
+ * not run twice.
  */
 export class RemoteCommands {
   readonly #d: RemoteCommandDeps;
@@ -48,7 +49,7 @@ export class RemoteCommands {
 
   constructor(deps: RemoteCommandDeps) {
     this.#d = deps;
-    this.#prefix = `trellis/v1/${deps.gatewayId}/cmd/`;
+    this.#prefix = `trellis/v1/${deps.gatewayId}/p/`;
     const find = deps.db.prepare<[string, string], { status: CommandResultData['status']; reason: string | null }>('SELECT status, reason FROM command_log WHERE provider = ? AND request_id = ?');
     this.#find = (p, r) => find.get(p, r);
     const log = deps.db.prepare(
@@ -64,8 +65,8 @@ export class RemoteCommands {
   /** Handles one message from the cloud broker; never throws. */
   async handle(topic: string, payload: Buffer): Promise<void> {
     if (!topic.startsWith(this.#prefix)) return;
-    const [provider, requestId, ...rest] = topic.slice(this.#prefix.length).split('/');
-    if (!provider || !requestId || rest.length > 0) return;
+    const [provider, cmd, requestId, ...rest] = topic.slice(this.#prefix.length).split('/');
+    if (!provider || cmd !== 'cmd' || !requestId || rest.length > 0) return;
     if (!REQUEST_ID.test(requestId) || !REQUEST_ID.test(provider)) {
       this.#d.log.warn({ topic }, 'remote command refused: bad provider or request id in the topic');
       return;
@@ -77,14 +78,15 @@ export class RemoteCommands {
       return;
     }
     const text = payload.toString('utf8');
-    const { status, reason } = await this.#run(provider, text);
+    const { status, reason, deviceId } = await this.#run(provider, text);
     this.#log(this.#d.now(), provider, requestId, text.slice(0, 4096), status, reason ?? null);
+    this.#d.audit.append(`provider:${provider}`, 'remote.command', deviceId ?? null, { requestId, request: text.slice(0, 1024), status, ...(reason ? { reason } : {}) });
     const level = status === 'done' ? 'info' : 'warn';
     this.#d.log[level]({ provider, requestId, status, reason }, 'remote command');
     this.#answer(provider, requestId, status, reason);
   }
 
-  async #run(provider: string, text: string): Promise<{ status: CommandResultData['status']; reason?: string }> {
+  async #run(provider: string, text: string): Promise<{ status: CommandResultData['status']; reason?: string; deviceId?: string }> {
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -96,23 +98,22 @@ export class RemoteCommands {
       const issue = parsed.error.issues[0];
       return { status: 'invalid', reason: `payload.${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}` };
     }
-    const { deviceId, attribute, value } = parsed.data;
-    const allow = this.#d.providers.find((p) => p.id === provider);
-    if (!allow) return { status: 'refused', reason: `provider "${provider}" may not send commands` };
-    if (!allow.commands.some((c) => c.device === deviceId && c.attributes.includes(attribute))) {
-      return { status: 'refused', reason: `provider "${provider}" may not set ${deviceId}.${attribute}` };
-    }
+    const { deviceId: ref, attribute, value } = parsed.data;
+    const granted = this.#d.grants.commandGrant(provider, ref, attribute, this.#d.deviceIds());
+    if (!granted) return { status: 'refused', reason: `no grant lets provider "${provider}" set ${attribute} on ${ref}` };
+    const deviceId = granted.deviceId;
+    const shown = ref; // answers name the device as the provider knows it
     const rule = this.#d.protectedWriter(deviceId, attribute);
-    if (rule) return { status: 'refused', reason: `${deviceId}.${attribute} is controlled by protected rule "${rule}"` };
+    if (rule) return { status: 'refused', reason: `${shown}.${attribute} is controlled by protected rule "${rule}"`, deviceId };
     const limit = this.#d.safety[`${deviceId}.${attribute}`];
     if (limit && typeof value === 'number' && ((limit.min !== undefined && value < limit.min) || (limit.max !== undefined && value > limit.max))) {
-      return { status: 'refused', reason: `${deviceId}.${attribute}: ${value} is outside the local safety limit ${limit.min ?? '-inf'}..${limit.max ?? 'inf'}` };
+      return { status: 'refused', reason: `${shown}.${attribute}: ${value} is outside the local safety limit ${limit.min ?? '-inf'}..${limit.max ?? 'inf'}`, deviceId };
     }
     try {
       await this.#d.execute({ deviceId, attribute, value });
-      return { status: 'done' };
+      return { status: 'done', deviceId };
     } catch (err) {
-      return { status: 'failed', reason: (err as Error).message };
+      return { status: 'failed', reason: (err as Error).message.replaceAll(deviceId, shown), deviceId };
     }
   }
 

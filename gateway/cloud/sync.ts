@@ -8,9 +8,11 @@ import type { Db } from '../store/db.ts';
 import type { DeviceRegistry } from '../store/registry.ts';
 import { ErrorCodes, TrellisError } from '../errors.ts';
 import { CloudLink } from './link.ts';
-import { Outbox } from './outbox.ts';
+import { Outbox, type Priority } from './outbox.ts';
 import { topics, type AlertData, type HealthData, type MaintenanceData } from './payloads.ts';
 import { RemoteCommands, type SafetyLimit } from './remoteCommands.ts';
+import type { DataClass, Grants } from '../privacy/grants.ts';
+import type { AuditLog } from '../privacy/audit.ts';
 
 export interface CloudSyncDeps {
   readonly config: CloudConfig & { url: string };
@@ -27,6 +29,8 @@ export interface CloudSyncDeps {
   readonly protectedWriter: (deviceId: string, attribute: string) => string | undefined;
   /** the gateway's health sample, queued every `healthIntervalS` */
   readonly health: () => HealthData;
+  readonly grants: Grants;
+  readonly audit: AuditLog;
 }
 
 /**
@@ -65,11 +69,18 @@ export class CloudSync {
       outbox: this.outbox,
       log,
       now,
-      providers: c.providers,
+      grants: deps.grants,
+      audit: deps.audit,
+      deviceIds: () => [...deps.registry.all()].map((d) => d.id),
       safety: deps.safety,
       protectedWriter: deps.protectedWriter,
       execute: (cmd) => deps.hub.command(cmd),
     });
+    // A revoked grant's queued, unsent records go at once (what other grants still cover stays).
+    deps.grants.onRevoke = (g) => {
+      const purged = this.outbox.purge(g.providerId, (cls, deviceId) => deps.grants.stillCovers(g.providerId, cls, deviceId));
+      log.info({ provider: g.providerId, grant: g.id, purged }, 'grant revoked; queued records purged');
+    };
     this.link = new CloudLink(
       {
         url: c.url,
@@ -108,25 +119,31 @@ export class CloudSync {
 
   /** Usage buckets; called inside the metering transaction. */
   usage(buckets: readonly StoredBucket[]): void {
-    for (const { seq, ...bucket } of buckets) this.outbox.enqueue('usage', this.#topics.usage(bucket.deviceId), 'usage', { ...bucket, bucketSeq: seq });
-    this.#notifyAfterCommit();
+    for (const { seq, ...bucket } of buckets) {
+      this.#fanOut('usage', 'usage', 'usage', bucket.deviceId, (provider, ref) => [this.#topics.usage(provider, ref as string), { ...bucket, deviceId: ref as string, bucketSeq: seq }]);
+    }
   }
 
   maintenance(data: MaintenanceData): void {
-    this.outbox.enqueue('maintenance', this.#topics.maintenance(data.deviceId), 'maintenance', data);
-    this.#notifyAfterCommit();
+    this.#fanOut('maintenance', 'maintenance', 'maintenance', data.deviceId, (provider, ref) => [this.#topics.maintenance(provider, ref as string), { ...data, deviceId: ref as string }]);
   }
 
   alert(a: HubAlert): void {
-    const data: AlertData = {
-      severity: a.severity,
-      message: a.message,
-      source: a.source ?? 'rule',
-      ...(a.ruleId ? { ruleId: a.ruleId } : {}),
-      ...(a.deviceId ? { deviceId: a.deviceId } : {}),
-      at: a.at,
-    };
-    this.outbox.enqueue('alarm', this.#topics.alert, 'alert', data);
+    this.#fanOut('alarm', 'alerts', 'alert', a.deviceId, (provider, ref) => {
+      const data: AlertData = { severity: a.severity, message: a.message, source: a.source ?? 'rule', ...(a.ruleId ? { ruleId: a.ruleId } : {}), ...(ref ? { deviceId: ref } : {}), at: a.at };
+      return [this.#topics.alert(provider), data];
+    });
+  }
+
+  /**
+   * Queues one copy per provider whose grants cover this class (and device), with the device as that
+   * provider knows it. Default deny: no grant, no copy.
+   */
+  #fanOut(priority: Priority, cls: DataClass, type: string, deviceId: string | undefined, build: (provider: string, ref: string | undefined) => [string, unknown]): void {
+    for (const r of this.#d.grants.recipients(cls, deviceId)) {
+      const [topic, data] = build(r.providerId, r.deviceRef);
+      this.outbox.enqueue(priority, topic, type, data, { provider: r.providerId, dataClass: cls, deviceId });
+    }
     this.#notifyAfterCommit();
   }
 
@@ -137,8 +154,8 @@ export class CloudSync {
   #scheduleHealth(): void {
     this.#cancelHealth = this.#d.clock.setTimer(this.#d.config.healthIntervalS * 1000, () => {
       try {
-        this.outbox.enqueue('telemetry', this.#topics.health, 'health', this.#d.health());
-        this.#notifyAfterCommit();
+        const sample = this.#d.health();
+        this.#fanOut('telemetry', 'health', 'health', undefined, (provider) => [this.#topics.health(provider), sample]);
       } catch (err) {
         this.#d.log.error({ err }, 'queuing health failed');
       }

@@ -46,8 +46,6 @@ export const safetySchema = z.strictObject({
   limits: z.record(attributeRef, z.strictObject({ min: z.number().optional(), max: z.number().optional() })).default({}),
 });
 
-const providerId = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, { error: 'expected letters, digits, _ . : - (1-64)' });
-
 export const cloudSchema = z
   .strictObject({
     /** mqtts://host:8883 (or mqtt:// on a trusted network). Absent: no cloud sync. */
@@ -71,15 +69,6 @@ export const cloudSchema = z
     backoffMaxMs: intRange(1000, 3_600_000, 60_000),
     /** bound on queued payload bytes; above it the lowest priority's oldest records are dropped */
     outboxMaxBytes: intRange(65_536, 4 * 1024 * 1024 * 1024, 256 * 1024 * 1024),
-    /** service providers and the device attributes each may command remotely */
-    providers: z
-      .array(
-        z.strictObject({
-          id: providerId,
-          commands: z.array(z.strictObject({ device: z.string().min(1), attributes: z.array(z.string().min(1)).min(1) })).default([]),
-        }),
-      )
-      .default([]),
   })
   .refine((c) => (c.cert === undefined) === (c.key === undefined), { error: 'cert and key go together', path: ['cert'] });
 

@@ -26,3 +26,9 @@ export function authHook(people: People) {
     }
   };
 }
+
+/** Who made a request, for the audit log: `owner:Olive`. */
+export function actor(req: FastifyRequest): string {
+  const user = req.session?.user;
+  return user ? `${user.role}:${user.name}` : 'anonymous';
+}

@@ -10,6 +10,8 @@ import type { Db } from '../store/db.ts';
 import type { HistoryWriter } from '../store/historyWriter.ts';
 import type { DeviceRegistry } from '../store/registry.ts';
 import type { People, Role, Session } from './people.ts';
+import type { AuditLog } from '../privacy/audit.ts';
+import type { Grants } from '../privacy/grants.ts';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
@@ -23,6 +25,9 @@ export interface LanContext {
   readonly ruleFile: RuleFileWatcher;
   readonly rulesFile: string;
   readonly people: People;
+  readonly grants: Grants;
+  readonly audit: AuditLog;
+  readonly dataDir: string;
   readonly clock: Clock;
   readonly version: string;
   readonly health: () => HealthData;

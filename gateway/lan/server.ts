@@ -11,6 +11,7 @@ import { eventStream } from './events.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { peopleRoutes } from './routes/people.ts';
 import { ruleRoutes } from './routes/rules.ts';
+import { privacyRoutes } from './routes/privacy.ts';
 import { systemRoutes } from './routes/system.ts';
 import { uiDir, uiRoutes } from './ui.ts';
 
@@ -65,6 +66,7 @@ export async function buildLanServer(ctx: LanContext, options: LanServerOptions)
   deviceRoutes(app, ctx);
   ruleRoutes(app, ctx);
   systemRoutes(app, ctx);
+  privacyRoutes(app, ctx);
   eventStream(app, ctx);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(fastifyStatic, { root: uiDir(), prefix: '/', wildcard: false });

@@ -186,4 +186,50 @@ export const migrations: readonly string[] = [
     room      TEXT
   ) STRICT;
   `,
+  // 5: parties, grants, the audit log, secrets; queued records belong to one provider
+  `
+  -- service providers, identified by their cloud identity (broker username or certificate CN)
+  CREATE TABLE providers (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  ) STRICT;
+
+  -- what a provider may see and do; default deny
+  CREATE TABLE grants (
+    id          INTEGER PRIMARY KEY,
+    provider_id TEXT NOT NULL REFERENCES providers(id) ON DELETE CASCADE,
+    devices     TEXT NOT NULL,          -- JSON: device ids, "tag:<tag>", or "*"
+    classes     TEXT NOT NULL,          -- JSON: usage, maintenance, health, telemetry, alerts
+    commands    TEXT NOT NULL,          -- JSON: attributes the provider may set on those devices
+    identity    INTEGER NOT NULL,       -- 1: real device ids; 0: per-provider pseudonyms
+    expires_at  INTEGER,
+    created_at  INTEGER NOT NULL,
+    revoked_at  INTEGER
+  ) STRICT;
+
+  -- every grant, revoke, remote command, LAN write and export; each row's hash covers the previous one
+  CREATE TABLE audit_log (
+    id        INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    subject   TEXT,
+    details   TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE secrets (
+    name  TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+  ) STRICT;
+
+  -- who a queued record is for, its data class and device (to purge what a revoked grant no longer covers)
+  ALTER TABLE outbox ADD COLUMN provider TEXT;
+  ALTER TABLE outbox ADD COLUMN data_class TEXT;
+  ALTER TABLE outbox ADD COLUMN device_id TEXT;
+  CREATE INDEX outbox_provider ON outbox (provider);
+  ALTER TABLE device_meta ADD COLUMN tags TEXT;
+  `,
 ];

@@ -3,6 +3,7 @@ import { ErrorCodes, isTrellisError } from '../../errors.ts';
 import type { RegisteredDevice } from '../../store/registry.ts';
 import type { App, LanContext } from '../context.ts';
 import { history, usage } from '../history.ts';
+import { actor } from '../auth.ts';
 import { usageBucketSchema } from '../../metering/bucket.ts';
 
 const value = z.union([z.number(), z.boolean(), z.string()]);
@@ -22,6 +23,7 @@ const device = z.object({
   name: z.string(),
   protocol: z.string(),
   room: z.string().nullable(),
+  tags: z.array(z.string()),
   manufacturer: z.string().optional(),
   model: z.string().optional(),
   online: z.boolean(),
@@ -32,13 +34,15 @@ const idParam = z.object({ id: z.string().min(1).max(64) });
 const DAY = 86_400_000;
 
 export function deviceRoutes(app: App, ctx: LanContext): void {
-  const roomOf = ctx.db.prepare<[string], { room: string | null }>('SELECT room FROM device_meta WHERE device_id = ?');
+  const roomOf = ctx.db.prepare<[string], { room: string | null; tags: string | null }>('SELECT room, tags FROM device_meta WHERE device_id = ?');
+  const setTags = ctx.db.prepare('INSERT INTO device_meta (device_id, tags) VALUES (?, ?) ON CONFLICT (device_id) DO UPDATE SET tags = excluded.tags');
   const setRoom = ctx.db.prepare('INSERT INTO device_meta (device_id, room) VALUES (?, ?) ON CONFLICT (device_id) DO UPDATE SET room = excluded.room');
   const view = (d: RegisteredDevice): z.infer<typeof device> => ({
     id: d.id,
     name: d.name,
     protocol: d.protocol,
     room: roomOf.get(d.id)?.room ?? null,
+    tags: JSON.parse(roomOf.get(d.id)?.tags ?? '[]') as string[],
     ...(d.manufacturer ? { manufacturer: d.manufacturer } : {}),
     ...(d.model ? { model: d.model } : {}),
     online: ctx.hub.state.isOnline(d.id),
@@ -67,11 +71,18 @@ export function deviceRoutes(app: App, ctx: LanContext): void {
 
   app.patch('/api/devices/:id', {
     config: { role: 'member' },
-    schema: { summary: 'Put a device in a room', params: idParam, body: z.strictObject({ room: z.string().trim().min(1).max(64).nullable() }), response: { 200: device, 404: problem } },
+    schema: {
+      summary: 'Put a device in a room; tag it (grants can name devices by tag)',
+      params: idParam,
+      body: z.strictObject({ room: z.string().trim().min(1).max(64).nullable().optional(), tags: z.array(z.string().regex(/^[a-z0-9_-]{1,32}$/)).max(20).optional() }),
+      response: { 200: device, 404: problem },
+    },
     handler: async (req, reply) => {
       const d = find(req.params.id);
       if (!d) return reply.code(404).send(missing(req.params.id));
-      setRoom.run(d.id, req.body.room);
+      if (req.body.room !== undefined) setRoom.run(d.id, req.body.room);
+      if (req.body.tags !== undefined) setTags.run(d.id, JSON.stringify(req.body.tags));
+      ctx.audit.append(actor(req), 'lan.device.update', d.id, req.body);
       return view(d);
     },
   });
@@ -88,6 +99,7 @@ export function deviceRoutes(app: App, ctx: LanContext): void {
       if (!find(req.params.id)) return reply.code(404).send(missing(req.params.id));
       try {
         await ctx.hub.command({ deviceId: req.params.id, attribute: req.body.attribute, value: req.body.value });
+        ctx.audit.append(actor(req), 'lan.command', req.params.id, { attribute: req.body.attribute, value: req.body.value });
         return reply.code(202).send({ ok: true });
       } catch (err) {
         if (isTrellisError(err) && err.code === ErrorCodes.command) return reply.code(400).send({ error: 'bad_command', message: err.message });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ErrorCodes, isTrellisError } from '../../errors.ts';
 import type { App, LanContext } from '../context.ts';
 import { ROLES } from '../people.ts';
+import { actor } from '../auth.ts';
 
 const user = z.object({ id: z.number().int(), name: z.string(), role: z.enum(ROLES) });
 const signedIn = z.object({ token: z.string().describe('send as Authorization: Bearer <token>'), user });
@@ -22,6 +23,7 @@ export function peopleRoutes(app: App, ctx: LanContext, rateLimit: { max: number
       try {
         const done = await ctx.people.redeem(req.body.code, req.body.name, req.body.password, req.body.label);
         if (!done) return reply.code(400).send({ error: 'bad_code', message: 'that code is unknown, used or expired' });
+        ctx.audit.append(`${done.user.role}:${done.user.name}`, 'lan.pair', done.user.name, { role: done.user.role });
         return done;
       } catch (err) {
         if (isTrellisError(err) && err.code === ErrorCodes.auth) return reply.code(409).send({ error: 'conflict', message: err.message });
@@ -72,6 +74,7 @@ export function peopleRoutes(app: App, ctx: LanContext, rateLimit: { max: number
     handler: async (req) => {
       const ttl = 24 * 3_600_000;
       const code = ctx.people.issueCode(req.body.role, ttl, (req.session as NonNullable<typeof req.session>).user.id);
+      ctx.audit.append(actor(req), 'lan.member.invite', null, { role: req.body.role });
       return { code, role: req.body.role, expiresAt: Date.now() + ttl, url: `${ctx.publicUrl()}/#/pair?code=${code}` };
     },
   });
@@ -81,7 +84,9 @@ export function peopleRoutes(app: App, ctx: LanContext, rateLimit: { max: number
     schema: { summary: 'Remove a person and sign out all their phones', params: z.object({ id: z.coerce.number().int() }), response: { 204: z.null(), 404: problem, 409: problem } },
     handler: async (req, reply) => {
       try {
-        return ctx.people.remove(req.params.id) ? reply.code(204).send(null) : reply.code(404).send({ error: 'not_found', message: `no person ${req.params.id}` });
+        if (!ctx.people.remove(req.params.id)) return reply.code(404).send({ error: 'not_found', message: `no person ${req.params.id}` });
+        ctx.audit.append(actor(req), 'lan.member.remove', String(req.params.id), {});
+        return reply.code(204).send(null);
       } catch (err) {
         if (isTrellisError(err)) return reply.code(409).send({ error: 'conflict', message: err.message });
         throw err;

@@ -3,6 +3,7 @@ import { parseDocument, isMap, isSeq } from 'yaml';
 import { z } from 'zod';
 import type { App, LanContext } from '../context.ts';
 import { atLeast } from '../people.ts';
+import { actor } from '../auth.ts';
 
 const problem = z.object({ error: z.string(), message: z.string() });
 const ruleProblems = problem.extend({ problems: z.array(z.object({ where: z.string(), message: z.string() })) });
@@ -45,6 +46,7 @@ export function ruleRoutes(app: App, ctx: LanContext): void {
         return reply.code(400).send({ error: 'rules_invalid', message: `${result.problems.length} problem(s); the previous rules keep running`, problems: result.problems });
       }
       write(req.body.text);
+      ctx.audit.append(actor(req), 'lan.rules.replace', ctx.rulesFile, { rules: result.count, bytes: req.body.text.length });
       return { ok: true as const, count: result.count };
     },
   });
@@ -71,6 +73,7 @@ export function ruleRoutes(app: App, ctx: LanContext): void {
       const checked = ctx.rules.check(text, ctx.rulesFile);
       if (!checked.ok) return reply.code(400).send({ error: 'rules_invalid', message: 'the rule file has problems', problems: checked.problems });
       write(text);
+      ctx.audit.append(actor(req), 'lan.rule.enabled', req.params.id, { enabled: req.body.enabled });
       return list().find((r) => r.id === req.params.id) as z.infer<typeof ruleView>;
     },
   });
