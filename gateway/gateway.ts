@@ -49,6 +49,9 @@ export interface RunningGateway {
   readonly cloud: CloudSync | undefined;
   /** The LAN API and phone UI; undefined when `lan.enabled` is false. */
   readonly lan: LanService | undefined;
+  /** What each service provider may see and do. */
+  readonly grants: Grants;
+  readonly audit: AuditLog;
   readonly db: Db;
   readonly mqttAddress: { host: string; port: number };
 }
@@ -217,7 +220,7 @@ export class Gateway {
       pruner.schedule(config.history.retentionDays * DAY_MS, 3_600_000, (err) => storeLog.error({ err }, 'pruning history failed'));
       this.#pruner = pruner;
       this.#health = health;
-      this.#running = { hub, registry, credentials, writer, mqtt, serial, ble, rules, ruleFile, metering, cloud, lan, db, mqttAddress: address };
+      this.#running = { hub, registry, credentials, writer, mqtt, serial, ble, rules, ruleFile, metering, cloud, lan, grants, audit, db, mqttAddress: address };
       return this.#running;
     } catch (err) {
       for (const release of undo.reverse()) await release();

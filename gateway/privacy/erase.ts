@@ -30,6 +30,9 @@ export function eraseHistory(db: Db, scope: EraseScope): EraseResult {
     let readings = 0;
     if (series) for (const id of series) readings += db.prepare('DELETE FROM readings WHERE series_id = ? AND ts < ?').run(id, before).changes;
     else readings = db.prepare('DELETE FROM readings WHERE ts < ?').run(before).changes;
+    // the last known value of each attribute is history too
+    if (series) for (const id of series) db.prepare('DELETE FROM state WHERE series_id = ? AND ts < ?').run(id, before);
+    else db.prepare('DELETE FROM state WHERE ts < ?').run(before);
     const events = scope.deviceId
       ? db.prepare('DELETE FROM device_events WHERE device_id = ? AND ts < ?').run(scope.deviceId, before).changes
       : db.prepare('DELETE FROM device_events WHERE ts < ?').run(before).changes;

@@ -66,7 +66,7 @@ describe('outbox drain under SIGKILL', () => {
       const db = openDb(join(dataDir, 'trellis.db'), { synchronous: 'full' });
       const outbox = new Outbox(db, { gatewayId: 'gw-k', maxBytes: 1e9, now: Date.now });
       const t = topics('gw-k');
-      const kinds: Array<[Priority, string, string]> = [['usage', t.usage('meter-1'), 'usage'], ['maintenance', t.maintenance('fridge-1'), 'maintenance'], ['telemetry', t.health, 'health'], ['alarm', t.alert, 'alert']];
+      const kinds: Array<[Priority, string, string]> = [['usage', t.usage('backend', 'meter-1'), 'usage'], ['maintenance', t.maintenance('backend', 'fridge-1'), 'maintenance'], ['telemetry', t.health('backend'), 'health'], ['alarm', t.alert('backend'), 'alert']];
       db.transaction(() => {
         for (let i = 0; i < RECORDS; i++) {
           const [priority, topic, type] = kinds[i % 7 === 0 ? 3 : i % 3] as [Priority, string, string];

@@ -29,14 +29,12 @@ const HOUR = 3_600_000;
 // The gateway's clock starts 3 s before an hour ends, so the first bucket closes during the test.
 const hourEnd = Math.ceil(Date.now() / HOUR) * HOUR + HOUR;
 
+// as README "Usage metering and cloud sync" recommends: each provider reads and commands only its own stream
 const ACL = `user gw-1
 topic readwrite trellis/v1/gw-1/#
-user provider-a
-topic read trellis/v1/gw-1/#
-topic write trellis/v1/gw-1/cmd/provider-a/#
-user provider-b
-topic read trellis/v1/gw-1/#
-topic write trellis/v1/gw-1/cmd/provider-b/#
+pattern read trellis/v1/+/status
+pattern read trellis/v1/+/p/%u/#
+pattern write trellis/v1/+/p/%u/cmd/#
 `;
 
 beforeAll(async () => {
@@ -75,21 +73,14 @@ beforeAll(async () => {
       timezone: 'UTC',
       rules: { file: join(gwDir, 'rules.yaml') },
       safety: { limits: { 'shop-fridge.setpoint': { min: 1, max: 8 } } },
-      cloud: {
-        url: broker.passwordUrl,
-        username: 'gw-1',
-        passwordFile,
-        ca: broker.certs.ca,
-        backoffMinMs: 100,
-        backoffMaxMs: 1000,
-        providers: [
-          { id: 'provider-a', commands: [{ device: 'plug-1', attributes: ['rl_1'] }, { device: 'plug-2', attributes: ['rl_1'] }, { device: 'shop-fridge', attributes: ['setpoint'] }] },
-        ],
-      },
+      cloud: { url: broker.passwordUrl, username: 'gw-1', passwordFile, ca: broker.certs.ca, backoffMinMs: 100, backoffMaxMs: 1000 },
     },
     dirs,
     scaledClock(1, hourEnd - 3000),
   );
+  // provider-b monitors everything with real device ids; provider-a may only command three attributes
+  gw.running.grants.add({ providerId: 'provider-b', devices: ['*'], classes: ['usage', 'maintenance', 'health', 'alerts'], identity: true });
+  gw.running.grants.add({ providerId: 'provider-a', devices: ['plug-1', 'plug-2', 'shop-fridge'], classes: [], commands: ['rl_1', 'setpoint'], identity: true });
   const devices = [];
   for (const m of [{ kind: 'fridge', node: 'shop-fridge', name: 'Fridge' }, { kind: 'plug', node: 'plug-1', name: 'Plug 1' }, { kind: 'plug', node: 'plug-2', name: 'Plug 2' }]) {
     devices.push({ ...m, password: await gw.running.credentials.create(m.node) });
@@ -117,7 +108,7 @@ describe('cloud sync through mosquitto (TLS + password)', () => {
   it('syncs the closed hour of a simulated fridge, and the bucket reconciles with the stored readings', async () => {
     const msg = await waitFor(() => sub.of('usage').find((m) => (m.json.data as { deviceId: string }).deviceId === 'shop-fridge'), 15_000, 'fridge usage bucket');
     expect(validate('usage.json', msg.json)).toBeUndefined();
-    expect(msg.topic).toBe('trellis/v1/gw-1/usage/shop-fridge');
+    expect(msg.topic).toBe('trellis/v1/gw-1/p/provider-b/usage/shop-fridge');
     const b = msg.json.data as StoredBucket;
     expect(b.end - b.start).toBe(HOUR);
     expect(b.end).toBe(hourEnd);
@@ -186,7 +177,7 @@ function queueDesignDay(g: TestGateway, start: number): number[] {
     for (let i = 0; i < 50; i++) {
       cloud.maintenance({ deviceId: `dev-${i}`, signal: 'duty_cycle', attribute: 'compressor', value: 0.4, unit: 'ratio', threshold: 0.85, exceeded: false, at: from + HOUR });
     }
-    for (let m = 0; m < 60; m++) cloud.outbox.enqueue('telemetry', topics('gw-1').health, 'health', cloud.health());
+    for (let m = 0; m < 60; m++) cloud.outbox.enqueue('telemetry', topics('gw-1').health('provider-b'), 'health', cloud.health(), { provider: 'provider-b', dataClass: 'health' });
     cloud.alert({ source: 'maintenance', deviceId: 'dev-1', severity: 'warning', message: `hour ${h}`, at: from });
   }
   const last = counters.get('outbox.lastSeq');
@@ -196,7 +187,7 @@ function queueDesignDay(g: TestGateway, start: number): number[] {
 describe('remote commands', () => {
   let provider: CloudSubscriber;
   beforeAll(async () => {
-    provider = await CloudSubscriber.connect(broker.passwordUrl, 'trellis/v1/gw-1/cmd-result/provider-a/#', {
+    provider = await CloudSubscriber.connect(broker.passwordUrl, 'trellis/v1/gw-1/p/provider-a/cmd-result/#', {
       protocolVersion: 5,
       username: 'provider-a',
       password: 'a-secret',
@@ -212,7 +203,7 @@ describe('remote commands', () => {
   });
 
   const send = async (requestId: string, body: unknown, as = provider, who = 'provider-a') => {
-    await as.client.publishAsync(`trellis/v1/gw-1/cmd/${who}/${requestId}`, typeof body === 'string' ? body : JSON.stringify(body), { qos: 1 });
+    await as.client.publishAsync(`trellis/v1/gw-1/p/${who}/cmd/${requestId}`, typeof body === 'string' ? body : JSON.stringify(body), { qos: 1 });
   };
   const result = (requestId: string) =>
     waitFor(() => provider.messages.find((m) => m.topic.endsWith(`/${requestId}`))?.json.data as { status: string; reason?: string } | undefined, 10_000, `result of ${requestId}`);
@@ -240,12 +231,14 @@ describe('remote commands', () => {
 
   it('refuses a device outside the allowlist, a protected rule\'s attribute and a value past the local safety limit, and logs each', async () => {
     await send('r-2', { v: 1, deviceId: 'shop-fridge', attribute: 'door', value: true });
-    expect(await result('r-2')).toEqual(expect.objectContaining({ status: 'refused', reason: 'provider "provider-a" may not set shop-fridge.door' }));
+    expect(await result('r-2')).toEqual(expect.objectContaining({ status: 'refused', reason: 'no grant lets provider "provider-a" set door on shop-fridge' }));
     await send('r-3', { v: 1, deviceId: 'plug-2', attribute: 'rl_1', value: false });
     expect(await result('r-3')).toEqual(expect.objectContaining({ status: 'refused', reason: 'plug-2.rl_1 is controlled by protected rule "plug-2-always-on"' }));
     await send('r-4', { v: 1, deviceId: 'shop-fridge', attribute: 'setpoint', value: 11 });
     expect(await result('r-4')).toEqual(expect.objectContaining({ status: 'refused', reason: 'shop-fridge.setpoint: 11 is outside the local safety limit 1..8' }));
     for (const id of ['r-2', 'r-3', 'r-4']) expect(logged(id)).toEqual([expect.objectContaining({ provider: 'provider-a', status: 'refused' })]);
+    const audited = gw.running.db.prepare("SELECT actor, details FROM audit_log WHERE action = 'remote.command'").all() as Array<{ actor: string; details: string }>;
+    for (const id of ['r-2', 'r-3', 'r-4']) expect(audited.find((a) => JSON.parse(a.details).requestId === id)).toMatchObject({ actor: 'provider:provider-a' });
     expect((fleet.get('shop-fridge')?.state as { setpoint: number }).setpoint).toBe(4);
   });
 
@@ -263,12 +256,12 @@ describe('remote commands', () => {
   });
 
   it('a provider cannot speak for another: the broker ACL drops it and the gateway never sees it', async () => {
-    const b = await CloudSubscriber.connect(broker.passwordUrl, 'trellis/v1/gw-1/cmd-result/provider-b/#', { protocolVersion: 4, username: 'provider-b', password: 'b-secret', ca: readFileSync(broker.certs.ca) });
+    const b = await CloudSubscriber.connect(broker.passwordUrl, 'trellis/v1/gw-1/p/provider-b/cmd-result/#', { protocolVersion: 4, username: 'provider-b', password: 'b-secret', ca: readFileSync(broker.certs.ca) });
     try {
       await send('r-8', { v: 1, deviceId: 'plug-1', attribute: 'rl_1', value: true }, b, 'provider-a');
       await send('r-9', { v: 1, deviceId: 'plug-1', attribute: 'rl_1', value: true }, b, 'provider-b');
-      const r9 = await waitFor(() => sub.messages.find((m) => m.topic === 'trellis/v1/gw-1/cmd-result/provider-b/r-9'), 10_000, 'answer to provider-b');
-      expect(r9.json.data).toMatchObject({ status: 'refused', reason: 'provider "provider-b" may not send commands' });
+      const r9 = await waitFor(() => sub.messages.find((m) => m.topic === 'trellis/v1/gw-1/p/provider-b/cmd-result/r-9'), 10_000, 'answer to provider-b');
+      expect(r9.json.data).toMatchObject({ status: 'refused', reason: 'no grant lets provider "provider-b" set rl_1 on plug-1' });
       expect(logged('r-8')).toEqual([]);
       expect(logged('r-9')).toEqual([expect.objectContaining({ provider: 'provider-b', status: 'refused' })]);
     } finally {
@@ -286,6 +279,7 @@ describe('client certificates and MQTT 3.1.1', () => {
     try {
       await waitFor(() => other.running.cloud?.link.status().connected, 10_000, 'certificate login');
       expect(other.running.cloud?.link.status().protocol).toBe(4);
+      other.running.grants.add({ providerId: 'provider-b', devices: ['*'], classes: ['alerts'] });
       other.running.hub.alert({ source: 'gateway', severity: 'critical', message: 'certificate path works', at: Date.now() });
       const alert = await waitFor(() => sub.of('alert').find((m) => (m.json.data as { message: string }).message === 'certificate path works'), 10_000, 'alert');
       expect(validate('alert.json', alert.json)).toBeUndefined();
