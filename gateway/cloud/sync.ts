@@ -130,7 +130,9 @@ export class CloudSync {
 
   alert(a: HubAlert): void {
     this.#fanOut('alarm', 'alerts', 'alert', a.deviceId, (provider, ref) => {
-      const data: AlertData = { severity: a.severity, message: a.message, source: a.source ?? 'rule', ...(a.ruleId ? { ruleId: a.ruleId } : {}), ...(ref ? { deviceId: ref } : {}), at: a.at };
+      // a pseudonymous stream must not carry the real id in the text either
+      const message = a.deviceId && ref && ref !== a.deviceId ? a.message.replaceAll(a.deviceId, ref) : a.message;
+      const data: AlertData = { severity: a.severity, message, source: a.source ?? 'rule', ...(a.ruleId ? { ruleId: a.ruleId } : {}), ...(ref ? { deviceId: ref } : {}), at: a.at };
       return [this.#topics.alert(provider), data];
     });
   }
@@ -154,13 +156,18 @@ export class CloudSync {
   #scheduleHealth(): void {
     this.#cancelHealth = this.#d.clock.setTimer(this.#d.config.healthIntervalS * 1000, () => {
       try {
-        const sample = this.#d.health();
-        this.#fanOut('telemetry', 'health', 'health', undefined, (provider) => [this.#topics.health(provider), sample]);
+        this.queueHealth();
       } catch (err) {
         this.#d.log.error({ err }, 'queuing health failed');
       }
       this.#scheduleHealth();
     });
+  }
+
+  /** Queues a health sample for every provider granted `health` (the timer calls it). */
+  queueHealth(): void {
+    const sample = this.#d.health();
+    this.#fanOut('telemetry', 'health', 'health', undefined, (provider) => [this.#topics.health(provider), sample]);
   }
 
   #notifyAfterCommit(): void {
