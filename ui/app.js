@@ -8,9 +8,10 @@ import { DiagnosticsPage } from './pages/diagnostics.js';
 import { Home } from './pages/home.js';
 import { PairPage } from './pages/pair.js';
 import { PeoplePage } from './pages/people.js';
+import { PrivacyPage } from './pages/privacy.js';
 import { RulesPage } from './pages/rules.js';
 
-const TABS = [['#/', 'Home'], ['#/alerts', 'Alerts'], ['#/rules', 'Rules'], ['#/people', 'People'], ['#/diagnostics', 'Status']];
+const TABS = [['#/', 'Home'], ['#/alerts', 'Alerts'], ['#/rules', 'Rules'], ['#/people', 'People'], ['#/privacy', 'Privacy'], ['#/diagnostics', 'Status']];
 
 function useHash() {
   const [hash, setHash] = useState(location.hash || '#/');
@@ -60,11 +61,12 @@ function App() {
   else if (hash.startsWith('#/rules')) page = html`<${RulesPage} me=${me} />`;
   else if (hash.startsWith('#/people')) page = html`<${PeoplePage} me=${me} onSignedOut=${() => setSignedIn(false)} />`;
   else if (hash.startsWith('#/diagnostics')) page = html`<${DiagnosticsPage} />`;
+  else if (hash.startsWith('#/privacy')) page = html`<${PrivacyPage} devices=${devices} />`;
   else page = html`<${Home} devices=${devices} me=${me} />`;
   return html`
     <header><h1>Trellis</h1><span class="status" data-testid="live">${live ? '● live' : '○ reconnecting…'}</span></header>
     <main>${page}</main>
-    <nav class="tabs">${TABS.map(([href, name]) => html`<a href=${href} class=${(href === '#/' ? hash === '#/' || hash.startsWith('#/device') : hash.startsWith(href)) ? 'active' : ''}>${name}</a>`)}</nav>`;
+    <nav class="tabs">${TABS.filter(([href]) => href !== '#/privacy' || me?.role === 'owner').map(([href, name]) => html`<a href=${href} class=${(href === '#/' ? hash === '#/' || hash.startsWith('#/device') : hash.startsWith(href)) ? 'active' : ''}>${name}</a>`)}</nav>`;
 }
 
 const root = document.getElementById('app');

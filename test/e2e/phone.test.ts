@@ -119,13 +119,30 @@ describe('the phone UI', () => {
     await shot('8-why-did-this-run');
   });
 
+  it('grants a service provider access and revokes it; the audit log shows both', async () => {
+    await page.click('nav >> text=Privacy');
+    const form = page.getByTestId('grant-form');
+    await form.waitFor();
+    await page.fill('#provider', 'coolco');
+    await form.getByText('Shop fridge').click();
+    await form.locator('button[type=submit]').click();
+    const grant = page.locator('[data-testid^=grant-]').filter({ hasText: 'coolco' });
+    await grant.waitFor();
+    expect(gw.running.grants.active().map((g) => [g.providerId, g.devices])).toEqual([['coolco', ['shop-fridge']]]);
+    await shot('9-privacy-granted');
+    await grant.getByRole('button', { name: 'Revoke' }).click();
+    await grant.waitFor({ state: 'detached' });
+    expect(gw.running.grants.active()).toEqual([]);
+    expect(await page.getByTestId('audit').textContent()).toMatch(/Intact: \d+ entries.*grant\.revoke coolco.*grant\.add coolco/s);
+  });
+
   it('shows a device page with a history chart, and the diagnostics page', async () => {
     await page.goto(`${gw.lanUrl}/#/device/shop-fridge`);
     await page.getByTestId('chart-temperature').locator('canvas').waitFor({ timeout: 5000 });
-    await shot('9-device');
+    await shot('10-device');
     await page.click('nav >> text=Status');
     await page.getByTestId('diagnostics').getByText('2 of 2').waitFor();
     expect(await page.getByTestId('cloud').textContent()).toContain('Cloud sync is off');
-    await shot('10-diagnostics');
+    await shot('11-diagnostics');
   });
 });

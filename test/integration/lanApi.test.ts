@@ -308,3 +308,59 @@ describe('alerts, diagnostics, metrics, OpenAPI, live events', () => {
     }
   });
 });
+
+describe('privacy: grants, audit, export, erase', () => {
+  it('only the owner manages grants; adding and revoking are audited', async () => {
+    expect((await api.get('/api/grants', tokens.member)).status).toBe(403);
+    const bad = await api.post('/api/grants', { provider: 'coolco', devices: [], classes: ['usage'] }, tokens.owner);
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/^body\.devices: /);
+    const unknownClass = await api.post('/api/grants', { provider: 'coolco', devices: ['*'], classes: ['secrets'] }, tokens.owner);
+    expect(unknownClass.status).toBe(400);
+    const g = await api.post('/api/grants', { provider: 'coolco', providerName: 'Cool Co', devices: ['shop-fridge', 'tag:fridges'], classes: ['usage', 'maintenance'], commands: ['setpoint'] }, tokens.owner);
+    expect(g.status).toBe(200);
+    expect(g.body).toMatchObject({ providerId: 'coolco', identity: false, revokedAt: null, commands: ['setpoint'] });
+    const listed = await api.get('/api/grants', tokens.owner);
+    expect(listed.body.providers).toEqual([{ id: 'coolco', name: 'Cool Co' }]);
+    expect((await api.del(`/api/grants/${g.body.id}`, tokens.member)).status).toBe(403);
+    expect((await api.del(`/api/grants/${g.body.id}`, tokens.owner)).status).toBe(204);
+    expect((await api.del(`/api/grants/${g.body.id}`, tokens.owner)).status).toBe(404);
+    const audit = await api.get('/api/audit?limit=5', tokens.owner);
+    expect(audit.body.verified).toEqual({ ok: true, rows: expect.any(Number) });
+    expect(audit.body.entries.slice(0, 2).map((e: { action: string; actor: string }) => [e.action, e.actor])).toEqual([['grant.revoke', 'owner:Olive'], ['grant.add', 'owner:Olive']]);
+    expect((await api.get('/api/audit', tokens.member)).status).toBe(403);
+  });
+
+  it('LAN writes are in the audit log', async () => {
+    const actions = ((await api.get('/api/audit?limit=1000', tokens.owner)).body.entries as Array<{ action: string; actor: string; subject: string }>).map((e) => `${e.action} ${e.actor} ${e.subject}`);
+    expect(actions).toEqual(expect.arrayContaining(['lan.pair owner:Olive Olive', 'lan.command member:Max plug-1', 'lan.device.update member:Max plug-1', 'lan.rule.enabled member:Max door-light', expect.stringMatching(/^lan\.rules\.replace owner:Olive /), 'lan.member.invite owner:Olive null']));
+  });
+
+  it('tags a device so grants can name it by tag', async () => {
+    const r = await api.patch('/api/devices/shop-fridge', { tags: ['fridges'] }, tokens.member);
+    expect(r.body.tags).toEqual(['fridges']);
+    expect(gw.running.grants.covers({ id: 0, providerId: 'x', devices: ['tag:fridges'], classes: [], commands: [], identity: false, expiresAt: null, createdAt: 0, revokedAt: null }, 'shop-fridge')).toBe(true);
+    expect((await api.patch('/api/devices/shop-fridge', { tags: ['Not OK'] }, tokens.member)).status).toBe(400);
+  });
+
+  it('exports a zip for the owner (audited), and erases a device\'s history', async () => {
+    const zip = await fetch(`${gw.lanUrl}/api/export`, { headers: { authorization: `Bearer ${tokens.owner}` } });
+    expect(zip.status).toBe(200);
+    expect(zip.headers.get('content-type')).toBe('application/zip');
+    expect(zip.headers.get('content-disposition')).toMatch(/^attachment; filename="trellis-export-\d{4}-\d{2}-\d{2}\.zip"$/);
+    const bytes = new Uint8Array(await zip.arrayBuffer());
+    expect([...bytes.slice(0, 2)]).toEqual([0x50, 0x4b]); // "PK"
+    expect((await api.get('/api/export', tokens.member)).status).toBe(403);
+    // the simulated plug keeps reporting: count what was stored before the erase
+    const before = Date.now();
+    const count = () => (gw.running.db.prepare("SELECT count(*) AS n FROM readings r JOIN series s ON s.id = r.series_id WHERE s.device_id = 'plug-1' AND r.ts < ?").get(before) as { n: number }).n;
+    gw.running.writer.flush();
+    expect(count()).toBeGreaterThan(0);
+    const erased = await api.post('/api/erase', { deviceId: 'plug-1', before }, tokens.owner);
+    expect(erased.status).toBe(200);
+    expect(erased.body.readings).toBeGreaterThan(0);
+    expect(count()).toBe(0);
+    const last = (await api.get('/api/audit?limit=2', tokens.owner)).body.entries.map((e: { action: string }) => e.action);
+    expect(last).toEqual(['erase', 'export']);
+  });
+});

@@ -1,0 +1,80 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, session } from '../api.js';
+import { fmtTime, html } from '../html.js';
+
+const CLASSES = ['usage', 'maintenance', 'health', 'telemetry', 'alerts'];
+const CLASS_WORDS = { usage: 'usage (energy, cups, on-time)', maintenance: 'maintenance signals', health: 'gateway health', telemetry: 'raw readings', alerts: 'alerts' };
+
+function GrantForm({ devices, onDone }) {
+  const [provider, setProvider] = useState('');
+  const [chosen, setChosen] = useState([]);
+  const [classes, setClasses] = useState(['usage']);
+  const [commands, setCommands] = useState('');
+  const [identity, setIdentity] = useState(false);
+  const [expires, setExpires] = useState('');
+  const [error, setError] = useState(null);
+  const toggle = (list, set, v) => set(list.includes(v) ? list.filter((x) => x !== v) : [...list, v]);
+  const submit = async (e) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      await api('/api/grants', { method: 'POST', body: { provider: provider.trim(), devices: chosen, classes, commands: commands.split(',').map((c) => c.trim()).filter(Boolean), identity, expiresAt: expires ? Date.parse(expires) : null } });
+      setProvider(''); setChosen([]); setCommands('');
+      onDone();
+    } catch (err) { setError(err.message); }
+  };
+  return html`<form class="card" onSubmit=${submit} data-testid="grant-form">
+    <h3>Give a service provider access</h3>
+    <label for="provider">Provider (its cloud login name)</label><input id="provider" type="text" value=${provider} onInput=${(e) => setProvider(e.target.value)} placeholder="e.g. coolco" />
+    <label>Devices</label>${devices.map((d) => html`<label class="row"><span>${d.name}</span><input type="checkbox" checked=${chosen.includes(d.id)} onChange=${() => toggle(chosen, setChosen, d.id)} /></label>`)}
+    <label class="row"><span>All devices, now and later</span><input type="checkbox" checked=${chosen.includes('*')} onChange=${() => toggle(chosen, setChosen, '*')} /></label>
+    <label>What it may see</label>${CLASSES.map((c) => html`<label class="row"><span>${CLASS_WORDS[c]}</span><input type="checkbox" checked=${classes.includes(c)} onChange=${() => toggle(classes, setClasses, c)} /></label>`)}
+    <label for="commands">What it may change (attribute names, comma-separated; empty: nothing)</label><input id="commands" type="text" value=${commands} onInput=${(e) => setCommands(e.target.value)} placeholder="e.g. power, setpoint" />
+    <label class="row"><span>Show real device names (otherwise it sees pseudonyms)</span><input type="checkbox" checked=${identity} onChange=${() => setIdentity(!identity)} /></label>
+    <label for="expires">Until (optional)</label><input id="expires" type="text" value=${expires} onInput=${(e) => setExpires(e.target.value)} placeholder="2027-12-31" />
+    ${error && html`<p class="errors">${error}</p>`}
+    <p><button type="submit">Grant</button></p></form>`;
+}
+
+/** What each service provider may see and do, the audit log, export and erase. */
+export function PrivacyPage({ devices }) {
+  const [grants, setGrants] = useState(null);
+  const [audit, setAudit] = useState(null);
+  const [message, setMessage] = useState(null);
+  const load = () => { api('/api/grants').then(setGrants); api('/api/audit?limit=50').then(setAudit); };
+  useEffect(load, []);
+  const revoke = async (id) => { await api(`/api/grants/${id}`, { method: 'DELETE' }); load(); };
+  const exportAll = async () => {
+    const res = await fetch('/api/export', { headers: { authorization: `Bearer ${session.token}` } });
+    const url = URL.createObjectURL(await res.blob());
+    const a = document.createElement('a');
+    a.href = url; a.download = 'trellis-export.zip'; a.click();
+    URL.revokeObjectURL(url);
+    load();
+  };
+  const eraseAll = async () => {
+    if (!confirm('Erase all stored history and usage? This cannot be undone.')) return;
+    const r = await api('/api/erase', { method: 'POST', body: {} });
+    setMessage(`Erased ${r.readings} readings and ${r.usageBuckets} usage hours.`);
+    load();
+  };
+  if (!grants || !audit) return html`<p class="loading">Loading…</p>`;
+  const active = grants.grants.filter((g) => !g.revokedAt);
+  return html`
+    <h2>Service providers</h2>
+    ${active.length === 0 && html`<p class="card muted">No provider receives anything from this gateway.</p>`}
+    ${active.map((g) => html`<section class="card" data-testid=${`grant-${g.id}`}>
+      <strong>${g.providerId}</strong><br/>
+      <span class="muted">Devices: ${g.devices.join(', ')} · sees: ${g.classes.join(', ') || 'nothing'} · may change: ${g.commands.join(', ') || 'nothing'} · ${g.identity ? 'real names' : 'pseudonyms'}${g.expiresAt ? ` · until ${fmtTime(g.expiresAt)}` : ''}</span>
+      <p><button class="danger" onClick=${() => revoke(g.id)}>Revoke</button></p></section>`)}
+    <${GrantForm} devices=${devices ?? []} onDone=${load} />
+    <h2>Your data</h2>
+    <section class="card"><p>Download everything this gateway knows about your home or shop, or erase the history.</p>
+      <button onClick=${exportAll}>Download all data</button> <button class="danger" onClick=${eraseAll}>Erase history</button>
+      ${message && html`<p class="ok">${message}</p>`}</section>
+    <h2>Audit log</h2>
+    <section class="card" data-testid="audit">
+      <p class=${audit.verified.ok ? 'ok' : 'errors'}>${audit.verified.ok ? `Intact: ${audit.verified.rows} entries, none changed.` : `Tampered with at entry ${audit.verified.id}: ${audit.verified.reason}`}</p>
+      <table>${audit.entries.map((e) => html`<tr><td>${fmtTime(e.at)}</td><td>${e.actor}</td><td>${e.action}${e.subject ? ` ${e.subject}` : ''}</td></tr>`)}</table>
+    </section>`;
+}
