@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync 
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { CredentialStore } from '../gateway/store/credentials.ts';
 import { openDb } from '../gateway/store/db.ts';
 import { sqliteRetainedConfigs } from '../gateway/store/retainedConfigs.ts';

@@ -7,7 +7,7 @@ import type { Config } from './config/schema.ts';
 import { Hub } from './hub.ts';
 import { createLogger, RateLimitedLog, type Logger } from './log.ts';
 import { CredentialStore } from './store/credentials.ts';
-import { databaseFile, openDb, type Db } from './store/db.ts';
+import { databaseFile, openDb, storeOptions, type Db } from './store/db.ts';
 import { HistoryWriter } from './store/historyWriter.ts';
 import { DeviceRegistry } from './store/registry.ts';
 import { sqliteRetainedConfigs } from './store/retainedConfigs.ts';
@@ -97,7 +97,7 @@ export class Gateway {
     await this.#stopping;
     const config = this.#config;
     const log = this.#log;
-    const db = openDb(databaseFile(config.dataDir), { synchronous: config.store.synchronous });
+    const db = openDb(databaseFile(config.dataDir), storeOptions(config.store));
     const undo: Array<() => unknown> = []; // what to release, newest first, if start-up fails midway
     try {
       db.prepare('UPDATE devices SET online = 0 WHERE online = 1').run(); // nobody is connected yet

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { checkRulesText, formatProblems } from '../../rules/load.ts';
 import { ErrorCodes, TrellisError } from '../errors.ts';
-import { databaseFile, openDb } from '../store/db.ts';
+import { databaseFile, openDb, storeOptions } from '../store/db.ts';
 import { DeviceRegistry } from '../store/registry.ts';
 import { resolveConfig } from './resolveConfig.ts';
 
@@ -18,7 +18,7 @@ export function runCheckRules(file: string, options: { config?: string }): void 
     throw new TrellisError(ErrorCodes.rules, `${file}: cannot read rule file: ${(err as Error).message}`, { cause: err });
   }
   const dbFile = databaseFile(config.dataDir);
-  const db = existsSync(dbFile) ? openDb(dbFile, { synchronous: config.store.synchronous }) : undefined;
+  const db = existsSync(dbFile) ? openDb(dbFile, storeOptions(config.store)) : undefined;
   try {
     const registry = db ? new DeviceRegistry(db) : undefined;
     registry?.load();

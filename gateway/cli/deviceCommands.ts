@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { ErrorCodes, TrellisError } from '../errors.ts';
 import { CredentialStore, defaultTopics } from '../store/credentials.ts';
-import { databaseFile, openDb, type Db } from '../store/db.ts';
+import { databaseFile, openDb, storeOptions, type Db } from '../store/db.ts';
 import { listDevices } from '../store/deviceQueries.ts';
 import { formatDevices } from './format.ts';
 import { resolveConfig } from './resolveConfig.ts';
@@ -12,7 +12,7 @@ function openStore(configFile: string | undefined, create: boolean): { db: Db; b
   if (!create && !existsSync(file)) {
     throw new TrellisError(ErrorCodes.store, `no database at ${file} yet: start the gateway once (trellis start) or check --config`);
   }
-  const db = openDb(file, { synchronous: config.store.synchronous });
+  const db = openDb(file, storeOptions(config.store));
   const host = config.mqtt.host === '0.0.0.0' || config.mqtt.host === '::' ? '<this gateway address>' : config.mqtt.host;
   return { db, brokerHint: `mqtt://${host}:${config.mqtt.port}` };
 }

@@ -1,18 +1,18 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { Outbox } from '../cloud/outbox.ts';
 import { ErrorCodes, TrellisError } from '../errors.ts';
 import { AuditLog } from '../privacy/audit.ts';
 import { exportArchive } from '../privacy/dataExport.ts';
 import { eraseHistory, factoryReset } from '../privacy/erase.ts';
 import { DATA_CLASSES, Grants, type DataClass } from '../privacy/grants.ts';
-import { databaseFile, openDb, type Db } from '../store/db.ts';
+import { databaseFile, databaseKey, openDb, storeOptions, type Db } from '../store/db.ts';
 import { resolveConfig } from './resolveConfig.ts';
 
 const ACTOR = 'owner:cli';
 
 function withDb<T>(configFile: string | undefined, fn: (db: Db, rulesFile: string, dataDir: string) => T): T {
   const { config } = resolveConfig(configFile);
-  const db = openDb(databaseFile(config.dataDir), { synchronous: config.store.synchronous });
+  const db = openDb(databaseFile(config.dataDir), storeOptions(config.store));
   try {
     return fn(db, config.rules.file, config.dataDir);
   } finally {
@@ -109,7 +109,9 @@ export function runErase(opts: { config?: string; device?: string; before?: stri
 export function runFactoryReset(opts: { config?: string; yes?: boolean }): void {
   if (!opts.yes) throw new TrellisError(ErrorCodes.config, 'factory-reset erases every device, reading, rule timer, person, grant and key: run it again with --yes (stop the gateway first)');
   const { config } = resolveConfig(opts.config);
-  const proof = factoryReset(config.dataDir, (file) => openDb(file, { synchronous: 'full' }));
+  // the encryption key is a secret too: a reset makes a new one
+  if (config.store.keyFile && existsSync(config.store.keyFile)) rmSync(config.store.keyFile);
+  const proof = factoryReset(config.dataDir, (file) => openDb(file, { synchronous: 'full', key: databaseKey(config.store.keyFile) }));
   const nonEmpty = Object.entries(proof.counts).filter(([, n]) => n > 0);
   process.stdout.write(
     [`removed: ${proof.removed.join(', ') || 'nothing (no data yet)'}`, `user rows left: ${nonEmpty.length === 0 ? 'none' : nonEmpty.map(([t, n]) => `${t}=${n}`).join(', ')} (${Object.keys(proof.counts).length} tables checked)`, `database file: ${proof.bytes} bytes, vacuumed`, ''].join('\n'),

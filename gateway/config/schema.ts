@@ -65,6 +65,11 @@ const storeSchema = z.strictObject({
    * survives a process crash only. Commits are batched either way.
    */
   synchronous: z.enum(['full', 'normal'], { error: 'expected "full" or "normal"' }).default('full'),
+  /**
+   * Encrypt the database at rest with the key in this file (created with a random key on first start).
+   * Keep it off the data card for real protection. Relative to the config file. Absent: not encrypted.
+   */
+  keyFile: z.string({ error: 'expected a file path' }).min(1).optional(),
 });
 
 const logSchema = z.strictObject({
