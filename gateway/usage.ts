@@ -8,7 +8,7 @@ import type { Logger } from './log.ts';
 import { Baselines } from './maintenance/baselines.ts';
 import { MaintenanceMonitor, hourlyValue } from './maintenance/monitor.ts';
 import { MeteringService, type StoredBucket } from './metering/service.ts';
-import { databaseFile, type Db } from './store/db.ts';
+import type { Db } from './store/db.ts';
 import type { HistoryWriter } from './store/historyWriter.ts';
 import type { DeviceRegistry } from './store/registry.ts';
 import { VERSION } from './version.ts';
@@ -45,8 +45,6 @@ export function startUsage(p: UsageDeps): Usage {
         gatewayId: config.gatewayId,
         version: VERSION,
         db: p.db,
-        dataDir: config.dataDir,
-        dbFile: databaseFile(config.dataDir),
         hub: p.hub,
         registry: p.registry,
         clock: p.clock,

@@ -19,8 +19,6 @@ export interface CloudSyncDeps {
   readonly gatewayId: string;
   readonly version: string;
   readonly db: Db;
-  readonly dataDir: string;
-  readonly dbFile: string;
   readonly hub: Hub;
   readonly registry: DeviceRegistry;
   readonly clock: Clock;
@@ -34,9 +32,10 @@ export interface CloudSyncDeps {
 }
 
 /**
- * Cloud sync: what goes into the outbox (alerts, usage buckets, maintenance signals, health), the link
- * that drains it, and remote commands coming back. Records are queued in the transaction that
- * produced them and the drainer is told only after it commits, so nothing sent can be rolled back.
+ * Cloud sync: what goes into the outbox (alerts, usage buckets, maintenance signals, health), one copy
+ * per provider whose grants cover it, in that provider's stream; the link that drains it; remote
+ * commands coming back. Records are queued in the transaction that produced them and the drainer is
+ * told only after it commits, so nothing sent can be rolled back.
  */
 export class CloudSync {
   readonly outbox: Outbox;
