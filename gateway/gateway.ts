@@ -7,7 +7,8 @@ import type { Config } from './config/schema.ts';
 import { Hub } from './hub.ts';
 import { createLogger, RateLimitedLog, type Logger } from './log.ts';
 import { CredentialStore } from './store/credentials.ts';
-import { databaseFile, openDb, storeOptions, type Db } from './store/db.ts';
+import { databaseFile, storeOptions, type Db } from './store/db.ts';
+import { openOrSetAside } from './store/recover.ts';
 import { HistoryWriter } from './store/historyWriter.ts';
 import { DeviceRegistry } from './store/registry.ts';
 import { sqliteRetainedConfigs } from './store/retainedConfigs.ts';
@@ -97,7 +98,8 @@ export class Gateway {
     await this.#stopping;
     const config = this.#config;
     const log = this.#log;
-    const db = openDb(databaseFile(config.dataDir), storeOptions(config.store));
+    const { db, setAside } = openOrSetAside(databaseFile(config.dataDir), storeOptions(config.store));
+    if (setAside) log.error({ setAside }, 'the database was damaged: set aside, starting with an empty one');
     const undo: Array<() => unknown> = []; // what to release, newest first, if start-up fails midway
     try {
       db.prepare('UPDATE devices SET online = 0 WHERE online = 1').run(); // nobody is connected yet
@@ -197,6 +199,14 @@ export class Gateway {
       const audit = new AuditLog(db, () => this.#clock.now());
       usage = startUsage({ config, db, hub, registry, writer, rules, log, clock: this.#clock, health: () => health.sample(), grants, audit });
       const { metering, cloud } = usage;
+      if (setAside) {
+        hub.alert({
+          source: 'gateway',
+          severity: 'critical',
+          message: `The database was damaged and was set aside as ${setAside}; Trellis started with an empty one. Devices announce themselves again; earlier history is in that file.`,
+          at: this.#clock.now(),
+        });
+      }
       undo.push(() => metering?.stop(), () => cloud?.stop());
       let lan: LanService | undefined;
       if (config.lan.enabled) {

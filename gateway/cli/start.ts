@@ -25,7 +25,27 @@ export async function runStart(options: { config?: string }): Promise<void> {
       return undefined;
     });
   }
-  let gateway = new Gateway({ config, logger });
+  let gateway: Gateway | undefined;
+  let fleet: Fleet | undefined;
+  // Handlers go in before anything starts, so a stop during start-up still releases everything
+  // (Gateway.stop waits for a start in progress).
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    void (async () => {
+      await fleet?.stop();
+      await gateway?.stop();
+      await stopSerial?.();
+      await stopBle?.();
+      logger.flush();
+      process.exit(0);
+    })();
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  gateway = new Gateway({ config, logger });
   let running: RunningGateway;
   try {
     running = await gateway.start();
@@ -37,24 +57,6 @@ export async function runStart(options: { config?: string }): Promise<void> {
     gateway = new Gateway({ config, logger });
     running = await gateway.start();
   }
-  let fleet: Fleet | undefined;
-  // Handlers go in before the demo starts, so Ctrl-C during start-up still stops cleanly.
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    void (async () => {
-      await fleet?.stop();
-      await gateway.stop();
-      await stopSerial?.();
-      await stopBle?.();
-      logger.flush();
-      process.exit(0);
-    })();
-  };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
   if (config.demo) {
     // Loaded only for the demo: the simulated devices' MQTT client library costs ~20 MB of RSS.
     const { startDemo } = await import('../demo/demo.ts');
