@@ -1,6 +1,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import { guardSocket } from './packetGuard.ts';
+import { malformation, type DecodedPacket } from './packetRules.ts';
 import { filterCovers, parseDiscoveryTopic, topicMatches } from './topics.ts';
 
 /** Who is on the other end of a connection, once authenticated. */
@@ -48,6 +49,8 @@ export interface BrokerCounters {
   authFailures: number;
   aclRefusals: number;
   oversize: number;
+  /** packets that break an MQTT 3.1.1 rule mqtt-packet accepts (their connection was closed) */
+  malformed: number;
   clientErrors: number;
   published: number;
 }
@@ -78,7 +81,7 @@ export class EmbeddedBroker {
   readonly #identities = new WeakMap<Client, BrokerIdentity>();
   readonly #emptyIdPersistent = new WeakSet<Client>();
   readonly #sockets = new Set<Socket>();
-  readonly #counters: BrokerCounters = { connections: 0, connected: 0, authFailures: 0, aclRefusals: 0, oversize: 0, clientErrors: 0, published: 0 };
+  readonly #counters: BrokerCounters = { connections: 0, connected: 0, authFailures: 0, aclRefusals: 0, oversize: 0, malformed: 0, clientErrors: 0, published: 0 };
   #aedes: Aedes | undefined;
   #server: Server | undefined;
   #address: { host: string; port: number } | undefined;
@@ -158,7 +161,17 @@ export class EmbeddedBroker {
         this.#counters.oversize++;
         this.#hooks.onViolation?.(undefined, 'packet-too-large', `${socket.remoteAddress ?? '?'}: ${reason}`);
       });
-      aedes.handle(socket);
+      const client = aedes.handle(socket) as unknown as { _parser?: { prependListener(e: 'packet', l: (p: DecodedPacket) => void): void } };
+      // aedes has no hook between parsing and handling: its client's parser is the one place to check
+      // what mqtt-packet accepts but MQTT 3.1.1 forbids. Renaming the command makes aedes drop the
+      // connection (its handler closes on an unknown command).
+      client._parser?.prependListener('packet', (packet) => {
+        const bad = malformation(packet);
+        if (!bad) return;
+        this.#counters.malformed++;
+        this.#hooks.onViolation?.(undefined, 'protocol', `${socket.remoteAddress ?? '?'}: ${bad}`);
+        packet.cmd = `refused-${packet.cmd}`;
+      });
     });
     this.#server = server;
     try {

@@ -66,7 +66,7 @@ export class MqttDriver implements Driver {
   }
 
   counters(): DriverCounters & BrokerCounters & { discovered: number; refused: number } {
-    const broker = this.#broker?.counters() ?? { connections: 0, connected: 0, authFailures: 0, aclRefusals: 0, oversize: 0, clientErrors: 0, published: 0 };
+    const broker = this.#broker?.counters() ?? { connections: 0, connected: 0, authFailures: 0, aclRefusals: 0, oversize: 0, malformed: 0, clientErrors: 0, published: 0 };
     return { ...this.#counters, ...broker };
   }
 

@@ -1,6 +1,6 @@
-import { connect as netConnect, type Socket } from 'node:net';
 import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connectPacket, rawExchange } from '../helpers/rawMqtt.ts';
 import { connectClient, startTestGateway, waitFor, type TestGateway } from '../helpers/testGateway.ts';
 
 /** CONNACK return code a refused connection got [MQTT 3.2.2.3]. */
@@ -23,35 +23,6 @@ async function subackCodes(client: MqttClient, topics: string[], qos: 0 | 1): Pr
     if (!packet?.granted) throw err;
     return packet.granted.map((g) => (typeof g === 'number' ? g : g.qos));
   }
-}
-
-/** Raw bytes over TCP: resolves with what the broker sent back once it closes (or after 2 s). */
-function rawExchange(port: number, bytes: Buffer[]): Promise<{ received: Buffer; closed: boolean }> {
-  return new Promise((resolve) => {
-    const socket: Socket = netConnect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve({ received: Buffer.concat(chunks), closed: false });
-    }, 2000);
-    socket.on('data', (d) => chunks.push(d));
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve({ received: Buffer.concat(chunks), closed: true });
-    });
-    socket.on('connect', () => {
-      for (const b of bytes) socket.write(b);
-    });
-  });
-}
-
-/** An MQTT 3.1.1 CONNECT for client id `id` with clean session and no credentials [MQTT 3.1]. */
-function connectPacket(id: string, flags = 0x02): Buffer {
-  const idBytes = Buffer.from(id);
-  const variable = Buffer.from([0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, flags, 0x00, 0x3c]);
-  const payload = Buffer.concat([Buffer.from([idBytes.length >> 8, idBytes.length & 0xff]), idBytes]);
-  return Buffer.concat([Buffer.from([0x10, variable.length + payload.length]), variable, payload]);
 }
 
 describe('embedded broker: authentication', () => {
