@@ -89,11 +89,13 @@ export class CloudLink {
     this.#connect();
   }
 
-  /** Publishes the offline status (when connected), then closes. Unacknowledged records stay queued. */
+  /** Waits briefly for records in flight, publishes the offline status (when connected), then closes. Unacknowledged records stay queued. */
   async stop(): Promise<void> {
-    this.#stopped = true;
+    this.#stopped = true; // no new records go out
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
+    // Let the records in flight be acknowledged (briefly), so a clean stop leaves nothing to resend.
+    for (const deadline = Date.now() + 2000; this.#connected && this.#inFlight > 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
     this.#flushAcks();
     const client = this.#client;
     this.#client = undefined;
@@ -213,7 +215,7 @@ export class CloudLink {
   /** Publishes queued records until the window is full or the outbox has nothing new. */
   #fill(): void {
     const client = this.#client;
-    if (!client || !this.#connected || this.#filling) return;
+    if (!client || !this.#connected || this.#filling || this.#stopped) return;
     this.#filling = true;
     try {
       const generation = this.#generation;
