@@ -46,16 +46,20 @@ async function withTarget<T>(start: Starter, fn: (t: Target) => Promise<T>): Pro
   }
 }
 
-const results: Record<string, { qos0: number; qos1: number; rssFlood: number; rssSteady: number; p50: number; p99: number }> = {};
+const results: Record<string, { qos0: number; qos1: number; rssFlood: number; rssSteady: number; p50: number; p99: number; startMs: number; bytesPerReading: number; wireBytes: number }> = {};
 for (const [name, start] of targets) {
   process.stderr.write(`${name}: QoS 0 saturation... `);
   const q0 = await withTarget(start, (t) => saturate(t, 0, load));
   process.stderr.write(`${Math.round(q0.perSecond)}/s; QoS 1 saturation... `);
   const q1 = await withTarget(start, (t) => saturate(t, 1, load));
   process.stderr.write(`${Math.round(q1.perSecond)}/s; QoS 1 latency at ${steadyRate}/s... `);
-  const lat = await withTarget(start, (t) => steadyLatency(t, steadyRate, load));
+  let startMs = 0;
+  const lat = await withTarget(start, (t) => {
+    startMs = t.startMs;
+    return steadyLatency(t, steadyRate, load);
+  });
   process.stderr.write(`p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms\n`);
-  results[name] = { qos0: q0.perSecond, qos1: q1.perSecond, rssFlood: Math.max(q0.rssMb, q1.rssMb), rssSteady: lat.rssMb, p50: lat.p50, p99: lat.p99 };
+  results[name] = { qos0: q0.perSecond, qos1: q1.perSecond, rssFlood: Math.max(q0.rssMb, q1.rssMb), rssSteady: lat.rssMb, p50: lat.p50, p99: lat.p99, startMs, bytesPerReading: lat.bytesWrittenPerReading, wireBytes: lat.wireBytesPerReading };
 }
 
 // Rules: the pure engine against a raw loop, and sensor -> rule -> actuator through the broker.
@@ -68,9 +72,13 @@ process.stderr.write(`${Math.round(engine.engine)} events/s (raw loop ${Math.rou
 const ruleDevices = load.devices;
 const ruleRate = 1000;
 process.stderr.write(`sensor -> rule -> actuator at ${ruleRate}/s, ${ruleDevices} devices and rules: `);
+let coldStartMs = 0; // this target starts with every device registered (retained configs) and its rules
 const e2e = await withTarget(
   (port) => startTrellis(port, ruleDevices, { nativeConfig: chainDevice, rulesYaml: chainRules(ruleDevices) }),
-  (t) => ruleLatency(t, ruleDevices, ruleRate, load.warmupMs, load.measureMs),
+  (t) => {
+    coldStartMs = t.startMs;
+    return ruleLatency(t, ruleDevices, ruleRate, load.warmupMs, load.measureMs);
+  },
 );
 process.stderr.write(`p50 ${e2e.p50.toFixed(2)} ms, p99 ${e2e.p99.toFixed(2)} ms, lost ${e2e.lost}`);
 let relay: typeof e2e | undefined;
@@ -90,6 +98,17 @@ process.stderr.write('\n');
 process.stderr.write('serial: polling 16 devices x 10 registers at 19,200 baud: ');
 const serialBus = await busUtilisation(16, 10, 19_200, quick ? 3000 : 5000);
 process.stderr.write(`${serialBus.utilisation.toFixed(3)} of the line's capacity\n`);
+
+// RSS with many more devices connected, under the same steady load
+const manyDevices = quick ? 1000 : 5000;
+const many: Record<string, number> = {};
+for (const [name, start] of targets.filter(([n]) => n !== 'mosquitto')) {
+  process.stderr.write(`${name}: RSS with ${manyDevices} devices at ${steadyRate}/s... `);
+  const manyLoad = { ...load, devices: manyDevices };
+  const starter: Starter = name === 'trellis' ? (port) => startTrellis(port, manyDevices) : start;
+  many[name] = (await withTarget(starter, (t) => steadyLatency(t, steadyRate, manyLoad))).rssMb;
+  process.stderr.write(`${many[name]?.toFixed(1)} MB\n`);
+}
 
 let drain: Awaited<ReturnType<typeof outboxDrain>> | undefined;
 if (hasMosquitto) {
@@ -121,6 +140,10 @@ if (m) add(`publish-to-committed p99, QoS 1 at ${steadyRate}/s`, t.p99, 'ms', 'm
 add(`RSS with ${n} devices at ${steadyRate} readings/s`, t.rssSteady, 'MB', 'bare aedes RSS', a.rssSteady, '<= 100 MB', t.rssSteady <= 100);
 if (m) add(`RSS with ${n} devices at ${steadyRate} readings/s`, t.rssSteady, 'MB', 'mosquitto RSS', m.rssSteady, null, null);
 add(`peak RSS with ${n} devices at saturation`, t.rssFlood, 'MB', 'bare aedes RSS', a.rssFlood, null, null);
+add(`RSS with ${manyDevices} devices at ${steadyRate} readings/s`, many.trellis ?? Number.NaN, 'MB', 'bare aedes RSS', many['bare aedes'] ?? null, null, null);
+add(`cold start to serving, ${ruleDevices} registered devices and ${ruleDevices} rules`, coldStartMs, 'ms', 'bare aedes start to serving', a.startMs, '<= 1,500 ms', coldStartMs <= 1500);
+add(`bytes written to disk per stored reading (QoS 1 at ${steadyRate}/s)`, t.bytesPerReading, 'bytes', 'the reading\'s PUBLISH packet on the wire', t.wireBytes, '<= 200 bytes', t.bytesPerReading <= 200);
+add('implied disk writes per day at 100 readings/s', (t.bytesPerReading * 100 * 86_400) / 1e9, 'GB/day', null, null, null, null);
 
 add('rule evaluation, 1000 rules', engine.engine, 'events/s', 'raw Map lookup + compare loop, same events', engine.raw, '>= 0.3x the raw loop', engine.engine >= 0.3 * engine.raw);
 add(`sensor -> rule -> actuator p50, ${ruleRate} events/s, ${ruleDevices} devices and rules`, e2e.p50, 'ms', relay ? 'two-hop relay through mosquitto p50' : null, relay?.p50 ?? null, null, null);

@@ -101,6 +101,10 @@ export interface Latency {
   readonly samples: number;
   /** RSS of the target at the end of the steady run. */
   readonly rssMb: number;
+  /** bytes the target wrote to storage per reading it stored, over the measured window (NaN if it cannot count) */
+  readonly bytesWrittenPerReading: number;
+  /** the average MQTT PUBLISH packet of a reading, on the wire */
+  readonly wireBytesPerReading: number;
 }
 
 /** QoS 1 at a steady rate: publish -> PUBACK time. For Trellis the PUBACK means "committed". */
@@ -119,13 +123,19 @@ export async function steadyLatency(target: Target, ratePerSecond: number, o: Lo
   const timer = setInterval(tick, tickMs);
   await sleep(o.warmupMs);
   for (const c of clients) c.recordLatency = true;
+  const written0 = target.writeBytes();
+  const stored0 = (await target.count?.()) ?? Number.NaN;
   await sleep(o.measureMs);
   const rssMb = target.rssMb();
+  const written = target.writeBytes() - written0;
+  const stored = ((await target.count?.()) ?? Number.NaN) - stored0;
   clearInterval(timer);
   await sleep(200);
   const all = clients.flatMap((c) => c.latencies).sort((a, b) => a - b);
   for (const c of clients) c.close();
   await sleep(300);
   const pick = (q: number) => all[Math.min(all.length - 1, Math.floor(q * all.length))] ?? Number.NaN;
-  return { p50: pick(0.5), p99: pick(0.99), samples: all.length, rssMb };
+  // fixed header 2 + topic length 2 + topic + packet id 2 + payload, for a typical device and value
+  const wire = 2 + 2 + Buffer.byteLength(`trellis/dev-${Math.floor(clients.length / 2)}/state`) + 2 + Buffer.byteLength(JSON.stringify({ value: Math.floor(perTick / 2) }));
+  return { p50: pick(0.5), p99: pick(0.99), samples: all.length, rssMb, bytesWrittenPerReading: stored > 0 ? written / stored : Number.NaN, wireBytesPerReading: wire };
 }

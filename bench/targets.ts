@@ -25,11 +25,20 @@ export interface Target {
    */
   count?(): number | Promise<number>;
   rssMb(): number;
+  /** ms from spawning the process to its broker accepting connections */
+  readonly startMs: number;
+  /** bytes the process has caused to be written to storage so far (/proc/<pid>/io write_bytes) */
+  writeBytes(): number;
   stop(): Promise<void>;
 }
 
 const ROOT = projectRoot();
 const DIST = join(ROOT, 'dist');
+
+function writeBytesOf(pid: number): number {
+  const m = /write_bytes:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+  return m ? Number(m[1]) : Number.NaN;
+}
 
 function rssOf(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -61,14 +70,18 @@ export async function startMosquitto(port: number): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-mosq-'));
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'set_tcp_nodelay true', 'max_queued_messages 100000', 'max_inflight_messages 0', 'log_type error', ''].join('\n'));
+  const spawnedAt = performance.now();
   const child = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
   await waitForPort(port, child, 'mosquitto');
+  const startMs = performance.now() - spawnedAt;
   return {
     name: 'mosquitto',
     port,
     pid: child.pid as number,
     credential: () => ({}),
     rssMb: () => rssOf(child.pid as number),
+    startMs,
+    writeBytes: () => writeBytesOf(child.pid as number),
     async stop() {
       await endProcess(child);
       rmSync(dir, { recursive: true, force: true });
@@ -78,8 +91,10 @@ export async function startMosquitto(port: number): Promise<Target> {
 
 export async function startBareAedes(port: number): Promise<Target> {
   // the same V8 flags as the gateway, so RSS compares like with like
+  const spawnedAt = performance.now();
   const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, join(DIST, 'bench', 'bareAedes.js'), String(port)], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], cwd: ROOT });
   await waitForPort(port, child, 'bare aedes');
+  const startMs = performance.now() - spawnedAt;
   return {
     name: 'bare aedes',
     port,
@@ -91,6 +106,8 @@ export async function startBareAedes(port: number): Promise<Target> {
         child.send('count');
       }),
     rssMb: () => rssOf(child.pid as number),
+    startMs,
+    writeBytes: () => writeBytesOf(child.pid as number),
     stop: () => endProcess(child),
   };
 }
@@ -128,8 +145,10 @@ export async function startTrellis(port: number, devices: number, setup: Trellis
   const nodeArgs = [...GATEWAY_NODE_FLAGS, ...(process.env.TRELLIS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const logTo = process.env.TRELLIS_BENCH_LOG; // a file for the gateway's log, when debugging a run
   const out = logTo ? openSync(logTo, 'a') : 'ignore';
+  const spawnedAt = performance.now();
   const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', 'trellis.mjs'), 'start', '--config', config], { stdio: ['ignore', out, out], cwd: ROOT });
   await waitForPort(port, child, 'trellis');
+  const startMs = performance.now() - spawnedAt;
   const reader = () => {
     const file = join(dataDir, 'trellis.db');
     return existsSync(file) ? new Database(file, { readonly: true }) : undefined;
@@ -145,6 +164,8 @@ export async function startTrellis(port: number, devices: number, setup: Trellis
       return (counter?.prepare('SELECT max(rowid) AS n FROM readings').get() as { n: number | null } | undefined)?.n ?? 0;
     },
     rssMb: () => rssOf(child.pid as number),
+    startMs,
+    writeBytes: () => writeBytesOf(child.pid as number),
     async stop() {
       counter?.close();
       await endProcess(child);
