@@ -188,9 +188,10 @@ const report = {
   rss: growth,
   passed: lost === 0 && growth.every((g) => g.growth < 0.1) && serialReadings > 0 && bleReadings > 0,
 };
-const out = join(projectRoot(), 'bench', 'results', 'soak.json');
+const outArg = process.argv.indexOf('--out');
+const out = outArg > 0 ? (process.argv[outArg + 1] as string) : join(projectRoot(), 'bench', 'results', 'soak.json');
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 console.log(JSON.stringify(report, null, 2));
-console.log(`\n${report.passed ? 'SOAK PASSED' : 'SOAK FAILED'}: ${lost} of ${ackedTotal} acknowledged readings lost; RSS growth ${growth.map((g) => `${(g.growth * 100).toFixed(1)}%`).join(', ') || 'n/a'}; written to bench/results/soak.json`);
+console.log(`\n${report.passed ? 'SOAK PASSED' : 'SOAK FAILED'}: ${lost} of ${ackedTotal} acknowledged readings lost; RSS growth ${growth.map((g) => `${(g.growth * 100).toFixed(1)}%`).join(', ') || 'n/a'}; written to ${out}`);
 rmSync(dir, { recursive: true, force: true });
 process.exit(report.passed ? 0 : 1);

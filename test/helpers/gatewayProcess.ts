@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const BIN = join(import.meta.dirname, '..', '..', 'bin', 'trellis.mjs');
+/** bin/trellis.mjs, from the sources (test/helpers) or from dist/test/helpers (the soak run uses it). */
+export const BIN = [join(import.meta.dirname, '..', '..', 'bin', 'trellis.mjs'), join(import.meta.dirname, '..', '..', '..', 'bin', 'trellis.mjs')].find((f) => existsSync(f)) as string;
 
 /** A free TCP port on loopback (bound and released). */
 export function freePort(): Promise<number> {
