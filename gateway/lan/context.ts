@@ -27,7 +27,6 @@ export interface LanContext {
   readonly people: People;
   readonly grants: Grants;
   readonly audit: AuditLog;
-  readonly dataDir: string;
   readonly clock: Clock;
   readonly version: string;
   readonly health: () => HealthData;

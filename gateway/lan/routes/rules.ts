@@ -23,7 +23,7 @@ export function ruleRoutes(app: App, ctx: LanContext): void {
     renameSync(tmp, ctx.rulesFile);
     ctx.ruleFile.load();
   };
-  const list = () => ctx.rules.list().map((r) => ({ ...r, ...(r.name ? { name: r.name } : { name: undefined }), lastFiredAt: ctx.rules.traces(r.id).at(-1)?.at ?? null }));
+  const list = () => ctx.rules.list().map((r) => ({ ...r, lastFiredAt: ctx.rules.traces(r.id).at(-1)?.at ?? null }));
 
   app.get('/api/rules', {
     schema: {
