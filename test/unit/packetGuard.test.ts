@@ -1,19 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PacketSizeGuard } from '../../drivers/mqtt/packetGuard.ts';
+import { packet as encodePacket } from '../helpers/rawMqtt.ts';
 
-/** Encodes one MQTT packet with a body of `n` bytes: type byte, remaining length [MQTT 2.2.3], body. */
-function packet(n: number): Buffer {
-  const len: number[] = [];
-  let x = n;
-  do {
-    let byte = x % 128;
-    x = Math.floor(x / 128);
-    if (x > 0) byte |= 0x80;
-    len.push(byte);
-  } while (x > 0);
-  return Buffer.concat([Buffer.from([0x30]), Buffer.from(len), Buffer.alloc(n, 7)]);
-}
+/** One MQTT PUBLISH with a body of `n` bytes: type byte, remaining length [MQTT 2.2.3], body. */
+const packet = (n: number): Buffer => encodePacket(0x30, Buffer.alloc(n, 7));
 
 function feed(guard: PacketSizeGuard, bytes: Buffer, cuts: number[]): string | undefined {
   let start = 0;
