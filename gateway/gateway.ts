@@ -219,7 +219,7 @@ export class Gateway {
           gatewayId: config.gatewayId,
           log: log.child({ component: 'lan' }),
           advertiser: this.#advertiser,
-          context: { db, hub, registry, writer, rules, ruleFile, rulesFile: config.rules.file, people: new People(db), grants, audit, clock: this.#clock, version: VERSION, health: () => health.sample(), cloud: () => cloud?.link.status() },
+          context: { db, hub, registry, writer, rules, ruleFile, rulesFile: config.rules.file, people: new People(db), grants, audit, clock: this.#clock, version: VERSION, health: () => health.peek(), cloud: () => cloud?.link.status() },
         });
         undo.push(() => service.stop());
         await service.start();

@@ -29,7 +29,7 @@ const sizeOf = (file: string): number => {
   }
 };
 
-/** Samples the gateway's health; CPU and event-loop lag are over the time since the last sample. */
+/** Samples the gateway's health; CPU and event-loop lag are over the time since the last `sample()`. */
 export class HealthSampler {
   readonly #d: HealthDeps;
   readonly #started = process.hrtime.bigint();
@@ -42,16 +42,23 @@ export class HealthSampler {
     this.#loop.enable();
   }
 
+  /** The health since the last `sample()`, and starts a new window (the periodic health record). */
   sample(): HealthData {
+    const h = this.peek();
+    this.#cpu = process.cpuUsage();
+    this.#cpuAt = process.hrtime.bigint();
+    this.#loop.reset();
+    return h;
+  }
+
+  /** The health since the last `sample()`, leaving the window as it is (diagnostics, metrics scrapes). */
+  peek(): HealthData {
     const d = this.#d;
     const nowHr = process.hrtime.bigint();
     const cpu = process.cpuUsage(this.#cpu);
     const wallUs = Number(nowHr - this.#cpuAt) / 1000;
-    this.#cpu = process.cpuUsage();
-    this.#cpuAt = nowHr;
     const lagP99Ms = Number.isNaN(this.#loop.percentile(99)) ? 0 : this.#loop.percentile(99) / 1e6;
     const lagMaxMs = this.#loop.max / 1e6;
-    this.#loop.reset();
     let freeBytes: number | null = null;
     try {
       const fs = statfsSync(d.dataDir);

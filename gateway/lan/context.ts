@@ -29,6 +29,7 @@ export interface LanContext {
   readonly audit: AuditLog;
   readonly clock: Clock;
   readonly version: string;
+  /** the current health, without starting a new measuring window (the cloud's periodic record owns that) */
   readonly health: () => HealthData;
   readonly cloud: () => CloudLinkStatus | undefined;
   /** where the phone should go to pair, e.g. http://192.168.1.20:8080 */
