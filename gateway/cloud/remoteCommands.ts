@@ -101,19 +101,18 @@ export class RemoteCommands {
     const { deviceId: ref, attribute, value } = parsed.data;
     const granted = this.#d.grants.commandGrant(provider, ref, attribute, this.#d.deviceIds());
     if (!granted) return { status: 'refused', reason: `no grant lets provider "${provider}" set ${attribute} on ${ref}` };
-    const deviceId = granted.deviceId;
-    const shown = ref; // answers name the device as the provider knows it
+    const deviceId = granted.deviceId; // answers still name the device as the provider knows it (ref)
     const rule = this.#d.protectedWriter(deviceId, attribute);
-    if (rule) return { status: 'refused', reason: `${shown}.${attribute} is controlled by protected rule "${rule}"`, deviceId };
+    if (rule) return { status: 'refused', reason: `${ref}.${attribute} is controlled by protected rule "${rule}"`, deviceId };
     const limit = this.#d.safety[`${deviceId}.${attribute}`];
     if (limit && typeof value === 'number' && ((limit.min !== undefined && value < limit.min) || (limit.max !== undefined && value > limit.max))) {
-      return { status: 'refused', reason: `${shown}.${attribute}: ${value} is outside the local safety limit ${limit.min ?? '-inf'}..${limit.max ?? 'inf'}`, deviceId };
+      return { status: 'refused', reason: `${ref}.${attribute}: ${value} is outside the local safety limit ${limit.min ?? '-inf'}..${limit.max ?? 'inf'}`, deviceId };
     }
     try {
       await this.#d.execute({ deviceId, attribute, value });
       return { status: 'done', deviceId };
     } catch (err) {
-      return { status: 'failed', reason: (err as Error).message.replaceAll(deviceId, shown), deviceId };
+      return { status: 'failed', reason: (err as Error).message.replaceAll(deviceId, ref), deviceId };
     }
   }
 

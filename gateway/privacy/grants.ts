@@ -107,9 +107,16 @@ export class Grants {
 
   /** Would a queued record of this class (about this device) still reach `providerId` under the grants in force? */
   stillCovers(providerId: string, cls: string | null, deviceId: string | null): boolean {
-    return this.active().some(
-      (g) => g.providerId === providerId && g.classes.includes(cls as DataClass) && (deviceId === null ? cls === 'health' || g.devices.includes('*') : this.covers(g, deviceId)),
-    );
+    return this.active().some((g) => g.providerId === providerId && this.#allows(g, cls as DataClass, deviceId ?? undefined));
+  }
+
+  /**
+   * Does this grant let a record of `cls` through? Records about a device need the device covered; those
+   * about none (health, gateway-wide alerts) need health itself, or a grant for every device.
+   */
+  #allows(g: Grant, cls: DataClass, deviceId: string | undefined): boolean {
+    if (!g.classes.includes(cls)) return false;
+    return deviceId === undefined ? cls === 'health' || g.devices.includes('*') : this.covers(g, deviceId);
   }
 
   list(includeRevoked = false): Grant[] {
@@ -141,12 +148,11 @@ export class Grants {
   recipients(cls: DataClass, deviceId?: string): Array<{ providerId: string; deviceRef: string | undefined }> {
     const out = new Map<string, string | undefined>();
     for (const g of this.active()) {
-      if (!g.classes.includes(cls)) continue;
+      if (!this.#allows(g, cls, deviceId)) continue;
       if (deviceId === undefined) {
-        if (cls === 'health' || g.devices.includes('*')) out.set(g.providerId, undefined);
+        out.set(g.providerId, undefined);
         continue;
       }
-      if (!this.covers(g, deviceId)) continue;
       const ref = g.identity ? deviceId : this.pseudonym(g.providerId, deviceId);
       if (!out.has(g.providerId) || g.identity) out.set(g.providerId, ref);
     }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isTrellisError } from '../../errors.ts';
 import { exportArchive } from '../../privacy/dataExport.ts';
 import { eraseHistory } from '../../privacy/erase.ts';
-import { DATA_CLASSES } from '../../privacy/grants.ts';
+import { DATA_CLASSES, type Grant } from '../../privacy/grants.ts';
 import type { App, LanContext } from '../context.ts';
 import { actor } from '../auth.ts';
 
@@ -19,12 +19,15 @@ const grant = z.object({
   revokedAt: z.number().nullable(),
 });
 
+/** A grant as the API shows it (plain arrays for the response schema). */
+const view = (g: Grant) => ({ ...g, devices: [...g.devices], classes: [...g.classes], commands: [...g.commands] });
+
 /** The owner's privacy controls: grants to service providers, the audit log, export and erase. */
 export function privacyRoutes(app: App, ctx: LanContext): void {
   app.get('/api/grants', {
     config: { role: 'owner' },
     schema: { summary: 'Every grant, revoked ones included', response: { 200: z.object({ providers: z.array(z.object({ id: z.string(), name: z.string() })), grants: z.array(grant) }) } },
-    handler: async () => ({ providers: ctx.grants.providers(), grants: ctx.grants.list(true).map((g) => ({ ...g, devices: [...g.devices], classes: [...g.classes], commands: [...g.commands] })) }),
+    handler: async () => ({ providers: ctx.grants.providers(), grants: ctx.grants.list(true).map(view) }),
   });
 
   app.post('/api/grants', {
@@ -46,7 +49,7 @@ export function privacyRoutes(app: App, ctx: LanContext): void {
       try {
         const g = ctx.grants.add({ providerId: req.body.provider, providerName: req.body.providerName, devices: req.body.devices, classes: req.body.classes, commands: req.body.commands, identity: req.body.identity, expiresAt: req.body.expiresAt });
         ctx.audit.append(actor(req), 'grant.add', g.providerId, { grant: g.id, devices: g.devices, classes: g.classes, commands: g.commands, identity: g.identity, expiresAt: g.expiresAt });
-        return { ...g, devices: [...g.devices], classes: [...g.classes], commands: [...g.commands] };
+        return view(g);
       } catch (err) {
         if (isTrellisError(err)) return reply.code(400).send({ error: 'bad_grant', message: err.message });
         throw err;
