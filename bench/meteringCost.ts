@@ -45,7 +45,7 @@ function run(readings: number, metering: boolean): number {
         },
       });
     }
-    const writer = new HistoryWriter(db, registry, { flushMs: 1000, batchSize: 2000 });
+    const writer = new HistoryWriter(db, registry, { flushMs: 1000, ackFlushMs: 0, batchSize: 2000, lastValuesEveryMs: 300_000 });
     const service = metering
       ? new MeteringService({ db, registry, hub: new Hub(registry, writer), writer, clock: realClock, log: pino({ level: 'silent' }), timeZone: 'UTC', overrides: {}, onBuckets: () => undefined })
       : undefined;

@@ -107,8 +107,11 @@ export interface Latency {
   readonly wireBytesPerReading: number;
 }
 
-/** QoS 1 at a steady rate: publish -> PUBACK time. For Trellis the PUBACK means "committed". */
-export async function steadyLatency(target: Target, ratePerSecond: number, o: LoadOptions): Promise<Latency> {
+/**
+ * A steady rate of readings. At QoS 1, publish -> PUBACK time (for Trellis the PUBACK means
+ * "committed"); at QoS 0 only RSS and bytes written (p50/p99 are NaN).
+ */
+export async function steadyLatency(target: Target, ratePerSecond: number, o: LoadOptions, qos: 0 | 1 = 1): Promise<Latency> {
   const clients = await connectAll(target, o.devices);
   for (const c of clients) c.recordLatency = false;
   const tickMs = 10;
@@ -117,7 +120,7 @@ export async function steadyLatency(target: Target, ratePerSecond: number, o: Lo
   const tick = () => {
     for (let k = 0; k < perTick; k++) {
       const i = next++ % clients.length;
-      (clients[i] as LoadClient).publish(`trellis/dev-${i}/state`, JSON.stringify({ value: k }), 1);
+      (clients[i] as LoadClient).publish(`trellis/dev-${i}/state`, JSON.stringify({ value: k }), qos);
     }
   };
   const timer = setInterval(tick, tickMs);
@@ -135,7 +138,7 @@ export async function steadyLatency(target: Target, ratePerSecond: number, o: Lo
   for (const c of clients) c.close();
   await sleep(300);
   const pick = (q: number) => all[Math.min(all.length - 1, Math.floor(q * all.length))] ?? Number.NaN;
-  // fixed header 2 + topic length 2 + topic + packet id 2 + payload, for a typical device and value
-  const wire = 2 + 2 + Buffer.byteLength(`trellis/dev-${Math.floor(clients.length / 2)}/state`) + 2 + Buffer.byteLength(JSON.stringify({ value: Math.floor(perTick / 2) }));
+  // fixed header 2 + topic length 2 + topic + packet id 2 (QoS 1) + payload, for a typical device and value
+  const wire = 2 + 2 + Buffer.byteLength(`trellis/dev-${Math.floor(clients.length / 2)}/state`) + 2 * qos + Buffer.byteLength(JSON.stringify({ value: Math.floor(perTick / 2) }));
   return { p50: pick(0.5), p99: pick(0.99), samples: all.length, rssMb, bytesWrittenPerReading: stored > 0 ? written / stored : Number.NaN, wireBytesPerReading: wire };
 }

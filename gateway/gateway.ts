@@ -105,7 +105,13 @@ export class Gateway {
       db.prepare('UPDATE devices SET online = 0 WHERE online = 1').run(); // nobody is connected yet
       const registry = new DeviceRegistry(db);
       registry.load();
-      const writer = new HistoryWriter(db, registry, { flushMs: config.history.flushMs, batchSize: config.history.batchSize });
+      const writer = new HistoryWriter(db, registry, {
+        flushMs: config.history.flushMs,
+        ackFlushMs: config.history.ackFlushMs,
+        batchSize: config.history.batchSize,
+        lastValuesEveryMs: config.history.lastValuesEveryS * 1000,
+      });
+      writer.catchUp();
       const storeLog = log.child({ component: 'store' });
       writer.onError = (err) => storeLog.error({ err }, 'committing readings failed');
       const hub = new Hub(registry, writer);

@@ -53,10 +53,17 @@ const lanSchema = z
 
 const historySchema = z.strictObject({
   retentionDays: intRange(1, 3650, 30),
-  /** A batch of readings is committed at least this often. */
-  flushMs: intRange(1, 1000, 100),
+  /** Readings no device waits on (QoS 0, serial, BLE) are committed at least this often. */
+  flushMs: intRange(1, 10_000, 1000),
+  /** Readings a device waits on (QoS 1: the PUBACK follows the commit) are committed at most this often. */
+  ackFlushMs: intRange(0, 1000, 50),
   /** ... or as soon as this many readings wait. */
   batchSize: intRange(1, 100000, 2000),
+  /**
+   * Each attribute's last value and each device's last-seen time are saved this often (and on stop);
+   * after a crash they are recomputed from the history. Less often: fewer bytes written per reading.
+   */
+  lastValuesEveryS: intRange(1, 3600, 300),
 });
 
 const storeSchema = z.strictObject({

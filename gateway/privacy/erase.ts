@@ -1,6 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../store/db.ts';
+import { clampMarks } from '../store/lastValues.ts';
 
 export interface EraseScope {
   /** only this device's data */
@@ -39,6 +40,12 @@ export function eraseHistory(db: Db, scope: EraseScope): EraseResult {
     const usageBuckets = scope.deviceId
       ? db.prepare('DELETE FROM usage_buckets WHERE device_id = ? AND start < ?').run(scope.deviceId, before).changes
       : db.prepare('DELETE FROM usage_buckets WHERE start < ?').run(before).changes;
+    // SQLite reuses the rowids of erased newest rows: marks past them would skip the new rows
+    clampMarks(db);
+    db.prepare(
+      `UPDATE meter_checkpoint SET readings_rowid = min(readings_rowid, (SELECT coalesce(max(rowid), 0) FROM readings)),
+       events_rowid = min(events_rowid, (SELECT coalesce(max(id), 0) FROM device_events))`,
+    ).run();
     return { readings, events, usageBuckets };
   })();
   scrub(db);

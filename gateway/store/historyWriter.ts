@@ -1,12 +1,21 @@
 import type { DeviceEvent } from '../../drivers/types.ts';
 import type { Db } from './db.ts';
+import { LastValues, type LastValuesDelta } from './lastValues.ts';
 import type { DeviceRegistry } from './registry.ts';
 
 export interface HistoryWriterOptions {
-  /** Commit at least this often while readings wait. */
+  /** Commit at least this often while readings nobody waits on are pending. */
   readonly flushMs: number;
+  /**
+   * Readings with a waiter (a QoS 1 PUBACK) are committed at most this often: every waiter that
+   * arrives meanwhile shares the commit and its fsync. A waiter after a quiet spell commits at the
+   * end of its I/O turn.
+   */
+  readonly ackFlushMs: number;
   /** Commit as soon as this many events wait. */
   readonly batchSize: number;
+  /** Each attribute's last value and each device's last-seen time are written at most this often (see LastValues). */
+  readonly lastValuesEveryMs: number;
 }
 
 export interface HistoryWriterStats {
@@ -26,8 +35,10 @@ const ROWS_PER_INSERT = 64;
 /**
  * Batches device events into SQLite transactions. Events without a waiter are committed at least
  * every `flushMs`; when a waiter is present (a QoS 1 publish whose PUBACK waits on the commit) the
- * batch is committed at the end of the current I/O turn, so every publish read in that turn shares one
- * commit (group commit). A waiter is called only after its events are committed.
+ * batch is committed at the end of the current I/O turn, but at most once per `ackFlushMs`, so every
+ * publish that arrives meanwhile shares one commit and one fsync (group commit). Each commit with
+ * `synchronous = FULL` rewrites at least one page of the WAL, so commits per second, not readings,
+ * decide the bytes written (SD-card wear). A waiter is called only after its events are committed.
  *
  * Timers alone cannot bound a batch: under a flood from many sockets, libuv's poll phase keeps
  * handling socket data for seconds and neither timers nor immediates run (measured: 780k-row batches,
@@ -44,16 +55,41 @@ export class HistoryWriter {
   #immediate: NodeJS.Immediate | undefined;
   /** performance.now() when the oldest pending event arrived. */
   #oldestAt = 0;
+  /** performance.now() when the oldest pending waiter arrived. */
+  #oldestWaiterAt = 0;
+  /** performance.now() when the last commit started. */
+  #lastCommitAt = Number.NEGATIVE_INFINITY;
+  /** whether #timer is set for waiters (not the longer flushMs) */
+  #ackTimer = false;
   #closed = false;
   #taps: Array<(events: readonly DeviceEvent[]) => void> = [];
   #stats = { rowsWritten: 0, commits: 0, failedCommits: 0, lastCommitMs: 0, maxCommitMs: 0 };
   readonly #commit: (events: readonly DeviceEvent[]) => number;
+  readonly #lastValues: LastValues;
+  /** performance.now() of the last write of the last values */
+  #lastValuesAt = performance.now();
+  #writeLastValues = false;
+  /** what the batch being committed changed in the last values */
+  #batch: LastValuesDelta | undefined;
 
   constructor(db: Db, registry: DeviceRegistry, options: HistoryWriterOptions) {
     this.#db = db;
     this.#registry = registry;
     this.#options = options;
+    this.#lastValues = new LastValues(db);
     this.#commit = this.#prepareCommit();
+  }
+
+  /** Folds what a crash kept from the last values into the store; call once before serving. */
+  catchUp(): number {
+    return this.#lastValues.catchUp();
+  }
+
+  /** Commits what is pending and writes the last values now (before erasing history, and on close). */
+  saveLastValues(): void {
+    this.flush();
+    this.#lastValues.save();
+    this.#lastValuesAt = performance.now();
   }
 
   append(events: readonly DeviceEvent[], onDurable?: Waiter): void {
@@ -64,11 +100,24 @@ export class HistoryWriter {
     const now = performance.now();
     if (this.#events.length === 0 && this.#waiters.length === 0) this.#oldestAt = now;
     for (const e of events) this.#events.push(e);
-    if (onDurable) this.#waiters.push(onDurable);
+    if (onDurable) {
+      if (this.#waiters.length === 0) this.#oldestWaiterAt = now;
+      this.#waiters.push(onDurable);
+    }
     if (this.#events.length >= this.#options.batchSize || now - this.#oldestAt >= this.#options.flushMs) {
       this.flush();
-    } else if (onDurable) {
-      this.#immediate ??= setImmediate(() => this.flush());
+      return;
+    }
+    if (this.#waiters.length > 0) {
+      const ackMs = this.#options.ackFlushMs;
+      const due = Math.max(this.#oldestWaiterAt, this.#lastCommitAt + ackMs);
+      if (now - due >= Math.max(ackMs, 5)) this.flush(); // starved by a flood (see above)
+      else if (now >= due) this.#immediate ??= setImmediate(() => this.flush());
+      else if (!this.#ackTimer) {
+        if (this.#timer) clearTimeout(this.#timer);
+        this.#timer = setTimeout(() => this.flush(), due - now);
+        this.#ackTimer = true;
+      }
     } else {
       this.#timer ??= setTimeout(() => this.flush(), this.#options.flushMs);
     }
@@ -80,20 +129,29 @@ export class HistoryWriter {
     if (this.#immediate) clearImmediate(this.#immediate);
     this.#timer = undefined;
     this.#immediate = undefined;
+    this.#ackTimer = false;
     if (this.#events.length === 0 && this.#waiters.length === 0) return;
     const events = this.#events;
     const waiters = this.#waiters;
     this.#events = [];
     this.#waiters = [];
     const started = performance.now();
+    this.#lastCommitAt = started;
     let error: Error | undefined;
+    this.#writeLastValues = started - this.#lastValuesAt >= this.#options.lastValuesEveryMs;
     try {
       this.#stats.rowsWritten += this.#commit(events);
       this.#stats.commits++;
+      if (this.#writeLastValues) {
+        this.#lastValues.saved();
+        this.#lastValuesAt = started;
+      } else if (this.#batch) this.#lastValues.note(this.#batch);
     } catch (err) {
       error = err as Error;
-      this.#stats.failedCommits++;
+    } finally {
+      this.#batch = undefined;
     }
+    if (error) this.#stats.failedCommits++;
     const took = performance.now() - started;
     this.#stats.lastCommitMs = took;
     if (took > this.#stats.maxCommitMs) this.#stats.maxCommitMs = took;
@@ -122,7 +180,11 @@ export class HistoryWriter {
 
   /** Commits what is pending and refuses further events. */
   close(): void {
-    this.flush();
+    try {
+      this.saveLastValues();
+    } catch (err) {
+      this.onError(err as Error); // nothing is lost: the next start rebuilds them from the history
+    }
     this.#closed = true;
   }
 
@@ -144,18 +206,13 @@ export class HistoryWriter {
       for (let i = 0; i < rowValues.length; i += 4) insertOne.run(rowValues[i], rowValues[i + 1], rowValues[i + 2], rowValues[i + 3]);
       rowValues.length = 0;
     };
-    const upsertState = db.prepare(
-      `INSERT INTO state (series_id, value, ts) VALUES (?, ?, ?)
-       ON CONFLICT (series_id) DO UPDATE SET value = excluded.value, ts = excluded.ts WHERE excluded.ts >= state.ts`,
-    );
-    const touchDevice = db.prepare('UPDATE devices SET last_seen = ? WHERE id = ? AND (last_seen IS NULL OR last_seen < ?)');
     const setOnline = db.prepare('UPDATE devices SET online = ?, last_seen = max(coalesce(last_seen, 0), ?) WHERE id = ?');
     const insertEvent = db.prepare('INSERT INTO device_events (device_id, ts, kind, data) VALUES (?, ?, ?, ?)');
 
     return db.transaction((events: readonly DeviceEvent[]): number => {
       let rows = 0;
-      const latest = new Map<number, { value: number | string; ts: number }>();
-      const seen = new Map<string, number>();
+      const batch: LastValuesDelta = { values: new Map(), seen: new Map() };
+      const { values: latest, seen } = batch;
       for (const e of events) {
         if (e.kind === 'reading') {
           const seriesId = this.#registry.get(e.deviceId)?.seriesIds[e.attribute];
@@ -163,7 +220,7 @@ export class HistoryWriter {
           const v = e.value;
           if (typeof v === 'string') pushRow(seriesId, e.ts, null, v);
           else pushRow(seriesId, e.ts, typeof v === 'boolean' ? Number(v) : v, null);
-          latest.set(seriesId, { value: typeof v === 'boolean' ? Number(v) : v, ts: e.ts });
+          if ((latest.get(seriesId)?.ts ?? Number.NEGATIVE_INFINITY) <= e.ts) latest.set(seriesId, { value: typeof v === 'boolean' ? Number(v) : v, ts: e.ts });
           seen.set(e.deviceId, Math.max(seen.get(e.deviceId) ?? 0, e.ts));
           rows++;
         } else if (e.kind === 'availability') {
@@ -178,8 +235,8 @@ export class HistoryWriter {
         }
       }
       flushRows();
-      for (const [seriesId, s] of latest) upsertState.run(seriesId, s.value, s.ts);
-      for (const [deviceId, ts] of seen) touchDevice.run(ts, deviceId, ts);
+      if (this.#writeLastValues) this.#lastValues.write(batch);
+      else this.#batch = batch; // noted once committed
       for (const tap of this.#taps) tap(events);
       return rows;
     });

@@ -102,7 +102,7 @@ export function privacyRoutes(app: App, ctx: LanContext): void {
       response: { 200: z.object({ readings: z.number(), events: z.number(), usageBuckets: z.number() }) },
     },
     handler: async (req) => {
-      ctx.writer.flush();
+      ctx.writer.saveLastValues(); // else a noted last value could be written back after the erase
       const result = eraseHistory(ctx.db, req.body);
       ctx.audit.append(actor(req), 'erase', req.body.deviceId ?? null, { ...req.body, ...result });
       return result;

@@ -34,7 +34,7 @@ function boot(file: string, clock: ManualClock) {
       compressor: { type: 'boolean', deviceClass: 'running', writable: false },
     },
   });
-  const writer = new HistoryWriter(db, registry, { flushMs: 1000, batchSize: 10_000 });
+  const writer = new HistoryWriter(db, registry, { flushMs: 1000, ackFlushMs: 0, batchSize: 10_000, lastValuesEveryMs: 60_000 });
   const buckets: StoredBucket[] = [];
   const metering = new MeteringService({
     db,
