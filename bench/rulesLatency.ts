@@ -31,7 +31,7 @@ export async function startRelay(port: number, devices: number): Promise<() => v
  * command arrives at the next device, which times it. All devices live in this one process, so send
  * and receive times come from one clock.
  */
-export async function ruleLatency(target: Target, devices: number, rate: number, warmupMs: number, measureMs: number): Promise<{ p50: number; p99: number; samples: number; lost: number }> {
+export async function ruleLatency(target: Target, devices: number, rate: number, warmupMs: number, measureMs: number): Promise<{ p50: number; p90: number; p99: number; max: number; samples: number; lost: number }> {
   const clients: LoadClient[] = [];
   for (let i = 0; i < devices; i++) clients.push(await LoadClient.connect({ port: target.port, clientId: `dev-${i}`, ...target.credential(i) }));
   const sent: number[][] = Array.from({ length: devices }, () => []); // per target device: send times, in order
@@ -50,18 +50,21 @@ export async function ruleLatency(target: Target, devices: number, rate: number,
   for (const [i, c] of clients.entries()) c.publish(`trellis/dev-${i}/state`, '{"count":0}', 0);
   await sleep(500);
 
+  // Evenly spaced: every millisecond, the events due by then (about one), not bursts that would
+  // queue behind each other in every hop.
   const counts = new Array<number>(devices).fill(0);
   let next = 0;
-  const perTick = Math.max(1, Math.round(rate / 100));
+  const t0 = performance.now();
   const timer = setInterval(() => {
-    for (let k = 0; k < perTick; k++) {
-      const i = next++ % devices;
+    const due = Math.floor(((performance.now() - t0) * rate) / 1000);
+    for (; next < due; next++) {
+      const i = next % devices;
       counts[i] = (counts[i] ?? 0) + 1;
       (sent[(i + 1) % devices] as number[]).push(performance.now());
       if (recording) expected++;
       (clients[i] as LoadClient).publish(`trellis/dev-${i}/state`, `{"count":${counts[i]}}`, 0);
     }
-  }, 10);
+  }, 1);
   await sleep(warmupMs);
   recording = true;
   await sleep(measureMs);
@@ -72,5 +75,5 @@ export async function ruleLatency(target: Target, devices: number, rate: number,
   await sleep(200);
   latencies.sort((a, b) => a - b);
   const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
-  return { p50: pick(0.5), p99: pick(0.99), samples: latencies.length, lost: Math.max(0, expected - latencies.length) };
+  return { p50: pick(0.5), p90: pick(0.9), p99: pick(0.99), max: latencies.at(-1) ?? Number.NaN, samples: latencies.length, lost: Math.max(0, expected - latencies.length) };
 }

@@ -10,6 +10,7 @@ import { CredentialStore } from './store/credentials.ts';
 import { databaseFile, storeOptions, type Db } from './store/db.ts';
 import { openOrSetAside } from './store/recover.ts';
 import { HistoryWriter } from './store/historyWriter.ts';
+import { WalSync } from './store/walSync.ts';
 import { DeviceRegistry } from './store/registry.ts';
 import { sqliteRetainedConfigs } from './store/retainedConfigs.ts';
 import { RetentionPruner } from './store/retention.ts';
@@ -110,6 +111,7 @@ export class Gateway {
         ackFlushMs: config.history.ackFlushMs,
         batchSize: config.history.batchSize,
         lastValuesEveryMs: config.history.lastValuesEveryS * 1000,
+        walSync: config.store.synchronous === 'full' ? new WalSync(`${db.name}-wal`) : undefined,
       });
       writer.catchUp();
       const storeLog = log.child({ component: 'store' });

@@ -2,6 +2,7 @@ import type { DeviceEvent } from '../../drivers/types.ts';
 import type { Db } from './db.ts';
 import { LastValues, type LastValuesDelta } from './lastValues.ts';
 import type { DeviceRegistry } from './registry.ts';
+import type { WalSync } from './walSync.ts';
 
 export interface HistoryWriterOptions {
   /** Commit at least this often while readings nobody waits on are pending. */
@@ -16,6 +17,12 @@ export interface HistoryWriterOptions {
   readonly batchSize: number;
   /** Each attribute's last value and each device's last-seen time are written at most this often (see LastValues). */
   readonly lastValuesEveryMs: number;
+  /**
+   * With `store.synchronous: full`: commits run with `synchronous = NORMAL` and this fsyncs the WAL
+   * after them, off the event loop; waiters are called after the sync. Absent: waiters are called at
+   * the commit (the connection's own synchronous setting applies).
+   */
+  readonly walSync?: WalSync | undefined;
 }
 
 export interface HistoryWriterStats {
@@ -31,6 +38,8 @@ export interface HistoryWriterStats {
 type Waiter = (err?: Error) => void;
 
 const ROWS_PER_INSERT = 64;
+/** events per commit when the flush timer commits a backlog nobody waits on (~0.5 ms each) */
+const SLICE = 256;
 
 /**
  * Batches device events into SQLite transactions. Events without a waiter are committed at least
@@ -66,6 +75,7 @@ export class HistoryWriter {
   #stats = { rowsWritten: 0, commits: 0, failedCommits: 0, lastCommitMs: 0, maxCommitMs: 0 };
   readonly #commit: (events: readonly DeviceEvent[]) => number;
   readonly #lastValues: LastValues;
+  readonly #setSynchronous: { readonly normal: { run(): unknown }; readonly full: { run(): unknown } };
   /** performance.now() of the last write of the last values */
   #lastValuesAt = performance.now();
   #writeLastValues = false;
@@ -78,6 +88,7 @@ export class HistoryWriter {
     this.#options = options;
     this.#lastValues = new LastValues(db);
     this.#commit = this.#prepareCommit();
+    this.#setSynchronous = { normal: db.prepare('PRAGMA synchronous = NORMAL'), full: db.prepare('PRAGMA synchronous = FULL') };
   }
 
   /** Folds what a crash kept from the last values into the store; call once before serving. */
@@ -119,8 +130,27 @@ export class HistoryWriter {
         this.#ackTimer = true;
       }
     } else {
-      this.#timer ??= setTimeout(() => this.flush(), this.#options.flushMs);
+      this.#timer ??= setTimeout(() => this.#flushSlice(), this.#options.flushMs);
     }
+  }
+
+  /**
+   * The timer's flush: with nobody waiting, at most SLICE events per commit, the rest in the next
+   * turns, so that a second's worth of readings never holds the event loop (and the rules behind it)
+   * for milliseconds at once.
+   */
+  #flushSlice(): void {
+    if (this.#waiters.length > 0 || this.#events.length <= SLICE) {
+      this.flush();
+      return;
+    }
+    this.#timer = undefined;
+    this.#commitPending(this.#events.splice(0, SLICE), []);
+    this.#oldestAt = performance.now(); // the rest is being committed: append's guard is for starvation
+    this.#immediate ??= setImmediate(() => {
+      this.#immediate = undefined;
+      this.#flushSlice();
+    });
   }
 
   /** Commits everything pending now. */
@@ -135,11 +165,17 @@ export class HistoryWriter {
     const waiters = this.#waiters;
     this.#events = [];
     this.#waiters = [];
+    this.#commitPending(events, waiters);
+  }
+
+  #commitPending(events: DeviceEvent[], waiters: Waiter[]): void {
     const started = performance.now();
     this.#lastCommitAt = started;
     let error: Error | undefined;
     this.#writeLastValues = started - this.#lastValuesAt >= this.#options.lastValuesEveryMs;
+    const walSync = this.#options.walSync;
     try {
+      if (walSync) this.#setSynchronous.normal.run(); // this commit is fsynced off the loop, below
       this.#stats.rowsWritten += this.#commit(events);
       this.#stats.commits++;
       if (this.#writeLastValues) {
@@ -150,13 +186,21 @@ export class HistoryWriter {
       error = err as Error;
     } finally {
       this.#batch = undefined;
+      if (walSync) this.#setSynchronous.full.run(); // every other writer of this connection stays FULL
     }
     if (error) this.#stats.failedCommits++;
     const took = performance.now() - started;
     this.#stats.lastCommitMs = took;
     if (took > this.#stats.maxCommitMs) this.#stats.maxCommitMs = took;
-    for (const w of waiters) w(error);
     if (error && waiters.length === 0) this.onError(error);
+    if (walSync && !error) {
+      walSync.request(waiters.length === 0 ? undefined : (syncError) => {
+        for (const w of waiters) w(syncError);
+        if (syncError && waiters.length === 0) this.onError(syncError);
+      });
+    } else {
+      for (const w of waiters) w(error);
+    }
   }
 
   /**
@@ -185,6 +229,7 @@ export class HistoryWriter {
     } catch (err) {
       this.onError(err as Error); // nothing is lost: the next start rebuilds them from the history
     }
+    this.#options.walSync?.syncNow();
     this.#closed = true;
   }
 
