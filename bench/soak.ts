@@ -1,6 +1,6 @@
 // `npm run soak -- --minutes N`: every kind of simulated device under load while faults are injected
 // (device disconnects, serial unplug, BlueZ/adapter loss, cloud outage, gateway SIGKILL + restart).
-// Reports acknowledged readings lost (must be 0), RSS over time, and what each fault cost.
+// Reports acknowledged readings lost (must be 0), rule triggers missed (must be 0), RSS over time.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,8 @@ const MINUTES = arg('minutes', 2);
 const DEVICES = arg('devices', 50);
 const RATE = arg('rate', 200); // QoS 1 readings per second over all MQTT devices
 const FAULT_EVERY_MS = arg('fault-every', 15) * 1000;
+/** Devices with a rule: each of their readings flips `alarm`, and the rule raises an alert on every flip to true. */
+const RULED = Math.min(5, DEVICES);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (msg: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -42,6 +44,12 @@ writeFileSync(join(dir, 'cloud-pw'), 'soak-secret');
 
 const mqttPort = await freePort();
 const configFile = join(dir, 'trellis.yaml');
+const rulesFile = join(dir, 'rules.yaml');
+const ruleId = (i: number) => `soak-alarm-${i}`;
+writeFileSync(
+  rulesFile,
+  `rules:\n${Array.from({ length: RULED }, (_, i) => `  - id: ${ruleId(i)}\n    triggers: [{device: soak-${i}, attribute: alarm, to: true}]\n    actions: [{notify: {message: "soak-${i} alarm", severity: info}}]`).join('\n')}\n`,
+);
 writeFileSync(
   configFile,
   JSON.stringify({
@@ -49,6 +57,7 @@ writeFileSync(
     dataDir,
     mqtt: { host: '127.0.0.1', port: mqttPort },
     lan: { host: '127.0.0.1', port: await freePort() },
+    rules: { file: rulesFile },
     serial: hardware.serial,
     ble: hardware.ble,
     cloud: { url: cloud.passwordUrl, username: 'soak', passwordFile: join(dir, 'cloud-pw'), ca: cloud.certs.ca, backoffMinMs: 200, backoffMaxMs: 2000, healthIntervalS: 5 },
@@ -78,6 +87,11 @@ for (let i = 0; i < DEVICES; i++) {
   c.on('error', () => undefined);
   clients.push(c);
 }
+// Every device announces itself before the load starts: the rule file names five of them and is
+// activated once all five are known, so triggers before that are not the rules' to catch.
+await Promise.all(clients.map((c) => new Promise((resolve) => c.once('connect', resolve))));
+await Promise.all(clients.map((c, i) => c.publishAsync(`trellis/soak-${i}/state`, JSON.stringify({ temperature: 4, alarm: false }), { qos: 1 })));
+await sleep(1000);
 let seq = 0;
 let published = 0;
 const load = setInterval(() => {
@@ -87,7 +101,8 @@ const load = setInterval(() => {
     const c = clients[i] as MqttClient;
     if (!c.connected) continue;
     published++;
-    c.publish(`trellis/soak-${i}/state`, JSON.stringify({ seq: s, temperature: 4 + (s % 10) / 10 }), { qos: 1 }, (err) => {
+    const alarm = Math.floor(s / DEVICES) % 2 === 0; // flips on each of the device's readings
+    c.publish(`trellis/soak-${i}/state`, JSON.stringify({ seq: s, temperature: 4 + (s % 10) / 10, alarm }), { qos: 1 }, (err) => {
       if (!err) acked[i]?.push(s);
     });
   }
@@ -163,6 +178,22 @@ for (let i = 0; i < DEVICES; i++) {
 const serialReadings = (db.prepare("SELECT count(*) AS n FROM readings r JOIN series s ON s.id = r.series_id JOIN devices d ON d.id = s.device_id WHERE d.protocol = 'serial'").get() as { n: number }).n;
 const bleReadings = (db.prepare("SELECT count(*) AS n FROM readings r JOIN series s ON s.id = r.series_id JOIN devices d ON d.id = s.device_id WHERE d.protocol = 'ble'").get() as { n: number }).n;
 const outboxLeft = (db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
+// Rules missed: every flip of `alarm` to true among the stored readings (in the order the gateway
+// took them) must have an alert of its rule at the same moment (the rule runs as the reading arrives).
+let flips = 0;
+let missed = 0;
+for (let i = 0; i < RULED; i++) {
+  const rows = db.prepare("SELECT r.ts, r.num FROM readings r JOIN series s ON s.id = r.series_id WHERE s.device_id = ? AND s.attribute = 'alarm' ORDER BY r.rowid").all(`soak-${i}`) as Array<{ ts: number; num: number }>;
+  const alerts = (db.prepare('SELECT at FROM alerts WHERE rule_id = ? ORDER BY at').all(ruleId(i)) as Array<{ at: number }>).map((a) => a.at);
+  for (let k = 1; k < rows.length; k++) {
+    const row = rows[k] as { ts: number; num: number };
+    if (row.num !== 1 || (rows[k - 1] as { num: number }).num !== 0) continue;
+    flips++;
+    const match = alerts.findIndex((at) => Math.abs(at - row.ts) <= 1000);
+    if (match < 0) missed++;
+    else alerts.splice(match, 1);
+  }
+}
 db.close();
 
 const growth = lifetimes
@@ -182,16 +213,18 @@ const report = {
   published,
   acknowledged: ackedTotal,
   acknowledgedLost: lost,
+  ruleTriggers: flips,
+  rulesMissed: missed,
   serialReadings,
   bleReadings,
   outboxLeftAtEnd: outboxLeft,
   rss: growth,
-  passed: lost === 0 && growth.every((g) => g.growth < 0.1) && serialReadings > 0 && bleReadings > 0,
+  passed: lost === 0 && missed === 0 && flips > 0 && growth.every((g) => g.growth < 0.1) && serialReadings > 0 && bleReadings > 0,
 };
 const outArg = process.argv.indexOf('--out');
 const out = outArg > 0 ? (process.argv[outArg + 1] as string) : join(projectRoot(), 'bench', 'results', 'soak.json');
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 console.log(JSON.stringify(report, null, 2));
-console.log(`\n${report.passed ? 'SOAK PASSED' : 'SOAK FAILED'}: ${lost} of ${ackedTotal} acknowledged readings lost; RSS growth ${growth.map((g) => `${(g.growth * 100).toFixed(1)}%`).join(', ') || 'n/a'}; written to ${out}`);
+console.log(`\n${report.passed ? 'SOAK PASSED' : 'SOAK FAILED'}: ${lost} of ${ackedTotal} acknowledged readings lost; ${missed} of ${flips} rule triggers missed; RSS growth ${growth.map((g) => `${(g.growth * 100).toFixed(1)}%`).join(', ') || 'n/a'}; written to ${out}`);
 rmSync(dir, { recursive: true, force: true });
 process.exit(report.passed ? 0 : 1);
