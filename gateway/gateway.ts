@@ -235,7 +235,7 @@ export class Gateway {
       }
 
       const pruner = new RetentionPruner(db);
-      pruner.schedule(config.history.retentionDays * DAY_MS, 3_600_000, (err) => storeLog.error({ err }, 'pruning history failed'));
+      pruner.schedule(config.history.retentionDays * DAY_MS, 3_600_000, (err) => storeLog.error({ err }, 'pruning history failed'), config.metering.retentionDays * DAY_MS);
       this.#pruner = pruner;
       this.#health = health;
       this.#running = { hub, registry, credentials, writer, mqtt, serial, ble, rules, ruleFile, metering, cloud, lan, grants, audit, db, mqttAddress: address };

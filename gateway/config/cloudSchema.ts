@@ -19,6 +19,8 @@ const filePath = z.string({ error: 'expected a file path' }).min(1, { error: 'ex
 export const meteringSchema = z.strictObject({
   /** Hourly usage buckets per device (stored locally; synced when `cloud` is set). */
   enabled: z.boolean({ error: 'expected true or false' }).default(true),
+  /** Usage buckets older than this are pruned (with the history, hourly): ~24 rows per device and day. */
+  retentionDays: intRange(1, 3650, 730),
   /** Override the inferred role of an attribute: energy, counter, on, door, temperature or none. */
   attributes: z
     .record(

@@ -41,8 +41,24 @@ export class RetentionPruner {
     return { deleted: changes, done };
   }
 
-  /** Prunes everything older than the cutoff, one step per event-loop turn. */
-  async run(cutoffMs: number): Promise<number> {
+  /**
+   * One bounded step over usage buckets: they are written as hours close, so the oldest sit at the
+   * lowest `seq`; deletes at most `chunk` older than `cutoffMs`. Returns true when none is left.
+   */
+  stepUsage(cutoffMs: number): boolean {
+    const rows = this.#db.prepare('SELECT seq, start FROM usage_buckets ORDER BY seq LIMIT ?').all(this.#chunk) as Array<{ seq: number; start: number }>;
+    let lastOld: number | undefined;
+    for (const r of rows) {
+      if (r.start >= cutoffMs) break;
+      lastOld = r.seq;
+    }
+    if (lastOld === undefined) return true;
+    this.#db.prepare('DELETE FROM usage_buckets WHERE seq <= ? AND start < ?').run(lastOld, cutoffMs);
+    return rows.length < this.#chunk || (rows[rows.length - 1]?.start ?? 0) >= cutoffMs;
+  }
+
+  /** Prunes everything older than the cutoffs (usage buckets: `usageCutoffMs`), one step per event-loop turn. */
+  async run(cutoffMs: number, usageCutoffMs?: number): Promise<number> {
     if (this.#running) return 0;
     this.#running = true;
     let total = 0;
@@ -57,18 +73,19 @@ export class RetentionPruner {
       this.#db
         .prepare('DELETE FROM device_events WHERE id IN (SELECT id FROM device_events WHERE ts < ? ORDER BY id LIMIT 10000)')
         .run(cutoffMs);
+      while (usageCutoffMs !== undefined && !this.#stopped && !this.stepUsage(usageCutoffMs)) await new Promise((r) => setImmediate(r));
     } finally {
       this.#running = false;
     }
     return total;
   }
 
-  /** Runs `run` now and then every `everyMs` with a cutoff of `retentionMs` before now. */
-  schedule(retentionMs: number, everyMs: number, onError: (err: Error) => void): void {
+  /** Runs `run` now and then every `everyMs` with cutoffs of `retentionMs` (and `usageRetentionMs`) before now. */
+  schedule(retentionMs: number, everyMs: number, onError: (err: Error) => void, usageRetentionMs?: number): void {
     this.#stopped = false;
     const tick = () => {
       this.#first = undefined;
-      this.run(Date.now() - retentionMs).catch(onError);
+      this.run(Date.now() - retentionMs, usageRetentionMs === undefined ? undefined : Date.now() - usageRetentionMs).catch(onError);
     };
     this.#timer = setInterval(tick, everyMs);
     this.#timer.unref();

@@ -126,6 +126,17 @@ describe('store', () => {
     expect((db.prepare('SELECT min(ts) AS m FROM readings').get() as { m: number }).m).toBe(104_500);
   });
 
+  it('prunes usage buckets older than their own cutoff in bounded steps', async () => {
+    const { db } = setup();
+    const insert = db.prepare('INSERT INTO usage_buckets (device_id, start, end, data) VALUES (?, ?, ?, ?)');
+    for (let h = 0; h < 2500; h++) insert.run('d1', h * 3_600_000, (h + 1) * 3_600_000, '{}');
+    const pruner = new RetentionPruner(db, 1000);
+    expect(pruner.stepUsage(2000 * 3_600_000)).toBe(false); // 1000 of 2000 old ones
+    expect((db.prepare('SELECT count(*) AS n FROM usage_buckets').get() as { n: number }).n).toBe(1500);
+    await pruner.run(0, 2000 * 3_600_000); // readings cutoff 0: only usage goes
+    expect(db.prepare('SELECT count(*) AS n, min(start) AS m FROM usage_buckets').get()).toEqual({ n: 500, m: 2000 * 3_600_000 });
+  });
+
   it('keeps the series (and history) of an attribute a later description omits', () => {
     const { registry } = setup();
     const before = registry.get('d1')?.seriesIds.t;
