@@ -95,6 +95,19 @@ export async function saturate(target: Target, qos: 0 | 1, o: LoadOptions): Prom
   return { perSecond: (end - start) / seconds, rssMb };
 }
 
+/**
+ * Every device publishes one reading and the target stores them all before the measurement: a new
+ * device's registration is a one-off cost that would otherwise land in the window of a slow rate.
+ */
+async function announce(target: Target, clients: LoadClient[]): Promise<void> {
+  const before = (await target.count?.()) ?? 0;
+  for (const [i, c] of clients.entries()) c.publish(`trellis/dev-${i}/state`, JSON.stringify({ value: 0 }), 0);
+  const deadline = performance.now() + 30_000;
+  if (!target.count) await sleep(1000);
+  // QoS 0 readings are committed within a second of their arrival
+  while (target.count && ((await target.count()) as number) - before < clients.length && performance.now() < deadline) await sleep(200);
+}
+
 export interface Latency {
   readonly p50: number;
   readonly p99: number;
@@ -114,6 +127,7 @@ export interface Latency {
 export async function steadyLatency(target: Target, ratePerSecond: number, o: LoadOptions, qos: 0 | 1 = 1): Promise<Latency> {
   const clients = await connectAll(target, o.devices);
   for (const c of clients) c.recordLatency = false;
+  await announce(target, clients);
   const tickMs = 10;
   const perTick = Math.max(1, Math.round((ratePerSecond * tickMs) / 1000));
   let next = 0;
