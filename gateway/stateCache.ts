@@ -9,7 +9,7 @@ export interface AttributeState {
 
 /** Last known value of every attribute and whether each device is online; the hot-path read model. */
 export class StateCache implements StateView {
-  readonly #values = new Map<string, Map<string, AttributeState>>();
+  readonly #values = new Map<string, Map<string, { value: AttributeValue; ts: number }>>();
   readonly #online = new Set<string>();
 
   get(deviceId: string, attribute: string): AttributeValue | undefined {
@@ -30,7 +30,13 @@ export class StateCache implements StateView {
       device = new Map();
       this.#values.set(deviceId, device);
     }
-    device.set(attribute, { value, ts });
+    const entry = device.get(attribute);
+    if (entry) {
+      // in place: a new object per reading left the old one as garbage in V8's old space (it had
+      // lived long enough to be promoted), which fed major GCs at thousands of readings a second
+      entry.value = value;
+      entry.ts = ts;
+    } else device.set(attribute, { value, ts });
   }
 
   setOnline(deviceId: string, online: boolean): void {
