@@ -194,7 +194,7 @@ export class HistoryWriter {
     if (took > this.#stats.maxCommitMs) this.#stats.maxCommitMs = took;
     if (error && waiters.length === 0) this.onError(error);
     if (walSync && !error) {
-      walSync.request(waiters.length === 0 ? undefined : (syncError) => {
+      walSync.request((syncError) => {
         for (const w of waiters) w(syncError);
         if (syncError && waiters.length === 0) this.onError(syncError);
       });

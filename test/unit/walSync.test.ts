@@ -74,5 +74,12 @@ describe('WalSync (fsync off the event loop)', () => {
     expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL again for every other writer
     held.finish();
     expect(acked).toEqual([undefined]);
+    // a failed sync of a commit nobody waits on is reported, not dropped
+    const errors: Error[] = [];
+    writer.onError = (err) => errors.push(err);
+    writer.append([{ ...reading, ts: 2 }]);
+    writer.flush();
+    held.finish(new Error('EIO'));
+    expect(errors.map((e) => e.message)).toEqual(['EIO']);
   });
 });
