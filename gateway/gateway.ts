@@ -10,7 +10,7 @@ import { CredentialStore } from './store/credentials.ts';
 import { databaseFile, storeOptions, type Db } from './store/db.ts';
 import { openOrSetAside } from './store/recover.ts';
 import { HistoryWriter } from './store/historyWriter.ts';
-import { WalSync } from './store/walSync.ts';
+import { WalSync, offLoopWrites } from './store/walSync.ts';
 import { DeviceRegistry } from './store/registry.ts';
 import { sqliteRetainedConfigs } from './store/retainedConfigs.ts';
 import { RetentionPruner } from './store/retention.ts';
@@ -104,17 +104,20 @@ export class Gateway {
     const undo: Array<() => unknown> = []; // what to release, newest first, if start-up fails midway
     try {
       db.prepare('UPDATE devices SET online = 0 WHERE online = 1').run(); // nobody is connected yet
-      const registry = new DeviceRegistry(db);
+      const storeLog = log.child({ component: 'store' });
+      // with `full`, history and registrations are fsynced on the thread pool (see WalSync)
+      const walSync = config.store.synchronous === 'full' ? new WalSync(`${db.name}-wal`) : undefined;
+      const offLoop = offLoopWrites(db, walSync, (err) => storeLog.error({ err }, 'syncing the database failed'));
+      const registry = new DeviceRegistry(db, offLoop);
       registry.load();
       const writer = new HistoryWriter(db, registry, {
         flushMs: config.history.flushMs,
         ackFlushMs: config.history.ackFlushMs,
         batchSize: config.history.batchSize,
         lastValuesEveryMs: config.history.lastValuesEveryS * 1000,
-        walSync: config.store.synchronous === 'full' ? new WalSync(`${db.name}-wal`) : undefined,
+        walSync,
       });
       writer.catchUp();
-      const storeLog = log.child({ component: 'store' });
       writer.onError = (err) => storeLog.error({ err }, 'committing readings failed');
       const hub = new Hub(registry, writer);
       hub.state.load(db);
@@ -137,7 +140,7 @@ export class Gateway {
           const c = await credentials.verify(username, password);
           return c ? { name: c.username, topics: c.topics } : undefined;
         },
-        configs: sqliteRetainedConfigs(db),
+        configs: sqliteRetainedConfigs(db, offLoop),
         now: () => this.#clock.now(),
         onViolation: (who, kind, detail) =>
           violations.maybe(`${who ?? '?'}:${kind}`, Date.now(), (suppressed) =>

@@ -1,5 +1,6 @@
 import type { AttributeSpec, DeviceDescription } from '../../drivers/types.ts';
 import type { Db } from './db.ts';
+import type { WriteRunner } from './walSync.ts';
 
 /** A registered device: its description plus the series id of each attribute. */
 export interface RegisteredDevice extends DeviceDescription {
@@ -41,8 +42,12 @@ export class DeviceRegistry {
   readonly #db: Db;
   readonly #devices = new Map<string, RegisteredDevice>();
 
-  constructor(db: Db) {
+  /** How registrations are written (the gateway: fsynced off the event loop, see offLoopWrites). */
+  readonly #write: WriteRunner;
+
+  constructor(db: Db, write: WriteRunner = (w) => w()) {
     this.#db = db;
+    this.#write = write;
   }
 
   /** Loads every device from the store. */
@@ -108,7 +113,7 @@ export class DeviceRegistry {
     const now = Date.now();
     const attributes: Record<string, AttributeSpec> = { ...(existing?.attributes ?? {}), ...desc.attributes };
     const seriesIds: Record<string, number> = { ...(existing?.seriesIds ?? {}) };
-    this.#db.transaction(() => {
+    this.#write(this.#db.transaction(() => {
       this.#db
         .prepare(
           `INSERT INTO devices (id, name, protocol, owner, manufacturer, model, sw_version, created_at, updated_at)
@@ -150,7 +155,7 @@ export class DeviceRegistry {
         }) as { id: number };
         seriesIds[attribute] = row.id;
       }
-    })();
+    }));
     const registered: RegisteredDevice = { ...desc, attributes, seriesIds };
     this.#devices.set(desc.id, registered);
     return registered;

@@ -1,8 +1,9 @@
 import type { RetainedConfigStore } from '../../drivers/mqtt/driver.ts';
 import type { Db } from './db.ts';
+import type { WriteRunner } from './walSync.ts';
 
 /** SQLite-backed store of retained configuration messages; writes only when a payload changed. */
-export function sqliteRetainedConfigs(db: Db): RetainedConfigStore {
+export function sqliteRetainedConfigs(db: Db, write: WriteRunner = (w) => w()): RetainedConfigStore {
   const select = db.prepare('SELECT owner, payload FROM mqtt_configs WHERE topic = ?');
   const upsert = db.prepare(
     `INSERT INTO mqtt_configs (topic, owner, payload, updated_at) VALUES (?, ?, ?, ?)
@@ -14,10 +15,10 @@ export function sqliteRetainedConfigs(db: Db): RetainedConfigStore {
     save(topic, owner, payload) {
       const row = select.get(topic) as { owner: string; payload: string } | undefined;
       if (row && row.owner === owner && row.payload === payload) return;
-      upsert.run(topic, owner, payload, Date.now());
+      write(() => upsert.run(topic, owner, payload, Date.now()));
     },
     remove(topic) {
-      del.run(topic);
+      write(() => del.run(topic));
     },
   };
 }

@@ -4,7 +4,8 @@ import type { DeviceEvent } from '../../drivers/types.ts';
 import { openDb, type Db } from '../../gateway/store/db.ts';
 import { HistoryWriter } from '../../gateway/store/historyWriter.ts';
 import { DeviceRegistry } from '../../gateway/store/registry.ts';
-import { WalSync, fileSync, type FileSync } from '../../gateway/store/walSync.ts';
+import { WalSync, fileSync, offLoopWrites, type FileSync } from '../../gateway/store/walSync.ts';
+import { sqliteRetainedConfigs } from '../../gateway/store/retainedConfigs.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 
 const dirs = new TempDirs();
@@ -81,5 +82,21 @@ describe('WalSync (fsync off the event loop)', () => {
     writer.flush();
     held.finish(new Error('EIO'));
     expect(errors.map((e) => e.message)).toEqual(['EIO']);
+  });
+
+  it('registrations and retained configs commit without an fsync on the loop, and ask for one after', () => {
+    const db = openDb(`${dirs.make()}/trellis.db`, { synchronous: 'full' });
+    open.push(db);
+    const held = heldSync();
+    const offLoop = offLoopWrites(db, new WalSync(`${db.name}-wal`, held.sync));
+    const registry = new DeviceRegistry(db, offLoop);
+    registry.upsert({ id: 'd1', name: 'D1', protocol: 'mqtt', owner: 'd1', attributes: { t: { type: 'number', writable: false } } });
+    sqliteRetainedConfigs(db, offLoop).save('trellis/d1/config', 'd1', '{}');
+    expect((db.prepare('SELECT count(*) AS n FROM series').get() as { n: number }).n).toBe(1);
+    expect((db.prepare('SELECT count(*) AS n FROM mqtt_configs').get() as { n: number }).n).toBe(1);
+    expect(held.pending).toHaveLength(1); // the second request waits for the running sync
+    held.finish();
+    expect(held.pending).toHaveLength(1);
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
   });
 });
