@@ -39,7 +39,7 @@ export class WalSync {
     if (!this.#running) this.#start();
   }
 
-  /** Syncs now, blocking (on stop: whatever is acknowledged next is on disk). */
+  /** Syncs now, blocking, and calls whoever waits (on stop). */
   syncNow(): void {
     const waiting = this.#queued;
     this.#queued = [];
@@ -89,11 +89,12 @@ export type WriteRunner = <T>(write: () => T) => T;
  * announcing themselves at once cost 1,000 commits without 1,000 fsyncs on the event loop. The
  * connection is back to FULL afterwards. Without a WalSync, the write runs as it is.
  */
-export function offLoopWrites(db: { prepare(sql: string): { run(): unknown } }, walSync: WalSync | undefined, onError: (err: Error) => void = () => {}): WriteRunner {
+export function offLoopWrites(db: { prepare(sql: string): { run(): unknown }; readonly inTransaction: boolean }, walSync: WalSync | undefined, onError: (err: Error) => void = () => {}): WriteRunner {
   if (!walSync) return (write) => write();
   const normal = db.prepare('PRAGMA synchronous = NORMAL');
   const full = db.prepare('PRAGMA synchronous = FULL');
   return (write) => {
+    if (db.inTransaction) return write(); // SQLite refuses to change the safety level inside one: it commits with it
     normal.run();
     try {
       return write();

@@ -98,5 +98,8 @@ describe('WalSync (fsync off the event loop)', () => {
     held.finish();
     expect(held.pending).toHaveLength(1);
     expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    // inside a caller's transaction the safety level cannot change: the write simply joins it
+    db.transaction(() => sqliteRetainedConfigs(db, offLoop).save('trellis/d2/config', 'd2', '{}'))();
+    expect((db.prepare('SELECT count(*) AS n FROM mqtt_configs').get() as { n: number }).n).toBe(2);
   });
 });
