@@ -79,7 +79,7 @@ export class LastValues {
   }
 
   #mark(): void {
-    const row = this.#db.prepare('SELECT (SELECT coalesce(max(rowid), 0) FROM readings) AS r, (SELECT coalesce(max(id), 0) FROM device_events) AS e').get() as { r: number; e: number };
+    const row = newestRows(this.#db);
     this.#marks.set(READINGS_MARK, row.r);
     this.#marks.set(EVENTS_MARK, row.e);
   }
@@ -110,9 +110,14 @@ export function unsaved(db: Db): LastValuesDelta {
 /** Moves both marks back to the newest rows that still exist (erasing can delete the newest rowids, which SQLite then reuses). */
 export function clampMarks(db: Db): void {
   const marks = new PersistentCounters(db);
-  const row = db.prepare('SELECT (SELECT coalesce(max(rowid), 0) FROM readings) AS r, (SELECT coalesce(max(id), 0) FROM device_events) AS e').get() as { r: number; e: number };
+  const row = newestRows(db);
   marks.set(READINGS_MARK, Math.min(marks.get(READINGS_MARK), row.r));
   marks.set(EVENTS_MARK, Math.min(marks.get(EVENTS_MARK), row.e));
+}
+
+/** The newest reading rowid and device event id (0 when none). */
+function newestRows(db: Db): { r: number; e: number } {
+  return db.prepare('SELECT (SELECT coalesce(max(rowid), 0) FROM readings) AS r, (SELECT coalesce(max(id), 0) FROM device_events) AS e').get() as { r: number; e: number };
 }
 
 /** Folds `from` into `into`: the newer value per series, the later time per device. */
