@@ -188,7 +188,7 @@ function compileAction(a: ActionDef, path: ReadonlyArray<string | number>, file:
   if ('delay' in a) return [{ kind: 'delay', ms: parseDuration(a.delay) as number }];
   if ('notify' in a) return [{ kind: 'notify', message: a.notify.message, severity: a.notify.severity }];
   if ('cancel' in a) return [{ kind: 'cancel', rule: a.cancel.rule }];
-  const scene = file.scenes[a.scene];
+  const scene = Object.hasOwn(file.scenes, a.scene) ? file.scenes[a.scene] : undefined;
   if (!scene) {
     problem(path, `unknown scene "${a.scene}" (scenes: ${Object.keys(file.scenes).join(', ') || 'none'})`);
     return [];
@@ -225,7 +225,7 @@ function compileCondition(
     return (_w, now) => days.has(localTime(now, o.timezone).weekday);
   }
   if ('tariff' in c) {
-    const t = o.tariffs[c.tariff];
+    const t = Object.hasOwn(o.tariffs, c.tariff) ? o.tariffs[c.tariff] : undefined;
     if (!t) {
       problem(path, `unknown tariff "${c.tariff}" (config tariffs: ${Object.keys(o.tariffs).join(', ') || 'none'})`);
       return () => false;
@@ -287,26 +287,26 @@ function findCycle(rules: ReadonlyMap<string, CompiledRule>): string[] | undefin
     for (const a of r.actions) if (a.kind === 'set' || a.kind === 'toggle') for (const id of triggeredBy.get(key(a.device, a.attribute)) ?? []) out.add(id);
     return [...out];
   };
+  // Depth-first with an explicit stack (a long chain of rules must not exhaust the call stack).
   const color = new Map<string, 'grey' | 'black'>();
-  const stack: string[] = [];
-  const visit = (id: string): string[] | undefined => {
-    color.set(id, 'grey');
-    stack.push(id);
-    for (const n of next(rules.get(id) as CompiledRule)) {
-      if (color.get(n) === 'grey') return [...stack.slice(stack.indexOf(n)), n];
-      if (!color.has(n)) {
-        const found = visit(n);
-        if (found) return found;
+  for (const root of rules.keys()) {
+    if (color.has(root)) continue;
+    const path: string[] = [root];
+    const pending: string[][] = [next(rules.get(root) as CompiledRule)];
+    color.set(root, 'grey');
+    while (path.length > 0) {
+      const todo = pending[pending.length - 1] as string[];
+      const n = todo.pop();
+      if (n === undefined) {
+        color.set(path.pop() as string, 'black');
+        pending.pop();
+        continue;
       }
-    }
-    stack.pop();
-    color.set(id, 'black');
-    return undefined;
-  };
-  for (const id of rules.keys()) {
-    if (!color.has(id)) {
-      const found = visit(id);
-      if (found) return found;
+      if (color.get(n) === 'grey') return [...path.slice(path.indexOf(n)), n];
+      if (color.has(n)) continue;
+      color.set(n, 'grey');
+      path.push(n);
+      pending.push(next(rules.get(n) as CompiledRule));
     }
   }
   return undefined;

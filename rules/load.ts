@@ -1,27 +1,36 @@
 import { basename } from 'node:path';
 import type { z } from 'zod';
 import { compileRules, type CompileOptions, type CompiledRules, type RuleProblem } from './compile.ts';
-import { ruleFileSchema } from './schema.ts';
+import { ruleFileSchema, type RuleFile } from './schema.ts';
 import { parseLocatedYaml } from './yamlLocate.ts';
 
-export type RulesResult = { ok: true; rules: CompiledRules; count: number } | { ok: false; problems: RuleProblem[] };
+export type RulesResult = { ok: true; rules: CompiledRules; data: RuleFile; count: number } | { ok: false; problems: RuleProblem[] };
 
-/** Parses, validates and compiles a rule file's text. `file` names the source in every problem. */
-export function checkRulesText(text: string, file: string, options: Omit<CompileOptions, 'where'>): RulesResult {
+type Located = (path: ReadonlyArray<PropertyKey>, key?: string) => string;
+
+/** Parses and validates a rule file's text (no device checks). `file` names the source in every problem. */
+export function parseRulesText(text: string, file: string): { ok: true; data: RuleFile; where: Located } | { ok: false; problems: RuleProblem[] } {
   const name = basename(file);
   const yaml = parseLocatedYaml(text);
   if (yaml.errors.length > 0) return { ok: false, problems: yaml.errors.map((e) => ({ where: `${name}:${e.line}:${e.col}`, message: `not valid YAML: ${e.message}` })) };
-  const where = (path: ReadonlyArray<PropertyKey>, k?: string) => {
+  const where: Located = (path, k) => {
     const at = yaml.locate(path, k);
     return at ? `${name}:${at.line}:${at.col}` : name;
   };
   const parsed = ruleFileSchema.safeParse(yaml.value ?? {});
   if (!parsed.success) return { ok: false, problems: parsed.error.issues.map((issue) => describe(issue, where)) };
-  const compiled = compileRules(parsed.data, { ...options, where: (p) => where(p) });
-  return compiled.ok ? { ok: true, rules: compiled.rules, count: parsed.data.rules.length } : compiled;
+  return { ok: true, data: parsed.data, where };
 }
 
-function describe(issue: z.core.$ZodIssue, where: (p: ReadonlyArray<PropertyKey>, k?: string) => string): RuleProblem {
+/** Parses, validates and compiles a rule file's text. `file` names the source in every problem. */
+export function checkRulesText(text: string, file: string, options: Omit<CompileOptions, 'where'>): RulesResult {
+  const parsed = parseRulesText(text, file);
+  if (!parsed.ok) return parsed;
+  const compiled = compileRules(parsed.data, { ...options, where: (p) => parsed.where(p) });
+  return compiled.ok ? { ok: true, rules: compiled.rules, data: parsed.data, count: parsed.data.rules.length } : compiled;
+}
+
+function describe(issue: z.core.$ZodIssue, where: Located): RuleProblem {
   const path = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
     return { where: where(issue.path, issue.keys[0]), message: `${path ? `${path}.` : ''}${issue.keys.join(', ')}: unknown key` };

@@ -1,51 +1,123 @@
-import { existsSync, readFileSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, renameSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { formatProblems } from '../../rules/load.ts';
+import type { RuleFile } from '../../rules/schema.ts';
+import { readBoundedText } from '../boundedRead.ts';
 import type { Logger } from '../log.ts';
-import type { RuleHost } from './ruleHost.ts';
+import type { LoadOutcome, RuleHost } from './ruleHost.ts';
 
 const RETRY_MS = 1000;
 
 /**
  * Loads the rule file into the host and reloads it when it changes (the directory is watched, so
  * editors that save by renaming are seen too). An invalid edit keeps the running rules and logs every
- * problem with its file:line:column. A missing file means no rules.
+ * problem with its file:line:column. A missing file means no rules. The file is read with limits (a
+ * regular file of at most 512 KB of UTF-8) and parsed on a worker thread, so a hostile file is a
+ * problem, never a crash or a stall. Every activated text is kept as the last good one (in the data
+ * directory): when the file is bad at start, those rules run until it is fixed.
  */
 export class RuleFileWatcher {
   readonly #file: string;
   readonly #host: RuleHost;
   readonly #log: Logger;
+  readonly #lastGood: string | undefined;
   #watcher: FSWatcher | undefined;
   #debounce: NodeJS.Timeout | undefined;
   #retry: NodeJS.Timeout | undefined;
   #lastText: string | undefined;
+  #loading: Promise<boolean> | undefined;
+  #again = false;
+  #closed = false;
   /** The problems of the last load, if it failed (exposed for tests and diagnostics). */
   lastProblems: string | undefined;
 
-  constructor(file: string, host: RuleHost, log: Logger) {
+  constructor(file: string, host: RuleHost, log: Logger, lastGoodFile?: string) {
     this.#file = file;
     this.#host = host;
     this.#log = log;
+    this.#lastGood = lastGoodFile;
   }
 
-  /** Loads the file now; true when the rules in it are active. */
-  load(): boolean {
+  /**
+   * Loads the file; true when its rules are active. One load runs at a time: a call during a load
+   * makes that load read the file once more when it ends, and resolves with the outcome of that read.
+   */
+  load(): Promise<boolean> {
+    if (this.#loading) {
+      this.#again = true;
+      return this.#loading;
+    }
+    this.#loading = (async () => {
+      let active: boolean;
+      do {
+        this.#again = false;
+        active = await this.#loadOnce();
+      } while (this.#again && !this.#closed);
+      return active;
+    })().finally(() => {
+      this.#loading = undefined;
+    });
+    return this.#loading;
+  }
+
+  async #loadOnce(): Promise<boolean> {
     if (!existsSync(this.#file)) {
       this.lastProblems = undefined;
       return false;
     }
-    const text = readFileSync(this.#file, 'utf8');
-    if (text === this.#lastText && this.lastProblems === undefined) return true;
-    const outcome = this.#host.load(text, this.#file);
+    const read = readBoundedText(this.#file);
+    const text = read.ok ? read.text : undefined;
+    if (text !== undefined && text === this.#lastText && this.lastProblems === undefined) return true;
+    const outcome: LoadOutcome = text !== undefined ? await this.#host.load(text, this.#file) : { ok: false, problems: [{ where: basename(this.#file), message: read.ok ? '' : read.message }] };
+    if (this.#closed) return false;
     if (!outcome.ok) {
       this.lastProblems = formatProblems(outcome.problems);
-      this.#log.error({ file: this.#file, problems: outcome.problems.length }, `rules not activated; the previous rules keep running:\n${this.lastProblems}`);
+      const fallback = this.#lastText === undefined ? await this.#loadLastGood() : undefined;
+      this.#log.error({ file: this.#file, problems: outcome.problems.length, lastGood: fallback }, `rules not activated; ${fallback ? `the last good rules (${fallback} of them) run instead` : 'the previous rules keep running'}:\n${this.lastProblems}`);
       return false;
     }
     this.#lastText = text;
     this.lastProblems = undefined;
+    this.#saveLastGood(text as string);
     this.#log.info({ file: this.#file, rules: outcome.rules }, 'rules active');
     return true;
+  }
+
+  /**
+   * Activates a text already checked (the LAN API checked it, then wrote it to the file), so the
+   * watcher's reload of the same text finds nothing new to parse.
+   */
+  activateChecked(text: string, data: RuleFile): LoadOutcome {
+    const outcome = this.#host.activate(data, this.#file);
+    if (outcome.ok) {
+      this.#lastText = text;
+      this.lastProblems = undefined;
+      this.#saveLastGood(text);
+      this.#log.info({ file: this.#file, rules: outcome.rules }, 'rules active');
+    }
+    return outcome;
+  }
+
+  /** At start, when the file is bad: the rules that were last active, if they still check. */
+  async #loadLastGood(): Promise<number | undefined> {
+    if (!this.#lastGood || !existsSync(this.#lastGood)) return undefined;
+    const read = readBoundedText(this.#lastGood);
+    if (!read.ok) return undefined;
+    const outcome = await this.#host.load(read.text, this.#lastGood);
+    if (!outcome.ok) return undefined;
+    this.#lastText = read.text;
+    return outcome.rules;
+  }
+
+  #saveLastGood(text: string): void {
+    if (!this.#lastGood) return;
+    try {
+      const tmp = `${this.#lastGood}.tmp-${process.pid}`;
+      writeFileSync(tmp, text);
+      renameSync(tmp, this.#lastGood);
+    } catch (err) {
+      this.#log.warn({ err, file: this.#lastGood }, 'could not keep a copy of the active rules');
+    }
   }
 
   watch(): void {
@@ -56,7 +128,7 @@ export class RuleFileWatcher {
       if (this.#debounce) clearTimeout(this.#debounce);
       this.#debounce = setTimeout(() => {
         this.#debounce = undefined;
-        this.load();
+        void this.load();
       }, 150);
     });
   }
@@ -66,19 +138,25 @@ export class RuleFileWatcher {
    * second: a fleet announcing itself must not recompile a broken rule file once per device.
    */
   retryIfFailed(): void {
-    if (this.lastProblems === undefined || this.#retry) return;
+    if (this.lastProblems === undefined || this.#retry || this.#closed) return;
     this.#retry = setTimeout(() => {
       this.#retry = undefined;
-      this.load();
+      void this.load();
     }, RETRY_MS);
   }
 
   close(): void {
+    this.#closed = true;
     if (this.#debounce) clearTimeout(this.#debounce);
     if (this.#retry) clearTimeout(this.#retry);
     this.#debounce = undefined;
     this.#retry = undefined;
     this.#watcher?.close();
     this.#watcher = undefined;
+  }
+
+  /** Resolves when no load is running (a stop waits for the one in flight). */
+  async settled(): Promise<void> {
+    while (this.#loading) await this.#loading.catch(() => undefined);
   }
 }

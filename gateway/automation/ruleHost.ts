@@ -1,13 +1,14 @@
 import type { AttributeValue } from '../../drivers/types.ts';
-import type { CompiledRules, RuleProblem } from '../../rules/compile.ts';
+import { basename } from 'node:path';
+import { compileRules, type CompiledRules, type RuleProblem } from '../../rules/compile.ts';
 import { evaluate, initialState, type Alert, type Evaluation, type RuleInput, type RuleState, type TimerRequest, type Trace } from '../../rules/engine.ts';
-import { checkRulesText } from '../../rules/load.ts';
-import type { TariffDef } from '../../rules/schema.ts';
+import type { RuleFile, TariffDef } from '../../rules/schema.ts';
 import type { Clock } from '../clock.ts';
 import type { Hub } from '../hub.ts';
 import type { Logger } from '../log.ts';
 import type { Db } from '../store/db.ts';
 import type { DeviceRegistry } from '../store/registry.ts';
+import { RuleChecker } from './ruleChecker.ts';
 import { TimerStore } from './timerStore.ts';
 
 export interface RuleHostOptions {
@@ -22,6 +23,8 @@ export interface RuleHostOptions {
 export const TIME_TRIGGER_GRACE_MS = 5 * 60_000;
 
 export type LoadOutcome = { ok: true; rules: number } | { ok: false; problems: RuleProblem[] };
+/** A checked rule text: its validated contents, or its problems with file:line:column. */
+export type CheckOutcome = { ok: true; data: RuleFile; count: number } | { ok: false; problems: RuleProblem[] };
 
 /**
  * Runs the pure rules engine inside the gateway: feeds it hub events and fired timers, sends the
@@ -39,6 +42,7 @@ export class RuleHost {
   readonly #log: Logger;
   readonly #options: RuleHostOptions;
   readonly #store: TimerStore;
+  readonly #checker: RuleChecker;
   readonly #scheduled = new Map<string, () => void>();
   readonly #traces = new Map<string, Trace[]>();
   #rules: CompiledRules | undefined;
@@ -46,23 +50,35 @@ export class RuleHost {
   #unsubscribe: (() => void) | undefined;
   #started = false;
 
-  constructor(deps: { hub: Hub; registry: DeviceRegistry; db: Db; clock: Clock; log: Logger; options: RuleHostOptions }) {
+  constructor(deps: { hub: Hub; registry: DeviceRegistry; db: Db; clock: Clock; log: Logger; options: RuleHostOptions; checker?: RuleChecker }) {
     this.#hub = deps.hub;
     this.#registry = deps.registry;
     this.#clock = deps.clock;
     this.#log = deps.log;
     this.#options = deps.options;
     this.#store = new TimerStore(deps.db);
+    this.#checker = deps.checker ?? new RuleChecker();
   }
 
-  /** Checks rule text against the devices Trellis knows, without activating it. */
-  check(text: string, file: string): ReturnType<typeof checkRulesText> {
-    return checkRulesText(text, file, {
-      catalog: (id) => this.#registry.get(id),
-      timezone: this.#options.timezone,
-      tariffs: this.#options.tariffs,
-      cascadeLimit: this.#options.cascadeLimit,
-    });
+  /**
+   * Checks rule text against the devices Trellis knows, without activating it. The YAML is parsed and
+   * checked on a worker thread (RuleChecker): this event loop never parses a rule file.
+   */
+  async check(text: string, file: string): Promise<CheckOutcome> {
+    const catalog = [...this.#registry.all()].map((d) => [d.id, d.attributes] as const);
+    const { timezone, tariffs, cascadeLimit } = this.#options;
+    const a = await this.#checker.run({ op: 'check', text, file, catalog, timezone, tariffs, cascadeLimit });
+    if (!a.ok) return { ok: false, problems: [...a.problems] };
+    if (!('data' in a)) throw new Error('rule checker answered a check with an edit');
+    return { ok: true, data: a.data as RuleFile, count: a.count };
+  }
+
+  /** Sets one rule's `enabled:` in a rule text (comments and layout kept), on the worker too. */
+  async setEnabled(text: string, file: string, ruleId: string, enabled: boolean): Promise<{ ok: true; text: string } | { ok: false; notFound: boolean; problems: RuleProblem[] }> {
+    const a = await this.#checker.run({ op: 'setEnabled', text, file, ruleId, enabled });
+    if (!a.ok) return { ok: false, notFound: a.notFound === true, problems: [...a.problems] };
+    if (!('text' in a)) throw new Error('rule checker answered an edit with a check');
+    return { ok: true, text: a.text };
   }
 
   /** The active rules, in file order. */
@@ -71,16 +87,28 @@ export class RuleHost {
   }
 
   /** Checks rule text against the devices Trellis knows; activates it only when it has no problem. */
-  load(text: string, file: string): LoadOutcome {
-    const result = checkRulesText(text, file, {
+  async load(text: string, file: string): Promise<LoadOutcome> {
+    const checked = await this.check(text, file);
+    if (!checked.ok) return checked;
+    return this.activate(checked.data, file);
+  }
+
+  /**
+   * Compiles checked rules here (compiled rules hold functions, which cannot cross threads) and
+   * activates them. The check already passed; only a device that vanished meanwhile can fail it now.
+   */
+  activate(data: RuleFile, file: string): LoadOutcome {
+    const name = basename(file);
+    const compiled = compileRules(data, {
       catalog: (id) => this.#registry.get(id),
       timezone: this.#options.timezone,
       tariffs: this.#options.tariffs,
       cascadeLimit: this.#options.cascadeLimit,
+      where: () => name,
     });
-    if (!result.ok) return result;
-    this.#activate(result.rules);
-    return { ok: true, rules: result.count };
+    if (!compiled.ok) return compiled;
+    this.#activate(compiled.rules);
+    return { ok: true, rules: data.rules.length };
   }
 
   /** Starts evaluating: restores persisted timers and feeds the `start` input. */

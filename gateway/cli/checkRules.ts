@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readBoundedText } from '../boundedRead.ts';
 import { checkRulesText, formatProblems } from '../../rules/load.ts';
 import { ErrorCodes, TrellisError } from '../errors.ts';
 import { databaseFile, openDb, storeOptions } from '../store/db.ts';
@@ -11,12 +12,9 @@ import { resolveConfig } from './resolveConfig.ts';
  */
 export function runCheckRules(file: string, options: { config?: string }): void {
   const { config } = resolveConfig(options.config);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new TrellisError(ErrorCodes.rules, `${file}: cannot read rule file: ${(err as Error).message}`, { cause: err });
-  }
+  const read = readBoundedText(file);
+  if (!read.ok) throw new TrellisError(ErrorCodes.rules, `${file}: the rule file ${read.message}`);
+  const text = read.text;
   const dbFile = databaseFile(config.dataDir);
   const db = existsSync(dbFile) ? openDb(dbFile, storeOptions(config.store)) : undefined;
   try {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readBoundedText } from '../boundedRead.ts';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { parseLocatedYaml } from '../../rules/yamlLocate.ts';
 import type { z } from 'zod';
@@ -24,13 +24,9 @@ export function configFromObject(input: ConfigInput, baseDir = process.cwd(), so
 
 /** Reads, parses and validates a YAML config file. Errors name the file, line and key path. */
 export function loadConfigFile(file: string): LoadedConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new TrellisError(ErrorCodes.config, `${file}: cannot read config file: ${(err as Error).message}`, { cause: err });
-  }
-  return parseConfigText(text, file);
+  const read = readBoundedText(file);
+  if (!read.ok) throw new TrellisError(ErrorCodes.config, `${file}: the config file ${read.message}`);
+  return parseConfigText(read.text, file);
 }
 
 /** Parses YAML text as a config; `file` is used in messages and to resolve a relative dataDir. */
@@ -61,7 +57,7 @@ function finish(config: Config, baseDir: string): Readonly<Config> {
   const at = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   const cloudFile = (p: string | undefined) => (p === undefined ? undefined : at(p));
   const cloud = { ...config.cloud, passwordFile: cloudFile(config.cloud.passwordFile), ca: cloudFile(config.cloud.ca), cert: cloudFile(config.cloud.cert), key: cloudFile(config.cloud.key) };
-  return deepFreeze({ ...config, dataDir: at(config.dataDir), rules: { ...config.rules, file: at(config.rules.file) }, serial: config.serial.map((l) => ({ ...l, path: at(l.path) })), cloud, lan: { ...config.lan, cert: cloudFile(config.lan.cert), key: cloudFile(config.lan.key) }, store: { ...config.store, keyFile: cloudFile(config.store.keyFile) } });
+  return deepFreeze({ ...config, dataDir: at(config.dataDir), rules: { ...config.rules, file: at(config.rules.file) }, serial: config.serial.map((l) => ({ ...l, path: at(l.path) })), cloud, lan: { ...config.lan, cert: cloudFile(config.lan.cert), key: cloudFile(config.lan.key) }, mqtt: { ...config.mqtt, cert: cloudFile(config.mqtt.cert), key: cloudFile(config.mqtt.key) }, store: { ...config.store, keyFile: cloudFile(config.store.keyFile) } });
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

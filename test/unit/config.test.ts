@@ -69,7 +69,7 @@ describe('config', () => {
   });
 
   it('reports a file that cannot be read', () => {
-    expect(errorOf(() => loadConfigFile('/nonexistent/trellis.yaml'))).toMatch(/^\/nonexistent\/trellis\.yaml: cannot read config file/);
+    expect(errorOf(() => loadConfigFile('/nonexistent/trellis.yaml'))).toMatch(/^\/nonexistent\/trellis\.yaml: the config file cannot be read \(ENOENT\)/);
   });
 
   it('validates in-memory configs too', () => {
