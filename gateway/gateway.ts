@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { MqttDriver } from '../drivers/mqtt/driver.ts';
 import type { Driver } from '../drivers/types.ts';
 import { RuleFileWatcher } from './automation/ruleFile.ts';
@@ -23,6 +24,14 @@ import { startUsage, type Usage } from './usage.ts';
 import { AuditLog } from './privacy/audit.ts';
 import { Grants } from './privacy/grants.ts';
 import { VERSION } from './version.ts';
+import { Argon2Gate, PasswordHasher } from './auth/passwordHasher.ts';
+import { AuthThrottle } from './auth/throttle.ts';
+import { DeviceAuth } from './auth/deviceAuth.ts';
+import { ClientIdStore } from './store/clientIds.ts';
+import { DEVICE_HASH_OPTIONS } from './store/credentials.ts';
+import { fileMaterial, type TlsMaterial } from './net/certificates.ts';
+import { gatewayNames } from './net/names.ts';
+import { SelfSignedTls } from './net/selfSigned.ts';
 
 export interface GatewayDeps {
   readonly config: Readonly<Config>;
@@ -55,7 +64,11 @@ export interface RunningGateway {
   readonly grants: Grants;
   readonly audit: AuditLog;
   readonly db: Db;
+  /** the plain MQTT listener (or the TLS one when `mqtt.plain` is off) */
   readonly mqttAddress: { host: string; port: number };
+  /** MQTT over TLS, when on: its address and the certificate's fingerprints */
+  readonly mqttTls: { readonly host: string; readonly port: number; readonly fingerprint: string; readonly caFingerprint: string | undefined } | undefined;
+  readonly clientIds: ClientIdStore;
 }
 
 const DAY_MS = 86_400_000;
@@ -72,6 +85,7 @@ export class Gateway {
   #running: RunningGateway | undefined;
   #pruner: RetentionPruner | undefined;
   #health: HealthSampler | undefined;
+  #selfSigned: SelfSignedTls | undefined;
   readonly #advertiser: (() => Promise<Advertiser>) | undefined;
   #starting: Promise<RunningGateway> | undefined;
   #stopping: Promise<void> | undefined;
@@ -121,8 +135,19 @@ export class Gateway {
       writer.onError = (err) => storeLog.error({ err }, 'committing readings failed');
       const hub = new Hub(registry, writer);
       hub.state.load(db);
-      const credentials = new CredentialStore(db);
+      // One argon2 computation at a time for devices and people together (see Argon2Gate).
+      const argon2 = new Argon2Gate();
+      const credentials = new CredentialStore(db, new PasswordHasher(argon2, DEVICE_HASH_OPTIONS));
+      const clientIds = new ClientIdStore(db, (name) => credentials.get(name) !== undefined, offLoop);
+      const deviceAuth = new DeviceAuth(credentials, new AuthThrottle());
       this.#wireLogs(hub);
+      const selfSigned =
+        config.mqtt.tls === 'self-signed' || (config.lan.enabled && config.lan.tls === 'self-signed')
+          ? new SelfSignedTls(config.dataDir, () => gatewayNames({ gatewayId: config.gatewayId, extra: config.hostnames, boundHosts: [config.mqtt.host, config.lan.host] }), log.child({ component: 'tls' }))
+          : undefined;
+      this.#selfSigned = selfSigned;
+      const mqttTls: TlsMaterial | undefined =
+        config.mqtt.tls === 'off' ? undefined : config.mqtt.tls === 'files' ? fileMaterial(config.mqtt.cert as string, config.mqtt.key as string) : await (selfSigned as SelfSignedTls).material();
 
       const mqttLog = log.child({ component: 'mqtt' });
       const violations = new RateLimitedLog();
@@ -134,12 +159,12 @@ export class Gateway {
           maxPacketBytes: config.mqtt.maxPacketBytes,
           maxTopicLevels: config.mqtt.maxTopicLevels,
           maxInflight: config.mqtt.maxInflight,
+          plain: config.mqtt.plain,
+          tls: mqttTls ? { port: config.mqtt.tlsPort, cert: mqttTls.cert, key: mqttTls.key } : undefined,
         },
         maxPayloadBytes: config.mqtt.maxPayloadBytes,
-        authenticate: async (username, password) => {
-          const c = await credentials.verify(username, password);
-          return c ? { name: c.username, topics: c.topics } : undefined;
-        },
+        authenticate: (username, password, source) => deviceAuth.authenticate(username, password, source),
+        claimClientId: (clientId, name, anonymous) => clientIds.claim(clientId, name, anonymous),
         configs: sqliteRetainedConfigs(db, offLoop),
         now: () => this.#clock.now(),
         onViolation: (who, kind, detail) =>
@@ -150,8 +175,12 @@ export class Gateway {
       hub.addDriver(mqtt);
       undo.push(() => mqtt.stop());
       await mqtt.start(hub);
-      const address = mqtt.address as { host: string; port: number };
-      mqttLog.info({ host: address.host, port: address.port }, 'mqtt broker listening');
+      const tlsAddress = mqtt.tlsAddress;
+      const address = (mqtt.address ?? tlsAddress) as { host: string; port: number };
+      mqttLog.info({ host: address.host, port: mqtt.address?.port, tlsPort: tlsAddress?.port, fingerprint: mqttTls?.fingerprint }, 'mqtt broker listening');
+      if (config.mqtt.tls === 'self-signed') undo.push(selfSigned?.onRenewed((m) => mqtt.updateTls(m)) ?? (() => undefined));
+      selfSigned?.start();
+      undo.push(() => selfSigned?.stop());
 
       let serial: Driver | undefined;
       if (config.serial.length > 0) {
@@ -182,9 +211,9 @@ export class Gateway {
         log: rulesLog,
         options: { timezone: config.timezone, tariffs: config.tariffs, cascadeLimit: config.rules.cascadeLimit, traceLimit: config.rules.traceLimit },
       });
-      const ruleFile = new RuleFileWatcher(config.rules.file, rules, rulesLog);
+      const ruleFile = new RuleFileWatcher(config.rules.file, rules, rulesLog, join(config.dataDir, 'rules.last-good.yaml'));
       undo.push(() => rules.stop(), () => ruleFile.close());
-      ruleFile.load();
+      await ruleFile.load();
       rules.start();
       ruleFile.watch();
       hub.on('device', () => ruleFile.retryIfFailed()); // rules naming a device that just appeared
@@ -228,9 +257,11 @@ export class Gateway {
           config: config.lan,
           dataDir: config.dataDir,
           gatewayId: config.gatewayId,
+          hostnames: config.hostnames,
+          selfSigned,
           log: log.child({ component: 'lan' }),
           advertiser: this.#advertiser,
-          context: { db, hub, registry, writer, rules, ruleFile, rulesFile: config.rules.file, people: new People(db), grants, audit, clock: this.#clock, version: VERSION, health: () => health.peek(), cloud: () => cloud?.link.status() },
+          context: { db, hub, registry, writer, rules, ruleFile, rulesFile: config.rules.file, people: new People(db, new PasswordHasher(argon2)), throttle: new AuthThrottle(), grants, audit, clock: this.#clock, version: VERSION, health: () => health.peek(), cloud: () => cloud?.link.status() },
         });
         undo.push(() => service.stop());
         await service.start();
@@ -241,7 +272,8 @@ export class Gateway {
       pruner.schedule(config.history.retentionDays * DAY_MS, 3_600_000, (err) => storeLog.error({ err }, 'pruning history failed'), config.metering.retentionDays * DAY_MS);
       this.#pruner = pruner;
       this.#health = health;
-      this.#running = { hub, registry, credentials, writer, mqtt, serial, ble, rules, ruleFile, metering, cloud, lan, grants, audit, db, mqttAddress: address };
+      const tlsInfo = tlsAddress && mqttTls ? { ...tlsAddress, fingerprint: mqttTls.fingerprint, caFingerprint: mqttTls.caFingerprint } : undefined;
+      this.#running = { hub, registry, credentials, writer, mqtt, serial, ble, rules, ruleFile, metering, cloud, lan, grants, audit, db, mqttAddress: address, mqttTls: tlsInfo, clientIds };
       return this.#running;
     } catch (err) {
       for (const release of undo.reverse()) await release();
@@ -264,12 +296,15 @@ export class Gateway {
     if (!running) return;
     this.#pruner?.stop();
     this.#pruner = undefined;
+    this.#selfSigned?.stop();
+    this.#selfSigned = undefined;
     await running.lan?.stop();
     await running.cloud?.stop();
     running.metering?.stop();
     this.#health?.close();
     this.#health = undefined;
     running.ruleFile.close();
+    await running.ruleFile.settled();
     running.rules.stop();
     await running.ble?.stop();
     await running.serial?.stop();

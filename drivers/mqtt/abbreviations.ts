@@ -58,10 +58,17 @@ export const DEVICE_ABBREVIATIONS: Readonly<Record<string, string>> = {
   via_device: 'via_device',
 };
 
+/**
+ * An own key of the table only (a payload key `constructor` must not find Object's); `__proto__`
+ * becomes a key no schema knows, so it cannot set the prototype of the expanded object.
+ */
+const expand = (table: Readonly<Record<string, string>>, k: string): string => (k === '__proto__' ? '(__proto__)' : Object.hasOwn(table, k) ? (table[k] as string) : k);
+
 /** Expands abbreviated keys, and the `~` base topic in every topic value [HA discovery: "~"]. */
+
 export function expandDiscoveryPayload(raw: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) out[ABBREVIATIONS[key] ?? key] = value;
+  for (const [key, value] of Object.entries(raw)) out[expand(ABBREVIATIONS, key)] = value;
   const base = typeof out['~'] === 'string' ? (out['~'] as string) : undefined;
   const expandTopic = (v: unknown) =>
     base !== undefined && typeof v === 'string' ? (v.startsWith('~') ? base + v.slice(1) : v.endsWith('~') ? v.slice(0, -1) + base : v) : v;
@@ -72,14 +79,14 @@ export function expandDiscoveryPayload(raw: Record<string, unknown>): Record<str
     out.availability = out.availability.map((a: unknown) => {
       if (a === null || typeof a !== 'object') return a;
       const entry: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(a)) entry[ABBREVIATIONS[k] ?? k] = v;
+      for (const [k, v] of Object.entries(a)) entry[expand(ABBREVIATIONS, k)] = v;
       entry.topic = expandTopic(entry.topic);
       return entry;
     });
   }
   if (out.device !== null && typeof out.device === 'object' && !Array.isArray(out.device)) {
     const device: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(out.device)) device[DEVICE_ABBREVIATIONS[k] ?? k] = v;
+    for (const [k, v] of Object.entries(out.device)) device[expand(DEVICE_ABBREVIATIONS, k)] = v;
     out.device = device;
   }
   return out;

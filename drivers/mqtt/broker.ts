@@ -1,4 +1,5 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import { guardSocket } from './packetGuard.ts';
 import { malformation, type DecodedPacket } from './packetRules.ts';
@@ -16,7 +17,12 @@ export interface BrokerIdentity {
 
 export interface BrokerOptions {
   readonly host: string;
+  /** the plain TCP listener's port (when `plain` is on) */
   readonly port: number;
+  /** listen on plain TCP too; off leaves only TLS */
+  readonly plain?: boolean;
+  /** MQTT over TLS: its port, certificate chain and key (PEM) */
+  readonly tls?: { readonly port: number; readonly cert: string; readonly key: string } | undefined;
   readonly allowAnonymous: boolean;
   readonly maxPacketBytes: number;
   readonly maxTopicLevels: number;
@@ -29,9 +35,21 @@ export type Verdict = 'accept' | 'refuse';
 
 export type ViolationKind = 'publish-acl' | 'subscribe-acl' | 'packet-too-large' | 'client-id-taken' | 'auth' | 'protocol';
 
+/** What checking a CONNECT's user name and password found. */
+export type AuthAnswer =
+  | { readonly ok: true; readonly name: string; readonly topics: readonly string[] }
+  /** 4: bad user name or password; 3: not now (too many failures from there, or too many checks waiting) */
+  | { readonly ok: false; readonly returnCode: 3 | 4; readonly reason: string };
+
 export interface BrokerHooks {
-  /** Checks a username and password; resolves the credential's owned topics, or undefined. */
-  authenticate(username: string, password: string): Promise<{ name: string; topics: readonly string[] } | undefined>;
+  /** Checks a username and password from `source` (the peer's address). */
+  authenticate(username: string, password: string, source: string): Promise<AuthAnswer>;
+  /**
+   * Whether `clientId` may be used by `name` (a credential, or an anonymous device when `anonymous`):
+   * client ids belong to credentials, so another credential cannot take one over, even while its
+   * owner is offline. Recording the use is the hook's business.
+   */
+  claimClientId?(clientId: string, name: string, anonymous: boolean): boolean;
   /**
    * Every PUBLISH the ACL allows, before it is acknowledged or relayed. `done('accept')` lets it through
    * (for QoS 1 the PUBACK is written only then, so call it after the data is committed);
@@ -53,6 +71,16 @@ export interface BrokerCounters {
   malformed: number;
   clientErrors: number;
   published: number;
+}
+
+function listen(server: Server, port: number, host: string): Promise<{ host: string; port: number }> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve({ host, port: (server.address() as AddressInfo).port });
+    });
+  });
 }
 
 /** Refused publishes are re-routed here: a `$` topic no client may subscribe to, so nobody receives them. */
@@ -84,23 +112,35 @@ export class EmbeddedBroker {
   readonly #counters: BrokerCounters = { connections: 0, connected: 0, authFailures: 0, aclRefusals: 0, oversize: 0, malformed: 0, clientErrors: 0, published: 0 };
   #aedes: Aedes | undefined;
   #server: Server | undefined;
+  #tlsServer: TlsServer | undefined;
   #address: { host: string; port: number } | undefined;
+  #tlsAddress: { host: string; port: number } | undefined;
 
   constructor(options: BrokerOptions, hooks: BrokerHooks) {
     this.#options = options;
     this.#hooks = hooks;
   }
 
+  /** the plain listener's address (undefined when `plain` is off) */
   get address(): { host: string; port: number } | undefined {
     return this.#address;
+  }
+
+  get tlsAddress(): { host: string; port: number } | undefined {
+    return this.#tlsAddress;
+  }
+
+  /** Serves a renewed certificate to new TLS connections (existing ones keep theirs). */
+  updateTls(material: { cert: string; key: string }): void {
+    this.#tlsServer?.setSecureContext({ cert: material.cert, key: material.key });
   }
 
   counters(): Readonly<BrokerCounters> {
     return { ...this.#counters };
   }
 
-  async start(): Promise<{ host: string; port: number }> {
-    if (this.#address) return this.#address;
+  async start(): Promise<void> {
+    if (this.#aedes) return;
     const options = this.#options;
     const aedes = await Aedes.createBroker({
       maxTopicLevels: options.maxTopicLevels,
@@ -152,7 +192,7 @@ export class EmbeddedBroker {
     });
     this.#aedes = aedes;
 
-    const server = createServer((socket) => {
+    const onConnection = (socket: Socket) => {
       this.#counters.connections++;
       socket.setNoDelay(true); // delayed-ACK stalls otherwise (ENVIRONMENT.md)
       this.#sockets.add(socket);
@@ -172,23 +212,24 @@ export class EmbeddedBroker {
         this.#hooks.onViolation?.(undefined, 'protocol', `${socket.remoteAddress ?? '?'}: ${bad}`);
         packet.cmd = `refused-${packet.cmd}`;
       });
-    });
-    this.#server = server;
+    };
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(options.port, options.host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      if (options.plain !== false) {
+        const server = createServer(onConnection);
+        this.#server = server;
+        this.#address = await listen(server, options.port, options.host);
+      }
+      if (options.tls) {
+        // A TLS handshake that fails (wrong CA, plain MQTT sent to this port) only closes that socket.
+        const server = createTlsServer({ cert: options.tls.cert, key: options.tls.key, handshakeTimeout: 10_000 }, onConnection);
+        server.on('tlsClientError', () => this.#counters.clientErrors++);
+        this.#tlsServer = server;
+        this.#tlsAddress = await listen(server, options.tls.port, options.host);
+      }
     } catch (err) {
       await this.stop();
       throw err;
     }
-    const addr = server.address() as AddressInfo;
-    this.#address = { host: options.host, port: addr.port };
-    return this.#address;
   }
 
   /** Publishes a message to devices (commands, the birth message). */
@@ -207,16 +248,16 @@ export class EmbeddedBroker {
   }
 
   async stop(): Promise<void> {
-    const server = this.#server;
+    const servers = [this.#server, this.#tlsServer].filter((s): s is Server => s !== undefined);
     const aedes = this.#aedes;
     this.#server = undefined;
+    this.#tlsServer = undefined;
     this.#aedes = undefined;
     this.#address = undefined;
-    if (server) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of this.#sockets) s.destroy();
-      await closed;
-    }
+    this.#tlsAddress = undefined;
+    const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+    for (const s of this.#sockets) s.destroy();
+    await Promise.all(closed);
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     this.#sockets.clear();
     this.#counters.connected = 0;
@@ -231,9 +272,14 @@ export class EmbeddedBroker {
       if (!this.#options.allowAnonymous) throw authError(CONNACK.notAuthorized, 'anonymous devices are not allowed');
       identity = { name: client.id, clientId: client.id, anonymous: true, topics: [`${client.id}/#`, `trellis/${client.id}/#`] };
     } else {
-      const credential = await this.#hooks.authenticate(username, password?.toString('utf8') ?? '');
-      if (!credential) throw authError(CONNACK.badCredentials, `bad user name or password for "${username}"`);
-      identity = { name: credential.name, clientId: client.id, anonymous: false, topics: credential.topics };
+      const source = (client as unknown as { conn?: { remoteAddress?: string } }).conn?.remoteAddress ?? '?';
+      const answer = await this.#hooks.authenticate(username, password?.toString('utf8') ?? '', source);
+      if (!answer.ok) throw authError(answer.returnCode, `${answer.reason} ("${username}" from ${source})`);
+      identity = { name: answer.name, clientId: client.id, anonymous: false, topics: answer.topics };
+    }
+    if (this.#hooks.claimClientId && !this.#hooks.claimClientId(client.id, identity.name, identity.anonymous)) {
+      this.#hooks.onViolation?.(identity, 'client-id-taken', `client id "${client.id}" belongs to another device`);
+      throw authError(CONNACK.identifierRejected, `client id "${client.id}" belongs to another device`);
     }
     // A client id already in use by another credential would take over (and cut off) that device's
     // session [MQTT-3.1.4-2]; only the same credential may take its own session over.

@@ -19,6 +19,7 @@ export interface MqttDriverOptions {
   readonly broker: Omit<BrokerOptions, 'publicTopics'>;
   readonly maxPayloadBytes: number;
   readonly authenticate: BrokerHooks['authenticate'];
+  readonly claimClientId?: BrokerHooks['claimClientId'];
   readonly configs: RetainedConfigStore;
   readonly now?: () => number;
   /** Protocol violations (ACL, auth, oversize), for the host to log. */
@@ -65,6 +66,15 @@ export class MqttDriver implements Driver {
     return this.#broker?.address;
   }
 
+  get tlsAddress(): { host: string; port: number } | undefined {
+    return this.#broker?.tlsAddress;
+  }
+
+  /** A renewed certificate for the TLS listener. */
+  updateTls(material: { cert: string; key: string }): void {
+    this.#broker?.updateTls(material);
+  }
+
   counters(): DriverCounters & BrokerCounters & { discovered: number; refused: number } {
     const broker = this.#broker?.counters() ?? { connections: 0, connected: 0, authFailures: 0, aclRefusals: 0, oversize: 0, malformed: 0, clientErrors: 0, published: 0 };
     return { ...this.#counters, ...broker };
@@ -78,6 +88,7 @@ export class MqttDriver implements Driver {
       { ...this.#options.broker, publicTopics: [HA_STATUS_TOPIC] },
       {
         authenticate: this.#options.authenticate,
+        ...(this.#options.claimClientId ? { claimClientId: this.#options.claimClientId } : {}),
         onPublish: (identity, packet, done) => this.#onPublish(identity, packet, done),
         onClientGone: (identity) => this.#onClientGone(identity),
         onViolation: (identity, kind, detail) => this.#options.onViolation?.(identity?.name, kind, detail),

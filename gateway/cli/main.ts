@@ -4,6 +4,7 @@ import { runCheckRules } from './checkRules.ts';
 import { runSerialList } from './serialList.ts';
 import { runDeviceAdd, runDeviceList } from './deviceCommands.ts';
 import { reportError, runStart } from './start.ts';
+import { runPair } from './pairCommand.ts';
 import { runAuditVerify, runErase, runExport, runFactoryReset, runGrantAdd, runGrantList, runGrantRevoke } from './privacyCommands.ts';
 
 /** Builds the `trellis` command line; `run` parses argv and executes. */
@@ -18,6 +19,13 @@ export function buildProgram(): Command {
     .description('run the gateway (with no config file: a demo home and shop on loopback)')
     .option('-c, --config <file>', 'config file (default: $TRELLIS_CONFIG, then ./trellis.yaml)')
     .action((opts: { config?: string }) => runStart(opts));
+
+  program
+    .command('pair')
+    .description('print a new one-time pairing code for a phone (valid 24 hours; by default it makes an owner)')
+    .option('-c, --config <file>', 'config file')
+    .option('--role <role>', 'owner, member or guest', 'owner')
+    .action((opts: { config?: string; role?: string }) => runPair(opts));
 
   program
     .command('check-config')

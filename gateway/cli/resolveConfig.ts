@@ -6,7 +6,8 @@ import { configFromObject, loadConfigFile, type LoadedConfig } from '../config/l
 export const demoConfig = (cwd: string) => ({
   demo: true,
   dataDir: './trellis-demo-data',
-  mqtt: { host: '127.0.0.1', port: 1883 },
+  // devices may come in over TLS too (the gateway's own CA); a free port is taken if either is in use
+  mqtt: { host: '127.0.0.1', port: 1883, tls: 'self-signed' as const, tlsPort: 8883 },
   lan: { host: '127.0.0.1' },
   rules: { file: './trellis-demo-data/rules.yaml' },
   // the demo shop's RS-485 bus: a simulated cable (socat) whose far end the demo's firmware answers

@@ -53,7 +53,7 @@ export async function runStart(options: { config?: string }): Promise<void> {
     // The no-config demo must start even where port 1883 is taken (e.g. a local mosquitto).
     if (!resolved.preset || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     logger.warn({ mqttPort: config.mqtt.port, lanPort: config.lan.port }, 'port in use; the demo takes free ports instead');
-    config = { ...config, mqtt: { ...config.mqtt, port: 0 }, lan: { ...config.lan, port: 0 } };
+    config = { ...config, mqtt: { ...config.mqtt, port: 0, tlsPort: 0 }, lan: { ...config.lan, port: 0 } };
     gateway = new Gateway({ config, logger });
     running = await gateway.start();
   }
@@ -63,18 +63,26 @@ export async function runStart(options: { config?: string }): Promise<void> {
     fleet = await startDemo(running, config.rules.file);
   }
   process.stderr.write(banner(config, running, resolved.source, fleet !== undefined));
-  if (running.lan?.pairUrl) process.stderr.write(await pairingText(running.lan.pairUrl, running.lan.pairingCode ?? ''));
+  // The pairing code is shown on an interactive terminal (and in the loopback-only demo), never in a
+  // log: under systemd, stderr is the journal; there `trellis pair` prints a code instead.
+  if (running.lan?.pairUrl && (process.stderr.isTTY || config.demo)) process.stderr.write(await pairingText(running.lan.pairUrl, running.lan.pairingCode ?? ''));
+  else if (running.lan?.pairingCode) process.stderr.write(`\nNot paired yet: run \`trellis pair${cfgArgOf(resolved.source)}\` for a pairing code (valid 24 hours).\n`);
 }
+
+const cfgArgOf = (source: string | undefined) => (source ? ` --config ${source}` : '');
 
 function banner(config: Readonly<Config>, running: RunningGateway, source: string | undefined, demo: boolean): string {
   const { host, port } = running.mqttAddress;
-  const cfgArg = source ? ` --config ${source}` : '';
+  const cfgArg = cfgArgOf(source);
   const lines = [
     '',
     `Trellis gateway "${config.gatewayId}" is running.`,
     `  config:       ${source ?? 'none found: built-in demo settings (loopback only)'}`,
     `  data:         ${config.dataDir}`,
-    `  MQTT broker:  mqtt://${host}:${port}  (devices log in with their own credential${config.mqtt.allowAnonymous ? '; anonymous allowed' : ''})`,
+    ...(config.mqtt.plain ? [`  MQTT broker:  mqtt://${host}:${port}  (devices log in with their own credential${config.mqtt.allowAnonymous ? '; anonymous allowed' : ''})`] : []),
+    ...(running.mqttTls
+      ? [`  MQTT TLS:     mqtts://${running.mqttTls.host}:${running.mqttTls.port}  (certificate SHA-256 ${running.mqttTls.fingerprint}${running.mqttTls.caFingerprint ? `; gateway CA SHA-256 ${running.mqttTls.caFingerprint}` : ''})`]
+      : []),
     `  phone UI:     ${running.lan ? running.lan.url : 'off (lan.enabled: false)'}${running.lan?.fingerprint ? `  (self-signed certificate, SHA-256 ${running.lan.fingerprint})` : ''}`,
   ];
   if (demo) {
@@ -99,11 +107,11 @@ function banner(config: Readonly<Config>, running: RunningGateway, source: strin
   return lines.join('\n');
 }
 
-/** The first-start pairing instructions, with the pairing link as a QR code for the phone's camera. */
-async function pairingText(url: string, code: string): Promise<string> {
+/** The pairing instructions, with the pairing link as a QR code for the phone's camera. */
+export async function pairingText(url: string, code: string): Promise<string> {
   const { default: qrcode } = await import('qrcode-terminal');
   const qr = await new Promise<string>((resolve) => qrcode.generate(url, { small: true }, resolve));
-  return ['', 'Pair your phone (first start: no owner yet):', `  open ${url}`, `  or enter the code ${code} on the pairing page`, '', qr, ''].join('\n');
+  return ['', 'Pair your phone (valid 24 hours; `trellis pair` prints a new code):', `  open ${url}`, `  or enter the code ${code} on the pairing page`, '', qr, ''].join('\n');
 }
 
 /** Prints a TrellisError as its message (no stack), anything else in full; returns the exit code. */

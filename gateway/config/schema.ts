@@ -32,7 +32,15 @@ const mqttSchema = z.strictObject({
   maxTopicLevels: intRange(1, 64, 12),
   /** QoS 1 messages the broker keeps in flight towards one client. */
   maxInflight: intRange(1, 65535, 64),
-});
+  /** the plain (unencrypted) listener on `port`; off leaves only TLS */
+  plain: z.boolean({ error: 'expected true or false' }).default(true),
+  /** MQTT over TLS: off, self-signed (the gateway's own CA; see README "Security"), or files (cert and key) */
+  tls: z.enum(['off', 'self-signed', 'files'], { error: 'expected off, self-signed or files' }).default('off'),
+  tlsPort: intRange(1, 65535, 8883),
+  cert: z.string().min(1).optional(),
+  key: z.string().min(1).optional(),
+}).refine((m) => m.tls !== 'files' || (m.cert !== undefined && m.key !== undefined), { error: 'tls: files needs cert and key', path: ['tls'] })
+  .refine((m) => m.plain || m.tls !== 'off', { error: 'plain: false needs tls on (devices need some way in)', path: ['plain'] });
 
 const lanSchema = z
   .strictObject({
@@ -155,6 +163,12 @@ export const configSchema = z.strictObject({
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: 'expected lower-case letters, digits and dashes (1-63 characters)' })
     .default('trellis'),
   dataDir: z.string({ error: 'expected a directory path' }).min(1, { error: 'expected a directory path' }).default('./data'),
+  /**
+   * Names the gateway is reached by besides its host name, `trellis-<gatewayId>.local` and its
+   * addresses (e.g. a DNS name your router gives it): the LAN API accepts them as Host, and the
+   * self-signed certificate names them.
+   */
+  hostnames: z.array(z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/, { error: 'expected a DNS name' }).max(253)).max(32).default([]),
   mqtt: mqttSchema.prefault({}),
   lan: lanSchema.prefault({}),
   history: historySchema.prefault({}),

@@ -1,30 +1,69 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { atLeast, type People } from './people.ts';
+import type { HostCheck } from '../net/names.ts';
+import { splitHostHeader } from '../net/names.ts';
+import { atLeast, type People, type Role } from './people.ts';
+
+/** Who may call a route, declared in the route's own `config.access`: anyone, or the least role. */
+export type Access = 'public' | Role;
 
 /**
- * Every /api/ route and /metrics needs a bearer token unless its config says `role: 'none'`; a route may ask for a
- * higher role (member, owner). 401 without a valid token, 403 with a role too low. WebSocket upgrades
- * (browsers cannot set headers on them) may carry the token as `?token=`.
+ * The door of the LAN API, run on every request before anything else:
+ * 1. the Host must be one of the gateway's own names or addresses (421 otherwise: DNS rebinding);
+ * 2. a WebSocket upgrade must come from the gateway's own origin when it names one (403);
+ * 3. the route the router matched must declare `config.access`; a route that declares nothing
+ *    refuses everyone (default deny). The decision uses that matched route, never the URL's text, so
+ *    `/%61pi/members` is `/api/members` and needs what `/api/members` needs.
+ * Tokens arrive as `Authorization: Bearer`, or as `?token=` on a WebSocket upgrade (browsers cannot
+ * set headers there). 401 without a valid token, 403 with a role too low.
  */
-export function authHook(people: People) {
+export function accessHook(people: People, hosts: HostCheck) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const path = req.url.split('?')[0] ?? '';
-    if (!path.startsWith('/api/') && path !== '/metrics') return; // the UI's own files are public; data is not
-    const needed = req.routeOptions.config?.role ?? 'guest';
-    if (needed === 'none') return;
+    if (!hosts.allows(req.headers.host)) {
+      await reply.code(421).send({ error: 'misdirected', message: `Host ${JSON.stringify((req.headers.host ?? '').slice(0, 100))} is not a name of this gateway (add it to lan.hostnames if you reach the gateway by it)` });
+      return;
+    }
+    const upgrade = req.headers.upgrade?.toLowerCase() === 'websocket';
+    if (upgrade && !sameOrigin(req.headers.origin, req.headers.host)) {
+      await reply.code(403).send({ error: 'forbidden', message: 'WebSocket from a foreign origin' });
+      return;
+    }
+    if (req.is404) return; // no route matched: the not-found handler answers, with nothing behind it
+    const access = req.routeOptions.config?.access;
+    if (access === undefined) {
+      await reply.code(403).send({ error: 'forbidden', message: 'this route declares no access, so nobody may use it' });
+      return;
+    }
+    if (access === 'public') return;
     const header = req.headers.authorization;
     const fromQuery = (req.query as { token?: unknown } | undefined)?.token;
-    const token = header?.startsWith('Bearer ') ? header.slice(7) : typeof fromQuery === 'string' && req.headers.upgrade === 'websocket' ? fromQuery : undefined;
+    const token = header?.startsWith('Bearer ') ? header.slice(7) : typeof fromQuery === 'string' && upgrade ? fromQuery : undefined;
     const session = token ? people.authenticate(token) : undefined;
     if (!session) {
       await reply.code(401).send({ error: 'unauthorized', message: token ? 'the token is not valid (revoked or unknown); pair again or sign in' : 'sign in first: send Authorization: Bearer <token>' });
       return;
     }
     req.session = session;
-    if (!atLeast(session.user.role, needed)) {
-      await reply.code(403).send({ error: 'forbidden', message: `this needs the ${needed} role; you are ${session.user.role}` });
+    if (!atLeast(session.user.role, access)) {
+      await reply.code(403).send({ error: 'forbidden', message: `this needs the ${access} role; you are ${session.user.role}` });
     }
   };
+}
+
+/** No Origin (not a browser), or an Origin whose host and port are the Host the request was sent to. */
+function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (origin === undefined) return true;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+  const want = host ? splitHostHeader(host) : undefined;
+  const got = splitHostHeader(url.host);
+  if (!want || !got) return false;
+  const defaultPort = url.protocol === 'https:' ? '443' : '80';
+  return got.host === want.host && (got.port ?? defaultPort) === (want.port ?? defaultPort);
 }
 
 /** Who made a request, for the audit log: `owner:Olive`. */

@@ -9,7 +9,9 @@ import type { Hub } from '../hub.ts';
 import type { Db } from '../store/db.ts';
 import type { HistoryWriter } from '../store/historyWriter.ts';
 import type { DeviceRegistry } from '../store/registry.ts';
-import type { People, Role, Session } from './people.ts';
+import type { People, Session } from './people.ts';
+import type { Access } from './auth.ts';
+import type { AuthThrottle } from '../auth/throttle.ts';
 import type { AuditLog } from '../privacy/audit.ts';
 import type { Grants } from '../privacy/grants.ts';
 
@@ -25,6 +27,8 @@ export interface LanContext {
   readonly ruleFile: RuleFileWatcher;
   readonly rulesFile: string;
   readonly people: People;
+  /** failed sign-ins and pairings: slowed, then refused, per address and name */
+  readonly throttle: AuthThrottle;
   readonly grants: Grants;
   readonly audit: AuditLog;
   readonly clock: Clock;
@@ -41,7 +45,7 @@ declare module 'fastify' {
     session: Session | undefined;
   }
   interface FastifyContextConfig {
-    /** Who may call the route: `none` (anyone, no token), else the least role (default guest). */
-    role?: Role | 'none';
+    /** Who may call the route: `public` (anyone, no token) or the least role. Undeclared: nobody. */
+    access?: Access;
   }
 }

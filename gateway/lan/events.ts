@@ -2,9 +2,36 @@ import '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import type { App, LanContext } from './context.ts';
 
-/** Live events for the phone: readings, availability, faults, buttons, device changes and alerts, as JSON. */
-export function eventStream(app: App, ctx: LanContext): void {
-  app.get('/api/events', { websocket: true, schema: { summary: 'WebSocket of live events (token as ?token=)', hide: true } }, (socket: WebSocket) => {
+/** WebSocket close code for "your session ended" (4000-4999 are the application's own). */
+export const SESSION_ENDED = 4001;
+/** How often a socket re-checks its session (a session ended by another process, e.g. a CLI). */
+export const RECHECK_MS = 30_000;
+
+/**
+ * Live events for the phone: readings, availability, faults, buttons, device changes and alerts, as JSON.
+ * A socket lives only as long as its session: revoking the session or removing the person closes it
+ * at once, and every socket re-checks its session every RECHECK_MS.
+ */
+export function eventStream(app: App, ctx: LanContext, recheckMs = RECHECK_MS): void {
+  const bySession = new Map<number, Set<WebSocket>>();
+  const end = (socket: WebSocket) => socket.close(SESSION_ENDED, 'session ended');
+  const offEnded = ctx.people.onSessionsEnded((ids) => {
+    for (const id of ids) for (const socket of bySession.get(id) ?? []) end(socket);
+  });
+  const recheck = setInterval(() => {
+    for (const [id, sockets] of bySession) if (!ctx.people.sessionActive(id)) for (const socket of sockets) end(socket);
+  }, recheckMs);
+  recheck.unref();
+  app.addHook('onClose', async () => {
+    offEnded();
+    clearInterval(recheck);
+  });
+
+  app.get('/api/events', { websocket: true, config: { access: 'guest' }, schema: { summary: 'WebSocket of live events (token as ?token=)', hide: true } }, (socket: WebSocket, req) => {
+    const sessionId = (req.session as NonNullable<typeof req.session>).sessionId;
+    let sockets = bySession.get(sessionId);
+    if (!sockets) bySession.set(sessionId, (sockets = new Set()));
+    sockets.add(socket);
     const send = (msg: unknown) => {
       if (socket.readyState === socket.OPEN && socket.bufferedAmount < 1_000_000) socket.send(JSON.stringify(msg));
     };
@@ -15,7 +42,11 @@ export function eventStream(app: App, ctx: LanContext): void {
     ];
     socket.on('close', () => {
       for (const o of off) o();
+      sockets.delete(socket);
+      if (sockets.size === 0) bySession.delete(sessionId);
     });
+    // A session may have ended between the token check and this handler.
+    if (!ctx.people.sessionActive(sessionId)) return end(socket);
     send({ type: 'hello', at: ctx.clock.now() });
   });
 }

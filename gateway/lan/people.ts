@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import { ErrorCodes, TrellisError } from '../errors.ts';
+import type { PasswordHasher } from '../auth/passwordHasher.ts';
 import type { Db } from '../store/db.ts';
 
 export const ROLES = ['guest', 'member', 'owner'] as const;
@@ -24,6 +24,8 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 // Crockford base32 without I, L, O, U: easy to read off a screen and type on a phone
 const CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const USED_EVERY_MS = 60_000;
+/** How long a pairing code (the owner's first one, or one printed by `trellis pair`) stays valid. */
+export const PAIRING_CODE_TTL_MS = 24 * 3_600_000;
 
 /**
  * The people who use the LAN API: the owner (created by redeeming the first-start pairing code),
@@ -33,11 +35,25 @@ const USED_EVERY_MS = 60_000;
 export class People {
   readonly #db: Db;
   readonly #now: () => number;
+  readonly #hasher: PasswordHasher;
   readonly #lastUsed = new Map<number, number>();
+  readonly #ended = new Set<(sessionIds: readonly number[]) => void>();
 
-  constructor(db: Db, now: () => number = Date.now) {
+  constructor(db: Db, hasher: PasswordHasher, now: () => number = Date.now) {
     this.#db = db;
+    this.#hasher = hasher;
     this.#now = now;
+  }
+
+  /** Called with the ids of sessions that ended (revoked, or their person removed); returns the unsubscribe. */
+  onSessionsEnded(listener: (sessionIds: readonly number[]) => void): () => void {
+    this.#ended.add(listener);
+    return () => this.#ended.delete(listener);
+  }
+
+  /** Whether a session still exists (sockets re-check this: a session ended by another process, e.g. the CLI). */
+  sessionActive(sessionId: number): boolean {
+    return this.#db.prepare('SELECT 1 FROM sessions WHERE id = ?').get(sessionId) !== undefined;
   }
 
   hasOwner(): boolean {
@@ -61,7 +77,7 @@ export class People {
     const codeHash = sha256(normalise(code));
     const row = this.#db.prepare('SELECT role, expires_at FROM pairing_codes WHERE code_hash = ?').get(codeHash) as { role: Role; expires_at: number } | undefined;
     if (!row || row.expires_at < this.#now()) return undefined;
-    const passwordHash = password ? await argonHash(password) : null;
+    const passwordHash = password ? await this.#hasher.hash(password) : null;
     return this.#db.transaction(() => {
       if (this.#db.prepare('DELETE FROM pairing_codes WHERE code_hash = ?').run(codeHash).changes === 0) return undefined; // redeemed meanwhile
       if (this.#db.prepare('SELECT 1 FROM users WHERE name = ?').get(name)) throw new TrellisError(ErrorCodes.auth, `the name "${name}" is taken`);
@@ -71,9 +87,11 @@ export class People {
     })();
   }
 
+  /** An unknown name, or one without a password, costs the same argon2 verification as a known one. */
   async login(name: string, password: string, label: string): Promise<{ user: User; token: string } | undefined> {
     const row = this.#db.prepare('SELECT id, name, role, password_hash FROM users WHERE name = ?').get(name) as (User & { password_hash: string | null }) | undefined;
-    if (!row?.password_hash || !(await argonVerify(row.password_hash, password))) return undefined;
+    const ok = await this.#hasher.verify(row?.password_hash ?? undefined, password);
+    if (!row || !ok) return undefined;
     return { user: { id: row.id, name: row.name, role: row.role }, token: this.#newSession(row.id, label) };
   }
 
@@ -97,7 +115,9 @@ export class People {
   /** Revokes a session of `userId` (or any session, for the owner). */
   revokeSession(sessionId: number, by: User): boolean {
     const sql = by.role === 'owner' ? 'DELETE FROM sessions WHERE id = ?' : 'DELETE FROM sessions WHERE id = ? AND user_id = ?';
-    return this.#db.prepare(sql).run(...(by.role === 'owner' ? [sessionId] : [sessionId, by.id])).changes > 0;
+    const done = this.#db.prepare(sql).run(...(by.role === 'owner' ? [sessionId] : [sessionId, by.id])).changes > 0;
+    if (done) this.#notifyEnded([sessionId]);
+    return done;
   }
 
   list(): User[] {
@@ -106,15 +126,24 @@ export class People {
 
   /** Removes a person and every session of theirs; the last owner cannot be removed. */
   remove(userId: number): boolean {
-    return this.#db.transaction(() => {
+    const removed = this.#db.transaction((): number[] | false => {
       const row = this.#db.prepare('SELECT role FROM users WHERE id = ?').get(userId) as { role: Role } | undefined;
       if (!row) return false;
       if (row.role === 'owner' && (this.#db.prepare("SELECT count(*) AS n FROM users WHERE role = 'owner'").get() as { n: number }).n === 1) {
         throw new TrellisError(ErrorCodes.auth, 'the last owner cannot be removed');
       }
-      this.#db.prepare('DELETE FROM users WHERE id = ?').run(userId);
-      return true;
+      const ended = (this.#db.prepare('SELECT id FROM sessions WHERE user_id = ?').all(userId) as Array<{ id: number }>).map((r) => r.id);
+      this.#db.prepare('DELETE FROM users WHERE id = ?').run(userId); // sessions go with it (ON DELETE CASCADE)
+      return ended;
     })();
+    if (removed === false) return false;
+    this.#notifyEnded(removed);
+    return true;
+  }
+
+  #notifyEnded(ids: readonly number[]): void {
+    for (const id of ids) this.#lastUsed.delete(id);
+    for (const listener of this.#ended) listener(ids); // listeners only close sockets; they do not throw
   }
 
   #newSession(userId: number, label: string): string {

@@ -1,11 +1,16 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyError } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type RouteOptions } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from '../log.ts';
-import { authHook } from './auth.ts';
+import type { HostCheck } from '../net/names.ts';
+import { accessHook, type Access } from './auth.ts';
 import type { App, LanContext } from './context.ts';
 import { eventStream } from './events.ts';
 import { deviceRoutes } from './routes/devices.ts';
@@ -22,6 +27,17 @@ export interface LanServerOptions {
   readonly tls?: { readonly cert: string; readonly key: string } | undefined;
   readonly log: Logger;
   readonly authAttemptsPerMinute: number;
+  readonly hosts: HostCheck;
+  /** the gateway CA (self-signed TLS), served at /ca.pem for phones and devices to trust */
+  readonly caCert?: string | undefined;
+}
+
+/** A route as the router knows it, with what it declares (the security suite walks this table). */
+export interface RouteEntry {
+  readonly method: string;
+  readonly url: string;
+  readonly access: Access | undefined;
+  readonly websocket: boolean;
 }
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -31,15 +47,19 @@ export const BODY_LIMIT = 1024 * 1024;
  * OpenAPI document at /api/openapi.json) and the phone UI's static files. Request and response bodies
  * are zod schemas; the OpenAPI document is generated from them.
  */
-export async function buildLanServer(ctx: LanContext, options: LanServerOptions): Promise<App> {
+export async function buildLanServer(ctx: LanContext, options: LanServerOptions): Promise<{ app: App; routes: () => RouteEntry[] }> {
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     logger: false,
+    // a query string or path is not a place for 100 KB; find-my-way refuses longer params too
+    maxParamLength: 200,
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
   }).withTypeProvider<ZodTypeProvider>() as unknown as App;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('session', undefined);
+  const declared: RouteOptions[] = [];
+  app.addHook('onRoute', (route) => void declared.push(route));
   const log = options.log;
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (hasZodFastifySchemaValidationErrors(err)) {
@@ -59,18 +79,69 @@ export async function buildLanServer(ctx: LanContext, options: LanServerOptions)
     },
     transform: jsonSchemaTransform,
   });
+  await app.register(fastifyHelmet, helmetOptions());
   await app.register(fastifyRateLimit, { global: false });
   await app.register(fastifyWebsocket, { options: { maxPayload: BODY_LIMIT } });
-  app.addHook('onRequest', authHook(ctx.people));
+  app.addHook('onRequest', accessHook(ctx.people, options.hosts));
   peopleRoutes(app, ctx, { max: options.authAttemptsPerMinute, timeWindow: 60_000 });
   deviceRoutes(app, ctx);
   ruleRoutes(app, ctx);
   systemRoutes(app, ctx);
   privacyRoutes(app, ctx);
   eventStream(app, ctx);
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  await app.register(fastifyStatic, { root: uiDir(), prefix: '/', wildcard: false });
+  app.get('/api/openapi.json', { config: { access: 'guest' }, schema: { hide: true } }, async () => app.swagger());
+  const caCert = options.caCert;
+  app.get('/ca.pem', { config: { access: 'public' }, schema: { summary: "The gateway CA's certificate (self-signed TLS), to trust on a phone or device", hide: true } }, async (_req, reply) =>
+    caCert ? reply.type('application/x-pem-file').send(caCert) : reply.code(404).send({ error: 'not_found', message: 'no gateway CA: TLS is off or uses your own certificate' }),
+  );
+  await app.register(publicFiles);
   uiRoutes(app);
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
-  return app;
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${(req.url.split('?')[0] ?? '').slice(0, 200)}` }));
+  const routes = () =>
+    declared.map((r) => ({ method: String(r.method), url: r.url, access: (r.config as { access?: Access } | undefined)?.access, websocket: (r as { websocket?: boolean }).websocket === true }));
+  return { app, routes };
+}
+
+/** The phone UI's own files (HTML, JS, CSS) are public: they hold no data. Declared here, for every file route. */
+async function publicFiles(scope: FastifyInstance): Promise<void> {
+  scope.addHook('onRoute', (route) => {
+    route.config = { ...(route.config ?? {}), access: 'public' } as typeof route.config;
+  });
+  await scope.register(fastifyStatic, { root: uiDir(), prefix: '/', wildcard: false });
+}
+
+/**
+ * Security headers on every response. The CSP allows only the gateway's own scripts, styles and
+ * connections (fetch and the WebSocket), plus the UI's one inline script, the import map, by its hash.
+ * No HSTS: with a self-signed certificate it would make a certificate warning impossible to pass.
+ */
+function helmetOptions() {
+  return {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", `'sha256-${importMapHash()}'`],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    strictTransportSecurity: false,
+    xFrameOptions: { action: 'deny' as const },
+    referrerPolicy: { policy: 'no-referrer' as const },
+  };
+}
+
+/** The CSP hash of index.html's import map (the only inline script). */
+function importMapHash(): string {
+  const html = readFileSync(join(uiDir(), 'index.html'), 'utf8');
+  const body = /<script type="importmap">([\s\S]*?)<\/script>/.exec(html)?.[1];
+  if (body === undefined) throw new Error('ui/index.html has no import map');
+  return createHash('sha256').update(body).digest('base64');
 }

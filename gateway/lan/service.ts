@@ -1,10 +1,12 @@
-import { X509Certificate } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Server as TlsServer } from 'node:tls';
 import { networkInterfaces } from 'node:os';
-import { join } from 'node:path';
 import type { Logger } from '../log.ts';
+import { fileMaterial, type TlsMaterial } from '../net/certificates.ts';
+import { HostCheck } from '../net/names.ts';
+import type { SelfSignedTls } from '../net/selfSigned.ts';
 import type { App, LanContext } from './context.ts';
-import { buildLanServer } from './server.ts';
+import { PAIRING_CODE_TTL_MS } from './people.ts';
+import { buildLanServer, type RouteEntry } from './server.ts';
 
 export interface LanConfig {
   readonly host: string;
@@ -35,6 +37,10 @@ export interface LanServiceDeps {
   readonly config: LanConfig;
   readonly dataDir: string;
   readonly gatewayId: string;
+  /** names besides the gateway's own that it is reached by (`hostnames`) */
+  readonly hostnames: readonly string[];
+  /** the gateway's self-signed TLS material (shared with the MQTT TLS listener) */
+  readonly selfSigned: SelfSignedTls | undefined;
   readonly log: Logger;
   readonly context: Omit<LanContext, 'publicUrl'>;
   readonly advertiser?: (() => Promise<Advertiser>) | undefined;
@@ -47,11 +53,16 @@ export interface LanServiceDeps {
 export class LanService {
   readonly #d: LanServiceDeps;
   #app: App | undefined;
+  #routes: (() => RouteEntry[]) | undefined;
   #advertiser: Advertiser | undefined;
+  #offRenewed: (() => void) | undefined;
   #url = '';
+  /** the first-start pairing code, for the terminal only (never logged); `trellis pair` prints a fresh one */
   pairingCode: string | undefined;
   /** sha256 fingerprint of the HTTPS certificate, when TLS is on */
   fingerprint: string | undefined;
+  /** sha256 fingerprint of the gateway CA that issued it (self-signed mode) */
+  caFingerprint: string | undefined;
 
   constructor(deps: LanServiceDeps) {
     this.#d = deps;
@@ -66,19 +77,36 @@ export class LanService {
     return a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
   }
 
+  /** Every route with its declared access (the security suite's auth matrix is generated from it). */
+  routes(): RouteEntry[] {
+    return this.#routes?.() ?? [];
+  }
+
   async start(): Promise<void> {
     const { config, log } = this.#d;
     const tls = await this.#tls();
-    const app = await buildLanServer({ ...this.#d.context, publicUrl: () => this.#url }, { host: config.host, port: config.port, tls, log, authAttemptsPerMinute: config.authAttemptsPerMinute });
+    const hosts = new HostCheck({ gatewayId: this.#d.gatewayId, extra: this.#d.hostnames, boundHosts: [config.host] });
+    const { app, routes } = await buildLanServer(
+      { ...this.#d.context, publicUrl: () => this.#url },
+      { host: config.host, port: config.port, tls, log, authAttemptsPerMinute: config.authAttemptsPerMinute, hosts, caCert: tls?.ca },
+    );
     this.#app = app;
+    this.#routes = routes;
     await app.listen({ host: config.host, port: config.port });
+    if (tls && config.tls === 'self-signed') {
+      this.#offRenewed = this.#d.selfSigned?.onRenewed((m) => {
+        (app.server as unknown as TlsServer).setSecureContext({ cert: m.cert, key: m.key });
+        this.fingerprint = m.fingerprint;
+        log.info({ fingerprint: m.fingerprint }, 'LAN API serves the renewed certificate');
+      });
+    }
     const port = this.address?.port ?? config.port;
-    const shown = config.host === '0.0.0.0' || config.host === '::' ? lanAddress() : config.host;
-    this.#url = `${tls ? 'https' : 'http'}://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
+    this.#url = lanUrl(config, port);
     log.info({ url: this.#url, tls: tls !== undefined, fingerprint: this.fingerprint }, 'LAN API and phone UI listening');
     if (!this.#d.context.people.hasOwner()) {
-      this.pairingCode = this.#d.context.people.issueCode('owner', 365 * 86_400_000);
-      log.warn({ pairUrl: this.pairUrl }, `not paired yet: open ${this.pairUrl} on your phone, or enter the code ${this.pairingCode}`);
+      // The code goes to the terminal (see cli/start.ts), never into the log: logs are kept and shipped.
+      this.pairingCode = this.#d.context.people.issueCode('owner', PAIRING_CODE_TTL_MS);
+      log.warn({ url: this.#url }, 'not paired yet: the pairing code is on the terminal that started the gateway, or run `trellis pair` for a new one');
     }
     if (config.mdns) {
       this.#advertiser = await (this.#d.advertiser ?? bonjourAdvertiser)();
@@ -91,36 +119,28 @@ export class LanService {
   }
 
   async stop(): Promise<void> {
+    this.#offRenewed?.();
+    this.#offRenewed = undefined;
     await this.#advertiser?.stop();
     this.#advertiser = undefined;
     await this.#app?.close();
     this.#app = undefined;
   }
 
-  async #tls(): Promise<{ cert: string; key: string } | undefined> {
-    const { config, dataDir } = this.#d;
+  async #tls(): Promise<TlsMaterial | undefined> {
+    const { config } = this.#d;
     if (config.tls === 'off') return undefined;
-    let cert: string;
-    let key: string;
-    if (config.tls === 'files') {
-      cert = readFileSync(config.cert as string, 'utf8');
-      key = readFileSync(config.key as string, 'utf8');
-    } else {
-      const certFile = join(dataDir, 'lan-cert.pem');
-      const keyFile = join(dataDir, 'lan-key.pem');
-      if (!existsSync(certFile) || !existsSync(keyFile)) {
-        const { generate } = await import('selfsigned');
-        const pems = await generate([{ name: 'commonName', value: `trellis-${this.#d.gatewayId}` }], { keyType: 'ec', curve: 'P-256', days: 3650 } as never);
-        writeFileSync(keyFile, pems.private, { mode: 0o600 });
-        chmodSync(keyFile, 0o600);
-        writeFileSync(certFile, pems.cert);
-      }
-      cert = readFileSync(certFile, 'utf8');
-      key = readFileSync(keyFile, 'utf8');
-    }
-    this.fingerprint = new X509Certificate(cert).fingerprint256;
-    return { cert, key };
+    const material = config.tls === 'files' ? fileMaterial(config.cert as string, config.key as string) : await (this.#d.selfSigned as SelfSignedTls).material();
+    this.fingerprint = material.fingerprint;
+    this.caFingerprint = material.caFingerprint;
+    return material;
   }
+}
+
+/** Where a phone reaches the LAN API (`trellis pair` prints it too). */
+export function lanUrl(config: Pick<LanConfig, 'host' | 'tls'>, port: number): string {
+  const shown = config.host === '0.0.0.0' || config.host === '::' ? lanAddress() : config.host;
+  return `${config.tls !== 'off' ? 'https' : 'http'}://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
 }
 
 /** The address a phone on the LAN would use: the first non-internal IPv4 (only printed, never contacted). */

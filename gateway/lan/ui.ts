@@ -14,20 +14,21 @@ export function uiDir(): string {
 
 const require = createRequire(import.meta.url);
 /** Libraries the UI imports, served from node_modules (every asset is local; no CDN). */
-const VENDOR: Record<string, { pkg: string; file: string; type: string }> = {
-  'preact.mjs': { pkg: 'preact', file: 'preact.module.js', type: 'text/javascript' },
-  'hooks.mjs': { pkg: 'preact/hooks', file: 'hooks.module.js', type: 'text/javascript' },
-  'htm.mjs': { pkg: 'htm', file: 'htm.module.js', type: 'text/javascript' },
-  'uplot.mjs': { pkg: 'uplot', file: 'uPlot.esm.js', type: 'text/javascript' },
-  'uplot.css': { pkg: 'uplot', file: 'uPlot.min.css', type: 'text/css' },
-};
+// A Map, not an object literal: `constructor` or `__proto__` must not find anything.
+const VENDOR = new Map<string, { pkg: string; file: string; type: string }>([
+  ['preact.mjs', { pkg: 'preact', file: 'preact.module.js', type: 'text/javascript' }],
+  ['hooks.mjs', { pkg: 'preact/hooks', file: 'hooks.module.js', type: 'text/javascript' }],
+  ['htm.mjs', { pkg: 'htm', file: 'htm.module.js', type: 'text/javascript' }],
+  ['uplot.mjs', { pkg: 'uplot', file: 'uPlot.esm.js', type: 'text/javascript' }],
+  ['uplot.css', { pkg: 'uplot', file: 'uPlot.min.css', type: 'text/css' }],
+]);
 
 export function uiRoutes(app: App): void {
   const cache = new Map<string, Buffer>();
-  app.get('/vendor/:file', { schema: { hide: true }, config: { role: 'none' } }, async (req, reply) => {
+  app.get('/vendor/:file', { schema: { hide: true }, config: { access: 'public' } }, async (req, reply) => {
     const file = (req.params as { file: string }).file;
-    const entry = VENDOR[file];
-    if (!entry) return reply.code(404).send({ error: 'not_found', message: `no vendor file ${file}` });
+    const entry = VENDOR.get(file);
+    if (!entry) return reply.code(404).send({ error: 'not_found', message: `no vendor file ${file.slice(0, 100)}` });
     let body = cache.get(file);
     if (!body) {
       body = readFileSync(join(dirname(require.resolve(entry.pkg)), entry.file)); // next to the package's main file (its dist/)

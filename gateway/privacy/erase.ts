@@ -59,13 +59,13 @@ export const USER_TABLES = [
 ] as const;
 
 /**
- * Factory reset of a stopped gateway's data directory: deletes the database (and its WAL), the LAN
- * certificate and key, then creates an empty database with `open`, and proves it: every user table's
+ * Factory reset of a stopped gateway's data directory: deletes the database (and its WAL), the TLS
+ * certificates and keys (the gateway CA too), the copy of the last good rules, then creates an empty database with `open`, and proves it: every user table's
  * row count (all 0) and the file size.
  */
 export function factoryReset(dataDir: string, open: (file: string) => Db): { counts: Record<string, number>; bytes: number; removed: string[] } {
   const removed: string[] = [];
-  for (const name of ['trellis.db', 'trellis.db-wal', 'trellis.db-shm', 'lan-cert.pem', 'lan-key.pem']) {
+  for (const name of ['trellis.db', 'trellis.db-wal', 'trellis.db-shm', 'lan-cert.pem', 'lan-key.pem', 'tls-cert.pem', 'tls-key.pem', 'tls-ca-cert.pem', 'tls-ca-key.pem', 'rules.last-good.yaml']) {
     const file = join(dataDir, name);
     if (existsSync(file)) {
       rmSync(file);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { hash, verify } from '@node-rs/argon2';
+import { Argon2Gate, PasswordHasher } from '../auth/passwordHasher.ts';
 import { ErrorCodes, TrellisError } from '../errors.ts';
 import type { Db } from './db.ts';
 
@@ -9,7 +9,7 @@ import type { Db } from './db.ts';
  * the hash uses a light argon2id cost (4 MiB, 1 pass) so a fleet of 1,000 devices reconnecting after a
  * restart is verified in seconds on a Pi, with no loss of brute-force resistance.
  */
-const HASH_OPTIONS = { memoryCost: 4096, timeCost: 1, parallelism: 1 } as const;
+export const DEVICE_HASH_OPTIONS = { memoryCost: 4096, timeCost: 1, parallelism: 1 } as const;
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -40,18 +40,21 @@ function newSecret(): string {
 
 export class CredentialStore {
   readonly #db: Db;
+  readonly #hasher: PasswordHasher;
   /** username -> sha256 of the last password that verified; spares argon2 on reconnects. */
   readonly #verified = new Map<string, Buffer>();
 
-  constructor(db: Db) {
+  /** `hasher`: the gateway shares one argon2 gate between devices and people (see Argon2Gate). */
+  constructor(db: Db, hasher = new PasswordHasher(new Argon2Gate(), DEVICE_HASH_OPTIONS)) {
     this.#db = db;
+    this.#hasher = hasher;
   }
 
   /** Creates a credential and returns its password (the only time it exists in clear). */
   async create(username: string, topics: readonly string[] = defaultTopics(username)): Promise<string> {
     checkUsername(username);
     const password = newSecret();
-    const hashed = await hash(password, HASH_OPTIONS);
+    const hashed = await this.#hasher.hash(password);
     const now = Date.now();
     try {
       this.#db
@@ -70,7 +73,7 @@ export class CredentialStore {
   async rotate(username: string, topics: readonly string[] = defaultTopics(username)): Promise<string> {
     checkUsername(username);
     const password = newSecret();
-    const hashed = await hash(password, HASH_OPTIONS);
+    const hashed = await this.#hasher.hash(password);
     const now = Date.now();
     this.#db
       .prepare(
@@ -96,19 +99,40 @@ export class CredentialStore {
     return rows.map((r) => ({ username: r.username, topics: JSON.parse(r.topics) as string[], createdAt: r.createdAt }));
   }
 
-  /** Checks a password. Reads the store each time, so a credential added by the CLI works at once. */
-  async verify(username: string, password: string): Promise<Credential | undefined> {
-    const row = this.#db
-      .prepare('SELECT username, hash, topics, created_at AS createdAt FROM credentials WHERE username = ?')
-      .get(username) as { username: string; hash: string; topics: string; createdAt: number } | undefined;
-    if (!row) return undefined;
-    const digest = createHash('sha256').update(row.hash).update('\0').update(password).digest();
+  /**
+   * The credential if this exact password verified before (a reconnect): a hash compare, no argon2.
+   * Reads the store each time, so a rotated password stops matching at once.
+   */
+  recall(username: string, password: string): Credential | undefined {
+    const row = this.#row(username);
     const cached = this.#verified.get(username);
-    let ok = cached !== undefined && timingSafeEqual(cached, digest);
-    if (!ok) {
-      ok = await verify(row.hash, password).catch(() => false);
-      if (ok) this.#verified.set(username, digest);
-    }
-    return ok ? { username: row.username, topics: JSON.parse(row.topics) as string[], createdAt: row.createdAt } : undefined;
+    if (!row || !cached) return undefined;
+    return timingSafeEqual(cached, digest(row.hash, password)) ? toCredential(row) : undefined;
+  }
+
+  /**
+   * Checks a password with argon2id. An unknown user name costs the same as a known one (a dummy hash
+   * of the same cost is checked), so names cannot be told apart by timing.
+   */
+  async verify(username: string, password: string): Promise<Credential | undefined> {
+    const row = this.#row(username);
+    const ok = await this.#hasher.verify(row?.hash, password);
+    if (!row || !ok) return undefined;
+    this.#verified.set(username, digest(row.hash, password));
+    return toCredential(row);
+  }
+
+  #row(username: string): CredentialRow | undefined {
+    return this.#db.prepare('SELECT username, hash, topics, created_at AS createdAt FROM credentials WHERE username = ?').get(username) as CredentialRow | undefined;
   }
 }
+
+interface CredentialRow {
+  username: string;
+  hash: string;
+  topics: string;
+  createdAt: number;
+}
+
+const digest = (hash: string, password: string) => createHash('sha256').update(hash).update('\0').update(password).digest();
+const toCredential = (row: CredentialRow): Credential => ({ username: row.username, topics: JSON.parse(row.topics) as string[], createdAt: row.createdAt });

@@ -232,4 +232,14 @@ export const migrations: readonly string[] = [
   CREATE INDEX outbox_provider ON outbox (provider);
   ALTER TABLE device_meta ADD COLUMN tags TEXT;
   `,
+  // 6: MQTT client ids belong to credentials: reserved (`device add --client-id`) or bound on first use
+  `
+  CREATE TABLE client_ids (
+    client_id TEXT PRIMARY KEY,
+    owner     TEXT NOT NULL,            -- credential username
+    reserved  INTEGER NOT NULL,         -- 1: named by the owner; 0: bound when first used
+    last_used INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX client_ids_owner ON client_ids (owner, last_used);
+  `,
 ];

@@ -28,7 +28,7 @@ export async function startTestGateway(overrides: ConfigInput = {}, dirs = new T
     store: { synchronous: 'normal', ...(overrides.store ?? {}) },
   }).config;
   // Port 0 (any free port) is for tests only; the config file schema wants a real port.
-  const config = { ...validated, mqtt: { ...validated.mqtt, port: overrides.mqtt?.port ?? 0 }, lan: { ...validated.lan, port: overrides.lan?.port ?? 0 } };
+  const config = { ...validated, mqtt: { ...validated.mqtt, port: overrides.mqtt?.port ?? 0, tlsPort: overrides.mqtt?.tlsPort ?? 0 }, lan: { ...validated.lan, port: overrides.lan?.port ?? 0 } };
   const gateway = new Gateway({ config, logger: pino({ level: 'silent' }), ...(clock ? { clock } : {}), ...(advertiser ? { advertiser } : {}) });
   const running = await gateway.start();
   return {

@@ -16,11 +16,10 @@ afterEach(async () => {
   dirs.cleanup();
 });
 
-/** GET over HTTPS, trusting `ca`, returning the status and the certificate the server presented. */
+/** GET over HTTPS trusting only `ca` (chain and host name checked), returning the status and the certificate the server presented. */
 function httpsGet(url: string, ca: string): Promise<{ status: number; fingerprint: string; body: string }> {
   return new Promise((resolve, reject) => {
-    // the self-signed certificate names the gateway, not 127.0.0.1: check the chain, not the host name
-    const req = request(url, { ca, checkServerIdentity: () => undefined }, (res) => {
+    const req = request(url, { ca }, (res) => {
       const fingerprint = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
@@ -32,20 +31,22 @@ function httpsGet(url: string, ca: string): Promise<{ status: number; fingerprin
 }
 
 describe('LAN TLS and mDNS', () => {
-  it('generates a self-signed certificate on first start, keeps it across restarts, and serves HTTPS with it', async () => {
+  it('issues a certificate from its own CA on first start, keeps it across restarts, and serves HTTPS with it', async () => {
     gw = await startTestGateway({ lan: { tls: 'self-signed' } }, dirs);
     const fingerprint = gw.running.lan?.fingerprint;
     expect(fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
     expect(gw.lanUrl.startsWith('https://')).toBe(true);
-    const cert = readFileSync(join(gw.dir, 'lan-cert.pem'), 'utf8');
+    const cert = readFileSync(join(gw.dir, 'tls-cert.pem'), 'utf8');
     expect(new X509Certificate(cert).fingerprint256).toBe(fingerprint);
-    const r = await httpsGet(`${gw.lanUrl}/api/health`, cert);
+    const ca = readFileSync(join(gw.dir, 'tls-ca-cert.pem'), 'utf8');
+    const r = await httpsGet(`${gw.lanUrl}/api/health`, ca); // 127.0.0.1 is in the certificate's SAN
     expect(r.status).toBe(200);
     expect(r.fingerprint).toBe(fingerprint);
     await expect(fetch(`${gw.lanUrl.replace('https', 'http')}/api/health`)).rejects.toThrow(); // no plain HTTP
     await gw.gateway.stop();
     const again = await gw.gateway.start(); // same data directory: the same certificate
     expect(again.lan?.fingerprint).toBe(fingerprint);
+    expect((await httpsGet(`https://127.0.0.1:${again.lan?.address?.port}/ca.pem`, ca)).body).toBe(ca); // phones and devices fetch the CA here
   });
 
   it('advertises _trellis._tcp only when lan.mdns is on', async () => {

@@ -57,11 +57,13 @@ export function deviceRoutes(app: App, ctx: LanContext): void {
   const missing = (id: string) => ({ error: 'not_found', message: `no device "${id}"` });
 
   app.get('/api/devices', {
+    config: { access: 'guest' },
     schema: { summary: 'Every device with its live state', response: { 200: z.array(device) } },
     handler: async () => [...ctx.registry.all()].map(view).sort((a, b) => a.name.localeCompare(b.name)),
   });
 
   app.get('/api/devices/:id', {
+    config: { access: 'guest' },
     schema: { summary: 'One device with its live state', params: idParam, response: { 200: device, 404: problem } },
     handler: async (req, reply) => {
       const d = find(req.params.id);
@@ -70,7 +72,7 @@ export function deviceRoutes(app: App, ctx: LanContext): void {
   });
 
   app.patch('/api/devices/:id', {
-    config: { role: 'member' },
+    config: { access: 'member' },
     schema: {
       summary: 'Put a device in a room; tag it (grants can name devices by tag)',
       params: idParam,
@@ -88,7 +90,7 @@ export function deviceRoutes(app: App, ctx: LanContext): void {
   });
 
   app.post('/api/devices/:id/commands', {
-    config: { role: 'member' },
+    config: { access: 'member' },
     schema: {
       summary: 'Set an attribute (switch, dimmer, setpoint)',
       params: idParam,
@@ -109,6 +111,7 @@ export function deviceRoutes(app: App, ctx: LanContext): void {
   });
 
   app.get('/api/devices/:id/history', {
+    config: { access: 'guest' },
     schema: {
       summary: 'An attribute\'s history, downsampled on the gateway to at most `points` min/mean/max points',
       params: idParam,
@@ -131,6 +134,7 @@ export function deviceRoutes(app: App, ctx: LanContext): void {
   });
 
   app.get('/api/devices/:id/usage', {
+    config: { access: 'guest' },
     schema: {
       summary: 'Closed hourly usage buckets and their totals per day (energy Wh, cups, on-time s)',
       params: idParam,

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import type { FastifyReply } from 'fastify';
+import { HasherBusyError } from '../../auth/passwordHasher.ts';
+import { pause } from '../../auth/throttle.ts';
 import { ErrorCodes, isTrellisError } from '../../errors.ts';
 import type { App, LanContext } from '../context.ts';
 import { ROLES } from '../people.ts';
@@ -10,10 +13,35 @@ const problem = z.object({ error: z.string(), message: z.string() });
 const name = z.string().trim().min(1).max(64);
 const password = z.string().min(8, { error: 'at least 8 characters' }).max(200);
 const label = z.string().max(100).default('phone');
+/**
+ * Runs a sign-in or pairing attempt under the auth throttle: failures from the same address (and for
+ * the same name) slow the next attempts down and then refuse them (429) for a while.
+ */
+async function throttled<T>(ctx: LanContext, reply: FastifyReply, keys: string[], attempt: () => Promise<T | undefined>, resetOnSuccess: string[] = []): Promise<T | undefined | 'answered'> {
+  const verdict = ctx.throttle.begin(keys);
+  if (verdict.refuse) {
+    await reply.code(429).header('retry-after', String(Math.ceil(verdict.retryAfterMs / 1000))).send({ error: 'too_many_requests', message: 'too many failed attempts from here; try again later' });
+    return 'answered';
+  }
+  let ok = false;
+  try {
+    await pause(verdict.delayMs);
+    const done = await attempt();
+    ok = done !== undefined;
+    return done;
+  } catch (err) {
+    if (!(err instanceof HasherBusyError)) throw err;
+    await reply.code(503).header('retry-after', '5').send({ error: 'busy', message: err.message });
+    return 'answered';
+  } finally {
+    ctx.throttle.end(keys, ok, resetOnSuccess);
+  }
+}
+
 /** `rateLimit`: against brute-forcing a pairing code or a password, a few tries per minute per address. */
 export function peopleRoutes(app: App, ctx: LanContext, rateLimit: { max: number; timeWindow: number }): void {
   app.post('/api/pair', {
-    config: { role: 'none', rateLimit },
+    config: { access: 'public', rateLimit },
     schema: {
       summary: 'Redeem a pairing code or invite: creates the person and signs this phone in',
       body: z.strictObject({ code: z.string().min(4).max(20), name, password: password.optional(), label }),
@@ -21,7 +49,8 @@ export function peopleRoutes(app: App, ctx: LanContext, rateLimit: { max: number
     },
     handler: async (req, reply) => {
       try {
-        const done = await ctx.people.redeem(req.body.code, req.body.name, req.body.password, req.body.label);
+        const done = await throttled(ctx, reply, [`ip:${req.ip}`], () => ctx.people.redeem(req.body.code, req.body.name, req.body.password, req.body.label));
+        if (done === 'answered') return reply;
         if (!done) return reply.code(400).send({ error: 'bad_code', message: 'that code is unknown, used or expired' });
         ctx.audit.append(`${done.user.role}:${done.user.name}`, 'lan.pair', done.user.name, { role: done.user.role });
         return done;
@@ -33,16 +62,19 @@ export function peopleRoutes(app: App, ctx: LanContext, rateLimit: { max: number
   });
 
   app.post('/api/login', {
-    config: { role: 'none', rateLimit },
+    config: { access: 'public', rateLimit },
     schema: { summary: 'Sign in with a name and password', body: z.strictObject({ name, password: z.string().min(1).max(200), label }), response: { 200: signedIn, 401: problem } },
     handler: async (req, reply) => {
-      const done = await ctx.people.login(req.body.name, req.body.password, req.body.label);
+      const user = `user:${req.body.name}`;
+      const done = await throttled(ctx, reply, [`ip:${req.ip}`, user], () => ctx.people.login(req.body.name, req.body.password, req.body.label), [user]);
+      if (done === 'answered') return reply;
       if (!done) return reply.code(401).send({ error: 'unauthorized', message: 'wrong name or password' });
       return done;
     },
   });
 
   app.get('/api/me', {
+    config: { access: 'guest' },
     schema: { summary: 'Who I am, and my sessions', response: { 200: z.object({ user, sessionId: z.number().int(), sessions: z.array(z.object({ id: z.number().int(), label: z.string(), createdAt: z.number(), lastUsed: z.number() })) }) } },
     handler: async (req) => {
       const s = req.session as NonNullable<typeof req.session>;
@@ -51,6 +83,7 @@ export function peopleRoutes(app: App, ctx: LanContext, rateLimit: { max: number
   });
 
   app.delete('/api/sessions/:id', {
+    config: { access: 'guest' },
     schema: { summary: 'Revoke a session (yours; the owner may revoke any)', params: z.object({ id: z.coerce.number().int() }), response: { 204: z.null(), 404: problem } },
     handler: async (req, reply) => {
       const ok = ctx.people.revokeSession(req.params.id, (req.session as NonNullable<typeof req.session>).user);
@@ -59,13 +92,13 @@ export function peopleRoutes(app: App, ctx: LanContext, rateLimit: { max: number
   });
 
   app.get('/api/members', {
-    config: { role: 'owner' },
+    config: { access: 'owner' },
     schema: { summary: 'Everyone who may use this gateway', response: { 200: z.array(user) } },
     handler: async () => ctx.people.list(),
   });
 
   app.post('/api/members/invite', {
-    config: { role: 'owner' },
+    config: { access: 'owner' },
     schema: {
       summary: 'A one-time invite code (valid 24 hours) for a member or guest',
       body: z.strictObject({ role: z.enum(['member', 'guest']) }),
@@ -80,7 +113,7 @@ export function peopleRoutes(app: App, ctx: LanContext, rateLimit: { max: number
   });
 
   app.delete('/api/members/:id', {
-    config: { role: 'owner' },
+    config: { access: 'owner' },
     schema: { summary: 'Remove a person and sign out all their phones', params: z.object({ id: z.coerce.number().int() }), response: { 204: z.null(), 404: problem, 409: problem } },
     handler: async (req, reply) => {
       try {

@@ -25,13 +25,13 @@ const view = (g: Grant) => ({ ...g, devices: [...g.devices], classes: [...g.clas
 /** The owner's privacy controls: grants to service providers, the audit log, export and erase. */
 export function privacyRoutes(app: App, ctx: LanContext): void {
   app.get('/api/grants', {
-    config: { role: 'owner' },
+    config: { access: 'owner' },
     schema: { summary: 'Every grant, revoked ones included', response: { 200: z.object({ providers: z.array(z.object({ id: z.string(), name: z.string() })), grants: z.array(grant) }) } },
     handler: async () => ({ providers: ctx.grants.providers(), grants: ctx.grants.list(true).map(view) }),
   });
 
   app.post('/api/grants', {
-    config: { role: 'owner' },
+    config: { access: 'owner' },
     schema: {
       summary: 'Grant a service provider (its broker username or certificate CN) devices, data classes and commands',
       body: z.strictObject({
@@ -58,7 +58,7 @@ export function privacyRoutes(app: App, ctx: LanContext): void {
   });
 
   app.delete('/api/grants/:id', {
-    config: { role: 'owner' },
+    config: { access: 'owner' },
     schema: { summary: 'Revoke a grant now (its queued, unsent records are purged)', params: z.object({ id: z.coerce.number().int() }), response: { 204: z.null(), 404: problem } },
     handler: async (req, reply) => {
       const g = ctx.grants.revoke(req.params.id);
@@ -69,7 +69,7 @@ export function privacyRoutes(app: App, ctx: LanContext): void {
   });
 
   app.get('/api/audit', {
-    config: { role: 'owner' },
+    config: { access: 'owner' },
     schema: {
       summary: 'The audit log, newest first, and whether its hash chain is intact',
       querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100), before: z.coerce.number().int().optional() }),
@@ -84,7 +84,7 @@ export function privacyRoutes(app: App, ctx: LanContext): void {
   });
 
   app.get('/api/export', {
-    config: { role: 'owner' },
+    config: { access: 'owner' },
     schema: { summary: 'Everything about the household as a zip (JSON + CSV)' },
     handler: async (req, reply) => {
       const zip = exportArchive(ctx.db, ctx.rulesFile);
@@ -95,7 +95,7 @@ export function privacyRoutes(app: App, ctx: LanContext): void {
   });
 
   app.post('/api/erase', {
-    config: { role: 'owner' },
+    config: { access: 'owner' },
     schema: {
       summary: 'Erase history and usage: all, one device\'s, or before a date (overwritten, vacuumed)',
       body: z.strictObject({ deviceId: z.string().min(1).optional(), before: z.number().int().optional() }),

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { parseDocument, isMap, isSeq } from 'yaml';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { RuleFile } from '../../../rules/schema.ts';
+import { TEXT_FILE_MAX_BYTES, readBoundedText } from '../../boundedRead.ts';
 import type { App, LanContext } from '../context.ts';
 import { atLeast } from '../people.ts';
 import { actor } from '../auth.ts';
@@ -16,16 +17,23 @@ const ruleView = z.object({ id: z.string(), name: z.string().optional(), enabled
  * Protected rules can be changed only by the owner.
  */
 export function ruleRoutes(app: App, ctx: LanContext): void {
-  const read = () => (existsSync(ctx.rulesFile) ? readFileSync(ctx.rulesFile, 'utf8') : '');
-  const write = (text: string) => {
+  /** The file's text ('' when missing or unreadable: the watcher reports why in `problems`). */
+  const read = () => {
+    if (!existsSync(ctx.rulesFile)) return '';
+    const r = readBoundedText(ctx.rulesFile);
+    return r.ok ? r.text : '';
+  };
+  /** Writes a checked text atomically and activates it (the watcher then sees nothing new). */
+  const write = (text: string, data: RuleFile) => {
     const tmp = `${ctx.rulesFile}.tmp-${process.pid}`;
     writeFileSync(tmp, text);
     renameSync(tmp, ctx.rulesFile);
-    ctx.ruleFile.load();
+    ctx.ruleFile.activateChecked(text, data);
   };
   const list = () => ctx.rules.list().map((r) => ({ ...r, lastFiredAt: ctx.rules.traces(r.id).at(-1)?.at ?? null }));
 
   app.get('/api/rules', {
+    config: { access: 'guest' },
     schema: {
       summary: 'The rule file, its active rules, and the problems of the last edit if it was refused',
       response: { 200: z.object({ text: z.string(), rules: z.array(ruleView), problems: z.string().nullable() }) },
@@ -34,25 +42,25 @@ export function ruleRoutes(app: App, ctx: LanContext): void {
   });
 
   app.put('/api/rules', {
-    config: { role: 'owner' },
+    config: { access: 'owner' },
     schema: {
       summary: 'Replace the rule file; refused with the checker\'s problems when it has any',
-      body: z.strictObject({ text: z.string().max(512 * 1024) }),
+      body: z.strictObject({ text: z.string().max(TEXT_FILE_MAX_BYTES) }),
       response: { 200: z.object({ ok: z.literal(true), count: z.number().int() }), 400: ruleProblems },
     },
     handler: async (req, reply) => {
-      const result = ctx.rules.check(req.body.text, ctx.rulesFile);
+      const result = await ctx.rules.check(req.body.text, ctx.rulesFile);
       if (!result.ok) {
         return reply.code(400).send({ error: 'rules_invalid', message: `${result.problems.length} problem(s); the previous rules keep running`, problems: result.problems });
       }
-      write(req.body.text);
+      write(req.body.text, result.data);
       ctx.audit.append(actor(req), 'lan.rules.replace', ctx.rulesFile, { rules: result.count, bytes: req.body.text.length });
       return { ok: true as const, count: result.count };
     },
   });
 
   app.patch('/api/rules/:id', {
-    config: { role: 'member' },
+    config: { access: 'member' },
     schema: {
       summary: 'Enable or disable one rule',
       params: z.object({ id: z.string().min(1) }),
@@ -64,21 +72,19 @@ export function ruleRoutes(app: App, ctx: LanContext): void {
       if (!rule) return reply.code(404).send({ error: 'not_found', message: `no active rule "${req.params.id}"` });
       const role = (req.session as NonNullable<typeof req.session>).user.role;
       if (rule.protected && !atLeast(role, 'owner')) return reply.code(403).send({ error: 'forbidden', message: `rule "${rule.id}" is protected: only the owner may change it` });
-      const doc = parseDocument(read());
-      const rules = doc.get('rules');
-      const item = isSeq(rules) ? rules.items.find((i) => isMap(i) && i.get('id') === req.params.id) : undefined;
-      if (!isMap(item)) return reply.code(404).send({ error: 'not_found', message: `rule "${req.params.id}" is not in ${ctx.rulesFile}` });
-      item.set('enabled', req.body.enabled);
-      const text = doc.toString();
-      const checked = ctx.rules.check(text, ctx.rulesFile);
+      const edited = await ctx.rules.setEnabled(read(), ctx.rulesFile, req.params.id, req.body.enabled);
+      if (!edited.ok && edited.notFound) return reply.code(404).send({ error: 'not_found', message: `rule "${req.params.id}" is not in ${ctx.rulesFile}` });
+      if (!edited.ok) return reply.code(400).send({ error: 'rules_invalid', message: 'the rule file has problems', problems: edited.problems });
+      const checked = await ctx.rules.check(edited.text, ctx.rulesFile);
       if (!checked.ok) return reply.code(400).send({ error: 'rules_invalid', message: 'the rule file has problems', problems: checked.problems });
-      write(text);
+      write(edited.text, checked.data);
       ctx.audit.append(actor(req), 'lan.rule.enabled', req.params.id, { enabled: req.body.enabled });
       return list().find((r) => r.id === req.params.id) as z.infer<typeof ruleView>;
     },
   });
 
   app.get('/api/rules/:id/traces', {
+    config: { access: 'guest' },
     schema: {
       summary: 'Why did this run: the last firings of a rule, newest first',
       params: z.object({ id: z.string().min(1) }),

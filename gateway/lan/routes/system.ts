@@ -8,7 +8,7 @@ const alert = z.object({ id: z.number().int(), at: z.number(), severity: z.strin
 export function systemRoutes(app: App, ctx: LanContext): void {
   const started = Date.now();
   app.get('/api/health', {
-    config: { role: 'none' },
+    config: { access: 'public' },
     schema: {
       summary: 'Is the gateway up (open to all, for monitors)',
       response: { 200: z.object({ status: z.literal('ok'), version: z.string(), uptimeS: z.number(), paired: z.boolean(), devices: z.object({ known: z.number(), online: z.number() }) }) },
@@ -25,6 +25,7 @@ export function systemRoutes(app: App, ctx: LanContext): void {
   });
 
   app.get('/api/diagnostics', {
+    config: { access: 'guest' },
     schema: {
       summary: 'For self-service troubleshooting: health, driver counters, outbox, cloud link, history writer, rule file problems',
       response: {
@@ -48,6 +49,7 @@ export function systemRoutes(app: App, ctx: LanContext): void {
   });
 
   app.get('/api/alerts', {
+    config: { access: 'guest' },
     schema: { summary: 'Recent alerts, newest first', querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }), response: { 200: z.array(alert) } },
     handler: async (req) =>
       ctx.db.prepare('SELECT id, at, severity, message, source, rule_id AS ruleId, device_id AS deviceId FROM alerts ORDER BY id DESC LIMIT ?').all(req.query.limit) as z.infer<typeof alert>[],
@@ -55,6 +57,7 @@ export function systemRoutes(app: App, ctx: LanContext): void {
 
   const metrics = prometheus(ctx);
   app.get('/metrics', {
+    config: { access: 'guest' },
     schema: { summary: 'Prometheus metrics (send the token as a bearer token)', hide: false },
     handler: async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()),
   });
