@@ -69,6 +69,8 @@ export interface RunningGateway {
   /** MQTT over TLS, when on: its address and the certificate's fingerprints */
   readonly mqttTls: { readonly host: string; readonly port: number; readonly fingerprint: string; readonly caFingerprint: string | undefined } | undefined;
   readonly clientIds: ClientIdStore;
+  /** the gateway's self-signed TLS material (its CA and server certificate), when a listener uses it */
+  readonly tls: SelfSignedTls | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -273,7 +275,7 @@ export class Gateway {
       this.#pruner = pruner;
       this.#health = health;
       const tlsInfo = tlsAddress && mqttTls ? { ...tlsAddress, fingerprint: mqttTls.fingerprint, caFingerprint: mqttTls.caFingerprint } : undefined;
-      this.#running = { hub, registry, credentials, writer, mqtt, serial, ble, rules, ruleFile, metering, cloud, lan, grants, audit, db, mqttAddress: address, mqttTls: tlsInfo, clientIds };
+      this.#running = { hub, registry, credentials, writer, mqtt, serial, ble, rules, ruleFile, metering, cloud, lan, grants, audit, db, mqttAddress: address, mqttTls: tlsInfo, clientIds, tls: selfSigned };
       return this.#running;
     } catch (err) {
       for (const release of undo.reverse()) await release();

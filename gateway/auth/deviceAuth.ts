@@ -21,9 +21,7 @@ export class DeviceAuth {
   async authenticate(username: string, password: string, source: string): Promise<AuthAnswer> {
     const known = this.#credentials.recall(username, password);
     if (known) return { ok: true, name: known.username, topics: known.topics };
-    const user = `user:${username}`;
-    const keys = [`ip:${source}`, user];
-    const verdict = this.#throttle.begin(keys);
+    const verdict = this.#throttle.begin(source, username);
     if (verdict.refuse) return { ok: false, returnCode: 3, reason: 'too many failed attempts; try again later' };
     let ok = false;
     try {
@@ -35,7 +33,7 @@ export class DeviceAuth {
       if (err instanceof HasherBusyError) return { ok: false, returnCode: 3, reason: err.message };
       throw err;
     } finally {
-      this.#throttle.end(keys, ok, [user]);
+      this.#throttle.end(source, username, ok);
     }
   }
 }

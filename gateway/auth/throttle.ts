@@ -1,16 +1,21 @@
 export interface ThrottleOptions {
-  /** failures of one key before its attempts are slowed */
+  /** failures (of a source, or of a name) before attempts are slowed */
   readonly freeFailures: number;
   /** the first delay; it doubles with each further failure */
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
-  /** failures of one key after which its attempts are refused without checking */
-  readonly refuseAfter: number;
-  /** a key's failures are forgotten this long after its last one */
+  /** failures of one source address after which its attempts are refused without checking */
+  readonly refuseSourceAfter: number;
+  /**
+   * failures of one user name after which attempts for it are refused without checking, except from
+   * an address it signed in from before (so an attacker cannot lock the real device or person out)
+   */
+  readonly refuseNameAfter: number;
+  /** failures are forgotten this long after the last one */
   readonly windowMs: number;
   /** failures per minute from everyone together above which every attempt is slowed by maxDelayMs */
   readonly globalPerMinute: number;
-  /** keys remembered at most (an attacker cycling through names cannot grow memory) */
+  /** keys remembered at most (an attacker cycling through names or addresses cannot grow memory) */
   readonly maxKeys: number;
 }
 
@@ -18,7 +23,8 @@ export const DEFAULT_THROTTLE: ThrottleOptions = {
   freeFailures: 5,
   baseDelayMs: 200,
   maxDelayMs: 5_000,
-  refuseAfter: 30,
+  refuseSourceAfter: 30,
+  refuseNameAfter: 100,
   windowMs: 15 * 60_000,
   globalPerMinute: 300,
   maxKeys: 10_000,
@@ -33,16 +39,19 @@ interface Entry {
 }
 
 /**
- * Failed sign-ins and MQTT CONNECTs, counted per key (a source address, a user name): after a few
+ * Failed sign-ins and MQTT CONNECTs, counted per source address and per user name: after a few
  * failures each attempt waits (doubling), after many it is refused without checking the password, for
- * a while after the last failure; above a global rate of failures everyone waits. Attempts still in
- * flight count as failures, so opening many connections at once gains nothing.
+ * a while after the last failure; above a global rate of failures everyone waits. Attempts in flight
+ * count as failures, so opening many connections at once gains nothing; refused attempts count
+ * nothing, so they do not prolong a refusal.
  */
 export class AuthThrottle {
   readonly #o: ThrottleOptions;
   readonly #now: () => number;
   readonly #entries = new Map<string, Entry>();
-  readonly #recent: number[] = []; // times of failures in the last minute, oldest first
+  /** `source \0 name` pairs that succeeded: the name's refusal does not apply to them */
+  readonly #trusted = new Map<string, number>();
+  readonly #recent: number[] = []; // failure times in the last minute, oldest first
   refused = 0;
   slowed = 0;
 
@@ -52,29 +61,27 @@ export class AuthThrottle {
   }
 
   /** Call before checking credentials; if not refused, wait `delayMs`, check, then call `end`. */
-  begin(keys: readonly string[]): ThrottleVerdict {
+  begin(source: string, name?: string): ThrottleVerdict {
     const now = this.#now();
-    let worst = 0;
-    for (const k of keys) {
-      const e = this.#entry(k, now);
-      worst = Math.max(worst, e ? e.failures + e.pending : 0);
-    }
-    if (worst >= this.#o.refuseAfter) {
+    const bySource = this.#count(`ip:${source}`, now);
+    const byName = name === undefined ? 0 : this.#count(`user:${name}`, now);
+    const trusted = name !== undefined && this.#trusted.has(`${source}\0${name}`);
+    if (bySource >= this.#o.refuseSourceAfter || (!trusted && byName >= this.#o.refuseNameAfter)) {
       this.refused++;
       return { refuse: true, retryAfterMs: this.#o.windowMs };
     }
-    for (const k of keys) this.#touch(k, now).pending++;
+    for (const k of this.#keys(source, name)) this.#touch(k, now).pending++;
     while (this.#recent.length > 0 && (this.#recent[0] as number) < now - 60_000) this.#recent.shift();
-    const over = worst - this.#o.freeFailures;
+    const over = Math.max(bySource, trusted ? 0 : byName) - this.#o.freeFailures;
     let delayMs = over >= 0 ? Math.min(this.#o.baseDelayMs * 2 ** over, this.#o.maxDelayMs) : 0;
     if (this.#recent.length >= this.#o.globalPerMinute) delayMs = this.#o.maxDelayMs;
     if (delayMs > 0) this.slowed++;
     return { refuse: false, delayMs };
   }
 
-  end(keys: readonly string[], ok: boolean, resetOnSuccess: readonly string[] = []): void {
+  end(source: string, name: string | undefined, ok: boolean): void {
     const now = this.#now();
-    for (const k of keys) {
+    for (const k of this.#keys(source, name)) {
       const e = this.#touch(k, now);
       e.pending = Math.max(0, e.pending - 1);
       if (!ok) e.failures++;
@@ -82,7 +89,23 @@ export class AuthThrottle {
     if (!ok) {
       this.#recent.push(now);
       if (this.#recent.length > this.#o.globalPerMinute * 2) this.#recent.shift();
-    } else for (const k of resetOnSuccess) this.#entries.delete(k);
+      return;
+    }
+    if (name === undefined) return;
+    this.#entries.delete(`user:${name}`); // the right password ends the name's count; the source's stays
+    this.#trusted.delete(`${source}\0${name}`);
+    this.#trusted.set(`${source}\0${name}`, now);
+    if (this.#trusted.size > this.#o.maxKeys) this.#trusted.delete(this.#trusted.keys().next().value as string);
+  }
+
+  #keys(source: string, name: string | undefined): string[] {
+    return name === undefined ? [`ip:${source}`] : [`ip:${source}`, `user:${name}`];
+  }
+
+  /** failures plus attempts in flight */
+  #count(k: string, now: number): number {
+    const e = this.#entry(k, now);
+    return e ? e.failures + e.pending : 0;
   }
 
   #entry(k: string, now: number): Entry | undefined {
@@ -97,10 +120,7 @@ export class AuthThrottle {
   #touch(k: string, now: number): Entry {
     let e = this.#entry(k, now);
     if (!e) {
-      if (this.#entries.size >= this.#o.maxKeys) {
-        const oldest = this.#entries.keys().next().value as string; // insertion order: least recently added
-        this.#entries.delete(oldest);
-      }
+      if (this.#entries.size >= this.#o.maxKeys) this.#entries.delete(this.#entries.keys().next().value as string); // the oldest key
       e = { failures: 0, pending: 0, last: now };
       this.#entries.set(k, e);
     }

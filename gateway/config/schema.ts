@@ -56,6 +56,8 @@ const lanSchema = z
     authAttemptsPerMinute: intRange(1, 1000, 10),
     /** advertise _trellis._tcp over mDNS */
     mdns: z.boolean({ error: 'expected true or false' }).default(false),
+    /** how often an open WebSocket re-checks its session (revoking one in the app closes its sockets at once) */
+    sessionRecheckS: intRange(1, 3600, 30),
   })
   .refine((l) => l.tls !== 'files' || (l.cert !== undefined && l.key !== undefined), { error: 'tls: files needs cert and key', path: ['tls'] });
 

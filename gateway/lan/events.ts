@@ -4,15 +4,14 @@ import type { App, LanContext } from './context.ts';
 
 /** WebSocket close code for "your session ended" (4000-4999 are the application's own). */
 export const SESSION_ENDED = 4001;
-/** How often a socket re-checks its session (a session ended by another process, e.g. a CLI). */
-export const RECHECK_MS = 30_000;
 
 /**
  * Live events for the phone: readings, availability, faults, buttons, device changes and alerts, as JSON.
  * A socket lives only as long as its session: revoking the session or removing the person closes it
- * at once, and every socket re-checks its session every RECHECK_MS.
+ * at once, and every socket re-checks its session every `recheckMs` (`lan.sessionRecheckS`: a session
+ * may also end in another process, such as a CLI, or by a database restore).
  */
-export function eventStream(app: App, ctx: LanContext, recheckMs = RECHECK_MS): void {
+export function eventStream(app: App, ctx: LanContext, recheckMs: number): void {
   const bySession = new Map<number, Set<WebSocket>>();
   const end = (socket: WebSocket) => socket.close(SESSION_ENDED, 'session ended');
   const offEnded = ctx.people.onSessionsEnded((ids) => {

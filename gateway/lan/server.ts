@@ -27,6 +27,8 @@ export interface LanServerOptions {
   readonly tls?: { readonly cert: string; readonly key: string } | undefined;
   readonly log: Logger;
   readonly authAttemptsPerMinute: number;
+  /** how often a WebSocket re-checks its session */
+  readonly sessionRecheckMs: number;
   readonly hosts: HostCheck;
   /** the gateway CA (self-signed TLS), served at /ca.pem for phones and devices to trust */
   readonly caCert?: string | undefined;
@@ -88,7 +90,7 @@ export async function buildLanServer(ctx: LanContext, options: LanServerOptions)
   ruleRoutes(app, ctx);
   systemRoutes(app, ctx);
   privacyRoutes(app, ctx);
-  eventStream(app, ctx);
+  eventStream(app, ctx, options.sessionRecheckMs);
   app.get('/api/openapi.json', { config: { access: 'guest' }, schema: { hide: true } }, async () => app.swagger());
   const caCert = options.caCert;
   app.get('/ca.pem', { config: { access: 'public' }, schema: { summary: "The gateway CA's certificate (self-signed TLS), to trust on a phone or device", hide: true } }, async (_req, reply) =>
@@ -98,7 +100,9 @@ export async function buildLanServer(ctx: LanContext, options: LanServerOptions)
   uiRoutes(app);
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${(req.url.split('?')[0] ?? '').slice(0, 200)}` }));
   const routes = () =>
-    declared.map((r) => ({ method: String(r.method), url: r.url, access: (r.config as { access?: Access } | undefined)?.access, websocket: (r as { websocket?: boolean }).websocket === true }));
+    declared.flatMap((r) =>
+      [r.method].flat().map((method) => ({ method: String(method), url: r.url, access: (r.config as { access?: Access } | undefined)?.access, websocket: (r as { websocket?: boolean }).websocket === true })),
+    );
   return { app, routes };
 }
 

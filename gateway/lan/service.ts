@@ -16,6 +16,7 @@ export interface LanConfig {
   readonly key?: string | undefined;
   readonly mdns: boolean;
   readonly authAttemptsPerMinute: number;
+  readonly sessionRecheckS: number;
 }
 
 /** Announces the gateway on the LAN (mDNS `_trellis._tcp`); injected so tests need no multicast. */
@@ -88,7 +89,7 @@ export class LanService {
     const hosts = new HostCheck({ gatewayId: this.#d.gatewayId, extra: this.#d.hostnames, boundHosts: [config.host] });
     const { app, routes } = await buildLanServer(
       { ...this.#d.context, publicUrl: () => this.#url },
-      { host: config.host, port: config.port, tls, log, authAttemptsPerMinute: config.authAttemptsPerMinute, hosts, caCert: tls?.ca },
+      { host: config.host, port: config.port, tls, log, authAttemptsPerMinute: config.authAttemptsPerMinute, sessionRecheckMs: config.sessionRecheckS * 1000, hosts, caCert: tls?.ca },
     );
     this.#app = app;
     this.#routes = routes;

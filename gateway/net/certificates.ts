@@ -49,9 +49,11 @@ export function renewalReason(certPem: string, caPem: string, names: GatewayName
 /**
  * The self-signed TLS material in `dataDir`, made or renewed as needed: a gateway CA (EC P-256,
  * SHA-256) and a server certificate it issues for every name and address the gateway has.
- * Keys are written 0600.
+ * Keys are written 0600. `decideAt` is when renewal is judged (tests look ahead); certificates are
+ * always issued from the present.
  */
-export async function selfSignedMaterial(dataDir: string, names: GatewayNames, now = Date.now()): Promise<{ material: TlsMaterial; renewed: string | undefined }> {
+export async function selfSignedMaterial(dataDir: string, names: GatewayNames, decideAt = Date.now()): Promise<{ material: TlsMaterial; renewed: string | undefined }> {
+  const now = Date.now();
   const path = (f: string) => join(dataDir, f);
   for (const f of OLD_FILES) rmSync(path(f), { force: true });
   // loaded only to issue a certificate: most starts just read the PEM files
@@ -76,7 +78,7 @@ export async function selfSignedMaterial(dataDir: string, names: GatewayNames, n
   }
   const caPem = readFileSync(path(FILES.caCert), 'utf8');
   const caKey = readFileSync(path(FILES.caKey), 'utf8');
-  const reason = existsSync(path(FILES.cert)) && existsSync(path(FILES.key)) ? renewalReason(readFileSync(path(FILES.cert), 'utf8'), caPem, names, now) : 'none yet';
+  const reason = existsSync(path(FILES.cert)) && existsSync(path(FILES.key)) ? renewalReason(readFileSync(path(FILES.cert), 'utf8'), caPem, names, decideAt) : 'none yet';
   if (reason) {
     const altNames = [...names.dns.map((value) => ({ type: 2 as const, value })), ...names.ips.filter(usableIp).map((ip) => ({ type: 7 as const, ip }))];
     const issued = await generate([{ name: 'commonName', value: names.dns.find((d) => d.startsWith('trellis-')) ?? 'trellis' }], {

@@ -17,8 +17,8 @@ const label = z.string().max(100).default('phone');
  * Runs a sign-in or pairing attempt under the auth throttle: failures from the same address (and for
  * the same name) slow the next attempts down and then refuse them (429) for a while.
  */
-async function throttled<T>(ctx: LanContext, reply: FastifyReply, keys: string[], attempt: () => Promise<T | undefined>, resetOnSuccess: string[] = []): Promise<T | undefined | 'answered'> {
-  const verdict = ctx.throttle.begin(keys);
+async function throttled<T>(ctx: LanContext, reply: FastifyReply, source: string, name: string | undefined, attempt: () => Promise<T | undefined>): Promise<T | undefined | 'answered'> {
+  const verdict = ctx.throttle.begin(source, name);
   if (verdict.refuse) {
     await reply.code(429).header('retry-after', String(Math.ceil(verdict.retryAfterMs / 1000))).send({ error: 'too_many_requests', message: 'too many failed attempts from here; try again later' });
     return 'answered';
@@ -34,7 +34,7 @@ async function throttled<T>(ctx: LanContext, reply: FastifyReply, keys: string[]
     await reply.code(503).header('retry-after', '5').send({ error: 'busy', message: err.message });
     return 'answered';
   } finally {
-    ctx.throttle.end(keys, ok, resetOnSuccess);
+    ctx.throttle.end(source, name, ok);
   }
 }
 
@@ -49,7 +49,7 @@ export function peopleRoutes(app: App, ctx: LanContext, rateLimit: { max: number
     },
     handler: async (req, reply) => {
       try {
-        const done = await throttled(ctx, reply, [`ip:${req.ip}`], () => ctx.people.redeem(req.body.code, req.body.name, req.body.password, req.body.label));
+        const done = await throttled(ctx, reply, req.ip, undefined, () => ctx.people.redeem(req.body.code, req.body.name, req.body.password, req.body.label));
         if (done === 'answered') return reply;
         if (!done) return reply.code(400).send({ error: 'bad_code', message: 'that code is unknown, used or expired' });
         ctx.audit.append(`${done.user.role}:${done.user.name}`, 'lan.pair', done.user.name, { role: done.user.role });
@@ -65,8 +65,7 @@ export function peopleRoutes(app: App, ctx: LanContext, rateLimit: { max: number
     config: { access: 'public', rateLimit },
     schema: { summary: 'Sign in with a name and password', body: z.strictObject({ name, password: z.string().min(1).max(200), label }), response: { 200: signedIn, 401: problem } },
     handler: async (req, reply) => {
-      const user = `user:${req.body.name}`;
-      const done = await throttled(ctx, reply, [`ip:${req.ip}`, user], () => ctx.people.login(req.body.name, req.body.password, req.body.label), [user]);
+      const done = await throttled(ctx, reply, req.ip, req.body.name, () => ctx.people.login(req.body.name, req.body.password, req.body.label));
       if (done === 'answered') return reply;
       if (!done) return reply.code(401).send({ error: 'unauthorized', message: 'wrong name or password' });
       return done;

@@ -7,7 +7,8 @@ import { atLeast } from '../people.ts';
 import { actor } from '../auth.ts';
 
 const problem = z.object({ error: z.string(), message: z.string() });
-const ruleProblems = problem.extend({ problems: z.array(z.object({ where: z.string(), message: z.string() })) });
+// A 400 is either the checker's problems or a malformed body (`body.text: ...`, no problems list).
+const ruleProblems = problem.extend({ problems: z.array(z.object({ where: z.string(), message: z.string() })).optional() });
 const ruleView = z.object({ id: z.string(), name: z.string().optional(), enabled: z.boolean(), protected: z.boolean(), lastFiredAt: z.number().nullable() });
 
 /**

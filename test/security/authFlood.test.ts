@@ -1,0 +1,206 @@
+import { request } from 'node:http';
+import { connect as netConnect } from 'node:net';
+import mqttPacket from 'mqtt-packet';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lanClient } from '../helpers/lanClient.ts';
+import { TempDirs } from '../helpers/tempDir.ts';
+import { connectClient, startTestGateway, type TestGateway } from '../helpers/testGateway.ts';
+
+/**
+ * Brute force from the LAN: CONNECT floods with wrong passwords (from one address, and spread over
+ * many), what they do to another device's QoS 1 PUBACKs, and whether a user name can be found by timing.
+ * Loopback is 127.0.0.0/8, so "another address" is 127.0.x.y: a real source address the kernel routes.
+ */
+
+/** One CONNECT from `from`; resolves with the CONNACK return code and how long it took. */
+function tryConnect(port: number, from: string, username: string, password: string, clientId: string): Promise<{ code: number; ms: number }> {
+  const bytes = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId, clean: true, keepalive: 0, username, password: Buffer.from(password) });
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const s = netConnect({ host: '127.0.0.1', port, localAddress: from }, () => s.write(bytes));
+    s.setNoDelay(true);
+    s.once('data', (d: Buffer) => {
+      resolve({ code: d[0] === 0x20 ? (d[3] as number) : -1, ms: performance.now() - t0 });
+      s.destroy();
+    });
+    s.once('error', reject);
+    s.setTimeout(30_000, () => s.destroy(new Error('no CONNACK in 30 s')));
+  });
+}
+
+const quantile = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] as number;
+};
+const median = (xs: number[]) => quantile(xs, 0.5);
+const addr = (i: number) => `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`;
+
+/** A device publishing QoS 1 at ~100/s, recording publish-to-PUBACK times while `recording`. */
+async function pubackProbe(url: string, username: string, password: string) {
+  const client = await connectClient(url, { username, password, clientId: `${username}-probe` });
+  const samples: number[] = [];
+  let stopped = false;
+  let n = 0;
+  const loop = (async () => {
+    while (!stopped) {
+      const t0 = performance.now();
+      await client.publishAsync(`${username}/sensor/state`, String(n++), { qos: 1 });
+      samples.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  return {
+    take: () => samples.splice(0),
+    async stop() {
+      stopped = true;
+      await loop;
+      client.end(true);
+    },
+  };
+}
+
+describe('a CONNECT flood with wrong passwords', () => {
+  const dirs = new TempDirs();
+  let gw: TestGateway;
+  let port: number;
+  let probePassword: string;
+  beforeAll(async () => {
+    gw = await startTestGateway({ store: { synchronous: 'full' } }, dirs); // PUBACKs wait for an fsync of the WAL
+    port = gw.running.mqttAddress.port;
+    probePassword = await gw.running.credentials.create('probe');
+    await gw.running.credentials.create('plug-1');
+  });
+  afterAll(() => gw.stop());
+
+  it('from one address: a few are checked, then slowed, then refused without checking; another device keeps its PUBACKs', async () => {
+    const probe = await pubackProbe(gw.url, 'probe', probePassword);
+    await new Promise((r) => setTimeout(r, 1500));
+    const before = probe.take();
+    const codes: number[] = [];
+    const t0 = Date.now();
+    for (let wave = 0; wave < 20; wave++) {
+      const batch = Array.from({ length: 50 }, (_, i) => tryConnect(port, '127.0.0.9', 'plug-1', `guess-${wave}-${i}`, `flood-${wave}-${i}`));
+      for (const r of await Promise.all(batch)) codes.push(r.code);
+    }
+    const floodMs = Date.now() - t0;
+    const during = probe.take();
+    await probe.stop();
+    const checked = codes.filter((c) => c === 4).length;
+    const refused = codes.filter((c) => c === 3).length;
+    console.log(`flood from one address: ${codes.length} CONNECTs in ${floodMs} ms: ${checked} checked (CONNACK 4), ${refused} refused unchecked (CONNACK 3); probe PUBACK p50/p99 before ${median(before).toFixed(1)}/${quantile(before, 0.99).toFixed(1)} ms (${before.length}), during ${median(during).toFixed(1)}/${quantile(during, 0.99).toFixed(1)} ms (${during.length})`);
+    expect(codes).toHaveLength(1000);
+    expect(codes.every((c) => c === 3 || c === 4)).toBe(true);
+    expect(checked).toBeLessThanOrEqual(35); // refuseAfter (30) plus what was in flight
+    expect(refused).toBeGreaterThanOrEqual(950);
+    expect(during.length).toBeGreaterThan(10); // the probe kept publishing: every publish above got its PUBACK
+    // the real device still gets in from its own address (its password never failed)
+    const ok = await tryConnect(port, '127.0.0.10', 'probe', probePassword, 'probe-again');
+    expect(ok.code).toBe(0);
+  }, 60_000);
+
+  it('spread over 500 addresses and names: argon2 runs one at a time, the excess is refused as busy, the gateway stays up', async () => {
+    const probe = await pubackProbe(gw.url, 'probe', probePassword);
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = probe.take();
+    const results = await Promise.all(Array.from({ length: 500 }, (_, i) => tryConnect(port, addr(1000 + i), `nobody-${i}`, 'x', `spread-${i}`)));
+    const during = probe.take();
+    await probe.stop();
+    const checked = results.filter((r) => r.code === 4).length;
+    const busy = results.filter((r) => r.code === 3).length;
+    console.log(`flood from 500 addresses: ${checked} checked, ${busy} refused busy; probe PUBACK p50/p99 before ${median(before).toFixed(1)}/${quantile(before, 0.99).toFixed(1)} ms, during ${median(during).toFixed(1)}/${quantile(during, 0.99).toFixed(1)} ms`);
+    expect(checked + busy).toBe(500);
+    expect(busy).toBeGreaterThan(0); // the gate's queue (64) overflowed: those cost no argon2 at all
+    expect(checked).toBeGreaterThan(0);
+    expect(gw.running.mqtt.counters().authFailures).toBeGreaterThanOrEqual(1500);
+  }, 60_000);
+});
+
+describe('user names cannot be found by timing', () => {
+  const dirs = new TempDirs();
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ lan: { authAttemptsPerMinute: 1000 } }, dirs);
+  });
+  afterAll(() => gw.stop());
+
+  it('MQTT: a known user name with a wrong password takes as long as an unknown name (medians within 10%)', async () => {
+    const port = gw.running.mqttAddress.port;
+    const known: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const name = `dev-${i}`;
+      await gw.running.credentials.create(name);
+      known.push(name);
+    }
+    for (let i = 0; i < 20; i++) await tryConnect(port, addr(i), `warm-${i}`, 'x', `w${i}`); // JIT and the dummy hash
+    const times = { known: [] as number[], unknown: [] as number[] };
+    for (let i = 0; i < 80; i++) {
+      // 4 failures per known name: never slowed; which goes first alternates
+      const kFirst = i % 2 === 0;
+      const first = await tryConnect(port, addr(100 + i), kFirst ? (known[i % 20] as string) : `ghost-${i}`, `wrong-${i}`, `a${i}`);
+      const second = await tryConnect(port, addr(200 + i), kFirst ? `ghost-${i}` : (known[i % 20] as string), `wrong-${i}`, `b${i}`);
+      const [k, u] = kFirst ? [first, second] : [second, first];
+      expect([k.code, u.code]).toEqual([4, 4]);
+      times.known.push(k.ms);
+      times.unknown.push(u.ms);
+    }
+    const [a, b] = [median(times.known), median(times.unknown)];
+    console.log(`MQTT CONNECT with a wrong password: known name median ${a.toFixed(2)} ms, unknown ${b.toFixed(2)} ms (${((Math.abs(a - b) / Math.max(a, b)) * 100).toFixed(1)}% apart)`);
+    expect(Math.abs(a - b) / Math.max(a, b)).toBeLessThan(0.1);
+  }, 60_000);
+
+  it('LAN sign-in: a known name with a wrong password takes as long as an unknown name (medians within 10%)', async () => {
+    const api = lanClient(gw.lanUrl);
+    const owner = (await api.post('/api/pair', { code: gw.running.lan?.pairingCode, name: 'Olive', password: 'correct horse 1' })).body.token;
+    const names = ['Olive'];
+    for (let i = 0; i < 3; i++) {
+      const code = (await api.post('/api/members/invite', { role: 'member' }, owner)).body.code;
+      await api.post('/api/pair', { code, name: `m${i}`, password: `password-${i}-long` });
+      names.push(`m${i}`);
+    }
+    const port = gw.running.lan?.address?.port as number;
+    const login = (from: string, name: string) =>
+      new Promise<{ status: number; ms: number }>((resolve, reject) => {
+        const body = JSON.stringify({ name, password: 'not the password' });
+        const t0 = performance.now();
+        const req = request({ host: '127.0.0.1', port, localAddress: from, method: 'POST', path: '/api/login', agent: false, headers: { host: `127.0.0.1:${port}`, 'content-type': 'application/json', 'content-length': String(body.length) } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0 }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    await login(addr(300), 'warm-up');
+    const times = { known: [] as number[], unknown: [] as number[] };
+    for (let i = 0; i < 16; i++) {
+      const k = await login(addr(400 + i), names[i % 4] as string); // 4 failures per name: never slowed
+      const u = await login(addr(450 + i), `ghost-${i}`);
+      expect([k.status, u.status]).toEqual([401, 401]);
+      times.known.push(k.ms);
+      times.unknown.push(u.ms);
+    }
+    const [a, b] = [median(times.known), median(times.unknown)];
+    console.log(`LAN sign-in with a wrong password: known name median ${a.toFixed(1)} ms, unknown ${b.toFixed(1)} ms (${((Math.abs(a - b) / Math.max(a, b)) * 100).toFixed(1)}% apart)`);
+    expect(Math.abs(a - b) / Math.max(a, b)).toBeLessThan(0.1);
+  }, 60_000);
+
+  it('LAN sign-in from one address: slowed after a few failures, then refused with 429 and Retry-After', async () => {
+    const api = lanClient(gw.lanUrl);
+    const statuses = await Promise.all(Array.from({ length: 40 }, (_, i) => api.post('/api/login', { name: 'Olive', password: `guess-${i}` })));
+    const refused = statuses.filter((r) => r.status === 429);
+    expect(statuses.filter((r) => r.status === 401).length).toBeLessThanOrEqual(30);
+    expect(refused.length).toBeGreaterThanOrEqual(10);
+    expect(Number(refused[0]?.headers.get('retry-after'))).toBeGreaterThan(0);
+    // the owner, from another address, with the right password: still in
+    const ok = await new Promise<number>((resolve, reject) => {
+      const body = JSON.stringify({ name: 'Olive', password: 'correct horse 1' });
+      const port = gw.running.lan?.address?.port as number;
+      const req = request({ host: '127.0.0.1', port, localAddress: '127.0.9.9', method: 'POST', path: '/api/login', agent: false, headers: { host: `127.0.0.1:${port}`, 'content-type': 'application/json', 'content-length': String(body.length) } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(ok).toBe(200);
+  }, 60_000);
+});
