@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ErrorCodes, TrellisError } from '../errors.ts';
+import { ClientIdStore } from '../store/clientIds.ts';
 import { CredentialStore, defaultTopics } from '../store/credentials.ts';
 import { databaseFile, openDb, storeOptions, type Db } from '../store/db.ts';
 import { listDevices } from '../store/deviceQueries.ts';
@@ -18,12 +19,15 @@ function openStore(configFile: string | undefined, create: boolean): { db: Db; b
 }
 
 /** `trellis device add NAME`: creates a credential and prints its password once. */
-export async function runDeviceAdd(name: string, options: { config?: string; topic?: string[]; rotate?: boolean }): Promise<void> {
+export async function runDeviceAdd(name: string, options: { config?: string; topic?: string[]; rotate?: boolean; clientId?: string[] }): Promise<void> {
   const { db, brokerHint } = openStore(options.config, true);
   try {
     const store = new CredentialStore(db);
     const topics = options.topic && options.topic.length > 0 ? options.topic : defaultTopics(name);
     const password = options.rotate ? await store.rotate(name, topics) : await store.create(name, topics);
+    const clientIds = new ClientIdStore(db, (n) => store.get(n) !== undefined);
+    if (options.clientId && options.clientId.length > 0) clientIds.reserve(name, options.clientId);
+    const reserved = clientIds.reserved(name);
     process.stdout.write(
       [
         `Credential for device "${name}" ${options.rotate ? 'rotated' : 'created'}.`,
@@ -31,6 +35,7 @@ export async function runDeviceAdd(name: string, options: { config?: string; top
         `  username:  ${name}`,
         `  password:  ${password}`,
         `  topics:    ${topics.join(', ')} (it may publish and subscribe only there, plus its Home Assistant discovery configs)`,
+        `  client id: ${reserved.length > 0 ? `${reserved.join(', ')} (only these, and nobody else may use them)` : 'any; each one it uses becomes its own (no other device may take it over)'}`,
         '',
         'The password is shown only now; Trellis keeps only its hash. Lost it? Run again with --rotate.',
         '',

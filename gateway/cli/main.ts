@@ -59,7 +59,8 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'config file')
     .option('-t, --topic <filter...>', 'MQTT topic filters the device owns (default: NAME/# and trellis/NAME/#)')
     .option('--rotate', 'issue a new password for an existing device')
-    .action((name: string, opts: { config?: string; topic?: string[]; rotate?: boolean }) => runDeviceAdd(name, opts));
+    .option('--client-id <id...>', 'MQTT client ids reserved for this device: it may use only these, nobody else may (default: each id it uses becomes its own)')
+    .action((name: string, opts: { config?: string; topic?: string[]; rotate?: boolean; clientId?: string[] }) => runDeviceAdd(name, opts));
   device
     .command('list')
     .description('list devices, online/offline and the last value of each attribute')

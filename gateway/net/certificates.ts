@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -81,7 +81,11 @@ export async function selfSignedMaterial(dataDir: string, names: GatewayNames, d
   const reason = existsSync(path(FILES.cert)) && existsSync(path(FILES.key)) ? renewalReason(readFileSync(path(FILES.cert), 'utf8'), caPem, names, decideAt) : 'none yet';
   if (reason) {
     const altNames = [...names.dns.map((value) => ({ type: 2 as const, value })), ...names.ips.filter(usableIp).map((ip) => ({ type: 7 as const, ip }))];
+    // A renewal keeps the server's key pair: firmware that pins the public key (Tasmota's
+    // SetOption132 fingerprint) keeps working; only a new CA makes a new key.
+    const keyPair = renewed === undefined && existsSync(path(FILES.key)) ? existingKeyPair(readFileSync(path(FILES.key), 'utf8')) : undefined;
     const issued = await generate([{ name: 'commonName', value: names.dns.find((d) => d.startsWith('trellis-')) ?? 'trellis' }], {
+      ...(keyPair ? { keyPair } : {}),
       keyType: 'ec',
       curve: 'P-256',
       algorithm: 'sha256',
@@ -101,6 +105,15 @@ export async function selfSignedMaterial(dataDir: string, names: GatewayNames, d
   }
   const certPem = readFileSync(path(FILES.cert), 'utf8');
   return { material: describe(`${certPem.trimEnd()}\n${caPem}`, readFileSync(path(FILES.key), 'utf8'), caPem), renewed };
+}
+
+function existingKeyPair(privatePem: string): { privateKey: string; publicKey: string } | undefined {
+  try {
+    const key = createPrivateKey(privatePem);
+    return { privateKey: key.export({ type: 'pkcs8', format: 'pem' }).toString(), publicKey: createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString() };
+  } catch {
+    return undefined; // unreadable: a new key
+  }
 }
 
 /** The owner's own certificate and key (`tls: files`). */

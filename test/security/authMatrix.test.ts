@@ -127,6 +127,7 @@ describe('LAN API auth matrix (generated from the route table)', () => {
         }
       }
     }
+    console.log(`auth matrix: ${tried} spellings of closed routes tried, ${leaks.length} let through`);
     expect(tried).toBeGreaterThan(1000);
     expect(leaks).toEqual([]);
   }, 120_000);

@@ -126,9 +126,14 @@ describe('MQTT over TLS and the gateway certificate', () => {
     const tls = gw.running.tls;
     if (!tls) throw new Error('no self-signed TLS');
     const before = gw.running.mqttTls?.fingerprint;
+    const beforeKey = new X509Certificate((await tls.material()).cert).publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
     await tls.check(Date.now() + (SERVER_CERT_DAYS - 10) * 86_400_000); // 10 days before the end
     const renewed = await tls.material();
     expect(renewed.fingerprint).not.toBe(before);
+    // the key pair stays: firmware that pins the server's public key keeps working
+    const spki = (pem: string) => new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    expect(spki(renewed.cert)).toBe(spki(readFileSync(join(gw.dir, 'tls-cert.pem'), 'utf8')));
+    expect(spki(renewed.cert)).toBe(beforeKey);
     expect(new X509Certificate(renewed.cert).checkIssued(new X509Certificate(ca))).toBe(true);
     const served = await new Promise<string>((resolve, reject) => {
       const s = tlsConnect({ host: '127.0.0.1', port: gw.running.mqttTls?.port as number, ca }, () => {
