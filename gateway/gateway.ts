@@ -71,6 +71,8 @@ export interface RunningGateway {
   readonly clientIds: ClientIdStore;
   /** the gateway's self-signed TLS material (its CA and server certificate), when a listener uses it */
   readonly tls: SelfSignedTls | undefined;
+  /** where every argon2 check of a device or person waits its turn */
+  readonly argon2: Argon2Gate;
 }
 
 const DAY_MS = 86_400_000;
@@ -151,6 +153,19 @@ export class Gateway {
       const mqttTls: TlsMaterial | undefined =
         config.mqtt.tls === 'off' ? undefined : config.mqtt.tls === 'files' ? fileMaterial(config.mqtt.cert as string, config.mqtt.key as string) : await (selfSigned as SelfSignedTls).material();
 
+      const rulesLog = log.child({ component: 'rules' });
+      const rules = new RuleHost({
+        hub,
+        registry,
+        db,
+        clock: this.#clock,
+        log: rulesLog,
+        options: { timezone: config.timezone, tariffs: config.tariffs, cascadeLimit: config.rules.cascadeLimit, traceLimit: config.rules.traceLimit },
+      });
+      const ruleFile = new RuleFileWatcher(config.rules.file, rules, rulesLog, join(config.dataDir, 'rules.last-good.json'));
+      undo.push(() => rules.stop(), () => ruleFile.close());
+      // Rules are checked (on a worker) and active before any driver delivers an event, so none is missed.
+      await ruleFile.load();
       const mqttLog = log.child({ component: 'mqtt' });
       const violations = new RateLimitedLog();
       const mqtt = new MqttDriver({
@@ -204,18 +219,6 @@ export class Gateway {
         await driver.start(hub);
       }
 
-      const rulesLog = log.child({ component: 'rules' });
-      const rules = new RuleHost({
-        hub,
-        registry,
-        db,
-        clock: this.#clock,
-        log: rulesLog,
-        options: { timezone: config.timezone, tariffs: config.tariffs, cascadeLimit: config.rules.cascadeLimit, traceLimit: config.rules.traceLimit },
-      });
-      const ruleFile = new RuleFileWatcher(config.rules.file, rules, rulesLog, join(config.dataDir, 'rules.last-good.yaml'));
-      undo.push(() => rules.stop(), () => ruleFile.close());
-      await ruleFile.load();
       rules.start();
       ruleFile.watch();
       hub.on('device', () => ruleFile.retryIfFailed()); // rules naming a device that just appeared
@@ -275,7 +278,7 @@ export class Gateway {
       this.#pruner = pruner;
       this.#health = health;
       const tlsInfo = tlsAddress && mqttTls ? { ...tlsAddress, fingerprint: mqttTls.fingerprint, caFingerprint: mqttTls.caFingerprint } : undefined;
-      this.#running = { hub, registry, credentials, writer, mqtt, serial, ble, rules, ruleFile, metering, cloud, lan, grants, audit, db, mqttAddress: address, mqttTls: tlsInfo, clientIds, tls: selfSigned };
+      this.#running = { hub, registry, credentials, writer, mqtt, serial, ble, rules, ruleFile, metering, cloud, lan, grants, audit, db, mqttAddress: address, mqttTls: tlsInfo, clientIds, tls: selfSigned, argon2 };
       return this.#running;
     } catch (err) {
       for (const release of undo.reverse()) await release();

@@ -1,7 +1,7 @@
 import type { AuthAnswer } from '../../drivers/mqtt/broker.ts';
 import type { CredentialStore } from '../store/credentials.ts';
 import { HasherBusyError } from './passwordHasher.ts';
-import { pause, type AuthThrottle } from './throttle.ts';
+import type { AuthThrottle } from './throttle.ts';
 
 /**
  * MQTT CONNECT authentication with flood control. A password that verified before (a device
@@ -21,19 +21,14 @@ export class DeviceAuth {
   async authenticate(username: string, password: string, source: string): Promise<AuthAnswer> {
     const known = this.#credentials.recall(username, password);
     if (known) return { ok: true, name: known.username, topics: known.topics };
-    const verdict = this.#throttle.begin(source, username);
-    if (verdict.refuse) return { ok: false, returnCode: 3, reason: 'too many failed attempts; try again later' };
-    let ok = false;
     try {
-      await pause(verdict.delayMs);
-      const credential = await this.#credentials.verify(username, password);
-      ok = credential !== undefined;
+      const attempt = await this.#throttle.guard(source, username, () => this.#credentials.verify(username, password));
+      if (attempt.refused) return { ok: false, returnCode: 3, reason: 'too many failed attempts; try again later' };
+      const credential = attempt.result;
       return credential ? { ok: true, name: credential.username, topics: credential.topics } : { ok: false, returnCode: 4, reason: 'bad user name or password' };
     } catch (err) {
       if (err instanceof HasherBusyError) return { ok: false, returnCode: 3, reason: err.message };
       throw err;
-    } finally {
-      this.#throttle.end(source, username, ok);
     }
   }
 }

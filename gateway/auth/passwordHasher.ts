@@ -8,22 +8,32 @@ export class HasherBusyError extends Error {
   }
 }
 
+export interface GateOptions {
+  /** argon2 computations at once */
+  readonly concurrency: number;
+  /** waiting at most; more are refused at once */
+  readonly maxQueue: number;
+  /** a check that waited longer than this is refused when its turn comes (its client gave up long ago) */
+  readonly maxWaitMs: number;
+}
+
 /**
- * At most `concurrency` argon2 computations at once, and at most `maxQueue` waiting; more are refused
- * at once. @node-rs/argon2 runs on libuv's thread pool, the same pool that fsyncs the WAL before a QoS 1
- * PUBACK: with one at a time, a flood of wrong passwords takes one pool thread and leaves the others to
- * the disk, instead of queueing every sync behind hundreds of hashes.
+ * At most `concurrency` argon2 computations at once (default one), the rest in line. @node-rs/argon2
+ * runs on libuv's thread pool, the same four threads that fsync the WAL before a QoS 1 PUBACK: one at
+ * a time, a flood of wrong passwords takes one of them and one core, and never queues the syncs (or
+ * the event loop) behind hundreds of hashes. The line is long enough for a whole fleet reconnecting
+ * after a restart (1,000 devices at a few ms each); what waits past `maxWaitMs` is refused.
  */
 export class Argon2Gate {
-  readonly #concurrency: number;
-  readonly #maxQueue: number;
-  readonly #waiting: Array<() => void> = [];
+  readonly #o: GateOptions;
+  readonly #waiting: Array<{ since: number; go: () => void; refuse: (err: Error) => void }> = [];
   #running = 0;
   refused = 0;
+  /** the most that ever ran at once (the security suite checks it) */
+  peak = 0;
 
-  constructor(concurrency = 1, maxQueue = 64) {
-    this.#concurrency = concurrency;
-    this.#maxQueue = maxQueue;
+  constructor(options: Partial<GateOptions> = {}) {
+    this.#o = { concurrency: 1, maxQueue: 5_000, maxWaitMs: 10_000, ...options };
   }
 
   get queued(): number {
@@ -31,20 +41,30 @@ export class Argon2Gate {
   }
 
   async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.#running >= this.#concurrency) {
-      if (this.#waiting.length >= this.#maxQueue) {
+    if (this.#running >= this.#o.concurrency) {
+      if (this.#waiting.length >= this.#o.maxQueue) {
         this.refused++;
         throw new HasherBusyError();
       }
-      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+      await new Promise<void>((go, refuse) => this.#waiting.push({ since: Date.now(), go, refuse }));
     } else this.#running++;
+    this.peak = Math.max(this.peak, this.#running);
     try {
       return await work();
     } finally {
-      const next = this.#waiting.shift();
-      if (next) next(); // the slot passes straight to the next waiter
-      else this.#running--;
+      this.#next();
     }
+  }
+
+  /** Hands the slot to the next waiter that has not waited too long; refuses those that have. */
+  #next(): void {
+    const now = Date.now();
+    for (let w = this.#waiting.shift(); w; w = this.#waiting.shift()) {
+      if (now - w.since <= this.#o.maxWaitMs) return w.go();
+      this.refused++;
+      w.refuse(new HasherBusyError());
+    }
+    this.#running--;
   }
 }
 

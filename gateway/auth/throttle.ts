@@ -52,6 +52,7 @@ export class AuthThrottle {
   /** `source \0 name` pairs that succeeded: the name's refusal does not apply to them */
   readonly #trusted = new Map<string, number>();
   readonly #recent: number[] = []; // failure times in the last minute, oldest first
+  #inFlight = 0; // attempts begun and not ended: they count towards the global ceiling too
   refused = 0;
   slowed = 0;
 
@@ -74,13 +75,32 @@ export class AuthThrottle {
     while (this.#recent.length > 0 && (this.#recent[0] as number) < now - 60_000) this.#recent.shift();
     const over = Math.max(bySource, trusted ? 0 : byName) - this.#o.freeFailures;
     let delayMs = over >= 0 ? Math.min(this.#o.baseDelayMs * 2 ** over, this.#o.maxDelayMs) : 0;
-    if (this.#recent.length >= this.#o.globalPerMinute) delayMs = this.#o.maxDelayMs;
+    if (this.#recent.length + this.#inFlight >= this.#o.globalPerMinute) delayMs = this.#o.maxDelayMs;
+    this.#inFlight++;
     if (delayMs > 0) this.slowed++;
     return { refuse: false, delayMs };
   }
 
+  /**
+   * One attempt under the throttle: refused outright, or (after its delay) `check`, whose defined
+   * result counts as a success. Errors of `check` (a busy hasher) pass through, counted as failures.
+   */
+  async guard<T>(source: string, name: string | undefined, check: () => Promise<T | undefined>): Promise<{ refused: true; retryAfterMs: number } | { refused: false; result: T | undefined }> {
+    const verdict = this.begin(source, name);
+    if (verdict.refuse) return { refused: true, retryAfterMs: verdict.retryAfterMs };
+    let result: T | undefined;
+    try {
+      await pause(verdict.delayMs);
+      result = await check();
+      return { refused: false, result };
+    } finally {
+      this.end(source, name, result !== undefined);
+    }
+  }
+
   end(source: string, name: string | undefined, ok: boolean): void {
     const now = this.#now();
+    this.#inFlight = Math.max(0, this.#inFlight - 1);
     for (const k of this.#keys(source, name)) {
       const e = this.#touch(k, now);
       e.pending = Math.max(0, e.pending - 1);

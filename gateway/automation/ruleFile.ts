@@ -1,20 +1,31 @@
+import { createHash } from 'node:crypto';
 import { existsSync, renameSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { formatProblems } from '../../rules/load.ts';
-import type { RuleFile } from '../../rules/schema.ts';
-import { readBoundedText } from '../boundedRead.ts';
+import { ruleFileSchema, type RuleFile } from '../../rules/schema.ts';
+import { readBoundedText, TEXT_FILE_MAX_BYTES } from '../boundedRead.ts';
 import type { Logger } from '../log.ts';
 import type { LoadOutcome, RuleHost } from './ruleHost.ts';
 
 const RETRY_MS = 1000;
+
+/** The last activated rule text and its checked contents. */
+interface LastGood {
+  readonly sha256: string;
+  readonly text: string;
+  readonly data: RuleFile;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /**
  * Loads the rule file into the host and reloads it when it changes (the directory is watched, so
  * editors that save by renaming are seen too). An invalid edit keeps the running rules and logs every
  * problem with its file:line:column. A missing file means no rules. The file is read with limits (a
  * regular file of at most 512 KB of UTF-8) and parsed on a worker thread, so a hostile file is a
- * problem, never a crash or a stall. Every activated text is kept as the last good one (in the data
- * directory): when the file is bad at start, those rules run until it is fixed.
+ * problem, never a crash or a stall. Every activated text is kept as the last good one, with its checked
+ * contents (`rules.last-good.json` in the data directory): when the file is bad at start, those rules
+ * run until it is fixed, and when it is unchanged at start, its YAML is not parsed again.
  */
 export class RuleFileWatcher {
   readonly #file: string;
@@ -26,6 +37,8 @@ export class RuleFileWatcher {
   #retry: NodeJS.Timeout | undefined;
   #lastText: string | undefined;
   #loading: Promise<boolean> | undefined;
+  #saved: LastGood | undefined | null = null; // null: not read yet
+  #savedHash: string | undefined; // what the file on disk holds
   #again = false;
   #closed = false;
   /** The problems of the last load, if it failed (exposed for tests and diagnostics). */
@@ -68,18 +81,28 @@ export class RuleFileWatcher {
     const read = readBoundedText(this.#file);
     const text = read.ok ? read.text : undefined;
     if (text !== undefined && text === this.#lastText && this.lastProblems === undefined) return true;
-    const outcome: LoadOutcome = text !== undefined ? await this.#host.load(text, this.#file) : { ok: false, problems: [{ where: basename(this.#file), message: read.ok ? '' : read.message }] };
+    const saved = this.#lastGoodSaved();
+    let outcome: LoadOutcome | undefined;
+    let data: RuleFile | undefined;
+    if (text !== undefined && saved?.sha256 === sha256(text)) {
+      // the text that was last active: its checked contents need no YAML parse, only a compile
+      outcome = this.#host.activate(saved.data, this.#file);
+      data = saved.data;
+    }
+    if (!outcome?.ok) {
+      const checked = text !== undefined ? await this.#host.check(text, this.#file) : { ok: false as const, problems: [{ where: basename(this.#file), message: read.ok ? '' : read.message }] };
+      data = checked.ok ? checked.data : undefined;
+      outcome = checked.ok ? this.#host.activate(checked.data, this.#file) : checked;
+    }
     if (this.#closed) return false;
     if (!outcome.ok) {
       this.lastProblems = formatProblems(outcome.problems);
-      const fallback = this.#lastText === undefined ? await this.#loadLastGood() : undefined;
-      this.#log.error({ file: this.#file, problems: outcome.problems.length, lastGood: fallback }, `rules not activated; ${fallback ? `the last good rules (${fallback} of them) run instead` : 'the previous rules keep running'}:\n${this.lastProblems}`);
+      const fallback = this.#lastText === undefined && saved ? this.#host.activate(saved.data, this.#file) : undefined;
+      if (fallback?.ok) this.#lastText = saved?.text;
+      this.#log.error({ file: this.#file, problems: outcome.problems.length, lastGood: fallback?.ok ? fallback.rules : undefined }, `rules not activated; ${fallback?.ok ? `the last good rules (${fallback.rules} of them) run instead` : 'the previous rules keep running'}:\n${this.lastProblems}`);
       return false;
     }
-    this.#lastText = text;
-    this.lastProblems = undefined;
-    this.#saveLastGood(text as string);
-    this.#log.info({ file: this.#file, rules: outcome.rules }, 'rules active');
+    this.#accepted(text as string, data as RuleFile, outcome.rules);
     return true;
   }
 
@@ -89,32 +112,45 @@ export class RuleFileWatcher {
    */
   activateChecked(text: string, data: RuleFile): LoadOutcome {
     const outcome = this.#host.activate(data, this.#file);
-    if (outcome.ok) {
-      this.#lastText = text;
-      this.lastProblems = undefined;
-      this.#saveLastGood(text);
-      this.#log.info({ file: this.#file, rules: outcome.rules }, 'rules active');
-    }
+    if (outcome.ok) this.#accepted(text, data, outcome.rules);
     return outcome;
   }
 
-  /** At start, when the file is bad: the rules that were last active, if they still check. */
-  async #loadLastGood(): Promise<number | undefined> {
-    if (!this.#lastGood || !existsSync(this.#lastGood)) return undefined;
-    const read = readBoundedText(this.#lastGood);
-    if (!read.ok) return undefined;
-    const outcome = await this.#host.load(read.text, this.#lastGood);
-    if (!outcome.ok) return undefined;
-    this.#lastText = read.text;
-    return outcome.rules;
+  #accepted(text: string, data: RuleFile, rules: number): void {
+    this.#lastText = text;
+    this.lastProblems = undefined;
+    this.#saveLastGood({ sha256: sha256(text), text, data });
+    this.#log.info({ file: this.#file, rules }, 'rules active');
   }
 
-  #saveLastGood(text: string): void {
-    if (!this.#lastGood) return;
+  /** The last good rules saved in the data directory (read once), if they are readable and valid. */
+  #lastGoodSaved(): LastGood | undefined {
+    if (this.#saved !== null) return this.#saved;
+    this.#saved = undefined;
+    if (!this.#lastGood || !existsSync(this.#lastGood)) return undefined;
+    const read = readBoundedText(this.#lastGood, 4 * TEXT_FILE_MAX_BYTES);
+    if (!read.ok) return undefined;
+    try {
+      const raw = JSON.parse(read.text) as { sha256?: unknown; text?: unknown; data?: unknown };
+      const data = ruleFileSchema.safeParse(raw.data);
+      if (typeof raw.sha256 === 'string' && typeof raw.text === 'string' && data.success && sha256(raw.text) === raw.sha256) {
+        this.#saved = { sha256: raw.sha256, text: raw.text, data: data.data };
+        this.#savedHash = raw.sha256;
+      }
+    } catch {
+      // not JSON: ignored, like a missing copy
+    }
+    return this.#saved;
+  }
+
+  #saveLastGood(saved: LastGood): void {
+    this.#saved = saved;
+    if (!this.#lastGood || this.#savedHash === saved.sha256) return;
     try {
       const tmp = `${this.#lastGood}.tmp-${process.pid}`;
-      writeFileSync(tmp, text);
+      writeFileSync(tmp, JSON.stringify(saved));
       renameSync(tmp, this.#lastGood);
+      this.#savedHash = saved.sha256;
     } catch (err) {
       this.#log.warn({ err, file: this.#lastGood }, 'could not keep a copy of the active rules');
     }

@@ -43,6 +43,8 @@ export class RuleHost {
   readonly #options: RuleHostOptions;
   readonly #store: TimerStore;
   readonly #checker: RuleChecker;
+  /** rule texts parsed and checked (on the worker) since start */
+  checks = 0;
   readonly #scheduled = new Map<string, () => void>();
   readonly #traces = new Map<string, Trace[]>();
   #rules: CompiledRules | undefined;
@@ -65,6 +67,7 @@ export class RuleHost {
    * checked on a worker thread (RuleChecker): this event loop never parses a rule file.
    */
   async check(text: string, file: string): Promise<CheckOutcome> {
+    this.checks++;
     const catalog = [...this.#registry.all()].map((d) => [d.id, d.attributes] as const);
     const { timezone, tariffs, cascadeLimit } = this.#options;
     const a = await this.#checker.run({ op: 'check', text, file, catalog, timezone, tariffs, cascadeLimit });
@@ -84,13 +87,6 @@ export class RuleHost {
   /** The active rules, in file order. */
   list(): Array<{ id: string; name: string | undefined; enabled: boolean; protected: boolean }> {
     return [...(this.#rules?.rules.values() ?? [])].map((r) => ({ id: r.id, name: r.def.name, enabled: r.def.enabled && !this.#state.disabled.has(r.id), protected: r.def.protected }));
-  }
-
-  /** Checks rule text against the devices Trellis knows; activates it only when it has no problem. */
-  async load(text: string, file: string): Promise<LoadOutcome> {
-    const checked = await this.check(text, file);
-    if (!checked.ok) return checked;
-    return this.activate(checked.data, file);
   }
 
   /**

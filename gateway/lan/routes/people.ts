@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { HasherBusyError } from '../../auth/passwordHasher.ts';
-import { pause } from '../../auth/throttle.ts';
 import { ErrorCodes, isTrellisError } from '../../errors.ts';
 import type { App, LanContext } from '../context.ts';
 import { ROLES } from '../people.ts';
@@ -18,24 +17,15 @@ const label = z.string().max(100).default('phone');
  * the same name) slow the next attempts down and then refuse them (429) for a while.
  */
 async function throttled<T>(ctx: LanContext, reply: FastifyReply, source: string, name: string | undefined, attempt: () => Promise<T | undefined>): Promise<T | undefined | 'answered'> {
-  const verdict = ctx.throttle.begin(source, name);
-  if (verdict.refuse) {
-    await reply.code(429).header('retry-after', String(Math.ceil(verdict.retryAfterMs / 1000))).send({ error: 'too_many_requests', message: 'too many failed attempts from here; try again later' });
-    return 'answered';
-  }
-  let ok = false;
   try {
-    await pause(verdict.delayMs);
-    const done = await attempt();
-    ok = done !== undefined;
-    return done;
+    const r = await ctx.throttle.guard(source, name, attempt);
+    if (!r.refused) return r.result;
+    await reply.code(429).header('retry-after', String(Math.ceil(r.retryAfterMs / 1000))).send({ error: 'too_many_requests', message: 'too many failed attempts from here; try again later' });
   } catch (err) {
     if (!(err instanceof HasherBusyError)) throw err;
     await reply.code(503).header('retry-after', '5').send({ error: 'busy', message: err.message });
-    return 'answered';
-  } finally {
-    ctx.throttle.end(source, name, ok);
   }
+  return 'answered';
 }
 
 /** `rateLimit`: against brute-forcing a pairing code or a password, a few tries per minute per address. */
