@@ -41,8 +41,13 @@ export function liveEvents(onEvent, onState) {
     socket = new WebSocket(`${proto}://${location.host}/api/events?token=${encodeURIComponent(session.token ?? '')}`);
     socket.onopen = () => { retry = 500; onState(true); };
     socket.onmessage = (m) => onEvent(JSON.parse(m.data));
-    socket.onclose = () => {
+    socket.onclose = (e) => {
       onState(false);
+      if (e.code === 4001) { // the gateway ended this phone's session (revoked, or the person removed)
+        session.clear();
+        location.hash = '#/pair';
+        return;
+      }
       if (!closed) setTimeout(open, retry = Math.min(retry * 2, 10000));
     };
   };

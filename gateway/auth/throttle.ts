@@ -34,16 +34,16 @@ export type ThrottleVerdict = { readonly refuse: true; readonly retryAfterMs: nu
 
 interface Entry {
   failures: number;
-  pending: number;
   last: number;
 }
 
 /**
  * Failed sign-ins and MQTT CONNECTs, counted per source address and per user name: after a few
  * failures each attempt waits (doubling), after many it is refused without checking the password, for
- * a while after the last failure; above a global rate of failures everyone waits. Attempts in flight
- * count as failures, so opening many connections at once gains nothing; refused attempts count
- * nothing, so they do not prolong a refusal.
+ * a while after the last failure; above a global rate of failures everyone waits. Only failures count:
+ * a fleet reconnecting at once from one address (a bridge, a NAT) is not held up, and a burst of wrong
+ * passwords in parallel costs one check each (one at a time, through the argon2 gate) before the
+ * source is refused. Refused attempts count nothing, so they do not prolong a refusal.
  */
 export class AuthThrottle {
   readonly #o: ThrottleOptions;
@@ -52,7 +52,6 @@ export class AuthThrottle {
   /** `source \0 name` pairs that succeeded: the name's refusal does not apply to them */
   readonly #trusted = new Map<string, number>();
   readonly #recent: number[] = []; // failure times in the last minute, oldest first
-  #inFlight = 0; // attempts begun and not ended: they count towards the global ceiling too
   refused = 0;
   slowed = 0;
 
@@ -71,12 +70,10 @@ export class AuthThrottle {
       this.refused++;
       return { refuse: true, retryAfterMs: this.#o.windowMs };
     }
-    for (const k of this.#keys(source, name)) this.#touch(k, now).pending++;
     while (this.#recent.length > 0 && (this.#recent[0] as number) < now - 60_000) this.#recent.shift();
     const over = Math.max(bySource, trusted ? 0 : byName) - this.#o.freeFailures;
     let delayMs = over >= 0 ? Math.min(this.#o.baseDelayMs * 2 ** over, this.#o.maxDelayMs) : 0;
-    if (this.#recent.length + this.#inFlight >= this.#o.globalPerMinute) delayMs = this.#o.maxDelayMs;
-    this.#inFlight++;
+    if (this.#recent.length >= this.#o.globalPerMinute) delayMs = this.#o.maxDelayMs;
     if (delayMs > 0) this.slowed++;
     return { refuse: false, delayMs };
   }
@@ -100,13 +97,8 @@ export class AuthThrottle {
 
   end(source: string, name: string | undefined, ok: boolean): void {
     const now = this.#now();
-    this.#inFlight = Math.max(0, this.#inFlight - 1);
-    for (const k of this.#keys(source, name)) {
-      const e = this.#touch(k, now);
-      e.pending = Math.max(0, e.pending - 1);
-      if (!ok) e.failures++;
-    }
     if (!ok) {
+      for (const k of this.#keys(source, name)) this.#touch(k, now).failures++;
       this.#recent.push(now);
       if (this.#recent.length > this.#o.globalPerMinute * 2) this.#recent.shift();
       return;
@@ -122,15 +114,13 @@ export class AuthThrottle {
     return name === undefined ? [`ip:${source}`] : [`ip:${source}`, `user:${name}`];
   }
 
-  /** failures plus attempts in flight */
   #count(k: string, now: number): number {
-    const e = this.#entry(k, now);
-    return e ? e.failures + e.pending : 0;
+    return this.#entry(k, now)?.failures ?? 0;
   }
 
   #entry(k: string, now: number): Entry | undefined {
     const e = this.#entries.get(k);
-    if (e && e.pending === 0 && now - e.last > this.#o.windowMs) {
+    if (e && now - e.last > this.#o.windowMs) {
       this.#entries.delete(k);
       return undefined;
     }
@@ -141,7 +131,7 @@ export class AuthThrottle {
     let e = this.#entry(k, now);
     if (!e) {
       if (this.#entries.size >= this.#o.maxKeys) this.#entries.delete(this.#entries.keys().next().value as string); // the oldest key
-      e = { failures: 0, pending: 0, last: now };
+      e = { failures: 0, last: now };
       this.#entries.set(k, e);
     }
     e.last = now;

@@ -17,6 +17,8 @@ let gw: TestGateway;
 let fleet: Fleet;
 let browser: Browser;
 let page: Page;
+/** Anything the browser refused under the Content-Security-Policy (the UI must need no exception). */
+const cspViolations: string[] = [];
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
 beforeAll(async () => {
@@ -36,6 +38,9 @@ beforeAll(async () => {
   });
   page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
   page.on('pageerror', (err) => console.error('page error:', err.message));
+  page.on('console', (msg) => {
+    if (/Content Security Policy|Refused to (load|execute|apply|connect)/i.test(msg.text())) cspViolations.push(msg.text());
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -144,5 +149,20 @@ describe('the phone UI', () => {
     await page.getByTestId('diagnostics').getByText('2 of 2').waitFor();
     expect(await page.getByTestId('cloud').textContent()).toContain('Cloud sync is off');
     await shot('11-diagnostics');
+  });
+
+  it('ran every screen above under the strict Content-Security-Policy without a violation', () => {
+    expect(cspViolations).toEqual([]);
+  });
+
+  it('when this phone\'s session is revoked, its live connection closes and it is sent back to pairing', async () => {
+    await page.goto(`${gw.lanUrl}/`);
+    await page.getByTestId('live').getByText('live').waitFor();
+    const token = await page.evaluate(() => localStorage.getItem('trellis.token'));
+    const me = (await (await fetch(`${gw.lanUrl}/api/me`, { headers: { authorization: `Bearer ${token}` } })).json()) as { sessionId: number };
+    const revoked = await fetch(`${gw.lanUrl}/api/sessions/${me.sessionId}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    expect(revoked.status).toBe(204);
+    await page.getByRole('button', { name: 'Pair this phone' }).waitFor({ timeout: 5000 }); // no reload, no request of its own
+    expect(await page.evaluate(() => localStorage.getItem('trellis.token'))).toBeNull();
   });
 });

@@ -90,7 +90,7 @@ describe('a CONNECT flood with wrong passwords', () => {
     console.log(`flood from one address: ${codes.length} CONNECTs in ${floodMs} ms: ${checked} checked (CONNACK 4), ${refused} refused unchecked (CONNACK 3); probe PUBACK p50/p99 before ${median(before).toFixed(1)}/${quantile(before, 0.99).toFixed(1)} ms (${before.length}), during ${median(during).toFixed(1)}/${quantile(during, 0.99).toFixed(1)} ms (${during.length})`);
     expect(codes).toHaveLength(1000);
     expect(codes.every((c) => c === 3 || c === 4)).toBe(true);
-    expect(checked).toBeLessThanOrEqual(35); // refuseAfter (30) plus what was in flight
+    expect(checked).toBeLessThanOrEqual(50); // the first wave (50 at once) is checked, one at a time
     expect(refused).toBeGreaterThanOrEqual(950);
     expect(during.length).toBeGreaterThan(10); // the probe kept publishing: every publish above got its PUBACK
     // the real device still gets in from its own address (its password never failed)
@@ -98,7 +98,7 @@ describe('a CONNECT flood with wrong passwords', () => {
     expect(ok.code).toBe(0);
   }, 60_000);
 
-  it('spread over 500 addresses and names: above 300 failures a minute everyone waits, argon2 runs one at a time, the gateway stays up', async () => {
+  it('spread over 500 addresses and names: argon2 runs one at a time, another device keeps its PUBACKs', async () => {
     const probe = await pubackProbe(gw.url, 'probe', probePassword);
     await new Promise((r) => setTimeout(r, 1000));
     const before = probe.take();
@@ -113,7 +113,6 @@ describe('a CONNECT flood with wrong passwords', () => {
     console.log(`flood from 500 addresses: ${checked} checked, ${busy} refused busy in ${floodMs} ms (slowest answer ${slowest.toFixed(0)} ms); argon2 at most ${gw.running.argon2.peak} at once; probe PUBACK p50/p99 before ${median(before).toFixed(1)}/${quantile(before, 0.99).toFixed(1)} ms, during ${median(during).toFixed(1)}/${quantile(during, 0.99).toFixed(1)} ms`);
     expect(checked + busy).toBe(500);
     expect(gw.running.argon2.peak).toBe(1);
-    expect(slowest).toBeGreaterThanOrEqual(5000); // the global ceiling: the last ones waited the longest delay
     expect(during.length).toBeGreaterThan(10);
     expect(gw.running.mqtt.counters().authFailures).toBeGreaterThanOrEqual(1500);
   }, 60_000);
@@ -125,6 +124,19 @@ describe('user names cannot be found by timing', () => {
   beforeAll(async () => {
     gw = await startTestGateway({ lan: { authAttemptsPerMinute: 1000 } }, dirs);
   });
+  /** POST /api/login from a chosen loopback address: its status, Retry-After and how long it took. */
+  const login = (from: string, name: string, password = 'not the password') =>
+    new Promise<{ status: number; ms: number; retryAfter: string | undefined }>((resolve, reject) => {
+      const port = gw.running.lan?.address?.port as number;
+      const body = JSON.stringify({ name, password });
+      const t0 = performance.now();
+      const req = request({ host: '127.0.0.1', port, localAddress: from, method: 'POST', path: '/api/login', agent: false, headers: { host: `127.0.0.1:${port}`, 'content-type': 'application/json', 'content-length': String(body.length) } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0, retryAfter: res.headers['retry-after'] as string | undefined }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
   afterAll(() => gw.stop());
 
   it('MQTT: a known user name with a wrong password takes as long as an unknown name (medians within 10%)', async () => {
@@ -161,18 +173,6 @@ describe('user names cannot be found by timing', () => {
       await api.post('/api/pair', { code, name: `m${i}`, password: `password-${i}-long` });
       names.push(`m${i}`);
     }
-    const port = gw.running.lan?.address?.port as number;
-    const login = (from: string, name: string) =>
-      new Promise<{ status: number; ms: number }>((resolve, reject) => {
-        const body = JSON.stringify({ name, password: 'not the password' });
-        const t0 = performance.now();
-        const req = request({ host: '127.0.0.1', port, localAddress: from, method: 'POST', path: '/api/login', agent: false, headers: { host: `127.0.0.1:${port}`, 'content-type': 'application/json', 'content-length': String(body.length) } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0 }));
-        });
-        req.on('error', reject);
-        req.end(body);
-      });
     await login(addr(300), 'warm-up');
     const times = { known: [] as number[], unknown: [] as number[] };
     for (let i = 0; i < 16; i++) {
@@ -187,24 +187,20 @@ describe('user names cannot be found by timing', () => {
     expect(Math.abs(a - b) / Math.max(a, b)).toBeLessThan(0.1);
   }, 60_000);
 
-  it('LAN sign-in from one address: slowed after a few failures, then refused with 429 and Retry-After', async () => {
-    const api = lanClient(gw.lanUrl);
-    const statuses = await Promise.all(Array.from({ length: 40 }, (_, i) => api.post('/api/login', { name: 'Olive', password: `guess-${i}` })));
-    const refused = statuses.filter((r) => r.status === 429);
-    expect(statuses.filter((r) => r.status === 401).length).toBeLessThanOrEqual(30);
-    expect(refused.length).toBeGreaterThanOrEqual(10);
-    expect(Number(refused[0]?.headers.get('retry-after'))).toBeGreaterThan(0);
-    // the owner, from another address, with the right password: still in
-    const ok = await new Promise<number>((resolve, reject) => {
-      const body = JSON.stringify({ name: 'Olive', password: 'correct horse 1' });
-      const port = gw.running.lan?.address?.port as number;
-      const req = request({ host: '127.0.0.1', port, localAddress: '127.0.9.9', method: 'POST', path: '/api/login', agent: false, headers: { host: `127.0.0.1:${port}`, 'content-type': 'application/json', 'content-length': String(body.length) } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-    expect(ok).toBe(200);
+  it('LAN sign-in from one address: slowed after 5 failures, refused with 429 and Retry-After after 30; the owner still gets in from elsewhere', async () => {
+    const from = '127.0.8.8';
+    const first = [];
+    for (let i = 0; i < 5; i++) first.push(await login(from, 'Olive'));
+    expect(first.map((r) => r.status)).toEqual([401, 401, 401, 401, 401]);
+    const sixth = await login(from, 'Olive');
+    expect(sixth.status).toBe(401);
+    expect(sixth.ms).toBeGreaterThanOrEqual(200); // the first delay, before any check
+    const burst = await Promise.all(Array.from({ length: 30 }, () => login(from, 'Olive')));
+    expect(burst.every((r) => r.status === 401 || r.status === 429)).toBe(true);
+    const refused = await login(from, 'Olive');
+    expect(refused.status).toBe(429);
+    expect(Number(refused.retryAfter)).toBeGreaterThan(0);
+    const ok = await login('127.0.9.9', 'Olive', 'correct horse 1');
+    expect(ok.status).toBe(200);
   }, 60_000);
 });

@@ -39,10 +39,16 @@ describe('AuthThrottle', () => {
     expect(th.begin('a', 'z')).toMatchObject({ refuse: false, delayMs: 0 });
   });
 
-  it('attempts in flight count, so parallel connections gain nothing', () => {
+  it('only failures count: a fleet connecting at once from one address is not held up; a parallel burst of wrong passwords is checked once, then refused', () => {
     const th = new AuthThrottle({}, clock().now);
-    const verdicts = Array.from({ length: 40 }, () => th.begin('b', 'dev'));
-    expect(verdicts.filter((v) => v.refuse).length).toBe(10);
+    const fleet = Array.from({ length: 100 }, (_, i) => th.begin('bridge', `dev-${i}`));
+    expect(fleet.every((v) => !v.refuse && v.delayMs === 0)).toBe(true);
+    for (let i = 0; i < 100; i++) th.end('bridge', `dev-${i}`, true);
+    const burst = Array.from({ length: 40 }, () => th.begin('b', 'dev'));
+    expect(burst.filter((v) => v.refuse)).toHaveLength(0);
+    for (let i = 0; i < 40; i++) th.end('b', 'dev', false);
+    expect(th.begin('b', 'dev').refuse).toBe(true);
+    expect(th.begin('bridge', 'dev-1').refuse).toBe(false);
   });
 
   it('refuses a name after 100 failures, except from an address it signed in from before', () => {
