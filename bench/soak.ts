@@ -91,7 +91,11 @@ for (let i = 0; i < DEVICES; i++) {
 // activated once all five are known, so triggers before that are not the rules' to catch.
 await Promise.all(clients.map((c) => new Promise((resolve) => c.once('connect', resolve))));
 await Promise.all(clients.map((c, i) => c.publishAsync(`trellis/soak-${i}/state`, JSON.stringify({ temperature: 4, alarm: false }), { qos: 1 })));
-await sleep(1000);
+// ... and the load waits until the gateway says its rules are active (it checks them on a worker
+// thread; on a loaded machine that takes longer than a fixed pause).
+for (const deadline = Date.now() + 20_000; !gateway.output().includes('"msg":"rules active"'); await sleep(50)) {
+  if (Date.now() > deadline) throw new Error(`the soak's rules never became active:\n${gateway.output().slice(-2000)}`);
+}
 let seq = 0;
 let published = 0;
 const load = setInterval(() => {

@@ -74,8 +74,25 @@ export interface CompiledRules {
 
 export const key = (deviceId: string, attribute: string): string => `${deviceId}\u0000${attribute}`;
 
+export type CompileResult = { ok: true; rules: CompiledRules } | { ok: false; problems: RuleProblem[] };
+
 /** Compiles a validated rule file; every problem is reported with its file:line:column. */
-export function compileRules(file: RuleFile, o: CompileOptions): { ok: true; rules: CompiledRules } | { ok: false; problems: RuleProblem[] } {
+export function compileRules(file: RuleFile, o: CompileOptions): CompileResult {
+  const steps = compileSteps(file, o);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Rules compiled between two pauses of `compileSteps` (~13 µs each: a few ms per step). */
+export const RULES_PER_STEP = 250;
+
+/**
+ * `compileRules` in steps: it pauses after every RULES_PER_STEP rules, so a host can let its event loop
+ * run between them (a 5,000-rule file takes ~65 ms to compile). Pure like the rest: no timers here.
+ */
+export function* compileSteps(file: RuleFile, o: CompileOptions): Generator<void, CompileResult> {
   const problems: RuleProblem[] = [];
   const problem = (path: ReadonlyArray<string | number>, message: string) => problems.push({ where: o.where(path), message });
   if (!isTimeZone(o.timezone)) problem([], `timezone "${o.timezone}" is not a known IANA time zone`);
@@ -112,6 +129,7 @@ export function compileRules(file: RuleFile, o: CompileOptions): { ok: true; rul
   const ids = new Set<string>();
   const rules = new Map<string, CompiledRule>();
   for (const [ri, def] of file.rules.entries()) {
+    if (ri > 0 && ri % RULES_PER_STEP === 0) yield;
     const base = ['rules', ri];
     if (ids.has(def.id)) problem([...base, 'id'], `duplicate rule id "${def.id}"`);
     ids.add(def.id);

@@ -112,7 +112,7 @@ export function initialState(values: Iterable<[string, string, AttributeValue]> 
 
 export function evaluate(rules: CompiledRules, state: RuleState, input: RuleInput, now: number): Evaluation {
   const out: Evaluation = { commands: [], timers: [], cancelled: [], alerts: [], traces: [] };
-  const ctx = { rules, state, out, now, world: worldOf(state) };
+  const ctx: Ctx = { rules, state, out, now, world: worldOf(state), nextRuns: new Map() };
   if (input.kind === 'start') {
     for (const t of rules.timeTriggers) scheduleTime(ctx, t);
     for (const t of rules.startTriggers) fire(ctx, t.rule, 'gateway started', 0);
@@ -126,7 +126,8 @@ export function evaluate(rules: CompiledRules, state: RuleState, input: RuleInpu
   return out;
 }
 
-type Ctx = { rules: CompiledRules; state: RuleState; out: Evaluation; now: number; world: World };
+/** `nextRuns`: each schedule's next run from `now`, asked once per evaluation (rules share schedules). */
+type Ctx = { rules: CompiledRules; state: RuleState; out: Evaluation; now: number; world: World; nextRuns: Map<object, Date | null> };
 
 /** The read view rules evaluate conditions against; one per state, not one per event. */
 const worlds = new WeakMap<RuleState, World>();
@@ -311,7 +312,10 @@ function continueRun(ctx: Ctx, rule: CompiledRule, runId: number, step: number, 
 }
 
 function scheduleTime(ctx: Ctx, t: CompiledTrigger): void {
-  const next = t.cron?.nextRun(new Date(ctx.now));
+  const cron = t.cron;
+  if (!cron) return;
+  let next = ctx.nextRuns.get(cron);
+  if (next === undefined) ctx.nextRuns.set(cron, (next = cron.nextRun(new Date(ctx.now))));
   if (!next) return;
   schedule(ctx, { id: `time:${t.rule.id}:${t.index}`, ruleId: t.rule.id, kind: 'time', dueAt: next.getTime(), data: { trigger: t.index } });
 }

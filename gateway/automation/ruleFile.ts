@@ -8,6 +8,7 @@ import type { Logger } from '../log.ts';
 import type { LoadOutcome, RuleHost } from './ruleHost.ts';
 
 const RETRY_MS = 1000;
+const RETRY_SOON_MS = 100;
 
 /** The last activated rule text and its checked contents. */
 interface LastGood {
@@ -35,6 +36,7 @@ export class RuleFileWatcher {
   #watcher: FSWatcher | undefined;
   #debounce: NodeJS.Timeout | undefined;
   #retry: NodeJS.Timeout | undefined;
+  #lastRetry = 0;
   #lastText: string | undefined;
   #loading: Promise<boolean> | undefined;
   #saved: LastGood | undefined | null = null; // null: not read yet
@@ -86,18 +88,18 @@ export class RuleFileWatcher {
     let data: RuleFile | undefined;
     if (text !== undefined && saved?.sha256 === sha256(text)) {
       // the text that was last active: its checked contents need no YAML parse, only a compile
-      outcome = this.#host.activate(saved.data, this.#file);
+      outcome = await this.#host.activate(saved.data, this.#file);
       data = saved.data;
     }
     if (!outcome?.ok) {
       const checked = text !== undefined ? await this.#host.check(text, this.#file) : { ok: false as const, problems: [{ where: basename(this.#file), message: read.ok ? '' : read.message }] };
       data = checked.ok ? checked.data : undefined;
-      outcome = checked.ok ? this.#host.activate(checked.data, this.#file) : checked;
+      outcome = checked.ok ? await this.#host.activate(checked.data, this.#file) : checked;
     }
     if (this.#closed) return false;
     if (!outcome.ok) {
       this.lastProblems = formatProblems(outcome.problems);
-      const fallback = this.#lastText === undefined && saved ? this.#host.activate(saved.data, this.#file) : undefined;
+      const fallback = this.#lastText === undefined && saved ? await this.#host.activate(saved.data, this.#file) : undefined;
       if (fallback?.ok) this.#lastText = saved?.text;
       this.#log.error({ file: this.#file, problems: outcome.problems.length, lastGood: fallback?.ok ? fallback.rules : undefined }, `rules not activated; ${fallback?.ok ? `the last good rules (${fallback.rules} of them) run instead` : 'the previous rules keep running'}:\n${this.lastProblems}`);
       return false;
@@ -110,8 +112,8 @@ export class RuleFileWatcher {
    * Activates a text already checked (the LAN API checked it, then wrote it to the file), so the
    * watcher's reload of the same text finds nothing new to parse.
    */
-  activateChecked(text: string, data: RuleFile): LoadOutcome {
-    const outcome = this.#host.activate(data, this.#file);
+  async activateChecked(text: string, data: RuleFile): Promise<LoadOutcome> {
+    const outcome = await this.#host.activate(data, this.#file);
     if (outcome.ok) this.#accepted(text, data, outcome.rules);
     return outcome;
   }
@@ -175,10 +177,13 @@ export class RuleFileWatcher {
    */
   retryIfFailed(): void {
     if (this.lastProblems === undefined || this.#retry || this.#closed) return;
+    // soon after the first new device (a fleet announcing itself shares one retry), then once a second
+    const wait = Math.max(RETRY_SOON_MS, this.#lastRetry + RETRY_MS - Date.now());
     this.#retry = setTimeout(() => {
       this.#retry = undefined;
+      this.#lastRetry = Date.now();
       void this.load();
-    }, RETRY_MS);
+    }, wait);
   }
 
   close(): void {

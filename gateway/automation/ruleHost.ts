@@ -1,6 +1,6 @@
 import type { AttributeValue } from '../../drivers/types.ts';
 import { basename } from 'node:path';
-import { compileRules, type CompiledRules, type RuleProblem } from '../../rules/compile.ts';
+import { compileSteps, type CompiledRules, type CompileResult, type RuleProblem } from '../../rules/compile.ts';
 import { evaluate, initialState, type Alert, type Evaluation, type RuleInput, type RuleState, type TimerRequest, type Trace } from '../../rules/engine.ts';
 import type { RuleFile, TariffDef } from '../../rules/schema.ts';
 import type { Clock } from '../clock.ts';
@@ -91,17 +91,28 @@ export class RuleHost {
 
   /**
    * Compiles checked rules here (compiled rules hold functions, which cannot cross threads) and
-   * activates them. The check already passed; only a device that vanished meanwhile can fail it now.
+   * activates them. The compile yields to the event loop every few milliseconds; the old rules run
+   * until the new ones replace them. The check already passed; only a device that vanished meanwhile
+   * can fail it now.
    */
-  activate(data: RuleFile, file: string): LoadOutcome {
+  async activate(data: RuleFile, file: string): Promise<LoadOutcome> {
     const name = basename(file);
-    const compiled = compileRules(data, {
+    const steps = compileSteps(data, {
       catalog: (id) => this.#registry.get(id),
       timezone: this.#options.timezone,
       tariffs: this.#options.tariffs,
       cascadeLimit: this.#options.cascadeLimit,
       where: () => name,
     });
+    let compiled: CompileResult;
+    for (;;) {
+      const step = steps.next();
+      if (step.done) {
+        compiled = step.value;
+        break;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     if (!compiled.ok) return compiled;
     this.#activate(compiled.rules);
     return { ok: true, rules: data.rules.length };
@@ -159,10 +170,12 @@ export class RuleHost {
     for (const [k, v] of old.values) state.values.set(k, v);
     for (const [k, v] of old.online) state.online.set(k, v);
     if (old.values.size === 0) this.#seedFromHub(state);
-    for (const [id, t] of old.timers) {
-      if (unchanged(t.ruleId)) state.timers.set(id, t);
-      else this.#cancel(id);
-    }
+    this.#store.batch(() => {
+      for (const [id, t] of old.timers) {
+        if (unchanged(t.ruleId)) state.timers.set(id, t);
+        else this.#cancel(id);
+      }
+    });
     for (const [id, run] of old.runs) if (unchanged(id)) state.runs.set(id, run);
     for (const id of old.disabled) if (unchanged(id)) state.disabled.add(id);
     state.nextRunId = old.nextRunId;
@@ -188,10 +201,14 @@ export class RuleHost {
       this.#log.error({ err }, 'rules engine failed on an input');
       return;
     }
-    for (const id of out.cancelled) this.#cancel(id);
-    for (const t of out.timers) {
-      this.#store.put(t, rules.rules.get(t.ruleId)?.hash ?? '');
-      this.#schedule(t);
+    if (out.cancelled.length > 0 || out.timers.length > 0) {
+      this.#store.batch(() => {
+        for (const id of out.cancelled) this.#cancel(id);
+        for (const t of out.timers) {
+          this.#store.put(t, rules.rules.get(t.ruleId)?.hash ?? '');
+          this.#schedule(t);
+        }
+      });
     }
     for (const c of out.commands) {
       this.#hub.command({ deviceId: c.deviceId, attribute: c.attribute, value: c.value }).catch((err: Error) =>

@@ -8,14 +8,21 @@ export interface StoredTimer {
 
 /** Pending rule timers in SQLite, written when requested and deleted when fired or cancelled. */
 export class TimerStore {
+  readonly #db: Db;
   readonly #put;
   readonly #del;
   readonly #all;
 
   constructor(db: Db) {
+    this.#db = db;
     this.#put = db.prepare('INSERT OR REPLACE INTO rule_timers (id, rule_id, rule_hash, kind, due_at, data) VALUES (?, ?, ?, ?, ?, ?)');
     this.#del = db.prepare('DELETE FROM rule_timers WHERE id = ?');
     this.#all = db.prepare('SELECT id, rule_id, rule_hash, kind, due_at, data FROM rule_timers ORDER BY due_at');
+  }
+
+  /** Runs `changes` (puts and deletes) in one transaction: one commit (and fsync) for a whole reload's timers. */
+  batch(changes: () => void): void {
+    this.#db.transaction(changes)();
   }
 
   put(timer: TimerRequest, ruleHash: string): void {

@@ -140,14 +140,14 @@ describe('hostile rule texts through PUT /api/rules', () => {
     expect(gw.running.rules.ruleCount).toBe(1);
   }, 60_000);
 
-  it('a big valid file (5,000 rules, ~460 KB) is checked off the event loop and activated', async () => {
-    const text = `rules:\n${Array.from({ length: 5000 }, (_, i) => `  - id: r${i}\n    triggers: [{at: "0${i % 10}:${String(i % 60).padStart(2, '0')}"}]\n    actions: [{notify: {message: "rule ${i}"}}]\n`).join('')}`;
-    expect(text.length).toBeGreaterThan(400_000);
+  it('a big valid file (3,000 rules, ~270 KB) is checked off the event loop and activated', async () => {
+    const text = `rules:\n${Array.from({ length: 3000 }, (_, i) => `  - id: r${i}\n    triggers: [{at: "0${i % 10}:${String(i % 60).padStart(2, '0')}"}]\n    actions: [{notify: {message: "rule ${i}"}}]\n`).join('')}`;
+    expect(text.length).toBeGreaterThan(250_000);
     const p = probe(gw.running.lan?.address?.port as number);
     const r = await api.put('/api/rules', { text }, owner);
     const { slowest } = await p.stop();
-    console.log(`a 5,000-rule file via PUT /api/rules: slowest answer meanwhile ${slowest.toFixed(1)} ms`);
-    expect(r.body).toEqual({ ok: true, count: 5000 });
+    console.log(`a 3,000-rule file via PUT /api/rules: slowest answer meanwhile ${slowest.toFixed(1)} ms`);
+    expect(r.body).toEqual({ ok: true, count: 3000 });
     expect(slowest).toBeLessThan(100);
     expect((await api.put('/api/rules', { text: GOOD }, owner)).status).toBe(200);
   }, 60_000);

@@ -25,11 +25,11 @@ export function ruleRoutes(app: App, ctx: LanContext): void {
     return r.ok ? r.text : '';
   };
   /** Writes a checked text atomically and activates it (the watcher then sees nothing new). */
-  const write = (text: string, data: RuleFile) => {
+  const write = async (text: string, data: RuleFile) => {
     const tmp = `${ctx.rulesFile}.tmp-${process.pid}`;
     writeFileSync(tmp, text);
     renameSync(tmp, ctx.rulesFile);
-    ctx.ruleFile.activateChecked(text, data);
+    await ctx.ruleFile.activateChecked(text, data);
   };
   const list = () => ctx.rules.list().map((r) => ({ ...r, lastFiredAt: ctx.rules.traces(r.id).at(-1)?.at ?? null }));
 
@@ -54,7 +54,7 @@ export function ruleRoutes(app: App, ctx: LanContext): void {
       if (!result.ok) {
         return reply.code(400).send({ error: 'rules_invalid', message: `${result.problems.length} problem(s); the previous rules keep running`, problems: result.problems });
       }
-      write(req.body.text, result.data);
+      await write(req.body.text, result.data);
       ctx.audit.append(actor(req), 'lan.rules.replace', ctx.rulesFile, { rules: result.count, bytes: req.body.text.length });
       return { ok: true as const, count: result.count };
     },
@@ -78,7 +78,7 @@ export function ruleRoutes(app: App, ctx: LanContext): void {
       if (!edited.ok) return reply.code(400).send({ error: 'rules_invalid', message: 'the rule file has problems', problems: edited.problems });
       const checked = await ctx.rules.check(edited.text, ctx.rulesFile);
       if (!checked.ok) return reply.code(400).send({ error: 'rules_invalid', message: 'the rule file has problems', problems: checked.problems });
-      write(edited.text, checked.data);
+      await write(edited.text, checked.data);
       ctx.audit.append(actor(req), 'lan.rule.enabled', req.params.id, { enabled: req.body.enabled });
       return list().find((r) => r.id === req.params.id) as z.infer<typeof ruleView>;
     },
