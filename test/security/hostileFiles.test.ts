@@ -154,32 +154,25 @@ describe('hostile rule texts through PUT /api/rules', () => {
 });
 
 describe('hostile files through the CLI', () => {
-  it('check-rules prints file:line:column (or the file and why), never a stack, and exits 1', async () => {
-    for (const name of Object.keys(HOSTILE)) {
-      const file = join(hostileDir, `cli-${name.replaceAll(' ', '-')}.yaml`);
-      if (name === 'a directory' || name === 'a FIFO') (HOSTILE[name] as [(p: string) => void, RegExp])[0](file);
+  /** Runs `command FILE` on every hostile file: the exit code, and an error that names the file and why, never a stack. */
+  async function eachThrough(command: 'check-rules' | 'check-config', exitCode: number): Promise<void> {
+    for (const [name, [make, message]] of Object.entries(HOSTILE)) {
+      const base = `${command}-${name.replaceAll(' ', '-')}.yaml`;
+      const file = join(hostileDir, base);
+      if (name === 'a directory' || name === 'a FIFO') make(file);
       else copyFileSync(join(hostileDir, name), file);
-      const r = await cli(['check-rules', file]);
-      expect(r.code, name).toBe(1);
-      expect(r.stderr, name).toMatch((HOSTILE[name] as [unknown, RegExp])[1]);
+      const r = await cli([command, file]);
+      expect(r.code, name).toBe(exitCode);
+      expect(r.stderr, name).toContain(base);
+      expect(r.stderr, name).toMatch(message);
       expect(r.stderr, name).not.toMatch(/^\s+at /m);
       rmSync(file, { recursive: true, force: true });
     }
-  }, 120_000);
+  }
 
-  it('check-config names the file and the reason, never a stack, and exits 2', async () => {
-    for (const name of Object.keys(HOSTILE)) {
-      const file = join(hostileDir, `cfg-${name.replaceAll(' ', '-')}.yaml`);
-      if (name === 'a directory' || name === 'a FIFO') (HOSTILE[name] as [(p: string) => void, RegExp])[0](file);
-      else copyFileSync(join(hostileDir, name), file);
-      const r = await cli(['check-config', file]);
-      expect(r.code, name).toBe(2);
-      expect(r.stderr, name).toContain(`cfg-${name.replaceAll(' ', '-')}.yaml`);
-      expect(r.stderr, name).toMatch((HOSTILE[name] as [unknown, RegExp])[1]);
-      expect(r.stderr, name).not.toMatch(/^\s+at /m);
-      rmSync(file, { recursive: true, force: true });
-    }
-  }, 120_000);
+  it('check-rules prints file:line:column (or the file and why), never a stack, and exits 1', () => eachThrough('check-rules', 1), 120_000);
+
+  it('check-config names the file and the reason, never a stack, and exits 2', () => eachThrough('check-config', 2), 120_000);
 });
 
 describe('restarts', () => {
