@@ -314,6 +314,7 @@ export class Gateway {
     await running.ble?.stop();
     await running.serial?.stop();
     await running.mqtt.stop();
+    running.clientIds.flush();
     running.writer.close();
     running.db.close();
   }

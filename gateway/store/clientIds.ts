@@ -4,6 +4,8 @@ import type { WriteRunner } from './walSync.ts';
 /** Client ids bound on first use that one credential keeps; older ones are let go (random ids per boot). */
 export const BOUND_PER_CREDENTIAL = 16;
 const TOUCH_EVERY_MS = 86_400_000;
+/** New bindings and touches are written together, at most this long after the CONNECT that made them. */
+const WRITE_AFTER_MS = 200;
 
 /**
  * Which credential an MQTT client id belongs to (the `client_ids` table). A credential's reserved ids
@@ -12,21 +14,40 @@ const TOUCH_EVERY_MS = 86_400_000;
  * presenting a bound id is refused, whether or not the owner is connected, so a squatter can never
  * block the owner's reconnect. Anonymous devices may use only ids nobody owns, never a credential's
  * user name, and bind nothing.
+ *
+ * A binding counts at once (in memory) and is written within WRITE_AFTER_MS, all that came meanwhile in
+ * one transaction: a fleet of 1,000 devices reconnecting is a handful of commits, not 1,000.
  */
 export class ClientIdStore {
   readonly #db: Db;
   readonly #write: WriteRunner;
   readonly #isCredential: (name: string) => boolean;
   readonly #touched = new Map<string, number>();
+  /** client id -> owner, bound and not yet written */
+  readonly #pending = new Map<string, string>();
+  readonly #pendingTouch = new Map<string, number>();
+  #timer: NodeJS.Timeout | undefined;
+  // prepared once: CONNECTs come by the thousand after a restart
+  readonly #ownerOf;
+  readonly #hasReserved;
+  readonly #insert;
+  readonly #touch;
+  readonly #trim;
 
   constructor(db: Db, isCredential: (name: string) => boolean, write: WriteRunner = (w) => w()) {
     this.#db = db;
     this.#isCredential = isCredential;
     this.#write = write;
+    this.#ownerOf = db.prepare('SELECT owner FROM client_ids WHERE client_id = ?');
+    this.#hasReserved = db.prepare('SELECT 1 FROM client_ids WHERE owner = ? AND reserved = 1 LIMIT 1');
+    this.#insert = db.prepare('INSERT OR IGNORE INTO client_ids (client_id, owner, reserved, last_used) VALUES (?, ?, 0, ?)');
+    this.#touch = db.prepare('UPDATE client_ids SET last_used = ? WHERE client_id = ?');
+    this.#trim = db.prepare('DELETE FROM client_ids WHERE owner = ? AND reserved = 0 AND client_id NOT IN (SELECT client_id FROM client_ids WHERE owner = ? AND reserved = 0 ORDER BY last_used DESC LIMIT ?)');
   }
 
   /** Reserves ids for a credential (replacing its earlier reservations); they stop being anyone else's. */
   reserve(owner: string, clientIds: readonly string[], now = Date.now()): void {
+    this.flush();
     this.#db.transaction(() => {
       this.#db.prepare('DELETE FROM client_ids WHERE owner = ? AND reserved = 1').run(owner);
       const put = this.#db.prepare('INSERT INTO client_ids (client_id, owner, reserved, last_used) VALUES (?, ?, 1, ?) ON CONFLICT (client_id) DO UPDATE SET owner = excluded.owner, reserved = 1');
@@ -40,30 +61,41 @@ export class ClientIdStore {
 
   /** May `name` connect with `clientId`? Binds it on first use. */
   claim(clientId: string, name: string, anonymous: boolean, now = Date.now()): boolean {
-    const row = this.#db.prepare('SELECT owner, reserved FROM client_ids WHERE client_id = ?').get(clientId) as { owner: string; reserved: number } | undefined;
-    if (anonymous) return row === undefined && !this.#isCredential(clientId);
-    if (row) {
-      if (row.owner !== name) return false;
-      this.#touch(clientId, now);
+    const owner = this.#pending.get(clientId) ?? (this.#ownerOf.get(clientId) as { owner: string } | undefined)?.owner;
+    if (anonymous) return owner === undefined && !this.#isCredential(clientId);
+    if (owner !== undefined) {
+      if (owner !== name) return false;
+      if (now - (this.#touched.get(clientId) ?? 0) >= TOUCH_EVERY_MS) this.#later(() => this.#pendingTouch.set(clientId, now));
+      this.#touched.set(clientId, now);
       return true;
     }
-    if (this.#db.prepare('SELECT 1 FROM client_ids WHERE owner = ? AND reserved = 1 LIMIT 1').get(name)) return false; // it named its ids
-    this.#write(() =>
-      this.#db.transaction(() => {
-        this.#db.prepare('INSERT INTO client_ids (client_id, owner, reserved, last_used) VALUES (?, ?, 0, ?)').run(clientId, name, now);
-        this.#db
-          .prepare('DELETE FROM client_ids WHERE owner = ? AND reserved = 0 AND client_id NOT IN (SELECT client_id FROM client_ids WHERE owner = ? AND reserved = 0 ORDER BY last_used DESC LIMIT ?)')
-          .run(name, name, BOUND_PER_CREDENTIAL);
-      })(),
-    );
+    if (this.#hasReserved.get(name)) return false; // it named its ids
+    this.#later(() => this.#pending.set(clientId, name));
     this.#touched.set(clientId, now);
     return true;
   }
 
-  /** Notes a use at most once a day, so reconnects do not write. */
-  #touch(clientId: string, now: number): void {
-    if (now - (this.#touched.get(clientId) ?? 0) < TOUCH_EVERY_MS) return;
-    this.#touched.set(clientId, now);
-    this.#write(() => this.#db.prepare('UPDATE client_ids SET last_used = ? WHERE client_id = ?').run(now, clientId));
+  /** Writes what is pending now (the gateway calls it when it stops). */
+  flush(now = Date.now()): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#pending.size === 0 && this.#pendingTouch.size === 0) return;
+    const bound = [...this.#pending];
+    const touched = [...this.#pendingTouch];
+    this.#pending.clear();
+    this.#pendingTouch.clear();
+    this.#write(() =>
+      this.#db.transaction(() => {
+        for (const [id, owner] of bound) this.#insert.run(id, owner, now);
+        for (const [id, at] of touched) this.#touch.run(at, id);
+        for (const owner of new Set(bound.map(([, o]) => o))) this.#trim.run(owner, owner, BOUND_PER_CREDENTIAL);
+      })(),
+    );
+  }
+
+  #later(note: () => void): void {
+    note();
+    this.#timer ??= setTimeout(() => this.flush(), WRITE_AFTER_MS);
+    this.#timer.unref();
   }
 }

@@ -45,9 +45,12 @@ export class CredentialStore {
   readonly #verified = new Map<string, Buffer>();
 
   /** `hasher`: the gateway shares one argon2 gate between devices and people (see Argon2Gate). */
+  readonly #byName;
+
   constructor(db: Db, hasher = new PasswordHasher(new Argon2Gate(), DEVICE_HASH_OPTIONS)) {
     this.#db = db;
     this.#hasher = hasher;
+    this.#byName = db.prepare('SELECT username, hash, topics, created_at AS createdAt FROM credentials WHERE username = ?'); // every CONNECT
   }
 
   /** Creates a credential and returns its password (the only time it exists in clear). */
@@ -123,7 +126,7 @@ export class CredentialStore {
   }
 
   #row(username: string): CredentialRow | undefined {
-    return this.#db.prepare('SELECT username, hash, topics, created_at AS createdAt FROM credentials WHERE username = ?').get(username) as CredentialRow | undefined;
+    return this.#byName.get(username) as CredentialRow | undefined;
   }
 }
 
