@@ -149,8 +149,10 @@ export async function startTrellis(port: number, devices: number, setup: Trellis
   if (setup.nativeConfig) {
     // The first start registers the devices from their retained configs; a cold start "with 1,000
     // registered devices" is the next one, a restart.
+    // It ends once its rules are active (it keeps a checked copy of them), as a gateway that ran would.
     const first = spawnGateway();
     await waitForPort(port, first, 'trellis');
+    if (setup.rulesYaml) for (const deadline = Date.now() + 60_000; !existsSync(join(dataDir, 'rules.last-good.json')) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
     await endProcess(first);
   }
   const spawnedAt = performance.now();

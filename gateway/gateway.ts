@@ -165,6 +165,9 @@ export class Gateway {
       const ruleFile = new RuleFileWatcher(config.rules.file, rules, rulesLog, join(config.dataDir, 'rules.last-good.json'));
       undo.push(() => rules.stop(), () => ruleFile.close());
       // Rules are checked (on a worker) and active before any driver delivers an event, so none is missed.
+      // Rules naming a device not known yet are retried when one appears: also the devices the MQTT
+      // driver registers from retained configs as it starts.
+      hub.on('device', () => ruleFile.retryIfFailed());
       await ruleFile.load();
       const mqttLog = log.child({ component: 'mqtt' });
       const violations = new RateLimitedLog();
@@ -221,7 +224,6 @@ export class Gateway {
 
       rules.start();
       ruleFile.watch();
-      hub.on('device', () => ruleFile.retryIfFailed()); // rules naming a device that just appeared
       const storeAlert = db.prepare('INSERT INTO alerts (at, rule_id, severity, message, source, device_id) VALUES (?, ?, ?, ?, ?, ?)');
       hub.on('alert', (a) => {
         storeAlert.run(a.at, a.ruleId ?? null, a.severity, a.message, a.source ?? 'rule', a.deviceId ?? null);
