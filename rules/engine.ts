@@ -112,7 +112,7 @@ export function initialState(values: Iterable<[string, string, AttributeValue]> 
 
 export function evaluate(rules: CompiledRules, state: RuleState, input: RuleInput, now: number): Evaluation {
   const out: Evaluation = { commands: [], timers: [], cancelled: [], alerts: [], traces: [] };
-  const ctx: Ctx = { rules, state, out, now, world: worldOf(state), nextRuns: new Map() };
+  const ctx: Ctx = { rules, state, out, now, world: worldOf(state), nextRuns: undefined };
   if (input.kind === 'start') {
     for (const t of rules.timeTriggers) scheduleTime(ctx, t);
     for (const t of rules.startTriggers) fire(ctx, t.rule, 'gateway started', 0);
@@ -126,8 +126,8 @@ export function evaluate(rules: CompiledRules, state: RuleState, input: RuleInpu
   return out;
 }
 
-/** `nextRuns`: each schedule's next run from `now`, asked once per evaluation (rules share schedules). */
-type Ctx = { rules: CompiledRules; state: RuleState; out: Evaluation; now: number; world: World; nextRuns: Map<object, Date | null> };
+/** `nextRuns`: each schedule's next run from `now`, asked once per evaluation (rules share schedules); made when first needed. */
+type Ctx = { rules: CompiledRules; state: RuleState; out: Evaluation; now: number; world: World; nextRuns: Map<object, Date | null> | undefined };
 
 /** The read view rules evaluate conditions against; one per state, not one per event. */
 const worlds = new WeakMap<RuleState, World>();
@@ -314,6 +314,7 @@ function continueRun(ctx: Ctx, rule: CompiledRule, runId: number, step: number, 
 function scheduleTime(ctx: Ctx, t: CompiledTrigger): void {
   const cron = t.cron;
   if (!cron) return;
+  ctx.nextRuns ??= new Map();
   let next = ctx.nextRuns.get(cron);
   if (next === undefined) ctx.nextRuns.set(cron, (next = cron.nextRun(new Date(ctx.now))));
   if (!next) return;
