@@ -134,6 +134,9 @@ describe('hostile rule texts through PUT /api/rules', () => {
     }
     const big = await api.call('PUT', '/api/rules', { token: owner, raw: JSON.stringify({ text: 'a'.repeat(2 * 1024 * 1024) }) });
     expect(big.status).toBe(413);
+    // a JSON body nested 400k deep (just under the 1 MB body limit) is a 400, not a crash
+    const deepJson = await api.call('PUT', '/api/rules', { token: owner, raw: `{"text":${'['.repeat(400_000)}${']'.repeat(400_000)}}` });
+    expect(deepJson.status).toBe(400);
     const { slowest, answers } = await p.stop();
     console.log(`hostile rule texts via PUT /api/rules: ${answers} probes, slowest answer ${slowest.toFixed(1)} ms`);
     expect(slowest).toBeLessThan(100);
