@@ -168,16 +168,19 @@ describe('user names cannot be found by timing', () => {
     const api = lanClient(gw.lanUrl);
     const owner = (await api.post('/api/pair', { code: gw.running.lan?.pairingCode, name: 'Olive', password: 'correct horse 1' })).body.token;
     const names = ['Olive'];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 9; i++) {
       const code = (await api.post('/api/members/invite', { role: 'member' }, owner)).body.code;
       await api.post('/api/pair', { code, name: `m${i}`, password: `password-${i}-long` });
       names.push(`m${i}`);
     }
-    await login(addr(300), 'warm-up');
+    for (let i = 0; i < 4; i++) await login(addr(300 + i), `warm-up-${i}`);
     const times = { known: [] as number[], unknown: [] as number[] };
-    for (let i = 0; i < 16; i++) {
-      const k = await login(addr(400 + i), names[i % 4] as string); // 4 failures per name: never slowed
-      const u = await login(addr(450 + i), `ghost-${i}`);
+    for (let i = 0; i < 40; i++) {
+      // 4 failures per known name: never slowed; which goes first alternates
+      const kFirst = i % 2 === 0;
+      const first = await login(addr(400 + i), kFirst ? (names[i % 10] as string) : `ghost-${i}`);
+      const second = await login(addr(450 + i), kFirst ? `ghost-${i}` : (names[i % 10] as string));
+      const [k, u] = kFirst ? [first, second] : [second, first];
       expect([k.status, u.status]).toEqual([401, 401]);
       times.known.push(k.ms);
       times.unknown.push(u.ms);
