@@ -122,6 +122,9 @@ export class RuleHost {
   start(): void {
     if (this.#started) return;
     this.#started = true;
+    // The rules were activated before the drivers started; readings that came in since then are in the
+    // hub's state: take them, so the first event after this compares with what the device last said.
+    this.#seedFromHub(this.#state);
     this.#unsubscribe = this.#hub.on('event', (event) => this.#input({ kind: 'event', event }));
     const now = this.#clock.now();
     const restored: TimerRequest[] = [];

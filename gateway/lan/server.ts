@@ -53,8 +53,8 @@ export async function buildLanServer(ctx: LanContext, options: LanServerOptions)
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     logger: false,
-    // a query string or path is not a place for 100 KB; find-my-way refuses longer params too
-    maxParamLength: 200,
+    // a path parameter is not a place for 100 KB: find-my-way refuses longer ones
+    routerOptions: { maxParamLength: 200 },
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
   }).withTypeProvider<ZodTypeProvider>() as unknown as App;
   app.setValidatorCompiler(validatorCompiler);

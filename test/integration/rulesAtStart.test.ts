@@ -32,3 +32,34 @@ describe('rules at start', () => {
     }
   });
 });
+
+describe('rules and the readings of the start-up gap', () => {
+  const dirs = new TempDirs();
+  afterAll(() => dirs.cleanup());
+
+  it('a reading that came while the rules were not listening still counts as the previous value', async () => {
+    const gw = await startTestGateway({}, dirs);
+    try {
+      writeFileSync(join(gw.dir, 'rules.yaml'), 'rules:\n  - id: alarm\n    triggers: [{device: tank, attribute: alarm, to: true}]\n    actions: [{notify: {message: "tank alarm"}}]\n');
+      const password = await gw.running.credentials.create('tank');
+      const { connectClient } = await import('../helpers/testGateway.ts');
+      const device = await connectClient(gw.url, { username: 'tank', password, clientId: 'tank' });
+      const say = (alarm: boolean) => device.publishAsync('trellis/tank/state', JSON.stringify({ alarm }), { qos: 1 });
+      await say(false);
+      await waitFor(() => gw.running.rules.ruleCount === 1, 5000, 'the rule');
+      const alerts = () => (gw.running.db.prepare("SELECT count(*) AS n FROM alerts WHERE rule_id = 'alarm'").get() as { n: number }).n;
+      await say(true);
+      await waitFor(() => alerts() === 1, 3000, 'the first alarm');
+      // as between activating the rules and starting them at a gateway's start: nobody listens
+      gw.running.rules.stop();
+      await say(false);
+      await waitFor(() => gw.running.hub.state.get('tank', 'alarm') === false, 3000, 'the reading stored');
+      gw.running.rules.start();
+      await say(true);
+      await waitFor(() => alerts() === 2, 3000, 'the second alarm: false -> true again');
+      device.end(true);
+    } finally {
+      await gw.gateway.stop();
+    }
+  });
+});
