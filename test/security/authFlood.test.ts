@@ -33,6 +33,16 @@ const quantile = (xs: number[], q: number) => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] as number;
 };
 const median = (xs: number[]) => quantile(xs, 0.5);
+/**
+ * Known vs unknown names, compared by their lower quartiles: the part of the distribution that load
+ * from other tests on a shared machine disturbs least (an attacker filters noise the same way).
+ */
+function report(door: string, times: { known: number[]; unknown: number[] }): { a: number; b: number } {
+  const [a, b] = [quantile(times.known, 0.25), quantile(times.unknown, 0.25)];
+  const [ma, mb] = [median(times.known), median(times.unknown)];
+  console.log(`${door} with a wrong password: known name lower quartile ${a.toFixed(2)} ms, unknown ${b.toFixed(2)} ms (${((Math.abs(a - b) / Math.max(a, b)) * 100).toFixed(1)}% apart; medians ${ma.toFixed(2)} / ${mb.toFixed(2)} ms)`);
+  return { a, b };
+}
 const addr = (i: number) => `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`;
 
 /** A device publishing QoS 1 at ~100/s, recording publish-to-PUBACK times while `recording`. */
@@ -139,32 +149,32 @@ describe('user names cannot be found by timing', () => {
     });
   afterAll(() => gw.stop());
 
-  it('MQTT: a known user name with a wrong password takes as long as an unknown name (medians within 10%)', async () => {
+  it('MQTT: a known user name with a wrong password takes as long as an unknown name (within 10%)', async () => {
     const port = gw.running.mqttAddress.port;
     const known: string[] = [];
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 30; i++) {
       const name = `dev-${i}`;
       await gw.running.credentials.create(name);
       known.push(name);
     }
     for (let i = 0; i < 20; i++) await tryConnect(port, addr(i), `warm-${i}`, 'x', `w${i}`); // JIT and the dummy hash
     const times = { known: [] as number[], unknown: [] as number[] };
-    for (let i = 0; i < 80; i++) {
+    // 20 + 2 x 120 failures: under the global ceiling (300 a minute), above which everyone would wait 5 s
+    for (let i = 0; i < 120; i++) {
       // 4 failures per known name: never slowed; which goes first alternates
       const kFirst = i % 2 === 0;
-      const first = await tryConnect(port, addr(100 + i), kFirst ? (known[i % 20] as string) : `ghost-${i}`, `wrong-${i}`, `a${i}`);
-      const second = await tryConnect(port, addr(200 + i), kFirst ? `ghost-${i}` : (known[i % 20] as string), `wrong-${i}`, `b${i}`);
+      const first = await tryConnect(port, addr(100 + i), kFirst ? (known[i % 30] as string) : `ghost-${i}`, `wrong-${i}`, `a${i}`);
+      const second = await tryConnect(port, addr(300 + i), kFirst ? `ghost-${i}` : (known[i % 30] as string), `wrong-${i}`, `b${i}`);
       const [k, u] = kFirst ? [first, second] : [second, first];
       expect([k.code, u.code]).toEqual([4, 4]);
       times.known.push(k.ms);
       times.unknown.push(u.ms);
     }
-    const [a, b] = [median(times.known), median(times.unknown)];
-    console.log(`MQTT CONNECT with a wrong password: known name median ${a.toFixed(2)} ms, unknown ${b.toFixed(2)} ms (${((Math.abs(a - b) / Math.max(a, b)) * 100).toFixed(1)}% apart)`);
+    const { a, b } = report('MQTT CONNECT', times);
     expect(Math.abs(a - b) / Math.max(a, b)).toBeLessThan(0.1);
   }, 60_000);
 
-  it('LAN sign-in: a known name with a wrong password takes as long as an unknown name (medians within 10%)', async () => {
+  it('LAN sign-in: a known name with a wrong password takes as long as an unknown name (within 10%)', async () => {
     const api = lanClient(gw.lanUrl);
     const owner = (await api.post('/api/pair', { code: gw.running.lan?.pairingCode, name: 'Olive', password: 'correct horse 1' })).body.token;
     const names = ['Olive'];
@@ -173,20 +183,19 @@ describe('user names cannot be found by timing', () => {
       await api.post('/api/pair', { code, name: `m${i}`, password: `password-${i}-long` });
       names.push(`m${i}`);
     }
-    for (let i = 0; i < 4; i++) await login(addr(300 + i), `warm-up-${i}`);
+    for (let i = 0; i < 4; i++) await login(addr(600 + i), `warm-up-${i}`);
     const times = { known: [] as number[], unknown: [] as number[] };
     for (let i = 0; i < 40; i++) {
       // 4 failures per known name: never slowed; which goes first alternates
       const kFirst = i % 2 === 0;
-      const first = await login(addr(400 + i), kFirst ? (names[i % 10] as string) : `ghost-${i}`);
-      const second = await login(addr(450 + i), kFirst ? `ghost-${i}` : (names[i % 10] as string));
+      const first = await login(addr(700 + i), kFirst ? (names[i % 10] as string) : `ghost-${i}`);
+      const second = await login(addr(800 + i), kFirst ? `ghost-${i}` : (names[i % 10] as string));
       const [k, u] = kFirst ? [first, second] : [second, first];
       expect([k.status, u.status]).toEqual([401, 401]);
       times.known.push(k.ms);
       times.unknown.push(u.ms);
     }
-    const [a, b] = [median(times.known), median(times.unknown)];
-    console.log(`LAN sign-in with a wrong password: known name median ${a.toFixed(1)} ms, unknown ${b.toFixed(1)} ms (${((Math.abs(a - b) / Math.max(a, b)) * 100).toFixed(1)}% apart)`);
+    const { a, b } = report('LAN sign-in', times);
     expect(Math.abs(a - b) / Math.max(a, b)).toBeLessThan(0.1);
   }, 60_000);
 
