@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { DeviceEvent } from '../drivers/types.ts';
 import { realClock } from '../gateway/clock.ts';
-import { Hub } from '../gateway/hub.ts';
 import { MeteringService } from '../gateway/metering/service.ts';
 import { openDb } from '../gateway/store/db.ts';
 import { HistoryWriter } from '../gateway/store/historyWriter.ts';
 import { DeviceRegistry } from '../gateway/store/registry.ts';
+import { gatewayBus } from '../gateway/core/events.ts';
 
 /**
  * What metering adds to ingestion: `readings` readings of 1,000 fridges (energy counter, compressor,
@@ -47,7 +47,7 @@ function run(readings: number, metering: boolean): number {
     }
     const writer = new HistoryWriter(db, registry, { flushMs: 1000, ackFlushMs: 0, batchSize: 2000, lastValuesEveryMs: 300_000 });
     const service = metering
-      ? new MeteringService({ db, registry, hub: new Hub(registry, writer), writer, clock: realClock, log: pino({ level: 'silent' }), timeZone: 'UTC', overrides: {}, onBuckets: () => undefined })
+      ? new MeteringService({ db, registry, bus: gatewayBus(() => undefined), writer, clock: realClock, log: pino({ level: 'silent' }), timeZone: 'UTC', overrides: {} })
       : undefined;
     service?.start();
     const events: DeviceEvent[] = [];

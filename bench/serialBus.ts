@@ -40,7 +40,7 @@ export async function busUtilisation(devices: number, registers: number, baud: n
       pollMs: 0, // back to back: the achievable rate
       devices: Array.from({ length: devices }, (_, i) => ({ id: `d${i + 1}`, name: `d${i + 1}`, unit: i + 1, definition })),
     },
-    { events: () => {}, rejected: () => {} },
+    { now: Date.now, events: () => {}, rejected: () => {} },
   );
   line.start();
   await new Promise((r) => setTimeout(r, 1000));

@@ -1,3 +1,5 @@
+import type { RejectionCode } from './errors.ts';
+
 /**
  * The seam between protocols and the rest of Trellis. A driver turns wire bytes into `DeviceEvent`s and
  * `Command`s into wire bytes; the hub, store, rules and (later) the LAN API and cloud sync only ever see
@@ -92,8 +94,11 @@ export interface DriverSink {
    * error); drivers use it to acknowledge a device only after its data is safe.
    */
   ingest(events: readonly DeviceEvent[], onDurable?: (err?: Error) => void): void;
-  /** A payload was rejected; `reason` names the field and the source. */
-  rejected(deviceId: string | undefined, source: string, reason: string): void;
+  /**
+   * A payload was rejected; `reason` names the field and the source. `code` says what was refused:
+   * a payload (the default) or a discovery config.
+   */
+  rejected(deviceId: string | undefined, source: string, reason: string, code?: RejectionCode): void;
 }
 
 /** The interface every protocol driver implements (MQTT now; serial and BLE later). */
@@ -101,7 +106,17 @@ export interface Driver {
   readonly protocol: DeviceDescription['protocol'];
   start(sink: DriverSink): Promise<void>;
   stop(): Promise<void>;
-  /** Sends a command to the device. Rejects with a TrellisError (TRELLIS_E_COMMAND) when it cannot. */
+  /** Sends a command to the device. Rejects with a DriverError (TRELLIS_E_COMMAND) when it cannot. */
   send(command: Command): Promise<void>;
   counters(): DriverCounters;
 }
+
+/** Retained configuration messages (discovery and native) kept across restarts; the store implements it. */
+export interface RetainedConfigStore {
+  load(): Array<{ topic: string; owner: string; payload: string }>;
+  save(topic: string, owner: string, payload: string): void;
+  remove(topic: string): void;
+}
+
+/** The gateway's time, injected into every driver: events are stamped with it (tests may run it faster). */
+export type Now = () => number;

@@ -1,3 +1,5 @@
+import { DriverError, DriverErrorCodes } from '../drivers/errors.ts';
+
 /**
  * Coded errors. Every error Trellis raises on purpose carries one of these codes, so logs, the CLI
  * and (later) the LAN API can react to the code, not the message. The table in README.md lists them.
@@ -9,14 +11,8 @@ export const ErrorCodes = {
   store: 'TRELLIS_E_STORE',
   /** A device name or credential request is invalid or already taken. */
   device: 'TRELLIS_E_DEVICE',
-  /** A payload from a device failed validation (counted, never thrown past the driver). */
-  payload: 'TRELLIS_E_PAYLOAD',
-  /** A Home Assistant discovery config failed validation. */
-  discovery: 'TRELLIS_E_DISCOVERY',
-  /** A command names an unknown device or attribute, or a value of the wrong type. */
-  command: 'TRELLIS_E_COMMAND',
-  /** The broker cannot listen (port taken, permission). */
-  broker: 'TRELLIS_E_BROKER',
+  /** payload, discovery, command, broker: the drivers' own (drivers/errors.ts) */
+  ...DriverErrorCodes,
   /** A rule file cannot be read, or fails its checks (schema, references, cycles). */
   rules: 'TRELLIS_E_RULES',
   /** A LAN API sign-in, pairing or membership request cannot be done (name taken, last owner). */
@@ -34,6 +30,7 @@ export class TrellisError extends Error {
   }
 }
 
-export function isTrellisError(err: unknown): err is TrellisError {
-  return err instanceof TrellisError;
+/** A coded error of the gateway or of a driver. */
+export function isTrellisError(err: unknown): err is TrellisError | DriverError {
+  return err instanceof TrellisError || err instanceof DriverError;
 }

@@ -1,75 +1,45 @@
 import type { Command, DeviceDescription, DeviceEvent, Driver, DriverSink } from '../drivers/types.ts';
+import type { RejectionCode } from '../drivers/errors.ts';
 import { ErrorCodes, TrellisError } from './errors.ts';
+import type { GatewayBus } from './core/events.ts';
 import type { HistoryWriter } from './store/historyWriter.ts';
 import type { DeviceRegistry, RegisteredDevice } from './store/registry.ts';
 import { StateCache } from './stateCache.ts';
-
-export interface Rejection {
-  readonly deviceId: string | undefined;
-  readonly source: string;
-  readonly reason: string;
-}
-
-/** A notification for people (a rule's notify action, a rule stopped): the LAN API and cloud sync carry it. */
-export interface HubAlert {
-  /** Who raised it; rule alerts leave it out. */
-  readonly source?: 'rule' | 'maintenance' | 'gateway' | undefined;
-  readonly ruleId?: string | undefined;
-  readonly deviceId?: string | undefined;
-  readonly severity: 'info' | 'warning' | 'critical';
-  readonly message: string;
-  readonly at: number;
-}
-
-export interface HubListeners {
-  event: (event: DeviceEvent) => void;
-  device: (device: RegisteredDevice) => void;
-  rejected: (rejection: Rejection) => void;
-  alert: (alert: HubAlert) => void;
-}
-
-type ListenerSets = { [K in keyof HubListeners]: Set<HubListeners[K]> };
 
 export interface HubCounters {
   events: number;
   rejected: number;
   commands: number;
-  listenerErrors: number;
 }
 
 /**
- * The event bus. Drivers deliver decoded events here; the hub checks them against the registry,
- * updates the state cache, tells subscribers (rules, LAN API, cloud sync) at once, and hands them to
- * the history writer, which commits in batches. Commands go the other way: validated here, then
- * routed to the driver of the device's protocol. The hub knows no protocol.
+ * Where drivers deliver: the hub checks decoded events against the registry, updates the state cache,
+ * announces them on the bus (rules, LAN API, maintenance react at once) and hands them to the history
+ * writer, which commits in batches. Commands go the other way: validated here, then routed to the
+ * driver of the device's protocol. The hub knows no protocol.
  */
 export class Hub implements DriverSink {
   readonly state = new StateCache();
   readonly #registry: DeviceRegistry;
   readonly #writer: HistoryWriter;
   readonly #drivers = new Map<string, Driver>();
-  readonly #listeners: ListenerSets = { event: new Set(), device: new Set(), rejected: new Set(), alert: new Set() };
+  readonly #bus: GatewayBus;
   readonly #rejectedByDevice = new Map<string, number>();
-  readonly #counters: HubCounters = { events: 0, rejected: 0, commands: 0, listenerErrors: 0 };
+  readonly #counters: HubCounters = { events: 0, rejected: 0, commands: 0 };
 
-  constructor(registry: DeviceRegistry, writer: HistoryWriter) {
-    this.#registry = registry;
-    this.#writer = writer;
+  constructor(deps: { registry: DeviceRegistry; writer: HistoryWriter; bus: GatewayBus }) {
+    this.#registry = deps.registry;
+    this.#writer = deps.writer;
+    this.#bus = deps.bus;
   }
 
   addDriver(driver: Driver): void {
     this.#drivers.set(driver.protocol, driver);
   }
 
-  on<K extends keyof HubListeners>(kind: K, listener: HubListeners[K]): () => void {
-    const set = this.#listeners[kind] as Set<HubListeners[K]>;
-    set.add(listener);
-    return () => set.delete(listener);
-  }
-
   describe(device: DeviceDescription): void {
     const registered = this.#registry.upsert(device);
-    this.#emit('device', registered);
+    this.#bus.emit('device', registered);
   }
 
   ingest(events: readonly DeviceEvent[], onDurable?: (err?: Error) => void): void {
@@ -90,19 +60,14 @@ export class Hub implements DriverSink {
       accepted.push(e);
     }
     this.#counters.events += accepted.length;
-    for (const e of accepted) this.#emit('event', e);
+    for (const e of accepted) this.#bus.emit('event', e);
     if (accepted.length > 0 || onDurable) this.#writer.append(accepted, onDurable);
   }
 
-  rejected(deviceId: string | undefined, source: string, reason: string): void {
+  rejected(deviceId: string | undefined, source: string, reason: string, code: RejectionCode = ErrorCodes.payload): void {
     this.#counters.rejected++;
     if (deviceId) this.#rejectedByDevice.set(deviceId, (this.#rejectedByDevice.get(deviceId) ?? 0) + 1);
-    this.#emit('rejected', { deviceId, source, reason });
-  }
-
-  /** Publishes an alert to whoever listens (the alert store, the log, cloud sync). */
-  alert(alert: HubAlert): void {
-    this.#emit('alert', alert);
+    this.#bus.emit('rejected', { deviceId, source, reason, code });
   }
 
   /** Validates a command against the device's attribute spec and hands it to the device's driver. */
@@ -152,13 +117,4 @@ export class Hub implements DriverSink {
     return undefined;
   }
 
-  #emit<K extends keyof HubListeners>(kind: K, arg: Parameters<HubListeners[K]>[0]): void {
-    for (const listener of this.#listeners[kind]) {
-      try {
-        (listener as (a: typeof arg) => void)(arg);
-      } catch {
-        this.#counters.listenerErrors++;
-      }
-    }
-  }
 }

@@ -1,6 +1,6 @@
 import type NodeBle from 'node-ble';
-import { ErrorCodes, TrellisError } from '../../gateway/errors.ts';
-import type { AttributeType, Command, DeviceEvent, Driver, DriverCounters, DriverSink } from '../types.ts';
+import { DriverError, DriverErrorCodes } from '../errors.ts';
+import type { AttributeType, Command, DeviceEvent, Driver, DriverCounters, DriverSink, Now } from '../types.ts';
 import { decodeBthome } from './bthome.ts';
 import { BTHOME_SERVICE_DATA_UUID, decodeGatt, encodeGatt, GATT_PROFILES, profileSpecs, type GattProfile } from './profiles.ts';
 import { openBleSession, type BleSession } from './session.ts';
@@ -64,8 +64,11 @@ export class BleDriver implements Driver {
   #scanning = false;
   #stopped = true;
 
-  constructor(cfg: BleConfig) {
+  readonly #now: Now;
+
+  constructor(cfg: BleConfig, now: Now = Date.now) {
     this.#cfg = cfg;
+    this.#now = now;
     this.#devices = cfg.devices.map((d) => ({
       address: d.address.toUpperCase(),
       id: d.id,
@@ -112,18 +115,18 @@ export class BleDriver implements Driver {
   async send(cmd: Command): Promise<void> {
     const d = this.#devices.find((x) => x.id === cmd.deviceId);
     const point = d?.profile?.points.find((p) => p.attribute === cmd.attribute);
-    if (!d || !point) throw new TrellisError(ErrorCodes.command, `no BLE device "${cmd.deviceId}" with attribute "${cmd.attribute}"`);
+    if (!d || !point) throw new DriverError(DriverErrorCodes.command, `no BLE device "${cmd.deviceId}" with attribute "${cmd.attribute}"`);
     const char = d.chars?.get(point.attribute);
-    if (!char) throw new TrellisError(ErrorCodes.command, `${d.id} is not connected`);
+    if (!char) throw new DriverError(DriverErrorCodes.command, `${d.id} is not connected`);
     const bytes = encodeGatt(point.codec, cmd.value);
-    if (!bytes) throw new TrellisError(ErrorCodes.command, `${d.id}.${point.attribute}: cannot encode ${JSON.stringify(cmd.value)}`);
+    if (!bytes) throw new DriverError(DriverErrorCodes.command, `${d.id}.${point.attribute}: cannot encode ${JSON.stringify(cmd.value)}`);
     try {
       await timed(char.writeValue(bytes), 'write');
       const back = decodeGatt(point.codec, await timed(char.readValue(), 'read back')); // confirm by reading back
-      if (back !== undefined) this.#emit([{ kind: 'reading', deviceId: d.id, ts: Date.now(), attribute: point.attribute, value: back }]);
+      if (back !== undefined) this.#emit([{ kind: 'reading', deviceId: d.id, ts: this.#now(), attribute: point.attribute, value: back }]);
       this.#counters.commandsSent++;
     } catch (err) {
-      throw new TrellisError(ErrorCodes.command, `${d.id}: write failed: ${(err as Error).message}`, { cause: err });
+      throw new DriverError(DriverErrorCodes.command, `${d.id}: write failed: ${(err as Error).message}`, { cause: err });
     }
   }
 
@@ -146,7 +149,7 @@ export class BleDriver implements Driver {
 
   async #ensureSession(): Promise<NodeBle.Adapter | undefined> {
     if (this.#adapter) return this.#adapter;
-    if (Date.now() < this.#nextSession) return undefined;
+    if (performance.now() < this.#nextSession) return undefined;
     try {
       const session = openBleSession(this.#cfg.dbusAddress);
       this.#session = session;
@@ -162,7 +165,7 @@ export class BleDriver implements Driver {
     } catch {
       this.#counters.sessionRestarts++;
       this.#closeSession();
-      this.#nextSession = Date.now() + this.#sessionBackoff;
+      this.#nextSession = performance.now() + this.#sessionBackoff;
       this.#sessionBackoff = Math.min(this.#sessionBackoff * 2, 10_000);
       return undefined;
     }
@@ -182,7 +185,7 @@ export class BleDriver implements Driver {
   }
 
   async #readAdvert(adapter: NodeBle.Adapter, d: Tracked): Promise<void> {
-    const now = Date.now();
+    const now = this.#now();
     const addresses = await timed(adapter.devices(), 'list devices');
     if (addresses.map((a) => a.toUpperCase()).includes(d.address)) {
       const device = await timed(adapter.getDevice(d.address), 'get device');
@@ -225,7 +228,7 @@ export class BleDriver implements Driver {
   }
 
   async #keepConnected(adapter: NodeBle.Adapter, d: Tracked): Promise<void> {
-    if (d.chars || d.connecting || Date.now() < d.nextAttempt) return;
+    if (d.chars || d.connecting || performance.now() < d.nextAttempt) return;
     if (this.#devices.filter((x) => x.chars || x.connecting).length >= this.#cfg.maxConnections) return;
     const profile = d.profile as GattProfile;
     d.connecting = true;
@@ -241,11 +244,11 @@ export class BleDriver implements Driver {
         const char = await timed(timed(gatt.getPrimaryService(p.service), 'service').then((svc) => svc.getCharacteristic(p.characteristic)), 'characteristic');
         chars.set(p.attribute, char);
         const value = decodeGatt(p.codec, await timed(char.readValue(), 'read'));
-        if (value !== undefined) events.push({ kind: 'reading', deviceId: d.id, ts: Date.now(), attribute: p.attribute, value });
+        if (value !== undefined) events.push({ kind: 'reading', deviceId: d.id, ts: this.#now(), attribute: p.attribute, value });
         if (p.notify) {
           char.on('valuechanged', (buf: Buffer) => {
             const v = decodeGatt(p.codec, buf);
-            if (v !== undefined) this.#emit([{ kind: 'reading', deviceId: d.id, ts: Date.now(), attribute: p.attribute, value: v }]);
+            if (v !== undefined) this.#emit([{ kind: 'reading', deviceId: d.id, ts: this.#now(), attribute: p.attribute, value: v }]);
           });
           await timed(char.startNotifications(), 'subscribe');
         }
@@ -263,7 +266,7 @@ export class BleDriver implements Driver {
       this.#setOnline(d, true);
       this.#emit(events);
     } catch {
-      d.nextAttempt = Date.now() + d.backoffMs;
+      d.nextAttempt = performance.now() + d.backoffMs;
       d.backoffMs = Math.min(d.backoffMs * 2, 30_000);
     } finally {
       d.connecting = false;
@@ -274,7 +277,7 @@ export class BleDriver implements Driver {
     if (d.online === online) return;
     d.online = online;
     if (!online) d.lastPacket = undefined;
-    this.#emit([{ kind: 'availability', deviceId: d.id, ts: Date.now(), online }]);
+    this.#emit([{ kind: 'availability', deviceId: d.id, ts: this.#now(), online }]);
   }
 
   #emit(events: DeviceEvent[]): void {

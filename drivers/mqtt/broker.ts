@@ -1,7 +1,9 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
+import { DriverError, DriverErrorCodes } from '../errors.ts';
 import { guardSocket } from './packetGuard.ts';
+import { assertParserHook, parserOf } from './parserHook.ts';
 import { malformation, type DecodedPacket } from './packetRules.ts';
 import { filterCovers, parseDiscoveryTopic, topicMatches } from './topics.ts';
 
@@ -191,6 +193,12 @@ export class EmbeddedBroker {
       this.#counters.clientErrors++;
     });
     this.#aedes = aedes;
+    try {
+      assertParserHook(aedes);
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
 
     const onConnection = (socket: Socket) => {
       this.#counters.connections++;
@@ -201,11 +209,15 @@ export class EmbeddedBroker {
         this.#counters.oversize++;
         this.#hooks.onViolation?.(undefined, 'packet-too-large', `${socket.remoteAddress ?? '?'}: ${reason}`);
       });
-      const client = aedes.handle(socket) as unknown as { _parser?: { prependListener(e: 'packet', l: (p: DecodedPacket) => void): void } };
       // aedes has no hook between parsing and handling: its client's parser is the one place to check
       // what mqtt-packet accepts but MQTT 3.1.1 forbids. Renaming the command makes aedes drop the
-      // connection (its handler closes on an unknown command).
-      client._parser?.prependListener('packet', (packet) => {
+      // connection (its handler closes on an unknown command). No parser: no connection (fail closed).
+      const parser = parserOf(aedes.handle(socket));
+      if (!parser) {
+        socket.destroy();
+        return;
+      }
+      parser.prependListener('packet', (packet: DecodedPacket) => {
         const bad = malformation(packet);
         if (!bad) return;
         this.#counters.malformed++;
@@ -228,7 +240,8 @@ export class EmbeddedBroker {
       }
     } catch (err) {
       await this.stop();
-      throw err;
+      const e = err as NodeJS.ErrnoException;
+      throw new DriverError(DriverErrorCodes.broker, `the MQTT broker cannot listen on ${options.host}: ${e.code ?? e.message}`, { cause: err });
     }
   }
 

@@ -1,6 +1,7 @@
 import type { PublishPacket } from 'aedes';
-import { ErrorCodes, TrellisError } from '../../gateway/errors.ts';
-import type { AttributeSpec, Command, DeviceEvent, Driver, DriverCounters, DriverSink } from '../types.ts';
+import { DriverError, DriverErrorCodes, type RejectionCode } from '../errors.ts';
+import type { AttributeSpec, Command, DeviceEvent, Driver, DriverCounters, DriverSink, RetainedConfigStore } from '../types.ts';
+export type { RetainedConfigStore } from '../types.ts';
 import { EmbeddedBroker, type BrokerCounters, type BrokerHooks, type BrokerIdentity, type BrokerOptions, type Verdict, type ViolationKind } from './broker.ts';
 import { parseDiscovery, type EntityConfig } from './discovery.ts';
 import { decodeAvailability, decodeBrightness, decodeState, encodeCommand, NOT_JSON, parseJsonOnce } from './entityCodec.ts';
@@ -8,12 +9,6 @@ import { EntityTable } from './entityTable.ts';
 import { inferSpec, NATIVE_PREFIX, parseNativeConfig, parseNativeEvent, parseNativeState, parseNativeTopic, type NativeTopic } from './native.ts';
 import { parseDiscoveryTopic, topicMatches } from './topics.ts';
 
-/** Retained configuration messages (discovery and native) kept across restarts. */
-export interface RetainedConfigStore {
-  load(): Array<{ topic: string; owner: string; payload: string }>;
-  save(topic: string, owner: string, payload: string): void;
-  remove(topic: string): void;
-}
 
 export interface MqttDriverOptions {
   readonly broker: Omit<BrokerOptions, 'publicTopics'>;
@@ -107,7 +102,7 @@ export class MqttDriver implements Driver {
 
   async send(cmd: Command): Promise<void> {
     const broker = this.#broker;
-    if (!broker) throw new TrellisError(ErrorCodes.command, 'the MQTT driver is not running');
+    if (!broker) throw new DriverError(DriverErrorCodes.command, 'the MQTT driver is not running');
     const native = this.#native.get(cmd.deviceId);
     if (native) {
       await broker.publish(`${NATIVE_PREFIX}/${cmd.deviceId}/set`, JSON.stringify({ [cmd.attribute]: cmd.value }), { qos: 1 });
@@ -115,9 +110,9 @@ export class MqttDriver implements Driver {
       return;
     }
     const entity = this.#table.entityFor(cmd.deviceId, cmd.attribute);
-    if (!entity) throw new TrellisError(ErrorCodes.command, `device "${cmd.deviceId}" announced no attribute "${cmd.attribute}"`);
+    if (!entity) throw new DriverError(DriverErrorCodes.command, `device "${cmd.deviceId}" announced no attribute "${cmd.attribute}"`);
     const out = encodeCommand(entity, cmd.attribute, cmd.value);
-    if ('error' in out) throw new TrellisError(ErrorCodes.command, `${cmd.deviceId}.${out.error}`);
+    if ('error' in out) throw new DriverError(DriverErrorCodes.command, `${cmd.deviceId}.${out.error}`);
     await broker.publish(out.topic, out.payload, { qos: out.qos, retain: out.retain });
     this.#counters.commandsSent++;
   }
@@ -172,12 +167,12 @@ export class MqttDriver implements Driver {
     if (native) return this.#applyNativeConfig(native.deviceId, topic, owner, payload, persist);
     const previousOwner = this.#table.ownerOfDiscovery(topic);
     if (previousOwner !== undefined && previousOwner !== owner) {
-      this.#reject(undefined, topic, `discovery topic belongs to "${previousOwner}", not "${owner}"`);
+      this.#reject(undefined, topic, `discovery topic belongs to "${previousOwner}", not "${owner}"`, DriverErrorCodes.discovery);
       return false;
     }
     const result = parseDiscovery(topic, payload, owner);
     if (!result.ok) {
-      this.#reject(undefined, topic, result.error);
+      this.#reject(undefined, topic, result.error, DriverErrorCodes.discovery);
       return false;
     }
     if ('removed' in result) {
@@ -187,7 +182,7 @@ export class MqttDriver implements Driver {
     }
     const problem = this.#ownershipProblem(result.entity, owner, ownedTopics);
     if (problem) {
-      this.#reject(result.entity.device.id, topic, problem);
+      this.#reject(result.entity.device.id, topic, problem, DriverErrorCodes.discovery);
       return false;
     }
     const description = this.#table.put(result.entity, owner);
@@ -332,9 +327,9 @@ export class MqttDriver implements Driver {
     if (events.length > 0) this.#sink?.ingest(events);
   }
 
-  #reject(deviceId: string | undefined, source: string, reason: string): void {
+  #reject(deviceId: string | undefined, source: string, reason: string, code: RejectionCode = DriverErrorCodes.payload): void {
     this.#counters.rejected++;
-    this.#sink?.rejected(deviceId, source, reason);
+    this.#sink?.rejected(deviceId, source, reason, code);
   }
 }
 

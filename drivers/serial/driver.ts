@@ -1,5 +1,5 @@
-import { ErrorCodes, TrellisError } from '../../gateway/errors.ts';
-import type { Command, DeviceEvent, Driver, DriverCounters, DriverSink } from '../types.ts';
+import { DriverError, DriverErrorCodes } from '../errors.ts';
+import type { Command, DeviceEvent, Driver, DriverCounters, DriverSink, Now } from '../types.ts';
 import { DEFINITIONS } from './definitions.ts';
 import { ModbusLine } from './modbusLine.ts';
 import { attributeSpecs } from './registerMap.ts';
@@ -28,8 +28,11 @@ export class SerialDriver implements Driver {
   readonly #route = new Map<string, ModbusLine | TextLine>();
   readonly #counters = { messages: 0, rejected: 0, commandsSent: 0 };
 
-  constructor(lines: readonly SerialLineConfig[]) {
+  readonly #now: Now;
+
+  constructor(lines: readonly SerialLineConfig[], now: Now = Date.now) {
     this.#lines = lines;
+    this.#now = now;
   }
 
   async start(sink: DriverSink): Promise<void> {
@@ -45,13 +48,13 @@ export class SerialDriver implements Driver {
     for (const line of this.#lines) {
       if (line.protocol === 'text' && line.device) {
         const device = line.device;
-        const text = new TextLine({ ...line, device: { id: device.id, name: device.name ?? device.id, format: device.format, writable: device.writable } }, { describe: (d) => sink.describe(d), events, rejected });
+        const text = new TextLine({ ...line, device: { id: device.id, name: device.name ?? device.id, format: device.format, writable: device.writable } }, { now: this.#now, describe: (d) => sink.describe(d), events, rejected });
         this.#text.push(text);
         this.#route.set(device.id, text);
         continue;
       }
       const devices = line.devices.map((d) => ({ id: d.id, name: d.name ?? d.id, unit: d.unit, definition: DEFINITIONS[d.definition] as NonNullable<(typeof DEFINITIONS)[string]> }));
-      const modbus = new ModbusLine({ ...line, devices }, { events, rejected });
+      const modbus = new ModbusLine({ ...line, devices }, { now: this.#now, events, rejected });
       this.#modbus.push(modbus);
       for (const d of devices) {
         sink.describe({ id: d.id, name: d.name, protocol: 'serial', owner: `serial:${line.path}`, manufacturer: d.definition.manufacturer, model: d.definition.model, attributes: attributeSpecs(d.definition) });
@@ -70,12 +73,12 @@ export class SerialDriver implements Driver {
 
   async send(cmd: Command): Promise<void> {
     const line = this.#route.get(cmd.deviceId);
-    if (!line) throw new TrellisError(ErrorCodes.command, `no serial line has device "${cmd.deviceId}"`);
+    if (!line) throw new DriverError(DriverErrorCodes.command, `no serial line has device "${cmd.deviceId}"`);
     try {
       await (line instanceof ModbusLine ? line.write(cmd.deviceId, cmd.attribute, cmd.value) : line.write(cmd.attribute, cmd.value));
       this.#counters.commandsSent++;
     } catch (err) {
-      throw new TrellisError(ErrorCodes.command, (err as Error).message, { cause: err });
+      throw new DriverError(DriverErrorCodes.command, (err as Error).message, { cause: err });
     }
   }
 

@@ -18,6 +18,8 @@ export interface ModbusLineConfig extends PortSettings {
 }
 
 export interface LineSink {
+  /** the gateway's clock: events are stamped with it */
+  now(): number;
   events(events: DeviceEvent[]): void;
   rejected(deviceId: string, source: string, reason: string): void;
 }
@@ -126,21 +128,21 @@ export class ModbusLine {
   /** One polling round over every device and block, then the next after pollMs. */
   #poll(): void {
     if (this.#pollTimer) clearTimeout(this.#pollTimer);
-    const started = Date.now();
+    const started = performance.now();
     const round: Array<Promise<unknown>> = [];
     for (const device of this.#devices.values()) {
       for (const block of device.blocks) round.push(this.#readBlock(device, block, this.#polls).catch(() => undefined));
     }
     void Promise.all(round).then(() => {
       if (!this.#conn.isOpen) return;
-      this.#pollTimer = setTimeout(() => this.#poll(), Math.max(0, this.#cfg.pollMs - (Date.now() - started)));
+      this.#pollTimer = setTimeout(() => this.#poll(), Math.max(0, this.#cfg.pollMs - (performance.now() - started)));
     });
   }
 
   async #readBlock(device: DeviceState, block: ReadBlock, queue: Job[]): Promise<void> {
     const res = await this.#enqueue(device, { unit: device.cfg.unit, fc: block.fc, address: block.address, quantity: block.quantity }, queue);
     const events: DeviceEvent[] = [];
-    const ts = Date.now();
+    const ts = this.#sink.now();
     if (!res.ok) {
       device.counters.exceptions++;
       if (device.exception !== res.exception) {
@@ -248,7 +250,7 @@ export class ModbusLine {
     if (device.online === online) return;
     device.online = online;
     if (!online) device.last.clear(); // report every value again when it comes back
-    this.#sink.events([{ kind: 'availability', deviceId: device.cfg.id, ts: Date.now(), online }]);
+    this.#sink.events([{ kind: 'availability', deviceId: device.cfg.id, ts: this.#sink.now(), online }]);
   }
 
   #portLost(): void {

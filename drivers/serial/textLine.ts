@@ -7,6 +7,8 @@ export interface TextLineConfig extends PortSettings {
 }
 
 export interface TextSink {
+  /** the gateway's clock: events are stamped with it */
+  now(): number;
   describe(d: DeviceDescription): void;
   events(events: DeviceEvent[]): void;
   rejected(deviceId: string, source: string, reason: string): void;
@@ -77,7 +79,7 @@ export class TextLine {
       this.#sink.rejected(this.deviceId, `serial ${this.#cfg.path}`, parsed);
       return;
     }
-    const ts = Date.now();
+    const ts = this.#sink.now();
     let described = false;
     for (const [name, value] of parsed) {
       if (!this.#attributes[name]) {
@@ -99,7 +101,7 @@ export class TextLine {
   #setOnline(online: boolean): void {
     if (this.#online === online || (online && Object.keys(this.#attributes).length === 0)) return;
     this.#online = online;
-    this.#sink.events([{ kind: 'availability', deviceId: this.deviceId, ts: Date.now(), online }]);
+    this.#sink.events([{ kind: 'availability', deviceId: this.deviceId, ts: this.#sink.now(), online }]);
   }
 }
 

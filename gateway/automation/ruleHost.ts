@@ -4,12 +4,13 @@ import { compileSteps, type CompiledRules, type CompileResult, type RuleProblem 
 import { evaluate, initialState, type Alert, type Evaluation, type RuleInput, type RuleState, type TimerRequest, type Trace } from '../../rules/engine.ts';
 import type { RuleFile, TariffDef } from '../../rules/schema.ts';
 import type { Clock } from '../clock.ts';
+import type { AlertSink } from '../alerts.ts';
+import type { GatewayBus } from '../core/events.ts';
 import type { Hub } from '../hub.ts';
 import type { Logger } from '../log.ts';
-import type { Db } from '../store/db.ts';
 import type { DeviceRegistry } from '../store/registry.ts';
 import { RuleChecker } from './ruleChecker.ts';
-import { TimerStore } from './timerStore.ts';
+import type { TimerStore } from '../store/timers.ts';
 
 export interface RuleHostOptions {
   readonly timezone: string;
@@ -35,8 +36,24 @@ export type CheckOutcome = { ok: true; data: RuleFile; count: number } | { ok: f
  * delay continues its actions; a time/cron trigger missed by at most 5 minutes runs once, older ones
  * are skipped. Timers of a rule whose definition changed are dropped.
  */
+export interface RuleHostDeps {
+  /** commands go out through it; its state cache seeds the rules' values */
+  readonly hub: Hub;
+  readonly bus: GatewayBus;
+  readonly alerts: AlertSink;
+  readonly registry: DeviceRegistry;
+  readonly timers: TimerStore;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly options: RuleHostOptions;
+  readonly checker?: RuleChecker | undefined;
+}
+
 export class RuleHost {
+  readonly name = 'rules';
   readonly #hub: Hub;
+  readonly #bus: GatewayBus;
+  readonly #alerts: AlertSink;
   readonly #registry: DeviceRegistry;
   readonly #clock: Clock;
   readonly #log: Logger;
@@ -49,16 +66,17 @@ export class RuleHost {
   readonly #traces = new Map<string, Trace[]>();
   #rules: CompiledRules | undefined;
   #state: RuleState = initialState();
-  #unsubscribe: (() => void) | undefined;
   #started = false;
 
-  constructor(deps: { hub: Hub; registry: DeviceRegistry; db: Db; clock: Clock; log: Logger; options: RuleHostOptions; checker?: RuleChecker }) {
+  constructor(deps: RuleHostDeps) {
     this.#hub = deps.hub;
+    this.#bus = deps.bus;
+    this.#alerts = deps.alerts;
     this.#registry = deps.registry;
     this.#clock = deps.clock;
     this.#log = deps.log;
     this.#options = deps.options;
-    this.#store = new TimerStore(deps.db);
+    this.#store = deps.timers;
     this.#checker = deps.checker ?? new RuleChecker();
   }
 
@@ -125,7 +143,7 @@ export class RuleHost {
     // The rules were activated before the drivers started; readings that came in since then are in the
     // hub's state: take them, so the first event after this compares with what the device last said.
     this.#seedFromHub(this.#state);
-    this.#unsubscribe = this.#hub.on('event', (event) => this.#input({ kind: 'event', event }));
+    this.#bus.on(this, 'event', (event) => this.#input({ kind: 'event', event }));
     const now = this.#clock.now();
     const restored: TimerRequest[] = [];
     for (const { timer, ruleHash } of this.#store.all()) {
@@ -149,8 +167,7 @@ export class RuleHost {
 
   stop(): void {
     this.#started = false;
-    this.#unsubscribe?.();
-    this.#unsubscribe = undefined;
+    this.#bus.off(this);
     for (const cancel of this.#scheduled.values()) cancel();
     this.#scheduled.clear(); // pending timers stay in SQLite for the next start
   }
@@ -250,7 +267,7 @@ export class RuleHost {
   }
 
   #alert(a: Alert): void {
-    this.#hub.alert({ source: 'rule', ...a }); // the gateway stores every alert
+    this.#alerts.raise({ source: 'rule', ...a });
   }
 
   #trace(t: Trace): void {

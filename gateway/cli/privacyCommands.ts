@@ -68,9 +68,9 @@ export function runGrantRevoke(id: string, opts: { config?: string }): void {
   withDb(opts.config, (db) => {
     const grants = new Grants(db);
     const outbox = new Outbox(db, { gatewayId: '-', maxBytes: Number.MAX_SAFE_INTEGER, now: Date.now });
-    grants.onRevoke = (g) => outbox.purge(g.providerId, (cls, deviceId) => grants.stillCovers(g.providerId, cls, deviceId));
     const g = grants.revoke(Number(id));
     if (!g) throw new TrellisError(ErrorCodes.auth, `no active grant #${id}`);
+    outbox.purge(g.providerId, (cls, deviceId) => grants.stillCovers(g.providerId, cls, deviceId));
     new AuditLog(db).append(ACTOR, 'grant.revoke', g.providerId, { grant: g.id });
     process.stdout.write(`Grant #${g.id} for ${g.providerId} revoked; its queued, unsent records are purged.\n`);
   });

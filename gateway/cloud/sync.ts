@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Clock } from '../clock.ts';
 import type { CloudConfig } from '../config/cloudSchema.ts';
-import type { Hub, HubAlert } from '../hub.ts';
+import type { GatewayBus, StoredAlert } from '../core/events.ts';
+import type { Hub } from '../hub.ts';
 import type { Logger } from '../log.ts';
-import type { StoredBucket } from '../metering/service.ts';
+import type { StoredBucket, UsageQueue } from '../metering/service.ts';
 import type { Db } from '../store/db.ts';
 import type { DeviceRegistry } from '../store/registry.ts';
 import { ErrorCodes, TrellisError } from '../errors.ts';
@@ -19,7 +20,9 @@ export interface CloudSyncDeps {
   readonly gatewayId: string;
   readonly version: string;
   readonly db: Db;
+  /** remote commands are executed through it */
   readonly hub: Hub;
+  readonly bus: GatewayBus;
   readonly registry: DeviceRegistry;
   readonly clock: Clock;
   readonly log: Logger;
@@ -37,14 +40,14 @@ export interface CloudSyncDeps {
  * commands coming back. Records are queued in the transaction that produced them and the drainer is
  * told only after it commits, so nothing sent can be rolled back.
  */
-export class CloudSync {
+export class CloudSync implements UsageQueue {
+  readonly name = 'cloud';
   readonly outbox: Outbox;
   readonly link: CloudLink;
   readonly commands: RemoteCommands;
   readonly #d: CloudSyncDeps;
   readonly #topics: ReturnType<typeof topics>;
   #cancelHealth: (() => void) | undefined;
-  #offAlert: (() => void) | undefined;
   #notify: NodeJS.Immediate | undefined;
 
   constructor(deps: CloudSyncDeps) {
@@ -75,11 +78,6 @@ export class CloudSync {
       protectedWriter: deps.protectedWriter,
       execute: (cmd) => deps.hub.command(cmd),
     });
-    // A revoked grant's queued, unsent records go at once (what other grants still cover stays).
-    deps.grants.onRevoke = (g) => {
-      const purged = this.outbox.purge(g.providerId, (cls, deviceId) => deps.grants.stillCovers(g.providerId, cls, deviceId));
-      log.info({ provider: g.providerId, grant: g.id, purged }, 'grant revoked; queued records purged');
-    };
     this.link = new CloudLink(
       {
         url: c.url,
@@ -104,20 +102,27 @@ export class CloudSync {
   }
 
   start(): void {
-    this.#offAlert = this.#d.hub.on('alert', (a) => this.alert(a));
+    const { bus, grants, log } = this.#d;
+    bus.on(this, 'alert', (a) => this.alert(a));
+    bus.on(this, 'maintenance', (m) => this.maintenance(m));
+    // A revoked grant's queued, unsent records go at once (what other grants still cover stays).
+    bus.on(this, 'grantRevoked', (g) => {
+      const purged = this.outbox.purge(g.providerId, (cls, deviceId) => grants.stillCovers(g.providerId, cls, deviceId));
+      log.info({ provider: g.providerId, grant: g.id, purged }, 'grant revoked; queued records purged');
+    });
     this.#scheduleHealth();
     this.link.start();
   }
 
   async stop(): Promise<void> {
-    this.#offAlert?.();
+    this.#d.bus.off(this);
     this.#cancelHealth?.();
     if (this.#notify) clearImmediate(this.#notify);
     await this.link.stop();
   }
 
   /** Usage buckets; called inside the metering transaction. */
-  usage(buckets: readonly StoredBucket[]): void {
+  queueUsage(buckets: readonly StoredBucket[]): void {
     for (const { seq, ...bucket } of buckets) {
       this.#fanOut('usage', 'usage', 'usage', bucket.deviceId, (provider, ref) => [this.#topics.usage(provider, ref as string), { ...bucket, deviceId: ref as string, bucketSeq: seq }]);
     }
@@ -127,7 +132,7 @@ export class CloudSync {
     this.#fanOut('maintenance', 'maintenance', 'maintenance', data.deviceId, (provider, ref) => [this.#topics.maintenance(provider, ref as string), { ...data, deviceId: ref as string }]);
   }
 
-  alert(a: HubAlert): void {
+  alert(a: StoredAlert): void {
     this.#fanOut('alarm', 'alerts', 'alert', a.deviceId, (provider, ref) => {
       // a pseudonymous stream must not carry the real id in the text either
       const message = a.deviceId && ref && ref !== a.deviceId ? a.message.replaceAll(a.deviceId, ref) : a.message;

@@ -5,7 +5,9 @@ import type { RuleHost } from '../automation/ruleHost.ts';
 import type { Clock } from '../clock.ts';
 import type { HealthData } from '../cloud/payloads.ts';
 import type { CloudLinkStatus } from '../cloud/link.ts';
+import type { GatewayBus } from '../core/events.ts';
 import type { Hub } from '../hub.ts';
+import type { AlertStore } from '../store/alerts.ts';
 import type { Db } from '../store/db.ts';
 import type { HistoryWriter } from '../store/historyWriter.ts';
 import type { DeviceRegistry } from '../store/registry.ts';
@@ -20,7 +22,11 @@ export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression,
 /** What the LAN API's routes read and drive. */
 export interface LanContext {
   readonly db: Db;
+  /** commands and the state cache */
   readonly hub: Hub;
+  /** live events for the phone's WebSocket */
+  readonly bus: GatewayBus;
+  readonly alerts: AlertStore;
   readonly registry: DeviceRegistry;
   readonly writer: HistoryWriter;
   readonly rules: RuleHost;

@@ -34,13 +34,11 @@ export function eventStream(app: App, ctx: LanContext, recheckMs: number): void 
     const send = (msg: unknown) => {
       if (socket.readyState === socket.OPEN && socket.bufferedAmount < 1_000_000) socket.send(JSON.stringify(msg));
     };
-    const off = [
-      ctx.hub.on('event', (e) => send({ type: e.kind, ...e })),
-      ctx.hub.on('device', (d) => send({ type: 'device', id: d.id, name: d.name })),
-      ctx.hub.on('alert', (a) => send({ type: 'alert', ...a })),
-    ];
+    ctx.bus.on(socket, 'event', (e) => send({ type: e.kind, ...e }));
+    ctx.bus.on(socket, 'device', (d) => send({ type: 'device', id: d.id, name: d.name }));
+    ctx.bus.on(socket, 'alert', (a) => send({ type: 'alert', ...a }));
     socket.on('close', () => {
-      for (const o of off) o();
+      ctx.bus.off(socket);
       sockets.delete(socket);
       if (sockets.size === 0) bySession.delete(sessionId);
     });

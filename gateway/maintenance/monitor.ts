@@ -1,5 +1,6 @@
 import type { AttributeSpec, DeviceEvent } from '../../drivers/types.ts';
-import type { HubAlert } from '../hub.ts';
+import type { AlertSink } from '../alerts.ts';
+import type { AlertInput, GatewayBus } from '../core/events.ts';
 import type { MaintenanceData } from '../cloud/payloads.ts';
 import type { UsageBucket } from '../metering/bucket.ts';
 import type { StoredBucket } from '../metering/service.ts';
@@ -24,8 +25,9 @@ export interface MaintenanceDeps {
   readonly thresholds: MaintenanceThresholds;
   readonly device: (id: string) => RegisteredDevice | undefined;
   readonly baselines: Baselines;
-  readonly signal: (data: MaintenanceData) => void;
-  readonly alert: (alert: HubAlert) => void;
+  /** hears events and committed buckets; carries the signals (`maintenance`) */
+  readonly bus: GatewayBus;
+  readonly alerts: AlertSink;
 }
 
 const isCompressor = (name: string, spec: AttributeSpec | undefined) => /compressor/i.test(name) || spec?.deviceClass === 'running';
@@ -61,8 +63,19 @@ export class MaintenanceMonitor {
   readonly #doors = new Map<string, DoorWatch>();
   readonly #lastTemperature = new Map<string, number>();
 
+  readonly name = 'maintenance';
+
   constructor(deps: MaintenanceDeps) {
     this.#d = deps;
+  }
+
+  start(): void {
+    this.#d.bus.on(this, 'event', (e) => this.onEvent(e));
+    this.#d.bus.on(this, 'buckets', (b) => this.onBuckets(b));
+  }
+
+  stop(): void {
+    this.#d.bus.off(this);
   }
 
   onBuckets(buckets: readonly StoredBucket[]): void {
@@ -135,13 +148,13 @@ export class MaintenanceMonitor {
     this.#report(b.deviceId, 'drift', attribute, drift, unit, max, b.end, 'warning', `${attribute} is ${drift > 0 ? '+' : ''}${drift} ${unit} off its 7-day mean (limit ±${max})`, round(baseline));
   }
 
-  #report(deviceId: string, signal: MaintenanceData['signal'], attribute: string, value: number, unit: string, threshold: number | null, at: number, severity: HubAlert['severity'], message: string, baseline?: number): void {
+  #report(deviceId: string, signal: MaintenanceData['signal'], attribute: string, value: number, unit: string, threshold: number | null, at: number, severity: AlertInput['severity'], message: string, baseline?: number): void {
     const exceeded = threshold === null ? value > 0 : Math.abs(value) > threshold;
-    this.#d.signal({ deviceId, signal, attribute, value, unit, threshold, exceeded, ...(baseline !== undefined ? { baseline } : {}), at });
+    this.#d.bus.emit('maintenance', { deviceId, signal, attribute, value, unit, threshold, exceeded, ...(baseline !== undefined ? { baseline } : {}), at });
     const key = `${deviceId}\u0000${signal}\u0000${attribute}`;
     if (exceeded && !this.#exceeded.has(key)) {
       this.#exceeded.add(key);
-      this.#d.alert({ source: 'maintenance', deviceId, severity, message: `${deviceId}: ${message}`, at });
+      this.#d.alerts.raise({ source: 'maintenance', deviceId, severity, message: `${deviceId}: ${message}`, at });
     } else if (!exceeded) this.#exceeded.delete(key);
   }
 }

@@ -1,10 +1,10 @@
 import type { DeviceEvent } from '../../drivers/types.ts';
 import type { Clock } from '../clock.ts';
-import type { Hub } from '../hub.ts';
+import type { GatewayBus } from '../core/events.ts';
 import type { Logger } from '../log.ts';
 import { PersistentCounters } from '../store/counters.ts';
 import type { Db } from '../store/db.ts';
-import type { HistoryWriter } from '../store/historyWriter.ts';
+import type { CommitParticipant, HistoryWriter } from '../store/historyWriter.ts';
 import type { DeviceRegistry, RegisteredDevice } from '../store/registry.ts';
 import type { UsageBucket } from './bucket.ts';
 import { hourEnd } from './hours.ts';
@@ -16,18 +16,26 @@ export interface StoredBucket extends UsageBucket {
   readonly seq: number;
 }
 
+/**
+ * Where closed buckets are queued inside the transaction that stores them (the cloud outbox), so a
+ * bucket is sent if and only if it is stored.
+ */
+export interface UsageQueue {
+  queueUsage(buckets: readonly StoredBucket[]): void;
+}
+
 export interface MeteringDeps {
   readonly db: Db;
   readonly registry: DeviceRegistry;
-  readonly hub: Hub;
+  readonly bus: GatewayBus;
   readonly writer: HistoryWriter;
   readonly clock: Clock;
   readonly log: Logger;
   readonly timeZone: string;
   /** `device.attribute` -> role, overriding what is inferred from the attribute's spec */
   readonly overrides: Readonly<Record<string, RoleOverride>>;
-  /** Called inside the transaction that stores closed buckets (the cloud outbox enqueues there). */
-  readonly onBuckets: (buckets: readonly StoredBucket[]) => void;
+  /** the cloud outbox, when cloud sync is configured */
+  readonly usageQueue?: UsageQueue | undefined;
 }
 
 const ALIVE_EVERY_MS = 60_000;
@@ -39,14 +47,16 @@ const ALIVE = 'meter.aliveAt';
  * readings: after a crash it restores the checkpoint and replays the rows after it, and every closed
  * bucket is stored exactly once, in the same transaction as the readings that closed it.
  */
-export class MeteringService {
+export class MeteringService implements CommitParticipant {
+  readonly name = 'metering';
   readonly #deps: MeteringDeps;
+  /** buckets stored in the transaction under way, announced on the bus once it commits */
+  #pending: StoredBucket[] = [];
   readonly #counters: PersistentCounters;
   #meter: Meter | undefined;
   #cancelClose: (() => void) | undefined;
   #cancelAlive: (() => void) | undefined;
-  #untap: (() => void) | undefined;
-  #offDevice: (() => void) | undefined;
+  #leave: (() => void) | undefined;
   #errors = 0;
   readonly #saveCheckpoint: (snapshot: string, at: number) => void;
   readonly #insertBucket: (deviceId: string, start: number, end: number, data: string) => { seq: number } | undefined;
@@ -68,7 +78,7 @@ export class MeteringService {
 
   /** Restores the checkpoint, replays what came after it, closes hours that ended meanwhile. */
   start(): void {
-    const { db, clock, registry, hub, writer } = this.#deps;
+    const { db, clock, registry, bus, writer } = this.#deps;
     const now = clock.now();
     const row = db.prepare('SELECT readings_rowid, events_rowid, state FROM meter_checkpoint WHERE id = 1').get() as
       | { readings_rowid: number; events_rowid: number; state: string }
@@ -91,18 +101,31 @@ export class MeteringService {
       this.#store(closed, now);
       this.#counters.set(ALIVE, now);
     })();
-    this.#untap = writer.addTap((events) => this.#fold(events));
-    this.#offDevice = hub.on('device', (d) => this.#track(d));
+    this.committed();
+    this.#leave = writer.join(this);
+    bus.on(this, 'device', (d) => this.#track(d));
     this.#scheduleClose();
     this.#scheduleAlive();
   }
 
   stop(): void {
-    this.#untap?.();
-    this.#offDevice?.();
+    this.#leave?.();
+    this.#deps.bus.off(this);
     this.#cancelClose?.();
     this.#cancelAlive?.();
-    this.#untap = this.#offDevice = this.#cancelClose = this.#cancelAlive = undefined;
+    this.#leave = this.#cancelClose = this.#cancelAlive = undefined;
+  }
+
+  /** The writer's transaction committed: tell the bus about the buckets it stored. */
+  committed(): void {
+    if (this.#pending.length === 0) return;
+    const stored = this.#pending;
+    this.#pending = [];
+    this.#deps.bus.emit('buckets', stored);
+  }
+
+  rolledBack(): void {
+    this.#pending = [];
   }
 
   /** Errors folding or storing (logged; the readings themselves are committed regardless). */
@@ -124,7 +147,7 @@ export class MeteringService {
   }
 
   /** Inside the writer's transaction. */
-  #fold(events: readonly DeviceEvent[]): void {
+  fold(events: readonly DeviceEvent[]): void {
     const meter = this.#meter;
     if (!meter) return;
     try {
@@ -154,7 +177,9 @@ export class MeteringService {
       this.#deps.writer.flush(); // pending events first: they belong before the close
       try {
         this.#deps.db.transaction(() => this.#store(meter.closeUntil(this.#deps.clock.now()), this.#deps.clock.now()))();
+        this.committed();
       } catch (err) {
+        this.rolledBack();
         this.#errors++;
         this.#deps.log.error({ err }, 'closing usage buckets failed');
       }
@@ -178,6 +203,9 @@ export class MeteringService {
     }
     const meter = this.#meter;
     if (meter) this.#saveCheckpoint(JSON.stringify(meter.snapshot()), now);
-    if (stored.length > 0) this.#deps.onBuckets(stored);
+    if (stored.length > 0) {
+      this.#deps.usageQueue?.queueUsage(stored);
+      for (const b of stored) this.#pending.push(b);
+    }
   }
 }

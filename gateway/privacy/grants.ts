@@ -1,3 +1,4 @@
+import type { GatewayBus } from '../core/events.ts';
 import { createHmac, randomBytes } from 'node:crypto';
 import { ErrorCodes, TrellisError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
@@ -58,12 +59,13 @@ export class Grants {
   #cachedVersion = -1;
   #key: Buffer | undefined;
   readonly #tags: (deviceId: string) => readonly string[];
-  /** Told after every change (cloud sync purges a provider's queue on revoke). */
-  onRevoke: (grant: Grant) => void = () => {};
+  /** where a revoke is announced (`grantRevoked`: cloud sync purges the provider's queue) */
+  readonly #bus: Pick<GatewayBus, 'emit'> | undefined;
 
-  constructor(db: Db, now: () => number = Date.now) {
+  constructor(db: Db, now: () => number = Date.now, bus?: Pick<GatewayBus, 'emit'>) {
     this.#db = db;
     this.#now = now;
+    this.#bus = bus;
     const tags = db.prepare<[string], { tags: string | null }>('SELECT tags FROM device_meta WHERE device_id = ?');
     this.#tags = (id) => JSON.parse(tags.get(id)?.tags ?? '[]') as string[];
   }
@@ -101,7 +103,7 @@ export class Grants {
     this.#cache = undefined;
     if (changed === 0) return undefined;
     const grant = this.get(id) as Grant;
-    this.onRevoke(grant);
+    this.#bus?.emit('grantRevoked', grant);
     return grant;
   }
 

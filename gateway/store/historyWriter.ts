@@ -1,4 +1,5 @@
 import type { DeviceEvent } from '../../drivers/types.ts';
+import type { GatewayBus } from '../core/events.ts';
 import type { Db } from './db.ts';
 import { LastValues, type LastValuesDelta } from './lastValues.ts';
 import type { DeviceRegistry } from './registry.ts';
@@ -23,6 +24,22 @@ export interface HistoryWriterOptions {
    * the commit (the connection's own synchronous setting applies).
    */
   readonly walSync?: WalSync | undefined;
+  /** where a failed commit nobody waited on is announced (`storeError`) */
+  readonly bus?: GatewayBus | undefined;
+}
+
+/**
+ * The one service that works inside the writer's transaction (metering: a usage bucket must match the
+ * readings that closed it, so its checkpoint commits or rolls back with them). Joined once with
+ * `HistoryWriter.join`; everything else hears about committed data after the commit.
+ */
+export interface CommitParticipant {
+  /** Inside the transaction, after the batch's rows are inserted. Must not throw. */
+  fold(events: readonly DeviceEvent[]): void;
+  /** The transaction committed: announce what `fold` stored. */
+  committed(): void;
+  /** The transaction rolled back: forget what `fold` stored. */
+  rolledBack(): void;
 }
 
 export interface HistoryWriterStats {
@@ -71,7 +88,7 @@ export class HistoryWriter {
   /** whether #timer is set for waiters (not the longer flushMs) */
   #ackTimer = false;
   #closed = false;
-  #taps: Array<(events: readonly DeviceEvent[]) => void> = [];
+  #participant: CommitParticipant | undefined;
   #stats = { rowsWritten: 0, commits: 0, failedCommits: 0, lastCommitMs: 0, maxCommitMs: 0 };
   readonly #commit: (events: readonly DeviceEvent[]) => number;
   readonly #lastValues: LastValues;
@@ -189,14 +206,16 @@ export class HistoryWriter {
       if (walSync) this.#setSynchronous.full.run(); // every other writer of this connection stays FULL
     }
     if (error) this.#stats.failedCommits++;
+    if (error) this.#participant?.rolledBack();
+    else this.#participant?.committed();
     const took = performance.now() - started;
     this.#stats.lastCommitMs = took;
     if (took > this.#stats.maxCommitMs) this.#stats.maxCommitMs = took;
-    if (error && waiters.length === 0) this.onError(error);
+    if (error && waiters.length === 0) this.#failed(error);
     if (walSync && !error) {
       walSync.request((syncError) => {
         for (const w of waiters) w(syncError);
-        if (syncError && waiters.length === 0) this.onError(syncError);
+        if (syncError && waiters.length === 0) this.#failed(syncError);
       });
     } else {
       for (const w of waiters) w(error);
@@ -204,19 +223,20 @@ export class HistoryWriter {
   }
 
   /**
-   * Adds a function that sees every committed batch inside its transaction, after the rows are
-   * inserted: what it writes commits or rolls back with them (metering keeps its checkpoint exact so).
-   * It must not throw.
+   * Lets the one CommitParticipant into every commit's transaction; returns the function that lets it
+   * out. A second participant is refused (it would silently change what a commit means).
    */
-  addTap(tap: (events: readonly DeviceEvent[]) => void): () => void {
-    this.#taps.push(tap);
+  join(participant: CommitParticipant): () => void {
+    if (this.#participant) throw new Error('the history writer already has a commit participant');
+    this.#participant = participant;
     return () => {
-      this.#taps = this.#taps.filter((t) => t !== tap);
+      if (this.#participant === participant) this.#participant = undefined;
     };
   }
 
-  /** Called when a commit without waiters fails; the gateway replaces it with a logger. */
-  onError: (err: Error) => void = () => {};
+  #failed(err: Error): void {
+    this.#options.bus?.emit('storeError', err);
+  }
 
   stats(): HistoryWriterStats {
     return { ...this.#stats, pending: this.#events.length };
@@ -227,7 +247,7 @@ export class HistoryWriter {
     try {
       this.saveLastValues();
     } catch (err) {
-      this.onError(err as Error); // nothing is lost: the next start rebuilds them from the history
+      this.#failed(err as Error); // nothing is lost: the next start rebuilds them from the history
     }
     this.#options.walSync?.syncNow();
     this.#closed = true;
@@ -282,7 +302,7 @@ export class HistoryWriter {
       flushRows();
       if (this.#writeLastValues) this.#lastValues.write(batch);
       else this.#batch = batch; // noted once committed
-      for (const tap of this.#taps) tap(events);
+      this.#participant?.fold(events);
       return rows;
     });
   }

@@ -51,6 +51,11 @@ export class DeviceRegistry {
   }
 
   /** Loads every device from the store. */
+  /** At start: nobody is connected yet. */
+  resetOnline(): void {
+    this.#db.prepare('UPDATE devices SET online = 0 WHERE online = 1').run();
+  }
+
   load(): void {
     this.#devices.clear();
     const devices = this.#db.prepare('SELECT * FROM devices').all() as DeviceRow[];

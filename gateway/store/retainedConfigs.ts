@@ -1,4 +1,4 @@
-import type { RetainedConfigStore } from '../../drivers/mqtt/driver.ts';
+import type { RetainedConfigStore } from '../../drivers/types.ts';
 import type { Db } from './db.ts';
 import type { WriteRunner } from './walSync.ts';
 

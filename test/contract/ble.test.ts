@@ -43,7 +43,7 @@ describe('BLE driver against a simulated BlueZ', () => {
         ],
       },
     });
-    gw.running.hub.on('event', (e) => events.push(e));
+    gw.running.bus.on(events, 'event', (e) => events.push(e));
   });
   afterAll(async () => {
     await gw?.stop();

@@ -34,7 +34,7 @@ describe('Modbus line faults', () => {
     await openBus();
     line = new ModbusLine(
       { path: pty.gatewayPath, baudRate: 19200, parity: 'none', stopBits: 1, dataBits: 8, timeoutMs: 150, retries: 1, pollMs: 50, devices: [{ id: 'fridge', name: 'Fridge', unit: 2, definition: DEFINITIONS['fridge-controller'] as never }] },
-      { events: (e) => events.push(...e), rejected: () => {} },
+      { now: Date.now, events: (e) => events.push(...e), rejected: () => {} },
     );
     line.start();
     await waitFor(() => online()?.online === true, 5000, 'fridge online');

@@ -47,7 +47,7 @@ describe('Modbus RTU line over a pty pair', () => {
           { id: 'coffee', name: 'Coffee', unit: 3, definition: def('coffee-controller') },
         ],
       },
-      { events: (e) => events.push(...e), rejected: () => {} },
+      { now: Date.now, events: (e) => events.push(...e), rejected: () => {} },
     );
     line.start();
   });

@@ -24,7 +24,7 @@ describe('MQTT driver with simulated firmware', () => {
 
   beforeAll(async () => {
     gw = await startTestGateway();
-    gw.running.hub.on('event', (e) => events.push(e));
+    gw.running.bus.on(events, 'event', (e) => events.push(e));
     const devices = [];
     for (const m of members) devices.push({ ...m, password: await gw.running.credentials.create(m.node) });
     // 600x: one simulated minute every 100 ms

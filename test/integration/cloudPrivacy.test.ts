@@ -77,12 +77,12 @@ afterAll(async () => {
 function produceEverything(seq: number): void {
   const cloud = gw.running.cloud;
   if (!cloud) throw new Error('no cloud sync');
-  gw.running.db.transaction(() => cloud.usage([bucket('fridge-1', seq), bucket('coffee-1', seq + 1)]))();
+  gw.running.db.transaction(() => cloud.queueUsage([bucket('fridge-1', seq), bucket('coffee-1', seq + 1)]))();
   for (const deviceId of ['fridge-1', 'coffee-1']) {
     cloud.maintenance({ deviceId, signal: 'drift', attribute: 'temperature', value: 0.1, unit: '°C', threshold: 2, exceeded: false, at: Date.now() });
-    gw.running.hub.alert({ source: 'maintenance', deviceId, severity: 'warning', message: `${deviceId} needs a look`, at: Date.now() });
+    gw.running.alerts.raise({ source: 'maintenance', deviceId, severity: 'warning', message: `${deviceId} needs a look`, at: Date.now() });
   }
-  gw.running.hub.alert({ source: 'gateway', severity: 'info', message: 'gateway-wide notice', at: Date.now() });
+  gw.running.alerts.raise({ source: 'gateway', severity: 'info', message: 'gateway-wide notice', at: Date.now() });
   cloud.queueHealth();
 }
 

@@ -173,12 +173,12 @@ function queueDesignDay(g: TestGateway, start: number): number[] {
       gaps: [],
       offlineSeconds: 0,
     }));
-    g.running.db.transaction(() => cloud.usage(buckets))();
+    g.running.db.transaction(() => cloud.queueUsage(buckets))();
     for (let i = 0; i < 50; i++) {
       cloud.maintenance({ deviceId: `dev-${i}`, signal: 'duty_cycle', attribute: 'compressor', value: 0.4, unit: 'ratio', threshold: 0.85, exceeded: false, at: from + HOUR });
     }
     for (let m = 0; m < 60; m++) cloud.outbox.enqueue('telemetry', topics('gw-1').health('provider-b'), 'health', cloud.health(), { provider: 'provider-b', dataClass: 'health' });
-    cloud.alert({ source: 'maintenance', deviceId: 'dev-1', severity: 'warning', message: `hour ${h}`, at: from });
+    cloud.alert({ id: h + 1, source: 'maintenance', deviceId: 'dev-1', severity: 'warning', message: `hour ${h}`, at: from });
   }
   const last = counters.get('outbox.lastSeq');
   return Array.from({ length: last - first + 1 }, (_, i) => first + i);
@@ -280,7 +280,7 @@ describe('client certificates and MQTT 3.1.1', () => {
       await waitFor(() => other.running.cloud?.link.status().connected, 10_000, 'certificate login');
       expect(other.running.cloud?.link.status().protocol).toBe(4);
       other.running.grants.add({ providerId: 'provider-b', devices: ['*'], classes: ['alerts'] });
-      other.running.hub.alert({ source: 'gateway', severity: 'critical', message: 'certificate path works', at: Date.now() });
+      other.running.alerts.raise({ source: 'gateway', severity: 'critical', message: 'certificate path works', at: Date.now() });
       const alert = await waitFor(() => sub.of('alert').find((m) => (m.json.data as { message: string }).message === 'certificate path works'), 10_000, 'alert');
       expect(validate('alert.json', alert.json)).toBeUndefined();
       const stored = other.running.db.prepare("SELECT source, severity FROM alerts WHERE message = 'certificate path works'").all();

@@ -263,7 +263,7 @@ describe('rules', () => {
 
 describe('alerts, diagnostics, metrics, OpenAPI, live events', () => {
   it('alerts, newest first', async () => {
-    gw.running.hub.alert({ source: 'gateway', severity: 'warning', message: 'disk nearly full', at: Date.now() });
+    gw.running.alerts.raise({ source: 'gateway', severity: 'warning', message: 'disk nearly full', at: Date.now() });
     const r = await api.get('/api/alerts?limit=1', tokens.guest);
     expect(r.body).toEqual([expect.objectContaining({ message: 'disk nearly full', severity: 'warning', source: 'gateway' })]);
     expect((await api.get('/api/alerts?limit=0', tokens.guest)).status).toBe(400);

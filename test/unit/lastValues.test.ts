@@ -7,6 +7,9 @@ import { unsaved } from '../../gateway/store/lastValues.ts';
 import { DeviceRegistry } from '../../gateway/store/registry.ts';
 import { eraseHistory } from '../../gateway/privacy/erase.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
+import { testBus } from '../helpers/bus.ts';
+
+const bus = testBus();
 
 const dirs = new TempDirs();
 const open: Db[] = [];
@@ -21,7 +24,7 @@ function start(file: string, lastValuesEveryMs = 3_600_000) {
   const registry = new DeviceRegistry(db);
   registry.load();
   registry.upsert({ id: 'd1', name: 'D1', protocol: 'mqtt', owner: 'd1', attributes: { t: { type: 'number', writable: false }, mode: { type: 'string', writable: false } } });
-  const writer = new HistoryWriter(db, registry, { flushMs: 10_000, ackFlushMs: 0, batchSize: 100_000, lastValuesEveryMs });
+  const writer = new HistoryWriter(db, registry, { flushMs: 10_000, ackFlushMs: 0, batchSize: 100_000, lastValuesEveryMs, bus });
   return { db, registry, writer };
 }
 
@@ -85,11 +88,15 @@ describe('last values (state and last_seen saved every few minutes, rebuilt from
     const { db, writer } = start(`${dirs.make()}/trellis.db`);
     writer.append([reading('t', 1, 1000)]);
     writer.flush();
-    const untap = writer.addTap(() => {
-      throw new Error('disk full');
+    const untap = writer.join({
+      fold: () => {
+        throw new Error('disk full');
+      },
+      committed: () => undefined,
+      rolledBack: () => undefined,
     });
     const errors: Error[] = [];
-    writer.onError = (e) => errors.push(e);
+    bus.on(errors, 'storeError', (e) => errors.push(e));
     writer.append([reading('t', 99, 9000)]);
     writer.flush();
     expect(errors).toHaveLength(1);

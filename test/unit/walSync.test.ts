@@ -7,6 +7,9 @@ import { DeviceRegistry } from '../../gateway/store/registry.ts';
 import { WalSync, fileSync, offLoopWrites, type FileSync } from '../../gateway/store/walSync.ts';
 import { sqliteRetainedConfigs } from '../../gateway/store/retainedConfigs.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
+import { testBus } from '../helpers/bus.ts';
+
+const bus = testBus();
 
 const dirs = new TempDirs();
 const open: Db[] = [];
@@ -64,7 +67,7 @@ describe('WalSync (fsync off the event loop)', () => {
     const registry = new DeviceRegistry(db);
     registry.upsert({ id: 'd1', name: 'D1', protocol: 'mqtt', owner: 'd1', attributes: { t: { type: 'number', writable: false } } });
     const held = heldSync();
-    const writer = new HistoryWriter(db, registry, { flushMs: 10_000, ackFlushMs: 0, batchSize: 1000, lastValuesEveryMs: 60_000, walSync: new WalSync(`${db.name}-wal`, held.sync) });
+    const writer = new HistoryWriter(db, registry, { flushMs: 10_000, ackFlushMs: 0, batchSize: 1000, lastValuesEveryMs: 60_000, walSync: new WalSync(`${db.name}-wal`, held.sync), bus });
     const reading: DeviceEvent = { kind: 'reading', deviceId: 'd1', attribute: 't', value: 1, ts: 1 };
     const acked: Array<Error | undefined> = [];
     writer.append([reading], (err) => acked.push(err));
@@ -77,7 +80,7 @@ describe('WalSync (fsync off the event loop)', () => {
     expect(acked).toEqual([undefined]);
     // a failed sync of a commit nobody waits on is reported, not dropped
     const errors: Error[] = [];
-    writer.onError = (err) => errors.push(err);
+    bus.on(errors, 'storeError', (err) => errors.push(err));
     writer.append([{ ...reading, ts: 2 }]);
     writer.flush();
     held.finish(new Error('EIO'));

@@ -51,8 +51,7 @@ export function systemRoutes(app: App, ctx: LanContext): void {
   app.get('/api/alerts', {
     config: { access: 'guest' },
     schema: { summary: 'Recent alerts, newest first', querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }), response: { 200: z.array(alert) } },
-    handler: async (req) =>
-      ctx.db.prepare('SELECT id, at, severity, message, source, rule_id AS ruleId, device_id AS deviceId FROM alerts ORDER BY id DESC LIMIT ?').all(req.query.limit) as z.infer<typeof alert>[],
+    handler: async (req) => ctx.alerts.recent(req.query.limit),
   });
 
   const metrics = prometheus(ctx);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeviceEvent } from '../../../drivers/types.ts';
 import type { MaintenanceData } from '../../../gateway/cloud/payloads.ts';
-import type { HubAlert } from '../../../gateway/hub.ts';
+import { gatewayBus, type AlertInput } from '../../../gateway/core/events.ts';
 import { Baselines } from '../../../gateway/maintenance/baselines.ts';
 import { MaintenanceMonitor, hourlyValue } from '../../../gateway/maintenance/monitor.ts';
 import type { Metric } from '../../../gateway/metering/bucket.ts';
@@ -36,13 +36,17 @@ function setup(thresholds: Partial<ConstructorParameters<typeof MaintenanceMonit
   const db = openDb(`${dirs.make()}/trellis.db`, { synchronous: 'normal' });
   open.push(db);
   const signals: MaintenanceData[] = [];
-  const alerts: HubAlert[] = [];
+  const alerts: AlertInput[] = [];
+  const bus = gatewayBus(({ err }) => {
+    throw err;
+  });
+  bus.on(signals, 'maintenance', (s) => signals.push(s));
   const monitor = new MaintenanceMonitor({
     thresholds: { dutyCycleMax: 0.85, startsPerHourMax: 12, recoveryMinutesMax: 30, recoveryMarginC: 0.5, temperatureDriftMaxC: 2, dutyCycleDriftMax: 0.25, ...thresholds },
     device: (id) => (id === 'fridge' ? fridge : undefined),
     baselines: new Baselines(db, hourlyValue),
-    signal: (s) => signals.push(s),
-    alert: (a) => alerts.push(a),
+    bus,
+    alerts: { raise: (a) => void alerts.push(a) },
   });
   return { monitor, signals, alerts };
 }

@@ -1,13 +1,13 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeviceEvent } from '../../../drivers/types.ts';
-import { Hub } from '../../../gateway/hub.ts';
 import { MeteringService, type StoredBucket } from '../../../gateway/metering/service.ts';
 import { openDb, type Db } from '../../../gateway/store/db.ts';
 import { HistoryWriter } from '../../../gateway/store/historyWriter.ts';
 import { DeviceRegistry } from '../../../gateway/store/registry.ts';
 import { ManualClock } from '../../helpers/manualClock.ts';
 import { TempDirs } from '../../helpers/tempDir.ts';
+import { testBus } from '../../helpers/bus.ts';
 
 const dirs = new TempDirs();
 const open: Db[] = [];
@@ -34,19 +34,20 @@ function boot(file: string, clock: ManualClock) {
       compressor: { type: 'boolean', deviceClass: 'running', writable: false },
     },
   });
-  const writer = new HistoryWriter(db, registry, { flushMs: 1000, ackFlushMs: 0, batchSize: 10_000, lastValuesEveryMs: 60_000 });
+  const bus = testBus();
+  const writer = new HistoryWriter(db, registry, { flushMs: 1000, ackFlushMs: 0, batchSize: 10_000, lastValuesEveryMs: 60_000, bus });
   const buckets: StoredBucket[] = [];
   const metering = new MeteringService({
     db,
     registry,
-    hub: new Hub(registry, writer),
+    bus,
     writer,
     clock,
     log: pino({ level: 'silent' }),
     timeZone: 'UTC',
     overrides: {},
-    onBuckets: (b) => buckets.push(...b),
   });
+  bus.on(buckets, 'buckets', (b) => buckets.push(...b));
   metering.start();
   /** Events as the hub hands them over, then committed. */
   const feed = (...events: DeviceEvent[]) => {

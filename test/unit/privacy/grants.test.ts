@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Grants } from '../../../gateway/privacy/grants.ts';
 import { openDb, type Db } from '../../../gateway/store/db.ts';
 import { TempDirs } from '../../helpers/tempDir.ts';
+import { testBus } from '../../helpers/bus.ts';
 
 const dirs = new TempDirs();
 const open: Db[] = [];
@@ -14,8 +15,9 @@ function setup(file = `${dirs.make()}/trellis.db`) {
   const db = openDb(file, { synchronous: 'normal' });
   open.push(db);
   let now = 1_000_000;
-  const grants = new Grants(db, () => now);
-  return { db, file, grants, tick: (ms: number) => (now += ms) };
+  const bus = testBus();
+  const grants = new Grants(db, () => now, bus);
+  return { db, file, grants, bus, tick: (ms: number) => (now += ms) };
 }
 
 describe('grants', () => {
@@ -53,14 +55,14 @@ describe('grants', () => {
   });
 
   it('expiry and revocation end a grant', () => {
-    const { grants, tick } = setup();
+    const { grants, bus, tick } = setup();
     const g = grants.add({ providerId: 'coolco', devices: ['*'], classes: ['usage'], expiresAt: 1_000_000 + 60_000 });
     const h = grants.add({ providerId: 'beanco', devices: ['*'], classes: ['usage'] });
     expect(grants.recipients('usage', 'x').map((r) => r.providerId)).toEqual(['coolco', 'beanco']);
     tick(60_001);
     expect(grants.recipients('usage', 'x').map((r) => r.providerId)).toEqual(['beanco']);
     let told = 0;
-    grants.onRevoke = () => void told++;
+    bus.on(setup, 'grantRevoked', () => void told++);
     expect(grants.revoke(h.id)?.revokedAt).toBe(1_060_001);
     expect(grants.revoke(h.id)).toBeUndefined();
     expect(told).toBe(1);

@@ -1,5 +1,5 @@
 import type { TimerRequest } from '../../rules/engine.ts';
-import type { Db } from '../store/db.ts';
+import type { Db } from './db.ts';
 
 export interface StoredTimer {
   readonly timer: TimerRequest;

@@ -1,0 +1,177 @@
+import { join } from 'node:path';
+import { AlertService } from './alerts.ts';
+import { Argon2Gate, PasswordHasher } from './auth/passwordHasher.ts';
+import { DeviceAuth } from './auth/deviceAuth.ts';
+import { AuthThrottle } from './auth/throttle.ts';
+import { RuleFileWatcher } from './automation/ruleFile.ts';
+import { RuleHost } from './automation/ruleHost.ts';
+import type { Clock } from './clock.ts';
+import type { Config } from './config/schema.ts';
+import type { GatewayBus } from './core/events.ts';
+import { service, type Service } from './core/lifecycle.ts';
+import { HealthSampler } from './health.ts';
+import { Hub } from './hub.ts';
+import type { Advertiser } from './lan/service.ts';
+import { RateLimitedLog, type Logger } from './log.ts';
+import { Baselines } from './maintenance/baselines.ts';
+import { MaintenanceMonitor, hourlyValue } from './maintenance/monitor.ts';
+import { gatewayNames } from './net/names.ts';
+import { SelfSignedTls } from './net/selfSigned.ts';
+import type { RunningGateway } from './runningGateway.ts';
+import { DEVICE_HASH_OPTIONS } from './store/credentials.ts';
+import type { Store } from './store/store.ts';
+import { brokerService, cloudService, lanService, meteringService, optionalDriver, prunerService } from './services.ts';
+
+export interface Environment {
+  readonly config: Readonly<Config>;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly bus: GatewayBus;
+  readonly store: Store;
+  readonly argon2: Argon2Gate;
+  readonly advertiser?: (() => Promise<Advertiser>) | undefined;
+}
+
+export interface Composition {
+  /** every long-lived part after the store, in start order (the stop order is its reverse) */
+  readonly services: ReadonlyArray<Service | undefined>;
+  /** what the CLI and tests use, once every service started */
+  running(): RunningGateway;
+}
+
+/** A hasher for device credentials sharing the one argon2 gate (devices and people wait in one queue). */
+export function deviceHasher(argon2: Argon2Gate): PasswordHasher {
+  return new PasswordHasher(argon2, DEVICE_HASH_OPTIONS);
+}
+
+/**
+ * The composition root: builds every part from the config (constructors only assign) and declares
+ * the services in dependency order. Data flows one way: drivers -> hub -> bus -> subscribers;
+ * committed buckets and alerts are announced by their owners, never looped back through the hub.
+ */
+export function compose(env: Environment): Composition {
+  const { config, log, clock, bus, store } = env;
+  const repos = store.repos;
+  const { registry, writer } = repos;
+  const hub = new Hub({ registry, writer, bus });
+  hub.state.load(store.db);
+  const alerts = new AlertService({ store: repos.alerts, bus, log });
+  const selfSigned =
+    config.mqtt.tls === 'self-signed' || (config.lan.enabled && config.lan.tls === 'self-signed')
+      ? new SelfSignedTls(config.dataDir, () => gatewayNames({ gatewayId: config.gatewayId, extra: config.hostnames, boundHosts: [config.mqtt.host, config.lan.host] }), log.child({ component: 'tls' }))
+      : undefined;
+  const rulesLog = log.child({ component: 'rules' });
+  const rules = new RuleHost({
+    hub,
+    bus,
+    alerts,
+    registry,
+    timers: repos.timers,
+    clock,
+    log: rulesLog,
+    options: { timezone: config.timezone, tariffs: config.tariffs, cascadeLimit: config.rules.cascadeLimit, traceLimit: config.rules.traceLimit },
+  });
+  const ruleFile = new RuleFileWatcher(config.rules.file, rules, rulesLog, join(config.dataDir, 'rules.last-good.json'));
+  const deviceAuth = new DeviceAuth(repos.credentials, new AuthThrottle());
+  const broker = brokerService({ config, log, clock, hub, repos, deviceAuth, tls: selfSigned });
+  const serial = optionalDriver('serial', config.serial.length > 0, hub, log, async () => new (await import('../drivers/serial/driver.ts')).SerialDriver(config.serial, () => clock.now()));
+  const ble = optionalDriver('ble', config.ble.devices.length > 0, hub, log, async () => new (await import('../drivers/ble/driver.ts')).BleDriver(config.ble, () => clock.now()));
+  const cloud = cloudService({ config, log, clock, hub, bus, repos, rules, store });
+  const maintenance = new MaintenanceMonitor({ thresholds: config.maintenance, device: (id) => registry.get(id), baselines: new Baselines(store.db, hourlyValue), bus, alerts });
+  const metering = meteringService({ config, log, clock, bus, repos, store, cloud: cloud.sync });
+  const health = new HealthSampler({
+    dataDir: config.dataDir,
+    dbFile: store.file,
+    hub,
+    registry,
+    drivers: () => hub.drivers(),
+    outbox: () => cloud.sync?.outbox,
+    link: () => cloud.sync?.link.status(),
+    meteringErrors: () => metering.metering?.errors ?? 0,
+    now: () => clock.now(),
+  });
+  cloud.health(() => health.sample());
+  const lan = lanService({ config, log, clock, hub, bus, repos, rules, ruleFile, store, selfSigned, argon2: env.argon2, health, cloud: cloud.sync, advertiser: env.advertiser });
+
+  const services: Array<Service | undefined> = [
+    logService(bus, log),
+    selfSigned && service('tls', () => selfSigned.material().then(() => selfSigned.start()), () => selfSigned.stop()),
+    // Rules are checked (on a worker) and active before any driver delivers an event, so none is missed.
+    service('rule file', () => ruleFile.load(), async () => {
+      ruleFile.close();
+      await ruleFile.settled();
+    }),
+    // Rules naming a device not known yet are retried when one appears (also those the MQTT driver
+    // registers from retained configs as it starts).
+    service('rule retry', () => bus.on(ruleFile, 'device', () => ruleFile.retryIfFailed()), () => bus.off(ruleFile)),
+    broker.service,
+    serial.service,
+    ble.service,
+    service('rules', () => {
+      rules.start();
+      ruleFile.watch();
+    }, () => rules.stop()),
+    store.setAside ? service('damage notice', () => void alerts.raise(damageAlert(store.setAside as string, clock.now()))) : undefined,
+    service('health', () => undefined, () => health.close()),
+    maintenance,
+    metering.service,
+    cloud.service,
+    lan.service,
+    prunerService(config, repos.pruner, log),
+  ];
+  return {
+    services,
+    running: () => ({
+      hub,
+      bus,
+      alerts,
+      registry,
+      credentials: repos.credentials,
+      writer,
+      mqtt: broker.driver(),
+      serial: serial.driver(),
+      ble: ble.driver(),
+      rules,
+      ruleFile,
+      metering: metering.metering,
+      cloud: cloud.sync,
+      lan: lan.lan(),
+      grants: repos.grants,
+      audit: repos.audit,
+      db: store.db,
+      mqttAddress: broker.address(),
+      mqttTls: broker.tlsInfo(),
+      clientIds: repos.clientIds,
+      tls: selfSigned,
+      argon2: env.argon2,
+    }),
+  };
+}
+
+function damageAlert(setAside: string, at: number) {
+  return {
+    source: 'gateway' as const,
+    severity: 'critical' as const,
+    message: `The database was damaged and was set aside as ${setAside}; Trellis started with an empty one. Devices announce themselves again; earlier history is in that file.`,
+    at,
+  };
+}
+
+/** What the bus reports goes to the log: refused payloads (rate-limited), devices, failed commits, failed listeners. */
+function logService(bus: GatewayBus, log: Logger): Service {
+  const owner = { name: 'log' };
+  return service(
+    'log',
+    () => {
+      const hubLog = log.child({ component: 'hub' });
+      const storeLog = log.child({ component: 'store' });
+      const limiter = new RateLimitedLog();
+      bus.on(owner, 'rejected', (r) =>
+        limiter.maybe(`${r.deviceId ?? r.source}`, Date.now(), (suppressed) => hubLog.warn({ deviceId: r.deviceId, source: r.source, code: r.code, suppressed }, `rejected payload: ${r.reason}`)),
+      );
+      bus.on(owner, 'device', (d) => hubLog.debug({ deviceId: d.id, attributes: Object.keys(d.attributes) }, 'device described'));
+      bus.on(owner, 'storeError', (err) => storeLog.error({ err }, 'committing readings failed'));
+    },
+    () => bus.off(owner),
+  );
+}

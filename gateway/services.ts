@@ -1,0 +1,236 @@
+import { MqttDriver } from '../drivers/mqtt/driver.ts';
+import type { Driver } from '../drivers/types.ts';
+import type { Argon2Gate } from './auth/passwordHasher.ts';
+import { PasswordHasher } from './auth/passwordHasher.ts';
+import type { DeviceAuth } from './auth/deviceAuth.ts';
+import { AuthThrottle } from './auth/throttle.ts';
+import type { RuleFileWatcher } from './automation/ruleFile.ts';
+import type { RuleHost } from './automation/ruleHost.ts';
+import type { Clock } from './clock.ts';
+import type { HealthData } from './cloud/payloads.ts';
+import { CloudSync } from './cloud/sync.ts';
+import type { Config } from './config/schema.ts';
+import type { GatewayBus } from './core/events.ts';
+import { service, type Service } from './core/lifecycle.ts';
+import type { HealthSampler } from './health.ts';
+import type { Hub } from './hub.ts';
+import type { Advertiser, LanService } from './lan/service.ts';
+import { RateLimitedLog, type Logger } from './log.ts';
+import { MeteringService } from './metering/service.ts';
+import { fileMaterial, type TlsMaterial } from './net/certificates.ts';
+import type { SelfSignedTls } from './net/selfSigned.ts';
+import type { Repositories, Store } from './store/store.ts';
+import { VERSION } from './version.ts';
+
+/*
+ * The services whose construction depends on the config (a part switched off is no service) or
+ * waits for material only a started service has (TLS). Each returns its service and the part it runs.
+ */
+
+const DAY_MS = 86_400_000;
+
+export function brokerService(p: { config: Readonly<Config>; log: Logger; clock: Clock; hub: Hub; repos: Repositories; deviceAuth: DeviceAuth; tls: SelfSignedTls | undefined }) {
+  const { config } = p;
+  const mqttLog = p.log.child({ component: 'mqtt' });
+  let driver: MqttDriver | undefined;
+  let material: TlsMaterial | undefined;
+  let offRenewed: (() => void) | undefined;
+  const violations = new RateLimitedLog();
+  return {
+    service: service(
+      'mqtt',
+      async () => {
+        material = config.mqtt.tls === 'off' ? undefined : config.mqtt.tls === 'files' ? fileMaterial(config.mqtt.cert as string, config.mqtt.key as string) : await (p.tls as SelfSignedTls).material();
+        const mqtt = new MqttDriver({
+          broker: {
+            host: config.mqtt.host,
+            port: config.mqtt.port,
+            allowAnonymous: config.mqtt.allowAnonymous,
+            maxPacketBytes: config.mqtt.maxPacketBytes,
+            maxTopicLevels: config.mqtt.maxTopicLevels,
+            maxInflight: config.mqtt.maxInflight,
+            plain: config.mqtt.plain,
+            tls: material ? { port: config.mqtt.tlsPort, cert: material.cert, key: material.key } : undefined,
+          },
+          maxPayloadBytes: config.mqtt.maxPayloadBytes,
+          authenticate: (username, password, source) => p.deviceAuth.authenticate(username, password, source),
+          claimClientId: (clientId, name, anonymous) => p.repos.clientIds.claim(clientId, name, anonymous),
+          configs: p.repos.retainedConfigs,
+          now: () => p.clock.now(),
+          onViolation: (who, kind, detail) =>
+            violations.maybe(`${who ?? '?'}:${kind}`, Date.now(), (suppressed) => mqttLog.warn({ deviceId: who, kind, suppressed }, `refused: ${detail}`)),
+        });
+        driver = mqtt;
+        p.hub.addDriver(mqtt);
+        await mqtt.start(p.hub);
+        const tlsAddress = mqtt.tlsAddress;
+        mqttLog.info({ host: (mqtt.address ?? tlsAddress)?.host, port: mqtt.address?.port, tlsPort: tlsAddress?.port, fingerprint: material?.fingerprint }, 'mqtt broker listening');
+        if (config.mqtt.tls === 'self-signed') offRenewed = p.tls?.onRenewed((m) => mqtt.updateTls(m));
+      },
+      async () => {
+        offRenewed?.();
+        await driver?.stop();
+      },
+    ),
+    driver: () => driver as MqttDriver,
+    address: () => (driver?.address ?? driver?.tlsAddress) as { host: string; port: number },
+    tlsInfo: () => {
+      const a = driver?.tlsAddress;
+      return a && material ? { ...a, fingerprint: material.fingerprint, caFingerprint: material.caFingerprint } : undefined;
+    },
+  };
+}
+
+/** A driver loaded only when configured (serialport and dbus-next cost memory). */
+export function optionalDriver(name: string, configured: boolean, hub: Hub, log: Logger, load: () => Promise<Driver>) {
+  let driver: Driver | undefined;
+  return {
+    service: configured
+      ? service(
+          name,
+          async () => {
+            driver = await load();
+            hub.addDriver(driver);
+            await driver.start(hub);
+            log.child({ component: name }).info('driver started');
+          },
+          () => driver?.stop(),
+        )
+      : undefined,
+    driver: () => driver,
+  };
+}
+
+export function cloudService(p: { config: Readonly<Config>; log: Logger; clock: Clock; hub: Hub; bus: GatewayBus; repos: Repositories; rules: RuleHost; store: Store }) {
+  const { config } = p;
+  const url = config.cloud.url;
+  let health: () => HealthData = () => {
+    throw new Error('cloud sync has no health sampler');
+  };
+  const cloudLog = p.log.child({ component: 'cloud' });
+  const sync = url
+    ? new CloudSync({
+        config: { ...config.cloud, url },
+        gatewayId: config.gatewayId,
+        version: VERSION,
+        db: p.store.db,
+        hub: p.hub,
+        bus: p.bus,
+        registry: p.repos.registry,
+        clock: p.clock,
+        log: cloudLog,
+        safety: config.safety.limits,
+        protectedWriter: (d, a) => p.rules.protectedWriter(d, a),
+        health: () => health(),
+        grants: p.repos.grants,
+        audit: p.repos.audit,
+      })
+    : undefined;
+  return {
+    sync,
+    /** the health sampler is built after cloud sync (it reads the outbox): handed over here */
+    health(sample: () => HealthData) {
+      health = sample;
+    },
+    service: sync
+      ? service(
+          'cloud',
+          () => {
+            sync.start();
+            cloudLog.info({ url }, 'cloud sync configured');
+          },
+          () => sync.stop(),
+        )
+      : undefined,
+  };
+}
+
+export function meteringService(p: { config: Readonly<Config>; log: Logger; clock: Clock; bus: GatewayBus; repos: Repositories; store: Store; cloud: CloudSync | undefined }) {
+  const metering = p.config.metering.enabled
+    ? new MeteringService({
+        db: p.store.db,
+        registry: p.repos.registry,
+        bus: p.bus,
+        writer: p.repos.writer,
+        clock: p.clock,
+        log: p.log.child({ component: 'metering' }),
+        timeZone: p.config.timezone,
+        overrides: p.config.metering.attributes,
+        usageQueue: p.cloud,
+      })
+    : undefined;
+  return { metering, service: metering };
+}
+
+export function lanService(p: {
+  config: Readonly<Config>;
+  log: Logger;
+  clock: Clock;
+  hub: Hub;
+  bus: GatewayBus;
+  repos: Repositories;
+  rules: RuleHost;
+  ruleFile: RuleFileWatcher;
+  store: Store;
+  selfSigned: SelfSignedTls | undefined;
+  argon2: Argon2Gate;
+  health: HealthSampler;
+  cloud: CloudSync | undefined;
+  advertiser: (() => Promise<Advertiser>) | undefined;
+}) {
+  const { config } = p;
+  let lan: LanService | undefined;
+  return {
+    lan: () => lan,
+    service: config.lan.enabled
+      ? service(
+          'lan',
+          async () => {
+            // Loaded only when on: fastify and its plugins cost memory.
+            const { LanService } = await import('./lan/service.ts');
+            const { People } = await import('./lan/people.ts');
+            const { db } = p.store;
+            lan = new LanService({
+              config: config.lan,
+              dataDir: config.dataDir,
+              gatewayId: config.gatewayId,
+              hostnames: config.hostnames,
+              selfSigned: p.selfSigned,
+              log: p.log.child({ component: 'lan' }),
+              advertiser: p.advertiser,
+              context: {
+                db,
+                hub: p.hub,
+                bus: p.bus,
+                alerts: p.repos.alerts,
+                registry: p.repos.registry,
+                writer: p.repos.writer,
+                rules: p.rules,
+                ruleFile: p.ruleFile,
+                rulesFile: config.rules.file,
+                people: new People(db, new PasswordHasher(p.argon2)),
+                throttle: new AuthThrottle(),
+                grants: p.repos.grants,
+                audit: p.repos.audit,
+                clock: p.clock,
+                version: VERSION,
+                health: () => p.health.peek(),
+                cloud: () => p.cloud?.link.status(),
+              },
+            });
+            await lan.start();
+          },
+          () => lan?.stop(),
+        )
+      : undefined,
+  };
+}
+
+export function prunerService(config: Readonly<Config>, pruner: Repositories['pruner'], log: Logger): Service {
+  const storeLog = log.child({ component: 'store' });
+  return service(
+    'pruner',
+    () => pruner.schedule(config.history.retentionDays * DAY_MS, 3_600_000, (err) => storeLog.error({ err }, 'pruning history failed'), config.metering.retentionDays * DAY_MS),
+    () => pruner.stop(),
+  );
+}

@@ -1,0 +1,138 @@
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config/schema.ts';
+import type { GatewayBus } from '../core/events.ts';
+import type { Logger } from '../log.ts';
+import { AuditLog } from '../privacy/audit.ts';
+import { Grants } from '../privacy/grants.ts';
+import { AlertStore } from './alerts.ts';
+import { ClientIdStore } from './clientIds.ts';
+import { CredentialStore } from './credentials.ts';
+import { databaseFile, storeOptions, type Db } from './db.ts';
+import { HistoryWriter } from './historyWriter.ts';
+import { openOrSetAside } from './recover.ts';
+import { DeviceRegistry } from './registry.ts';
+import { sqliteRetainedConfigs } from './retainedConfigs.ts';
+import { RetentionPruner } from './retention.ts';
+import { TimerStore } from './timers.ts';
+import { WalSync, offLoopWrites, type WriteRunner } from './walSync.ts';
+import type { PasswordHasher } from '../auth/passwordHasher.ts';
+import type { RetainedConfigStore } from '../../drivers/types.ts';
+
+export interface StoreDeps {
+  readonly config: Readonly<Config>;
+  readonly bus: GatewayBus;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** how device credentials are hashed (the argon2 gate the people's hasher shares) */
+  readonly deviceHasher: PasswordHasher;
+}
+
+/**
+ * The storage service: opens (or sets aside a damaged) SQLite file, migrates it, and holds the one
+ * repository that owns each table. Nothing outside `gateway/store/` prepares SQL; services get the
+ * repositories they need from here. Started first, stopped last (after every writer is quiet).
+ */
+export class Store {
+  readonly name = 'store';
+  readonly #d: StoreDeps;
+  #db: Db | undefined;
+  #repos: Repositories | undefined;
+  /** the file a damaged database was moved to at this start, if it was */
+  setAside: string | undefined;
+
+  constructor(deps: StoreDeps) {
+    this.#d = deps;
+  }
+
+  start(): void {
+    if (this.#db) return;
+    const { config, log } = this.#d;
+    const { db, setAside } = openOrSetAside(databaseFile(config.dataDir), storeOptions(config.store));
+    this.#db = db;
+    this.setAside = setAside;
+    if (setAside) log.error({ setAside }, 'the database was damaged: set aside, starting with an empty one');
+    try {
+      this.#repos = repositories(db, this.#d, (err) => log.error({ err }, 'syncing the database failed'));
+      this.#repos.registry.resetOnline(); // nobody is connected yet
+      this.#repos.registry.load();
+      this.#repos.writer.catchUp();
+    } catch (err) {
+      db.close();
+      this.#db = undefined;
+      throw err;
+    }
+  }
+
+  /** Commits what is pending and closes the file. */
+  stop(): void {
+    const db = this.#db;
+    if (!db) return;
+    this.#repos?.clientIds.flush();
+    this.#repos?.writer.close();
+    db.close();
+    this.#db = undefined;
+    this.#repos = undefined;
+  }
+
+  get repos(): Repositories {
+    if (!this.#repos) throw new Error('the store is not open');
+    return this.#repos;
+  }
+
+  /** The raw connection, for tests, the CLI's diagnostics and the privacy tools under `store/`. */
+  get db(): Db {
+    if (!this.#db) throw new Error('the store is not open');
+    return this.#db;
+  }
+
+  get file(): string {
+    return databaseFile(this.#d.config.dataDir);
+  }
+}
+
+/** One owner per table (README: "Tables and their owners"). */
+export interface Repositories {
+  readonly registry: DeviceRegistry;
+  readonly writer: HistoryWriter;
+  readonly credentials: CredentialStore;
+  readonly clientIds: ClientIdStore;
+  readonly alerts: AlertStore;
+  readonly timers: TimerStore;
+  readonly retainedConfigs: RetainedConfigStore;
+  readonly grants: Grants;
+  readonly audit: AuditLog;
+  readonly pruner: RetentionPruner;
+  /** registrations and bindings written off the loop's critical path (fsynced on the thread pool with `full`) */
+  readonly offLoop: WriteRunner;
+}
+
+function repositories(db: Db, d: StoreDeps, syncFailed: (err: Error) => void): Repositories {
+  const { config, bus, clock } = d;
+  // with `full`, history and registrations are fsynced on the thread pool (see WalSync)
+  const walSync = config.store.synchronous === 'full' ? new WalSync(`${db.name}-wal`) : undefined;
+  const offLoop = offLoopWrites(db, walSync, syncFailed);
+  const registry = new DeviceRegistry(db, offLoop);
+  const writer = new HistoryWriter(db, registry, {
+    flushMs: config.history.flushMs,
+    ackFlushMs: config.history.ackFlushMs,
+    batchSize: config.history.batchSize,
+    lastValuesEveryMs: config.history.lastValuesEveryS * 1000,
+    walSync,
+    bus,
+  });
+  const credentials = new CredentialStore(db, d.deviceHasher);
+  const now = () => clock.now();
+  return {
+    registry,
+    writer,
+    credentials,
+    clientIds: new ClientIdStore(db, (name) => credentials.get(name) !== undefined, offLoop),
+    alerts: new AlertStore(db),
+    timers: new TimerStore(db),
+    retainedConfigs: sqliteRetainedConfigs(db, offLoop),
+    grants: new Grants(db, now, bus),
+    audit: new AuditLog(db, now),
+    pruner: new RetentionPruner(db),
+    offLoop,
+  };
+}
