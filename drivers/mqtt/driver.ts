@@ -206,7 +206,7 @@ export class MqttDriver implements Driver {
     const json = parseJsonOnce(payload);
     const parsed = json === NOT_JSON ? ({ ok: false, error: 'config: payload is not a JSON object' } as const) : parseNativeConfig(json);
     if (!parsed.ok) {
-      this.#reject(deviceId, topic, parsed.error);
+      this.#reject(deviceId, topic, parsed.error, DriverErrorCodes.discovery);
       return false;
     }
     const existing = this.#native.get(deviceId);

@@ -1,5 +1,6 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Rejection } from '../../gateway/core/events.ts';
 import { connectPacket, rawExchange } from '../helpers/rawMqtt.ts';
 import { connectClient, startTestGateway, waitFor, type TestGateway } from '../helpers/testGateway.ts';
 
@@ -68,11 +69,13 @@ describe('embedded broker: authentication', () => {
 });
 
 describe('embedded broker: topic ACL and hostile input', () => {
+  const rejections: Rejection[] = [];
   let gw: TestGateway;
   const clients: MqttClient[] = [];
   let pw: Record<string, string>;
   beforeAll(async () => {
     gw = await startTestGateway({ mqtt: { maxPacketBytes: 4096 } });
+    gw.running.bus.on(rejections, 'rejected', (r) => rejections.push(r));
     pw = { a: await gw.running.credentials.create('dev-a'), b: await gw.running.credentials.create('dev-b') };
   });
   afterEach(() => {
@@ -114,6 +117,8 @@ describe('embedded broker: topic ACL and hostile input', () => {
     await waitFor(() => gw.running.registry.get('good-a'), 2000, 'good device');
     expect(gw.running.registry.get('evil')).toBeUndefined();
     expect(gw.running.hub.rejectedFor('evil')).toBe(1);
+    // reported as a refused discovery config, naming the topic
+    expect(rejections.filter((r) => r.source === 'homeassistant/sensor/evil/t/config').map((r) => r.code)).toEqual(['TRELLIS_E_DISCOVERY']);
   });
 
   it('rejects bad payloads per device without stopping its good readings', async () => {
@@ -127,6 +132,7 @@ describe('embedded broker: topic ACL and hostile input', () => {
     await a.publishAsync('trellis/dev-a/state', JSON.stringify({ temperature: 21 }), { qos: 1 });
     await waitFor(() => gw.running.hub.state.get('dev-a', 'temperature') === 21, 2000, 'reading after the bad ones');
     expect(gw.running.hub.rejectedFor('dev-a')).toBe(4);
+    expect(rejections.filter((r) => r.deviceId === 'dev-a').map((r) => r.code)).toEqual(Array(4).fill('TRELLIS_E_PAYLOAD'));
     expect(a.connected).toBe(true);
   });
 
