@@ -5,7 +5,7 @@ import { connect } from 'mqtt';
 import { pino } from 'pino';
 import { CloudBroker } from '../firmware-sim/cloud/cloudBroker.ts';
 import { CloudLink } from '../gateway/cloud/link.ts';
-import { Outbox } from '../gateway/cloud/outbox.ts';
+import { Outbox } from '../gateway/store/outbox.ts';
 import { openDb } from '../gateway/store/db.ts';
 import { freePort } from '../test/helpers/gatewayProcess.ts';
 

@@ -9,6 +9,8 @@ import { openDb } from '../gateway/store/db.ts';
 import { HistoryWriter } from '../gateway/store/historyWriter.ts';
 import { DeviceRegistry } from '../gateway/store/registry.ts';
 import { gatewayBus } from '../gateway/core/events.ts';
+import { UsageStore } from '../gateway/store/usage.ts';
+import { PersistentCounters } from '../gateway/store/counters.ts';
 
 /**
  * What metering adds to ingestion: `readings` readings of 1,000 fridges (energy counter, compressor,
@@ -47,7 +49,7 @@ function run(readings: number, metering: boolean): number {
     }
     const writer = new HistoryWriter(db, registry, { flushMs: 1000, ackFlushMs: 0, batchSize: 2000, lastValuesEveryMs: 300_000 });
     const service = metering
-      ? new MeteringService({ db, registry, bus: gatewayBus(() => undefined), writer, clock: realClock, log: pino({ level: 'silent' }), timeZone: 'UTC', overrides: {} })
+      ? new MeteringService({ store: new UsageStore(db, registry, new PersistentCounters(db)), registry, bus: gatewayBus(() => undefined), writer, clock: realClock, log: pino({ level: 'silent' }), timeZone: 'UTC', overrides: {} })
       : undefined;
     service?.start();
     const events: DeviceEvent[] = [];

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { AlertService } from './alerts.ts';
-import { Argon2Gate, PasswordHasher } from './auth/passwordHasher.ts';
+import type { Argon2Gate } from './auth/passwordHasher.ts';
 import { DeviceAuth } from './auth/deviceAuth.ts';
 import { AuthThrottle } from './auth/throttle.ts';
 import { RuleFileWatcher } from './automation/ruleFile.ts';
@@ -39,11 +39,6 @@ export interface Composition {
   running(): RunningGateway;
 }
 
-/** A hasher for device credentials sharing the one argon2 gate (devices and people wait in one queue). */
-export function deviceHasher(argon2: Argon2Gate): PasswordHasher {
-  return new PasswordHasher(argon2, DEVICE_HASH_OPTIONS);
-}
-
 /**
  * The composition root: builds every part from the config (constructors only assign) and declares
  * the services in dependency order. Data flows one way: drivers -> hub -> bus -> subscribers;
@@ -54,7 +49,7 @@ export function compose(env: Environment): Composition {
   const repos = store.repos;
   const { registry, writer } = repos;
   const hub = new Hub({ registry, writer, bus });
-  hub.state.load(store.db);
+  hub.state.load(repos.lastState());
   const alerts = new AlertService({ store: repos.alerts, bus, log });
   const selfSigned =
     config.mqtt.tls === 'self-signed' || (config.lan.enabled && config.lan.tls === 'self-signed')
@@ -76,9 +71,9 @@ export function compose(env: Environment): Composition {
   const broker = brokerService({ config, log, clock, hub, repos, deviceAuth, tls: selfSigned });
   const serial = optionalDriver('serial', config.serial.length > 0, hub, log, async () => new (await import('../drivers/serial/driver.ts')).SerialDriver(config.serial, () => clock.now()));
   const ble = optionalDriver('ble', config.ble.devices.length > 0, hub, log, async () => new (await import('../drivers/ble/driver.ts')).BleDriver(config.ble, () => clock.now()));
-  const cloud = cloudService({ config, log, clock, hub, bus, repos, rules, store });
-  const maintenance = new MaintenanceMonitor({ thresholds: config.maintenance, device: (id) => registry.get(id), baselines: new Baselines(store.db, hourlyValue), bus, alerts });
-  const metering = meteringService({ config, log, clock, bus, repos, store, cloud: cloud.sync });
+  const cloud = cloudService({ config, log, clock, hub, bus, repos, rules });
+  const maintenance = new MaintenanceMonitor({ thresholds: config.maintenance, device: (id) => registry.get(id), baselines: new Baselines(repos.usage, hourlyValue), bus, alerts });
+  const metering = meteringService({ config, log, clock, bus, repos, cloud: cloud.sync });
   const health = new HealthSampler({
     dataDir: config.dataDir,
     dbFile: store.file,
@@ -91,7 +86,7 @@ export function compose(env: Environment): Composition {
     now: () => clock.now(),
   });
   cloud.health(() => health.sample());
-  const lan = lanService({ config, log, clock, hub, bus, repos, rules, ruleFile, store, selfSigned, argon2: env.argon2, health, cloud: cloud.sync, advertiser: env.advertiser });
+  const lan = lanService({ config, log, clock, hub, bus, repos, rules, ruleFile, selfSigned, health, cloud: cloud.sync, advertiser: env.advertiser });
 
   const services: Array<Service | undefined> = [
     logService(bus, log),

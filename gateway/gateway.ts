@@ -1,6 +1,6 @@
 import { Argon2Gate } from './auth/passwordHasher.ts';
 import { realClock, type Clock } from './clock.ts';
-import { compose, deviceHasher } from './compose.ts';
+import { compose } from './compose.ts';
 import type { Config } from './config/schema.ts';
 import { gatewayBus } from './core/events.ts';
 import { Lifecycle } from './core/lifecycle.ts';
@@ -62,7 +62,7 @@ export class Gateway {
     const bus = gatewayBus(({ owner, event, err }) => log.error({ err, owner, event }, `a listener of "${event}" failed`));
     // One argon2 computation at a time for devices and people together (see Argon2Gate).
     const argon2 = new Argon2Gate();
-    const store = new Store({ config, bus, clock: this.#clock, log, deviceHasher: deviceHasher(argon2) });
+    const store = new Store({ config, bus, clock: this.#clock, log, argon2 });
     try {
       await lifecycle.start([store]);
       const composition = compose({ config, log, clock: this.#clock, bus, store, argon2, advertiser: this.#advertiser });

@@ -5,7 +5,7 @@ import type { Driver } from '../drivers/types.ts';
 import type { Hub } from './hub.ts';
 import type { DeviceRegistry } from './store/registry.ts';
 import type { CloudLinkStatus } from './cloud/link.ts';
-import type { Outbox } from './cloud/outbox.ts';
+import type { Outbox } from './store/outbox.ts';
 import type { HealthData } from './cloud/payloads.ts';
 
 export interface HealthDeps {

@@ -1,7 +1,5 @@
 import { MqttDriver } from '../drivers/mqtt/driver.ts';
 import type { Driver } from '../drivers/types.ts';
-import type { Argon2Gate } from './auth/passwordHasher.ts';
-import { PasswordHasher } from './auth/passwordHasher.ts';
 import type { DeviceAuth } from './auth/deviceAuth.ts';
 import { AuthThrottle } from './auth/throttle.ts';
 import type { RuleFileWatcher } from './automation/ruleFile.ts';
@@ -19,7 +17,7 @@ import { RateLimitedLog, type Logger } from './log.ts';
 import { MeteringService } from './metering/service.ts';
 import { fileMaterial, type TlsMaterial } from './net/certificates.ts';
 import type { SelfSignedTls } from './net/selfSigned.ts';
-import type { Repositories, Store } from './store/store.ts';
+import type { Repositories } from './store/store.ts';
 import { VERSION } from './version.ts';
 
 /*
@@ -101,7 +99,7 @@ export function optionalDriver(name: string, configured: boolean, hub: Hub, log:
   };
 }
 
-export function cloudService(p: { config: Readonly<Config>; log: Logger; clock: Clock; hub: Hub; bus: GatewayBus; repos: Repositories; rules: RuleHost; store: Store }) {
+export function cloudService(p: { config: Readonly<Config>; log: Logger; clock: Clock; hub: Hub; bus: GatewayBus; repos: Repositories; rules: RuleHost }) {
   const { config } = p;
   const url = config.cloud.url;
   let health: () => HealthData = () => {
@@ -113,7 +111,8 @@ export function cloudService(p: { config: Readonly<Config>; log: Logger; clock: 
         config: { ...config.cloud, url },
         gatewayId: config.gatewayId,
         version: VERSION,
-        db: p.store.db,
+        outbox: p.repos.outbox,
+        commandLog: p.repos.commandLog,
         hub: p.hub,
         bus: p.bus,
         registry: p.repos.registry,
@@ -145,10 +144,10 @@ export function cloudService(p: { config: Readonly<Config>; log: Logger; clock: 
   };
 }
 
-export function meteringService(p: { config: Readonly<Config>; log: Logger; clock: Clock; bus: GatewayBus; repos: Repositories; store: Store; cloud: CloudSync | undefined }) {
+export function meteringService(p: { config: Readonly<Config>; log: Logger; clock: Clock; bus: GatewayBus; repos: Repositories; cloud: CloudSync | undefined }) {
   const metering = p.config.metering.enabled
     ? new MeteringService({
-        db: p.store.db,
+        store: p.repos.usage,
         registry: p.repos.registry,
         bus: p.bus,
         writer: p.repos.writer,
@@ -171,9 +170,7 @@ export function lanService(p: {
   repos: Repositories;
   rules: RuleHost;
   ruleFile: RuleFileWatcher;
-  store: Store;
   selfSigned: SelfSignedTls | undefined;
-  argon2: Argon2Gate;
   health: HealthSampler;
   cloud: CloudSync | undefined;
   advertiser: (() => Promise<Advertiser>) | undefined;
@@ -188,8 +185,6 @@ export function lanService(p: {
           async () => {
             // Loaded only when on: fastify and its plugins cost memory.
             const { LanService } = await import('./lan/service.ts');
-            const { People } = await import('./lan/people.ts');
-            const { db } = p.store;
             lan = new LanService({
               config: config.lan,
               dataDir: config.dataDir,
@@ -199,7 +194,9 @@ export function lanService(p: {
               log: p.log.child({ component: 'lan' }),
               advertiser: p.advertiser,
               context: {
-                db,
+                deviceMeta: p.repos.deviceMeta,
+                history: p.repos.history,
+                household: p.repos.household,
                 hub: p.hub,
                 bus: p.bus,
                 alerts: p.repos.alerts,
@@ -208,7 +205,7 @@ export function lanService(p: {
                 rules: p.rules,
                 ruleFile: p.ruleFile,
                 rulesFile: config.rules.file,
-                people: new People(db, new PasswordHasher(p.argon2)),
+                people: p.repos.people,
                 throttle: new AuthThrottle(),
                 grants: p.repos.grants,
                 audit: p.repos.audit,

@@ -1,6 +1,6 @@
 import type { AttributeType, AttributeValue } from '../drivers/types.ts';
 import type { StateView } from '../rules/types.ts';
-import type { Db } from './store/db.ts';
+import type { StoredState } from './store/lastValues.ts';
 
 export interface AttributeState {
   readonly value: AttributeValue;
@@ -45,10 +45,7 @@ export class StateCache implements StateView {
   }
 
   /** Restores last values from the store (devices start offline until they speak). */
-  load(db: Db): void {
-    const rows = db
-      .prepare('SELECT s.device_id AS deviceId, s.attribute, s.type, st.value, st.ts FROM state st JOIN series s ON s.id = st.series_id')
-      .all() as Array<{ deviceId: string; attribute: string; type: AttributeType; value: number | string; ts: number }>;
+  load(rows: Iterable<StoredState>): void {
     for (const r of rows) this.set(r.deviceId, r.attribute, fromStored(r.type, r.value), r.ts);
   }
 }

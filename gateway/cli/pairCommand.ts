@@ -1,7 +1,7 @@
 import { PasswordHasher, Argon2Gate } from '../auth/passwordHasher.ts';
 import { lanUrl } from '../lan/service.ts';
-import { PAIRING_CODE_TTL_MS, People, type Role } from '../lan/people.ts';
-import { AuditLog } from '../privacy/audit.ts';
+import { PAIRING_CODE_TTL_MS, People, type Role } from '../store/people.ts';
+import { AuditLog } from '../store/audit.ts';
 import { databaseFile, openDb, storeOptions } from '../store/db.ts';
 import { resolveConfig } from './resolveConfig.ts';
 import { pairingText } from './start.ts';

@@ -1,10 +1,10 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import { Outbox } from '../cloud/outbox.ts';
+import { Outbox } from '../store/outbox.ts';
 import { ErrorCodes, TrellisError } from '../errors.ts';
-import { AuditLog } from '../privacy/audit.ts';
-import { exportArchive } from '../privacy/dataExport.ts';
-import { eraseHistory, factoryReset } from '../privacy/erase.ts';
-import { DATA_CLASSES, Grants, type DataClass } from '../privacy/grants.ts';
+import { AuditLog } from '../store/audit.ts';
+import { exportArchive } from '../store/dataExport.ts';
+import { eraseHistory, factoryReset } from '../store/erase.ts';
+import { DATA_CLASSES, Grants, type DataClass } from '../store/grants.ts';
 import { databaseFile, databaseKey, openDb, storeOptions, type Db } from '../store/db.ts';
 import { resolveConfig } from './resolveConfig.ts';
 

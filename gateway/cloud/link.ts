@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../log.ts';
-import { PRIORITIES, type Outbox } from './outbox.ts';
+import { PRIORITIES, type Outbox } from '../store/outbox.ts';
 import { topics, type StatusPayload } from './payloads.ts';
 
 export interface CloudLinkOptions {

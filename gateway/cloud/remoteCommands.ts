@@ -1,9 +1,9 @@
 import type { Command } from '../../drivers/types.ts';
 import type { Logger } from '../log.ts';
-import type { Db } from '../store/db.ts';
-import type { Outbox } from './outbox.ts';
-import type { AuditLog } from '../privacy/audit.ts';
-import type { Grants } from '../privacy/grants.ts';
+import type { CommandLog } from '../store/commandLog.ts';
+import type { Outbox } from '../store/outbox.ts';
+import type { AuditLog } from '../store/audit.ts';
+import type { Grants } from '../store/grants.ts';
 import { commandRequest, topics, type CommandResultData } from './payloads.ts';
 
 export interface SafetyLimit {
@@ -12,7 +12,7 @@ export interface SafetyLimit {
 }
 
 export interface RemoteCommandDeps {
-  readonly db: Db;
+  readonly commandLog: CommandLog;
   readonly gatewayId: string;
   readonly outbox: Outbox;
   readonly log: Logger;
@@ -42,20 +42,12 @@ const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
  */
 export class RemoteCommands {
   readonly #d: RemoteCommandDeps;
-  readonly #find: (provider: string, requestId: string) => { status: CommandResultData['status']; reason: string | null } | undefined;
-  readonly #log: (at: number, provider: string, requestId: string, request: string, status: string, reason: string | null) => void;
   readonly #prefix: string;
   #handled = 0;
 
   constructor(deps: RemoteCommandDeps) {
     this.#d = deps;
     this.#prefix = `trellis/v1/${deps.gatewayId}/p/`;
-    const find = deps.db.prepare<[string, string], { status: CommandResultData['status']; reason: string | null }>('SELECT status, reason FROM command_log WHERE provider = ? AND request_id = ?');
-    this.#find = (p, r) => find.get(p, r);
-    const log = deps.db.prepare(
-      "INSERT INTO command_log (at, source, provider, request_id, request, status, reason) VALUES (?, 'cloud', ?, ?, ?, ?, ?) ON CONFLICT (provider, request_id) DO NOTHING",
-    );
-    this.#log = (...args) => log.run(...args);
   }
 
   get handled(): number {
@@ -72,14 +64,14 @@ export class RemoteCommands {
       return;
     }
     this.#handled++;
-    const logged = this.#find(provider, requestId);
+    const logged = this.#d.commandLog.find(provider, requestId);
     if (logged) {
       this.#answer(provider, requestId, logged.status, logged.reason ?? undefined);
       return;
     }
     const text = payload.toString('utf8');
     const { status, reason, deviceId } = await this.#run(provider, text);
-    this.#log(this.#d.now(), provider, requestId, text.slice(0, 4096), status, reason ?? null);
+    this.#d.commandLog.record(this.#d.now(), provider, requestId, text.slice(0, 4096), status, reason ?? null);
     this.#d.audit.append(`provider:${provider}`, 'remote.command', deviceId ?? null, { requestId, request: text.slice(0, 1024), status, ...(reason ? { reason } : {}) });
     const level = status === 'done' ? 'info' : 'warn';
     this.#d.log[level]({ provider, requestId, status, reason }, 'remote command');

@@ -5,21 +5,23 @@ import type { GatewayBus, StoredAlert } from '../core/events.ts';
 import type { Hub } from '../hub.ts';
 import type { Logger } from '../log.ts';
 import type { StoredBucket, UsageQueue } from '../metering/service.ts';
-import type { Db } from '../store/db.ts';
+import type { CommandLog } from '../store/commandLog.ts';
 import type { DeviceRegistry } from '../store/registry.ts';
 import { ErrorCodes, TrellisError } from '../errors.ts';
 import { CloudLink } from './link.ts';
-import { Outbox, type Priority } from './outbox.ts';
+import { Outbox, type Priority } from '../store/outbox.ts';
 import { topics, type AlertData, type HealthData, type MaintenanceData } from './payloads.ts';
 import { RemoteCommands, type SafetyLimit } from './remoteCommands.ts';
-import type { DataClass, Grants } from '../privacy/grants.ts';
-import type { AuditLog } from '../privacy/audit.ts';
+import type { DataClass, Grants } from '../store/grants.ts';
+import type { AuditLog } from '../store/audit.ts';
 
 export interface CloudSyncDeps {
   readonly config: CloudConfig & { url: string };
   readonly gatewayId: string;
   readonly version: string;
-  readonly db: Db;
+  /** the outbox's table, and the remote commands' log */
+  readonly outbox: Outbox;
+  readonly commandLog: CommandLog;
   /** remote commands are executed through it */
   readonly hub: Hub;
   readonly bus: GatewayBus;
@@ -55,7 +57,7 @@ export class CloudSync implements UsageQueue {
     const c = deps.config;
     const now = () => deps.clock.now();
     this.#topics = topics(deps.gatewayId);
-    this.outbox = new Outbox(deps.db, { gatewayId: deps.gatewayId, maxBytes: c.outboxMaxBytes, now });
+    this.outbox = deps.outbox;
     let password: string | undefined;
     if (c.passwordFile) {
       try {
@@ -66,7 +68,7 @@ export class CloudSync implements UsageQueue {
     }
     const log = deps.log;
     this.commands = new RemoteCommands({
-      db: deps.db,
+      commandLog: deps.commandLog,
       gatewayId: deps.gatewayId,
       outbox: this.outbox,
       log,

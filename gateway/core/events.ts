@@ -1,7 +1,7 @@
 import type { DeviceEvent } from '../../drivers/types.ts';
 import type { MaintenanceData } from '../cloud/payloads.ts';
 import type { StoredBucket } from '../metering/service.ts';
-import type { Grant } from '../privacy/grants.ts';
+import type { Grant } from '../store/grants.ts';
 import type { RegisteredDevice } from '../store/registry.ts';
 import { EventBus, type ListenerFailure } from './bus.ts';
 

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HostCheck } from '../net/names.ts';
 import { splitHostHeader } from '../net/names.ts';
-import { atLeast, type People, type Role } from './people.ts';
+import { atLeast, type People, type Role } from '../store/people.ts';
 
 /** Who may call a route, declared in the route's own `config.access`: anyone, or the least role. */
 export type Access = 'public' | Role;

@@ -8,20 +8,25 @@ import type { CloudLinkStatus } from '../cloud/link.ts';
 import type { GatewayBus } from '../core/events.ts';
 import type { Hub } from '../hub.ts';
 import type { AlertStore } from '../store/alerts.ts';
-import type { Db } from '../store/db.ts';
+import type { DeviceMetaStore } from '../store/deviceMeta.ts';
+import type { HistoryQueries } from '../store/historyQueries.ts';
+import type { HouseholdData } from '../store/householdData.ts';
 import type { HistoryWriter } from '../store/historyWriter.ts';
 import type { DeviceRegistry } from '../store/registry.ts';
-import type { People, Session } from './people.ts';
+import type { People, Session } from '../store/people.ts';
 import type { Access } from './auth.ts';
 import type { AuthThrottle } from '../auth/throttle.ts';
-import type { AuditLog } from '../privacy/audit.ts';
-import type { Grants } from '../privacy/grants.ts';
+import type { AuditLog } from '../store/audit.ts';
+import type { Grants } from '../store/grants.ts';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
 /** What the LAN API's routes read and drive. */
 export interface LanContext {
-  readonly db: Db;
+  readonly deviceMeta: DeviceMetaStore;
+  readonly history: HistoryQueries;
+  /** export and erase */
+  readonly household: HouseholdData;
   /** commands and the state cache */
   readonly hub: Hub;
   /** live events for the phone's WebSocket */

@@ -5,7 +5,7 @@ import { fileMaterial, type TlsMaterial } from '../net/certificates.ts';
 import { HostCheck } from '../net/names.ts';
 import type { SelfSignedTls } from '../net/selfSigned.ts';
 import type { App, LanContext } from './context.ts';
-import { PAIRING_CODE_TTL_MS } from './people.ts';
+import { PAIRING_CODE_TTL_MS } from '../store/people.ts';
 import { buildLanServer, type RouteEntry } from './server.ts';
 
 export interface LanConfig {

@@ -1,4 +1,4 @@
-import type { Db } from '../store/db.ts';
+import type { UsageStore } from '../store/usage.ts';
 import type { UsageBucket } from '../metering/bucket.ts';
 
 const HOUR_MS = 3_600_000;
@@ -9,7 +9,7 @@ const HOUR_MS = 3_600_000;
  * is asked about, then kept in memory.
  */
 export class Baselines {
-  readonly #db: Db;
+  readonly #usage: Pick<UsageStore, 'bucketData'>;
   readonly #days: number;
   readonly #minSamples: number;
   readonly #values = new Map<string, Array<{ start: number; value: number }>>();
@@ -17,8 +17,8 @@ export class Baselines {
   /** How to read the quantity back out of a stored bucket (set by whoever pushes values). */
   readonly #extract: (bucket: UsageBucket, attribute: string) => number | undefined;
 
-  constructor(db: Db, extract: (bucket: UsageBucket, attribute: string) => number | undefined, days = 7, minSamples = 24) {
-    this.#db = db;
+  constructor(usage: Pick<UsageStore, 'bucketData'>, extract: (bucket: UsageBucket, attribute: string) => number | undefined, days = 7, minSamples = 24) {
+    this.#usage = usage;
     this.#extract = extract;
     this.#days = days;
     this.#minSamples = minSamples;
@@ -45,11 +45,8 @@ export class Baselines {
   #load(deviceId: string, before: number): void {
     if (this.#loaded.has(deviceId)) return;
     this.#loaded.add(deviceId);
-    const rows = this.#db
-      .prepare<[string, number, number], { data: string }>('SELECT data FROM usage_buckets WHERE device_id = ? AND start >= ? AND start < ? ORDER BY start')
-      .all(deviceId, before - this.#days * 24 * HOUR_MS, before);
-    for (const r of rows) {
-      const b = JSON.parse(r.data) as UsageBucket;
+    for (const data of this.#usage.bucketData(deviceId, before - this.#days * 24 * HOUR_MS, before)) {
+      const b = JSON.parse(data) as UsageBucket;
       for (const attribute of Object.keys(b.metrics)) {
         const v = this.#extract(b, attribute);
         if (v !== undefined) this.push(deviceId, attribute, b.start, v);

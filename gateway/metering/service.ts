@@ -2,14 +2,12 @@ import type { DeviceEvent } from '../../drivers/types.ts';
 import type { Clock } from '../clock.ts';
 import type { GatewayBus } from '../core/events.ts';
 import type { Logger } from '../log.ts';
-import { PersistentCounters } from '../store/counters.ts';
-import type { Db } from '../store/db.ts';
+import type { UsageStore } from '../store/usage.ts';
 import type { CommitParticipant, HistoryWriter } from '../store/historyWriter.ts';
 import type { DeviceRegistry, RegisteredDevice } from '../store/registry.ts';
 import type { UsageBucket } from './bucket.ts';
 import { hourEnd } from './hours.ts';
 import { Meter, type MeterSnapshot } from './meter.ts';
-import { replayEvents } from './replay.ts';
 import { meterRole, type MeteredAttribute, type RoleOverride } from './roles.ts';
 
 export interface StoredBucket extends UsageBucket {
@@ -25,7 +23,7 @@ export interface UsageQueue {
 }
 
 export interface MeteringDeps {
-  readonly db: Db;
+  readonly store: UsageStore;
   readonly registry: DeviceRegistry;
   readonly bus: GatewayBus;
   readonly writer: HistoryWriter;
@@ -52,55 +50,39 @@ export class MeteringService implements CommitParticipant {
   readonly #deps: MeteringDeps;
   /** buckets stored in the transaction under way, announced on the bus once it commits */
   #pending: StoredBucket[] = [];
-  readonly #counters: PersistentCounters;
   #meter: Meter | undefined;
   #cancelClose: (() => void) | undefined;
   #cancelAlive: (() => void) | undefined;
   #leave: (() => void) | undefined;
   #errors = 0;
-  readonly #saveCheckpoint: (snapshot: string, at: number) => void;
-  readonly #insertBucket: (deviceId: string, start: number, end: number, data: string) => { seq: number } | undefined;
 
   constructor(deps: MeteringDeps) {
     this.#deps = deps;
-    this.#counters = new PersistentCounters(deps.db);
-    const save = deps.db.prepare<[string, number]>(
-      `INSERT INTO meter_checkpoint (id, readings_rowid, events_rowid, state, saved_at)
-       VALUES (1, (SELECT coalesce(max(rowid), 0) FROM readings), (SELECT coalesce(max(id), 0) FROM device_events), ?, ?)
-       ON CONFLICT (id) DO UPDATE SET readings_rowid = excluded.readings_rowid, events_rowid = excluded.events_rowid, state = excluded.state, saved_at = excluded.saved_at`,
-    );
-    this.#saveCheckpoint = (snapshot, at) => save.run(snapshot, at);
-    const insert = deps.db.prepare<[string, number, number, string], { seq: number }>(
-      'INSERT INTO usage_buckets (device_id, start, end, data) VALUES (?, ?, ?, ?) ON CONFLICT (device_id, start) DO NOTHING RETURNING seq',
-    );
-    this.#insertBucket = (deviceId, start, end, data) => insert.get(deviceId, start, end, data);
   }
 
   /** Restores the checkpoint, replays what came after it, closes hours that ended meanwhile. */
   start(): void {
-    const { db, clock, registry, bus, writer } = this.#deps;
+    const { store, clock, registry, bus, writer } = this.#deps;
     const now = clock.now();
-    const row = db.prepare('SELECT readings_rowid, events_rowid, state FROM meter_checkpoint WHERE id = 1').get() as
-      | { readings_rowid: number; events_rowid: number; state: string }
-      | undefined;
+    const row = store.checkpoint();
     const meter = new Meter(this.#deps.timeZone, now, row ? (JSON.parse(row.state) as MeterSnapshot) : undefined);
     this.#meter = meter;
     for (const device of registry.all()) this.#track(device);
-    db.transaction(() => {
+    store.transaction(() => {
       let lastTs = 0;
       const closed: UsageBucket[] = [];
       if (row) {
-        for (const e of replayEvents(db, registry, row.readings_rowid, row.events_rowid)) {
+        for (const e of store.replay(row)) {
           closed.push(...meter.add(e));
           lastTs = Math.max(lastTs, e.ts);
         }
       }
       // The gateway was not running between its last sign of life and now: a gap for every device.
-      meter.allOffline(Math.max(lastTs, this.#counters.get(ALIVE)), 'gateway');
+      meter.allOffline(Math.max(lastTs, store.counters.get(ALIVE)), 'gateway');
       closed.push(...meter.closeUntil(now));
       this.#store(closed, now);
-      this.#counters.set(ALIVE, now);
-    })();
+      store.counters.set(ALIVE, now);
+    });
     this.committed();
     this.#leave = writer.join(this);
     bus.on(this, 'device', (d) => this.#track(d));
@@ -176,7 +158,7 @@ export class MeteringService implements CommitParticipant {
     this.#cancelClose = this.#deps.clock.setTimer(due, () => {
       this.#deps.writer.flush(); // pending events first: they belong before the close
       try {
-        this.#deps.db.transaction(() => this.#store(meter.closeUntil(this.#deps.clock.now()), this.#deps.clock.now()))();
+        this.#deps.store.transaction(() => this.#store(meter.closeUntil(this.#deps.clock.now()), this.#deps.clock.now()));
         this.committed();
       } catch (err) {
         this.rolledBack();
@@ -189,7 +171,7 @@ export class MeteringService implements CommitParticipant {
 
   #scheduleAlive(): void {
     this.#cancelAlive = this.#deps.clock.setTimer(ALIVE_EVERY_MS, () => {
-      this.#counters.set(ALIVE, this.#deps.clock.now());
+      this.#deps.store.counters.set(ALIVE, this.#deps.clock.now());
       this.#scheduleAlive();
     });
   }
@@ -198,11 +180,11 @@ export class MeteringService implements CommitParticipant {
   #store(closed: readonly UsageBucket[], now: number): void {
     const stored: StoredBucket[] = [];
     for (const b of closed) {
-      const row = this.#insertBucket(b.deviceId, b.start, b.end, JSON.stringify(b));
-      if (row) stored.push({ ...b, seq: row.seq }); // an existing bucket is never rewritten
+      const seq = this.#deps.store.insertBucket(b.deviceId, b.start, b.end, JSON.stringify(b));
+      if (seq !== undefined) stored.push({ ...b, seq }); // an existing bucket is never rewritten
     }
     const meter = this.#meter;
-    if (meter) this.#saveCheckpoint(JSON.stringify(meter.snapshot()), now);
+    if (meter) this.#deps.store.saveCheckpoint(JSON.stringify(meter.snapshot()), now);
     if (stored.length > 0) {
       this.#deps.usageQueue?.queueUsage(stored);
       for (const b of stored) this.#pending.push(b);

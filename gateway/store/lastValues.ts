@@ -1,4 +1,5 @@
 import { PersistentCounters } from './counters.ts';
+import type { AttributeType } from '../../drivers/types.ts';
 import type { Db } from './db.ts';
 
 /** The newest value of one series. Booleans are stored as 0/1. */
@@ -136,4 +137,17 @@ function apply(
 ): void {
   for (const [id, v] of delta.values) upsertState.run(id, v.value, v.ts);
   for (const [id, ts] of delta.seen) touchDevice.run(ts, id, ts);
+}
+
+export interface StoredState {
+  readonly deviceId: string;
+  readonly attribute: string;
+  readonly type: AttributeType;
+  readonly value: number | string;
+  readonly ts: number;
+}
+
+/** Every attribute's last stored value, with its device and type. */
+export function storedState(db: Db): StoredState[] {
+  return db.prepare('SELECT s.device_id AS deviceId, s.attribute, s.type, st.value, st.ts FROM state st JOIN series s ON s.id = st.series_id').all() as StoredState[];
 }

@@ -2,11 +2,11 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config/schema.ts';
 import type { GatewayBus } from '../core/events.ts';
 import type { Logger } from '../log.ts';
-import { AuditLog } from '../privacy/audit.ts';
-import { Grants } from '../privacy/grants.ts';
+import { AuditLog } from './audit.ts';
+import { Grants } from './grants.ts';
 import { AlertStore } from './alerts.ts';
 import { ClientIdStore } from './clientIds.ts';
-import { CredentialStore } from './credentials.ts';
+import { CredentialStore, DEVICE_HASH_OPTIONS } from './credentials.ts';
 import { databaseFile, storeOptions, type Db } from './db.ts';
 import { HistoryWriter } from './historyWriter.ts';
 import { openOrSetAside } from './recover.ts';
@@ -15,16 +15,25 @@ import { sqliteRetainedConfigs } from './retainedConfigs.ts';
 import { RetentionPruner } from './retention.ts';
 import { TimerStore } from './timers.ts';
 import { WalSync, offLoopWrites, type WriteRunner } from './walSync.ts';
-import type { PasswordHasher } from '../auth/passwordHasher.ts';
+import { PasswordHasher, type Argon2Gate } from '../auth/passwordHasher.ts';
 import type { RetainedConfigStore } from '../../drivers/types.ts';
+import { PersistentCounters } from './counters.ts';
+import { UsageStore } from './usage.ts';
+import { CommandLog } from './commandLog.ts';
+import { DeviceMetaStore } from './deviceMeta.ts';
+import { HistoryQueries } from './historyQueries.ts';
+import { HouseholdData } from './householdData.ts';
+import { People } from './people.ts';
+import { Outbox } from './outbox.ts';
+import { storedState, type StoredState } from './lastValues.ts';
 
 export interface StoreDeps {
   readonly config: Readonly<Config>;
   readonly bus: GatewayBus;
   readonly clock: Clock;
   readonly log: Logger;
-  /** how device credentials are hashed (the argon2 gate the people's hasher shares) */
-  readonly deviceHasher: PasswordHasher;
+  /** where every argon2 check of a device or person waits its turn */
+  readonly argon2: Argon2Gate;
 }
 
 /**
@@ -102,6 +111,16 @@ export interface Repositories {
   readonly grants: Grants;
   readonly audit: AuditLog;
   readonly pruner: RetentionPruner;
+  readonly counters: PersistentCounters;
+  readonly usage: UsageStore;
+  readonly commandLog: CommandLog;
+  readonly deviceMeta: DeviceMetaStore;
+  readonly history: HistoryQueries;
+  readonly household: HouseholdData;
+  readonly people: People;
+  readonly outbox: Outbox;
+  /** each attribute's last stored value (the state cache starts from them) */
+  readonly lastState: () => StoredState[];
   /** registrations and bindings written off the loop's critical path (fsynced on the thread pool with `full`) */
   readonly offLoop: WriteRunner;
 }
@@ -120,8 +139,10 @@ function repositories(db: Db, d: StoreDeps, syncFailed: (err: Error) => void): R
     walSync,
     bus,
   });
-  const credentials = new CredentialStore(db, d.deviceHasher);
+  const credentials = new CredentialStore(db, new PasswordHasher(d.argon2, DEVICE_HASH_OPTIONS));
   const now = () => clock.now();
+  const counters = new PersistentCounters(db);
+  const deviceMeta = new DeviceMetaStore(db);
   return {
     registry,
     writer,
@@ -130,9 +151,18 @@ function repositories(db: Db, d: StoreDeps, syncFailed: (err: Error) => void): R
     alerts: new AlertStore(db),
     timers: new TimerStore(db),
     retainedConfigs: sqliteRetainedConfigs(db, offLoop),
-    grants: new Grants(db, now, bus),
+    grants: new Grants(db, now, bus, deviceMeta),
     audit: new AuditLog(db, now),
     pruner: new RetentionPruner(db),
+    counters,
+    usage: new UsageStore(db, registry, counters),
+    commandLog: new CommandLog(db),
+    deviceMeta,
+    history: new HistoryQueries(db),
+    household: new HouseholdData(db),
+    people: new People(db, new PasswordHasher(d.argon2)),
+    outbox: new Outbox(db, { gatewayId: config.gatewayId, maxBytes: config.cloud.outboxMaxBytes, now }),
+    lastState: () => storedState(db),
     offLoop,
   };
 }

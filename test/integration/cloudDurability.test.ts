@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
-import { Outbox, type Priority } from '../../gateway/cloud/outbox.ts';
+import { Outbox, type Priority } from '../../gateway/store/outbox.ts';
 import { topics } from '../../gateway/cloud/payloads.ts';
 import { openDb } from '../../gateway/store/db.ts';
 import { CloudSubscriber, deliveryReport } from '../helpers/cloudSubscriber.ts';

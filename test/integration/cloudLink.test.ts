@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloudLink, type CloudLinkOptions } from '../../gateway/cloud/link.ts';
-import { Outbox } from '../../gateway/cloud/outbox.ts';
+import { Outbox } from '../../gateway/store/outbox.ts';
 import { openDb, type Db } from '../../gateway/store/db.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/testGateway.ts';

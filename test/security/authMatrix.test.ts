@@ -3,7 +3,7 @@ import Fastify from 'fastify';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessHook, type Access } from '../../gateway/lan/auth.ts';
-import type { People } from '../../gateway/lan/people.ts';
+import type { People } from '../../gateway/store/people.ts';
 import { HostCheck } from '../../gateway/net/names.ts';
 import type { RouteEntry } from '../../gateway/lan/server.ts';
 import { lanClient } from '../helpers/lanClient.ts';

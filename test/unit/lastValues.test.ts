@@ -5,7 +5,7 @@ import { listDevices } from '../../gateway/store/deviceQueries.ts';
 import { HistoryWriter } from '../../gateway/store/historyWriter.ts';
 import { unsaved } from '../../gateway/store/lastValues.ts';
 import { DeviceRegistry } from '../../gateway/store/registry.ts';
-import { eraseHistory } from '../../gateway/privacy/erase.ts';
+import { eraseHistory } from '../../gateway/store/erase.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { testBus } from '../helpers/bus.ts';
 

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { ErrorCodes, isTrellisError } from '../../errors.ts';
 import type { RegisteredDevice } from '../../store/registry.ts';
 import type { App, LanContext } from '../context.ts';
-import { history, usage } from '../history.ts';
 import { actor } from '../auth.ts';
 import { usageBucketSchema } from '../../metering/bucket.ts';
 
@@ -34,15 +33,13 @@ const idParam = z.object({ id: z.string().min(1).max(64) });
 const DAY = 86_400_000;
 
 export function deviceRoutes(app: App, ctx: LanContext): void {
-  const roomOf = ctx.db.prepare<[string], { room: string | null; tags: string | null }>('SELECT room, tags FROM device_meta WHERE device_id = ?');
-  const setTags = ctx.db.prepare('INSERT INTO device_meta (device_id, tags) VALUES (?, ?) ON CONFLICT (device_id) DO UPDATE SET tags = excluded.tags');
-  const setRoom = ctx.db.prepare('INSERT INTO device_meta (device_id, room) VALUES (?, ?) ON CONFLICT (device_id) DO UPDATE SET room = excluded.room');
+  const meta = ctx.deviceMeta;
   const view = (d: RegisteredDevice): z.infer<typeof device> => ({
     id: d.id,
     name: d.name,
     protocol: d.protocol,
-    room: roomOf.get(d.id)?.room ?? null,
-    tags: JSON.parse(roomOf.get(d.id)?.tags ?? '[]') as string[],
+    room: meta.room(d.id),
+    tags: meta.tags(d.id),
     ...(d.manufacturer ? { manufacturer: d.manufacturer } : {}),
     ...(d.model ? { model: d.model } : {}),
     online: ctx.hub.state.isOnline(d.id),
@@ -82,8 +79,8 @@ export function deviceRoutes(app: App, ctx: LanContext): void {
     handler: async (req, reply) => {
       const d = find(req.params.id);
       if (!d) return reply.code(404).send(missing(req.params.id));
-      if (req.body.room !== undefined) setRoom.run(d.id, req.body.room);
-      if (req.body.tags !== undefined) setTags.run(d.id, JSON.stringify(req.body.tags));
+      if (req.body.room !== undefined) meta.setRoom(d.id, req.body.room);
+      if (req.body.tags !== undefined) meta.setTags(d.id, req.body.tags);
       ctx.audit.append(actor(req), 'lan.device.update', d.id, req.body);
       return view(d);
     },
@@ -129,7 +126,7 @@ export function deviceRoutes(app: App, ctx: LanContext): void {
       if (!d || seriesId === undefined) return reply.code(404).send({ error: 'not_found', message: `no attribute "${req.query.attribute}" on device "${req.params.id}"` });
       const to = req.query.to ?? ctx.clock.now();
       const from = req.query.from ?? to - DAY;
-      return { attribute: req.query.attribute, unit: d.attributes[req.query.attribute]?.unit ?? null, from, to, points: history(ctx.db, seriesId, from, to, req.query.points) };
+      return { attribute: req.query.attribute, unit: d.attributes[req.query.attribute]?.unit ?? null, from, to, points: ctx.history.points(seriesId, from, to, req.query.points) };
     },
   });
 
@@ -144,7 +141,7 @@ export function deviceRoutes(app: App, ctx: LanContext): void {
     handler: async (req, reply) => {
       if (!find(req.params.id)) return reply.code(404).send(missing(req.params.id));
       const to = req.query.to ?? ctx.clock.now() + 1;
-      return usage(ctx.db, req.params.id, req.query.from ?? to - 7 * DAY, to);
+      return ctx.history.usage(req.params.id, req.query.from ?? to - 7 * DAY, to);
     },
   });
 }

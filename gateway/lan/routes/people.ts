@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { HasherBusyError } from '../../auth/passwordHasher.ts';
 import { ErrorCodes, isTrellisError } from '../../errors.ts';
 import type { App, LanContext } from '../context.ts';
-import { ROLES } from '../people.ts';
+import { ROLES } from '../../store/people.ts';
 import { actor } from '../auth.ts';
 
 const user = z.object({ id: z.number().int(), name: z.string(), role: z.enum(ROLES) });

@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { isTrellisError } from '../../errors.ts';
-import { exportArchive } from '../../privacy/dataExport.ts';
-import { eraseHistory } from '../../privacy/erase.ts';
-import { DATA_CLASSES, type Grant } from '../../privacy/grants.ts';
+import { DATA_CLASSES, type Grant } from '../../store/grants.ts';
 import type { App, LanContext } from '../context.ts';
 import { actor } from '../auth.ts';
 
@@ -87,7 +85,7 @@ export function privacyRoutes(app: App, ctx: LanContext): void {
     config: { access: 'owner' },
     schema: { summary: 'Everything about the household as a zip (JSON + CSV)' },
     handler: async (req, reply) => {
-      const zip = exportArchive(ctx.db, ctx.rulesFile);
+      const zip = ctx.household.exportArchive(ctx.rulesFile);
       ctx.audit.append(actor(req), 'export', null, { bytes: zip.byteLength });
       const name = `trellis-export-${new Date().toISOString().slice(0, 10)}.zip`;
       return reply.type('application/zip').header('content-disposition', `attachment; filename="${name}"`).send(Buffer.from(zip));
@@ -103,7 +101,7 @@ export function privacyRoutes(app: App, ctx: LanContext): void {
     },
     handler: async (req) => {
       ctx.writer.saveLastValues(); // else a noted last value could be written back after the erase
-      const result = eraseHistory(ctx.db, req.body);
+      const result = ctx.household.erase(req.body);
       ctx.audit.append(actor(req), 'erase', req.body.deviceId ?? null, { ...req.body, ...result });
       return result;
     },

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { RuleFile } from '../../../rules/schema.ts';
 import { TEXT_FILE_MAX_BYTES, readBoundedText } from '../../boundedRead.ts';
 import type { App, LanContext } from '../context.ts';
-import { atLeast } from '../people.ts';
+import { atLeast } from '../../store/people.ts';
 import { actor } from '../auth.ts';
 
 const problem = z.object({ error: z.string(), message: z.string() });

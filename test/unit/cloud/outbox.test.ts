@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Outbox } from '../../../gateway/cloud/outbox.ts';
+import { Outbox } from '../../../gateway/store/outbox.ts';
 import { openDb, type Db } from '../../../gateway/store/db.ts';
 import { TempDirs } from '../../helpers/tempDir.ts';
 

@@ -9,6 +9,9 @@ import type { StoredBucket } from '../../../gateway/metering/service.ts';
 import { openDb, type Db } from '../../../gateway/store/db.ts';
 import type { RegisteredDevice } from '../../../gateway/store/registry.ts';
 import { TempDirs } from '../../helpers/tempDir.ts';
+import { UsageStore } from '../../../gateway/store/usage.ts';
+import { PersistentCounters } from '../../../gateway/store/counters.ts';
+import { DeviceRegistry } from '../../../gateway/store/registry.ts';
 
 const dirs = new TempDirs();
 const open: Db[] = [];
@@ -44,7 +47,7 @@ function setup(thresholds: Partial<ConstructorParameters<typeof MaintenanceMonit
   const monitor = new MaintenanceMonitor({
     thresholds: { dutyCycleMax: 0.85, startsPerHourMax: 12, recoveryMinutesMax: 30, recoveryMarginC: 0.5, temperatureDriftMaxC: 2, dutyCycleDriftMax: 0.25, ...thresholds },
     device: (id) => (id === 'fridge' ? fridge : undefined),
-    baselines: new Baselines(db, hourlyValue),
+    baselines: new Baselines(new UsageStore(db, new DeviceRegistry(db), new PersistentCounters(db)), hourlyValue),
     bus,
     alerts: { raise: (a) => void alerts.push(a) },
   });

@@ -8,6 +8,8 @@ import { DeviceRegistry } from '../../../gateway/store/registry.ts';
 import { ManualClock } from '../../helpers/manualClock.ts';
 import { TempDirs } from '../../helpers/tempDir.ts';
 import { testBus } from '../../helpers/bus.ts';
+import { UsageStore } from '../../../gateway/store/usage.ts';
+import { PersistentCounters } from '../../../gateway/store/counters.ts';
 
 const dirs = new TempDirs();
 const open: Db[] = [];
@@ -38,7 +40,7 @@ function boot(file: string, clock: ManualClock) {
   const writer = new HistoryWriter(db, registry, { flushMs: 1000, ackFlushMs: 0, batchSize: 10_000, lastValuesEveryMs: 60_000, bus });
   const buckets: StoredBucket[] = [];
   const metering = new MeteringService({
-    db,
+    store: new UsageStore(db, registry, new PersistentCounters(db)),
     registry,
     bus,
     writer,

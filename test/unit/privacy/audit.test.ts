@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuditLog } from '../../../gateway/privacy/audit.ts';
+import { AuditLog } from '../../../gateway/store/audit.ts';
 import { openDb, type Db } from '../../../gateway/store/db.ts';
 import { TempDirs } from '../../helpers/tempDir.ts';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Grants } from '../../../gateway/privacy/grants.ts';
+import { Grants } from '../../../gateway/store/grants.ts';
 import { openDb, type Db } from '../../../gateway/store/db.ts';
 import { TempDirs } from '../../helpers/tempDir.ts';
 import { testBus } from '../../helpers/bus.ts';

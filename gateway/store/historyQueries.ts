@@ -1,4 +1,4 @@
-import type { Db } from '../store/db.ts';
+import type { Db } from './db.ts';
 import type { UsageBucket } from '../metering/bucket.ts';
 
 export interface HistoryPoint {
@@ -68,4 +68,21 @@ export function usage(db: Db, deviceId: string, from: number, to: number): { buc
     days.set(day, totals);
   }
   return { buckets, daily: [...days].map(([day, totals]) => ({ day, totals })) };
+}
+
+/** The phone's history and usage views over the readings and usage_buckets tables (read only). */
+export class HistoryQueries {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  points(seriesId: number, from: number, to: number, points: number): HistoryPoint[] {
+    return history(this.#db, seriesId, from, to, points);
+  }
+
+  usage(deviceId: string, from: number, to: number): { buckets: UsageBucket[]; daily: DailyUsage[] } {
+    return usage(this.#db, deviceId, from, to);
+  }
 }

@@ -1,7 +1,8 @@
 import type { GatewayBus } from '../core/events.ts';
 import { createHmac, randomBytes } from 'node:crypto';
 import { ErrorCodes, TrellisError } from '../errors.ts';
-import type { Db } from '../store/db.ts';
+import type { Db } from './db.ts';
+import { DeviceMetaStore } from './deviceMeta.ts';
 
 export const DATA_CLASSES = ['usage', 'maintenance', 'health', 'telemetry', 'alerts'] as const;
 export type DataClass = (typeof DATA_CLASSES)[number];
@@ -62,12 +63,11 @@ export class Grants {
   /** where a revoke is announced (`grantRevoked`: cloud sync purges the provider's queue) */
   readonly #bus: Pick<GatewayBus, 'emit'> | undefined;
 
-  constructor(db: Db, now: () => number = Date.now, bus?: Pick<GatewayBus, 'emit'>) {
+  constructor(db: Db, now: () => number = Date.now, bus?: Pick<GatewayBus, 'emit'>, meta: Pick<DeviceMetaStore, 'tags'> = new DeviceMetaStore(db)) {
     this.#db = db;
     this.#now = now;
     this.#bus = bus;
-    const tags = db.prepare<[string], { tags: string | null }>('SELECT tags FROM device_meta WHERE device_id = ?');
-    this.#tags = (id) => JSON.parse(tags.get(id)?.tags ?? '[]') as string[];
+    this.#tags = (id) => meta.tags(id);
   }
 
   providers(): Array<{ id: string; name: string }> {

@@ -1,6 +1,6 @@
 import type { DeviceEvent } from '../../drivers/types.ts';
-import type { Db } from '../store/db.ts';
-import type { DeviceRegistry } from '../store/registry.ts';
+import type { Db } from './db.ts';
+import type { DeviceRegistry } from './registry.ts';
 
 /**
  * The stored readings and availability events after a checkpoint, as device events in time order

@@ -1,5 +1,5 @@
-import { PersistentCounters } from '../store/counters.ts';
-import type { Db } from '../store/db.ts';
+import { PersistentCounters } from './counters.ts';
+import type { Db } from './db.ts';
 
 /** Drain order: every alarm before any usage record, and so on. */
 export const PRIORITIES = ['alarm', 'usage', 'maintenance', 'telemetry'] as const;

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
 import { zipSync, strToU8 } from 'fflate';
-import type { Db } from '../store/db.ts';
+import type { Db } from './db.ts';
 
 /**
  * Everything the gateway holds about the household, as a zip of JSON and CSV: devices with their

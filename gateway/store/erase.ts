@@ -1,7 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Db } from '../store/db.ts';
-import { clampMarks } from '../store/lastValues.ts';
+import type { Db } from './db.ts';
+import { clampMarks } from './lastValues.ts';
 
 export interface EraseScope {
   /** only this device's data */

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { ErrorCodes, TrellisError } from '../errors.ts';
 import type { PasswordHasher } from '../auth/passwordHasher.ts';
-import type { Db } from '../store/db.ts';
+import type { Db } from './db.ts';
 
 export const ROLES = ['guest', 'member', 'owner'] as const;
 export type Role = (typeof ROLES)[number];

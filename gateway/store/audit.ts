@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Db } from '../store/db.ts';
+import type { Db } from './db.ts';
 
 export interface AuditEntry {
   readonly id: number;
