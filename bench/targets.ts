@@ -33,7 +33,8 @@ export interface Target {
 }
 
 const ROOT = projectRoot();
-const DIST = join(ROOT, 'dist');
+/** the benchmarks' own build (tsconfig.dev.json), apart from dist/, which holds only what `trellis` runs */
+const DIST = join(ROOT, 'dist-dev');
 
 function writeBytesOf(pid: number): number {
   const m = /write_bytes:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));

@@ -11,6 +11,8 @@ export const DriverErrorCodes = {
   command: 'TRELLIS_E_COMMAND',
   /** The broker cannot listen (port taken, permission), or a library hook it relies on is missing. */
   broker: 'TRELLIS_E_BROKER',
+  /** A library's private part a driver relies on (node-ble's Bluetooth class) is missing or changed. */
+  internals: 'TRELLIS_E_INTERNALS',
 } as const;
 
 export type DriverErrorCode = (typeof DriverErrorCodes)[keyof typeof DriverErrorCodes];

@@ -6,7 +6,7 @@ import type { Hub } from './hub.ts';
 import type { DeviceRegistry } from './store/registry.ts';
 import type { CloudLinkStatus } from './cloud/link.ts';
 import type { Outbox } from './store/outbox.ts';
-import type { HealthData } from './cloud/payloads.ts';
+import type { HealthData } from '../protocol/index.ts';
 
 export interface HealthDeps {
   readonly dataDir: string;

@@ -5,7 +5,7 @@ import { AuthThrottle } from './auth/throttle.ts';
 import type { RuleFileWatcher } from './automation/ruleFile.ts';
 import type { RuleHost } from './automation/ruleHost.ts';
 import type { Clock } from './clock.ts';
-import type { HealthData } from './cloud/payloads.ts';
+import type { HealthData } from '../protocol/index.ts';
 import { CloudSync } from './cloud/sync.ts';
 import type { Config } from './config/schema.ts';
 import type { GatewayBus } from './core/events.ts';

@@ -1,7 +1,7 @@
-// Writes docs/schemas/*.json from the zod types of the cloud payloads (gateway/cloud/payloads.ts).
+// Writes docs/schemas/*.json from the wire format's zod types (protocol/).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { jsonSchemas } from '../gateway/cloud/payloads.ts';
+import { jsonSchemas } from '../protocol/index.ts';
 
 const dir = join(import.meta.dirname, '..', 'docs', 'schemas');
 mkdirSync(dir, { recursive: true });

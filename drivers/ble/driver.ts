@@ -3,7 +3,7 @@ import { DriverError, DriverErrorCodes } from '../errors.ts';
 import type { AttributeType, Command, DeviceEvent, Driver, DriverCounters, DriverSink, Now } from '../types.ts';
 import { decodeBthome } from './bthome.ts';
 import { BTHOME_SERVICE_DATA_UUID, decodeGatt, encodeGatt, GATT_PROFILES, profileSpecs, type GattProfile } from './profiles.ts';
-import { openBleSession, type BleSession } from './session.ts';
+import { bluetoothClass, openBleSession, type BleSession } from './session.ts';
 
 export interface BleConfig {
   /** D-Bus address of the bus BlueZ is on; default: the system bus. */
@@ -86,6 +86,7 @@ export class BleDriver implements Driver {
 
   async start(sink: DriverSink): Promise<void> {
     if (!this.#stopped || this.#devices.length === 0) return;
+    bluetoothClass(); // node-ble's private class, checked before anything runs (throws TRELLIS_E_INTERNALS)
     this.#stopped = false;
     this.#sink = sink;
     for (const d of this.#devices) {

@@ -1,14 +1,33 @@
 import { createRequire } from 'node:module';
 import dbus from 'dbus-next';
 import type NodeBle from 'node-ble';
+import { DriverError, DriverErrorCodes } from '../errors.ts';
 
 /**
  * A node-ble session on a bus we choose: the system bus (where BlueZ lives) by default, or any
  * address (a private bus with a simulated BlueZ in tests and the demo). node-ble's own
  * `createBluetooth()` only reaches the system bus, so its Bluetooth class gets our connection.
  */
-const require = createRequire(import.meta.url);
-const Bluetooth = require('node-ble/src/Bluetooth.js') as new (bus: dbus.MessageBus) => NodeBle.Bluetooth;
+type BluetoothClass = new (bus: dbus.MessageBus) => NodeBle.Bluetooth;
+
+/**
+ * node-ble's Bluetooth class from its private file (its public API takes no bus). Checked when the
+ * driver starts: a node-ble release that moves or changes it fails with a clear error, never with a
+ * half-working driver.
+ */
+export function bluetoothClass(load: (id: string) => unknown = createRequire(import.meta.url)): BluetoothClass {
+  let loaded: unknown;
+  try {
+    loaded = load('node-ble/src/Bluetooth.js');
+  } catch (err) {
+    throw new DriverError(DriverErrorCodes.internals, `node-ble no longer ships src/Bluetooth.js (${(err as Error).message}); pin node-ble to a version this Trellis supports`, { cause: err });
+  }
+  const proto = (loaded as { prototype?: Record<string, unknown> } | undefined)?.prototype;
+  if (typeof loaded !== 'function' || typeof proto?.defaultAdapter !== 'function' || typeof proto.getAdapter !== 'function') {
+    throw new DriverError(DriverErrorCodes.internals, 'node-ble src/Bluetooth.js is not the Bluetooth class (defaultAdapter, getAdapter) this driver uses; pin node-ble to a version this Trellis supports');
+  }
+  return loaded as BluetoothClass;
+}
 
 export interface BleSession {
   readonly bluetooth: NodeBle.Bluetooth;
@@ -23,6 +42,7 @@ export interface BleSession {
 }
 
 export function openBleSession(busAddress: string | undefined): BleSession {
+  const Bluetooth = bluetoothClass();
   const bus = busAddress ? dbus.sessionBus({ busAddress }) : dbus.systemBus();
   bus.on('error', () => {}); // a vanished bus surfaces as failed calls, handled by the driver
   return {

@@ -3,7 +3,6 @@ import type { Config } from '../config/schema.ts';
 import { Gateway, type RunningGateway } from '../gateway.ts';
 import { createLogger } from '../log.ts';
 import { resolveConfig } from './resolveConfig.ts';
-import type { Fleet } from '../../firmware-sim/fleet.ts'; // type only: erased at build
 
 /** `trellis start`: runs the gateway (and the demo fleet when configured) until SIGINT/SIGTERM. */
 export async function runStart(options: { config?: string }): Promise<void> {
@@ -26,7 +25,7 @@ export async function runStart(options: { config?: string }): Promise<void> {
     });
   }
   let gateway: Gateway | undefined;
-  let fleet: Fleet | undefined;
+  let fleet: { stop(): Promise<void> } | undefined; // the demo's simulated devices
   // Handlers go in before anything starts, so a stop during start-up still releases everything
   // (Gateway.stop waits for a start in progress).
   let stopping = false;

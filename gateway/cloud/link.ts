@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../log.ts';
 import { PRIORITIES, type Outbox } from '../store/outbox.ts';
-import { topics, type StatusPayload } from './payloads.ts';
+import { topics, type StatusPayload } from '../../protocol/index.ts';
 
 export interface CloudLinkOptions {
   readonly url: string;

@@ -4,7 +4,7 @@ import type { CommandLog } from '../store/commandLog.ts';
 import type { Outbox } from '../store/outbox.ts';
 import type { AuditLog } from '../store/audit.ts';
 import type { Grants } from '../store/grants.ts';
-import { commandRequest, topics, type CommandResultData } from './payloads.ts';
+import { commandRequest, topics, type CommandResultData } from '../../protocol/index.ts';
 
 export interface SafetyLimit {
   readonly min?: number | undefined;
@@ -47,7 +47,7 @@ export class RemoteCommands {
 
   constructor(deps: RemoteCommandDeps) {
     this.#d = deps;
-    this.#prefix = `trellis/v1/${deps.gatewayId}/p/`;
+    this.#prefix = topics(deps.gatewayId).providerPrefix;
   }
 
   get handled(): number {

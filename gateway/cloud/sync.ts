@@ -10,7 +10,7 @@ import type { DeviceRegistry } from '../store/registry.ts';
 import { ErrorCodes, TrellisError } from '../errors.ts';
 import { CloudLink } from './link.ts';
 import { Outbox, type Priority } from '../store/outbox.ts';
-import { topics, type AlertData, type HealthData, type MaintenanceData } from './payloads.ts';
+import { topics, type AlertData, type HealthData, type MaintenanceData } from '../../protocol/index.ts';
 import { RemoteCommands, type SafetyLimit } from './remoteCommands.ts';
 import type { DataClass, Grants } from '../store/grants.ts';
 import type { AuditLog } from '../store/audit.ts';

@@ -1,5 +1,5 @@
 import type { DeviceEvent } from '../../drivers/types.ts';
-import type { MaintenanceData } from '../cloud/payloads.ts';
+import type { MaintenanceData } from '../../protocol/index.ts';
 import type { StoredBucket } from '../metering/service.ts';
 import type { Grant } from '../store/grants.ts';
 import type { RegisteredDevice } from '../store/registry.ts';

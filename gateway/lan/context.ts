@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { RuleFileWatcher } from '../automation/ruleFile.ts';
 import type { RuleHost } from '../automation/ruleHost.ts';
 import type { Clock } from '../clock.ts';
-import type { HealthData } from '../cloud/payloads.ts';
+import type { HealthData } from '../../protocol/index.ts';
 import type { CloudLinkStatus } from '../cloud/link.ts';
 import type { GatewayBus } from '../core/events.ts';
 import type { Hub } from '../hub.ts';

@@ -1,5 +1,5 @@
 import type { UsageStore } from '../store/usage.ts';
-import type { UsageBucket } from '../metering/bucket.ts';
+import type { UsageBucket } from '../../protocol/index.ts';
 
 const HOUR_MS = 3_600_000;
 

@@ -1,8 +1,8 @@
 import type { AttributeSpec, DeviceEvent } from '../../drivers/types.ts';
 import type { AlertSink } from '../alerts.ts';
 import type { AlertInput, GatewayBus } from '../core/events.ts';
-import type { MaintenanceData } from '../cloud/payloads.ts';
-import type { UsageBucket } from '../metering/bucket.ts';
+import type { MaintenanceData } from '../../protocol/index.ts';
+import type { UsageBucket } from '../../protocol/index.ts';
 import type { StoredBucket } from '../metering/service.ts';
 import type { RegisteredDevice } from '../store/registry.ts';
 import { Baselines } from './baselines.ts';

@@ -1,5 +1,5 @@
 import type { DeviceEvent } from '../../drivers/types.ts';
-import type { Gap, Metric, UsageBucket } from './bucket.ts';
+import type { Gap, Metric, UsageBucket } from '../../protocol/index.ts';
 import { hourEnd, hourStart, localLabel } from './hours.ts';
 import type { MeteredAttribute } from './roles.ts';
 

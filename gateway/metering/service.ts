@@ -5,7 +5,7 @@ import type { Logger } from '../log.ts';
 import type { UsageStore } from '../store/usage.ts';
 import type { CommitParticipant, HistoryWriter } from '../store/historyWriter.ts';
 import type { DeviceRegistry, RegisteredDevice } from '../store/registry.ts';
-import type { UsageBucket } from './bucket.ts';
+import type { UsageBucket } from '../../protocol/index.ts';
 import { hourEnd } from './hours.ts';
 import { Meter, type MeterSnapshot } from './meter.ts';
 import { meterRole, type MeteredAttribute, type RoleOverride } from './roles.ts';

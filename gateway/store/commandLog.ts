@@ -1,6 +1,7 @@
+import type { CommandResultData } from '../../protocol/index.ts';
 import type { Db } from './db.ts';
 
-export type CommandStatus = 'done' | 'refused' | 'failed' | 'invalid';
+export type CommandStatus = CommandResultData['status'];
 
 /** The `command_log` table: every remote command and its answer, once per (provider, request id). */
 export class CommandLog {

@@ -1,5 +1,5 @@
 import type { Db } from './db.ts';
-import type { UsageBucket } from '../metering/bucket.ts';
+import type { UsageBucket } from '../../protocol/index.ts';
 
 export interface HistoryPoint {
   /** start of the point's time slot (ms) */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
 import { Outbox, type Priority } from '../../gateway/store/outbox.ts';
-import { topics } from '../../gateway/cloud/payloads.ts';
+import { topics } from '../../protocol/index.ts';
 import { openDb } from '../../gateway/store/db.ts';
 import { CloudSubscriber, deliveryReport } from '../helpers/cloudSubscriber.ts';
 import { freePort, spawnGateway, type GatewayProcess } from '../helpers/gatewayProcess.ts';

@@ -7,7 +7,7 @@ import { Fleet } from '../../firmware-sim/fleet.ts';
 import { scaledClock } from '../../gateway/clock.ts';
 import type { StoredBucket } from '../../gateway/metering/service.ts';
 import { PersistentCounters } from '../../gateway/store/counters.ts';
-import { topics } from '../../gateway/cloud/payloads.ts';
+import { topics } from '../../protocol/index.ts';
 import { CloudSubscriber, SCHEMA_BY_TYPE, deliveryReport, schemaValidator } from '../helpers/cloudSubscriber.ts';
 import { freePort } from '../helpers/gatewayProcess.ts';
 import { TempDirs } from '../helpers/tempDir.ts';

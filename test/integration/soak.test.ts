@@ -11,7 +11,7 @@ afterAll(() => dirs.cleanup());
 describe('soak with injected faults (short)', () => {
   it('loses no acknowledged reading and misses no rule trigger through device drops, serial unplug, BlueZ loss, cloud outage and a gateway SIGKILL', async () => {
     const out = join(dirs.make(), 'soak.json');
-    const script = join(import.meta.dirname, '..', '..', 'dist', 'bench', 'soak.js'); // built by the test setup
+    const script = join(import.meta.dirname, '..', '..', 'dist-dev', 'bench', 'soak.js'); // built by the test setup
     const child = spawn(process.execPath, [script, '--minutes', '0.75', '--fault-every', '3', '--devices', '10', '--rate', '100', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     child.stdout.on('data', (d: Buffer) => (log += d.toString()));

@@ -3,7 +3,7 @@ import { ErrorCodes, isTrellisError } from '../../errors.ts';
 import type { RegisteredDevice } from '../../store/registry.ts';
 import type { App, LanContext } from '../context.ts';
 import { actor } from '../auth.ts';
-import { usageBucketSchema } from '../../metering/bucket.ts';
+import { usageBucketSchema } from '../../../protocol/index.ts';
 
 const value = z.union([z.number(), z.boolean(), z.string()]);
 const attribute = z.object({

@@ -1,6 +1,6 @@
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { z } from 'zod';
-import { healthData } from '../../cloud/payloads.ts';
+import { healthData } from '../../../protocol/index.ts';
 import type { App, LanContext } from '../context.ts';
 
 const alert = z.object({ id: z.number().int(), at: z.number(), severity: z.string(), message: z.string(), source: z.string(), ruleId: z.string().nullable(), deviceId: z.string().nullable() });

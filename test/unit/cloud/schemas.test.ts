@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { jsonSchemas } from '../../../gateway/cloud/payloads.ts';
+import { jsonSchemas } from '../../../protocol/index.ts';
 
 const dir = join(import.meta.dirname, '..', '..', '..', 'docs', 'schemas');
 

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeviceEvent } from '../../../drivers/types.ts';
-import type { MaintenanceData } from '../../../gateway/cloud/payloads.ts';
+import type { MaintenanceData } from '../../../protocol/index.ts';
 import { gatewayBus, type AlertInput } from '../../../gateway/core/events.ts';
 import { Baselines } from '../../../gateway/maintenance/baselines.ts';
 import { MaintenanceMonitor, hourlyValue } from '../../../gateway/maintenance/monitor.ts';
-import type { Metric } from '../../../gateway/metering/bucket.ts';
+import type { Metric } from '../../../protocol/index.ts';
 import type { StoredBucket } from '../../../gateway/metering/service.ts';
 import { openDb, type Db } from '../../../gateway/store/db.ts';
 import type { RegisteredDevice } from '../../../gateway/store/registry.ts';

@@ -1,8 +1,11 @@
 import { z } from 'zod';
-import { usageBucketSchema } from '../metering/bucket.ts';
+import { usageBucketSchema } from './usage.ts';
+
+/** The wire format's version: the `v` of every payload and the `v1` in every topic. */
+export const PROTOCOL_VERSION = 1;
 
 /**
- * Every cloud topic's JSON payload, version 1. docs/schemas/*.json is generated from these
+ * Every cloud topic's JSON payload, version PROTOCOL_VERSION. docs/schemas/*.json is generated from these
  * (`npm run schemas`; a test keeps them equal), so a provider's backend can validate what it gets.
  *
  * Records from the outbox share one envelope; `key` (`<gatewayId>:<seq>`) is the idempotency key:
@@ -106,29 +109,3 @@ export const TOPIC_SCHEMAS = {
   'p/<provider>/cmd/<requestId>': commandRequest,
   'p/<provider>/cmd-result/<requestId>': envelope('cmd-result', commandResultData),
 } as const;
-
-/** The JSON Schema documents, file name -> content. */
-export function jsonSchemas(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [topic, schema] of Object.entries(TOPIC_SCHEMAS)) {
-    const name = topic.replace(/^p\/<provider>\//, '').split('/')[0] as string;
-    const doc = { $id: `https://trellis.invalid/schemas/v1/${name}.json`, title: `trellis/v1/<gatewayId>/${topic}`, ...z.toJSONSchema(schema, { io: 'output' }) };
-    out[`${name}.json`] = `${JSON.stringify(doc, null, 2)}\n`;
-  }
-  return out;
-}
-
-/** Topics: the gateway's status, and one stream per provider under p/<provider>/ (the broker ACL lets each provider read only its own). */
-export const topics = (gatewayId: string) => {
-  const base = `trellis/v1/${gatewayId}`;
-  const p = (provider: string) => `${base}/p/${provider}`;
-  return {
-    status: `${base}/status`,
-    alert: (provider: string) => `${p(provider)}/alert`,
-    usage: (provider: string, deviceRef: string) => `${p(provider)}/usage/${deviceRef}`,
-    maintenance: (provider: string, deviceRef: string) => `${p(provider)}/maintenance/${deviceRef}`,
-    health: (provider: string) => `${p(provider)}/health`,
-    commands: `${base}/p/+/cmd/+`,
-    commandResult: (provider: string, requestId: string) => `${p(provider)}/cmd-result/${requestId}`,
-  };
-};

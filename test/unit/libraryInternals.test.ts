@@ -19,3 +19,19 @@ describe('the malformed-packet guard fails closed', () => {
     expect(parserOf(null)).toBeUndefined();
   });
 });
+
+describe("node-ble's private Bluetooth class is checked, not assumed", () => {
+  it('loads the installed one', async () => {
+    const { bluetoothClass } = await import('../../drivers/ble/session.ts');
+    expect(typeof bluetoothClass()).toBe('function');
+  });
+
+  it('a moved or changed file is a clear TRELLIS_E_INTERNALS error', async () => {
+    const { bluetoothClass } = await import('../../drivers/ble/session.ts');
+    const missing = () => {
+      throw new Error("Cannot find module 'node-ble/src/Bluetooth.js'");
+    };
+    expect(() => bluetoothClass(missing)).toThrow(expect.objectContaining({ code: 'TRELLIS_E_INTERNALS', message: expect.stringContaining('src/Bluetooth.js') }));
+    expect(() => bluetoothClass(() => class {})).toThrow(expect.objectContaining({ code: 'TRELLIS_E_INTERNALS', message: expect.stringContaining('defaultAdapter') }));
+  });
+});
