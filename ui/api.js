@@ -22,7 +22,12 @@ export async function api(path, { method = 'GET', body } = {}) {
   if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
-  const data = text ? JSON.parse(text) : null;
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = { message: `the gateway answered ${res.status} with something that is not JSON` };
+  }
   if (res.status === 401 && !path.startsWith('/api/pair') && !path.startsWith('/api/login')) {
     session.clear();
     location.hash = '#/pair';
@@ -31,14 +36,41 @@ export async function api(path, { method = 'GET', body } = {}) {
   return data;
 }
 
-/** Live events; reconnects after a drop. Returns a function that closes it. */
+/** Downloads a file from the API; an error answer is reported, never saved as the file. */
+export async function download(path, name) {
+  const res = await fetch(path, { headers: session.token ? { authorization: `Bearer ${session.token}` } : {} });
+  if (!res.ok || !(res.headers.get('content-type') ?? '').startsWith('application/zip')) {
+    let message = `HTTP ${res.status}`;
+    try { message = (await res.json()).message ?? message; } catch { /* not JSON */ }
+    throw new ApiError(res.status, { message: `the download failed: ${message}` });
+  }
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url; a.download = name; a.click();
+  URL.revokeObjectURL(url);
+}
+
+/**
+ * Live events; reconnects after a drop. The socket opens with a one-use ticket (the session token
+ * never goes into a URL). Returns a function that closes it.
+ */
 export function liveEvents(onEvent, onState) {
   let socket;
   let closed = false;
   let retry = 500;
-  const open = () => {
+  const again = () => { if (!closed) setTimeout(open, retry = Math.min(retry * 2, 10000)); };
+  const open = async () => {
+    let ticket;
+    try {
+      ({ ticket } = await api('/api/events/ticket', { method: 'POST' }));
+    } catch {
+      onState(false);
+      again();
+      return;
+    }
+    if (closed) return;
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-    socket = new WebSocket(`${proto}://${location.host}/api/events?token=${encodeURIComponent(session.token ?? '')}`);
+    socket = new WebSocket(`${proto}://${location.host}/api/events?ticket=${encodeURIComponent(ticket)}`);
     socket.onopen = () => { retry = 500; onState(true); };
     socket.onmessage = (m) => onEvent(JSON.parse(m.data));
     socket.onclose = (e) => {
@@ -48,7 +80,7 @@ export function liveEvents(onEvent, onState) {
         location.hash = '#/pair';
         return;
       }
-      if (!closed) setTimeout(open, retry = Math.min(retry * 2, 10000));
+      again();
     };
   };
   open();

@@ -2,6 +2,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, liveEvents, session } from './api.js';
 import { html } from './html.js';
+import { Failed } from './load.js';
 import { AlertsPage } from './pages/alerts.js';
 import { DevicePage } from './pages/device.js';
 import { DiagnosticsPage } from './pages/diagnostics.js';
@@ -23,6 +24,13 @@ function useHash() {
   return hash;
 }
 
+/** The device list with one device replaced (or added, in name order). */
+function upsert(devices, device) {
+  if (!devices) return devices;
+  const rest = devices.filter((d) => d.id !== device.id);
+  return [...rest, device].sort((a, b) => a.name.localeCompare(b.name));
+}
+
 /** Applies a live event to the device list (readings and availability), returning a new list. */
 function apply(devices, e) {
   if (!devices) return devices;
@@ -40,17 +48,21 @@ function App() {
   const [devices, setDevices] = useState(null);
   const [live, setLive] = useState(false);
   const [alertTick, setAlertTick] = useState(0);
+  const [loadError, setLoadError] = useState(null);
+  const [attempt, setAttempt] = useState(0);
 
   useEffect(() => {
     if (!signedIn) return undefined;
-    api('/api/me').then((m) => setMe(m.user)).catch(() => setSignedIn(false));
-    api('/api/devices').then(setDevices);
+    setLoadError(null);
+    api('/api/me').then((m) => setMe(m.user), (err) => (err.status === 401 ? setSignedIn(false) : setLoadError(err)));
+    api('/api/devices').then(setDevices, setLoadError);
     return liveEvents((e) => {
-      if (e.type === 'device') api('/api/devices').then(setDevices);
+      // a device announced or changed: fetch that one device, not the whole list
+      if (e.type === 'device') api(`/api/devices/${encodeURIComponent(e.id)}`).then((d) => setDevices((ds) => upsert(ds, d)), setLoadError);
       else if (e.type === 'alert') setAlertTick((t) => t + 1);
       else setDevices((ds) => apply(ds, e));
     }, setLive);
-  }, [signedIn]);
+  }, [signedIn, attempt]);
 
   if (!signedIn || hash.startsWith('#/pair')) {
     return html`<header><h1>Trellis</h1></header><main><${PairPage} onSignedIn=${() => setSignedIn(true)} /></main>`;
@@ -63,9 +75,10 @@ function App() {
   else if (hash.startsWith('#/diagnostics')) page = html`<${DiagnosticsPage} />`;
   else if (hash.startsWith('#/privacy')) page = html`<${PrivacyPage} devices=${devices} />`;
   else page = html`<${Home} devices=${devices} me=${me} />`;
+  const failed = loadError && html`<${Failed} error=${loadError} retry=${() => setAttempt((n) => n + 1)} what="the devices" />`;
   return html`
     <header><h1>Trellis</h1><span class="status" data-testid="live">${live ? '● live' : '○ reconnecting…'}</span></header>
-    <main>${page}</main>
+    <main>${failed}${page}</main>
     <nav class="tabs">${TABS.filter(([href]) => href !== '#/privacy' || me?.role === 'owner').map(([href, name]) => html`<a href=${href} class=${(href === '#/' ? hash === '#/' || hash.startsWith('#/device') : hash.startsWith(href)) ? 'active' : ''}>${name}</a>`)}</nav>`;
 }
 

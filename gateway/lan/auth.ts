@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HostCheck } from '../net/names.ts';
 import { splitHostHeader } from '../net/names.ts';
 import { atLeast, type People, type Role } from '../store/people.ts';
+import type { EventTickets } from './tickets.ts';
 
 /** Who may call a route, declared in the route's own `config.access`: anyone, or the least role. */
 export type Access = 'public' | Role;
@@ -13,10 +14,11 @@ export type Access = 'public' | Role;
  * 3. the route the router matched must declare `config.access`; a route that declares nothing
  *    refuses everyone (default deny). The decision uses that matched route, never the URL's text, so
  *    `/%61pi/members` is `/api/members` and needs what `/api/members` needs.
- * Tokens arrive as `Authorization: Bearer`, or as `?token=` on a WebSocket upgrade (browsers cannot
- * set headers there). 401 without a valid token, 403 with a role too low.
+ * Tokens arrive as `Authorization: Bearer` only. A WebSocket upgrade (where browsers cannot set
+ * headers) carries a one-use `?ticket=` instead (EventTickets), so no token is ever in a URL. 401
+ * without a valid token or ticket, 403 with a role too low.
  */
-export function accessHook(people: People, hosts: HostCheck) {
+export function accessHook(people: People, hosts: HostCheck, tickets: EventTickets) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (!hosts.allows(req.headers.host)) {
       await reply.code(421).send({ error: 'misdirected', message: `Host ${JSON.stringify((req.headers.host ?? '').slice(0, 100))} is not a name of this gateway (add it to lan.hostnames if you reach the gateway by it)` });
@@ -35,11 +37,16 @@ export function accessHook(people: People, hosts: HostCheck) {
     }
     if (access === 'public') return;
     const header = req.headers.authorization;
-    const fromQuery = (req.query as { token?: unknown } | undefined)?.token;
-    const token = header?.startsWith('Bearer ') ? header.slice(7) : typeof fromQuery === 'string' && upgrade ? fromQuery : undefined;
-    const session = token ? people.authenticate(token) : undefined;
+    const ticket = upgrade ? (req.query as { ticket?: unknown } | undefined)?.ticket : undefined;
+    const token = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+    const session = token ? people.authenticate(token) : typeof ticket === 'string' ? tickets.redeem(ticket, (id) => people.sessionActive(id)) : undefined;
     if (!session) {
-      await reply.code(401).send({ error: 'unauthorized', message: token ? 'the token is not valid (revoked or unknown); pair again or sign in' : 'sign in first: send Authorization: Bearer <token>' });
+      const message = token
+        ? 'the token is not valid (revoked or unknown); pair again or sign in'
+        : typeof ticket === 'string'
+          ? 'the ticket is not valid (used, expired, or its session ended); ask POST /api/events/ticket for a new one'
+          : 'sign in first: send Authorization: Bearer <token>';
+      await reply.code(401).send({ error: 'unauthorized', message });
       return;
     }
     req.session = session;

@@ -1,6 +1,8 @@
 import '@fastify/websocket';
 import type { WebSocket } from 'ws';
+import { z } from 'zod';
 import type { App, LanContext } from './context.ts';
+import type { EventTickets } from './tickets.ts';
 
 /** WebSocket close code for "your session ended" (4000-4999 are the application's own). */
 export const SESSION_ENDED = 4001;
@@ -11,7 +13,7 @@ export const SESSION_ENDED = 4001;
  * at once, and every socket re-checks its session every `recheckMs` (`lan.sessionRecheckS`: a session
  * may also end in another process, such as a CLI, or by a database restore).
  */
-export function eventStream(app: App, ctx: LanContext, recheckMs: number): void {
+export function eventStream(app: App, ctx: LanContext, recheckMs: number, tickets: EventTickets): void {
   const bySession = new Map<number, Set<WebSocket>>();
   const end = (socket: WebSocket) => socket.close(SESSION_ENDED, 'session ended');
   const offEnded = ctx.people.onSessionsEnded((ids) => {
@@ -26,7 +28,13 @@ export function eventStream(app: App, ctx: LanContext, recheckMs: number): void 
     clearInterval(recheck);
   });
 
-  app.get('/api/events', { websocket: true, config: { access: 'guest' }, schema: { summary: 'WebSocket of live events (token as ?token=)', hide: true } }, (socket: WebSocket, req) => {
+  app.post('/api/events/ticket', {
+    config: { access: 'guest' },
+    schema: { summary: 'A one-use ticket (30 s) to open the live-event WebSocket with ?ticket=', response: { 200: z.object({ ticket: z.string(), expiresInS: z.number() }) } },
+    handler: async (req) => tickets.issue(req.session as NonNullable<typeof req.session>),
+  });
+
+  app.get('/api/events', { websocket: true, config: { access: 'guest' }, schema: { summary: 'WebSocket of live events (a ticket from POST /api/events/ticket as ?ticket=)', hide: true } }, (socket: WebSocket, req) => {
     const sessionId = (req.session as NonNullable<typeof req.session>).sessionId;
     let sockets = bySession.get(sessionId);
     if (!sockets) bySession.set(sessionId, (sockets = new Set()));

@@ -13,6 +13,7 @@ import type { HostCheck } from '../net/names.ts';
 import { accessHook, type Access } from './auth.ts';
 import type { App, LanContext } from './context.ts';
 import { eventStream } from './events.ts';
+import { EventTickets } from './tickets.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { peopleRoutes } from './routes/people.ts';
 import { ruleRoutes } from './routes/rules.ts';
@@ -84,13 +85,14 @@ export async function buildLanServer(ctx: LanContext, options: LanServerOptions)
   await app.register(fastifyHelmet, helmetOptions());
   await app.register(fastifyRateLimit, { global: false });
   await app.register(fastifyWebsocket, { options: { maxPayload: BODY_LIMIT } });
-  app.addHook('onRequest', accessHook(ctx.people, options.hosts));
+  const tickets = new EventTickets(() => ctx.clock.now());
+  app.addHook('onRequest', accessHook(ctx.people, options.hosts, tickets));
   peopleRoutes(app, ctx, { max: options.authAttemptsPerMinute, timeWindow: 60_000 });
   deviceRoutes(app, ctx);
   ruleRoutes(app, ctx);
   systemRoutes(app, ctx);
   privacyRoutes(app, ctx);
-  eventStream(app, ctx, options.sessionRecheckMs);
+  eventStream(app, ctx, options.sessionRecheckMs, tickets);
   app.get('/api/openapi.json', { config: { access: 'guest' }, schema: { hide: true } }, async () => app.swagger());
   const caCert = options.caCert;
   app.get('/ca.pem', { config: { access: 'public' }, schema: { summary: "The gateway CA's certificate (self-signed TLS), to trust on a phone or device", hide: true } }, async (_req, reply) =>

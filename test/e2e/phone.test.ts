@@ -19,6 +19,9 @@ let browser: Browser;
 let page: Page;
 /** Anything the browser refused under the Content-Security-Policy (the UI must need no exception). */
 const cspViolations: string[] = [];
+/** every WebSocket the page opened, and every API request it made */
+const sockets: string[] = [];
+const requests: string[] = [];
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
 beforeAll(async () => {
@@ -38,6 +41,8 @@ beforeAll(async () => {
   });
   page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
   page.on('pageerror', (err) => console.error('page error:', err.message));
+  page.on('websocket', (ws) => sockets.push(ws.url()));
+  page.on('request', (r) => requests.push(new URL(r.url()).pathname));
   page.on('console', (msg) => {
     if (/Content Security Policy|Refused to (load|execute|apply|connect)/i.test(msg.text())) cspViolations.push(msg.text());
   });
@@ -149,6 +154,57 @@ describe('the phone UI', () => {
     await page.getByTestId('diagnostics').getByText('2 of 2').waitFor();
     expect(await page.getByTestId('cloud').textContent()).toContain('Cloud sync is off');
     await shot('11-diagnostics');
+  });
+
+  it('opens its live connection with a one-use ticket: the session token is never in a URL', () => {
+    expect(sockets.length).toBeGreaterThan(0);
+    for (const url of sockets) {
+      expect(url).toMatch(/\/api\/events\?ticket=[\w-]{20,}$/);
+      expect(url).not.toContain('token');
+    }
+  });
+
+  it('a device that appears is fetched alone, not by reloading the whole list', async () => {
+    await page.goto(`${gw.lanUrl}/`);
+    await page.getByTestId('live').getByText('live').waitFor();
+    const before = requests.length;
+    const more = new Fleet({ url: gw.url, devices: [{ kind: 'door', node: 'back-door', name: 'Back door', password: await gw.running.credentials.create('back-door') }], clock: createClock(1), reportMs: 86_400_000 });
+    await more.start();
+    try {
+      await page.getByTestId('device-zigbee2mqtt_back-door').waitFor({ timeout: 5000 }); // Zigbee2MQTT's id for it
+      const since = requests.slice(before);
+      expect(since).toContain('/api/devices/zigbee2mqtt_back-door');
+      expect(since).not.toContain('/api/devices');
+      expect(await page.getByTestId('device-plug-1').count()).toBe(1); // the others stay
+    } finally {
+      await more.stop();
+    }
+  });
+
+  it('a request that fails is shown with a retry, never as an endless "Loading"', async () => {
+    await page.route('**/api/alerts*', (route) => route.abort());
+    await page.click('nav >> text=Alerts');
+    const failed = page.getByTestId('load-error');
+    await failed.waitFor({ timeout: 5000 });
+    expect(await failed.textContent()).toMatch(/Could not load alerts: the gateway did not answer/);
+    await shot('12-load-failed');
+    await page.unroute('**/api/alerts*');
+    await failed.getByRole('button', { name: 'Retry' }).click();
+    await page.getByTestId('alert').first().waitFor({ timeout: 5000 });
+    expect(await page.getByTestId('load-error').count()).toBe(0);
+  });
+
+  it('an export that fails says so and saves nothing', async () => {
+    let downloads = 0;
+    page.on('download', () => void downloads++);
+    await page.route('**/api/export', (route) => route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: 'busy', message: 'the disk is busy' }) }));
+    await page.click('nav >> text=Privacy');
+    await page.getByRole('button', { name: 'Download all data' }).click();
+    const error = page.getByTestId('action-error');
+    await error.waitFor({ timeout: 5000 });
+    expect(await error.textContent()).toContain('the download failed: the disk is busy');
+    expect(downloads).toBe(0);
+    await page.unroute('**/api/export');
   });
 
   it('ran every screen above under the strict Content-Security-Policy without a violation', () => {

@@ -303,7 +303,8 @@ describe('alerts, diagnostics, metrics, OpenAPI, live events', () => {
       ws.on('open', () => resolve(101));
     });
     expect(refused).toBe(401);
-    const ws = new WebSocket(`${wsUrl}/api/events?token=${tokens.guest}`);
+    const { ticket } = (await api.post('/api/events/ticket', {}, tokens.guest)).body as { ticket: string };
+    const ws = new WebSocket(`${wsUrl}/api/events?ticket=${ticket}`);
     const events: Array<{ type: string; deviceId?: string; attribute?: string }> = [];
     ws.on('message', (m) => events.push(JSON.parse(String(m))));
     try {

@@ -10,6 +10,7 @@ import { lanClient } from '../helpers/lanClient.ts';
 import { rawRequest } from '../helpers/rawHttp.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { startTestGateway, type TestGateway } from '../helpers/testGateway.ts';
+import { EventTickets } from '../../gateway/lan/tickets.ts';
 
 /**
  * The LAN API as an attacker on the LAN tries it: every route the router knows x every kind of
@@ -83,7 +84,8 @@ function spellings(path: string): string[] {
   out.add(`/ui/..${path}`);
   out.add(`/%2e${path}`);
   out.add(path.toUpperCase());
-  out.add(`${path}?token=${tokens.owner}`); // a query token counts only on a WebSocket upgrade
+  out.add(`${path}?token=${tokens.owner}`); // a token in the URL never counts
+  out.add(`${path}?ticket=x`); // a ticket counts only on a WebSocket upgrade
   out.delete(path);
   return [...out];
 }
@@ -163,7 +165,7 @@ describe('LAN API auth matrix (generated from the route table)', () => {
     expect((await call('GET', '/api/health', 'none', { host: `[::1]:${port}` })).status).toBe(200);
   });
 
-  it('the WebSocket: no token, a revoked one, a foreign Origin and an encoded path are refused; the own origin works', async () => {
+  it('the WebSocket: no ticket, a token in the URL, a used, revoked or foreign-origin ticket and an encoded path are refused; the own origin works', async () => {
     const open = (path: string, headers: Record<string, string> = {}) =>
       new Promise<number>((resolve) => {
         const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers });
@@ -177,13 +179,22 @@ describe('LAN API auth matrix (generated from the route table)', () => {
         });
         ws.once('error', () => resolve(-1));
       });
+    const ticket = async (caller: Caller) => {
+      const res = await call('POST', '/api/events/ticket', caller);
+      return res.status === 200 ? (JSON.parse(res.body) as { ticket: string }).ticket : `refused-${res.status}`;
+    };
     expect(await open('/api/events')).toBe(401);
-    expect(await open(`/api/events?token=${tokens.revoked}`)).toBe(401);
+    expect(await open(`/api/events?token=${tokens.guest}`)).toBe(401); // session tokens never travel in URLs
+    expect(await ticket('revoked')).toBe('refused-401');
+    expect(await ticket('none')).toBe('refused-401');
+    expect(await open(`/api/events?ticket=${'x'.repeat(32)}`)).toBe(401);
     expect(await open(`/%61pi/events`)).toBe(401);
-    expect(await open(`/api/events?token=${tokens.guest}`, { origin: 'http://evil.example' })).toBe(403);
-    expect(await open(`/api/events?token=${tokens.guest}`, { origin: `http://127.0.0.1:${port + 1}` })).toBe(403);
-    expect(await open(`/api/events?token=${tokens.guest}`, { origin: `http://127.0.0.1:${port}` })).toBe(101);
-    expect(await open(`/api/events?token=${tokens.guest}`)).toBe(101); // not a browser: no Origin
+    expect(await open(`/api/events?ticket=${await ticket('guest')}`, { origin: 'http://evil.example' })).toBe(403);
+    expect(await open(`/api/events?ticket=${await ticket('guest')}`, { origin: `http://127.0.0.1:${port + 1}` })).toBe(403);
+    expect(await open(`/api/events?ticket=${await ticket('guest')}`, { origin: `http://127.0.0.1:${port}` })).toBe(101);
+    const once = await ticket('guest');
+    expect(await open(`/api/events?ticket=${once}`)).toBe(101); // not a browser: no Origin
+    expect(await open(`/api/events?ticket=${once}`)).toBe(401); // a ticket opens one socket
   });
 
   it('plain-object lookups are not doors: /vendor/constructor, __proto__, toString are 404, never 500', async () => {
@@ -198,7 +209,7 @@ describe('default deny, on its own', () => {
   it('a route that declares no access refuses everyone, the owner too', async () => {
     const people = { authenticate: () => ({ user: { id: 1, name: 'Olive', role: 'owner' }, sessionId: 1 }) } as unknown as People;
     const app = Fastify();
-    app.addHook('onRequest', accessHook(people, new HostCheck({ gatewayId: 't', extra: [], boundHosts: [] })));
+    app.addHook('onRequest', accessHook(people, new HostCheck({ gatewayId: 't', extra: [], boundHosts: [] }), new EventTickets()));
     app.get('/api/new-thing', async () => ({ secret: true }));
     app.get('/api/declared', { config: { access: 'owner' } }, async () => ({ ok: true }));
     const headers = { authorization: 'Bearer anything', host: '127.0.0.1' };

@@ -46,7 +46,8 @@ async function member(name: string): Promise<{ token: string; id: number; sessio
 
 /** Opens the live-event socket and resolves with a promise of its close code. */
 async function openSocket(token: string): Promise<{ closed: Promise<number>; ws: WebSocket }> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/api/events?token=${token}`);
+  const { ticket } = (await api.post('/api/events/ticket', {}, token)).body as { ticket: string };
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/api/events?ticket=${ticket}`);
   const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     ws.once('message', () => resolve()); // the hello
@@ -63,6 +64,18 @@ describe('sessions end everywhere', () => {
     expect((await api.del(`/api/sessions/${m.sessionId}`, owner)).status).toBe(204);
     expect(await closed).toBe(4001);
     expect(Date.now() - t0).toBeLessThan(1000); // at once, not at the next periodic check
+  });
+
+  it('a ticket issued before its session was revoked opens no socket', async () => {
+    const m = await member('Tia');
+    const { ticket } = (await api.post('/api/events/ticket', {}, m.token)).body as { ticket: string };
+    expect((await api.del(`/api/sessions/${m.sessionId}`, owner)).status).toBe(204);
+    const status = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/api/events?ticket=${ticket}`);
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('open', () => resolve(101));
+    });
+    expect(status).toBe(401);
   });
 
   it('removing a person closes every socket of theirs', async () => {

@@ -3,6 +3,7 @@ import uPlot from 'uplot';
 import { api } from '../api.js';
 import { AttributeRow } from '../controls.js';
 import { html, label } from '../html.js';
+import { Failed, useAction } from '../load.js';
 
 const RANGES = { '1 h': 3600e3, '24 h': 86400e3, '7 days': 7 * 86400e3 };
 
@@ -11,7 +12,10 @@ function HistoryChart({ deviceId, attribute, unit }) {
   const box = useRef(null);
   const [range, setRange] = useState('24 h');
   const [empty, setEmpty] = useState(false);
+  const [error, setError] = useState(null);
+  const [attempt, setAttempt] = useState(0);
   useEffect(() => {
+    setError(null);
     let plot;
     let cancelled = false;
     const to = Date.now();
@@ -32,14 +36,15 @@ function HistoryChart({ deviceId, attribute, unit }) {
         [xs, h.points.map((p) => p.mean), h.points.map((p) => p.min), h.points.map((p) => p.max)],
         box.current,
       );
-    });
+    }, (err) => { if (!cancelled) setError(err); });
     return () => { cancelled = true; plot?.destroy(); };
-  }, [deviceId, attribute, range]);
+  }, [deviceId, attribute, range, attempt]);
   return html`<div class="card">
     <h3>${label(attribute)}</h3>
     <div class="seg">${Object.keys(RANGES).map((r) => html`<button class=${r === range ? 'active' : ''} onClick=${() => setRange(r)}>${r}</button>`)}</div>
     <div class="chart" ref=${box} data-testid=${`chart-${attribute}`}></div>
     ${empty && html`<p class="muted">No readings in this period.</p>`}
+    ${error && html`<${Failed} error=${error} retry=${() => setAttempt((n) => n + 1)} what="the history" />`}
   </div>`;
 }
 
@@ -48,7 +53,10 @@ const USAGE_UNITS = { energy: 'Wh', on: 's on', door: 's open' };
 /** Energy per day, cups brewed, on-time: totals of the closed hourly buckets. */
 function Usage({ deviceId }) {
   const [usage, setUsage] = useState(null);
-  useEffect(() => { api(`/api/devices/${deviceId}/usage`).then(setUsage).catch(() => setUsage({ daily: [], buckets: [] })); }, [deviceId]);
+  const [error, setError] = useState(null);
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => { setError(null); api(`/api/devices/${deviceId}/usage`).then(setUsage, setError); }, [deviceId, attempt]);
+  if (error) return html`<${Failed} error=${error} retry=${() => setAttempt((n) => n + 1)} what="usage" />`;
   if (!usage) return null;
   if (usage.daily.length === 0) return html`<div class="card"><h3>Usage</h3><p class="muted">Usage appears here after the first full hour.</p></div>`;
   const roles = {};
@@ -63,18 +71,19 @@ function Usage({ deviceId }) {
 export function DevicePage({ id, devices, me }) {
   const d = devices?.find((x) => x.id === id);
   const [room, setRoom] = useState('');
+  const [act, actionError] = useAction();
   useEffect(() => setRoom(d?.room ?? ''), [d?.room]);
   if (!devices) return html`<p class="loading">Loading…</p>`;
   if (!d) return html`<p class="card">This device is not known (any more).</p>`;
   const numeric = Object.entries(d.attributes).filter(([, s]) => s.type === 'number');
   const canControl = me && me.role !== 'guest';
-  const saveRoom = () => api(`/api/devices/${id}`, { method: 'PATCH', body: { room: room.trim() || null } });
+  const saveRoom = act(() => api(`/api/devices/${id}`, { method: 'PATCH', body: { room: room.trim() || null } }));
   return html`
     <section class="card">
       <h3><span class=${`dot ${d.online ? 'on' : ''}`}></span>${d.name}</h3>
       <p class="muted">${[d.manufacturer, d.model, d.protocol.toUpperCase()].filter(Boolean).join(' · ')} · ${d.online ? 'online' : 'offline'}</p>
       ${Object.entries(d.attributes).map(([name, spec]) => html`<${AttributeRow} device=${d} name=${name} spec=${spec} canControl=${canControl} />`)}
-      ${canControl && html`<label for="room">Room</label><div class="stepper"><input id="room" type="text" value=${room} onInput=${(e) => setRoom(e.target.value)} placeholder="e.g. Kitchen" /><button class="secondary" onClick=${saveRoom}>Save</button></div>`}
+      ${canControl && html`<label for="room">Room</label><div class="stepper"><input id="room" type="text" value=${room} onInput=${(e) => setRoom(e.target.value)} placeholder="e.g. Kitchen" /><button class="secondary" onClick=${saveRoom}>Save</button></div>${actionError}`}
     </section>
     <${Usage} deviceId=${id} />
     ${numeric.map(([name, s]) => html`<${HistoryChart} deviceId=${id} attribute=${name} unit=${s.unit} />`)}`;

@@ -1,21 +1,28 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
+import { Failed, pending } from '../load.js';
 import { html } from '../html.js';
 
 const mb = (b) => `${(b / 1048576).toFixed(1)} MB`;
 
 /** Self-service troubleshooting: is it the device, the gateway, or the internet? */
 export function DiagnosticsPage() {
-  const [d, setD] = useState(null);
+  const [state, setState] = useState({ data: null, error: null });
+  const [attempt, setAttempt] = useState(0);
   useEffect(() => {
-    const load = () => api('/api/diagnostics').then(setD);
+    const load = () => api('/api/diagnostics').then((data) => setState({ data, error: null }), (error) => setState((s) => ({ data: s.data, error })));
     load();
     const t = setInterval(load, 5000);
     return () => clearInterval(t);
-  }, []);
-  if (!d) return html`<p class="loading">Loading…</p>`;
+  }, [attempt]);
+  const retry = () => setAttempt((n) => n + 1);
+  const wait = pending({ ...state, retry }, 'the gateway status');
+  if (wait) return wait;
+  const d = state.data;
+  const stale = state.error && html`<${Failed} error=${state.error} retry=${retry} what="the latest status" />`;
   const h = d.health;
   return html`
+    ${stale}
     <h2>Gateway</h2>
     <section class="card" data-testid="diagnostics">
       <div class="row"><span>Running for</span><span class="value">${Math.round(h.uptimeS / 60)} min</span></div>

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, session } from '../api.js';
+import { Failed } from '../load.js';
 import { fmtTime, html } from '../html.js';
 
 /** Who may use the gateway, invites, and this person's signed-in phones. */
@@ -8,13 +9,16 @@ export function PeoplePage({ me, onSignedOut }) {
   const [members, setMembers] = useState(null);
   const [invite, setInvite] = useState(null);
   const [error, setError] = useState(null);
+  const [loadError, setLoadError] = useState(null);
   const load = () => {
-    api('/api/me').then(setMine);
-    if (me?.role === 'owner') api('/api/members').then(setMembers);
+    setLoadError(null);
+    api('/api/me').then(setMine, setLoadError);
+    if (me?.role === 'owner') api('/api/members').then(setMembers, setLoadError);
   };
   useEffect(load, [me?.role]);
   const act = (fn) => async () => { setError(null); try { await fn(); load(); } catch (err) { setError(err.message); } };
-  if (!mine) return html`<p class="loading">Loading…</p>`;
+  if (loadError) return html`<${Failed} error=${loadError} retry=${load} what="people" />`;
+  if (!mine) return html`<p class="loading">Loading people…</p>`;
   return html`
     <h2>You</h2>
     <section class="card"><p>Signed in as <strong>${mine.user.name}</strong> (${mine.user.role}).</p>

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, session } from '../api.js';
+import { api, download } from '../api.js';
+import { Failed, useAction } from '../load.js';
 import { fmtTime, html } from '../html.js';
 
 const CLASSES = ['usage', 'maintenance', 'health', 'telemetry', 'alerts'];
@@ -41,24 +42,28 @@ export function PrivacyPage({ devices }) {
   const [grants, setGrants] = useState(null);
   const [audit, setAudit] = useState(null);
   const [message, setMessage] = useState(null);
-  const load = () => { api('/api/grants').then(setGrants); api('/api/audit?limit=50').then(setAudit); };
-  useEffect(load, []);
-  const revoke = async (id) => { await api(`/api/grants/${id}`, { method: 'DELETE' }); load(); };
-  const exportAll = async () => {
-    const res = await fetch('/api/export', { headers: { authorization: `Bearer ${session.token}` } });
-    const url = URL.createObjectURL(await res.blob());
-    const a = document.createElement('a');
-    a.href = url; a.download = 'trellis-export.zip'; a.click();
-    URL.revokeObjectURL(url);
-    load();
+  const [loadError, setLoadError] = useState(null);
+  const [act, grantError] = useAction();
+  const [dataAct, dataError] = useAction();
+  const load = () => {
+    setLoadError(null);
+    api('/api/grants').then(setGrants, setLoadError);
+    api('/api/audit?limit=50').then(setAudit, setLoadError);
   };
-  const eraseAll = async () => {
+  useEffect(load, []);
+  const revoke = act(async (id) => { await api(`/api/grants/${id}`, { method: 'DELETE' }); load(); });
+  const exportAll = dataAct(async () => {
+    await download('/api/export', 'trellis-export.zip');
+    load();
+  });
+  const eraseAll = dataAct(async () => {
     if (!confirm('Erase all stored history and usage? This cannot be undone.')) return;
     const r = await api('/api/erase', { method: 'POST', body: {} });
     setMessage(`Erased ${r.readings} readings and ${r.usageBuckets} usage hours.`);
     load();
-  };
-  if (!grants || !audit) return html`<p class="loading">Loading…</p>`;
+  });
+  if (loadError) return html`<${Failed} error=${loadError} retry=${load} what="grants and the audit log" />`;
+  if (!grants || !audit) return html`<p class="loading">Loading grants…</p>`;
   const active = grants.grants.filter((g) => !g.revokedAt);
   return html`
     <h2>Service providers</h2>
@@ -67,11 +72,12 @@ export function PrivacyPage({ devices }) {
       <strong>${g.providerId}</strong><br/>
       <span class="muted">Devices: ${g.devices.join(', ')} · sees: ${g.classes.join(', ') || 'nothing'} · may change: ${g.commands.join(', ') || 'nothing'} · ${g.identity ? 'real names' : 'pseudonyms'}${g.expiresAt ? ` · until ${fmtTime(g.expiresAt)}` : ''}</span>
       <p><button class="danger" onClick=${() => revoke(g.id)}>Revoke</button></p></section>`)}
+    ${grantError}
     <${GrantForm} devices=${devices ?? []} onDone=${load} />
     <h2>Your data</h2>
     <section class="card"><p>Download everything this gateway knows about your home or shop, or erase the history.</p>
       <button onClick=${exportAll}>Download all data</button> <button class="danger" onClick=${eraseAll}>Erase history</button>
-      ${message && html`<p class="ok">${message}</p>`}</section>
+      ${message && html`<p class="ok">${message}</p>`}${dataError}</section>
     <h2>Audit log</h2>
     <section class="card" data-testid="audit">
       <p class=${audit.verified.ok ? 'ok' : 'errors'}>${audit.verified.ok ? `Intact: ${audit.verified.rows} entries, none changed.` : `Tampered with at entry ${audit.verified.id}: ${audit.verified.reason}`}</p>

@@ -1,11 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
+import { Failed, pending, useLoad } from '../load.js';
 import { fmtTime, html } from '../html.js';
 
 function Traces({ id }) {
-  const [traces, setTraces] = useState(null);
-  useEffect(() => { api(`/api/rules/${id}/traces`).then(setTraces); }, [id]);
-  if (!traces) return null;
+  const state = useLoad(() => api(`/api/rules/${id}/traces`), [id]);
+  const wait = pending(state, 'its runs');
+  if (wait) return wait;
+  const traces = state.data;
   if (traces.length === 0) return html`<p class="muted">Has not run yet.</p>`;
   return html`<ul class="muted" data-testid=${`traces-${id}`}>${traces.slice(0, 5).map((t) => html`<li>${fmtTime(t.at)}: ${t.trigger}${t.conditions.length ? ` · ${t.conditions.map((c) => `${c.text} ${c.result ? '✓' : '✗'}`).join(', ')}` : ''} → ${t.commands.join(', ') || t.outcome}</li>`)}</ul>`;
 }
@@ -17,8 +19,10 @@ export function RulesPage({ me }) {
   const [problems, setProblems] = useState(null);
   const [saved, setSaved] = useState(null);
   const [open, setOpen] = useState(null);
-  const load = () => api('/api/rules').then((r) => { setData(r); setText(r.text); });
+  const [loadError, setLoadError] = useState(null);
+  const load = () => api('/api/rules').then((r) => { setLoadError(null); setData(r); setText(r.text); }, setLoadError);
   useEffect(() => { load(); }, []);
+  if (loadError && !data) return html`<${Failed} error=${loadError} retry=${load} what="the rules" />`;
   if (!data) return html`<p class="loading">Loading rules…</p>`;
   const isOwner = me?.role === 'owner';
   const toggle = async (rule) => {
