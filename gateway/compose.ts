@@ -53,7 +53,7 @@ export function compose(env: Environment): Composition {
   const alerts = new AlertService({ store: repos.alerts, bus, log });
   const selfSigned =
     config.mqtt.tls === 'self-signed' || (config.lan.enabled && config.lan.tls === 'self-signed')
-      ? new SelfSignedTls(config.dataDir, () => gatewayNames({ gatewayId: config.gatewayId, extra: config.hostnames, boundHosts: [config.mqtt.host, config.lan.host] }), log.child({ component: 'tls' }))
+      ? new SelfSignedTls(config.dataDir, () => gatewayNames({ gatewayId: config.gatewayId, extra: config.hostnames, boundHosts: [config.mqtt.host, config.lan.host] }), log.child({ component: 'tls' }), bus)
       : undefined;
   const rulesLog = log.child({ component: 'rules' });
   const rules = new RuleHost({
@@ -68,7 +68,7 @@ export function compose(env: Environment): Composition {
   });
   const ruleFile = new RuleFileWatcher(config.rules.file, rules, rulesLog, join(config.dataDir, 'rules.last-good.json'));
   const deviceAuth = new DeviceAuth(repos.credentials, new AuthThrottle());
-  const broker = brokerService({ config, log, clock, hub, repos, deviceAuth, tls: selfSigned });
+  const broker = brokerService({ config, log, clock, hub, bus, repos, deviceAuth, tls: selfSigned });
   const serial = optionalDriver('serial', config.serial.length > 0, hub, log, async () => new (await import('../drivers/serial/driver.ts')).SerialDriver(config.serial, () => clock.now()));
   const ble = optionalDriver('ble', config.ble.devices.length > 0, hub, log, async () => new (await import('../drivers/ble/driver.ts')).BleDriver(config.ble, () => clock.now()));
   const cloud = cloudService({ config, log, clock, hub, bus, repos, rules });

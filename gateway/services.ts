@@ -27,12 +27,11 @@ import { VERSION } from './version.ts';
 
 const DAY_MS = 86_400_000;
 
-export function brokerService(p: { config: Readonly<Config>; log: Logger; clock: Clock; hub: Hub; repos: Repositories; deviceAuth: DeviceAuth; tls: SelfSignedTls | undefined }) {
+export function brokerService(p: { config: Readonly<Config>; log: Logger; clock: Clock; hub: Hub; bus: GatewayBus; repos: Repositories; deviceAuth: DeviceAuth; tls: SelfSignedTls | undefined }) {
   const { config } = p;
   const mqttLog = p.log.child({ component: 'mqtt' });
   let driver: MqttDriver | undefined;
   let material: TlsMaterial | undefined;
-  let offRenewed: (() => void) | undefined;
   const violations = new RateLimitedLog();
   return {
     service: service(
@@ -63,10 +62,10 @@ export function brokerService(p: { config: Readonly<Config>; log: Logger; clock:
         await mqtt.start(p.hub);
         const tlsAddress = mqtt.tlsAddress;
         mqttLog.info({ host: (mqtt.address ?? tlsAddress)?.host, port: mqtt.address?.port, tlsPort: tlsAddress?.port, fingerprint: material?.fingerprint }, 'mqtt broker listening');
-        if (config.mqtt.tls === 'self-signed') offRenewed = p.tls?.onRenewed((m) => mqtt.updateTls(m));
+        if (config.mqtt.tls === 'self-signed') p.bus.on(mqtt, 'tlsRenewed', (m) => mqtt.updateTls(m));
       },
       async () => {
-        offRenewed?.();
+        if (driver) p.bus.off(driver);
         await driver?.stop();
       },
     ),
@@ -191,6 +190,7 @@ export function lanService(p: {
               gatewayId: config.gatewayId,
               hostnames: config.hostnames,
               selfSigned: p.selfSigned,
+            bus: p.bus,
               log: p.log.child({ component: 'lan' }),
               advertiser: p.advertiser,
               context: {

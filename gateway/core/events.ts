@@ -1,6 +1,7 @@
 import type { DeviceEvent } from '../../drivers/types.ts';
 import type { MaintenanceData } from '../../protocol/index.ts';
 import type { StoredBucket } from '../metering/service.ts';
+import type { TlsMaterial } from '../net/certificates.ts';
 import type { Grant } from '../store/grants.ts';
 import type { RegisteredDevice } from '../store/registry.ts';
 import { EventBus, type ListenerFailure } from './bus.ts';
@@ -51,6 +52,10 @@ export interface GatewayEvents {
   grantRevoked: Grant;
   /** a commit of readings nobody waited on failed (the readings are reported, the gateway runs on) */
   storeError: Error;
+  /** sessions ended (revoked, or their person removed): their live sockets close */
+  sessionsEnded: readonly number[];
+  /** the self-signed server certificate was renewed: listeners serve the new one */
+  tlsRenewed: TlsMaterial;
 }
 
 export type GatewayBus = EventBus<GatewayEvents>;

@@ -16,7 +16,8 @@ export const SESSION_ENDED = 4001;
 export function eventStream(app: App, ctx: LanContext, recheckMs: number, tickets: EventTickets): void {
   const bySession = new Map<number, Set<WebSocket>>();
   const end = (socket: WebSocket) => socket.close(SESSION_ENDED, 'session ended');
-  const offEnded = ctx.people.onSessionsEnded((ids) => {
+  const owner = { name: 'lan event stream' };
+  ctx.bus.on(owner, 'sessionsEnded', (ids) => {
     for (const id of ids) for (const socket of bySession.get(id) ?? []) end(socket);
   });
   const recheck = setInterval(() => {
@@ -24,7 +25,7 @@ export function eventStream(app: App, ctx: LanContext, recheckMs: number, ticket
   }, recheckMs);
   recheck.unref();
   app.addHook('onClose', async () => {
-    offEnded();
+    ctx.bus.off(owner);
     clearInterval(recheck);
   });
 

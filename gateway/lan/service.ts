@@ -7,6 +7,7 @@ import type { SelfSignedTls } from '../net/selfSigned.ts';
 import type { App, LanContext } from './context.ts';
 import { PAIRING_CODE_TTL_MS } from '../store/people.ts';
 import { buildLanServer, type RouteEntry } from './server.ts';
+import type { GatewayBus } from '../core/events.ts';
 
 export interface LanConfig {
   readonly host: string;
@@ -42,6 +43,8 @@ export interface LanServiceDeps {
   readonly hostnames: readonly string[];
   /** the gateway's self-signed TLS material (shared with the MQTT TLS listener) */
   readonly selfSigned: SelfSignedTls | undefined;
+  /** carries certificate renewals (`tlsRenewed`) */
+  readonly bus: GatewayBus;
   readonly log: Logger;
   readonly context: Omit<LanContext, 'publicUrl'>;
   readonly advertiser?: (() => Promise<Advertiser>) | undefined;
@@ -56,7 +59,6 @@ export class LanService {
   #app: App | undefined;
   #routes: (() => RouteEntry[]) | undefined;
   #advertiser: Advertiser | undefined;
-  #offRenewed: (() => void) | undefined;
   #url = '';
   /** the first-start pairing code, for the terminal only (never logged); `trellis pair` prints a fresh one */
   pairingCode: string | undefined;
@@ -95,7 +97,7 @@ export class LanService {
     this.#routes = routes;
     await app.listen({ host: config.host, port: config.port });
     if (tls && config.tls === 'self-signed') {
-      this.#offRenewed = this.#d.selfSigned?.onRenewed((m) => {
+      this.#d.bus.on(this, 'tlsRenewed', (m) => {
         (app.server as unknown as TlsServer).setSecureContext({ cert: m.cert, key: m.key });
         this.fingerprint = m.fingerprint;
         log.info({ fingerprint: m.fingerprint }, 'LAN API serves the renewed certificate');
@@ -120,8 +122,7 @@ export class LanService {
   }
 
   async stop(): Promise<void> {
-    this.#offRenewed?.();
-    this.#offRenewed = undefined;
+    this.#d.bus.off(this);
     await this.#advertiser?.stop();
     this.#advertiser = undefined;
     await this.#app?.close();

@@ -1,6 +1,7 @@
 import type { Logger } from '../log.ts';
 import { selfSignedMaterial, type TlsMaterial } from './certificates.ts';
 import type { GatewayNames } from './names.ts';
+import type { GatewayBus } from '../core/events.ts';
 
 const CHECK_EVERY_MS = 12 * 3_600_000;
 
@@ -13,11 +14,14 @@ export class SelfSignedTls {
   readonly #dataDir: string;
   readonly #names: () => GatewayNames;
   readonly #log: Logger;
-  readonly #renewed = new Set<(m: TlsMaterial) => void>();
   #current: Promise<TlsMaterial> | undefined;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(dataDir: string, names: () => GatewayNames, log: Logger) {
+  readonly #bus: Pick<GatewayBus, 'emit'>;
+
+  /** A renewal is announced on `bus` (`tlsRenewed`). */
+  constructor(dataDir: string, names: () => GatewayNames, log: Logger, bus: Pick<GatewayBus, 'emit'>) {
+    this.#bus = bus;
     this.#dataDir = dataDir;
     this.#names = names;
     this.#log = log;
@@ -26,12 +30,6 @@ export class SelfSignedTls {
   material(): Promise<TlsMaterial> {
     this.#current ??= this.#ensure();
     return this.#current;
-  }
-
-  /** Listeners get the new material after a renewal; returns the unsubscribe. */
-  onRenewed(listener: (m: TlsMaterial) => void): () => void {
-    this.#renewed.add(listener);
-    return () => this.#renewed.delete(listener);
   }
 
   start(): void {
@@ -53,7 +51,7 @@ export class SelfSignedTls {
     });
     if (after.fingerprint === before.fingerprint) return;
     this.#current = Promise.resolve(after);
-    for (const listener of this.#renewed) listener(after);
+    this.#bus.emit('tlsRenewed', after);
   }
 
   async #ensure(now = Date.now()): Promise<TlsMaterial> {

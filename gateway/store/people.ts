@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { ErrorCodes, TrellisError } from '../errors.ts';
 import type { PasswordHasher } from '../auth/passwordHasher.ts';
 import type { Db } from './db.ts';
+import type { GatewayBus } from '../core/events.ts';
 
 export const ROLES = ['guest', 'member', 'owner'] as const;
 export type Role = (typeof ROLES)[number];
@@ -37,18 +38,14 @@ export class People {
   readonly #now: () => number;
   readonly #hasher: PasswordHasher;
   readonly #lastUsed = new Map<number, number>();
-  readonly #ended = new Set<(sessionIds: readonly number[]) => void>();
+  /** where ended sessions are announced (`sessionsEnded`); the CLI's short-lived People has none */
+  readonly #bus: Pick<GatewayBus, 'emit'> | undefined;
 
-  constructor(db: Db, hasher: PasswordHasher, now: () => number = Date.now) {
+  constructor(db: Db, hasher: PasswordHasher, now: () => number = Date.now, bus?: Pick<GatewayBus, 'emit'>) {
+    this.#bus = bus;
     this.#db = db;
     this.#hasher = hasher;
     this.#now = now;
-  }
-
-  /** Called with the ids of sessions that ended (revoked, or their person removed); returns the unsubscribe. */
-  onSessionsEnded(listener: (sessionIds: readonly number[]) => void): () => void {
-    this.#ended.add(listener);
-    return () => this.#ended.delete(listener);
   }
 
   /** Whether a session still exists (sockets re-check this: a session ended by another process, e.g. the CLI). */
@@ -143,7 +140,7 @@ export class People {
 
   #notifyEnded(ids: readonly number[]): void {
     for (const id of ids) this.#lastUsed.delete(id);
-    for (const listener of this.#ended) listener(ids); // listeners only close sockets; they do not throw
+    this.#bus?.emit('sessionsEnded', ids);
   }
 
   #newSession(userId: number, label: string): string {

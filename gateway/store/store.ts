@@ -160,7 +160,7 @@ function repositories(db: Db, d: StoreDeps, syncFailed: (err: Error) => void): R
     deviceMeta,
     history: new HistoryQueries(db),
     household: new HouseholdData(db),
-    people: new People(db, new PasswordHasher(d.argon2)),
+    people: new People(db, new PasswordHasher(d.argon2), now, bus),
     outbox: new Outbox(db, { gatewayId: config.gatewayId, maxBytes: config.cloud.outboxMaxBytes, now }),
     lastState: () => storedState(db),
     offLoop,
