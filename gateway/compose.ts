@@ -18,7 +18,6 @@ import { MaintenanceMonitor, hourlyValue } from './maintenance/monitor.ts';
 import { gatewayNames } from './net/names.ts';
 import { SelfSignedTls } from './net/selfSigned.ts';
 import type { RunningGateway } from './runningGateway.ts';
-import { DEVICE_HASH_OPTIONS } from './store/credentials.ts';
 import type { Store } from './store/store.ts';
 import { brokerService, cloudService, lanService, meteringService, optionalDriver, prunerService } from './services.ts';
 

@@ -13,8 +13,12 @@ rmSync(report, { force: true });
 // dist/ that spawned gateways run happens in vitest's global setup (test/globalSetup.ts).
 const tscBin = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const check = spawnSync(process.execPath, [tscBin, '--noEmit', '-p', root], { cwd: root, stdio: 'inherit' });
-const typeErrors = check.status === 0 ? 0 : 1;
-console.log(typeErrors ? 'typecheck: FAILED' : 'typecheck: ok');
+// Formatting and lint (Biome, biome.json): a violation counts as one failed check.
+const biomeBin = join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome');
+const style = spawnSync(process.execPath, [biomeBin, 'ci', '--reporter=summary', '.'], { cwd: root, stdio: 'inherit' });
+const typeErrors = (check.status === 0 ? 0 : 1) + (style.status === 0 ? 0 : 1);
+console.log(check.status === 0 ? 'typecheck: ok' : 'typecheck: FAILED');
+console.log(style.status === 0 ? 'format and lint: ok' : 'format and lint: FAILED (npx biome check --write . fixes the format)');
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const result = spawnSync(
   process.execPath,
@@ -23,7 +27,7 @@ const result = spawnSync(
 );
 if (!existsSync(report)) {
   console.log(`0 passed, ${1 + typeErrors} failed`);
-  console.error('vitest wrote no report (exit status ' + result.status + ')');
+  console.error(`vitest wrote no report (exit status ${result.status})`);
   process.exit(1);
 }
 const r = JSON.parse(readFileSync(report, 'utf8'));

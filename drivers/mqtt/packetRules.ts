@@ -16,6 +16,7 @@ export interface DecodedPacket {
  * mqtt-packet decodes strings as UTF-8 and turns invalid bytes into U+FFFD, so U+FFFD stands for
  * "was not valid UTF-8" here (a topic that really contains U+FFFD is refused too).
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is what MQTT forbids in strings [MQTT-1.5.3-2]
 const BAD_STRING = /[\u0000\uFFFD]/;
 
 export function malformation(p: DecodedPacket): string | undefined {

@@ -38,6 +38,7 @@ export function filterCovers(owned: string, filter: string): boolean {
 
 /** A valid topic name for PUBLISH: non-empty, no wildcards, no NUL [MQTT-4.7.3-1, MQTT-4.7.1-1]. */
 export function isValidTopicName(topic: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is what MQTT forbids in strings [MQTT-1.5.3-2]
   return topic.length > 0 && !/[+#\u0000]/.test(topic);
 }
 

@@ -9,7 +9,7 @@ import type { CommandLog } from '../store/commandLog.ts';
 import type { DeviceRegistry } from '../store/registry.ts';
 import { ErrorCodes, TrellisError } from '../errors.ts';
 import { CloudLink } from './link.ts';
-import { Outbox, type Priority } from '../store/outbox.ts';
+import type { Outbox, Priority } from '../store/outbox.ts';
 import { topics, type AlertData, type HealthData, type MaintenanceData } from '../../protocol/index.ts';
 import { RemoteCommands, type SafetyLimit } from './remoteCommands.ts';
 import type { DataClass, Grants } from '../store/grants.ts';

@@ -5,7 +5,7 @@ import type { MaintenanceData } from '../../protocol/index.ts';
 import type { UsageBucket } from '../../protocol/index.ts';
 import type { StoredBucket } from '../metering/service.ts';
 import type { RegisteredDevice } from '../store/registry.ts';
-import { Baselines } from './baselines.ts';
+import type { Baselines } from './baselines.ts';
 
 export interface MaintenanceThresholds {
   /** compressor on-time over the online part of an hour */

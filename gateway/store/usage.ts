@@ -1,5 +1,5 @@
 import type { DeviceEvent } from '../../drivers/types.ts';
-import { PersistentCounters } from './counters.ts';
+import type { PersistentCounters } from './counters.ts';
 import type { Db } from './db.ts';
 import type { DeviceRegistry } from './registry.ts';
 import { replayEvents } from './replay.ts';

@@ -17,7 +17,7 @@ export function lanClient(baseUrl: string) {
     } else if (payload !== undefined) headers['content-type'] ??= 'application/json';
     const res = await fetch(`${baseUrl}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
     const text = await res.text();
-    let body: any = undefined;
+    let body: any ;
     try {
       body = text ? JSON.parse(text) : undefined;
     } catch {

@@ -40,7 +40,7 @@ describe('outbox drain under SIGKILL', () => {
       [
         'gatewayId: gw-k',
         `dataDir: ${dataDir}`,
-        'mqtt: {host: 127.0.0.1, port: ' + port + '}',
+        `mqtt: {host: 127.0.0.1, port: ${port}}`,
         `lan: {host: 127.0.0.1, port: ${await freePort()}}`,
         'cloud:',
         `  url: ${broker.passwordUrl}`,

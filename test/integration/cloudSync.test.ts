@@ -168,7 +168,7 @@ function queueDesignDay(g: TestGateway, start: number): number[] {
       deviceId: `dev-${i}`,
       start: from,
       end: from + HOUR,
-      localStart: new Date(from).toISOString().slice(0, 16) + '+00:00',
+      localStart: `${new Date(from).toISOString().slice(0, 16)}+00:00`,
       metrics: { energy: { role: 'energy', unit: 'Wh', delta: 120 + i, resets: 0, rollovers: 0, samples: 360 } },
       gaps: [],
       offlineSeconds: 0,

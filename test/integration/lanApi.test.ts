@@ -186,7 +186,7 @@ describe('devices', () => {
   });
 
   it('usage returns the stored buckets and per-day totals', async () => {
-    const bucket = (start: number, wh: number) => ({ deviceId: 'plug-1', start, end: start + 3_600_000, localStart: new Date(start).toISOString().slice(0, 16) + '+00:00', metrics: { energy_total: { role: 'energy', unit: 'Wh', delta: wh, resets: 0, rollovers: 0, samples: 3 } }, gaps: [], offlineSeconds: 0 });
+    const bucket = (start: number, wh: number) => ({ deviceId: 'plug-1', start, end: start + 3_600_000, localStart: `${new Date(start).toISOString().slice(0, 16)}+00:00`, metrics: { energy_total: { role: 'energy', unit: 'Wh', delta: wh, resets: 0, rollovers: 0, samples: 3 } }, gaps: [], offlineSeconds: 0 });
     const day = Date.parse('2026-11-20T00:00:00Z');
     for (const [h, wh] of [[1, 100], [2, 50.5], [25, 7]] as const) {
       const b = bucket(day + h * 3_600_000, wh);
