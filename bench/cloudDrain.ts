@@ -17,7 +17,10 @@ const data = (i: number) => ({
   start: 1_700_000_000_000 + i * 3_600_000,
   end: 1_700_000_000_000 + (i + 1) * 3_600_000,
   localStart: '2023-11-14T22:00+00:00',
-  metrics: { energy: { role: 'energy', unit: 'Wh', delta: 123.456, resets: 0, rollovers: 0, samples: 360 }, compressor: { role: 'on', seconds: 1800, starts: 6, samples: 120 } },
+  metrics: {
+    energy: { role: 'energy', unit: 'Wh', delta: 123.456, resets: 0, rollovers: 0, samples: 360 },
+    compressor: { role: 'on', seconds: 1800, starts: 6, samples: 120 },
+  },
   gaps: [],
   offlineSeconds: 0,
   bucketSeq: i + 1,
@@ -31,7 +34,13 @@ const data = (i: number) => ({
  */
 export async function outboxDrain(records: number): Promise<{ perSecond: number; rawPerSecond: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-cloud-'));
-  const broker = new CloudBroker({ dir, users: { gw: 'gw-secret' }, certificateClients: [], passwordPort: await freePort(), certificatePort: await freePort() });
+  const broker = new CloudBroker({
+    dir,
+    users: { gw: 'gw-secret' },
+    certificateClients: [],
+    passwordPort: await freePort(),
+    certificatePort: await freePort(),
+  });
   await broker.start();
   const db = openDb(join(dir, 'trellis.db'), { synchronous: 'full' });
   try {
@@ -44,7 +53,20 @@ export async function outboxDrain(records: number): Promise<{ perSecond: number;
     const rawPerSecond = await rawPublish(broker, payloads);
 
     const link = new CloudLink(
-      { url: broker.passwordUrl, gatewayId: 'gw', clientId: 'gw', username: 'gw', password: 'gw-secret', ca: broker.certs.ca, protocol: 5, keepaliveS: 60, window: WINDOW, backoff: { minMs: 100, maxMs: 1000 }, version: 'bench', now: Date.now },
+      {
+        url: broker.passwordUrl,
+        gatewayId: 'gw',
+        clientId: 'gw',
+        username: 'gw',
+        password: 'gw-secret',
+        ca: broker.certs.ca,
+        protocol: 5,
+        keepaliveS: 60,
+        window: WINDOW,
+        backoff: { minMs: 100, maxMs: 1000 },
+        version: 'bench',
+        now: Date.now,
+      },
       outbox,
       pino({ level: 'silent' }),
       () => undefined,
@@ -64,7 +86,14 @@ export async function outboxDrain(records: number): Promise<{ perSecond: number;
 
 async function rawPublish(broker: CloudBroker, payloads: Array<{ topic: string; payload: string }>): Promise<number> {
   const { readFileSync } = await import('node:fs');
-  const client = connect(broker.passwordUrl, { protocolVersion: 5, clientId: 'raw', username: 'gw', password: 'gw-secret', ca: readFileSync(broker.certs.ca), reconnectPeriod: 0 });
+  const client = connect(broker.passwordUrl, {
+    protocolVersion: 5,
+    clientId: 'raw',
+    username: 'gw',
+    password: 'gw-secret',
+    ca: readFileSync(broker.certs.ca),
+    reconnectPeriod: 0,
+  });
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);

@@ -37,8 +37,7 @@ export class LoadClient {
         this.onPublish?.(p.topic, p.payload as Buffer);
         // a subscriber must acknowledge QoS 1 deliveries, or the broker stops at its inflight window
         if (p.qos === 1) this.#socket.write(mqttPacket.generate({ cmd: 'puback', messageId: p.messageId as number }));
-      }
-      else if (p.cmd === 'puback') {
+      } else if (p.cmd === 'puback') {
         const id = p.messageId as number;
         const t = this.#sentAt.get(id);
         if (t !== undefined) {

@@ -49,7 +49,16 @@ function run(readings: number, metering: boolean): number {
     }
     const writer = new HistoryWriter(db, registry, { flushMs: 1000, ackFlushMs: 0, batchSize: 2000, lastValuesEveryMs: 300_000 });
     const service = metering
-      ? new MeteringService({ store: new UsageStore(db, registry, new PersistentCounters(db)), registry, bus: gatewayBus(() => undefined), writer, clock: realClock, log: pino({ level: 'silent' }), timeZone: 'UTC', overrides: {} })
+      ? new MeteringService({
+          store: new UsageStore(db, registry, new PersistentCounters(db)),
+          registry,
+          bus: gatewayBus(() => undefined),
+          writer,
+          clock: realClock,
+          log: pino({ level: 'silent' }),
+          timeZone: 'UTC',
+          overrides: {},
+        })
       : undefined;
     service?.start();
     const events: DeviceEvent[] = [];

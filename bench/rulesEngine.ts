@@ -14,7 +14,12 @@ export function engineThroughput(n: number, events: number): { engine: number; r
     spec[`act-${i}`] = { relay: { type: 'boolean', writable: true } };
   }
   const yaml = `rules:\n${Array.from({ length: n }, (_, i) => `  - id: r${i}\n    triggers: [{device: dev-${i}, attribute: temperature, above: 25}]\n    actions: [{set: {device: act-${i}, attribute: relay, value: true}}]`).join('\n')}\n`;
-  const compiled = checkRulesText(yaml, 'bench.yaml', { catalog: (id) => (spec[id] ? { attributes: spec[id] } : undefined), timezone: 'UTC', tariffs: {}, cascadeLimit: 10 });
+  const compiled = checkRulesText(yaml, 'bench.yaml', {
+    catalog: (id) => (spec[id] ? { attributes: spec[id] } : undefined),
+    timezone: 'UTC',
+    tariffs: {},
+    cascadeLimit: 10,
+  });
   if (!compiled.ok) throw new Error(compiled.problems.map((p) => p.message).join('\n'));
 
   // the same event stream for both: each device alternates 20, 30, 20, 30, ... (every second one crosses)

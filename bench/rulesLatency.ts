@@ -31,7 +31,13 @@ export async function startRelay(port: number, devices: number): Promise<() => v
  * command arrives at the next device, which times it. All devices live in this one process, so send
  * and receive times come from one clock.
  */
-export async function ruleLatency(target: Target, devices: number, rate: number, warmupMs: number, measureMs: number): Promise<{ p50: number; p90: number; p99: number; max: number; samples: number; lost: number }> {
+export async function ruleLatency(
+  target: Target,
+  devices: number,
+  rate: number,
+  warmupMs: number,
+  measureMs: number,
+): Promise<{ p50: number; p90: number; p99: number; max: number; samples: number; lost: number }> {
   const clients: LoadClient[] = [];
   for (let i = 0; i < devices; i++) clients.push(await LoadClient.connect({ port: target.port, clientId: `dev-${i}`, ...target.credential(i) }));
   const sent: number[][] = Array.from({ length: devices }, () => []); // per target device: send times, in order
@@ -75,5 +81,12 @@ export async function ruleLatency(target: Target, devices: number, rate: number,
   await sleep(200);
   latencies.sort((a, b) => a - b);
   const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
-  return { p50: pick(0.5), p90: pick(0.9), p99: pick(0.99), max: latencies.at(-1) ?? Number.NaN, samples: latencies.length, lost: Math.max(0, expected - latencies.length) };
+  return {
+    p50: pick(0.5),
+    p90: pick(0.9),
+    p99: pick(0.99),
+    max: latencies.at(-1) ?? Number.NaN,
+    samples: latencies.length,
+    lost: Math.max(0, expected - latencies.length),
+  };
 }

@@ -49,7 +49,22 @@ async function withTarget<T>(start: Starter, fn: (t: Target) => Promise<T>): Pro
 }
 
 let householdAcked = Number.NaN;
-const results: Record<string, { qos0: number; qos1: number; rssFlood: number; rssSteady: number; p50: number; p99: number; startMs: number; bytesPerReading: number; wireBytes: number; householdBytes: number; householdWire: number }> = {};
+const results: Record<
+  string,
+  {
+    qos0: number;
+    qos1: number;
+    rssFlood: number;
+    rssSteady: number;
+    p50: number;
+    p99: number;
+    startMs: number;
+    bytesPerReading: number;
+    wireBytes: number;
+    householdBytes: number;
+    householdWire: number;
+  }
+> = {};
 for (const [name, start] of targets) {
   process.stderr.write(`${name}: QoS 0 saturation... `);
   const q0 = await withTarget(start, (t) => saturate(t, 0, load));
@@ -71,7 +86,19 @@ for (const [name, start] of targets) {
     process.stderr.write(`${householdAcked.toFixed(0)}`);
   }
   process.stderr.write('\n');
-  results[name] = { qos0: q0.perSecond, qos1: q1.perSecond, rssFlood: Math.max(q0.rssMb, q1.rssMb), rssSteady: lat.rssMb, p50: lat.p50, p99: lat.p99, startMs, bytesPerReading: lat.bytesWrittenPerReading, wireBytes: lat.wireBytesPerReading, householdBytes: household.bytesWrittenPerReading, householdWire: household.wireBytesPerReading };
+  results[name] = {
+    qos0: q0.perSecond,
+    qos1: q1.perSecond,
+    rssFlood: Math.max(q0.rssMb, q1.rssMb),
+    rssSteady: lat.rssMb,
+    p50: lat.p50,
+    p99: lat.p99,
+    startMs,
+    bytesPerReading: lat.bytesWrittenPerReading,
+    wireBytes: lat.wireBytesPerReading,
+    householdBytes: household.bytesWrittenPerReading,
+    householdWire: household.wireBytesPerReading,
+  };
 }
 
 // Rules: the pure engine against a raw loop, and sensor -> rule -> actuator through the broker.
@@ -138,7 +165,16 @@ const a = results['bare aedes'] as NonNullable<(typeof results)['trellis']>;
 const m = results.mosquitto;
 const figures: Figure[] = [];
 const add = (name: string, value: number, unit: string, baseline: string | null, baselineValue: number | null, goal: string | null, met: boolean | null) =>
-  figures.push({ name, value: round(value), unit, baseline, baselineValue: baselineValue === null ? null : round(baselineValue), ratio: baselineValue ? round(value / baselineValue, 3) : null, goal, met });
+  figures.push({
+    name,
+    value: round(value),
+    unit,
+    baseline,
+    baselineValue: baselineValue === null ? null : round(baselineValue),
+    ratio: baselineValue ? round(value / baselineValue, 3) : null,
+    goal,
+    met,
+  });
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 const n = load.devices;
 
@@ -153,20 +189,85 @@ add(`RSS with ${n} devices at ${steadyRate} readings/s`, t.rssSteady, 'MB', 'bar
 if (m) add(`RSS with ${n} devices at ${steadyRate} readings/s`, t.rssSteady, 'MB', 'mosquitto RSS', m.rssSteady, null, null);
 add(`peak RSS with ${n} devices at saturation`, t.rssFlood, 'MB', 'bare aedes RSS', a.rssFlood, null, null);
 add(`RSS with ${manyDevices} devices at ${steadyRate} readings/s`, many.trellis ?? Number.NaN, 'MB', 'bare aedes RSS', many['bare aedes'] ?? null, null, null);
-add(`cold start to serving, ${ruleDevices} registered devices and ${ruleDevices} rules`, coldStartMs, 'ms', 'bare aedes start to serving', a.startMs, '<= 1,500 ms', coldStartMs <= 1500);
-add(`bytes written to disk per stored reading (QoS 0 at ${HOUSEHOLD_RATE}/s)`, t.householdBytes, 'bytes', 'the reading\'s PUBLISH packet on the wire', t.householdWire, '<= 200 bytes', t.householdBytes <= 200);
+add(
+  `cold start to serving, ${ruleDevices} registered devices and ${ruleDevices} rules`,
+  coldStartMs,
+  'ms',
+  'bare aedes start to serving',
+  a.startMs,
+  '<= 1,500 ms',
+  coldStartMs <= 1500,
+);
+add(
+  `bytes written to disk per stored reading (QoS 0 at ${HOUSEHOLD_RATE}/s)`,
+  t.householdBytes,
+  'bytes',
+  "the reading's PUBLISH packet on the wire",
+  t.householdWire,
+  '<= 200 bytes',
+  t.householdBytes <= 200,
+);
 add(`disk writes per day at ${HOUSEHOLD_RATE} readings/s (QoS 0)`, (t.householdBytes * HOUSEHOLD_RATE * 86_400) / 1e9, 'GB/day', null, null, null, null);
 add(`bytes written to disk per stored reading (QoS 1 at ${HOUSEHOLD_RATE}/s: a commit per ack window)`, householdAcked, 'bytes', null, null, null, null);
-add(`bytes written to disk per stored reading (QoS 1 at ${steadyRate}/s)`, t.bytesPerReading, 'bytes', 'the reading\'s PUBLISH packet on the wire', t.wireBytes, '<= 200 bytes', t.bytesPerReading <= 200);
+add(
+  `bytes written to disk per stored reading (QoS 1 at ${steadyRate}/s)`,
+  t.bytesPerReading,
+  'bytes',
+  "the reading's PUBLISH packet on the wire",
+  t.wireBytes,
+  '<= 200 bytes',
+  t.bytesPerReading <= 200,
+);
 
-add('rule evaluation, 1000 rules', engine.engine, 'events/s', 'raw Map lookup + compare loop, same events', engine.raw, '>= 0.3x the raw loop', engine.engine >= 0.3 * engine.raw);
-add(`sensor -> rule -> actuator p50, ${ruleRate} events/s, ${ruleDevices} devices and rules`, e2e.p50, 'ms', relay ? 'two-hop relay through mosquitto p50' : null, relay?.p50 ?? null, null, null);
-add(`sensor -> rule -> actuator p99, ${ruleRate} events/s, ${ruleDevices} devices and rules`, e2e.p99, 'ms', relay ? 'two-hop relay through mosquitto p99' : null, relay?.p99 ?? null, '<= 2 ms', e2e.p99 <= 2);
+add(
+  'rule evaluation, 1000 rules',
+  engine.engine,
+  'events/s',
+  'raw Map lookup + compare loop, same events',
+  engine.raw,
+  '>= 0.3x the raw loop',
+  engine.engine >= 0.3 * engine.raw,
+);
+add(
+  `sensor -> rule -> actuator p50, ${ruleRate} events/s, ${ruleDevices} devices and rules`,
+  e2e.p50,
+  'ms',
+  relay ? 'two-hop relay through mosquitto p50' : null,
+  relay?.p50 ?? null,
+  null,
+  null,
+);
+add(
+  `sensor -> rule -> actuator p99, ${ruleRate} events/s, ${ruleDevices} devices and rules`,
+  e2e.p99,
+  'ms',
+  relay ? 'two-hop relay through mosquitto p99' : null,
+  relay?.p99 ?? null,
+  '<= 2 ms',
+  e2e.p99 <= 2,
+);
 add(`sensor -> rule -> actuator commands lost`, e2e.lost, 'commands', null, null, '0', e2e.lost === 0);
 
-add('serial bus utilisation, 16 devices x 10 registers at 19,200 baud', serialBus.bytesPerSecond, 'bytes/s', "the line's capacity (baud / 11)", serialBus.capacity, '>= 0.7 of capacity', serialBus.utilisation >= 0.7);
+add(
+  'serial bus utilisation, 16 devices x 10 registers at 19,200 baud',
+  serialBus.bytesPerSecond,
+  'bytes/s',
+  "the line's capacity (baud / 11)",
+  serialBus.capacity,
+  '>= 0.7 of capacity',
+  serialBus.utilisation >= 0.7,
+);
 
-if (drain) add('outbox drain after an outage, to mosquitto over TLS (QoS 1, deleted on PUBACK)', drain.perSecond, 'records/s', 'bare MQTT.js client publishing the same records, same window', drain.rawPerSecond, '>= 5,000 records/s', drain.perSecond >= 5000);
+if (drain)
+  add(
+    'outbox drain after an outage, to mosquitto over TLS (QoS 1, deleted on PUBACK)',
+    drain.perSecond,
+    'records/s',
+    'bare MQTT.js client publishing the same records, same window',
+    drain.rawPerSecond,
+    '>= 5,000 records/s',
+    drain.perSecond >= 5000,
+  );
 add('history commits with metering on, 1,000 metered devices', meter.on, 'readings/s', 'the same commits with metering off', meter.off, null, null);
 
 const out = { date: new Date().toISOString(), quick, machine: { cores: cpus().length, node: process.version }, figures };
@@ -177,11 +278,21 @@ const fmt = (x: number) => (Math.abs(x) >= 1000 ? Math.round(x).toLocaleString('
 const markdown = [
   '| figure | Trellis | baseline | baseline value | ratio | goal |',
   '|---|---|---|---|---|---|',
-  ...figures.map((f) => `| ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.baseline ?? ''} | ${f.baselineValue === null ? '' : fmt(f.baselineValue)} | ${f.ratio === null ? '' : `${f.ratio}x`} | ${f.goal ? `${f.goal}: **${f.met ? 'met' : 'missed'}**` : ''} |`),
+  ...figures.map(
+    (f) =>
+      `| ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.baseline ?? ''} | ${f.baselineValue === null ? '' : fmt(f.baselineValue)} | ${f.ratio === null ? '' : `${f.ratio}x`} | ${f.goal ? `${f.goal}: **${f.met ? 'met' : 'missed'}**` : ''} |`,
+  ),
 ].join('\n');
 writeFileSync(join(dir, 'latest.md'), `${markdown}\n`);
 
-const rows = figures.map((f) => [f.name, `${f.value} ${f.unit}`, f.baseline ?? '', f.baselineValue === null ? '' : `${f.baselineValue}`, f.ratio === null ? '' : `${f.ratio}x`, f.goal ? `${f.goal}: ${f.met ? 'met' : 'MISSED'}` : '']);
+const rows = figures.map((f) => [
+  f.name,
+  `${f.value} ${f.unit}`,
+  f.baseline ?? '',
+  f.baselineValue === null ? '' : `${f.baselineValue}`,
+  f.ratio === null ? '' : `${f.ratio}x`,
+  f.goal ? `${f.goal}: ${f.met ? 'met' : 'MISSED'}` : '',
+]);
 const header = ['figure', 'trellis', 'baseline', 'baseline value', 'ratio', 'goal'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
 const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] as number)).join(' | ');

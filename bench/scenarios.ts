@@ -34,10 +34,11 @@ async function startSubscriber(port: number, qos: 0 | 1): Promise<{ count: () =>
     child.once('exit', (code) => reject(new Error(`subscriber exited with ${code}`)));
   });
   return {
-    count: () => new Promise((resolve) => {
-      child.once('message', (n) => resolve(n as number));
-      child.send('count');
-    }),
+    count: () =>
+      new Promise((resolve) => {
+        child.once('message', (n) => resolve(n as number));
+        child.send('count');
+      }),
     stop: () => child.send('stop'),
   };
 }
@@ -61,7 +62,9 @@ export async function saturate(target: Target, qos: 0 | 1, o: LoadOptions): Prom
   const payload = (i: number) => JSON.stringify({ value: 20 + (i % 10) });
   const loops: Promise<void>[] = [];
   if (qos === 0) {
-    const packets = clients.map((_, i) => mqttPacket.generate({ cmd: 'publish', topic: `trellis/dev-${i}/state`, payload: payload(i), qos: 0, retain: false, dup: false }));
+    const packets = clients.map((_, i) =>
+      mqttPacket.generate({ cmd: 'publish', topic: `trellis/dev-${i}/state`, payload: payload(i), qos: 0, retain: false, dup: false }),
+    );
     loops.push(
       (async () => {
         while (running) {
@@ -153,6 +156,18 @@ export async function steadyLatency(target: Target, ratePerSecond: number, o: Lo
   await sleep(300);
   const pick = (q: number) => all[Math.min(all.length - 1, Math.floor(q * all.length))] ?? Number.NaN;
   // fixed header 2 + topic length 2 + topic + packet id 2 (QoS 1) + payload, for a typical device and value
-  const wire = 2 + 2 + Buffer.byteLength(`trellis/dev-${Math.floor(clients.length / 2)}/state`) + 2 * qos + Buffer.byteLength(JSON.stringify({ value: Math.floor(perTick / 2) }));
-  return { p50: pick(0.5), p99: pick(0.99), samples: all.length, rssMb, bytesWrittenPerReading: stored > 0 ? written / stored : Number.NaN, wireBytesPerReading: wire };
+  const wire =
+    2 +
+    2 +
+    Buffer.byteLength(`trellis/dev-${Math.floor(clients.length / 2)}/state`) +
+    2 * qos +
+    Buffer.byteLength(JSON.stringify({ value: Math.floor(perTick / 2) }));
+  return {
+    p50: pick(0.5),
+    p99: pick(0.99),
+    samples: all.length,
+    rssMb,
+    bytesWrittenPerReading: stored > 0 ? written / stored : Number.NaN,
+    wireBytesPerReading: wire,
+  };
 }

@@ -12,7 +12,12 @@ import { RtuSlaveBus } from '../firmware-sim/serial/rtuSlave.ts';
  * as a ratio of the line's capacity (baud / 11 bytes per second, 8N1 plus start and stop) over the
  * same interval.
  */
-export async function busUtilisation(devices: number, registers: number, baud: number, measureMs: number): Promise<{ utilisation: number; bytesPerSecond: number; capacity: number }> {
+export async function busUtilisation(
+  devices: number,
+  registers: number,
+  baud: number,
+  measureMs: number,
+): Promise<{ utilisation: number; bytesPerSecond: number; capacity: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-serial-'));
   const pty = new PtyPair(dir, 'bus');
   await pty.open();

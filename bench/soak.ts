@@ -36,8 +36,23 @@ mkdirSync(dataDir, { recursive: true });
 
 // the demo's serial and Bluetooth hardware, in this directory
 const demo = demoConfig(dir);
-const hardware = configFromObject({ ...demo, demo: false, dataDir, serial: demo.serial.map((l) => ({ ...l, path: join(dir, 'serial', 'soak-rs485-gw') })), ble: { ...demo.ble, dbusAddress: `unix:path=${join(dir, 'ble', 'system_bus_socket')}` } }, dir).config;
-const cloud = new CloudBroker({ dir: join(dir, 'cloud'), users: { soak: 'soak-secret' }, certificateClients: [], passwordPort: await freePort(), certificatePort: await freePort() });
+const hardware = configFromObject(
+  {
+    ...demo,
+    demo: false,
+    dataDir,
+    serial: demo.serial.map((l) => ({ ...l, path: join(dir, 'serial', 'soak-rs485-gw') })),
+    ble: { ...demo.ble, dbusAddress: `unix:path=${join(dir, 'ble', 'system_bus_socket')}` },
+  },
+  dir,
+).config;
+const cloud = new CloudBroker({
+  dir: join(dir, 'cloud'),
+  users: { soak: 'soak-secret' },
+  certificateClients: [],
+  passwordPort: await freePort(),
+  certificatePort: await freePort(),
+});
 mkdirSync(join(dir, 'cloud'), { recursive: true });
 await cloud.start();
 writeFileSync(join(dir, 'cloud-pw'), 'soak-secret');
@@ -60,7 +75,15 @@ writeFileSync(
     rules: { file: rulesFile },
     serial: hardware.serial,
     ble: hardware.ble,
-    cloud: { url: cloud.passwordUrl, username: 'soak', passwordFile: join(dir, 'cloud-pw'), ca: cloud.certs.ca, backoffMinMs: 200, backoffMaxMs: 2000, healthIntervalS: 5 },
+    cloud: {
+      url: cloud.passwordUrl,
+      username: 'soak',
+      passwordFile: join(dir, 'cloud-pw'),
+      ca: cloud.certs.ca,
+      backoffMinMs: 200,
+      backoffMaxMs: 2000,
+      healthIntervalS: 5,
+    },
   }),
 );
 
@@ -70,7 +93,9 @@ const passwords: string[] = [];
   const store = new CredentialStore(db);
   for (let i = 0; i < DEVICES; i++) passwords.push(await store.create(`soak-${i}`));
   db.prepare("INSERT INTO providers (id, name, created_at) VALUES ('soak', 'soak', 0)").run();
-  db.prepare("INSERT INTO grants (provider_id, devices, classes, commands, identity, created_at) VALUES ('soak', '[\"*\"]', '[\"usage\",\"maintenance\",\"health\",\"alerts\"]', '[]', 1, 0)").run();
+  db.prepare(
+    'INSERT INTO grants (provider_id, devices, classes, commands, identity, created_at) VALUES (\'soak\', \'["*"]\', \'["usage","maintenance","health","alerts"]\', \'[]\', 1, 0)',
+  ).run();
   db.close();
 }
 
@@ -83,7 +108,14 @@ const lifetimes: Array<{ pid: number; rss: number[] }> = [{ pid: gateway.child.p
 const acked: number[][] = Array.from({ length: DEVICES }, () => []);
 const clients: MqttClient[] = [];
 for (let i = 0; i < DEVICES; i++) {
-  const c = connect(`mqtt://127.0.0.1:${mqttPort}`, { protocolVersion: 4, clientId: `soak-${i}`, username: `soak-${i}`, password: passwords[i], reconnectPeriod: 300, clean: true });
+  const c = connect(`mqtt://127.0.0.1:${mqttPort}`, {
+    protocolVersion: 4,
+    clientId: `soak-${i}`,
+    username: `soak-${i}`,
+    password: passwords[i],
+    reconnectPeriod: 300,
+    clean: true,
+  });
   c.on('error', () => undefined);
   clients.push(c);
 }
@@ -123,31 +155,46 @@ const sampler = setInterval(() => {
 }, 2000);
 
 const faults: Array<[string, () => Promise<void>]> = [
-  ['MQTT devices drop and reconnect', async () => {
-    for (const c of clients.slice(0, Math.ceil(DEVICES / 5))) c.end(true);
-    await sleep(2000);
-    for (const c of clients.slice(0, Math.ceil(DEVICES / 5))) c.reconnect();
-  }],
-  ['serial cable unplugged for 3 s', async () => {
-    await stopSerial();
-    await sleep(3000);
-    stopSerial = await startDemoSerial(hardware);
-  }],
-  ['Bluetooth adapter (BlueZ) gone for 3 s', async () => {
-    await stopBle();
-    await sleep(3000);
-    stopBle = await startDemoBle(hardware);
-  }],
-  ['cloud broker down for 10 s', async () => {
-    await cloud.stop();
-    await sleep(10_000);
-    await cloud.start();
-  }],
-  ['gateway SIGKILL and restart', async () => {
-    await gateway.stop('SIGKILL');
-    gateway = await spawnGateway(configFile, 30_000);
-    lifetimes.push({ pid: gateway.child.pid as number, rss: [] });
-  }],
+  [
+    'MQTT devices drop and reconnect',
+    async () => {
+      for (const c of clients.slice(0, Math.ceil(DEVICES / 5))) c.end(true);
+      await sleep(2000);
+      for (const c of clients.slice(0, Math.ceil(DEVICES / 5))) c.reconnect();
+    },
+  ],
+  [
+    'serial cable unplugged for 3 s',
+    async () => {
+      await stopSerial();
+      await sleep(3000);
+      stopSerial = await startDemoSerial(hardware);
+    },
+  ],
+  [
+    'Bluetooth adapter (BlueZ) gone for 3 s',
+    async () => {
+      await stopBle();
+      await sleep(3000);
+      stopBle = await startDemoBle(hardware);
+    },
+  ],
+  [
+    'cloud broker down for 10 s',
+    async () => {
+      await cloud.stop();
+      await sleep(10_000);
+      await cloud.start();
+    },
+  ],
+  [
+    'gateway SIGKILL and restart',
+    async () => {
+      await gateway.stop('SIGKILL');
+      gateway = await spawnGateway(configFile, 30_000);
+      lifetimes.push({ pid: gateway.child.pid as number, rss: [] });
+    },
+  ],
 ];
 
 const started = Date.now();
@@ -175,19 +222,35 @@ const db = openDb(join(dataDir, 'trellis.db'), { synchronous: 'normal' });
 let lost = 0;
 let ackedTotal = 0;
 for (let i = 0; i < DEVICES; i++) {
-  const stored = new Set((db.prepare("SELECT r.num FROM readings r JOIN series s ON s.id = r.series_id WHERE s.device_id = ? AND s.attribute = 'seq'").all(`soak-${i}`) as Array<{ num: number }>).map((r) => r.num));
+  const stored = new Set(
+    (
+      db.prepare("SELECT r.num FROM readings r JOIN series s ON s.id = r.series_id WHERE s.device_id = ? AND s.attribute = 'seq'").all(`soak-${i}`) as Array<{
+        num: number;
+      }>
+    ).map((r) => r.num),
+  );
   ackedTotal += acked[i]?.length ?? 0;
   lost += (acked[i] ?? []).filter((s) => !stored.has(s)).length;
 }
-const serialReadings = (db.prepare("SELECT count(*) AS n FROM readings r JOIN series s ON s.id = r.series_id JOIN devices d ON d.id = s.device_id WHERE d.protocol = 'serial'").get() as { n: number }).n;
-const bleReadings = (db.prepare("SELECT count(*) AS n FROM readings r JOIN series s ON s.id = r.series_id JOIN devices d ON d.id = s.device_id WHERE d.protocol = 'ble'").get() as { n: number }).n;
+const serialReadings = (
+  db
+    .prepare("SELECT count(*) AS n FROM readings r JOIN series s ON s.id = r.series_id JOIN devices d ON d.id = s.device_id WHERE d.protocol = 'serial'")
+    .get() as { n: number }
+).n;
+const bleReadings = (
+  db
+    .prepare("SELECT count(*) AS n FROM readings r JOIN series s ON s.id = r.series_id JOIN devices d ON d.id = s.device_id WHERE d.protocol = 'ble'")
+    .get() as { n: number }
+).n;
 const outboxLeft = (db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
 // Rules missed: every flip of `alarm` to true among the stored readings (in the order the gateway
 // took them) must have an alert of its rule at the same moment (the rule runs as the reading arrives).
 let flips = 0;
 let missed = 0;
 for (let i = 0; i < RULED; i++) {
-  const rows = db.prepare("SELECT r.ts, r.num FROM readings r JOIN series s ON s.id = r.series_id WHERE s.device_id = ? AND s.attribute = 'alarm' ORDER BY r.rowid").all(`soak-${i}`) as Array<{ ts: number; num: number }>;
+  const rows = db
+    .prepare("SELECT r.ts, r.num FROM readings r JOIN series s ON s.id = r.series_id WHERE s.device_id = ? AND s.attribute = 'alarm' ORDER BY r.rowid")
+    .all(`soak-${i}`) as Array<{ ts: number; num: number }>;
   const alerts = (db.prepare('SELECT at FROM alerts WHERE rule_id = ? ORDER BY at').all(ruleId(i)) as Array<{ at: number }>).map((a) => a.at);
   for (let k = 1; k < rows.length; k++) {
     const row = rows[k] as { ts: number; num: number };
@@ -229,6 +292,8 @@ const outArg = process.argv.indexOf('--out');
 const out = outArg > 0 ? (process.argv[outArg + 1] as string) : join(projectRoot(), 'bench', 'results', 'soak.json');
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 console.log(JSON.stringify(report, null, 2));
-console.log(`\n${report.passed ? 'SOAK PASSED' : 'SOAK FAILED'}: ${lost} of ${ackedTotal} acknowledged readings lost; ${missed} of ${flips} rule triggers missed; RSS growth ${growth.map((g) => `${(g.growth * 100).toFixed(1)}%`).join(', ') || 'n/a'}; written to ${out}`);
+console.log(
+  `\n${report.passed ? 'SOAK PASSED' : 'SOAK FAILED'}: ${lost} of ${ackedTotal} acknowledged readings lost; ${missed} of ${flips} rule triggers missed; RSS growth ${growth.map((g) => `${(g.growth * 100).toFixed(1)}%`).join(', ') || 'n/a'}; written to ${out}`,
+);
 rmSync(dir, { recursive: true, force: true });
 process.exit(report.passed ? 0 : 1);

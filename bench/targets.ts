@@ -64,13 +64,24 @@ async function waitForPort(port: number, child: ChildProcess, what: string): Pro
   throw new Error(`${what} did not listen on ${port}`);
 }
 
-
 export const MOSQUITTO = '/usr/sbin/mosquitto';
 
 export async function startMosquitto(port: number): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-mosq-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'set_tcp_nodelay true', 'max_queued_messages 100000', 'max_inflight_messages 0', 'log_type error', ''].join('\n'));
+  writeFileSync(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence false',
+      'set_tcp_nodelay true',
+      'max_queued_messages 100000',
+      'max_inflight_messages 0',
+      'log_type error',
+      '',
+    ].join('\n'),
+  );
   const spawnedAt = performance.now();
   const child = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
   await waitForPort(port, child, 'mosquitto');
@@ -93,7 +104,10 @@ export async function startMosquitto(port: number): Promise<Target> {
 export async function startBareAedes(port: number): Promise<Target> {
   // the same V8 flags as the gateway, so RSS compares like with like
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, join(DIST, 'bench', 'bareAedes.js'), String(port)], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], cwd: ROOT });
+  const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, join(DIST, 'bench', 'bareAedes.js'), String(port)], {
+    stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    cwd: ROOT,
+  });
   await waitForPort(port, child, 'bare aedes');
   const startMs = performance.now() - spawnedAt;
   return {
@@ -141,19 +155,37 @@ export async function startTrellis(port: number, devices: number, setup: Trellis
   const extra = process.env.TRELLIS_BENCH_CONFIG ?? '';
   // the LAN API runs as in production (it costs memory), on a free loopback port
   const lan = ['lan:', '  host: 127.0.0.1', `  port: ${await freePort()}`];
-  writeFileSync(config, [`dataDir: ${dataDir}`, 'mqtt:', '  host: 127.0.0.1', `  port: ${port}`, ...lan, 'log:', '  level: warn', 'rules:', `  file: ${join(dir, 'rules.yaml')}`, extra, ''].join('\n'));
+  writeFileSync(
+    config,
+    [
+      `dataDir: ${dataDir}`,
+      'mqtt:',
+      '  host: 127.0.0.1',
+      `  port: ${port}`,
+      ...lan,
+      'log:',
+      '  level: warn',
+      'rules:',
+      `  file: ${join(dir, 'rules.yaml')}`,
+      extra,
+      '',
+    ].join('\n'),
+  );
   // e.g. TRELLIS_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway under load
   const nodeArgs = [...GATEWAY_NODE_FLAGS, ...(process.env.TRELLIS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const logTo = process.env.TRELLIS_BENCH_LOG; // a file for the gateway's log, when debugging a run
   const out = logTo ? openSync(logTo, 'a') : 'ignore';
-  const spawnGateway = () => spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', 'trellis.mjs'), 'start', '--config', config], { stdio: ['ignore', out, out], cwd: ROOT });
+  const spawnGateway = () =>
+    spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', 'trellis.mjs'), 'start', '--config', config], { stdio: ['ignore', out, out], cwd: ROOT });
   if (setup.nativeConfig) {
     // The first start registers the devices from their retained configs; a cold start "with 1,000
     // registered devices" is the next one, a restart.
     // It ends once its rules are active (it keeps a checked copy of them), as a gateway that ran would.
     const first = spawnGateway();
     await waitForPort(port, first, 'trellis');
-    if (setup.rulesYaml) for (const deadline = Date.now() + 60_000; !existsSync(join(dataDir, 'rules.last-good.json')) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+    if (setup.rulesYaml)
+      for (const deadline = Date.now() + 60_000; !existsSync(join(dataDir, 'rules.last-good.json')) && Date.now() < deadline; )
+        await new Promise((r) => setTimeout(r, 50));
     await endProcess(first);
   }
   const spawnedAt = performance.now();

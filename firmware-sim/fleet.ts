@@ -39,7 +39,9 @@ export class Fleet {
       const kind = kinds[m.kind];
       if (!kind) throw new Error(`unknown simulated device kind "${m.kind}" (known: ${Object.keys(kinds).join(', ')})`);
       const rand = seededRandom(seed * 100_003 + i);
-      this.devices.push(new SimDevice(kind, { url: o.url, node: m.node, name: m.name, password: m.password, clock, reportMs: o.reportMs ?? 10_000, seed, qos: o.qos }, rand));
+      this.devices.push(
+        new SimDevice(kind, { url: o.url, node: m.node, name: m.name, password: m.password, clock, reportMs: o.reportMs ?? 10_000, seed, qos: o.qos }, rand),
+      );
     }
     const queue = [...this.devices];
     const workers = Array.from({ length: Math.min(o.connectConcurrency ?? 50, queue.length) }, async () => {

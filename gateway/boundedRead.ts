@@ -20,7 +20,8 @@ export function readBoundedText(file: string, maxBytes = TEXT_FILE_MAX_BYTES): T
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) return { ok: false, message: `is not a regular file (${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : 'a device or socket'})` };
+    if (!st.isFile())
+      return { ok: false, message: `is not a regular file (${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : 'a device or socket'})` };
     if (st.size > maxBytes) return { ok: false, message: `is ${st.size} bytes; at most ${maxBytes} are read` };
     const buf = Buffer.alloc(maxBytes + 1);
     let n = 0;

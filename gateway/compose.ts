@@ -52,7 +52,12 @@ export function compose(env: Environment): Composition {
   const alerts = new AlertService({ store: repos.alerts, bus, log });
   const selfSigned =
     config.mqtt.tls === 'self-signed' || (config.lan.enabled && config.lan.tls === 'self-signed')
-      ? new SelfSignedTls(config.dataDir, () => gatewayNames({ gatewayId: config.gatewayId, extra: config.hostnames, boundHosts: [config.mqtt.host, config.lan.host] }), log.child({ component: 'tls' }), bus)
+      ? new SelfSignedTls(
+          config.dataDir,
+          () => gatewayNames({ gatewayId: config.gatewayId, extra: config.hostnames, boundHosts: [config.mqtt.host, config.lan.host] }),
+          log.child({ component: 'tls' }),
+          bus,
+        )
       : undefined;
   const rulesLog = log.child({ component: 'rules' });
   const rules = new RuleHost({
@@ -68,10 +73,28 @@ export function compose(env: Environment): Composition {
   const ruleFile = new RuleFileWatcher(config.rules.file, rules, rulesLog, join(config.dataDir, 'rules.last-good.json'));
   const deviceAuth = new DeviceAuth(repos.credentials, new AuthThrottle());
   const broker = brokerService({ config, log, clock, hub, bus, repos, deviceAuth, tls: selfSigned });
-  const serial = optionalDriver('serial', config.serial.length > 0, hub, log, async () => new (await import('../drivers/serial/driver.ts')).SerialDriver(config.serial, () => clock.now()));
-  const ble = optionalDriver('ble', config.ble.devices.length > 0, hub, log, async () => new (await import('../drivers/ble/driver.ts')).BleDriver(config.ble, () => clock.now()));
+  const serial = optionalDriver(
+    'serial',
+    config.serial.length > 0,
+    hub,
+    log,
+    async () => new (await import('../drivers/serial/driver.ts')).SerialDriver(config.serial, () => clock.now()),
+  );
+  const ble = optionalDriver(
+    'ble',
+    config.ble.devices.length > 0,
+    hub,
+    log,
+    async () => new (await import('../drivers/ble/driver.ts')).BleDriver(config.ble, () => clock.now()),
+  );
   const cloud = cloudService({ config, log, clock, hub, bus, repos, rules });
-  const maintenance = new MaintenanceMonitor({ thresholds: config.maintenance, device: (id) => registry.get(id), baselines: new Baselines(repos.usage, hourlyValue), bus, alerts });
+  const maintenance = new MaintenanceMonitor({
+    thresholds: config.maintenance,
+    device: (id) => registry.get(id),
+    baselines: new Baselines(repos.usage, hourlyValue),
+    bus,
+    alerts,
+  });
   const metering = meteringService({ config, log, clock, bus, repos, cloud: cloud.sync });
   const health = new HealthSampler({
     dataDir: config.dataDir,
@@ -89,24 +112,45 @@ export function compose(env: Environment): Composition {
 
   const services: Array<Service | undefined> = [
     logService(bus, log),
-    selfSigned && service('tls', () => selfSigned.material().then(() => selfSigned.start()), () => selfSigned.stop()),
+    selfSigned &&
+      service(
+        'tls',
+        () => selfSigned.material().then(() => selfSigned.start()),
+        () => selfSigned.stop(),
+      ),
     // Rules are checked (on a worker) and active before any driver delivers an event, so none is missed.
-    service('rule file', () => ruleFile.load(), async () => {
-      ruleFile.close();
-      await ruleFile.settled();
-    }),
+    service(
+      'rule file',
+      () => ruleFile.load(),
+      async () => {
+        ruleFile.close();
+        await ruleFile.settled();
+      },
+    ),
     // Rules naming a device not known yet are retried when one appears (also those the MQTT driver
     // registers from retained configs as it starts).
-    service('rule retry', () => bus.on(ruleFile, 'device', () => ruleFile.retryIfFailed()), () => bus.off(ruleFile)),
+    service(
+      'rule retry',
+      () => bus.on(ruleFile, 'device', () => ruleFile.retryIfFailed()),
+      () => bus.off(ruleFile),
+    ),
     broker.service,
     serial.service,
     ble.service,
-    service('rules', () => {
-      rules.start();
-      ruleFile.watch();
-    }, () => rules.stop()),
+    service(
+      'rules',
+      () => {
+        rules.start();
+        ruleFile.watch();
+      },
+      () => rules.stop(),
+    ),
     store.setAside ? service('damage notice', () => void alerts.raise(damageAlert(store.setAside as string, clock.now()))) : undefined,
-    service('health', () => undefined, () => health.close()),
+    service(
+      'health',
+      () => undefined,
+      () => health.close(),
+    ),
     maintenance,
     metering.service,
     cloud.service,
@@ -161,7 +205,9 @@ function logService(bus: GatewayBus, log: Logger): Service {
       const storeLog = log.child({ component: 'store' });
       const limiter = new RateLimitedLog();
       bus.on(owner, 'rejected', (r) =>
-        limiter.maybe(`${r.deviceId ?? r.source}`, Date.now(), (suppressed) => hubLog.warn({ deviceId: r.deviceId, source: r.source, code: r.code, suppressed }, `rejected payload: ${r.reason}`)),
+        limiter.maybe(`${r.deviceId ?? r.source}`, Date.now(), (suppressed) =>
+          hubLog.warn({ deviceId: r.deviceId, source: r.source, code: r.code, suppressed }, `rejected payload: ${r.reason}`),
+        ),
       );
       bus.on(owner, 'device', (d) => hubLog.debug({ deviceId: d.id, attributes: Object.keys(d.attributes) }, 'device described'));
       bus.on(owner, 'storeError', (err) => storeLog.error({ err }, 'committing readings failed'));

@@ -3,7 +3,7 @@ import type { RejectionCode } from '../drivers/errors.ts';
 import { ErrorCodes, TrellisError } from './errors.ts';
 import type { GatewayBus } from './core/events.ts';
 import type { HistoryWriter } from './store/historyWriter.ts';
-import type { DeviceRegistry, } from './store/registry.ts';
+import type { DeviceRegistry } from './store/registry.ts';
 import { StateCache } from './stateCache.ts';
 
 export interface HubCounters {
@@ -116,5 +116,4 @@ export class Hub implements DriverSink {
     if (typeof e.value === 'number' && !Number.isFinite(e.value)) return `${e.attribute}: expected a finite number`;
     return undefined;
   }
-
 }

@@ -27,7 +27,16 @@ import { VERSION } from './version.ts';
 
 const DAY_MS = 86_400_000;
 
-export function brokerService(p: { config: Readonly<Config>; log: Logger; clock: Clock; hub: Hub; bus: GatewayBus; repos: Repositories; deviceAuth: DeviceAuth; tls: SelfSignedTls | undefined }) {
+export function brokerService(p: {
+  config: Readonly<Config>;
+  log: Logger;
+  clock: Clock;
+  hub: Hub;
+  bus: GatewayBus;
+  repos: Repositories;
+  deviceAuth: DeviceAuth;
+  tls: SelfSignedTls | undefined;
+}) {
   const { config } = p;
   const mqttLog = p.log.child({ component: 'mqtt' });
   let driver: MqttDriver | undefined;
@@ -37,7 +46,12 @@ export function brokerService(p: { config: Readonly<Config>; log: Logger; clock:
     service: service(
       'mqtt',
       async () => {
-        material = config.mqtt.tls === 'off' ? undefined : config.mqtt.tls === 'files' ? fileMaterial(config.mqtt.cert as string, config.mqtt.key as string) : await (p.tls as SelfSignedTls).material();
+        material =
+          config.mqtt.tls === 'off'
+            ? undefined
+            : config.mqtt.tls === 'files'
+              ? fileMaterial(config.mqtt.cert as string, config.mqtt.key as string)
+              : await (p.tls as SelfSignedTls).material();
         const mqtt = new MqttDriver({
           broker: {
             host: config.mqtt.host,
@@ -61,7 +75,10 @@ export function brokerService(p: { config: Readonly<Config>; log: Logger; clock:
         p.hub.addDriver(mqtt);
         await mqtt.start(p.hub);
         const tlsAddress = mqtt.tlsAddress;
-        mqttLog.info({ host: (mqtt.address ?? tlsAddress)?.host, port: mqtt.address?.port, tlsPort: tlsAddress?.port, fingerprint: material?.fingerprint }, 'mqtt broker listening');
+        mqttLog.info(
+          { host: (mqtt.address ?? tlsAddress)?.host, port: mqtt.address?.port, tlsPort: tlsAddress?.port, fingerprint: material?.fingerprint },
+          'mqtt broker listening',
+        );
         if (config.mqtt.tls === 'self-signed') p.bus.on(mqtt, 'tlsRenewed', (m) => mqtt.updateTls(m));
       },
       async () => {
@@ -143,7 +160,14 @@ export function cloudService(p: { config: Readonly<Config>; log: Logger; clock: 
   };
 }
 
-export function meteringService(p: { config: Readonly<Config>; log: Logger; clock: Clock; bus: GatewayBus; repos: Repositories; cloud: CloudSync | undefined }) {
+export function meteringService(p: {
+  config: Readonly<Config>;
+  log: Logger;
+  clock: Clock;
+  bus: GatewayBus;
+  repos: Repositories;
+  cloud: CloudSync | undefined;
+}) {
   const metering = p.config.metering.enabled
     ? new MeteringService({
         store: p.repos.usage,
@@ -190,7 +214,7 @@ export function lanService(p: {
               gatewayId: config.gatewayId,
               hostnames: config.hostnames,
               selfSigned: p.selfSigned,
-            bus: p.bus,
+              bus: p.bus,
               log: p.log.child({ component: 'lan' }),
               advertiser: p.advertiser,
               context: {
@@ -227,7 +251,13 @@ export function prunerService(config: Readonly<Config>, pruner: Repositories['pr
   const storeLog = log.child({ component: 'store' });
   return service(
     'pruner',
-    () => pruner.schedule(config.history.retentionDays * DAY_MS, 3_600_000, (err) => storeLog.error({ err }, 'pruning history failed'), config.metering.retentionDays * DAY_MS),
+    () =>
+      pruner.schedule(
+        config.history.retentionDays * DAY_MS,
+        3_600_000,
+        (err) => storeLog.error({ err }, 'pruning history failed'),
+        config.metering.retentionDays * DAY_MS,
+      ),
     () => pruner.stop(),
   );
 }

@@ -40,7 +40,7 @@ export const alertData = z.object({
   at: z.number().int(),
 });
 
-export const usageData = usageBucketSchema.extend({ bucketSeq: z.number().int().positive().describe('the bucket\'s own sequence number on the gateway') });
+export const usageData = usageBucketSchema.extend({ bucketSeq: z.number().int().positive().describe("the bucket's own sequence number on the gateway") });
 
 export const maintenanceData = z.object({
   deviceId: z.string(),
@@ -88,7 +88,10 @@ export const commandResultData = z.object({
 /** What a provider publishes on trellis/v1/<gatewayId>/cmd/<provider>/<requestId>. */
 export const commandRequest = z.strictObject({
   v: z.literal(1, { error: 'expected v: 1' }),
-  deviceId: z.string({ error: 'expected a device id' }).min(1).describe('the device as this provider knows it: its pseudonym, or its id under an identity grant'),
+  deviceId: z
+    .string({ error: 'expected a device id' })
+    .min(1)
+    .describe('the device as this provider knows it: its pseudonym, or its id under an identity grant'),
   attribute: z.string({ error: 'expected an attribute name' }).min(1),
   value: z.union([z.number(), z.boolean(), z.string()], { error: 'expected a number, boolean or string' }),
 });

@@ -27,7 +27,12 @@ export const metricSchema = z.discriminatedUnion('role', [
     starts: z.number().int().nonnegative(),
     samples: z.number().int().nonnegative(),
   }),
-  z.object({ role: z.literal('door'), openSeconds: z.number().nonnegative(), openings: z.number().int().nonnegative(), samples: z.number().int().nonnegative() }),
+  z.object({
+    role: z.literal('door'),
+    openSeconds: z.number().nonnegative(),
+    openings: z.number().int().nonnegative(),
+    samples: z.number().int().nonnegative(),
+  }),
   z.object({
     role: z.literal('temperature'),
     unit: z.string().optional(),

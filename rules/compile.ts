@@ -140,7 +140,8 @@ export function* compileSteps(file: RuleFile, o: CompileOptions): Generator<void
       let cron: Cron | undefined;
       if ('attribute' in t) {
         const s = spec(path, t.device, t.attribute);
-        if (s && (t.above !== undefined || t.below !== undefined) && s.type !== 'number') problem(path, `${t.device}.${t.attribute} is a ${s.type}; above/below need a number`);
+        if (s && (t.above !== undefined || t.below !== undefined) && s.type !== 'number')
+          problem(path, `${t.device}.${t.attribute} is a ${s.type}; above/below need a number`);
         if (s && t.to !== undefined && typeof t.to !== s.type) problem(path, `${t.device}.${t.attribute} is a ${s.type}, "to" is ${JSON.stringify(t.to)}`);
       } else if ('event' in t) {
         if (!o.catalog(t.device)) problem(path, `unknown device "${t.device}"`);
@@ -156,7 +157,10 @@ export function* compileSteps(file: RuleFile, o: CompileOptions): Generator<void
       const forMs = 'for' in t && t.for !== undefined ? parseDuration(t.for) : undefined;
       triggers.push({ rule, index: ti, def: t, forMs, cron });
     }
-    const conditions = def.conditions.map((c, ci) => ({ text: describeCondition(c), test: compileCondition(c, [...base, 'conditions', ci], o, spec, problem) }));
+    const conditions = def.conditions.map((c, ci) => ({
+      text: describeCondition(c),
+      test: compileCondition(c, [...base, 'conditions', ci], o, spec, problem),
+    }));
     const actions: CompiledAction[] = [];
     for (const [ai, a] of def.actions.entries()) {
       const path = [...base, 'actions', ai];
@@ -208,7 +212,12 @@ export function atToCron(at: string, weekdays: readonly string[] | undefined): s
   return `0 ${minutes % 60} ${Math.floor(minutes / 60)} * * ${dow}`;
 }
 
-function compileAction(a: ActionDef, path: ReadonlyArray<string | number>, file: RuleFile, problem: (p: ReadonlyArray<string | number>, m: string) => void): CompiledAction[] {
+function compileAction(
+  a: ActionDef,
+  path: ReadonlyArray<string | number>,
+  file: RuleFile,
+  problem: (p: ReadonlyArray<string | number>, m: string) => void,
+): CompiledAction[] {
   if ('set' in a) return [{ kind: 'set', ...a.set }];
   if ('toggle' in a) return [{ kind: 'toggle', ...a.toggle }];
   if ('delay' in a) return [{ kind: 'delay', ms: parseDuration(a.delay) as number }];
@@ -269,7 +278,8 @@ function compileCondition(
     return (w) => w.online(c.online);
   }
   const s = spec(path, c.device, c.attribute);
-  if (s && (c.above !== undefined || c.below !== undefined) && s.type !== 'number') problem(path, `${c.device}.${c.attribute} is a ${s.type}; above/below need a number`);
+  if (s && (c.above !== undefined || c.below !== undefined) && s.type !== 'number')
+    problem(path, `${c.device}.${c.attribute} is a ${s.type}; above/below need a number`);
   return (w) => {
     const v = w.value(c.device, c.attribute);
     if (v === undefined) return false;

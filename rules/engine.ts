@@ -105,7 +105,15 @@ export interface Evaluation {
 export const ECHO_MS = 5000;
 
 export function initialState(values: Iterable<[string, string, AttributeValue]> = [], online: Iterable<[string, boolean]> = []): RuleState {
-  const state: RuleState = { values: new Map(), online: new Map(online), timers: new Map(), runs: new Map(), disabled: new Set(), echo: new Map(), nextRunId: 1 };
+  const state: RuleState = {
+    values: new Map(),
+    online: new Map(online),
+    timers: new Map(),
+    runs: new Map(),
+    disabled: new Set(),
+    echo: new Map(),
+    nextRunId: 1,
+  };
   for (const [d, a, v] of values) state.values.set(key(d, a), v);
   return state;
 }
@@ -170,7 +178,12 @@ function onEvent(ctx: Ctx, e: DeviceEvent): void {
       else cancel(ctx, forId(t));
     } else if (e.kind === 'fault' && def.event === (e.active ? 'fault_raised' : 'fault_cleared') && (def.code === undefined || def.code === e.code)) {
       fire(ctx, t.rule, `${e.deviceId} fault ${e.code} ${e.active ? 'raised' : 'cleared'}`, 0);
-    } else if (e.kind === 'button' && def.event === 'button' && (def.button === undefined || def.button === e.button) && (def.action === undefined || def.action === e.action)) {
+    } else if (
+      e.kind === 'button' &&
+      def.event === 'button' &&
+      (def.button === undefined || def.button === e.button) &&
+      (def.action === undefined || def.action === e.action)
+    ) {
       fire(ctx, t.rule, `${e.deviceId} button ${e.button} ${e.action}`, 0);
     }
   }

@@ -12,7 +12,8 @@ type Located = (path: ReadonlyArray<PropertyKey>, key?: string) => string;
 export function parseRulesText(text: string, file: string): { ok: true; data: RuleFile; where: Located } | { ok: false; problems: RuleProblem[] } {
   const name = basename(file);
   const yaml = parseLocatedYaml(text);
-  if (yaml.errors.length > 0) return { ok: false, problems: yaml.errors.map((e) => ({ where: `${name}:${e.line}:${e.col}`, message: `not valid YAML: ${e.message}` })) };
+  if (yaml.errors.length > 0)
+    return { ok: false, problems: yaml.errors.map((e) => ({ where: `${name}:${e.line}:${e.col}`, message: `not valid YAML: ${e.message}` })) };
   const where: Located = (path, k) => {
     const at = yaml.locate(path, k);
     return at ? `${name}:${at.line}:${at.col}` : name;

@@ -20,11 +20,10 @@ const typeErrors = (check.status === 0 ? 0 : 1) + (style.status === 0 ? 0 : 1);
 console.log(check.status === 0 ? 'typecheck: ok' : 'typecheck: FAILED');
 console.log(style.status === 0 ? 'format and lint: ok' : 'format and lint: FAILED (npx biome check --write . fixes the format)');
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
-const result = spawnSync(
-  process.execPath,
-  [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)],
-  { cwd: root, stdio: 'inherit' },
-);
+const result = spawnSync(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+});
 if (!existsSync(report)) {
   console.log(`0 passed, ${1 + typeErrors} failed`);
   console.error(`vitest wrote no report (exit status ${result.status})`);

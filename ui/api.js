@@ -2,9 +2,15 @@
 const TOKEN = 'trellis.token';
 
 export const session = {
-  get token() { return localStorage.getItem(TOKEN); },
-  set(token) { localStorage.setItem(TOKEN, token); },
-  clear() { localStorage.removeItem(TOKEN); },
+  get token() {
+    return localStorage.getItem(TOKEN);
+  },
+  set(token) {
+    localStorage.setItem(TOKEN, token);
+  },
+  clear() {
+    localStorage.removeItem(TOKEN);
+  },
 };
 
 export class ApiError extends Error {
@@ -41,12 +47,18 @@ export async function download(path, name) {
   const res = await fetch(path, { headers: session.token ? { authorization: `Bearer ${session.token}` } : {} });
   if (!res.ok || !(res.headers.get('content-type') ?? '').startsWith('application/zip')) {
     let message = `HTTP ${res.status}`;
-    try { message = (await res.json()).message ?? message; } catch { /* not JSON */ }
+    try {
+      message = (await res.json()).message ?? message;
+    } catch {
+      /* not JSON */
+    }
     throw new ApiError(res.status, { message: `the download failed: ${message}` });
   }
   const url = URL.createObjectURL(await res.blob());
   const a = document.createElement('a');
-  a.href = url; a.download = name; a.click();
+  a.href = url;
+  a.download = name;
+  a.click();
   URL.revokeObjectURL(url);
 }
 
@@ -58,7 +70,9 @@ export function liveEvents(onEvent, onState) {
   let socket;
   let closed = false;
   let retry = 500;
-  const again = () => { if (!closed) setTimeout(open, retry = Math.min(retry * 2, 10000)); };
+  const again = () => {
+    if (!closed) setTimeout(open, (retry = Math.min(retry * 2, 10000)));
+  };
   const open = async () => {
     let ticket;
     try {
@@ -71,11 +85,15 @@ export function liveEvents(onEvent, onState) {
     if (closed) return;
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
     socket = new WebSocket(`${proto}://${location.host}/api/events?ticket=${encodeURIComponent(ticket)}`);
-    socket.onopen = () => { retry = 500; onState(true); };
+    socket.onopen = () => {
+      retry = 500;
+      onState(true);
+    };
     socket.onmessage = (m) => onEvent(JSON.parse(m.data));
     socket.onclose = (e) => {
       onState(false);
-      if (e.code === 4001) { // the gateway ended this phone's session (revoked, or the person removed)
+      if (e.code === 4001) {
+        // the gateway ended this phone's session (revoked, or the person removed)
         session.clear();
         location.hash = '#/pair';
         return;
@@ -84,5 +102,8 @@ export function liveEvents(onEvent, onState) {
     };
   };
   open();
-  return () => { closed = true; socket?.close(); };
+  return () => {
+    closed = true;
+    socket?.close();
+  };
 }

@@ -12,7 +12,14 @@ import { PeoplePage } from './pages/people.js';
 import { PrivacyPage } from './pages/privacy.js';
 import { RulesPage } from './pages/rules.js';
 
-const TABS = [['#/', 'Home'], ['#/alerts', 'Alerts'], ['#/rules', 'Rules'], ['#/people', 'People'], ['#/privacy', 'Privacy'], ['#/diagnostics', 'Status']];
+const TABS = [
+  ['#/', 'Home'],
+  ['#/alerts', 'Alerts'],
+  ['#/rules', 'Rules'],
+  ['#/people', 'People'],
+  ['#/privacy', 'Privacy'],
+  ['#/diagnostics', 'Status'],
+];
 
 function useHash() {
   const [hash, setHash] = useState(location.hash || '#/');
@@ -35,7 +42,11 @@ function upsert(devices, device) {
 function apply(devices, e) {
   if (!devices) return devices;
   if (e.type === 'reading') {
-    return devices.map((d) => (d.id !== e.deviceId || !d.attributes[e.attribute] ? d : { ...d, online: true, attributes: { ...d.attributes, [e.attribute]: { ...d.attributes[e.attribute], value: e.value, ts: e.ts } } }));
+    return devices.map((d) =>
+      d.id !== e.deviceId || !d.attributes[e.attribute]
+        ? d
+        : { ...d, online: true, attributes: { ...d.attributes, [e.attribute]: { ...d.attributes[e.attribute], value: e.value, ts: e.ts } } },
+    );
   }
   if (e.type === 'availability') return devices.map((d) => (d.id === e.deviceId ? { ...d, online: e.online } : d));
   return devices;
@@ -54,7 +65,10 @@ function App() {
   useEffect(() => {
     if (!signedIn) return undefined;
     setLoadError(null);
-    api('/api/me').then((m) => setMe(m.user), (err) => (err.status === 401 ? setSignedIn(false) : setLoadError(err)));
+    api('/api/me').then(
+      (m) => setMe(m.user),
+      (err) => (err.status === 401 ? setSignedIn(false) : setLoadError(err)),
+    );
     api('/api/devices').then(setDevices, setLoadError);
     return liveEvents((e) => {
       // a device announced or changed: fetch that one device, not the whole list

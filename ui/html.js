@@ -6,7 +6,15 @@ export const html = htm.bind(h);
 
 export const fmtTime = (ts) => (ts ? new Date(ts).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }) : 'never');
 
-const BOOLEAN_WORDS = { door: ['Open', 'Closed'], window: ['Open', 'Closed'], opening: ['Open', 'Closed'], running: ['Running', 'Off'], problem: ['Problem', 'OK'], moisture: ['Wet', 'Dry'], motion: ['Motion', 'Clear'] };
+const BOOLEAN_WORDS = {
+  door: ['Open', 'Closed'],
+  window: ['Open', 'Closed'],
+  opening: ['Open', 'Closed'],
+  running: ['Running', 'Off'],
+  problem: ['Problem', 'OK'],
+  moisture: ['Wet', 'Dry'],
+  motion: ['Motion', 'Clear'],
+};
 
 export function fmtValue(value, unit, deviceClass) {
   if (value === null || value === undefined) return '–';

@@ -17,7 +17,9 @@ export function useLoad(load, deps) {
         (data) => current && setState({ data, error: null }),
         (error) => current && setState((s) => ({ data: s.data, error })),
       );
-    return () => { current = false; };
+    return () => {
+      current = false;
+    };
   }, [...deps, attempt]);
   return { ...state, retry: () => setAttempt((n) => n + 1) };
 }
@@ -38,14 +40,16 @@ export function Failed({ error, retry, what }) {
 /** Runs an action (a button); its failure is shown, not swallowed. Returns [run, errorElement]. */
 export function useAction() {
   const [error, setError] = useState(null);
-  const run = (fn) => async (...args) => {
-    setError(null);
-    try {
-      await fn(...args);
-    } catch (err) {
-      setError(err);
-    }
-  };
+  const run =
+    (fn) =>
+    async (...args) => {
+      setError(null);
+      try {
+        await fn(...args);
+      } catch (err) {
+        setError(err);
+      }
+    };
   const view = error && html`<div class="errors" role="alert" data-testid="action-error">${error.message ?? String(error)}</div>`;
   return [run, view];
 }

@@ -97,7 +97,15 @@ export const OBJECTS: ReadonlyMap<number, ObjectType> = new Map<number, ObjectTy
   [0xf2, n('firmware_version', 3)],
 ]);
 
-const BUTTON_EVENTS: Readonly<Record<number, string>> = { 1: 'press', 2: 'double_press', 3: 'triple_press', 4: 'long_press', 5: 'long_double_press', 6: 'long_triple_press', 0x80: 'hold_press' };
+const BUTTON_EVENTS: Readonly<Record<number, string>> = {
+  1: 'press',
+  2: 'double_press',
+  3: 'triple_press',
+  4: 'long_press',
+  5: 'long_double_press',
+  6: 'long_triple_press',
+  0x80: 'hold_press',
+};
 
 export interface BthomeReading {
   readonly attribute: string;

@@ -90,7 +90,16 @@ export class BleDriver implements Driver {
     this.#stopped = false;
     this.#sink = sink;
     for (const d of this.#devices) {
-      if (d.profile) sink.describe({ id: d.id, name: d.name, protocol: 'ble', owner: `ble:${d.address}`, manufacturer: d.profile.manufacturer, model: d.profile.model, attributes: profileSpecs(d.profile) });
+      if (d.profile)
+        sink.describe({
+          id: d.id,
+          name: d.name,
+          protocol: 'ble',
+          owner: `ble:${d.address}`,
+          manufacturer: d.profile.manufacturer,
+          model: d.profile.model,
+          attributes: profileSpecs(d.profile),
+        });
     }
     const tick = () => {
       void this.#scan().finally(() => {
@@ -242,7 +251,10 @@ export class BleDriver implements Driver {
       const chars = new Map<string, NodeBle.GattCharacteristic>();
       const events: DeviceEvent[] = [];
       for (const p of profile.points) {
-        const char = await timed(timed(gatt.getPrimaryService(p.service), 'service').then((svc) => svc.getCharacteristic(p.characteristic)), 'characteristic');
+        const char = await timed(
+          timed(gatt.getPrimaryService(p.service), 'service').then((svc) => svc.getCharacteristic(p.characteristic)),
+          'characteristic',
+        );
         chars.set(p.attribute, char);
         const value = decodeGatt(p.codec, await timed(char.readValue(), 'read'));
         if (value !== undefined) events.push({ kind: 'reading', deviceId: d.id, ts: this.#now(), attribute: p.attribute, value });

@@ -32,17 +32,50 @@ export const GATT_PROFILES: Readonly<Record<string, GattProfile>> = {
     model: 'fridge temperature logger',
     manufacturer: 'generic',
     points: [
-      { attribute: 'temperature', service: uuid16(0x181a), characteristic: uuid16(0x2a6e), codec: 'sint16le_0.01', notify: true, unit: '°C', deviceClass: 'temperature' },
+      {
+        attribute: 'temperature',
+        service: uuid16(0x181a),
+        characteristic: uuid16(0x2a6e),
+        codec: 'sint16le_0.01',
+        notify: true,
+        unit: '°C',
+        deviceClass: 'temperature',
+      },
       { attribute: 'battery', service: uuid16(0x180f), characteristic: uuid16(0x2a19), codec: 'uint8', unit: '%', deviceClass: 'battery' },
-      { attribute: 'alarm_threshold', service: '6e400001-b5a3-f393-e0a9-e50e24dcca9e', characteristic: '6e400002-b5a3-f393-e0a9-e50e24dcca9e', codec: 'sint16le_0.01', writable: true, unit: '°C', min: -30, max: 30 },
-      { attribute: 'logging', service: '6e400001-b5a3-f393-e0a9-e50e24dcca9e', characteristic: '6e400003-b5a3-f393-e0a9-e50e24dcca9e', codec: 'bool', writable: true },
+      {
+        attribute: 'alarm_threshold',
+        service: '6e400001-b5a3-f393-e0a9-e50e24dcca9e',
+        characteristic: '6e400002-b5a3-f393-e0a9-e50e24dcca9e',
+        codec: 'sint16le_0.01',
+        writable: true,
+        unit: '°C',
+        min: -30,
+        max: 30,
+      },
+      {
+        attribute: 'logging',
+        service: '6e400001-b5a3-f393-e0a9-e50e24dcca9e',
+        characteristic: '6e400003-b5a3-f393-e0a9-e50e24dcca9e',
+        codec: 'bool',
+        writable: true,
+      },
     ],
   },
 };
 
 export function profileSpecs(p: GattProfile): Record<string, AttributeSpec> {
   return Object.fromEntries(
-    p.points.map((x) => [x.attribute, { type: x.codec === 'bool' ? 'boolean' : 'number', unit: x.unit, deviceClass: x.deviceClass, writable: x.writable ?? false, min: x.min, max: x.max } satisfies AttributeSpec]),
+    p.points.map((x) => [
+      x.attribute,
+      {
+        type: x.codec === 'bool' ? 'boolean' : 'number',
+        unit: x.unit,
+        deviceClass: x.deviceClass,
+        writable: x.writable ?? false,
+        min: x.min,
+        max: x.max,
+      } satisfies AttributeSpec,
+    ]),
   );
 }
 

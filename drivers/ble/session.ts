@@ -20,11 +20,18 @@ export function bluetoothClass(load: (id: string) => unknown = createRequire(imp
   try {
     loaded = load('node-ble/src/Bluetooth.js');
   } catch (err) {
-    throw new DriverError(DriverErrorCodes.internals, `node-ble no longer ships src/Bluetooth.js (${(err as Error).message}); pin node-ble to a version this Trellis supports`, { cause: err });
+    throw new DriverError(
+      DriverErrorCodes.internals,
+      `node-ble no longer ships src/Bluetooth.js (${(err as Error).message}); pin node-ble to a version this Trellis supports`,
+      { cause: err },
+    );
   }
   const proto = (loaded as { prototype?: Record<string, unknown> } | undefined)?.prototype;
   if (typeof loaded !== 'function' || typeof proto?.defaultAdapter !== 'function' || typeof proto.getAdapter !== 'function') {
-    throw new DriverError(DriverErrorCodes.internals, 'node-ble src/Bluetooth.js is not the Bluetooth class (defaultAdapter, getAdapter) this driver uses; pin node-ble to a version this Trellis supports');
+    throw new DriverError(
+      DriverErrorCodes.internals,
+      'node-ble src/Bluetooth.js is not the Bluetooth class (defaultAdapter, getAdapter) this driver uses; pin node-ble to a version this Trellis supports',
+    );
   }
   return loaded as BluetoothClass;
 }

@@ -62,7 +62,8 @@ export const DEVICE_ABBREVIATIONS: Readonly<Record<string, string>> = {
  * An own key of the table only (a payload key `constructor` must not find Object's); `__proto__`
  * becomes a key no schema knows, so it cannot set the prototype of the expanded object.
  */
-const expand = (table: Readonly<Record<string, string>>, k: string): string => (k === '__proto__' ? '(__proto__)' : Object.hasOwn(table, k) ? (table[k] as string) : k);
+const expand = (table: Readonly<Record<string, string>>, k: string): string =>
+  k === '__proto__' ? '(__proto__)' : Object.hasOwn(table, k) ? (table[k] as string) : k;
 
 /** Expands abbreviated keys, and the `~` base topic in every topic value [HA discovery: "~"]. */
 

@@ -111,7 +111,16 @@ export class EmbeddedBroker {
   readonly #identities = new WeakMap<Client, BrokerIdentity>();
   readonly #emptyIdPersistent = new WeakSet<Client>();
   readonly #sockets = new Set<Socket>();
-  readonly #counters: BrokerCounters = { connections: 0, connected: 0, authFailures: 0, aclRefusals: 0, oversize: 0, malformed: 0, clientErrors: 0, published: 0 };
+  readonly #counters: BrokerCounters = {
+    connections: 0,
+    connected: 0,
+    authFailures: 0,
+    aclRefusals: 0,
+    oversize: 0,
+    malformed: 0,
+    clientErrors: 0,
+    published: 0,
+  };
   #aedes: Aedes | undefined;
   #server: Server | undefined;
   #tlsServer: TlsServer | undefined;
@@ -333,9 +342,7 @@ export class EmbeddedBroker {
     const identity = this.#identities.get(client);
     if (!identity) return null;
     const topic = sub.topic;
-    const allowed =
-      !topic.startsWith('$') &&
-      (identity.topics.some((owned) => filterCovers(owned, topic)) || this.#options.publicTopics.includes(topic));
+    const allowed = !topic.startsWith('$') && (identity.topics.some((owned) => filterCovers(owned, topic)) || this.#options.publicTopics.includes(topic));
     if (allowed) return sub;
     this.#counters.aclRefusals++;
     this.#hooks.onViolation?.(identity, 'subscribe-acl', `subscribe outside the topics of "${identity.name}": ${topic}`);

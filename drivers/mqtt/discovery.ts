@@ -47,14 +47,16 @@ export interface EntityConfig {
   readonly qos: 0 | 1;
   readonly retain: boolean;
   /** Lights only. */
-  readonly light: {
-    readonly schema: 'default' | 'json';
-    readonly brightness: boolean;
-    readonly brightnessScale: number;
-    readonly brightnessStateTopic: string | undefined;
-    readonly brightnessCommandTopic: string | undefined;
-    readonly brightnessTemplate: CompiledTemplate | undefined;
-  } | undefined;
+  readonly light:
+    | {
+        readonly schema: 'default' | 'json';
+        readonly brightness: boolean;
+        readonly brightnessScale: number;
+        readonly brightnessStateTopic: string | undefined;
+        readonly brightnessCommandTopic: string | undefined;
+        readonly brightnessTemplate: CompiledTemplate | undefined;
+      }
+    | undefined;
   readonly availability: readonly Availability[];
   /** Every topic the config names; all must belong to the publishing device. */
   readonly topics: readonly string[];
@@ -201,7 +203,8 @@ function buildEntity(
   let spec: AttributeSpec;
   switch (component) {
     case 'sensor': {
-      const numeric = c.unit_of_measurement !== undefined || c.state_class !== undefined || (deviceClass !== undefined && !NON_NUMERIC_SENSOR_CLASSES.has(deviceClass));
+      const numeric =
+        c.unit_of_measurement !== undefined || c.state_class !== undefined || (deviceClass !== undefined && !NON_NUMERIC_SENSOR_CLASSES.has(deviceClass));
       spec = { type: numeric ? 'number' : 'string', unit: c.unit_of_measurement, deviceClass, stateClass: c.state_class, writable: false };
       break;
     }

@@ -9,7 +9,6 @@ import { EntityTable } from './entityTable.ts';
 import { inferSpec, NATIVE_PREFIX, parseNativeConfig, parseNativeEvent, parseNativeState, parseNativeTopic, type NativeTopic } from './native.ts';
 import { parseDiscoveryTopic, topicMatches } from './topics.ts';
 
-
 export interface MqttDriverOptions {
   readonly broker: Omit<BrokerOptions, 'publicTopics'>;
   readonly maxPayloadBytes: number;
@@ -71,7 +70,16 @@ export class MqttDriver implements Driver {
   }
 
   counters(): DriverCounters & BrokerCounters & { discovered: number; refused: number } {
-    const broker = this.#broker?.counters() ?? { connections: 0, connected: 0, authFailures: 0, aclRefusals: 0, oversize: 0, malformed: 0, clientErrors: 0, published: 0 };
+    const broker = this.#broker?.counters() ?? {
+      connections: 0,
+      connected: 0,
+      authFailures: 0,
+      aclRefusals: 0,
+      oversize: 0,
+      malformed: 0,
+      clientErrors: 0,
+      published: 0,
+    };
     return { ...this.#counters, ...broker };
   }
 
@@ -226,7 +234,16 @@ export class MqttDriver implements Driver {
   }
 
   #describeNative(deviceId: string, d: NativeDevice): void {
-    this.#sink?.describe({ id: deviceId, name: d.name, protocol: 'mqtt', owner: d.owner, manufacturer: d.manufacturer, model: d.model, swVersion: d.swVersion, attributes: d.attributes });
+    this.#sink?.describe({
+      id: deviceId,
+      name: d.name,
+      protocol: 'mqtt',
+      owner: d.owner,
+      manufacturer: d.manufacturer,
+      model: d.model,
+      swVersion: d.swVersion,
+      attributes: d.attributes,
+    });
   }
 
   #decodeNative(t: NativeTopic, owner: string | undefined, payload: string): DeviceEvent[] {
@@ -303,7 +320,8 @@ export class MqttDriver implements Driver {
       }
       for (const [attribute, value] of decoded.values) {
         events.push({ kind: 'reading', deviceId, ts, attribute, value });
-        if (route.entity.spec.deviceClass === 'problem' && attribute === route.entity.attribute) this.#problemEvent(deviceId, attribute, value === true, ts, events);
+        if (route.entity.spec.deviceClass === 'problem' && attribute === route.entity.attribute)
+          this.#problemEvent(deviceId, attribute, value === true, ts, events);
       }
     }
     return events;
@@ -332,4 +350,3 @@ export class MqttDriver implements Driver {
     this.#sink?.rejected(deviceId, source, reason, code);
   }
 }
-

@@ -143,6 +143,6 @@ function isUnknown(v: unknown): boolean {
 }
 
 function preview(v: unknown): string {
-  const s = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
+  const s = typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
   return s.length > 40 ? `${s.slice(0, 40)}...` : s;
 }

@@ -24,7 +24,12 @@ export function parserOf(client: unknown): PacketParser | undefined {
  * never runs without its guard (an aedes upgrade that renames `_parser` refuses to start, loudly).
  */
 export function assertParserHook(aedes: Pick<Aedes, 'handle'>): void {
-  const probe = new Duplex({ read() {}, write(_chunk, _enc, done) { done(); } });
+  const probe = new Duplex({
+    read() {},
+    write(_chunk, _enc, done) {
+      done();
+    },
+  });
   const client = aedes.handle(probe as never);
   const found = parserOf(client) !== undefined;
   probe.destroy();

@@ -43,10 +43,7 @@ export function isValidTopicName(topic: string): boolean {
 }
 
 /** Home Assistant discovery config topics: `<prefix>/<component>/[<node_id>/]<object_id>/config`. */
-export function parseDiscoveryTopic(
-  topic: string,
-  prefix = 'homeassistant',
-): { component: string; nodeId: string | undefined; objectId: string } | undefined {
+export function parseDiscoveryTopic(topic: string, prefix = 'homeassistant'): { component: string; nodeId: string | undefined; objectId: string } | undefined {
   const parts = topic.split('/');
   if (parts[0] !== prefix || parts[parts.length - 1] !== 'config') return undefined;
   if (parts.length === 4) return { component: parts[1] as string, nodeId: undefined, objectId: parts[2] as string };

@@ -12,7 +12,9 @@ export interface SerialLineConfig extends PortSettings {
   readonly retries: number;
   readonly pollMs: number;
   readonly devices: ReadonlyArray<{ readonly id: string; readonly name?: string | undefined; readonly unit: number; readonly definition: string }>;
-  readonly device?: { readonly id: string; readonly name?: string | undefined; readonly format: 'kv' | 'json'; readonly writable: readonly string[] } | undefined;
+  readonly device?:
+    | { readonly id: string; readonly name?: string | undefined; readonly format: 'kv' | 'json'; readonly writable: readonly string[] }
+    | undefined;
 }
 
 /**
@@ -48,16 +50,32 @@ export class SerialDriver implements Driver {
     for (const line of this.#lines) {
       if (line.protocol === 'text' && line.device) {
         const device = line.device;
-        const text = new TextLine({ ...line, device: { id: device.id, name: device.name ?? device.id, format: device.format, writable: device.writable } }, { now: this.#now, describe: (d) => sink.describe(d), events, rejected });
+        const text = new TextLine(
+          { ...line, device: { id: device.id, name: device.name ?? device.id, format: device.format, writable: device.writable } },
+          { now: this.#now, describe: (d) => sink.describe(d), events, rejected },
+        );
         this.#text.push(text);
         this.#route.set(device.id, text);
         continue;
       }
-      const devices = line.devices.map((d) => ({ id: d.id, name: d.name ?? d.id, unit: d.unit, definition: DEFINITIONS[d.definition] as NonNullable<(typeof DEFINITIONS)[string]> }));
+      const devices = line.devices.map((d) => ({
+        id: d.id,
+        name: d.name ?? d.id,
+        unit: d.unit,
+        definition: DEFINITIONS[d.definition] as NonNullable<(typeof DEFINITIONS)[string]>,
+      }));
       const modbus = new ModbusLine({ ...line, devices }, { now: this.#now, events, rejected });
       this.#modbus.push(modbus);
       for (const d of devices) {
-        sink.describe({ id: d.id, name: d.name, protocol: 'serial', owner: `serial:${line.path}`, manufacturer: d.definition.manufacturer, model: d.definition.model, attributes: attributeSpecs(d.definition) });
+        sink.describe({
+          id: d.id,
+          name: d.name,
+          protocol: 'serial',
+          owner: `serial:${line.path}`,
+          manufacturer: d.definition.manufacturer,
+          model: d.definition.model,
+          attributes: attributeSpecs(d.definition),
+        });
         this.#route.set(d.id, modbus);
       }
     }

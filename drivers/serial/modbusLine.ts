@@ -75,7 +75,14 @@ export class ModbusLine {
     this.#sink = sink;
     this.#gapMs = cfg.baudRate > 19_200 ? 1.75 : (3.5 * 11 * 1000) / cfg.baudRate;
     for (const d of cfg.devices) {
-      this.#devices.set(d.id, { cfg: d, blocks: readBlocks(d.definition), last: new Map(), online: undefined, exception: undefined, counters: { requests: 0, timeouts: 0, crcErrors: 0, frameErrors: 0, garbageBytes: 0, exceptions: 0 } });
+      this.#devices.set(d.id, {
+        cfg: d,
+        blocks: readBlocks(d.definition),
+        last: new Map(),
+        online: undefined,
+        exception: undefined,
+        counters: { requests: 0, timeouts: 0, crcErrors: 0, frameErrors: 0, garbageBytes: 0, exceptions: 0 },
+      });
     }
     this.#conn = new SerialConnection(cfg, {
       onOpen: () => this.#poll(),
@@ -147,7 +154,14 @@ export class ModbusLine {
       device.counters.exceptions++;
       if (device.exception !== res.exception) {
         device.exception = res.exception;
-        events.push({ kind: 'fault', deviceId: device.cfg.id, ts, code: `modbus_exception_${res.exception}`, active: true, message: `Modbus exception ${res.exception}: ${res.message}` });
+        events.push({
+          kind: 'fault',
+          deviceId: device.cfg.id,
+          ts,
+          code: `modbus_exception_${res.exception}`,
+          active: true,
+          message: `Modbus exception ${res.exception}: ${res.message}`,
+        });
       }
       this.#sink.events(events);
       return;
@@ -199,7 +213,8 @@ export class ModbusLine {
     // Resynchronise: a reply starts with the polled unit and the function code (or its exception).
     const { unit, fc } = inflight.job.request;
     let skip = 0;
-    while (inflight.buf.length - skip >= 2 && !(inflight.buf[skip] === unit && (inflight.buf[skip + 1] === fc || inflight.buf[skip + 1] === (fc | 0x80)))) skip++;
+    while (inflight.buf.length - skip >= 2 && !(inflight.buf[skip] === unit && (inflight.buf[skip + 1] === fc || inflight.buf[skip + 1] === (fc | 0x80))))
+      skip++;
     if (skip > 0) {
       inflight.job.device.counters.garbageBytes += skip;
       inflight.buf = inflight.buf.subarray(skip);

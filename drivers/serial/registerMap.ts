@@ -43,7 +43,15 @@ export function attributeSpecs(def: DeviceDefinition): Record<string, AttributeS
   const specs: Record<string, AttributeSpec> = {};
   for (const p of def.points) {
     const bool = p.type === 'bool' || p.bit !== undefined;
-    specs[p.attribute] = { type: bool ? 'boolean' : 'number', unit: p.unit, deviceClass: p.deviceClass, stateClass: p.stateClass, writable: p.writable ?? false, min: p.min, max: p.max };
+    specs[p.attribute] = {
+      type: bool ? 'boolean' : 'number',
+      unit: p.unit,
+      deviceClass: p.deviceClass,
+      stateClass: p.stateClass,
+      writable: p.writable ?? false,
+      min: p.min,
+      max: p.max,
+    };
   }
   return specs;
 }

@@ -87,14 +87,24 @@ export class TextLine {
         described = true;
       }
     }
-    if (described) this.#sink.describe({ id: this.deviceId, name: this.#cfg.device.name, protocol: 'serial', owner: `serial:${this.#cfg.path}`, attributes: { ...this.#attributes } });
+    if (described)
+      this.#sink.describe({
+        id: this.deviceId,
+        name: this.#cfg.device.name,
+        protocol: 'serial',
+        owner: `serial:${this.#cfg.path}`,
+        attributes: { ...this.#attributes },
+      });
     this.#setOnline(true);
     this.#sink.events(parsed.map(([attribute, value]) => ({ kind: 'reading', deviceId: this.deviceId, ts, attribute, value })));
     for (const [name, value] of parsed) {
       const list = this.#waiting.get(name);
       if (!list) continue;
       for (const w of list.filter((x) => x.value === value)) w.done(true);
-      this.#waiting.set(name, list.filter((x) => x.value !== value));
+      this.#waiting.set(
+        name,
+        list.filter((x) => x.value !== value),
+      );
     }
   }
 

@@ -32,7 +32,9 @@ class AgentManager1 extends Interface {
   UnregisterAgent(): void {}
   RequestDefaultAgent(): void {}
 }
-AgentManager1.configureMembers({ methods: { RegisterAgent: { inSignature: 'os' }, UnregisterAgent: { inSignature: 'o' }, RequestDefaultAgent: { inSignature: 'o' } } });
+AgentManager1.configureMembers({
+  methods: { RegisterAgent: { inSignature: 'os' }, UnregisterAgent: { inSignature: 'o' }, RequestDefaultAgent: { inSignature: 'o' } },
+});
 
 class Adapter1 extends Interface {
   Address = '00:AA:01:00:00:01';
@@ -117,7 +119,18 @@ class Device1 extends Interface {
   }
 }
 Device1.configureMembers({
-  properties: { Address: ro('s'), AddressType: ro('s'), Name: ro('s'), Alias: ro('s'), RSSI: ro('n'), Paired: ro('b'), Connected: ro('b'), ServicesResolved: ro('b'), Adapter: ro('o'), ServiceData: ro('a{sv}') },
+  properties: {
+    Address: ro('s'),
+    AddressType: ro('s'),
+    Name: ro('s'),
+    Alias: ro('s'),
+    RSSI: ro('n'),
+    Paired: ro('b'),
+    Connected: ro('b'),
+    ServicesResolved: ro('b'),
+    Adapter: ro('o'),
+    ServiceData: ro('a{sv}'),
+  },
   methods: { Connect: {}, Disconnect: {}, Pair: {}, CancelPair: {} },
 });
 

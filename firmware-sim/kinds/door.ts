@@ -22,8 +22,30 @@ export const door: SimKind<State> = {
       state_topic: node,
     };
     return [
-      { topic: `homeassistant/binary_sensor/${node}/contact/config`, config: { ...common, name: 'Door', unique_id: `${node}_contact`, device_class: 'door', value_template: '{{ value_json.contact }}', payload_on: false, payload_off: true } },
-      { topic: `homeassistant/sensor/${node}/battery/config`, config: { ...common, name: 'Battery', unique_id: `${node}_battery`, device_class: 'battery', unit_of_measurement: '%', state_class: 'measurement', value_template: '{{ value_json.battery }}' } },
+      {
+        topic: `homeassistant/binary_sensor/${node}/contact/config`,
+        config: {
+          ...common,
+          name: 'Door',
+          unique_id: `${node}_contact`,
+          device_class: 'door',
+          value_template: '{{ value_json.contact }}',
+          payload_on: false,
+          payload_off: true,
+        },
+      },
+      {
+        topic: `homeassistant/sensor/${node}/battery/config`,
+        config: {
+          ...common,
+          name: 'Battery',
+          unique_id: `${node}_battery`,
+          device_class: 'battery',
+          unit_of_measurement: '%',
+          state_class: 'measurement',
+          value_template: '{{ value_json.battery }}',
+        },
+      },
     ];
   },
   step(s, dtMs, rand) {

@@ -26,14 +26,35 @@ export const plug: SimKind<State> = {
   announce(node, name) {
     const base = { '~': `${node}/`, avty_t: '~tele/LWT', pl_avail: 'Online', pl_not_avail: 'Offline', dev: dev(node, name) };
     return [
-      { topic: `homeassistant/switch/${node}_RL_1/config`, config: { ...base, name: 'Relay', uniq_id: `${node}_RL_1`, stat_t: '~stat/POWER', cmd_t: '~cmnd/POWER', pl_on: 'ON', pl_off: 'OFF' } },
+      {
+        topic: `homeassistant/switch/${node}_RL_1/config`,
+        config: { ...base, name: 'Relay', uniq_id: `${node}_RL_1`, stat_t: '~stat/POWER', cmd_t: '~cmnd/POWER', pl_on: 'ON', pl_off: 'OFF' },
+      },
       {
         topic: `homeassistant/sensor/${node}_ENERGY_Power/config`,
-        config: { ...base, name: 'Power', uniq_id: `${node}_ENERGY_Power`, stat_t: '~tele/SENSOR', val_tpl: "{{value_json['ENERGY']['Power']}}", unit_of_meas: 'W', dev_cla: 'power', stat_cla: 'measurement' },
+        config: {
+          ...base,
+          name: 'Power',
+          uniq_id: `${node}_ENERGY_Power`,
+          stat_t: '~tele/SENSOR',
+          val_tpl: "{{value_json['ENERGY']['Power']}}",
+          unit_of_meas: 'W',
+          dev_cla: 'power',
+          stat_cla: 'measurement',
+        },
       },
       {
         topic: `homeassistant/sensor/${node}_ENERGY_Total/config`,
-        config: { ...base, name: 'Energy', uniq_id: `${node}_ENERGY_Total`, stat_t: '~tele/SENSOR', val_tpl: "{{value_json['ENERGY']['Total']}}", unit_of_meas: 'kWh', dev_cla: 'energy', stat_cla: 'total_increasing' },
+        config: {
+          ...base,
+          name: 'Energy',
+          uniq_id: `${node}_ENERGY_Total`,
+          stat_t: '~tele/SENSOR',
+          val_tpl: "{{value_json['ENERGY']['Total']}}",
+          unit_of_meas: 'kWh',
+          dev_cla: 'energy',
+          stat_cla: 'total_increasing',
+        },
       },
     ];
   },
@@ -43,7 +64,10 @@ export const plug: SimKind<State> = {
   },
   report: (node, s) => [
     { topic: `${node}/stat/POWER`, payload: s.on ? 'ON' : 'OFF' },
-    { topic: `${node}/tele/SENSOR`, payload: JSON.stringify({ Time: new Date().toISOString().slice(0, 19), ENERGY: { Total: Number(s.energyKwh.toFixed(3)), Power: Math.round(s.powerW) } }) },
+    {
+      topic: `${node}/tele/SENSOR`,
+      payload: JSON.stringify({ Time: new Date().toISOString().slice(0, 19), ENERGY: { Total: Number(s.energyKwh.toFixed(3)), Power: Math.round(s.powerW) } }),
+    },
   ],
   commandTopics: (node) => [`${node}/cmnd/POWER`],
   command(_node, s, _topic, payload) {

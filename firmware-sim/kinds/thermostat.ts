@@ -10,7 +10,13 @@ interface State {
   heating: boolean;
 }
 
-const device = (node: string, name: string) => ({ identifiers: [node], name, manufacturer: 'espressif', model: 'sim-thermostat', sw_version: 'esphome 2024.6 (sim)' });
+const device = (node: string, name: string) => ({
+  identifiers: [node],
+  name,
+  manufacturer: 'espressif',
+  model: 'sim-thermostat',
+  sw_version: 'esphome 2024.6 (sim)',
+});
 
 export const thermostat: SimKind<State> = {
   kind: 'thermostat',
@@ -22,11 +28,29 @@ export const thermostat: SimKind<State> = {
     return [
       {
         topic: `homeassistant/sensor/${node}/temperature/config`,
-        config: { ...common, name: 'Temperature', unique_id: `${node}-temperature`, state_topic: `${node}/sensor/temperature/state`, unit_of_measurement: '°C', device_class: 'temperature', state_class: 'measurement' },
+        config: {
+          ...common,
+          name: 'Temperature',
+          unique_id: `${node}-temperature`,
+          state_topic: `${node}/sensor/temperature/state`,
+          unit_of_measurement: '°C',
+          device_class: 'temperature',
+          state_class: 'measurement',
+        },
       },
       {
         topic: `homeassistant/number/${node}/setpoint/config`,
-        config: { ...common, name: 'Setpoint', unique_id: `${node}-setpoint`, state_topic: `${node}/number/setpoint/state`, command_topic: `${node}/number/setpoint/command`, min: 5, max: 30, step: 0.5, unit_of_measurement: '°C' },
+        config: {
+          ...common,
+          name: 'Setpoint',
+          unique_id: `${node}-setpoint`,
+          state_topic: `${node}/number/setpoint/state`,
+          command_topic: `${node}/number/setpoint/command`,
+          min: 5,
+          max: 30,
+          step: 0.5,
+          unit_of_measurement: '°C',
+        },
       },
       {
         topic: `homeassistant/binary_sensor/${node}/heating/config`,

@@ -17,7 +17,9 @@ export class PtyPair {
 
   async open(): Promise<void> {
     if (this.#socat) return;
-    const socat = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${this.gatewayPath}`, `pty,raw,echo=0,link=${this.devicePath}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const socat = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${this.gatewayPath}`, `pty,raw,echo=0,link=${this.devicePath}`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     this.#socat = socat;
     await new Promise<void>((resolve, reject) => {
       let log = '';

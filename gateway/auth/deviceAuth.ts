@@ -25,7 +25,9 @@ export class DeviceAuth {
       const attempt = await this.#throttle.guard(source, username, () => this.#credentials.verify(username, password));
       if (attempt.refused) return { ok: false, returnCode: 3, reason: 'too many failed attempts; try again later' };
       const credential = attempt.result;
-      return credential ? { ok: true, name: credential.username, topics: credential.topics } : { ok: false, returnCode: 4, reason: 'bad user name or password' };
+      return credential
+        ? { ok: true, name: credential.username, topics: credential.topics }
+        : { ok: false, returnCode: 4, reason: 'bad user name or password' };
     } catch (err) {
       if (err instanceof HasherBusyError) return { ok: false, returnCode: 3, reason: err.message };
       throw err;

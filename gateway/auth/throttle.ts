@@ -82,7 +82,11 @@ export class AuthThrottle {
    * One attempt under the throttle: refused outright, or (after its delay) `check`, whose defined
    * result counts as a success. Errors of `check` (a busy hasher) pass through, counted as failures.
    */
-  async guard<T>(source: string, name: string | undefined, check: () => Promise<T | undefined>): Promise<{ refused: true; retryAfterMs: number } | { refused: false; result: T | undefined }> {
+  async guard<T>(
+    source: string,
+    name: string | undefined,
+    check: () => Promise<T | undefined>,
+  ): Promise<{ refused: true; retryAfterMs: number } | { refused: false; result: T | undefined }> {
     const verdict = this.begin(source, name);
     if (verdict.refuse) return { refused: true, retryAfterMs: verdict.retryAfterMs };
     let result: T | undefined;

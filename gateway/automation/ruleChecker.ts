@@ -13,7 +13,9 @@ const LIMITS = { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 16, stac
 const isSource = import.meta.url.endsWith('.ts');
 const entry = new URL(isSource ? './ruleWorker.ts' : './ruleWorker.js', import.meta.url).href;
 // From the TypeScript sources (tests), the worker registers tsx first; from dist/ it is plain JS.
-const boot = isSource ? `import(${JSON.stringify(tsxApi())}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })` : `import(${JSON.stringify(entry)})`;
+const boot = isSource
+  ? `import(${JSON.stringify(tsxApi())}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`
+  : `import(${JSON.stringify(entry)})`;
 
 /** tsx's ESM register API (its package exports name it), for workers started from the sources. */
 function tsxApi(): string {
@@ -65,7 +67,11 @@ export class RuleChecker {
       const timer = setTimeout(() => done(refuse(`took longer than ${this.#timeoutMs / 1000} s to parse and check; refused`)), this.#timeoutMs);
       worker.once('message', (a: RuleWorkerAnswer) => done(a));
       worker.once('error', (err: Error & { code?: string }) =>
-        done(refuse(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'needs more memory to parse than a rule file may use; refused' : `cannot be checked: ${err.message}`)),
+        done(
+          refuse(
+            err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'needs more memory to parse than a rule file may use; refused' : `cannot be checked: ${err.message}`,
+          ),
+        ),
       );
       worker.once('exit', () => done(refuse('cannot be checked: the checker stopped')));
       worker.postMessage(req);

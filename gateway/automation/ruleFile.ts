@@ -92,7 +92,10 @@ export class RuleFileWatcher {
       data = saved.data;
     }
     if (!outcome?.ok) {
-      const checked = text !== undefined ? await this.#host.check(text, this.#file) : { ok: false as const, problems: [{ where: basename(this.#file), message: read.ok ? '' : read.message }] };
+      const checked =
+        text !== undefined
+          ? await this.#host.check(text, this.#file)
+          : { ok: false as const, problems: [{ where: basename(this.#file), message: read.ok ? '' : read.message }] };
       data = checked.ok ? checked.data : undefined;
       outcome = checked.ok ? await this.#host.activate(checked.data, this.#file) : checked;
     }
@@ -101,7 +104,10 @@ export class RuleFileWatcher {
       this.lastProblems = formatProblems(outcome.problems);
       const fallback = this.#lastText === undefined && saved ? await this.#host.activate(saved.data, this.#file) : undefined;
       if (fallback?.ok) this.#lastText = saved?.text;
-      this.#log.error({ file: this.#file, problems: outcome.problems.length, lastGood: fallback?.ok ? fallback.rules : undefined }, `rules not activated; ${fallback?.ok ? `the last good rules (${fallback.rules} of them) run instead` : 'the previous rules keep running'}:\n${this.lastProblems}`);
+      this.#log.error(
+        { file: this.#file, problems: outcome.problems.length, lastGood: fallback?.ok ? fallback.rules : undefined },
+        `rules not activated; ${fallback?.ok ? `the last good rules (${fallback.rules} of them) run instead` : 'the previous rules keep running'}:\n${this.lastProblems}`,
+      );
       return false;
     }
     this.#accepted(text as string, data as RuleFile, outcome.rules);

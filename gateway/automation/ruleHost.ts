@@ -95,7 +95,12 @@ export class RuleHost {
   }
 
   /** Sets one rule's `enabled:` in a rule text (comments and layout kept), on the worker too. */
-  async setEnabled(text: string, file: string, ruleId: string, enabled: boolean): Promise<{ ok: true; text: string } | { ok: false; notFound: boolean; problems: RuleProblem[] }> {
+  async setEnabled(
+    text: string,
+    file: string,
+    ruleId: string,
+    enabled: boolean,
+  ): Promise<{ ok: true; text: string } | { ok: false; notFound: boolean; problems: RuleProblem[] }> {
     const a = await this.#checker.run({ op: 'setEnabled', text, file, ruleId, enabled });
     if (!a.ok) return { ok: false, notFound: a.notFound === true, problems: [...a.problems] };
     if (!('text' in a)) throw new Error('rule checker answered an edit with a check');
@@ -104,7 +109,12 @@ export class RuleHost {
 
   /** The active rules, in file order. */
   list(): Array<{ id: string; name: string | undefined; enabled: boolean; protected: boolean }> {
-    return [...(this.#rules?.rules.values() ?? [])].map((r) => ({ id: r.id, name: r.def.name, enabled: r.def.enabled && !this.#state.disabled.has(r.id), protected: r.def.protected }));
+    return [...(this.#rules?.rules.values() ?? [])].map((r) => ({
+      id: r.id,
+      name: r.def.name,
+      enabled: r.def.enabled && !this.#state.disabled.has(r.id),
+      protected: r.def.protected,
+    }));
   }
 
   /**
@@ -231,9 +241,9 @@ export class RuleHost {
       });
     }
     for (const c of out.commands) {
-      this.#hub.command({ deviceId: c.deviceId, attribute: c.attribute, value: c.value }).catch((err: Error) =>
-        this.#log.warn({ ruleId: c.ruleId, deviceId: c.deviceId, err: err.message }, 'rule command failed'),
-      );
+      this.#hub
+        .command({ deviceId: c.deviceId, attribute: c.attribute, value: c.value })
+        .catch((err: Error) => this.#log.warn({ ruleId: c.ruleId, deviceId: c.deviceId, err: err.message }, 'rule command failed'));
     }
     for (const a of out.alerts) this.#alert(a);
     for (const t of out.traces) this.#trace(t);
@@ -280,4 +290,3 @@ export class RuleHost {
     if (list.length > this.#options.traceLimit) list.shift();
   }
 }
-

@@ -27,7 +27,12 @@ export type RuleWorkerAnswer =
 function answer(req: RuleWorkerRequest): RuleWorkerAnswer {
   if (req.op === 'check') {
     const catalog = new Map(req.catalog);
-    const r = checkRulesText(req.text, req.file, { catalog: (id) => (catalog.has(id) ? { attributes: catalog.get(id) as Readonly<Record<string, AttributeSpec>> } : undefined), timezone: req.timezone, tariffs: req.tariffs, cascadeLimit: req.cascadeLimit });
+    const r = checkRulesText(req.text, req.file, {
+      catalog: (id) => (catalog.has(id) ? { attributes: catalog.get(id) as Readonly<Record<string, AttributeSpec>> } : undefined),
+      timezone: req.timezone,
+      tariffs: req.tariffs,
+      cascadeLimit: req.cascadeLimit,
+    });
     return r.ok ? { ok: true, data: r.data, count: r.count } : { ok: false, problems: r.problems };
   }
   // Edits only the rule's `enabled:` key with yaml's document API, keeping comments and layout.
@@ -46,7 +51,15 @@ parentPort?.once('message', (req: RuleWorkerRequest) => {
   try {
     out = answer(req);
   } catch (err) {
-    out = { ok: false, problems: [{ where: req.file, message: `cannot be checked: ${(err as Error).message} (limits: ${YAML_LIMITS.maxDepth} levels, ${YAML_LIMITS.maxAliasCount} aliases)` }] };
+    out = {
+      ok: false,
+      problems: [
+        {
+          where: req.file,
+          message: `cannot be checked: ${(err as Error).message} (limits: ${YAML_LIMITS.maxDepth} levels, ${YAML_LIMITS.maxAliasCount} aliases)`,
+        },
+      ],
+    };
   }
   parentPort?.postMessage(out);
 });

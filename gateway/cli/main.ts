@@ -9,10 +9,7 @@ import { runAuditVerify, runErase, runExport, runFactoryReset, runGrantAdd, runG
 
 /** Builds the `trellis` command line; `run` parses argv and executes. */
 export function buildProgram(): Command {
-  const program = new Command('trellis')
-    .description('Trellis: an IoT edge gateway for smart homes and shops')
-    .showHelpAfterError()
-    .exitOverride();
+  const program = new Command('trellis').description('Trellis: an IoT edge gateway for smart homes and shops').showHelpAfterError().exitOverride();
 
   program
     .command('start')
@@ -59,7 +56,10 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'config file')
     .option('-t, --topic <filter...>', 'MQTT topic filters the device owns (default: NAME/# and trellis/NAME/#)')
     .option('--rotate', 'issue a new password for an existing device')
-    .option('--client-id <id...>', 'MQTT client ids reserved for this device: it may use only these, nobody else may (default: each id it uses becomes its own)')
+    .option(
+      '--client-id <id...>',
+      'MQTT client ids reserved for this device: it may use only these, nobody else may (default: each id it uses becomes its own)',
+    )
     .action((name: string, opts: { config?: string; topic?: string[]; rotate?: boolean; clientId?: string[] }) => runDeviceAdd(name, opts));
   device
     .command('list')
@@ -99,7 +99,7 @@ export function buildProgram(): Command {
     .command('audit')
     .description('the audit log')
     .command('verify')
-    .description('check the audit log\'s hash chain (exit 0 if intact, 1 with the first broken row)')
+    .description("check the audit log's hash chain (exit 0 if intact, 1 with the first broken row)")
     .option('-c, --config <file>', 'config file')
     .action((opts: { config?: string }) => runAuditVerify(opts));
 

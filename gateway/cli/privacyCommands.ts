@@ -20,7 +20,13 @@ function withDb<T>(configFile: string | undefined, fn: (db: Db, rulesFile: strin
   }
 }
 
-const list = (v: string | undefined) => (v ? v.split(',').map((x) => x.trim()).filter(Boolean) : []);
+const list = (v: string | undefined) =>
+  v
+    ? v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : [];
 
 function parseDate(text: string, what: string): number {
   const t = Date.parse(text);
@@ -45,7 +51,16 @@ export function runGrantList(opts: { config?: string; json?: boolean; all?: bool
   });
 }
 
-export function runGrantAdd(opts: { config?: string; provider: string; name?: string; devices: string; classes?: string; commands?: string; identity?: boolean; expires?: string }): void {
+export function runGrantAdd(opts: {
+  config?: string;
+  provider: string;
+  name?: string;
+  devices: string;
+  classes?: string;
+  commands?: string;
+  identity?: boolean;
+  expires?: string;
+}): void {
   withDb(opts.config, (db) => {
     const classes = list(opts.classes);
     const bad = classes.find((c) => !DATA_CLASSES.includes(c as DataClass));
@@ -59,7 +74,14 @@ export function runGrantAdd(opts: { config?: string; provider: string; name?: st
       identity: opts.identity ?? false,
       expiresAt: opts.expires ? parseDate(opts.expires, '--expires') : null,
     });
-    new AuditLog(db).append(ACTOR, 'grant.add', g.providerId, { grant: g.id, devices: g.devices, classes: g.classes, commands: g.commands, identity: g.identity, expiresAt: g.expiresAt });
+    new AuditLog(db).append(ACTOR, 'grant.add', g.providerId, {
+      grant: g.id,
+      devices: g.devices,
+      classes: g.classes,
+      commands: g.commands,
+      identity: g.identity,
+      expiresAt: g.expiresAt,
+    });
     process.stdout.write(`Grant #${g.id} for ${g.providerId} added.\n`);
   });
 }
@@ -102,19 +124,30 @@ export function runErase(opts: { config?: string; device?: string; before?: stri
     const scope = { deviceId: opts.device, before: opts.before ? parseDate(opts.before, '--before') : undefined };
     const r = eraseHistory(db, scope);
     new AuditLog(db).append(ACTOR, 'erase', opts.device ?? null, { ...scope, ...r });
-    process.stdout.write(`erased ${r.readings} readings, ${r.events} device events, ${r.usageBuckets} usage buckets${opts.device ? ` of ${opts.device}` : ''}${opts.before ? ` before ${opts.before}` : ''}; the file is vacuumed\n`);
+    process.stdout.write(
+      `erased ${r.readings} readings, ${r.events} device events, ${r.usageBuckets} usage buckets${opts.device ? ` of ${opts.device}` : ''}${opts.before ? ` before ${opts.before}` : ''}; the file is vacuumed\n`,
+    );
   });
 }
 
 export function runFactoryReset(opts: { config?: string; yes?: boolean }): void {
-  if (!opts.yes) throw new TrellisError(ErrorCodes.config, 'factory-reset erases every device, reading, rule timer, person, grant and key: run it again with --yes (stop the gateway first)');
+  if (!opts.yes)
+    throw new TrellisError(
+      ErrorCodes.config,
+      'factory-reset erases every device, reading, rule timer, person, grant and key: run it again with --yes (stop the gateway first)',
+    );
   const { config } = resolveConfig(opts.config);
   // the encryption key is a secret too: a reset makes a new one
   if (config.store.keyFile && existsSync(config.store.keyFile)) rmSync(config.store.keyFile);
   const proof = factoryReset(config.dataDir, (file) => openDb(file, { synchronous: 'full', key: databaseKey(config.store.keyFile) }));
   const nonEmpty = Object.entries(proof.counts).filter(([, n]) => n > 0);
   process.stdout.write(
-    [`removed: ${proof.removed.join(', ') || 'nothing (no data yet)'}`, `user rows left: ${nonEmpty.length === 0 ? 'none' : nonEmpty.map(([t, n]) => `${t}=${n}`).join(', ')} (${Object.keys(proof.counts).length} tables checked)`, `database file: ${proof.bytes} bytes, vacuumed`, ''].join('\n'),
+    [
+      `removed: ${proof.removed.join(', ') || 'nothing (no data yet)'}`,
+      `user rows left: ${nonEmpty.length === 0 ? 'none' : nonEmpty.map(([t, n]) => `${t}=${n}`).join(', ')} (${Object.keys(proof.counts).length} tables checked)`,
+      `database file: ${proof.bytes} bytes, vacuumed`,
+      '',
+    ].join('\n'),
   );
   if (nonEmpty.length > 0) process.exitCode = 1;
 }

@@ -12,7 +12,9 @@ export async function runSerialList(options: { json?: boolean }): Promise<void> 
     return;
   }
   for (const p of ports) {
-    const details = [p.manufacturer, p.serialNumber && `serial ${p.serialNumber}`, p.vendorId && `${p.vendorId}:${p.productId ?? ''}`].filter(Boolean).join(', ');
+    const details = [p.manufacturer, p.serialNumber && `serial ${p.serialNumber}`, p.vendorId && `${p.vendorId}:${p.productId ?? ''}`]
+      .filter(Boolean)
+      .join(', ');
     process.stdout.write(`${p.path}${details ? `  (${details})` : ''}\n`);
   }
   process.stdout.write('\nPrefer the stable /dev/serial/by-id/... names in trellis.yaml: USB adapters can swap ttyUSB numbers.\n');

@@ -64,8 +64,10 @@ export async function runStart(options: { config?: string }): Promise<void> {
   process.stderr.write(banner(config, running, resolved.source, fleet !== undefined));
   // The pairing code is shown on an interactive terminal (and in the loopback-only demo), never in a
   // log: under systemd, stderr is the journal; there `trellis pair` prints a code instead.
-  if (running.lan?.pairUrl && (process.stderr.isTTY || config.demo)) process.stderr.write(await pairingText(running.lan.pairUrl, running.lan.pairingCode ?? ''));
-  else if (running.lan?.pairingCode) process.stderr.write(`\nNot paired yet: run \`trellis pair${cfgArgOf(resolved.source)}\` for a pairing code (valid 24 hours).\n`);
+  if (running.lan?.pairUrl && (process.stderr.isTTY || config.demo))
+    process.stderr.write(await pairingText(running.lan.pairUrl, running.lan.pairingCode ?? ''));
+  else if (running.lan?.pairingCode)
+    process.stderr.write(`\nNot paired yet: run \`trellis pair${cfgArgOf(resolved.source)}\` for a pairing code (valid 24 hours).\n`);
 }
 
 const cfgArgOf = (source: string | undefined) => (source ? ` --config ${source}` : '');
@@ -78,9 +80,13 @@ function banner(config: Readonly<Config>, running: RunningGateway, source: strin
     `Trellis gateway "${config.gatewayId}" is running.`,
     `  config:       ${source ?? 'none found: built-in demo settings (loopback only)'}`,
     `  data:         ${config.dataDir}`,
-    ...(config.mqtt.plain ? [`  MQTT broker:  mqtt://${host}:${port}  (devices log in with their own credential${config.mqtt.allowAnonymous ? '; anonymous allowed' : ''})`] : []),
+    ...(config.mqtt.plain
+      ? [`  MQTT broker:  mqtt://${host}:${port}  (devices log in with their own credential${config.mqtt.allowAnonymous ? '; anonymous allowed' : ''})`]
+      : []),
     ...(running.mqttTls
-      ? [`  MQTT TLS:     mqtts://${running.mqttTls.host}:${running.mqttTls.port}  (certificate SHA-256 ${running.mqttTls.fingerprint}${running.mqttTls.caFingerprint ? `; gateway CA SHA-256 ${running.mqttTls.caFingerprint}` : ''})`]
+      ? [
+          `  MQTT TLS:     mqtts://${running.mqttTls.host}:${running.mqttTls.port}  (certificate SHA-256 ${running.mqttTls.fingerprint}${running.mqttTls.caFingerprint ? `; gateway CA SHA-256 ${running.mqttTls.caFingerprint}` : ''})`,
+        ]
       : []),
     `  phone UI:     ${running.lan ? running.lan.url : 'off (lan.enabled: false)'}${running.lan?.fingerprint ? `  (self-signed certificate, SHA-256 ${running.lan.fingerprint})` : ''}`,
   ];
@@ -110,7 +116,15 @@ function banner(config: Readonly<Config>, running: RunningGateway, source: strin
 export async function pairingText(url: string, code: string): Promise<string> {
   const { default: qrcode } = await import('qrcode-terminal');
   const qr = await new Promise<string>((resolve) => qrcode.generate(url, { small: true }, resolve));
-  return ['', 'Pair your phone (valid 24 hours; `trellis pair` prints a new code):', `  open ${url}`, `  or enter the code ${code} on the pairing page`, '', qr, ''].join('\n');
+  return [
+    '',
+    'Pair your phone (valid 24 hours; `trellis pair` prints a new code):',
+    `  open ${url}`,
+    `  or enter the code ${code} on the pairing page`,
+    '',
+    qr,
+    '',
+  ].join('\n');
 }
 
 /** Prints a TrellisError as its message (no stack), anything else in full; returns the exit code. */

@@ -128,7 +128,12 @@ export class CloudLink {
   }
 
   #status(state: 'online' | 'offline'): string {
-    const payload: StatusPayload = { v: 1, gatewayId: this.#o.gatewayId, state, ...(state === 'online' ? { at: this.#o.now(), version: this.#o.version } : {}) };
+    const payload: StatusPayload = {
+      v: 1,
+      gatewayId: this.#o.gatewayId,
+      state,
+      ...(state === 'online' ? { at: this.#o.now(), version: this.#o.version } : {}),
+    };
     return JSON.stringify(payload);
   }
 

@@ -72,7 +72,12 @@ export class RemoteCommands {
     const text = payload.toString('utf8');
     const { status, reason, deviceId } = await this.#run(provider, text);
     this.#d.commandLog.record(this.#d.now(), provider, requestId, text.slice(0, 4096), status, reason ?? null);
-    this.#d.audit.append(`provider:${provider}`, 'remote.command', deviceId ?? null, { requestId, request: text.slice(0, 1024), status, ...(reason ? { reason } : {}) });
+    this.#d.audit.append(`provider:${provider}`, 'remote.command', deviceId ?? null, {
+      requestId,
+      request: text.slice(0, 1024),
+      status,
+      ...(reason ? { reason } : {}),
+    });
     const level = status === 'done' ? 'info' : 'warn';
     this.#d.log[level]({ provider, requestId, status, reason }, 'remote command');
     this.#answer(provider, requestId, status, reason);
@@ -98,7 +103,11 @@ export class RemoteCommands {
     if (rule) return { status: 'refused', reason: `${ref}.${attribute} is controlled by protected rule "${rule}"`, deviceId };
     const limit = this.#d.safety[`${deviceId}.${attribute}`];
     if (limit && typeof value === 'number' && ((limit.min !== undefined && value < limit.min) || (limit.max !== undefined && value > limit.max))) {
-      return { status: 'refused', reason: `${ref}.${attribute}: ${value} is outside the local safety limit ${limit.min ?? '-inf'}..${limit.max ?? 'inf'}`, deviceId };
+      return {
+        status: 'refused',
+        reason: `${ref}.${attribute}: ${value} is outside the local safety limit ${limit.min ?? '-inf'}..${limit.max ?? 'inf'}`,
+        deviceId,
+      };
     }
     try {
       await this.#d.execute({ deviceId, attribute, value });

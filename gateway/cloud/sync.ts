@@ -126,19 +126,32 @@ export class CloudSync implements UsageQueue {
   /** Usage buckets; called inside the metering transaction. */
   queueUsage(buckets: readonly StoredBucket[]): void {
     for (const { seq, ...bucket } of buckets) {
-      this.#fanOut('usage', 'usage', 'usage', bucket.deviceId, (provider, ref) => [this.#topics.usage(provider, ref as string), { ...bucket, deviceId: ref as string, bucketSeq: seq }]);
+      this.#fanOut('usage', 'usage', 'usage', bucket.deviceId, (provider, ref) => [
+        this.#topics.usage(provider, ref as string),
+        { ...bucket, deviceId: ref as string, bucketSeq: seq },
+      ]);
     }
   }
 
   maintenance(data: MaintenanceData): void {
-    this.#fanOut('maintenance', 'maintenance', 'maintenance', data.deviceId, (provider, ref) => [this.#topics.maintenance(provider, ref as string), { ...data, deviceId: ref as string }]);
+    this.#fanOut('maintenance', 'maintenance', 'maintenance', data.deviceId, (provider, ref) => [
+      this.#topics.maintenance(provider, ref as string),
+      { ...data, deviceId: ref as string },
+    ]);
   }
 
   alert(a: StoredAlert): void {
     this.#fanOut('alarm', 'alerts', 'alert', a.deviceId, (provider, ref) => {
       // a pseudonymous stream must not carry the real id in the text either
       const message = a.deviceId && ref && ref !== a.deviceId ? a.message.replaceAll(a.deviceId, ref) : a.message;
-      const data: AlertData = { severity: a.severity, message, source: a.source ?? 'rule', ...(a.ruleId ? { ruleId: a.ruleId } : {}), ...(ref ? { deviceId: ref } : {}), at: a.at };
+      const data: AlertData = {
+        severity: a.severity,
+        message,
+        source: a.source ?? 'rule',
+        ...(a.ruleId ? { ruleId: a.ruleId } : {}),
+        ...(ref ? { deviceId: ref } : {}),
+        at: a.at,
+      };
       return [this.#topics.alert(provider), data];
     });
   }
@@ -147,7 +160,13 @@ export class CloudSync implements UsageQueue {
    * Queues one copy per provider whose grants cover this class (and device), with the device as that
    * provider knows it. Default deny: no grant, no copy.
    */
-  #fanOut(priority: Priority, cls: DataClass, type: string, deviceId: string | undefined, build: (provider: string, ref: string | undefined) => [string, unknown]): void {
+  #fanOut(
+    priority: Priority,
+    cls: DataClass,
+    type: string,
+    deviceId: string | undefined,
+    build: (provider: string, ref: string | undefined) => [string, unknown],
+  ): void {
     for (const r of this.#d.grants.recipients(cls, deviceId)) {
       const [topic, data] = build(r.providerId, r.deviceRef);
       this.outbox.enqueue(priority, topic, type, data, { provider: r.providerId, dataClass: cls, deviceId });

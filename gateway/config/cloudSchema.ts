@@ -51,7 +51,10 @@ export const safetySchema = z.strictObject({
 export const cloudSchema = z
   .strictObject({
     /** mqtts://host:8883 (or mqtt:// on a trusted network). Absent: no cloud sync. */
-    url: z.string().regex(/^mqtts?:\/\/[^/]+$/, { error: 'expected mqtts://host:port or mqtt://host:port' }).optional(),
+    url: z
+      .string()
+      .regex(/^mqtts?:\/\/[^/]+$/, { error: 'expected mqtts://host:port or mqtt://host:port' })
+      .optional(),
     /** default: the gatewayId */
     clientId: z.string().min(1).max(128).optional(),
     username: z.string().min(1).optional(),

@@ -56,8 +56,23 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
 function finish(config: Config, baseDir: string): Readonly<Config> {
   const at = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   const cloudFile = (p: string | undefined) => (p === undefined ? undefined : at(p));
-  const cloud = { ...config.cloud, passwordFile: cloudFile(config.cloud.passwordFile), ca: cloudFile(config.cloud.ca), cert: cloudFile(config.cloud.cert), key: cloudFile(config.cloud.key) };
-  return deepFreeze({ ...config, dataDir: at(config.dataDir), rules: { ...config.rules, file: at(config.rules.file) }, serial: config.serial.map((l) => ({ ...l, path: at(l.path) })), cloud, lan: { ...config.lan, cert: cloudFile(config.lan.cert), key: cloudFile(config.lan.key) }, mqtt: { ...config.mqtt, cert: cloudFile(config.mqtt.cert), key: cloudFile(config.mqtt.key) }, store: { ...config.store, keyFile: cloudFile(config.store.keyFile) } });
+  const cloud = {
+    ...config.cloud,
+    passwordFile: cloudFile(config.cloud.passwordFile),
+    ca: cloudFile(config.cloud.ca),
+    cert: cloudFile(config.cloud.cert),
+    key: cloudFile(config.cloud.key),
+  };
+  return deepFreeze({
+    ...config,
+    dataDir: at(config.dataDir),
+    rules: { ...config.rules, file: at(config.rules.file) },
+    serial: config.serial.map((l) => ({ ...l, path: at(l.path) })),
+    cloud,
+    lan: { ...config.lan, cert: cloudFile(config.lan.cert), key: cloudFile(config.lan.key) },
+    mqtt: { ...config.mqtt, cert: cloudFile(config.mqtt.cert), key: cloudFile(config.mqtt.key) },
+    store: { ...config.store, keyFile: cloudFile(config.store.keyFile) },
+  });
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -16,30 +16,30 @@ function intRange(min: number, max: number, fallback: number) {
   return z.number({ error: message }).int({ error: message }).min(min, { error: message }).max(max, { error: message }).default(fallback);
 }
 
-const hostSchema = z
-  .string({ error: 'expected a host name or IP address' })
-  .min(1, { error: 'expected a host name or IP address' });
+const hostSchema = z.string({ error: 'expected a host name or IP address' }).min(1, { error: 'expected a host name or IP address' });
 
-const mqttSchema = z.strictObject({
-  host: hostSchema.default('0.0.0.0'),
-  port: intRange(1, 65535, 1883),
-  allowAnonymous: z.boolean({ error: 'expected true or false' }).default(false),
-  /** Largest MQTT packet accepted from a device; larger ones close that connection. */
-  maxPacketBytes: intRange(64, 16 * 1024 * 1024, 256 * 1024),
-  /** Largest payload the driver parses; larger ones are rejected and counted. */
-  maxPayloadBytes: intRange(16, 1024 * 1024, 64 * 1024),
-  /** Topics with more levels than this are refused. */
-  maxTopicLevels: intRange(1, 64, 12),
-  /** QoS 1 messages the broker keeps in flight towards one client. */
-  maxInflight: intRange(1, 65535, 64),
-  /** the plain (unencrypted) listener on `port`; off leaves only TLS */
-  plain: z.boolean({ error: 'expected true or false' }).default(true),
-  /** MQTT over TLS: off, self-signed (the gateway's own CA; see README "Security"), or files (cert and key) */
-  tls: z.enum(['off', 'self-signed', 'files'], { error: 'expected off, self-signed or files' }).default('off'),
-  tlsPort: intRange(1, 65535, 8883),
-  cert: z.string().min(1).optional(),
-  key: z.string().min(1).optional(),
-}).refine((m) => m.tls !== 'files' || (m.cert !== undefined && m.key !== undefined), { error: 'tls: files needs cert and key', path: ['tls'] })
+const mqttSchema = z
+  .strictObject({
+    host: hostSchema.default('0.0.0.0'),
+    port: intRange(1, 65535, 1883),
+    allowAnonymous: z.boolean({ error: 'expected true or false' }).default(false),
+    /** Largest MQTT packet accepted from a device; larger ones close that connection. */
+    maxPacketBytes: intRange(64, 16 * 1024 * 1024, 256 * 1024),
+    /** Largest payload the driver parses; larger ones are rejected and counted. */
+    maxPayloadBytes: intRange(16, 1024 * 1024, 64 * 1024),
+    /** Topics with more levels than this are refused. */
+    maxTopicLevels: intRange(1, 64, 12),
+    /** QoS 1 messages the broker keeps in flight towards one client. */
+    maxInflight: intRange(1, 65535, 64),
+    /** the plain (unencrypted) listener on `port`; off leaves only TLS */
+    plain: z.boolean({ error: 'expected true or false' }).default(true),
+    /** MQTT over TLS: off, self-signed (the gateway's own CA; see README "Security"), or files (cert and key) */
+    tls: z.enum(['off', 'self-signed', 'files'], { error: 'expected off, self-signed or files' }).default('off'),
+    tlsPort: intRange(1, 65535, 8883),
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+  })
+  .refine((m) => m.tls !== 'files' || (m.cert !== undefined && m.key !== undefined), { error: 'tls: files needs cert and key', path: ['tls'] })
   .refine((m) => m.plain || m.tls !== 'off', { error: 'plain: false needs tls on (devices need some way in)', path: ['plain'] });
 
 const lanSchema = z
@@ -111,7 +111,11 @@ const deviceId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, { error: 'expect
 const serialLineSchema = z.strictObject({
   /** e.g. /dev/ttyUSB0, /dev/serial/by-id/...; relative paths are relative to the config file */
   path: z.string({ error: 'expected a serial port path' }).min(1),
-  baudRate: z.number().int().refine((n) => [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200].includes(n), { error: 'expected a standard baud rate (1200 ... 115200)' }).default(19200),
+  baudRate: z
+    .number()
+    .int()
+    .refine((n) => [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200].includes(n), { error: 'expected a standard baud rate (1200 ... 115200)' })
+    .default(19200),
   parity: z.enum(['none', 'even', 'odd']).default('none'),
   stopBits: z.union([z.literal(1), z.literal(2)]).default(1),
   dataBits: z.union([z.literal(7), z.literal(8)]).default(8),
@@ -153,7 +157,9 @@ const bleSchema = z.strictObject({
         address: z.string().regex(/^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$/, { error: 'expected a Bluetooth address like A4:C1:38:12:34:56' }),
         id: deviceId,
         name: z.string().optional(),
-        profile: z.enum(['bthome', ...Object.keys(GATT_PROFILES)] as [string, ...string[]], { error: `expected bthome or one of ${Object.keys(GATT_PROFILES).join(', ')}` }),
+        profile: z.enum(['bthome', ...Object.keys(GATT_PROFILES)] as [string, ...string[]], {
+          error: `expected bthome or one of ${Object.keys(GATT_PROFILES).join(', ')}`,
+        }),
       }),
     )
     .default([]),
@@ -170,7 +176,15 @@ export const configSchema = z.strictObject({
    * addresses (e.g. a DNS name your router gives it): the LAN API accepts them as Host, and the
    * self-signed certificate names them.
    */
-  hostnames: z.array(z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/, { error: 'expected a DNS name' }).max(253)).max(32).default([]),
+  hostnames: z
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/, { error: 'expected a DNS name' })
+        .max(253),
+    )
+    .max(32)
+    .default([]),
   mqtt: mqttSchema.prefault({}),
   lan: lanSchema.prefault({}),
   history: historySchema.prefault({}),

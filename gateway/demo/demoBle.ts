@@ -30,7 +30,10 @@ export async function startDemoBle(config: Readonly<Config>): Promise<() => Prom
   const tick = () => {
     packet = (packet + 1) & 0xff;
     temp += (Math.random() - 0.5) * 0.2;
-    if (climate) bluez.advertise(climate.address, { [BTHOME_SERVICE_DATA_UUID]: encodeBthome({ packetId: packet, temperature: temp, humidity: 45 + Math.random() * 5, battery: 87 }) });
+    if (climate)
+      bluez.advertise(climate.address, {
+        [BTHOME_SERVICE_DATA_UUID]: encodeBthome({ packetId: packet, temperature: temp, humidity: 45 + Math.random() * 5, battery: 87 }),
+      });
     if (hall && Math.random() < 0.2) {
       door = !door;
       bluez.advertise(hall.address, { [BTHOME_SERVICE_DATA_UUID]: encodeBthome({ packetId: packet, door, button: door ? 1 : undefined }, true) });

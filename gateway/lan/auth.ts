@@ -21,7 +21,10 @@ export type Access = 'public' | Role;
 export function accessHook(people: People, hosts: HostCheck, tickets: EventTickets) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (!hosts.allows(req.headers.host)) {
-      await reply.code(421).send({ error: 'misdirected', message: `Host ${JSON.stringify((req.headers.host ?? '').slice(0, 100))} is not a name of this gateway (add it to lan.hostnames if you reach the gateway by it)` });
+      await reply.code(421).send({
+        error: 'misdirected',
+        message: `Host ${JSON.stringify((req.headers.host ?? '').slice(0, 100))} is not a name of this gateway (add it to lan.hostnames if you reach the gateway by it)`,
+      });
       return;
     }
     const upgrade = req.headers.upgrade?.toLowerCase() === 'websocket';

@@ -31,28 +31,39 @@ export function eventStream(app: App, ctx: LanContext, recheckMs: number, ticket
 
   app.post('/api/events/ticket', {
     config: { access: 'guest' },
-    schema: { summary: 'A one-use ticket (30 s) to open the live-event WebSocket with ?ticket=', response: { 200: z.object({ ticket: z.string(), expiresInS: z.number() }) } },
+    schema: {
+      summary: 'A one-use ticket (30 s) to open the live-event WebSocket with ?ticket=',
+      response: { 200: z.object({ ticket: z.string(), expiresInS: z.number() }) },
+    },
     handler: async (req) => tickets.issue(req.session as NonNullable<typeof req.session>),
   });
 
-  app.get('/api/events', { websocket: true, config: { access: 'guest' }, schema: { summary: 'WebSocket of live events (a ticket from POST /api/events/ticket as ?ticket=)', hide: true } }, (socket: WebSocket, req) => {
-    const sessionId = (req.session as NonNullable<typeof req.session>).sessionId;
-    let sockets = bySession.get(sessionId);
-    if (!sockets) bySession.set(sessionId, (sockets = new Set()));
-    sockets.add(socket);
-    const send = (msg: unknown) => {
-      if (socket.readyState === socket.OPEN && socket.bufferedAmount < 1_000_000) socket.send(JSON.stringify(msg));
-    };
-    ctx.bus.on(socket, 'event', (e) => send({ type: e.kind, ...e }));
-    ctx.bus.on(socket, 'device', (d) => send({ type: 'device', id: d.id, name: d.name }));
-    ctx.bus.on(socket, 'alert', (a) => send({ type: 'alert', ...a }));
-    socket.on('close', () => {
-      ctx.bus.off(socket);
-      sockets.delete(socket);
-      if (sockets.size === 0) bySession.delete(sessionId);
-    });
-    // A session may have ended between the token check and this handler.
-    if (!ctx.people.sessionActive(sessionId)) return end(socket);
-    send({ type: 'hello', at: ctx.clock.now() });
-  });
+  app.get(
+    '/api/events',
+    {
+      websocket: true,
+      config: { access: 'guest' },
+      schema: { summary: 'WebSocket of live events (a ticket from POST /api/events/ticket as ?ticket=)', hide: true },
+    },
+    (socket: WebSocket, req) => {
+      const sessionId = (req.session as NonNullable<typeof req.session>).sessionId;
+      let sockets = bySession.get(sessionId);
+      if (!sockets) bySession.set(sessionId, (sockets = new Set()));
+      sockets.add(socket);
+      const send = (msg: unknown) => {
+        if (socket.readyState === socket.OPEN && socket.bufferedAmount < 1_000_000) socket.send(JSON.stringify(msg));
+      };
+      ctx.bus.on(socket, 'event', (e) => send({ type: e.kind, ...e }));
+      ctx.bus.on(socket, 'device', (d) => send({ type: 'device', id: d.id, name: d.name }));
+      ctx.bus.on(socket, 'alert', (a) => send({ type: 'alert', ...a }));
+      socket.on('close', () => {
+        ctx.bus.off(socket);
+        sockets.delete(socket);
+        if (sockets.size === 0) bySession.delete(sessionId);
+      });
+      // A session may have ended between the token check and this handler.
+      if (!ctx.people.sessionActive(sessionId)) return end(socket);
+      send({ type: 'hello', at: ctx.clock.now() });
+    },
+  );
 }

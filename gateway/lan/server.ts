@@ -7,7 +7,13 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyError, type FastifyInstance, type RouteOptions } from 'fastify';
-import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import type { Logger } from '../log.ts';
 import type { HostCheck } from '../net/names.ts';
 import { accessHook, type Access } from './auth.ts';
@@ -72,7 +78,10 @@ export async function buildLanServer(ctx: LanContext, options: LanServerOptions)
     }
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
     if (status >= 500) log.error({ err, url: req.url }, 'LAN API request failed');
-    return reply.code(status).send({ error: status === 413 ? 'too_large' : status === 429 ? 'too_many_requests' : status >= 500 ? 'internal' : 'bad_request', message: status >= 500 ? 'internal error (logged on the gateway)' : err.message });
+    return reply.code(status).send({
+      error: status === 413 ? 'too_large' : status === 429 ? 'too_many_requests' : status >= 500 ? 'internal' : 'bad_request',
+      message: status >= 500 ? 'internal error (logged on the gateway)' : err.message,
+    });
   });
   await app.register(fastifySwagger, {
     openapi: {
@@ -95,15 +104,27 @@ export async function buildLanServer(ctx: LanContext, options: LanServerOptions)
   eventStream(app, ctx, options.sessionRecheckMs, tickets);
   app.get('/api/openapi.json', { config: { access: 'guest' }, schema: { hide: true } }, async () => app.swagger());
   const caCert = options.caCert;
-  app.get('/ca.pem', { config: { access: 'public' }, schema: { summary: "The gateway CA's certificate (self-signed TLS), to trust on a phone or device", hide: true } }, async (_req, reply) =>
-    caCert ? reply.type('application/x-pem-file').send(caCert) : reply.code(404).send({ error: 'not_found', message: 'no gateway CA: TLS is off or uses your own certificate' }),
+  app.get(
+    '/ca.pem',
+    { config: { access: 'public' }, schema: { summary: "The gateway CA's certificate (self-signed TLS), to trust on a phone or device", hide: true } },
+    async (_req, reply) =>
+      caCert
+        ? reply.type('application/x-pem-file').send(caCert)
+        : reply.code(404).send({ error: 'not_found', message: 'no gateway CA: TLS is off or uses your own certificate' }),
   );
   await app.register(publicFiles);
   uiRoutes(app);
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${(req.url.split('?')[0] ?? '').slice(0, 200)}` }));
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${(req.url.split('?')[0] ?? '').slice(0, 200)}` }),
+  );
   const routes = () =>
     declared.flatMap((r) =>
-      [r.method].flat().map((method) => ({ method: String(method), url: r.url, access: (r.config as { access?: Access } | undefined)?.access, websocket: (r as { websocket?: boolean }).websocket === true })),
+      [r.method].flat().map((method) => ({
+        method: String(method),
+        url: r.url,
+        access: (r.config as { access?: Access } | undefined)?.access,
+        websocket: (r as { websocket?: boolean }).websocket === true,
+      })),
     );
   return { app, routes };
 }

@@ -91,7 +91,16 @@ export class LanService {
     const hosts = new HostCheck({ gatewayId: this.#d.gatewayId, extra: this.#d.hostnames, boundHosts: [config.host] });
     const { app, routes } = await buildLanServer(
       { ...this.#d.context, publicUrl: () => this.#url },
-      { host: config.host, port: config.port, tls, log, authAttemptsPerMinute: config.authAttemptsPerMinute, sessionRecheckMs: config.sessionRecheckS * 1000, hosts, caCert: tls?.ca },
+      {
+        host: config.host,
+        port: config.port,
+        tls,
+        log,
+        authAttemptsPerMinute: config.authAttemptsPerMinute,
+        sessionRecheckMs: config.sessionRecheckS * 1000,
+        hosts,
+        caCert: tls?.ca,
+      },
     );
     this.#app = app;
     this.#routes = routes;
@@ -132,7 +141,8 @@ export class LanService {
   async #tls(): Promise<TlsMaterial | undefined> {
     const { config } = this.#d;
     if (config.tls === 'off') return undefined;
-    const material = config.tls === 'files' ? fileMaterial(config.cert as string, config.key as string) : await (this.#d.selfSigned as SelfSignedTls).material();
+    const material =
+      config.tls === 'files' ? fileMaterial(config.cert as string, config.key as string) : await (this.#d.selfSigned as SelfSignedTls).material();
     this.fingerprint = material.fingerprint;
     this.caFingerprint = material.caFingerprint;
     return material;

@@ -87,9 +87,29 @@ export class MaintenanceMonitor {
       for (const [name, m] of Object.entries(b.metrics)) {
         if (m.role === 'on' && isCompressor(name, device.attributes[name])) {
           const duty = hourlyValue(b, name) as number;
-          this.#report(b.deviceId, 'duty_cycle', name, duty, 'ratio', t.dutyCycleMax, b.end, 'warning', `${pct(duty)} compressor duty cycle (limit ${pct(t.dutyCycleMax)})`);
+          this.#report(
+            b.deviceId,
+            'duty_cycle',
+            name,
+            duty,
+            'ratio',
+            t.dutyCycleMax,
+            b.end,
+            'warning',
+            `${pct(duty)} compressor duty cycle (limit ${pct(t.dutyCycleMax)})`,
+          );
           const starts = round((m.starts * 3600) / onlineS);
-          this.#report(b.deviceId, 'starts_per_hour', name, starts, '1/h', t.startsPerHourMax, b.end, 'warning', `${starts} compressor starts per hour (limit ${t.startsPerHourMax})`);
+          this.#report(
+            b.deviceId,
+            'starts_per_hour',
+            name,
+            starts,
+            '1/h',
+            t.startsPerHourMax,
+            b.end,
+            'warning',
+            `${starts} compressor starts per hour (limit ${t.startsPerHourMax})`,
+          );
           this.#drift(b, name, duty, 'ratio', t.dutyCycleDriftMax);
         } else if (m.role === 'temperature' && m.mean !== null && isCabinetTemperature(device.attributes[name])) {
           this.#drift(b, name, m.mean, '°C', t.temperatureDriftMaxC);
@@ -131,12 +151,32 @@ export class MaintenanceMonitor {
     const t = this.#d.thresholds;
     const minutes = round((ts - w.closedAt) / 60_000);
     if (value <= w.before + t.recoveryMarginC) {
-      this.#report(deviceId, 'recovery_time', attribute, minutes, 'min', t.recoveryMinutesMax, ts, 'warning', `took ${minutes} min to cool down after the door closed (limit ${t.recoveryMinutesMax})`);
+      this.#report(
+        deviceId,
+        'recovery_time',
+        attribute,
+        minutes,
+        'min',
+        t.recoveryMinutesMax,
+        ts,
+        'warning',
+        `took ${minutes} min to cool down after the door closed (limit ${t.recoveryMinutesMax})`,
+      );
       w.before = undefined;
       w.closedAt = undefined;
     } else if (minutes > t.recoveryMinutesMax && !w.late) {
       w.late = true;
-      this.#report(deviceId, 'recovery_time', attribute, minutes, 'min', t.recoveryMinutesMax, ts, 'warning', `not cooled down ${minutes} min after the door closed (limit ${t.recoveryMinutesMax})`);
+      this.#report(
+        deviceId,
+        'recovery_time',
+        attribute,
+        minutes,
+        'min',
+        t.recoveryMinutesMax,
+        ts,
+        'warning',
+        `not cooled down ${minutes} min after the door closed (limit ${t.recoveryMinutesMax})`,
+      );
     }
   }
 
@@ -145,10 +185,32 @@ export class MaintenanceMonitor {
     this.#d.baselines.push(b.deviceId, attribute, b.start, value);
     if (baseline === undefined) return;
     const drift = round(value - baseline);
-    this.#report(b.deviceId, 'drift', attribute, drift, unit, max, b.end, 'warning', `${attribute} is ${drift > 0 ? '+' : ''}${drift} ${unit} off its 7-day mean (limit ±${max})`, round(baseline));
+    this.#report(
+      b.deviceId,
+      'drift',
+      attribute,
+      drift,
+      unit,
+      max,
+      b.end,
+      'warning',
+      `${attribute} is ${drift > 0 ? '+' : ''}${drift} ${unit} off its 7-day mean (limit ±${max})`,
+      round(baseline),
+    );
   }
 
-  #report(deviceId: string, signal: MaintenanceData['signal'], attribute: string, value: number, unit: string, threshold: number | null, at: number, severity: AlertInput['severity'], message: string, baseline?: number): void {
+  #report(
+    deviceId: string,
+    signal: MaintenanceData['signal'],
+    attribute: string,
+    value: number,
+    unit: string,
+    threshold: number | null,
+    at: number,
+    severity: AlertInput['severity'],
+    message: string,
+    baseline?: number,
+  ): void {
     const exceeded = threshold === null ? value > 0 : Math.abs(value) > threshold;
     this.#d.bus.emit('maintenance', { deviceId, signal, attribute, value, unit, threshold, exceeded, ...(baseline !== undefined ? { baseline } : {}), at });
     const key = `${deviceId}\u0000${signal}\u0000${attribute}`;

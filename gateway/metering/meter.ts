@@ -71,7 +71,16 @@ export class Meter {
     }
     for (const [name, spec] of Object.entries(attributes)) {
       if (d.series[name]?.spec.role === spec.role) continue;
-      d.series[name] = { spec, unit: spec.unit, last: undefined, since: this.#openStart, sum: 0, n1: spec.role === 'temperature' ? Infinity : 0, n2: spec.role === 'temperature' ? -Infinity : 0, samples: 0 };
+      d.series[name] = {
+        spec,
+        unit: spec.unit,
+        last: undefined,
+        since: this.#openStart,
+        sum: 0,
+        n1: spec.role === 'temperature' ? Infinity : 0,
+        n2: spec.role === 'temperature' ? -Infinity : 0,
+        samples: 0,
+      };
     }
   }
 
@@ -209,7 +218,14 @@ function closeSeries(s: SeriesState, end: number): Metric {
   if (role === 'counter') return { role, ...(s.unit ? { unit: s.unit } : {}), delta: round(s.sum, 6), resets: s.n1, rollovers: s.n2, samples: s.samples };
   if (role === 'temperature') {
     const any = s.samples > 0;
-    return { role, ...(s.unit ? { unit: s.unit } : {}), min: any ? s.n1 : null, max: any ? s.n2 : null, mean: any ? round(s.sum / s.samples, 3) : null, samples: s.samples };
+    return {
+      role,
+      ...(s.unit ? { unit: s.unit } : {}),
+      min: any ? s.n1 : null,
+      max: any ? s.n2 : null,
+      mean: any ? round(s.sum / s.samples, 3) : null,
+      samples: s.samples,
+    };
   }
   accrue(s, end);
   if (role === 'on') return { role, seconds: round(s.sum / 1000, 3), starts: s.n1, samples: s.samples };

@@ -52,7 +52,11 @@ export function renewalReason(certPem: string, caPem: string, names: GatewayName
  * Keys are written 0600. `decideAt` is when renewal is judged (tests look ahead); certificates are
  * always issued from the present.
  */
-export async function selfSignedMaterial(dataDir: string, names: GatewayNames, decideAt = Date.now()): Promise<{ material: TlsMaterial; renewed: string | undefined }> {
+export async function selfSignedMaterial(
+  dataDir: string,
+  names: GatewayNames,
+  decideAt = Date.now(),
+): Promise<{ material: TlsMaterial; renewed: string | undefined }> {
   const now = Date.now();
   const path = (f: string) => join(dataDir, f);
   for (const f of OLD_FILES) rmSync(path(f), { force: true });
@@ -78,7 +82,8 @@ export async function selfSignedMaterial(dataDir: string, names: GatewayNames, d
   }
   const caPem = readFileSync(path(FILES.caCert), 'utf8');
   const caKey = readFileSync(path(FILES.caKey), 'utf8');
-  const reason = existsSync(path(FILES.cert)) && existsSync(path(FILES.key)) ? renewalReason(readFileSync(path(FILES.cert), 'utf8'), caPem, names, decideAt) : 'none yet';
+  const reason =
+    existsSync(path(FILES.cert)) && existsSync(path(FILES.key)) ? renewalReason(readFileSync(path(FILES.cert), 'utf8'), caPem, names, decideAt) : 'none yet';
   if (reason) {
     const altNames = [...names.dns.map((value) => ({ type: 2 as const, value })), ...names.ips.filter(usableIp).map((ip) => ({ type: 7 as const, ip }))];
     // A renewal keeps the server's key pair: firmware that pins the public key (Tasmota's
@@ -110,7 +115,10 @@ export async function selfSignedMaterial(dataDir: string, names: GatewayNames, d
 function existingKeyPair(privatePem: string): { privateKey: string; publicKey: string } | undefined {
   try {
     const key = createPrivateKey(privatePem);
-    return { privateKey: key.export({ type: 'pkcs8', format: 'pem' }).toString(), publicKey: createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString() };
+    return {
+      privateKey: key.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      publicKey: createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString(),
+    };
   } catch {
     return undefined; // unreadable: a new key
   }
@@ -123,7 +131,14 @@ export function fileMaterial(certFile: string, keyFile: string): TlsMaterial {
 
 function describe(cert: string, key: string, ca: string | undefined): TlsMaterial {
   const leaf = new X509Certificate(cert);
-  return { cert, key, ca, fingerprint: leaf.fingerprint256, caFingerprint: ca ? new X509Certificate(ca).fingerprint256 : undefined, notAfter: new Date(leaf.validTo) };
+  return {
+    cert,
+    key,
+    ca,
+    fingerprint: leaf.fingerprint256,
+    caFingerprint: ca ? new X509Certificate(ca).fingerprint256 : undefined,
+    notAfter: new Date(leaf.validTo),
+  };
 }
 
 /** Link-local IPv6 needs a zone and cannot be named in a certificate. */

@@ -56,7 +56,11 @@ export class SelfSignedTls {
 
   async #ensure(now = Date.now()): Promise<TlsMaterial> {
     const { material, renewed } = await selfSignedMaterial(this.#dataDir, this.#names(), now);
-    if (renewed) this.#log.info({ reason: renewed, fingerprint: material.fingerprint, caFingerprint: material.caFingerprint, notAfter: material.notAfter }, 'TLS certificate issued');
+    if (renewed)
+      this.#log.info(
+        { reason: renewed, fingerprint: material.fingerprint, caFingerprint: material.caFingerprint, notAfter: material.notAfter },
+        'TLS certificate issued',
+      );
     return material;
   }
 }

@@ -2,7 +2,15 @@ import type { AlertInput, StoredAlert } from '../core/events.ts';
 import type { Db } from './db.ts';
 
 /** An alert as listed (the phone's list, the export): absent ids are null. */
-export type AlertRow = { id: number; at: number; severity: StoredAlert['severity']; message: string; source: StoredAlert['source']; ruleId: string | null; deviceId: string | null };
+export type AlertRow = {
+  id: number;
+  at: number;
+  severity: StoredAlert['severity'];
+  message: string;
+  source: StoredAlert['source'];
+  ruleId: string | null;
+  deviceId: string | null;
+};
 
 const COLUMNS = 'id, at, severity, message, source, rule_id AS ruleId, device_id AS deviceId';
 

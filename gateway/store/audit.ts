@@ -15,7 +15,9 @@ export interface AuditEntry {
 const GENESIS = '0'.repeat(64);
 
 function rowHash(prevHash: string, at: number, actor: string, action: string, subject: string | null, details: string): string {
-  return createHash('sha256').update(JSON.stringify([prevHash, at, actor, action, subject, details])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([prevHash, at, actor, action, subject, details]))
+    .digest('hex');
 }
 
 /**
@@ -58,9 +60,12 @@ export class AuditLog {
   verify(): { ok: true; rows: number } | { ok: false; id: number; reason: string } {
     let prev = GENESIS;
     let rows = 0;
-    for (const r of this.#db.prepare('SELECT id, at, actor, action, subject, details, prev_hash AS prevHash, hash FROM audit_log ORDER BY id').iterate() as IterableIterator<AuditEntry>) {
+    for (const r of this.#db
+      .prepare('SELECT id, at, actor, action, subject, details, prev_hash AS prevHash, hash FROM audit_log ORDER BY id')
+      .iterate() as IterableIterator<AuditEntry>) {
       if (r.prevHash !== prev) return { ok: false, id: r.id, reason: 'its link to the previous row is broken (a row before it was removed or changed)' };
-      if (rowHash(r.prevHash, r.at, r.actor, r.action, r.subject, r.details) !== r.hash) return { ok: false, id: r.id, reason: 'its content does not match its hash (it was changed)' };
+      if (rowHash(r.prevHash, r.at, r.actor, r.action, r.subject, r.details) !== r.hash)
+        return { ok: false, id: r.id, reason: 'its content does not match its hash (it was changed)' };
       prev = r.hash;
       rows++;
     }

@@ -42,7 +42,9 @@ export class ClientIdStore {
     this.#hasReserved = db.prepare('SELECT 1 FROM client_ids WHERE owner = ? AND reserved = 1 LIMIT 1');
     this.#insert = db.prepare('INSERT OR IGNORE INTO client_ids (client_id, owner, reserved, last_used) VALUES (?, ?, 0, ?)');
     this.#touch = db.prepare('UPDATE client_ids SET last_used = ? WHERE client_id = ?');
-    this.#trim = db.prepare('DELETE FROM client_ids WHERE owner = ? AND reserved = 0 AND client_id NOT IN (SELECT client_id FROM client_ids WHERE owner = ? AND reserved = 0 ORDER BY last_used DESC LIMIT ?)');
+    this.#trim = db.prepare(
+      'DELETE FROM client_ids WHERE owner = ? AND reserved = 0 AND client_id NOT IN (SELECT client_id FROM client_ids WHERE owner = ? AND reserved = 0 ORDER BY last_used DESC LIMIT ?)',
+    );
   }
 
   /** Reserves ids for a credential (replacing its earlier reservations); they stop being anyone else's. */
@@ -50,13 +52,17 @@ export class ClientIdStore {
     this.flush();
     this.#db.transaction(() => {
       this.#db.prepare('DELETE FROM client_ids WHERE owner = ? AND reserved = 1').run(owner);
-      const put = this.#db.prepare('INSERT INTO client_ids (client_id, owner, reserved, last_used) VALUES (?, ?, 1, ?) ON CONFLICT (client_id) DO UPDATE SET owner = excluded.owner, reserved = 1');
+      const put = this.#db.prepare(
+        'INSERT INTO client_ids (client_id, owner, reserved, last_used) VALUES (?, ?, 1, ?) ON CONFLICT (client_id) DO UPDATE SET owner = excluded.owner, reserved = 1',
+      );
       for (const id of clientIds) put.run(id, owner, now);
     })();
   }
 
   reserved(owner: string): string[] {
-    return (this.#db.prepare('SELECT client_id AS id FROM client_ids WHERE owner = ? AND reserved = 1 ORDER BY client_id').all(owner) as Array<{ id: string }>).map((r) => r.id);
+    return (
+      this.#db.prepare('SELECT client_id AS id FROM client_ids WHERE owner = ? AND reserved = 1 ORDER BY client_id').all(owner) as Array<{ id: string }>
+    ).map((r) => r.id);
   }
 
   /** May `name` connect with `clientId`? Binds it on first use. */

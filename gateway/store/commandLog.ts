@@ -9,7 +9,9 @@ export class CommandLog {
   readonly #log;
 
   constructor(db: Db) {
-    this.#find = db.prepare<[string, string], { status: CommandStatus; reason: string | null }>('SELECT status, reason FROM command_log WHERE provider = ? AND request_id = ?');
+    this.#find = db.prepare<[string, string], { status: CommandStatus; reason: string | null }>(
+      'SELECT status, reason FROM command_log WHERE provider = ? AND request_id = ?',
+    );
     this.#log = db.prepare<[number, string, string, string, string, string | null]>(
       "INSERT INTO command_log (at, source, provider, request_id, request, status, reason) VALUES (?, 'cloud', ?, ?, ?, ?, ?) ON CONFLICT (provider, request_id) DO NOTHING",
     );

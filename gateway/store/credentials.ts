@@ -27,10 +27,7 @@ export function defaultTopics(username: string): string[] {
 
 export function checkUsername(username: string): void {
   if (!USERNAME.test(username)) {
-    throw new TrellisError(
-      ErrorCodes.device,
-      `device name "${username}": expected 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
-    );
+    throw new TrellisError(ErrorCodes.device, `device name "${username}": expected 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
   }
 }
 
@@ -89,16 +86,18 @@ export class CredentialStore {
   }
 
   get(username: string): Credential | undefined {
-    const row = this.#db
-      .prepare('SELECT username, topics, created_at AS createdAt FROM credentials WHERE username = ?')
-      .get(username) as { username: string; topics: string; createdAt: number } | undefined;
+    const row = this.#db.prepare('SELECT username, topics, created_at AS createdAt FROM credentials WHERE username = ?').get(username) as
+      | { username: string; topics: string; createdAt: number }
+      | undefined;
     return row ? { username: row.username, topics: JSON.parse(row.topics) as string[], createdAt: row.createdAt } : undefined;
   }
 
   list(): Credential[] {
-    const rows = this.#db
-      .prepare('SELECT username, topics, created_at AS createdAt FROM credentials ORDER BY username')
-      .all() as Array<{ username: string; topics: string; createdAt: number }>;
+    const rows = this.#db.prepare('SELECT username, topics, created_at AS createdAt FROM credentials ORDER BY username').all() as Array<{
+      username: string;
+      topics: string;
+      createdAt: number;
+    }>;
     return rows.map((r) => ({ username: r.username, topics: JSON.parse(r.topics) as string[], createdAt: r.createdAt }));
   }
 

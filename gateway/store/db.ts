@@ -50,10 +50,7 @@ export function openDb(file: string, options: OpenOptions): Db {
 export function migrate(db: Db): number {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > migrations.length) {
-    throw new TrellisError(
-      ErrorCodes.store,
-      `database schema version ${current} is newer than this Trellis (${migrations.length}); upgrade Trellis`,
-    );
+    throw new TrellisError(ErrorCodes.store, `database schema version ${current} is newer than this Trellis (${migrations.length}); upgrade Trellis`);
   }
   for (let v = current; v < migrations.length; v++) {
     const sql = migrations[v] as string;

@@ -40,8 +40,19 @@ export function listDevices(db: Db): DeviceSnapshot[] {
     last_seen: number | null;
   }>;
   const attrs = db
-    .prepare('SELECT s.id, s.device_id, s.attribute, s.type, s.unit, s.writable, st.value, st.ts FROM series s LEFT JOIN state st ON st.series_id = s.id ORDER BY s.device_id, s.attribute')
-    .all() as Array<{ id: number; device_id: string; attribute: string; type: AttributeType; unit: string | null; writable: number; value: number | string | null; ts: number | null }>;
+    .prepare(
+      'SELECT s.id, s.device_id, s.attribute, s.type, s.unit, s.writable, st.value, st.ts FROM series s LEFT JOIN state st ON st.series_id = s.id ORDER BY s.device_id, s.attribute',
+    )
+    .all() as Array<{
+    id: number;
+    device_id: string;
+    attribute: string;
+    type: AttributeType;
+    unit: string | null;
+    writable: number;
+    value: number | string | null;
+    ts: number | null;
+  }>;
   const recent = unsaved(db);
   const byDevice = new Map<string, Record<string, AttributeSnapshot>>();
   for (const a of attrs) {

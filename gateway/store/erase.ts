@@ -54,8 +54,28 @@ export function eraseHistory(db: Db, scope: EraseScope): EraseResult {
 
 /** Rows that hold household data; a factory reset leaves all of them empty. */
 export const USER_TABLES = [
-  'readings', 'device_events', 'usage_buckets', 'state', 'series', 'devices', 'device_meta', 'credentials', 'mqtt_configs', 'rule_timers', 'alerts',
-  'meter_checkpoint', 'outbox', 'counters', 'command_log', 'users', 'sessions', 'pairing_codes', 'providers', 'grants', 'audit_log', 'secrets',
+  'readings',
+  'device_events',
+  'usage_buckets',
+  'state',
+  'series',
+  'devices',
+  'device_meta',
+  'credentials',
+  'mqtt_configs',
+  'rule_timers',
+  'alerts',
+  'meter_checkpoint',
+  'outbox',
+  'counters',
+  'command_log',
+  'users',
+  'sessions',
+  'pairing_codes',
+  'providers',
+  'grants',
+  'audit_log',
+  'secrets',
 ] as const;
 
 /**
@@ -65,7 +85,18 @@ export const USER_TABLES = [
  */
 export function factoryReset(dataDir: string, open: (file: string) => Db): { counts: Record<string, number>; bytes: number; removed: string[] } {
   const removed: string[] = [];
-  for (const name of ['trellis.db', 'trellis.db-wal', 'trellis.db-shm', 'lan-cert.pem', 'lan-key.pem', 'tls-cert.pem', 'tls-key.pem', 'tls-ca-cert.pem', 'tls-ca-key.pem', 'rules.last-good.yaml']) {
+  for (const name of [
+    'trellis.db',
+    'trellis.db-wal',
+    'trellis.db-shm',
+    'lan-cert.pem',
+    'lan-key.pem',
+    'tls-cert.pem',
+    'tls-key.pem',
+    'tls-ca-cert.pem',
+    'tls-ca-key.pem',
+    'rules.last-good.yaml',
+  ]) {
     const file = join(dataDir, name);
     if (existsSync(file)) {
       rmSync(file);

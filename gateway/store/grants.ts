@@ -75,17 +75,28 @@ export class Grants {
   }
 
   add(input: GrantInput): Grant {
-    if (!PROVIDER_ID.test(input.providerId)) throw new TrellisError(ErrorCodes.auth, `provider "${input.providerId}": expected letters, digits, _ . : - (its broker username or certificate CN)`);
+    if (!PROVIDER_ID.test(input.providerId))
+      throw new TrellisError(ErrorCodes.auth, `provider "${input.providerId}": expected letters, digits, _ . : - (its broker username or certificate CN)`);
     if (input.devices.length === 0) throw new TrellisError(ErrorCodes.auth, 'a grant needs at least one device, tag:<tag> or *');
     const bad = input.classes.find((c) => !DATA_CLASSES.includes(c));
     if (bad) throw new TrellisError(ErrorCodes.auth, `unknown data class "${bad}" (one of ${DATA_CLASSES.join(', ')})`);
     const now = this.#now();
     const id = this.#db.transaction(() => {
-      this.#db.prepare('INSERT INTO providers (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING').run(input.providerId, input.providerName ?? input.providerId, now);
+      this.#db
+        .prepare('INSERT INTO providers (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING')
+        .run(input.providerId, input.providerName ?? input.providerId, now);
       return Number(
         this.#db
           .prepare('INSERT INTO grants (provider_id, devices, classes, commands, identity, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-          .run(input.providerId, JSON.stringify(input.devices), JSON.stringify(input.classes), JSON.stringify(input.commands ?? []), input.identity ? 1 : 0, input.expiresAt ?? null, now).lastInsertRowid,
+          .run(
+            input.providerId,
+            JSON.stringify(input.devices),
+            JSON.stringify(input.classes),
+            JSON.stringify(input.commands ?? []),
+            input.identity ? 1 : 0,
+            input.expiresAt ?? null,
+            now,
+          ).lastInsertRowid,
       );
     })();
     this.#cache = undefined;

@@ -54,9 +54,11 @@ export interface DailyUsage {
 
 /** A device's closed usage buckets in [from, to), and their totals per local day. */
 export function usage(db: Db, deviceId: string, from: number, to: number): { buckets: UsageBucket[]; daily: DailyUsage[] } {
-  const buckets = (db.prepare('SELECT data FROM usage_buckets WHERE device_id = ? AND start >= ? AND start < ? ORDER BY start').all(deviceId, from, to) as Array<{ data: string }>).map(
-    (r) => JSON.parse(r.data) as UsageBucket,
-  );
+  const buckets = (
+    db.prepare('SELECT data FROM usage_buckets WHERE device_id = ? AND start >= ? AND start < ? ORDER BY start').all(deviceId, from, to) as Array<{
+      data: string;
+    }>
+  ).map((r) => JSON.parse(r.data) as UsageBucket);
   const days = new Map<string, Record<string, number>>();
   for (const b of buckets) {
     const day = b.localStart.slice(0, 10);

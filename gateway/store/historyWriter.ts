@@ -139,7 +139,8 @@ export class HistoryWriter {
     if (this.#waiters.length > 0) {
       const ackMs = this.#options.ackFlushMs;
       const due = Math.max(this.#oldestWaiterAt, this.#lastCommitAt + ackMs);
-      if (now - due >= Math.max(ackMs, 5)) this.flush(); // starved by a flood (see above)
+      if (now - due >= Math.max(ackMs, 5))
+        this.flush(); // starved by a flood (see above)
       else if (now >= due) this.#immediate ??= setImmediate(() => this.flush());
       else if (!this.#ackTimer) {
         if (this.#timer) clearTimeout(this.#timer);
@@ -258,7 +259,9 @@ export class HistoryWriter {
     // Readings go in 64 rows per statement execution: per-execution overhead dominated single-row
     // inserts in the profile (18% of the gateway's CPU at saturation).
     const insertOne = db.prepare('INSERT INTO readings (series_id, ts, num, txt) VALUES (?, ?, ?, ?)');
-    const insertMany = db.prepare(`INSERT INTO readings (series_id, ts, num, txt) VALUES ${Array.from({ length: ROWS_PER_INSERT }, () => '(?, ?, ?, ?)').join(', ')}`);
+    const insertMany = db.prepare(
+      `INSERT INTO readings (series_id, ts, num, txt) VALUES ${Array.from({ length: ROWS_PER_INSERT }, () => '(?, ?, ?, ?)').join(', ')}`,
+    );
     const rowValues: Array<number | string | null> = [];
     const pushRow = (seriesId: number, ts: number, num: number | null, txt: string | null) => {
       rowValues.push(seriesId, ts, num, txt);

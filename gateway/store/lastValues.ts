@@ -94,9 +94,12 @@ export function unsaved(db: Db): LastValuesDelta {
   const values = new Map<number, LastValue>();
   const seen = new Map<string, number>();
   // SQLite takes the bare columns from the row holding max(ts)
-  const newest = db
-    .prepare('SELECT series_id AS id, max(ts) AS ts, num, txt FROM readings WHERE rowid > ? GROUP BY series_id')
-    .all(fromReading) as Array<{ id: number; ts: number; num: number | null; txt: string | null }>;
+  const newest = db.prepare('SELECT series_id AS id, max(ts) AS ts, num, txt FROM readings WHERE rowid > ? GROUP BY series_id').all(fromReading) as Array<{
+    id: number;
+    ts: number;
+    num: number | null;
+    txt: string | null;
+  }>;
   for (const r of newest) values.set(r.id, { value: r.txt ?? (r.num as number), ts: r.ts });
   const devices = db
     .prepare(
@@ -118,7 +121,10 @@ export function clampMarks(db: Db): void {
 
 /** The newest reading rowid and device event id (0 when none). */
 function newestRows(db: Db): { r: number; e: number } {
-  return db.prepare('SELECT (SELECT coalesce(max(rowid), 0) FROM readings) AS r, (SELECT coalesce(max(id), 0) FROM device_events) AS e').get() as { r: number; e: number };
+  return db.prepare('SELECT (SELECT coalesce(max(rowid), 0) FROM readings) AS r, (SELECT coalesce(max(id), 0) FROM device_events) AS e').get() as {
+    r: number;
+    e: number;
+  };
 }
 
 /** Folds `from` into `into`: the newer value per series, the later time per device. */
@@ -149,5 +155,7 @@ export interface StoredState {
 
 /** Every attribute's last stored value, with its device and type. */
 export function storedState(db: Db): StoredState[] {
-  return db.prepare('SELECT s.device_id AS deviceId, s.attribute, s.type, st.value, st.ts FROM state st JOIN series s ON s.id = st.series_id').all() as StoredState[];
+  return db
+    .prepare('SELECT s.device_id AS deviceId, s.attribute, s.type, st.value, st.ts FROM state st JOIN series s ON s.id = st.series_id')
+    .all() as StoredState[];
 }

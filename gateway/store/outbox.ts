@@ -54,7 +54,17 @@ export class Outbox {
   readonly #options: OutboxOptions;
   readonly #counters: PersistentCounters;
   #bytes: number;
-  readonly #insert: (seq: number, priority: number, topic: string, payload: string, bytes: number, at: number, provider: string | null, dataClass: string | null, deviceId: string | null) => void;
+  readonly #insert: (
+    seq: number,
+    priority: number,
+    topic: string,
+    payload: string,
+    bytes: number,
+    at: number,
+    provider: string | null,
+    dataClass: string | null,
+    deviceId: string | null,
+  ) => void;
   readonly #oldest: (priority: number, limit: number) => Array<{ seq: number; bytes: number }>;
   readonly #after: (priority: number, after: number, limit: number) => OutboxRecord[];
   readonly #delete: (seq: number) => number;
@@ -66,11 +76,15 @@ export class Outbox {
     this.#options = options;
     this.#counters = new PersistentCounters(db);
     this.#bytes = (db.prepare('SELECT coalesce(sum(bytes), 0) AS b FROM outbox').get() as { b: number }).b;
-    const insert = db.prepare('INSERT INTO outbox (seq, priority, topic, payload, bytes, created_at, provider, data_class, device_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const insert = db.prepare(
+      'INSERT INTO outbox (seq, priority, topic, payload, bytes, created_at, provider, data_class, device_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
     this.#insert = (...args) => insert.run(...args);
     const oldest = db.prepare<[number, number], { seq: number; bytes: number }>('SELECT seq, bytes FROM outbox WHERE priority = ? ORDER BY seq LIMIT ?');
     this.#oldest = (p, limit) => oldest.all(p, limit);
-    const after = db.prepare<[number, number, number], OutboxRecord>('SELECT seq, priority, topic, payload FROM outbox WHERE priority = ? AND seq > ? ORDER BY seq LIMIT ?');
+    const after = db.prepare<[number, number, number], OutboxRecord>(
+      'SELECT seq, priority, topic, payload FROM outbox WHERE priority = ? AND seq > ? ORDER BY seq LIMIT ?',
+    );
     this.#after = (p, a, limit) => after.all(p, a, limit);
     const del = db.prepare<[number], { bytes: number }>('DELETE FROM outbox WHERE seq = ? RETURNING bytes');
     this.#delete = (seq) => del.get(seq)?.bytes ?? 0;
@@ -122,7 +136,11 @@ export class Outbox {
    * returns how many went.
    */
   purge(provider: string, keep: (dataClass: string | null, deviceId: string | null) => boolean): number {
-    const rows = this.#db.prepare('SELECT seq, data_class AS dataClass, device_id AS deviceId FROM outbox WHERE provider = ?').all(provider) as Array<{ seq: number; dataClass: string | null; deviceId: string | null }>;
+    const rows = this.#db.prepare('SELECT seq, data_class AS dataClass, device_id AS deviceId FROM outbox WHERE provider = ?').all(provider) as Array<{
+      seq: number;
+      dataClass: string | null;
+      deviceId: string | null;
+    }>;
     const gone = rows.filter((r) => !keep(r.dataClass, r.deviceId)).map((r) => r.seq);
     this.ack(gone);
     return gone.length;

@@ -64,7 +64,9 @@ export class People {
     const code = `${raw.slice(0, 4)}-${raw.slice(4)}`;
     this.#db.transaction(() => {
       if (createdBy === undefined) this.#db.prepare('DELETE FROM pairing_codes WHERE created_by IS NULL').run();
-      this.#db.prepare('INSERT INTO pairing_codes (code_hash, role, created_by, expires_at) VALUES (?, ?, ?, ?)').run(sha256(normalise(code)), role, createdBy ?? null, this.#now() + ttlMs);
+      this.#db
+        .prepare('INSERT INTO pairing_codes (code_hash, role, created_by, expires_at) VALUES (?, ?, ?, ?)')
+        .run(sha256(normalise(code)), role, createdBy ?? null, this.#now() + ttlMs);
     })();
     return code;
   }
@@ -72,13 +74,18 @@ export class People {
   /** Redeems a code: creates the person and their first session. Undefined if the code is unknown or expired. */
   async redeem(code: string, name: string, password: string | undefined, label: string): Promise<{ user: User; token: string } | undefined> {
     const codeHash = sha256(normalise(code));
-    const row = this.#db.prepare('SELECT role, expires_at FROM pairing_codes WHERE code_hash = ?').get(codeHash) as { role: Role; expires_at: number } | undefined;
+    const row = this.#db.prepare('SELECT role, expires_at FROM pairing_codes WHERE code_hash = ?').get(codeHash) as
+      | { role: Role; expires_at: number }
+      | undefined;
     if (!row || row.expires_at < this.#now()) return undefined;
     const passwordHash = password ? await this.#hasher.hash(password) : null;
     return this.#db.transaction(() => {
       if (this.#db.prepare('DELETE FROM pairing_codes WHERE code_hash = ?').run(codeHash).changes === 0) return undefined; // redeemed meanwhile
       if (this.#db.prepare('SELECT 1 FROM users WHERE name = ?').get(name)) throw new TrellisError(ErrorCodes.auth, `the name "${name}" is taken`);
-      const id = Number(this.#db.prepare('INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)').run(name, row.role, passwordHash, this.#now()).lastInsertRowid);
+      const id = Number(
+        this.#db.prepare('INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)').run(name, row.role, passwordHash, this.#now())
+          .lastInsertRowid,
+      );
       const user: User = { id, name, role: row.role };
       return { user, token: this.#newSession(id, label) };
     })();
@@ -86,7 +93,9 @@ export class People {
 
   /** An unknown name, or one without a password, costs the same argon2 verification as a known one. */
   async login(name: string, password: string, label: string): Promise<{ user: User; token: string } | undefined> {
-    const row = this.#db.prepare('SELECT id, name, role, password_hash FROM users WHERE name = ?').get(name) as (User & { password_hash: string | null }) | undefined;
+    const row = this.#db.prepare('SELECT id, name, role, password_hash FROM users WHERE name = ?').get(name) as
+      | (User & { password_hash: string | null })
+      | undefined;
     const ok = await this.#hasher.verify(row?.password_hash ?? undefined, password);
     if (!row || !ok) return undefined;
     return { user: { id: row.id, name: row.name, role: row.role }, token: this.#newSession(row.id, label) };
@@ -106,7 +115,9 @@ export class People {
   }
 
   sessions(userId: number): Array<{ id: number; label: string; createdAt: number; lastUsed: number }> {
-    return this.#db.prepare('SELECT id, label, created_at AS createdAt, last_used AS lastUsed FROM sessions WHERE user_id = ? ORDER BY id').all(userId) as never;
+    return this.#db
+      .prepare('SELECT id, label, created_at AS createdAt, last_used AS lastUsed FROM sessions WHERE user_id = ? ORDER BY id')
+      .all(userId) as never;
   }
 
   /** Revokes a session of `userId` (or any session, for the owner). */
@@ -146,7 +157,9 @@ export class People {
   #newSession(userId: number, label: string): string {
     const token = randomBytes(32).toString('base64url');
     const now = this.#now();
-    this.#db.prepare('INSERT INTO sessions (user_id, token_hash, label, created_at, last_used) VALUES (?, ?, ?, ?, ?)').run(userId, sha256(token), label.slice(0, 100), now, now);
+    this.#db
+      .prepare('INSERT INTO sessions (user_id, token_hash, label, created_at, last_used) VALUES (?, ?, ?, ?, ?)')
+      .run(userId, sha256(token), label.slice(0, 100), now, now);
     return token;
   }
 }

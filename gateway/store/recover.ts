@@ -3,7 +3,20 @@ import { isTrellisError } from '../errors.ts';
 import { openDb, type Db, type OpenOptions } from './db.ts';
 
 /** The small tables the gateway reads at start; a damaged page in any of them would stop it. */
-const STARTUP_TABLES = ['devices', 'series', 'state', 'credentials', 'mqtt_configs', 'rule_timers', 'meter_checkpoint', 'users', 'sessions', 'grants', 'audit_log', 'secrets'];
+const STARTUP_TABLES = [
+  'devices',
+  'series',
+  'state',
+  'credentials',
+  'mqtt_configs',
+  'rule_timers',
+  'meter_checkpoint',
+  'users',
+  'sessions',
+  'grants',
+  'audit_log',
+  'secrets',
+];
 
 const CORRUPT = /file is not a database|database disk image is malformed|SQLITE_CORRUPT|SQLITE_NOTADB/i;
 

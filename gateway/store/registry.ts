@@ -118,49 +118,51 @@ export class DeviceRegistry {
     const now = Date.now();
     const attributes: Record<string, AttributeSpec> = { ...(existing?.attributes ?? {}), ...desc.attributes };
     const seriesIds: Record<string, number> = { ...(existing?.seriesIds ?? {}) };
-    this.#write(this.#db.transaction(() => {
-      this.#db
-        .prepare(
-          `INSERT INTO devices (id, name, protocol, owner, manufacturer, model, sw_version, created_at, updated_at)
+    this.#write(
+      this.#db.transaction(() => {
+        this.#db
+          .prepare(
+            `INSERT INTO devices (id, name, protocol, owner, manufacturer, model, sw_version, created_at, updated_at)
            VALUES (@id, @name, @protocol, @owner, @manufacturer, @model, @swVersion, @now, @now)
            ON CONFLICT (id) DO UPDATE SET name = excluded.name, owner = excluded.owner,
              manufacturer = excluded.manufacturer, model = excluded.model, sw_version = excluded.sw_version,
              updated_at = excluded.updated_at`,
-        )
-        .run({
-          id: desc.id,
-          name: desc.name,
-          protocol: desc.protocol,
-          owner: desc.owner,
-          manufacturer: desc.manufacturer ?? null,
-          model: desc.model ?? null,
-          swVersion: desc.swVersion ?? null,
-          now,
-        });
-      const upsertSeries = this.#db.prepare(
-        `INSERT INTO series (device_id, attribute, type, unit, device_class, state_class, writable, min, max, step)
+          )
+          .run({
+            id: desc.id,
+            name: desc.name,
+            protocol: desc.protocol,
+            owner: desc.owner,
+            manufacturer: desc.manufacturer ?? null,
+            model: desc.model ?? null,
+            swVersion: desc.swVersion ?? null,
+            now,
+          });
+        const upsertSeries = this.#db.prepare(
+          `INSERT INTO series (device_id, attribute, type, unit, device_class, state_class, writable, min, max, step)
          VALUES (@deviceId, @attribute, @type, @unit, @deviceClass, @stateClass, @writable, @min, @max, @step)
          ON CONFLICT (device_id, attribute) DO UPDATE SET type = excluded.type, unit = excluded.unit,
            device_class = excluded.device_class, state_class = excluded.state_class, writable = excluded.writable,
            min = excluded.min, max = excluded.max, step = excluded.step
          RETURNING id`,
-      );
-      for (const [attribute, spec] of Object.entries(desc.attributes)) {
-        const row = upsertSeries.get({
-          deviceId: desc.id,
-          attribute,
-          type: spec.type,
-          unit: spec.unit ?? null,
-          deviceClass: spec.deviceClass ?? null,
-          stateClass: spec.stateClass ?? null,
-          writable: spec.writable ? 1 : 0,
-          min: spec.min ?? null,
-          max: spec.max ?? null,
-          step: spec.step ?? null,
-        }) as { id: number };
-        seriesIds[attribute] = row.id;
-      }
-    }));
+        );
+        for (const [attribute, spec] of Object.entries(desc.attributes)) {
+          const row = upsertSeries.get({
+            deviceId: desc.id,
+            attribute,
+            type: spec.type,
+            unit: spec.unit ?? null,
+            deviceClass: spec.deviceClass ?? null,
+            stateClass: spec.stateClass ?? null,
+            writable: spec.writable ? 1 : 0,
+            min: spec.min ?? null,
+            max: spec.max ?? null,
+            step: spec.step ?? null,
+          }) as { id: number };
+          seriesIds[attribute] = row.id;
+        }
+      }),
+    );
     const registered: RegisteredDevice = { ...desc, attributes, seriesIds };
     this.#devices.set(desc.id, registered);
     return registered;

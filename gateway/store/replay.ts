@@ -13,11 +13,17 @@ export function* replayEvents(db: Db, registry: DeviceRegistry, afterReading: nu
     for (const [attribute, id] of Object.entries(d.seriesIds)) series.set(id, { deviceId: d.id, attribute, type: d.attributes[attribute]?.type ?? 'number' });
   }
   const availability = db
-    .prepare<[number], { device_id: string; ts: number; data: string }>("SELECT device_id, ts, data FROM device_events WHERE id > ? AND kind = 'availability' ORDER BY id")
+    .prepare<[number], { device_id: string; ts: number; data: string }>(
+      "SELECT device_id, ts, data FROM device_events WHERE id > ? AND kind = 'availability' ORDER BY id",
+    )
     .all(afterEvent)
     .map((r): DeviceEvent => ({ kind: 'availability', deviceId: r.device_id, ts: r.ts, online: (JSON.parse(r.data) as { online: boolean }).online }));
   let next = 0;
-  const rows = db.prepare<[number], { series_id: number; ts: number; num: number | null; txt: string | null }>('SELECT series_id, ts, num, txt FROM readings WHERE rowid > ? ORDER BY rowid').iterate(afterReading);
+  const rows = db
+    .prepare<[number], { series_id: number; ts: number; num: number | null; txt: string | null }>(
+      'SELECT series_id, ts, num, txt FROM readings WHERE rowid > ? ORDER BY rowid',
+    )
+    .iterate(afterReading);
   for (const r of rows) {
     while (next < availability.length && (availability[next] as DeviceEvent).ts <= r.ts) yield availability[next++] as DeviceEvent;
     const s = series.get(r.series_id);

@@ -27,9 +27,7 @@ export class RetentionPruner {
 
   /** One bounded step: deletes at most `chunk` rows older than `cutoffMs`. */
   step(cutoffMs: number): PruneStep {
-    const rows = this.#db
-      .prepare('SELECT rowid AS id, ts FROM readings ORDER BY rowid LIMIT ?')
-      .all(this.#chunk) as Array<{ id: number; ts: number }>;
+    const rows = this.#db.prepare('SELECT rowid AS id, ts FROM readings ORDER BY rowid LIMIT ?').all(this.#chunk) as Array<{ id: number; ts: number }>;
     let lastOld: number | undefined;
     for (const r of rows) {
       if (r.ts >= cutoffMs) break;
@@ -70,9 +68,7 @@ export class RetentionPruner {
         await new Promise((r) => setImmediate(r));
       }
       if (this.#stopped) return total;
-      this.#db
-        .prepare('DELETE FROM device_events WHERE id IN (SELECT id FROM device_events WHERE ts < ? ORDER BY id LIMIT 10000)')
-        .run(cutoffMs);
+      this.#db.prepare('DELETE FROM device_events WHERE id IN (SELECT id FROM device_events WHERE ts < ? ORDER BY id LIMIT 10000)').run(cutoffMs);
       while (usageCutoffMs !== undefined && !this.#stopped && !this.stepUsage(usageCutoffMs)) await new Promise((r) => setImmediate(r));
     } finally {
       this.#running = false;

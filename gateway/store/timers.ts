@@ -35,6 +35,9 @@ export class TimerStore {
 
   all(): StoredTimer[] {
     const rows = this.#all.all() as Array<{ id: string; rule_id: string; rule_hash: string; kind: TimerRequest['kind']; due_at: number; data: string }>;
-    return rows.map((r) => ({ ruleHash: r.rule_hash, timer: { id: r.id, ruleId: r.rule_id, kind: r.kind, dueAt: r.due_at, data: JSON.parse(r.data) as TimerRequest['data'] } }));
+    return rows.map((r) => ({
+      ruleHash: r.rule_hash,
+      timer: { id: r.id, ruleId: r.rule_id, kind: r.kind, dueAt: r.due_at, data: JSON.parse(r.data) as TimerRequest['data'] },
+    }));
   }
 }

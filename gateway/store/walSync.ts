@@ -89,7 +89,11 @@ export type WriteRunner = <T>(write: () => T) => T;
  * announcing themselves at once cost 1,000 commits without 1,000 fsyncs on the event loop. The
  * connection is back to FULL afterwards. Without a WalSync, the write runs as it is.
  */
-export function offLoopWrites(db: { prepare(sql: string): { run(): unknown }; readonly inTransaction: boolean }, walSync: WalSync | undefined, onError: (err: Error) => void = () => {}): WriteRunner {
+export function offLoopWrites(
+  db: { prepare(sql: string): { run(): unknown }; readonly inTransaction: boolean },
+  walSync: WalSync | undefined,
+  onError: (err: Error) => void = () => {},
+): WriteRunner {
   if (!walSync) return (write) => write();
   const normal = db.prepare('PRAGMA synchronous = NORMAL');
   const full = db.prepare('PRAGMA synchronous = FULL');

@@ -25,11 +25,19 @@ describe('BLE driver against a simulated BlueZ', () => {
 
   beforeAll(async () => {
     await bus.start();
-    bluez = new FakeBluez(bus.address, [
-      { address: THERMO, name: 'ATC_thermo', serviceData: { [BTHOME_SERVICE_DATA_UUID]: encodeBthome({ packetId: 0, temperature: 21.5, humidity: 40, battery: 90 }) } },
-      { address: DOOR, name: 'door-button', serviceData: { [BTHOME_SERVICE_DATA_UUID]: encodeBthome({ packetId: 0, door: false }) } },
-      fridgeLogger(LOGGER, 'fridge-logger', 4.25, 77),
-    ], { powered: false });
+    bluez = new FakeBluez(
+      bus.address,
+      [
+        {
+          address: THERMO,
+          name: 'ATC_thermo',
+          serviceData: { [BTHOME_SERVICE_DATA_UUID]: encodeBthome({ packetId: 0, temperature: 21.5, humidity: 40, battery: 90 }) },
+        },
+        { address: DOOR, name: 'door-button', serviceData: { [BTHOME_SERVICE_DATA_UUID]: encodeBthome({ packetId: 0, door: false }) } },
+        fridgeLogger(LOGGER, 'fridge-logger', 4.25, 77),
+      ],
+      { powered: false },
+    );
     await bluez.start();
     gw = await startTestGateway({
       ble: {
@@ -52,7 +60,16 @@ describe('BLE driver against a simulated BlueZ', () => {
     dirs.cleanup();
   });
 
-  describe('GATT device', () => driverContract({ gateway: () => gw.running, deviceId: 'fridge-logger', protocol: 'ble', reported: 'temperature', writable: 'alarm_threshold', value: 5.5, readOnly: 'temperature' }));
+  describe('GATT device', () =>
+    driverContract({
+      gateway: () => gw.running,
+      deviceId: 'fridge-logger',
+      protocol: 'ble',
+      reported: 'temperature',
+      writable: 'alarm_threshold',
+      value: 5.5,
+      readOnly: 'temperature',
+    }));
 
   it('powers the adapter on when it is off, and scans LE only with duplicate adverts reported', () => {
     expect(bluez.adapter?.Powered).toBe(true);

@@ -23,12 +23,18 @@ describe('BLE when BlueZ comes up after the gateway', () => {
 
   it('starts without it, picks it up when it appears, and still stops promptly', async () => {
     gw = await startTestGateway({
-      ble: { dbusAddress: `unix:path=${join(dir, 'system_bus_socket')}`, scanMs: 100, devices: [{ address: 'A4:C1:38:00:00:09', id: 'late-thermo', profile: 'bthome' }] },
+      ble: {
+        dbusAddress: `unix:path=${join(dir, 'system_bus_socket')}`,
+        scanMs: 100,
+        devices: [{ address: 'A4:C1:38:00:00:09', id: 'late-thermo', profile: 'bthome' }],
+      },
     });
     await new Promise((r) => setTimeout(r, 500));
     expect(gw.running.hub.state.isOnline('late-thermo')).toBe(false);
     await bus.start();
-    bluez = new FakeBluez(bus.address, [{ address: 'A4:C1:38:00:00:09', name: 'late', serviceData: { [BTHOME_SERVICE_DATA_UUID]: encodeBthome({ packetId: 1, temperature: 20.5 }) } }]);
+    bluez = new FakeBluez(bus.address, [
+      { address: 'A4:C1:38:00:00:09', name: 'late', serviceData: { [BTHOME_SERVICE_DATA_UUID]: encodeBthome({ packetId: 1, temperature: 20.5 }) } },
+    ]);
     await bluez.start();
     await waitFor(() => gw?.running.hub.state.get('late-thermo', 'temperature') === 20.5, 20_000, 'the sensor once BlueZ is up');
     const t0 = Date.now();

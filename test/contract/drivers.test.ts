@@ -35,7 +35,12 @@ describe('driver contract', () => {
       ],
     });
     const password = await gw.running.credentials.create('thermo');
-    fleet = new Fleet({ url: gw.url, devices: [{ kind: 'thermostat', node: 'thermo', name: 'Thermostat', password }], clock: createClock(600), reportMs: 60_000 });
+    fleet = new Fleet({
+      url: gw.url,
+      devices: [{ kind: 'thermostat', node: 'thermo', name: 'Thermostat', password }],
+      clock: createClock(600),
+      reportMs: 60_000,
+    });
     await fleet.start();
   });
   afterAll(async () => {
@@ -48,9 +53,36 @@ describe('driver contract', () => {
     dirs.cleanup();
   });
 
-  describe('MQTT', () => driverContract({ gateway: () => gw.running, deviceId: 'thermo', protocol: 'mqtt', reported: 'temperature', writable: 'setpoint', value: 22.5, readOnly: 'temperature' }));
-  describe('Modbus RTU', () => driverContract({ gateway: () => gw.running, deviceId: 'shop-fridge-ctl', protocol: 'serial', reported: 'cabinet_temperature', writable: 'setpoint', value: -1.5, readOnly: 'cabinet_temperature' }));
-  describe('text line', () => driverContract({ gateway: () => gw.running, deviceId: 'cooler-display', protocol: 'serial', reported: 'temperature', writable: 'setpoint', value: 3, readOnly: 'temperature' }));
+  describe('MQTT', () =>
+    driverContract({
+      gateway: () => gw.running,
+      deviceId: 'thermo',
+      protocol: 'mqtt',
+      reported: 'temperature',
+      writable: 'setpoint',
+      value: 22.5,
+      readOnly: 'temperature',
+    }));
+  describe('Modbus RTU', () =>
+    driverContract({
+      gateway: () => gw.running,
+      deviceId: 'shop-fridge-ctl',
+      protocol: 'serial',
+      reported: 'cabinet_temperature',
+      writable: 'setpoint',
+      value: -1.5,
+      readOnly: 'cabinet_temperature',
+    }));
+  describe('text line', () =>
+    driverContract({
+      gateway: () => gw.running,
+      deviceId: 'cooler-display',
+      protocol: 'serial',
+      reported: 'temperature',
+      writable: 'setpoint',
+      value: 3,
+      readOnly: 'temperature',
+    }));
 
   it('text line: counts a garbage line against the device and keeps reading', async () => {
     const before = gw.running.hub.rejectedFor('cooler-display');

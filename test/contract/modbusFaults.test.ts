@@ -33,7 +33,17 @@ describe('Modbus line faults', () => {
     await pty.open();
     await openBus();
     line = new ModbusLine(
-      { path: pty.gatewayPath, baudRate: 19200, parity: 'none', stopBits: 1, dataBits: 8, timeoutMs: 150, retries: 1, pollMs: 50, devices: [{ id: 'fridge', name: 'Fridge', unit: 2, definition: DEFINITIONS['fridge-controller'] as never }] },
+      {
+        path: pty.gatewayPath,
+        baudRate: 19200,
+        parity: 'none',
+        stopBits: 1,
+        dataBits: 8,
+        timeoutMs: 150,
+        retries: 1,
+        pollMs: 50,
+        devices: [{ id: 'fridge', name: 'Fridge', unit: 2, definition: DEFINITIONS['fridge-controller'] as never }],
+      },
       { now: Date.now, events: (e) => events.push(...e), rejected: () => {} },
     );
     line.start();

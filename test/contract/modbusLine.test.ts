@@ -18,7 +18,8 @@ describe('Modbus RTU line over a pty pair', () => {
   let line: ModbusLine;
   const events: DeviceEvent[] = [];
   const slaves: Record<string, SimSlave> = {};
-  const last = (deviceId: string, attribute: string) => events.filter((e) => e.kind === 'reading' && e.deviceId === deviceId && e.attribute === attribute).at(-1) as { value: unknown } | undefined;
+  const last = (deviceId: string, attribute: string) =>
+    events.filter((e) => e.kind === 'reading' && e.deviceId === deviceId && e.attribute === attribute).at(-1) as { value: unknown } | undefined;
 
   beforeAll(async () => {
     pty = new PtyPair(dirs.make(), 'rs485');
@@ -66,7 +67,12 @@ describe('Modbus RTU line over a pty pair', () => {
     expect(typeof last('fridge', 'compressor')?.value).toBe('boolean');
     expect(last('coffee', 'cups')?.value).toBeGreaterThanOrEqual(70_000); // 32-bit, low word first
     expect(last('coffee', 'boiler_temperature')?.value).toBe(119.5);
-    expect(events.filter((e) => e.kind === 'availability' && e.online).map((e) => e.deviceId).sort()).toEqual(['coffee', 'fridge', 'meter']);
+    expect(
+      events
+        .filter((e) => e.kind === 'availability' && e.online)
+        .map((e) => e.deviceId)
+        .sort(),
+    ).toEqual(['coffee', 'fridge', 'meter']);
   });
 
   it('writes a register and a coil, and reads the new state back', async () => {

@@ -73,10 +73,16 @@ describe('MQTT driver with simulated firmware', () => {
   });
 
   it('commits readings to SQLite', async () => {
-    await waitFor(() => {
-      const row = gw.running.db.prepare("SELECT count(*) AS n FROM readings r JOIN series s ON s.id = r.series_id WHERE s.device_id = 'thermo'").get() as { n: number };
-      return row.n >= 3;
-    }, 5000, 'thermostat readings in the database');
+    await waitFor(
+      () => {
+        const row = gw.running.db.prepare("SELECT count(*) AS n FROM readings r JOIN series s ON s.id = r.series_id WHERE s.device_id = 'thermo'").get() as {
+          n: number;
+        };
+        return row.n >= 3;
+      },
+      5000,
+      'thermostat readings in the database',
+    );
   });
 
   it('sends commands the devices obey, and reads the new state back', async () => {

@@ -28,7 +28,10 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   gw = await startTestGateway({}, dirs);
   const devices = [];
-  for (const m of [{ kind: 'fridge', node: 'shop-fridge', name: 'Shop fridge' }, { kind: 'plug', node: 'plug-1', name: 'Window plug' }]) {
+  for (const m of [
+    { kind: 'fridge', node: 'shop-fridge', name: 'Shop fridge' },
+    { kind: 'plug', node: 'plug-1', name: 'Window plug' },
+  ]) {
     devices.push({ ...m, password: await gw.running.credentials.create(m.node) });
   }
   fleet = new Fleet({ url: gw.url, devices, clock: createClock(1), reportMs: 86_400_000 }); // devices report when the test says
@@ -37,7 +40,15 @@ beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
   page.on('pageerror', (err) => console.error('page error:', err.message));
@@ -69,7 +80,7 @@ describe('the phone UI', () => {
     expect(await page.getByTestId('device-shop-fridge').textContent()).toContain('Shop fridge');
   });
 
-  it('toggles the simulated plug, and the plug\'s firmware changes state', async () => {
+  it("toggles the simulated plug, and the plug's firmware changes state", async () => {
     const plug = fleet.get('plug-1');
     const before = (plug?.state as { on: boolean }).on;
     await page.click('[data-testid=toggle-plug-1-rl_1]');
@@ -86,7 +97,7 @@ describe('the phone UI', () => {
     await shot('4-live-temperature');
   });
 
-  it('shows the checker\'s error for an invalid rule, and a fixed rule fires', async () => {
+  it("shows the checker's error for an invalid rule, and a fixed rule fires", async () => {
     await page.click('nav >> text=Rules');
     const editor = page.getByTestId('rule-editor');
     await editor.waitFor();
@@ -116,7 +127,11 @@ describe('the phone UI', () => {
     plug?.report();
     (fridge?.state as { doorOpen: boolean }).doorOpen = false;
     fridge?.report();
-    await waitFor(() => gw.running.hub.state.get('shop-fridge', 'door') === false && gw.running.hub.state.get('plug-1', 'rl_1') === false, 5000, 'door closed, plug off');
+    await waitFor(
+      () => gw.running.hub.state.get('shop-fridge', 'door') === false && gw.running.hub.state.get('plug-1', 'rl_1') === false,
+      5000,
+      'door closed, plug off',
+    );
     (fridge?.state as { doorOpen: boolean }).doorOpen = true;
     fridge?.report();
     await waitFor(() => (plug?.state as { on: boolean }).on, 5000, 'the rule switched the plug on');
@@ -168,7 +183,12 @@ describe('the phone UI', () => {
     await page.goto(`${gw.lanUrl}/`);
     await page.getByTestId('live').getByText('live').waitFor();
     const before = requests.length;
-    const more = new Fleet({ url: gw.url, devices: [{ kind: 'door', node: 'back-door', name: 'Back door', password: await gw.running.credentials.create('back-door') }], clock: createClock(1), reportMs: 86_400_000 });
+    const more = new Fleet({
+      url: gw.url,
+      devices: [{ kind: 'door', node: 'back-door', name: 'Back door', password: await gw.running.credentials.create('back-door') }],
+      clock: createClock(1),
+      reportMs: 86_400_000,
+    });
     await more.start();
     try {
       await page.getByTestId('device-zigbee2mqtt_back-door').waitFor({ timeout: 5000 }); // Zigbee2MQTT's id for it
@@ -197,7 +217,9 @@ describe('the phone UI', () => {
   it('an export that fails says so and saves nothing', async () => {
     let downloads = 0;
     page.on('download', () => void downloads++);
-    await page.route('**/api/export', (route) => route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: 'busy', message: 'the disk is busy' }) }));
+    await page.route('**/api/export', (route) =>
+      route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: 'busy', message: 'the disk is busy' }) }),
+    );
     await page.click('nav >> text=Privacy');
     await page.getByRole('button', { name: 'Download all data' }).click();
     const error = page.getByTestId('action-error');
@@ -211,7 +233,7 @@ describe('the phone UI', () => {
     expect(cspViolations).toEqual([]);
   });
 
-  it('when this phone\'s session is revoked, its live connection closes and it is sent back to pairing', async () => {
+  it("when this phone's session is revoked, its live connection closes and it is sent back to pairing", async () => {
     await page.goto(`${gw.lanUrl}/`);
     await page.getByTestId('live').getByText('live').waitFor();
     const token = await page.evaluate(() => localStorage.getItem('trellis.token'));

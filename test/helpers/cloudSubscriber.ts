@@ -63,7 +63,13 @@ export function schemaValidator(): (file: string, payload: unknown) => string | 
   };
 }
 
-const SCHEMA_BY_TYPE: Record<string, string> = { alert: 'alert.json', usage: 'usage.json', maintenance: 'maintenance.json', health: 'health.json', 'cmd-result': 'cmd-result.json' };
+const SCHEMA_BY_TYPE: Record<string, string> = {
+  alert: 'alert.json',
+  usage: 'usage.json',
+  maintenance: 'maintenance.json',
+  health: 'health.json',
+  'cmd-result': 'cmd-result.json',
+};
 const PRIORITY_BY_TYPE: Record<string, number> = { alert: 0, 'cmd-result': 0, usage: 1, maintenance: 2, health: 3 };
 
 export interface DeliveryReport {

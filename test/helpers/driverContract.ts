@@ -24,10 +24,14 @@ export interface ContractSubject {
 export function driverContract(s: ContractSubject): void {
   it(`${s.protocol}: describes the device with typed attributes`, async () => {
     // devices may announce their attributes one message at a time (HA discovery: one per entity)
-    await waitFor(() => {
-      const a = s.gateway().registry.get(s.deviceId)?.attributes;
-      return a?.[s.writable] && a[s.readOnly];
-    }, 10_000, `${s.deviceId} described`);
+    await waitFor(
+      () => {
+        const a = s.gateway().registry.get(s.deviceId)?.attributes;
+        return a?.[s.writable] && a[s.readOnly];
+      },
+      10_000,
+      `${s.deviceId} described`,
+    );
     const d = s.gateway().registry.get(s.deviceId);
     expect(d?.protocol).toBe(s.protocol);
     expect(d?.attributes[s.writable]?.writable).toBe(true);

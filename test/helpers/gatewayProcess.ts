@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** bin/trellis.mjs, from the sources (test/helpers) or from dist/test/helpers (the soak run uses it). */
-export const BIN = [join(import.meta.dirname, '..', '..', 'bin', 'trellis.mjs'), join(import.meta.dirname, '..', '..', '..', 'bin', 'trellis.mjs')].find((f) => existsSync(f)) as string;
+export const BIN = [join(import.meta.dirname, '..', '..', 'bin', 'trellis.mjs'), join(import.meta.dirname, '..', '..', '..', 'bin', 'trellis.mjs')].find((f) =>
+  existsSync(f),
+) as string;
 
 /** A free TCP port on loopback (bound and released). */
 export function freePort(): Promise<number> {

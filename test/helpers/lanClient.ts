@@ -7,7 +7,11 @@ export interface LanResponse<T = any> {
 }
 
 export function lanClient(baseUrl: string) {
-  const call = async <T = any>(method: string, path: string, options: { token?: string | undefined; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<LanResponse<T>> => {
+  const call = async <T = any>(
+    method: string,
+    path: string,
+    options: { token?: string | undefined; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+  ): Promise<LanResponse<T>> => {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     let payload: string | undefined = options.raw;
@@ -17,7 +21,7 @@ export function lanClient(baseUrl: string) {
     } else if (payload !== undefined) headers['content-type'] ??= 'application/json';
     const res = await fetch(`${baseUrl}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
     const text = await res.text();
-    let body: any ;
+    let body: any;
     try {
       body = text ? JSON.parse(text) : undefined;
     } catch {

@@ -46,7 +46,7 @@ export function connectPacket(id: string, flags = 0x02, protocol = 'MQTT', level
 
 export function publishPacket(topic: string | Buffer, payload: string, qos: 0 | 1 = 0, packetId = 1, firstByte?: number): Buffer {
   const id = qos > 0 ? Buffer.from([packetId >> 8, packetId & 0xff]) : Buffer.alloc(0);
-  return packet(firstByte ?? (0x30 | (qos << 1)), Buffer.concat([str(topic), id, Buffer.from(payload)]));
+  return packet(firstByte ?? 0x30 | (qos << 1), Buffer.concat([str(topic), id, Buffer.from(payload)]));
 }
 
 export function subscribePacket(filters: string[], packetId = 1, firstByte = 0x82): Buffer {

@@ -40,7 +40,10 @@ export class Harness {
   readonly state: RuleState = initialState();
   readonly log: Evaluation[] = [];
   now: number;
-  constructor(readonly rules: CompiledRules, start = Date.UTC(2026, 10, 23, 12, 0, 0)) {
+  constructor(
+    readonly rules: CompiledRules,
+    start = Date.UTC(2026, 10, 23, 12, 0, 0),
+  ) {
     this.now = start;
   }
   input(i: RuleInput): Evaluation {

@@ -17,7 +17,12 @@ export interface TestGateway {
 }
 
 /** A gateway on 127.0.0.1 port 0 with a temporary data dir and a silent logger. */
-export async function startTestGateway(overrides: ConfigInput = {}, dirs = new TempDirs(), clock?: Clock, advertiser?: GatewayDeps['advertiser']): Promise<TestGateway> {
+export async function startTestGateway(
+  overrides: ConfigInput = {},
+  dirs = new TempDirs(),
+  clock?: Clock,
+  advertiser?: GatewayDeps['advertiser'],
+): Promise<TestGateway> {
   const dir = dirs.make();
   const validated = configFromObject({
     rules: { file: `${dir}/rules.yaml` },
@@ -28,7 +33,11 @@ export async function startTestGateway(overrides: ConfigInput = {}, dirs = new T
     store: { synchronous: 'normal', ...(overrides.store ?? {}) },
   }).config;
   // Port 0 (any free port) is for tests only; the config file schema wants a real port.
-  const config = { ...validated, mqtt: { ...validated.mqtt, port: overrides.mqtt?.port ?? 0, tlsPort: overrides.mqtt?.tlsPort ?? 0 }, lan: { ...validated.lan, port: overrides.lan?.port ?? 0 } };
+  const config = {
+    ...validated,
+    mqtt: { ...validated.mqtt, port: overrides.mqtt?.port ?? 0, tlsPort: overrides.mqtt?.tlsPort ?? 0 },
+    lan: { ...validated.lan, port: overrides.lan?.port ?? 0 },
+  };
   const gateway = new Gateway({ config, logger: pino({ level: 'silent' }), ...(clock ? { clock } : {}), ...(advertiser ? { advertiser } : {}) });
   const running = await gateway.start();
   return {

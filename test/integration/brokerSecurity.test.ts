@@ -113,7 +113,9 @@ describe('embedded broker: topic ACL and hostile input', () => {
     const a = await device('a');
     const config = { name: 'T', state_topic: 'dev-b/temperature', device: { identifiers: ['evil'], name: 'evil' } };
     await a.publishAsync('homeassistant/sensor/evil/t/config', JSON.stringify(config), { qos: 1, retain: true });
-    await a.publishAsync('homeassistant/sensor/good/t/config', JSON.stringify({ ...config, state_topic: 'dev-a/t', device: { identifiers: ['good-a'] } }), { qos: 1 });
+    await a.publishAsync('homeassistant/sensor/good/t/config', JSON.stringify({ ...config, state_topic: 'dev-a/t', device: { identifiers: ['good-a'] } }), {
+      qos: 1,
+    });
     await waitFor(() => gw.running.registry.get('good-a'), 2000, 'good device');
     expect(gw.running.registry.get('evil')).toBeUndefined();
     expect(gw.running.hub.rejectedFor('evil')).toBe(1);

@@ -53,11 +53,18 @@ describe('trellis CLI', () => {
 
       const client = await connectClient(`mqtt://127.0.0.1:${port}`, { username: 'boiler', password });
       await client.publishAsync('trellis/boiler/state', JSON.stringify({ flow_temperature: 54.5, burner: true }), { qos: 1 });
-      const list = await waitFor(() => {
-        const out = JSON.parse(trellis(['device', 'list', '--json', '--config', config]).stdout) as { devices: Array<Record<string, unknown>> };
-        return out.devices.find((d) => d.id === 'boiler' && d.online === true);
-      }, 5000, 'boiler online in device list');
-      expect(list).toMatchObject({ owner: 'boiler', attributes: { flow_temperature: { type: 'number', value: 54.5 }, burner: { type: 'boolean', value: true } } });
+      const list = await waitFor(
+        () => {
+          const out = JSON.parse(trellis(['device', 'list', '--json', '--config', config]).stdout) as { devices: Array<Record<string, unknown>> };
+          return out.devices.find((d) => d.id === 'boiler' && d.online === true);
+        },
+        5000,
+        'boiler online in device list',
+      );
+      expect(list).toMatchObject({
+        owner: 'boiler',
+        attributes: { flow_temperature: { type: 'number', value: 54.5 }, burner: { type: 'boolean', value: true } },
+      });
       expect((list.attributes as { burner: { ts: number } }).burner.ts).toBeGreaterThan(Date.now() - 60_000);
 
       const human = trellis(['device', 'list', '--config', config]).stdout;
@@ -69,38 +76,54 @@ describe('trellis CLI', () => {
     }
   }, 60_000);
 
-  it('check-rules checks a rule file against the gateway\'s devices, with file:line:column', async () => {
+  it("check-rules checks a rule file against the gateway's devices, with file:line:column", async () => {
     const dir = dirs.make();
     const port = await freePort();
     const config = join(dir, 'trellis.yaml');
-    writeFileSync(config, `dataDir: ./data\nmqtt:\n  host: 127.0.0.1\n  port: ${port}\nlan: {host: 127.0.0.1, port: ${await freePort()}}\ntimezone: Europe/Berlin\ntariffs:\n  peak: {from: "17:00", to: "21:00"}\n`);
+    writeFileSync(
+      config,
+      `dataDir: ./data\nmqtt:\n  host: 127.0.0.1\n  port: ${port}\nlan: {host: 127.0.0.1, port: ${await freePort()}}\ntimezone: Europe/Berlin\ntariffs:\n  peak: {from: "17:00", to: "21:00"}\n`,
+    );
     const gateway = await spawnGateway(config);
     try {
       const password = /password:\s+(\S+)/.exec(trellis(['device', 'add', 'boiler', '--config', config]).stdout)?.[1];
       const client = await connectClient(`mqtt://127.0.0.1:${port}`, { username: 'boiler', password });
-      await client.publishAsync('trellis/boiler/config', JSON.stringify({ attributes: { relay: { type: 'boolean', writable: true }, temp: { type: 'number' } } }), { qos: 1, retain: true });
+      await client.publishAsync(
+        'trellis/boiler/config',
+        JSON.stringify({ attributes: { relay: { type: 'boolean', writable: true }, temp: { type: 'number' } } }),
+        { qos: 1, retain: true },
+      );
       await client.endAsync();
     } finally {
       await gateway.stop();
     }
     const good = join(dir, 'good.yaml');
-    writeFileSync(good, 'rules:\n  - id: peak-off\n    triggers: [{device: boiler, attribute: temp}]\n    conditions: [{tariff: peak}]\n    actions: [{set: {device: boiler, attribute: relay, value: false}}]\n');
+    writeFileSync(
+      good,
+      'rules:\n  - id: peak-off\n    triggers: [{device: boiler, attribute: temp}]\n    conditions: [{tariff: peak}]\n    actions: [{set: {device: boiler, attribute: relay, value: false}}]\n',
+    );
     const ok = trellis(['check-rules', good, '--config', config]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('good.yaml: OK, 1 rule');
 
     const bad = join(dir, 'bad.yaml');
-    writeFileSync(bad, 'rules:\n  - id: r\n    triggers: [{device: boiler, attribute: temp, above: hot}]\n    actions: [{set: {device: boiler, attribute: temp, value: 1}}]\n');
+    writeFileSync(
+      bad,
+      'rules:\n  - id: r\n    triggers: [{device: boiler, attribute: temp, above: hot}]\n    actions: [{set: {device: boiler, attribute: temp, value: 1}}]\n',
+    );
     const r1 = trellis(['check-rules', bad, '--config', config]);
     expect(r1.code).toBe(1);
     expect(r1.stderr).toMatch(/^bad\.yaml:3:\d+: rules\.0\.triggers\.0/m);
-    writeFileSync(bad, 'rules:\n  - id: r\n    triggers: [{device: boiler, attribute: temp, above: 80}]\n    actions: [{set: {device: boiler, attribute: temp, value: 1}}]\n');
+    writeFileSync(
+      bad,
+      'rules:\n  - id: r\n    triggers: [{device: boiler, attribute: temp, above: 80}]\n    actions: [{set: {device: boiler, attribute: temp, value: 1}}]\n',
+    );
     const r2 = trellis(['check-rules', bad, '--config', config]);
     expect(r2.code).toBe(1);
     expect(r2.stderr).toMatch(/^bad\.yaml:4:\d+: boiler\.temp is read-only$/m);
   }, 60_000);
 
-  it('serial list lists the system\'s serial ports as JSON', () => {
+  it("serial list lists the system's serial ports as JSON", () => {
     const r = trellis(['serial', 'list', '--json']);
     expect(r.code).toBe(0);
     const ports = JSON.parse(r.stdout) as Array<{ path: string }>;
@@ -131,15 +154,21 @@ describe('trellis CLI', () => {
       expect(err).toMatch(/phone UI: {5}http:\/\/127\.0\.0\.1:\d+/);
       await waitFor(() => /open http:\/\/127\.0\.0\.1:\d+\/#\/pair\?code=[0-9A-Z]{4}-[0-9A-Z]{4}/.test(err), 5000, 'the pairing link');
       expect(err).toContain('npx trellis device list');
-      const listed = await waitFor(() => {
-        const r = trellis(['device', 'list', '--json'], dir);
-        if (r.code !== 0) return undefined;
-        const out = JSON.parse(r.stdout) as { devices: Array<{ id: string; online: boolean }> };
-        const online = new Set(out.devices.filter((d) => d.online).map((d) => d.id));
-        const expected = ['shop-fridge-controller', 'shop-energy-meter', 'home-climate', 'home-fridge-logger'];
-        return online.size >= 15 && expected.every((id) => online.has(id)) ? out.devices : undefined;
-      }, 20_000, 'the demo devices online, serial and BLE ones included');
-      expect(listed.map((d) => d.id)).toEqual(expect.arrayContaining(['home-thermostat', 'shop-coffee-1', 'shop-fridge-dairy', 'zigbee2mqtt_home-lamp', 'shop-buzzer']));
+      const listed = await waitFor(
+        () => {
+          const r = trellis(['device', 'list', '--json'], dir);
+          if (r.code !== 0) return undefined;
+          const out = JSON.parse(r.stdout) as { devices: Array<{ id: string; online: boolean }> };
+          const online = new Set(out.devices.filter((d) => d.online).map((d) => d.id));
+          const expected = ['shop-fridge-controller', 'shop-energy-meter', 'home-climate', 'home-fridge-logger'];
+          return online.size >= 15 && expected.every((id) => online.has(id)) ? out.devices : undefined;
+        },
+        20_000,
+        'the demo devices online, serial and BLE ones included',
+      );
+      expect(listed.map((d) => d.id)).toEqual(
+        expect.arrayContaining(['home-thermostat', 'shop-coffee-1', 'shop-fridge-dairy', 'zigbee2mqtt_home-lamp', 'shop-buzzer']),
+      );
       // the sample rules are written once the devices are known, and activated by the file watcher
       const active = await waitFor(() => out.split('\n').find((l) => l.includes('"msg":"rules active"')), 10_000, 'sample rules active');
       expect(JSON.parse(active)).toMatchObject({ rules: 6 });

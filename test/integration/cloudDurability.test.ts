@@ -28,9 +28,20 @@ describe('outbox drain under SIGKILL', () => {
 
   beforeAll(async () => {
     const dir = dirs.make('trellis-cloud-');
-    broker = new CloudBroker({ dir, users: { 'gw-k': 'k-secret', backend: 'backend-secret' }, certificateClients: [], passwordPort: await freePort(), certificatePort: await freePort() });
+    broker = new CloudBroker({
+      dir,
+      users: { 'gw-k': 'k-secret', backend: 'backend-secret' },
+      certificateClients: [],
+      passwordPort: await freePort(),
+      certificatePort: await freePort(),
+    });
     await broker.start();
-    sub = await CloudSubscriber.connect(broker.passwordUrl, 'trellis/v1/gw-k/#', { protocolVersion: 5, username: 'backend', password: 'backend-secret', ca: readFileSync(broker.certs.ca) });
+    sub = await CloudSubscriber.connect(broker.passwordUrl, 'trellis/v1/gw-k/#', {
+      protocolVersion: 5,
+      username: 'backend',
+      password: 'backend-secret',
+      ca: readFileSync(broker.certs.ca),
+    });
     dataDir = join(dir, 'data');
     writeFileSync(join(dir, 'pw'), 'k-secret');
     configFile = join(dir, 'trellis.yaml');
@@ -66,7 +77,12 @@ describe('outbox drain under SIGKILL', () => {
       const db = openDb(join(dataDir, 'trellis.db'), { synchronous: 'full' });
       const outbox = new Outbox(db, { gatewayId: 'gw-k', maxBytes: 1e9, now: Date.now });
       const t = topics('gw-k');
-      const kinds: Array<[Priority, string, string]> = [['usage', t.usage('backend', 'meter-1'), 'usage'], ['maintenance', t.maintenance('backend', 'fridge-1'), 'maintenance'], ['telemetry', t.health('backend'), 'health'], ['alarm', t.alert('backend'), 'alert']];
+      const kinds: Array<[Priority, string, string]> = [
+        ['usage', t.usage('backend', 'meter-1'), 'usage'],
+        ['maintenance', t.maintenance('backend', 'fridge-1'), 'maintenance'],
+        ['telemetry', t.health('backend'), 'health'],
+        ['alarm', t.alert('backend'), 'alert'],
+      ];
       db.transaction(() => {
         for (let i = 0; i < RECORDS; i++) {
           const [priority, topic, type] = kinds[i % 7 === 0 ? 3 : i % 3] as [Priority, string, string];

@@ -18,12 +18,26 @@ function link(url: string, extra: Partial<CloudLinkOptions> = {}): { link: Cloud
   const db = openDb(`${dirs.make()}/trellis.db`, { synchronous: 'normal' });
   const outbox = new Outbox(db, { gatewayId: 'gw', maxBytes: 1e6, now: Date.now });
   const l = new CloudLink(
-    { url, gatewayId: 'gw', clientId: 'gw', protocol: 'auto', keepaliveS: 30, window: 10, backoff: { minMs: 100, maxMs: 400 }, version: 'test', now: Date.now, ...extra },
+    {
+      url,
+      gatewayId: 'gw',
+      clientId: 'gw',
+      protocol: 'auto',
+      keepaliveS: 30,
+      window: 10,
+      backoff: { minMs: 100, maxMs: 400 },
+      version: 'test',
+      now: Date.now,
+      ...extra,
+    },
     outbox,
     pino({ level: 'silent' }),
     () => undefined,
   );
-  cleanup.push(() => db.close(), () => l.stop());
+  cleanup.push(
+    () => db.close(),
+    () => l.stop(),
+  );
   return { link: l, db };
 }
 

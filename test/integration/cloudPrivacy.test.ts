@@ -43,23 +43,53 @@ beforeAll(async () => {
   });
   await broker.start();
   const ca = readFileSync(broker.certs.ca);
-  for (const [name, password] of [['coolco', 'cool-secret'], ['beanco', 'bean-secret']] as const) {
-    subs[name] = await CloudSubscriber.connect(broker.passwordUrl, 'trellis/v1/gw-1/#', { protocolVersion: 5, clientId: `${name}-backend`, clean: false, properties: { sessionExpiryInterval: 3600 }, username: name, password, ca });
+  for (const [name, password] of [
+    ['coolco', 'cool-secret'],
+    ['beanco', 'bean-secret'],
+  ] as const) {
+    subs[name] = await CloudSubscriber.connect(broker.passwordUrl, 'trellis/v1/gw-1/#', {
+      protocolVersion: 5,
+      clientId: `${name}-backend`,
+      clean: false,
+      properties: { sessionExpiryInterval: 3600 },
+      username: name,
+      password,
+      ca,
+    });
   }
   writeFileSync(join(dir, 'pw'), 'gw-secret');
-  writeFileSync(join(dir, 'rules.yaml'), `rules:
+  writeFileSync(
+    join(dir, 'rules.yaml'),
+    `rules:
   - id: coffee-off-when-fridge-warm
     protected: true
     triggers: [{device: fridge-1, attribute: temperature, above: 12}]
     actions: [{set: {device: coffee-1, attribute: descale, value: false}}]
-`);
+`,
+  );
   gw = await startTestGateway(
-    { gatewayId: 'gw-1', rules: { file: join(dir, 'rules.yaml') }, cloud: { url: broker.passwordUrl, username: 'gw-1', passwordFile: join(dir, 'pw'), ca: broker.certs.ca, backoffMinMs: 100, backoffMaxMs: 1000 } },
+    {
+      gatewayId: 'gw-1',
+      rules: { file: join(dir, 'rules.yaml') },
+      cloud: { url: broker.passwordUrl, username: 'gw-1', passwordFile: join(dir, 'pw'), ca: broker.certs.ca, backoffMinMs: 100, backoffMaxMs: 1000 },
+    },
     dirs,
   );
   const { hub, db, grants } = gw.running;
-  hub.describe({ id: 'fridge-1', name: 'Fridge', protocol: 'mqtt', owner: 'fridge-1', attributes: { temperature: { type: 'number', deviceClass: 'temperature', writable: false }, setpoint: { type: 'number', writable: true } } });
-  hub.describe({ id: 'coffee-1', name: 'Coffee', protocol: 'mqtt', owner: 'coffee-1', attributes: { power: { type: 'boolean', writable: true }, descale: { type: 'boolean', writable: true } } });
+  hub.describe({
+    id: 'fridge-1',
+    name: 'Fridge',
+    protocol: 'mqtt',
+    owner: 'fridge-1',
+    attributes: { temperature: { type: 'number', deviceClass: 'temperature', writable: false }, setpoint: { type: 'number', writable: true } },
+  });
+  hub.describe({
+    id: 'coffee-1',
+    name: 'Coffee',
+    protocol: 'mqtt',
+    owner: 'coffee-1',
+    attributes: { power: { type: 'boolean', writable: true }, descale: { type: 'boolean', writable: true } },
+  });
   db.prepare("INSERT INTO device_meta (device_id, tags) VALUES ('coffee-1', '[\"coffee\"]')").run();
   grants.add({ providerId: 'coolco', devices: ['fridge-1'], classes: ['usage', 'alerts'] });
   grants.add({ providerId: 'beanco', devices: ['tag:coffee'], classes: ['maintenance'], commands: ['power', 'descale'] });
@@ -138,7 +168,15 @@ describe('grants in the cloud stream', () => {
     const beanco = subs.beanco;
     const send = (requestId: string, deviceId: string, attribute: string, value: unknown) =>
       beanco.client.publishAsync(`trellis/v1/gw-1/p/beanco/cmd/${requestId}`, JSON.stringify({ v: 1, deviceId, attribute, value }), { qos: 1 });
-    const answer = (requestId: string) => waitFor(() => beanco.messages.find((m) => m.topic === `trellis/v1/gw-1/p/beanco/cmd-result/${requestId}`)?.json.data as { status: string; reason: string } | undefined, 10_000, requestId);
+    const answer = (requestId: string) =>
+      waitFor(
+        () =>
+          beanco.messages.find((m) => m.topic === `trellis/v1/gw-1/p/beanco/cmd-result/${requestId}`)?.json.data as
+            | { status: string; reason: string }
+            | undefined,
+        10_000,
+        requestId,
+      );
     const coffee = gw.running.grants.pseudonym('beanco', 'coffee-1');
     await send('c-1', gw.running.grants.pseudonym('beanco', 'fridge-1'), 'setpoint', 2);
     expect(await answer('c-1')).toMatchObject({ status: 'refused', reason: expect.stringMatching(/^no grant lets provider "beanco" set setpoint on d-/) });
@@ -146,7 +184,11 @@ describe('grants in the cloud stream', () => {
     expect(await answer('c-2')).toMatchObject({ status: 'refused', reason: `${coffee}.descale is controlled by protected rule "coffee-off-when-fridge-warm"` });
     await send('c-3', 'coffee-1', 'power', true); // the real id is not a name beanco was given
     expect((await answer('c-3')).status).toBe('refused');
-    const audit = gw.running.db.prepare("SELECT actor, subject, details FROM audit_log WHERE action = 'remote.command' ORDER BY id").all() as Array<{ actor: string; subject: string | null; details: string }>;
+    const audit = gw.running.db.prepare("SELECT actor, subject, details FROM audit_log WHERE action = 'remote.command' ORDER BY id").all() as Array<{
+      actor: string;
+      subject: string | null;
+      details: string;
+    }>;
     expect(audit.map((a) => [a.actor, a.subject, JSON.parse(a.details).requestId, JSON.parse(a.details).status])).toEqual([
       ['provider:beanco', null, 'c-1', 'refused'],
       ['provider:beanco', 'coffee-1', 'c-2', 'refused'],

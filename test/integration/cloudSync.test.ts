@@ -61,12 +61,15 @@ beforeAll(async () => {
   const passwordFile = join(dir, 'gw-password');
   writeFileSync(passwordFile, 'gw-secret\n');
   const gwDir = dirs.make();
-  writeFileSync(join(gwDir, 'rules.yaml'), `rules:
+  writeFileSync(
+    join(gwDir, 'rules.yaml'),
+    `rules:
   - id: plug-2-always-on
     protected: true
     triggers: [{device: shop-fridge, attribute: door, to: true}]
     actions: [{set: {device: plug-2, attribute: rl_1, value: true}}]
-`);
+`,
+  );
   gw = await startTestGateway(
     {
       gatewayId: 'gw-1',
@@ -80,9 +83,19 @@ beforeAll(async () => {
   );
   // provider-b monitors everything with real device ids; provider-a may only command three attributes
   gw.running.grants.add({ providerId: 'provider-b', devices: ['*'], classes: ['usage', 'maintenance', 'health', 'alerts'], identity: true });
-  gw.running.grants.add({ providerId: 'provider-a', devices: ['plug-1', 'plug-2', 'shop-fridge'], classes: [], commands: ['rl_1', 'setpoint'], identity: true });
+  gw.running.grants.add({
+    providerId: 'provider-a',
+    devices: ['plug-1', 'plug-2', 'shop-fridge'],
+    classes: [],
+    commands: ['rl_1', 'setpoint'],
+    identity: true,
+  });
   const devices = [];
-  for (const m of [{ kind: 'fridge', node: 'shop-fridge', name: 'Fridge' }, { kind: 'plug', node: 'plug-1', name: 'Plug 1' }, { kind: 'plug', node: 'plug-2', name: 'Plug 2' }]) {
+  for (const m of [
+    { kind: 'fridge', node: 'shop-fridge', name: 'Fridge' },
+    { kind: 'plug', node: 'plug-1', name: 'Plug 1' },
+    { kind: 'plug', node: 'plug-2', name: 'Plug 2' },
+  ]) {
     devices.push({ ...m, password: await gw.running.credentials.create(m.node) });
   }
   fleet = new Fleet({ url: gw.url, devices, clock: createClock(60), reportMs: 10_000 });
@@ -106,7 +119,11 @@ describe('cloud sync through mosquitto (TLS + password)', () => {
   });
 
   it('syncs the closed hour of a simulated fridge, and the bucket reconciles with the stored readings', async () => {
-    const msg = await waitFor(() => sub.of('usage').find((m) => (m.json.data as { deviceId: string }).deviceId === 'shop-fridge'), 15_000, 'fridge usage bucket');
+    const msg = await waitFor(
+      () => sub.of('usage').find((m) => (m.json.data as { deviceId: string }).deviceId === 'shop-fridge'),
+      15_000,
+      'fridge usage bucket',
+    );
     expect(validate('usage.json', msg.json)).toBeUndefined();
     expect(msg.topic).toBe('trellis/v1/gw-1/p/provider-b/usage/shop-fridge');
     const b = msg.json.data as StoredBucket;
@@ -118,7 +135,9 @@ describe('cloud sync through mosquitto (TLS + password)', () => {
       .get(series, b.start, b.end) as { n: number; min: number; max: number; mean: number };
     expect(agg.n).toBeGreaterThan(0);
     expect(b.metrics.temperature).toEqual({ role: 'temperature', unit: '°C', samples: agg.n, min: agg.min, max: agg.max, mean: Number(agg.mean.toFixed(3)) });
-    const firstSeen = gw.running.db.prepare("SELECT min(ts) AS t FROM device_events WHERE device_id = 'shop-fridge' AND kind = 'availability'").get() as { t: number };
+    const firstSeen = gw.running.db.prepare("SELECT min(ts) AS t FROM device_events WHERE device_id = 'shop-fridge' AND kind = 'availability'").get() as {
+      t: number;
+    };
     expect(b.gaps[0]).toEqual({ from: b.start, to: firstSeen.t, reason: 'offline' }); // known only since the test began
   });
 
@@ -175,9 +194,19 @@ function queueDesignDay(g: TestGateway, start: number): number[] {
     }));
     g.running.db.transaction(() => cloud.queueUsage(buckets))();
     for (let i = 0; i < 50; i++) {
-      cloud.maintenance({ deviceId: `dev-${i}`, signal: 'duty_cycle', attribute: 'compressor', value: 0.4, unit: 'ratio', threshold: 0.85, exceeded: false, at: from + HOUR });
+      cloud.maintenance({
+        deviceId: `dev-${i}`,
+        signal: 'duty_cycle',
+        attribute: 'compressor',
+        value: 0.4,
+        unit: 'ratio',
+        threshold: 0.85,
+        exceeded: false,
+        at: from + HOUR,
+      });
     }
-    for (let m = 0; m < 60; m++) cloud.outbox.enqueue('telemetry', topics('gw-1').health('provider-b'), 'health', cloud.health(), { provider: 'provider-b', dataClass: 'health' });
+    for (let m = 0; m < 60; m++)
+      cloud.outbox.enqueue('telemetry', topics('gw-1').health('provider-b'), 'health', cloud.health(), { provider: 'provider-b', dataClass: 'health' });
     cloud.alert({ id: h + 1, source: 'maintenance', deviceId: 'dev-1', severity: 'warning', message: `hour ${h}`, at: from });
   }
   const last = counters.get('outbox.lastSeq');
@@ -206,7 +235,11 @@ describe('remote commands', () => {
     await as.client.publishAsync(`trellis/v1/gw-1/p/${who}/cmd/${requestId}`, typeof body === 'string' ? body : JSON.stringify(body), { qos: 1 });
   };
   const result = (requestId: string) =>
-    waitFor(() => provider.messages.find((m) => m.topic.endsWith(`/${requestId}`))?.json.data as { status: string; reason?: string } | undefined, 10_000, `result of ${requestId}`);
+    waitFor(
+      () => provider.messages.find((m) => m.topic.endsWith(`/${requestId}`))?.json.data as { status: string; reason?: string } | undefined,
+      10_000,
+      `result of ${requestId}`,
+    );
   const logged = (requestId: string) => gw.running.db.prepare('SELECT provider, status, reason FROM command_log WHERE request_id = ?').all(requestId);
 
   it('runs an allowed command: the simulated plug switches, the result says done, the log has it', async () => {
@@ -229,15 +262,22 @@ describe('remote commands', () => {
     expect(plug?.received.length).toBe(before);
   });
 
-  it('refuses a device outside the allowlist, a protected rule\'s attribute and a value past the local safety limit, and logs each', async () => {
+  it("refuses a device outside the allowlist, a protected rule's attribute and a value past the local safety limit, and logs each", async () => {
     await send('r-2', { v: 1, deviceId: 'shop-fridge', attribute: 'door', value: true });
     expect(await result('r-2')).toEqual(expect.objectContaining({ status: 'refused', reason: 'no grant lets provider "provider-a" set door on shop-fridge' }));
     await send('r-3', { v: 1, deviceId: 'plug-2', attribute: 'rl_1', value: false });
-    expect(await result('r-3')).toEqual(expect.objectContaining({ status: 'refused', reason: 'plug-2.rl_1 is controlled by protected rule "plug-2-always-on"' }));
+    expect(await result('r-3')).toEqual(
+      expect.objectContaining({ status: 'refused', reason: 'plug-2.rl_1 is controlled by protected rule "plug-2-always-on"' }),
+    );
     await send('r-4', { v: 1, deviceId: 'shop-fridge', attribute: 'setpoint', value: 11 });
-    expect(await result('r-4')).toEqual(expect.objectContaining({ status: 'refused', reason: 'shop-fridge.setpoint: 11 is outside the local safety limit 1..8' }));
+    expect(await result('r-4')).toEqual(
+      expect.objectContaining({ status: 'refused', reason: 'shop-fridge.setpoint: 11 is outside the local safety limit 1..8' }),
+    );
     for (const id of ['r-2', 'r-3', 'r-4']) expect(logged(id)).toEqual([expect.objectContaining({ provider: 'provider-a', status: 'refused' })]);
-    const audited = gw.running.db.prepare("SELECT actor, details FROM audit_log WHERE action = 'remote.command'").all() as Array<{ actor: string; details: string }>;
+    const audited = gw.running.db.prepare("SELECT actor, details FROM audit_log WHERE action = 'remote.command'").all() as Array<{
+      actor: string;
+      details: string;
+    }>;
     for (const id of ['r-2', 'r-3', 'r-4']) expect(audited.find((a) => JSON.parse(a.details).requestId === id)).toMatchObject({ actor: 'provider:provider-a' });
     expect((fleet.get('shop-fridge')?.state as { setpoint: number }).setpoint).toBe(4);
   });
@@ -256,7 +296,12 @@ describe('remote commands', () => {
   });
 
   it('a provider cannot speak for another: the broker ACL drops it and the gateway never sees it', async () => {
-    const b = await CloudSubscriber.connect(broker.passwordUrl, 'trellis/v1/gw-1/p/provider-b/cmd-result/#', { protocolVersion: 4, username: 'provider-b', password: 'b-secret', ca: readFileSync(broker.certs.ca) });
+    const b = await CloudSubscriber.connect(broker.passwordUrl, 'trellis/v1/gw-1/p/provider-b/cmd-result/#', {
+      protocolVersion: 4,
+      username: 'provider-b',
+      password: 'b-secret',
+      ca: readFileSync(broker.certs.ca),
+    });
     try {
       await send('r-8', { v: 1, deviceId: 'plug-1', attribute: 'rl_1', value: true }, b, 'provider-a');
       await send('r-9', { v: 1, deviceId: 'plug-1', attribute: 'rl_1', value: true }, b, 'provider-b');
@@ -274,14 +319,25 @@ describe('client certificates and MQTT 3.1.1', () => {
   it('a second gateway logs in with its certificate over 3.1.1 and its alerts arrive', async () => {
     const other = await startTestGateway({
       gatewayId: 'gw-1',
-      cloud: { url: broker.certificateUrl, clientId: 'gw-1-cert', ca: broker.certs.ca, cert: broker.certs.clients['gw-1']?.cert, key: broker.certs.clients['gw-1']?.key, protocol: 4 },
+      cloud: {
+        url: broker.certificateUrl,
+        clientId: 'gw-1-cert',
+        ca: broker.certs.ca,
+        cert: broker.certs.clients['gw-1']?.cert,
+        key: broker.certs.clients['gw-1']?.key,
+        protocol: 4,
+      },
     });
     try {
       await waitFor(() => other.running.cloud?.link.status().connected, 10_000, 'certificate login');
       expect(other.running.cloud?.link.status().protocol).toBe(4);
       other.running.grants.add({ providerId: 'provider-b', devices: ['*'], classes: ['alerts'] });
       other.running.alerts.raise({ source: 'gateway', severity: 'critical', message: 'certificate path works', at: Date.now() });
-      const alert = await waitFor(() => sub.of('alert').find((m) => (m.json.data as { message: string }).message === 'certificate path works'), 10_000, 'alert');
+      const alert = await waitFor(
+        () => sub.of('alert').find((m) => (m.json.data as { message: string }).message === 'certificate path works'),
+        10_000,
+        'alert',
+      );
       expect(validate('alert.json', alert.json)).toBeUndefined();
       const stored = other.running.db.prepare("SELECT source, severity FROM alerts WHERE message = 'certificate path works'").all();
       expect(stored).toEqual([{ source: 'gateway', severity: 'critical' }]);

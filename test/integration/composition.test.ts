@@ -27,7 +27,13 @@ const hold = (port: number) =>
 
 function gatewayOn(mqttPort: number, lanPort: number) {
   const dir = dirs.make();
-  const { config } = configFromObject({ dataDir: dir, rules: { file: `${dir}/rules.yaml` }, store: { synchronous: 'normal' }, mqtt: { host: '127.0.0.1', port: mqttPort }, lan: { host: '127.0.0.1', port: lanPort } });
+  const { config } = configFromObject({
+    dataDir: dir,
+    rules: { file: `${dir}/rules.yaml` },
+    store: { synchronous: 'normal' },
+    mqtt: { host: '127.0.0.1', port: mqttPort },
+    lan: { host: '127.0.0.1', port: lanPort },
+  });
   return new Gateway({ config, logger: pino({ level: 'silent' }) });
 }
 

@@ -26,7 +26,10 @@ describe('durability under SIGKILL', () => {
     const dir = dirs.make();
     const port = await freePort();
     const configFile = join(dir, 'trellis.yaml');
-    writeFileSync(configFile, [`dataDir: ${join(dir, 'data')}`, 'mqtt:', '  host: 127.0.0.1', `  port: ${port}`, `lan: {host: 127.0.0.1, port: ${await freePort()}}`, ''].join('\n'));
+    writeFileSync(
+      configFile,
+      [`dataDir: ${join(dir, 'data')}`, 'mqtt:', '  host: 127.0.0.1', `  port: ${port}`, `lan: {host: 127.0.0.1, port: ${await freePort()}}`, ''].join('\n'),
+    );
     const passwords: string[] = [];
     {
       const db = openDb(join(dir, 'data', 'trellis.db'), { synchronous: 'full' });

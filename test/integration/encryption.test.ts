@@ -16,7 +16,13 @@ describe('database encryption at rest (store.keyFile)', () => {
     const marker = 'MARKER-encrypted-9c1e';
     try {
       expect(statSync(keyFile).mode & 0o777).toBe(0o600); // created on first start
-      gw.running.hub.describe({ id: 'secret-sensor', name: 'Secret sensor', protocol: 'mqtt', owner: 'secret-sensor', attributes: { note: { type: 'string', writable: false } } });
+      gw.running.hub.describe({
+        id: 'secret-sensor',
+        name: 'Secret sensor',
+        protocol: 'mqtt',
+        owner: 'secret-sensor',
+        attributes: { note: { type: 'string', writable: false } },
+      });
       gw.running.hub.ingest([{ kind: 'reading', deviceId: 'secret-sensor', attribute: 'note', value: marker, ts: Date.now() }]);
       gw.running.writer.flush();
       const file = databaseFile(gw.dir);

@@ -73,7 +73,7 @@ describe('hostile MQTT input', () => {
     const gc = runInNewContext('gc') as () => void;
     const valid = [CONNECT, publishPacket('hostile/t', JSON.stringify({ temperature: 21 }), 1, 7), subscribePacket(['hostile/#'], 3)];
     let seed = 12345;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     const mutated = () => {
       const bytes = Buffer.concat(valid);
       const flips = 1 + Math.floor(rand() * 4);

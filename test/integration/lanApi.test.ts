@@ -37,12 +37,19 @@ beforeAll(async () => {
   gw = await startTestGateway({ rules: { file: rulesFile }, lan: { authAttemptsPerMinute: 20 } }, dirs);
   api = lanClient(gw.lanUrl);
   const devices = [];
-  for (const m of [{ kind: 'fridge', node: 'shop-fridge', name: 'Fridge' }, { kind: 'plug', node: 'plug-1', name: 'Plug' }]) {
+  for (const m of [
+    { kind: 'fridge', node: 'shop-fridge', name: 'Fridge' },
+    { kind: 'plug', node: 'plug-1', name: 'Plug' },
+  ]) {
     devices.push({ ...m, password: await gw.running.credentials.create(m.node) });
   }
   fleet = new Fleet({ url: gw.url, devices, clock: createClock(60), reportMs: 5_000 });
   await fleet.start();
-  await waitFor(() => gw.running.registry.get('shop-fridge') && gw.running.registry.get('plug-1') && gw.running.rules.ruleCount === 2, 5000, 'devices and rules');
+  await waitFor(
+    () => gw.running.registry.get('shop-fridge') && gw.running.registry.get('plug-1') && gw.running.rules.ruleCount === 2,
+    5000,
+    'devices and rules',
+  );
 }, 30_000);
 
 afterAll(async () => {
@@ -179,23 +186,40 @@ describe('devices', () => {
     expect(r.body.points.length).toBeLessThanOrEqual(4);
     for (const p of r.body.points) expect(p.min <= p.mean && p.mean <= p.max).toBe(true);
     const series = gw.running.registry.get('shop-fridge')?.seriesIds.temperature;
-    const stored = gw.running.db.prepare('SELECT count(*) AS n FROM readings WHERE series_id = ? AND ts >= ? AND ts < ?').get(series, from, to) as { n: number };
+    const stored = gw.running.db.prepare('SELECT count(*) AS n FROM readings WHERE series_id = ? AND ts >= ? AND ts < ?').get(series, from, to) as {
+      n: number;
+    };
     expect(r.body.points.reduce((s: number, p: { n: number }) => s + p.n, 0)).toBe(stored.n);
     expect((await api.get('/api/devices/shop-fridge/history?attribute=nope', tokens.guest)).status).toBe(404);
     expect((await api.get('/api/devices/shop-fridge/history?attribute=temperature&points=0', tokens.guest)).status).toBe(400);
   });
 
   it('usage returns the stored buckets and per-day totals', async () => {
-    const bucket = (start: number, wh: number) => ({ deviceId: 'plug-1', start, end: start + 3_600_000, localStart: `${new Date(start).toISOString().slice(0, 16)}+00:00`, metrics: { energy_total: { role: 'energy', unit: 'Wh', delta: wh, resets: 0, rollovers: 0, samples: 3 } }, gaps: [], offlineSeconds: 0 });
+    const bucket = (start: number, wh: number) => ({
+      deviceId: 'plug-1',
+      start,
+      end: start + 3_600_000,
+      localStart: `${new Date(start).toISOString().slice(0, 16)}+00:00`,
+      metrics: { energy_total: { role: 'energy', unit: 'Wh', delta: wh, resets: 0, rollovers: 0, samples: 3 } },
+      gaps: [],
+      offlineSeconds: 0,
+    });
     const day = Date.parse('2026-11-20T00:00:00Z');
-    for (const [h, wh] of [[1, 100], [2, 50.5], [25, 7]] as const) {
+    for (const [h, wh] of [
+      [1, 100],
+      [2, 50.5],
+      [25, 7],
+    ] as const) {
       const b = bucket(day + h * 3_600_000, wh);
       gw.running.db.prepare('INSERT INTO usage_buckets (device_id, start, end, data) VALUES (?, ?, ?, ?)').run(b.deviceId, b.start, b.end, JSON.stringify(b));
     }
     const r = await api.get(`/api/devices/plug-1/usage?from=${day}&to=${day + 2 * 86_400_000}`, tokens.guest);
     expect(r.status).toBe(200);
     expect(r.body.buckets).toHaveLength(3);
-    expect(r.body.daily).toEqual([{ day: '2026-11-20', totals: { energy_total: 150.5 } }, { day: '2026-11-21', totals: { energy_total: 7 } }]);
+    expect(r.body.daily).toEqual([
+      { day: '2026-11-20', totals: { energy_total: 150.5 } },
+      { day: '2026-11-21', totals: { energy_total: 7 } },
+    ]);
   });
 });
 
@@ -203,10 +227,13 @@ describe('rules', () => {
   it('lists the rule file and its rules', async () => {
     const r = await api.get('/api/rules', tokens.guest);
     expect(r.body.text).toBe(RULES);
-    expect(r.body.rules.map((x: { id: string; protected: boolean }) => [x.id, x.protected])).toEqual([['door-light', false], ['keep-cold', true]]);
+    expect(r.body.rules.map((x: { id: string; protected: boolean }) => [x.id, x.protected])).toEqual([
+      ['door-light', false],
+      ['keep-cold', true],
+    ]);
   });
 
-  it('refuses a broken edit with the checker\'s file:line problems and keeps the old rules', async () => {
+  it("refuses a broken edit with the checker's file:line problems and keeps the old rules", async () => {
     const broken = RULES.replace('attribute: door, to: true', 'attribute: dor, to: true');
     const r = await api.put('/api/rules', { text: broken }, tokens.owner);
     expect(r.status).toBe(400);
@@ -251,10 +278,14 @@ describe('rules', () => {
     await waitFor(() => gw.running.hub.state.get('shop-fridge', 'door') === false, 3000, 'door closed');
     (fridge?.state as { doorOpen: boolean }).doorOpen = true;
     fridge?.report();
-    await waitFor(() => {
-      const traces = gw.running.rules.traces('door-light');
-      return traces.length > before && traces.at(-1)?.commands.length;
-    }, 5000, 'a new firing that switches the plug');
+    await waitFor(
+      () => {
+        const traces = gw.running.rules.traces('door-light');
+        return traces.length > before && traces.at(-1)?.commands.length;
+      },
+      5000,
+      'a new firing that switches the plug',
+    );
     const traces = (await api.get('/api/rules/door-light/traces', tokens.guest)).body;
     expect(traces[0]).toMatchObject({ trigger: expect.stringContaining('door'), commands: ['plug-1.rl_1 = true'] });
     expect((await api.get('/api/rules', tokens.guest)).body.rules.find((x: { id: string }) => x.id === 'door-light').lastFiredAt).toBeGreaterThan(0);
@@ -289,7 +320,25 @@ describe('alerts, diagnostics, metrics, OpenAPI, live events', () => {
     const doc = (await api.get('/api/openapi.json', tokens.guest)).body;
     expect(doc.openapi).toMatch(/^3\./);
     const paths = Object.keys(doc.paths);
-    for (const p of ['/api/pair', '/api/login', '/api/me', '/api/devices', '/api/devices/{id}', '/api/devices/{id}/commands', '/api/devices/{id}/history', '/api/devices/{id}/usage', '/api/rules', '/api/rules/{id}', '/api/rules/{id}/traces', '/api/alerts', '/api/health', '/api/diagnostics', '/api/members', '/api/members/invite', '/metrics']) {
+    for (const p of [
+      '/api/pair',
+      '/api/login',
+      '/api/me',
+      '/api/devices',
+      '/api/devices/{id}',
+      '/api/devices/{id}/commands',
+      '/api/devices/{id}/history',
+      '/api/devices/{id}/usage',
+      '/api/rules',
+      '/api/rules/{id}',
+      '/api/rules/{id}/traces',
+      '/api/alerts',
+      '/api/health',
+      '/api/diagnostics',
+      '/api/members',
+      '/api/members/invite',
+      '/metrics',
+    ]) {
       expect(paths, p).toContain(p);
     }
     expect(doc.paths['/api/devices/{id}/commands'].post.requestBody.content['application/json'].schema.required).toEqual(['attribute', 'value']);
@@ -325,7 +374,11 @@ describe('privacy: grants, audit, export, erase', () => {
     expect(bad.body.message).toMatch(/^body\.devices: /);
     const unknownClass = await api.post('/api/grants', { provider: 'coolco', devices: ['*'], classes: ['secrets'] }, tokens.owner);
     expect(unknownClass.status).toBe(400);
-    const g = await api.post('/api/grants', { provider: 'coolco', providerName: 'Cool Co', devices: ['shop-fridge', 'tag:fridges'], classes: ['usage', 'maintenance'], commands: ['setpoint'] }, tokens.owner);
+    const g = await api.post(
+      '/api/grants',
+      { provider: 'coolco', providerName: 'Cool Co', devices: ['shop-fridge', 'tag:fridges'], classes: ['usage', 'maintenance'], commands: ['setpoint'] },
+      tokens.owner,
+    );
     expect(g.status).toBe(200);
     expect(g.body).toMatchObject({ providerId: 'coolco', identity: false, revokedAt: null, commands: ['setpoint'] });
     const listed = await api.get('/api/grants', tokens.owner);
@@ -335,23 +388,42 @@ describe('privacy: grants, audit, export, erase', () => {
     expect((await api.del(`/api/grants/${g.body.id}`, tokens.owner)).status).toBe(404);
     const audit = await api.get('/api/audit?limit=5', tokens.owner);
     expect(audit.body.verified).toEqual({ ok: true, rows: expect.any(Number) });
-    expect(audit.body.entries.slice(0, 2).map((e: { action: string; actor: string }) => [e.action, e.actor])).toEqual([['grant.revoke', 'owner:Olive'], ['grant.add', 'owner:Olive']]);
+    expect(audit.body.entries.slice(0, 2).map((e: { action: string; actor: string }) => [e.action, e.actor])).toEqual([
+      ['grant.revoke', 'owner:Olive'],
+      ['grant.add', 'owner:Olive'],
+    ]);
     expect((await api.get('/api/audit', tokens.member)).status).toBe(403);
   });
 
   it('LAN writes are in the audit log', async () => {
-    const actions = ((await api.get('/api/audit?limit=1000', tokens.owner)).body.entries as Array<{ action: string; actor: string; subject: string }>).map((e) => `${e.action} ${e.actor} ${e.subject}`);
-    expect(actions).toEqual(expect.arrayContaining(['lan.pair owner:Olive Olive', 'lan.command member:Max plug-1', 'lan.device.update member:Max plug-1', 'lan.rule.enabled member:Max door-light', expect.stringMatching(/^lan\.rules\.replace owner:Olive /), 'lan.member.invite owner:Olive null']));
+    const actions = ((await api.get('/api/audit?limit=1000', tokens.owner)).body.entries as Array<{ action: string; actor: string; subject: string }>).map(
+      (e) => `${e.action} ${e.actor} ${e.subject}`,
+    );
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'lan.pair owner:Olive Olive',
+        'lan.command member:Max plug-1',
+        'lan.device.update member:Max plug-1',
+        'lan.rule.enabled member:Max door-light',
+        expect.stringMatching(/^lan\.rules\.replace owner:Olive /),
+        'lan.member.invite owner:Olive null',
+      ]),
+    );
   });
 
   it('tags a device so grants can name it by tag', async () => {
     const r = await api.patch('/api/devices/shop-fridge', { tags: ['fridges'] }, tokens.member);
     expect(r.body.tags).toEqual(['fridges']);
-    expect(gw.running.grants.covers({ id: 0, providerId: 'x', devices: ['tag:fridges'], classes: [], commands: [], identity: false, expiresAt: null, createdAt: 0, revokedAt: null }, 'shop-fridge')).toBe(true);
+    expect(
+      gw.running.grants.covers(
+        { id: 0, providerId: 'x', devices: ['tag:fridges'], classes: [], commands: [], identity: false, expiresAt: null, createdAt: 0, revokedAt: null },
+        'shop-fridge',
+      ),
+    ).toBe(true);
     expect((await api.patch('/api/devices/shop-fridge', { tags: ['Not OK'] }, tokens.member)).status).toBe(400);
   });
 
-  it('exports a zip for the owner (audited), and erases a device\'s history', async () => {
+  it("exports a zip for the owner (audited), and erases a device's history", async () => {
     const zip = await fetch(`${gw.lanUrl}/api/export`, { headers: { authorization: `Bearer ${tokens.owner}` } });
     expect(zip.status).toBe(200);
     expect(zip.headers.get('content-type')).toBe('application/zip');
@@ -361,7 +433,12 @@ describe('privacy: grants, audit, export, erase', () => {
     expect((await api.get('/api/export', tokens.member)).status).toBe(403);
     // the simulated plug keeps reporting: count what was stored before the erase
     const before = Date.now();
-    const count = () => (gw.running.db.prepare("SELECT count(*) AS n FROM readings r JOIN series s ON s.id = r.series_id WHERE s.device_id = 'plug-1' AND r.ts < ?").get(before) as { n: number }).n;
+    const count = () =>
+      (
+        gw.running.db
+          .prepare("SELECT count(*) AS n FROM readings r JOIN series s ON s.id = r.series_id WHERE s.device_id = 'plug-1' AND r.ts < ?")
+          .get(before) as { n: number }
+      ).n;
     gw.running.writer.flush();
     expect(count()).toBeGreaterThan(0);
     const erased = await api.post('/api/erase', { deviceId: 'plug-1', before }, tokens.owner);

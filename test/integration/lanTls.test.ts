@@ -52,7 +52,10 @@ describe('LAN TLS and mDNS', () => {
   it('advertises _trellis._tcp only when lan.mdns is on', async () => {
     const published: Array<{ name: string; port: number; txt: Record<string, string> }> = [];
     let stopped = 0;
-    const fake = async (): Promise<Advertiser> => ({ publish: (name, port, txt) => void published.push({ name, port, txt }), stop: async () => void stopped++ });
+    const fake = async (): Promise<Advertiser> => ({
+      publish: (name, port, txt) => void published.push({ name, port, txt }),
+      stop: async () => void stopped++,
+    });
     gw = await startTestGateway({ gatewayId: 'shop-1' }, dirs, undefined, fake);
     expect(published).toEqual([]);
     await gw.stop();

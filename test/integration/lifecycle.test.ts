@@ -63,7 +63,11 @@ describe('gateway lifecycle', () => {
     const running = await first.start();
     const password = await running.credentials.create('dev-2');
     const client = await connectClient(`mqtt://127.0.0.1:${running.mqttAddress.port}`, { username: 'dev-2', password });
-    await client.publishAsync('trellis/dev-2/config', JSON.stringify({ name: 'Boiler', attributes: { setpoint: { type: 'number', writable: true, min: 30, max: 80 } } }), { qos: 1, retain: true });
+    await client.publishAsync(
+      'trellis/dev-2/config',
+      JSON.stringify({ name: 'Boiler', attributes: { setpoint: { type: 'number', writable: true, min: 30, max: 80 } } }),
+      { qos: 1, retain: true },
+    );
     await client.publishAsync('trellis/dev-2/state', JSON.stringify({ setpoint: 55 }), { qos: 1 });
     await client.endAsync();
     await first.stop();

@@ -33,7 +33,13 @@ beforeAll(async () => {
   dir = dirs.make();
   const gw = await startTestGateway({}, dirs);
   const { hub, registry } = gw.running;
-  hub.describe({ id: DEVICE, name: 'Marker sensor', protocol: 'mqtt', owner: DEVICE, attributes: { note: { type: 'string', writable: false }, temp: { type: 'number', deviceClass: 'temperature', writable: false } } });
+  hub.describe({
+    id: DEVICE,
+    name: 'Marker sensor',
+    protocol: 'mqtt',
+    owner: DEVICE,
+    attributes: { note: { type: 'string', writable: false }, temp: { type: 'number', deviceClass: 'temperature', writable: false } },
+  });
   const old = Date.parse('2026-01-01T00:00:00Z');
   hub.ingest([
     { kind: 'reading', deviceId: DEVICE, attribute: 'note', value: VALUE, ts: Date.now() },
@@ -57,12 +63,29 @@ afterAll(() => dirs.cleanup());
 
 describe('privacy through the CLI', () => {
   it('grant add / list / revoke, audited', () => {
-    expect(trellis('grant', 'add', '--provider', 'coolco', '--devices', `${DEVICE},tag:fridges`, '--classes', 'usage,maintenance', '--commands', 'setpoint', '--expires', '2030-01-01').code).toBe(0);
+    expect(
+      trellis(
+        'grant',
+        'add',
+        '--provider',
+        'coolco',
+        '--devices',
+        `${DEVICE},tag:fridges`,
+        '--classes',
+        'usage,maintenance',
+        '--commands',
+        'setpoint',
+        '--expires',
+        '2030-01-01',
+      ).code,
+    ).toBe(0);
     const bad = trellis('grant', 'add', '--provider', 'coolco', '--devices', '*', '--classes', 'usage,secrets');
     expect(bad.code).toBe(2);
     expect(bad.out).toContain('--classes: unknown data class "secrets"');
     const listed = trellis('grant', 'list');
-    expect(listed.out).toMatch(/#1 coolco \(active\): devices zq-marker-sensor, tag:fridges; data usage, maintenance; commands setpoint; pseudonyms; until 2030-01-01/);
+    expect(listed.out).toMatch(
+      /#1 coolco \(active\): devices zq-marker-sensor, tag:fridges; data usage, maintenance; commands setpoint; pseudonyms; until 2030-01-01/,
+    );
     expect(trellis('grant', 'revoke', '1').out).toContain('Grant #1 for coolco revoked');
     expect(trellis('grant', 'revoke', '1').code).toBe(1);
     expect(trellis('grant', 'list').out).toContain('No grants');
@@ -74,7 +97,20 @@ describe('privacy through the CLI', () => {
     const r = trellis('export', '--out', out);
     expect(r.code).toBe(0);
     const files = unzipSync(readFileSync(out));
-    expect(Object.keys(files).sort()).toEqual(['README.txt', 'alerts.json', 'attributes.json', 'audit-log.json', 'device-events.json', 'devices.json', 'grants.json', 'people.json', 'readings.csv', 'remote-commands.json', 'rules.yaml', 'usage.json']);
+    expect(Object.keys(files).sort()).toEqual([
+      'README.txt',
+      'alerts.json',
+      'attributes.json',
+      'audit-log.json',
+      'device-events.json',
+      'devices.json',
+      'grants.json',
+      'people.json',
+      'readings.csv',
+      'remote-commands.json',
+      'rules.yaml',
+      'usage.json',
+    ]);
     const csv = strFromU8(files['readings.csv'] as Uint8Array);
     expect(csv.split('\n')[0]).toBe('device,attribute,time,value');
     expect(csv).toContain(`${DEVICE},note,`);

@@ -27,7 +27,10 @@ describe('rules end to end', () => {
   beforeAll(async () => {
     gw = await startTestGateway({}, undefined, scaledClock(60));
     const devices = [];
-    for (const m of [{ kind: 'fridge', node: 'shop-fridge', name: 'Fridge' }, { kind: 'buzzer', node: 'shop-buzzer', name: 'Buzzer' }]) {
+    for (const m of [
+      { kind: 'fridge', node: 'shop-fridge', name: 'Fridge' },
+      { kind: 'buzzer', node: 'shop-buzzer', name: 'Buzzer' },
+    ]) {
       devices.push({ ...m, password: await gw.running.credentials.create(m.node) });
     }
     // devices report only when told to (no random door openings)
@@ -98,7 +101,10 @@ describe('rules end to end', () => {
   });
 
   it('refuses an invalid edit with its line and column, and keeps the running rules', async () => {
-    writeFileSync(rulesFile(), `${ALARM}  - id: broken\n    triggers: [{device: shop-fridge, attribute: door, to: "open"}]\n    actions: [{set: {device: shop-buzzer, attribute: volume, value: 3}}]\n`);
+    writeFileSync(
+      rulesFile(),
+      `${ALARM}  - id: broken\n    triggers: [{device: shop-fridge, attribute: door, to: "open"}]\n    actions: [{set: {device: shop-buzzer, attribute: volume, value: 3}}]\n`,
+    );
     await waitFor(() => gw.running.ruleFile.lastProblems, 5000, 'the edit to be checked');
     expect(gw.running.ruleFile.lastProblems).toMatch(/rules\.yaml:9:\d+: shop-fridge\.door is a boolean, "to" is "open"/);
     expect(gw.running.ruleFile.lastProblems).toMatch(/rules\.yaml:10:\d+: device "shop-buzzer" has no attribute "volume"/);

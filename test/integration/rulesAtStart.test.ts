@@ -19,9 +19,16 @@ describe('rules at start', () => {
     await gw.gateway.stop();
     // as if a device had announced itself (a retained config) and the gateway never registered it
     const db = openDb(databaseFile(gw.dir), { synchronous: 'normal' });
-    sqliteRetainedConfigs(db).save('trellis/boiler/config', 'boiler', JSON.stringify({ name: 'Boiler', attributes: { temperature: { type: 'number' }, pump: { type: 'boolean', writable: true } } }));
+    sqliteRetainedConfigs(db).save(
+      'trellis/boiler/config',
+      'boiler',
+      JSON.stringify({ name: 'Boiler', attributes: { temperature: { type: 'number' }, pump: { type: 'boolean', writable: true } } }),
+    );
     db.close();
-    writeFileSync(join(gw.dir, 'rules.yaml'), 'rules:\n  - id: pump\n    triggers: [{device: boiler, attribute: temperature, above: 70}]\n    actions: [{set: {device: boiler, attribute: pump, value: true}}]\n');
+    writeFileSync(
+      join(gw.dir, 'rules.yaml'),
+      'rules:\n  - id: pump\n    triggers: [{device: boiler, attribute: temperature, above: 70}]\n    actions: [{set: {device: boiler, attribute: pump, value: true}}]\n',
+    );
     const running = await gw.gateway.start();
     try {
       expect(running.registry.get('boiler')).toBeDefined();
@@ -40,7 +47,10 @@ describe('rules and the readings of the start-up gap', () => {
   it('a reading that came while the rules were not listening still counts as the previous value', async () => {
     const gw = await startTestGateway({}, dirs);
     try {
-      writeFileSync(join(gw.dir, 'rules.yaml'), 'rules:\n  - id: alarm\n    triggers: [{device: tank, attribute: alarm, to: true}]\n    actions: [{notify: {message: "tank alarm"}}]\n');
+      writeFileSync(
+        join(gw.dir, 'rules.yaml'),
+        'rules:\n  - id: alarm\n    triggers: [{device: tank, attribute: alarm, to: true}]\n    actions: [{notify: {message: "tank alarm"}}]\n',
+      );
       const password = await gw.running.credentials.create('tank');
       const { connectClient } = await import('../helpers/testGateway.ts');
       const device = await connectClient(gw.url, { username: 'tank', password, clientId: 'tank' });

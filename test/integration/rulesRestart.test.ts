@@ -41,10 +41,16 @@ describe('rule timers across a crash', () => {
     buzzer.on('message', (_t, p) => received.push({ at: Date.now(), body: p.toString() }));
     await buzzer.subscribeAsync('trellis/buzzer1/set', { qos: 1 });
     await door.publishAsync('trellis/door1/config', JSON.stringify({ name: 'Back door', attributes: { open: { type: 'boolean' } } }), { qos: 1, retain: true });
-    await buzzer.publishAsync('trellis/buzzer1/config', JSON.stringify({ name: 'Buzzer', attributes: { sound: { type: 'boolean', writable: true } } }), { qos: 1, retain: true });
+    await buzzer.publishAsync('trellis/buzzer1/config', JSON.stringify({ name: 'Buzzer', attributes: { sound: { type: 'boolean', writable: true } } }), {
+      qos: 1,
+      retain: true,
+    });
     await door.publishAsync('trellis/door1/state', JSON.stringify({ open: false }), { qos: 1 });
 
-    writeFileSync(join(dir, 'rules.yaml'), 'rules:\n  - id: door-held-open\n    triggers: [{device: door1, attribute: open, to: true, for: 4s}]\n    actions: [{set: {device: buzzer1, attribute: sound, value: true}}]\n');
+    writeFileSync(
+      join(dir, 'rules.yaml'),
+      'rules:\n  - id: door-held-open\n    triggers: [{device: door1, attribute: open, to: true, for: 4s}]\n    actions: [{set: {device: buzzer1, attribute: sound, value: true}}]\n',
+    );
     await waitFor(() => gateway?.output().includes('"msg":"rules active"'), 5000, 'rules active');
 
     const openedAt = Date.now();

@@ -14,7 +14,16 @@ import { connectClient, startTestGateway, type TestGateway } from '../helpers/te
 
 /** One CONNECT from `from`; resolves with the CONNACK return code and how long it took. */
 function tryConnect(port: number, from: string, username: string, password: string, clientId: string): Promise<{ code: number; ms: number }> {
-  const bytes = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId, clean: true, keepalive: 0, username, password: Buffer.from(password) });
+  const bytes = mqttPacket.generate({
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    clientId,
+    clean: true,
+    keepalive: 0,
+    username,
+    password: Buffer.from(password),
+  });
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const s = netConnect({ host: '127.0.0.1', port, localAddress: from }, () => s.write(bytes));
@@ -40,7 +49,13 @@ const median = (xs: number[]) => quantile(xs, 0.5);
  * quartiles (the part of the distribution that load from other tests on a shared machine disturbs
  * least, as an attacker filters noise) must be within 10%. Medians are reported too.
  */
-async function compareNames(door: string, pairs: number, known: readonly string[], refused: number, attempt: (i: number, name: string, slot: 0 | 1) => Promise<{ code: number; ms: number }>): Promise<void> {
+async function compareNames(
+  door: string,
+  pairs: number,
+  known: readonly string[],
+  refused: number,
+  attempt: (i: number, name: string, slot: 0 | 1) => Promise<{ code: number; ms: number }>,
+): Promise<void> {
   const times = { known: [] as number[], unknown: [] as number[] };
   for (let i = 0; i < pairs; i++) {
     const kFirst = i % 2 === 0;
@@ -53,7 +68,9 @@ async function compareNames(door: string, pairs: number, known: readonly string[
     times.unknown.push(u.ms);
   }
   const [a, b] = [quantile(times.known, 0.25), quantile(times.unknown, 0.25)];
-  console.log(`${door} with a wrong password: known name lower quartile ${a.toFixed(2)} ms, unknown ${b.toFixed(2)} ms (${((Math.abs(a - b) / Math.max(a, b)) * 100).toFixed(1)}% apart; medians ${median(times.known).toFixed(2)} / ${median(times.unknown).toFixed(2)} ms)`);
+  console.log(
+    `${door} with a wrong password: known name lower quartile ${a.toFixed(2)} ms, unknown ${b.toFixed(2)} ms (${((Math.abs(a - b) / Math.max(a, b)) * 100).toFixed(1)}% apart; medians ${median(times.known).toFixed(2)} / ${median(times.unknown).toFixed(2)} ms)`,
+  );
   expect(Math.abs(a - b) / Math.max(a, b)).toBeLessThan(0.1);
 }
 
@@ -111,7 +128,9 @@ describe('a CONNECT flood with wrong passwords', () => {
     await probe.stop();
     const checked = codes.filter((c) => c === 4).length;
     const refused = codes.filter((c) => c === 3).length;
-    console.log(`flood from one address: ${codes.length} CONNECTs in ${floodMs} ms: ${checked} checked (CONNACK 4), ${refused} refused unchecked (CONNACK 3); probe PUBACK p50/p99 before ${median(before).toFixed(1)}/${quantile(before, 0.99).toFixed(1)} ms (${before.length}), during ${median(during).toFixed(1)}/${quantile(during, 0.99).toFixed(1)} ms (${during.length})`);
+    console.log(
+      `flood from one address: ${codes.length} CONNECTs in ${floodMs} ms: ${checked} checked (CONNACK 4), ${refused} refused unchecked (CONNACK 3); probe PUBACK p50/p99 before ${median(before).toFixed(1)}/${quantile(before, 0.99).toFixed(1)} ms (${before.length}), during ${median(during).toFixed(1)}/${quantile(during, 0.99).toFixed(1)} ms (${during.length})`,
+    );
     expect(codes).toHaveLength(1000);
     expect(codes.every((c) => c === 3 || c === 4)).toBe(true);
     expect(checked).toBeLessThanOrEqual(50); // the first wave (50 at once) is checked, one at a time
@@ -134,7 +153,9 @@ describe('a CONNECT flood with wrong passwords', () => {
     const checked = results.filter((r) => r.code === 4).length;
     const busy = results.filter((r) => r.code === 3).length;
     const slowest = Math.max(...results.map((r) => r.ms));
-    console.log(`flood from 500 addresses: ${checked} checked, ${busy} refused busy in ${floodMs} ms (slowest answer ${slowest.toFixed(0)} ms); argon2 at most ${gw.running.argon2.peak} at once; probe PUBACK p50/p99 before ${median(before).toFixed(1)}/${quantile(before, 0.99).toFixed(1)} ms, during ${median(during).toFixed(1)}/${quantile(during, 0.99).toFixed(1)} ms`);
+    console.log(
+      `flood from 500 addresses: ${checked} checked, ${busy} refused busy in ${floodMs} ms (slowest answer ${slowest.toFixed(0)} ms); argon2 at most ${gw.running.argon2.peak} at once; probe PUBACK p50/p99 before ${median(before).toFixed(1)}/${quantile(before, 0.99).toFixed(1)} ms, during ${median(during).toFixed(1)}/${quantile(during, 0.99).toFixed(1)} ms`,
+    );
     expect(checked + busy).toBe(500);
     expect(gw.running.argon2.peak).toBe(1);
     expect(during.length).toBeGreaterThan(10);
@@ -154,10 +175,23 @@ describe('user names cannot be found by timing', () => {
       const port = gw.running.lan?.address?.port as number;
       const body = JSON.stringify({ name, password });
       const t0 = performance.now();
-      const req = request({ host: '127.0.0.1', port, localAddress: from, method: 'POST', path: '/api/login', agent: false, headers: { host: `127.0.0.1:${port}`, 'content-type': 'application/json', 'content-length': String(body.length) } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0, retryAfter: res.headers['retry-after'] as string | undefined }));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          localAddress: from,
+          method: 'POST',
+          path: '/api/login',
+          agent: false,
+          headers: { host: `127.0.0.1:${port}`, 'content-type': 'application/json', 'content-length': String(body.length) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0, retryAfter: res.headers['retry-after'] as string | undefined }),
+          );
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -173,7 +207,9 @@ describe('user names cannot be found by timing', () => {
     }
     for (let i = 0; i < 20; i++) await tryConnect(port, addr(i), `warm-${i}`, 'x', `w${i}`); // JIT and the dummy hash
     // 20 + 2 x 120 failures: under the global ceiling (300 a minute), above which everyone would wait 5 s
-    await compareNames('MQTT CONNECT', 120, known, 4, (i, name, slot) => tryConnect(port, addr((slot === 0 ? 100 : 300) + i), name, `wrong-${i}`, `${slot === 0 ? 'a' : 'b'}${i}`));
+    await compareNames('MQTT CONNECT', 120, known, 4, (i, name, slot) =>
+      tryConnect(port, addr((slot === 0 ? 100 : 300) + i), name, `wrong-${i}`, `${slot === 0 ? 'a' : 'b'}${i}`),
+    );
   }, 60_000);
 
   it('LAN sign-in: a known name with a wrong password takes as long as an unknown name (within 10%)', async () => {
@@ -186,7 +222,9 @@ describe('user names cannot be found by timing', () => {
       names.push(`m${i}`);
     }
     for (let i = 0; i < 4; i++) await login(addr(600 + i), `warm-up-${i}`);
-    await compareNames('LAN sign-in', 40, names, 401, (i, name, slot) => login(addr((slot === 0 ? 700 : 800) + i), name).then((r) => ({ code: r.status, ms: r.ms })));
+    await compareNames('LAN sign-in', 40, names, 401, (i, name, slot) =>
+      login(addr((slot === 0 ? 700 : 800) + i), name).then((r) => ({ code: r.status, ms: r.ms })),
+    );
   }, 60_000);
 
   it('LAN sign-in from one address: slowed after 5 failures, refused with 429 and Retry-After after 30; the owner still gets in from elsewhere', async () => {

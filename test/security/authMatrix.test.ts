@@ -24,7 +24,14 @@ let routes: RouteEntry[];
 const RANK: Record<string, number> = { guest: 0, member: 1, owner: 2 };
 type Caller = 'none' | 'garbage' | 'revoked' | 'guest' | 'member' | 'owner';
 const CALLERS: Caller[] = ['none', 'garbage', 'revoked', 'guest', 'member', 'owner'];
-const tokens: Record<Caller, string | undefined> = { none: undefined, garbage: 'x'.repeat(43), revoked: undefined, guest: undefined, member: undefined, owner: undefined };
+const tokens: Record<Caller, string | undefined> = {
+  none: undefined,
+  garbage: 'x'.repeat(43),
+  revoked: undefined,
+  guest: undefined,
+  member: undefined,
+  owner: undefined,
+};
 
 beforeAll(async () => {
   gw = await startTestGateway({ lan: { authAttemptsPerMinute: 1000 } }, dirs);
@@ -49,7 +56,11 @@ afterAll(async () => {
 });
 
 /** A concrete path for a route: parameters get values that name nothing (so no handler changes anything). */
-const concrete = (url: string) => url.replace(/:id\b/g, '999999').replace(/:file\b/g, 'none.mjs').replace(/:[a-z]+/gi, 'x');
+const concrete = (url: string) =>
+  url
+    .replace(/:id\b/g, '999999')
+    .replace(/:file\b/g, 'none.mjs')
+    .replace(/:[a-z]+/gi, 'x');
 /** A body every route with one refuses (strict schemas: an unknown key), so allowed callers get 400, never an effect. */
 const BODY = JSON.stringify({ matrixProbe: true });
 const hasBody = (method: string) => method !== 'GET' && method !== 'HEAD';
@@ -63,7 +74,7 @@ function call(method: string, path: string, caller: Caller, headers: Record<stri
 function expected(access: Access, caller: Caller): 401 | 403 | 'through' {
   if (access === 'public') return 'through';
   if (caller === 'none' || caller === 'garbage' || caller === 'revoked') return 401;
-  return RANK[caller] as number >= (RANK[access] as number) ? 'through' : 403;
+  return (RANK[caller] as number) >= (RANK[access] as number) ? 'through' : 403;
 }
 
 /** Other ways to write the same path: each character percent-encoded (both hex cases), dot segments, slashes, `;`. */
@@ -125,7 +136,8 @@ describe('LAN API auth matrix (generated from the route table)', () => {
           tried++;
           const res = await call(r.method, p, caller);
           // the router may not know the spelling (404) or refuse it as a URL (400); it must never run the route
-          if (res.status !== want && res.status !== 404 && res.status !== 400) leaks.push(`${r.method} ${p} as ${caller}: ${res.status} ${res.body.slice(0, 80)}`);
+          if (res.status !== want && res.status !== 404 && res.status !== 400)
+            leaks.push(`${r.method} ${p} as ${caller}: ${res.status} ${res.body.slice(0, 80)}`);
         }
       }
     }
@@ -135,7 +147,15 @@ describe('LAN API auth matrix (generated from the route table)', () => {
   }, 120_000);
 
   it('the attacks from the issue: percent-encoded paths get what the real path gets', async () => {
-    for (const [method, path] of [['GET', '/%61pi/members'], ['GET', '/%61pi/export'], ['POST', '/%61pi/grants'], ['POST', '/%61pi/devices/x/commands'], ['PUT', '/%61pi/rules'], ['POST', '/%61pi/erase'], ['GET', '/%6detrics']] as const) {
+    for (const [method, path] of [
+      ['GET', '/%61pi/members'],
+      ['GET', '/%61pi/export'],
+      ['POST', '/%61pi/grants'],
+      ['POST', '/%61pi/devices/x/commands'],
+      ['PUT', '/%61pi/rules'],
+      ['POST', '/%61pi/erase'],
+      ['GET', '/%6detrics'],
+    ] as const) {
       const res = await call(method, path, 'none');
       expect(res.status, `${method} ${path}`).toBe(401);
     }
@@ -151,7 +171,10 @@ describe('LAN API auth matrix (generated from the route table)', () => {
       }
     }
     // no Host at all: HTTP/1.1 requires one (Node answers 400); HTTP/1.0 may omit it, and is refused too
-    for (const [version, status] of [['1.1', 400], ['1.0', 421]] as const) {
+    for (const [version, status] of [
+      ['1.1', 400],
+      ['1.0', 421],
+    ] as const) {
       const reply = await new Promise<string>((resolve, reject) => {
         const s = connect(port, '127.0.0.1', () => s.end(`GET /api/health HTTP/${version}\r\n\r\n`));
         let text = '';

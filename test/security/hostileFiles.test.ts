@@ -27,7 +27,12 @@ let device: MqttClient;
 const GOOD = 'rules:\n  - id: nightly\n    triggers: [{at: "03:00"}]\n    actions: [{notify: {message: "night"}}]\n';
 const laugh = (levels: number) => {
   const lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-  for (let i = 1; i < levels; i++) lines.push(`a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(',')}]`);
+  for (let i = 1; i < levels; i++)
+    lines.push(
+      `a${i}: &a${i} [${Array(9)
+        .fill(`*a${i - 1}`)
+        .join(',')}]`,
+    );
   return `${lines.join('\n')}\nrules: []\n`;
 };
 /** name -> [how the file is made, what its refusal says] */
@@ -75,7 +80,9 @@ function probe(port: number) {
 
 function cli(args: string[]): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 30_000 }, (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stderr }));
+    execFile(process.execPath, [BIN, ...args], { timeout: 30_000 }, (err, _stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stderr }),
+    );
   });
 }
 
@@ -188,7 +195,6 @@ describe('restarts', () => {
     const password = await again.credentials.rotate('probe-dev');
     device = await connectClient(`mqtt://127.0.0.1:${again.mqttAddress.port}`, { username: 'probe-dev', password, clientId: 'probe-dev' });
   }, 60_000);
-
 
   it('with a hostile rule file in place: starts, serves, and runs the last good rules', async () => {
     const running = gw.gateway.running; // restarted by the test before

@@ -21,7 +21,13 @@ let firstCodeValidMs = 0;
 
 beforeAll(async () => {
   const dir = dirs.make();
-  const loaded = configFromObject({ dataDir: dir, rules: { file: `${dir}/rules.yaml` }, mqtt: { host: '127.0.0.1' }, lan: { host: '127.0.0.1', sessionRecheckS: 1 }, store: { synchronous: 'normal' } }).config;
+  const loaded = configFromObject({
+    dataDir: dir,
+    rules: { file: `${dir}/rules.yaml` },
+    mqtt: { host: '127.0.0.1' },
+    lan: { host: '127.0.0.1', sessionRecheckS: 1 },
+    store: { synchronous: 'normal' },
+  }).config;
   const config = { ...loaded, mqtt: { ...loaded.mqtt, port: 0, tlsPort: 0 }, lan: { ...loaded.lan, port: 0 } };
   const sink = new Writable({ write: (chunk: Buffer, _e, done) => ((logText += chunk.toString()), done()) });
   gateway = new Gateway({ config, logger: pino({ level: 'trace' }, sink) });

@@ -29,7 +29,7 @@ describe('client ids belong to credentials', () => {
   });
   afterAll(() => gw.stop());
 
-  it('a squatter with its own credential cannot take an offline device\'s client id, nor block its reconnect', async () => {
+  it("a squatter with its own credential cannot take an offline device's client id, nor block its reconnect", async () => {
     expect(await connack(gw.url, { username: 'plug-1', password: pw['plug-1'], clientId: 'DVES_7C2F4E' })).toBe(0); // the real device, then it reboots
     expect(await connack(gw.url, { username: 'door-1', password: pw['door-1'], clientId: 'DVES_7C2F4E' })).toBe(2); // refused although the owner is offline
     const owner = await connectClient(gw.url, { username: 'plug-1', password: pw['plug-1'], clientId: 'DVES_7C2F4E' });
@@ -39,7 +39,7 @@ describe('client ids belong to credentials', () => {
     owner.end(true);
   });
 
-  it('the same credential takes its own session over (MQTT\'s rule)', async () => {
+  it("the same credential takes its own session over (MQTT's rule)", async () => {
     const first = await connectClient(gw.url, { username: 'plug-1', password: pw['plug-1'], clientId: 'plug-1-a', reconnectPeriod: 0 });
     const gone = new Promise<void>((resolve) => first.once('close', () => resolve()));
     const second = await connectClient(gw.url, { username: 'plug-1', password: pw['plug-1'], clientId: 'plug-1-a' });
@@ -48,7 +48,7 @@ describe('client ids belong to credentials', () => {
     second.end(true);
   });
 
-  it('anonymous devices cannot use a credential\'s client id or user name', async () => {
+  it("anonymous devices cannot use a credential's client id or user name", async () => {
     expect(await connack(gw.url, { clientId: 'DVES_7C2F4E' })).toBe(2);
     expect(await connack(gw.url, { clientId: 'door-1' })).toBe(2); // it would own door-1/#
     expect(await connack(gw.url, { clientId: 'anon-sensor-9' })).toBe(0);
@@ -93,10 +93,12 @@ describe('MQTT over TLS and the gateway certificate', () => {
   it('refuses a wrong password over TLS too, and a client that does not trust the CA cannot connect', async () => {
     await gw.running.credentials.create('tls-door');
     expect(await connack(tlsUrl, { username: 'tls-door', password: 'wrong', clientId: 'tls-door', ca })).toBe(4);
-    await expect(connectClient(tlsUrl, { username: 'tls-door', password: 'x', clientId: 'x2', rejectUnauthorized: true })).rejects.toThrow(/self-signed|unable to verify|certificate/i);
+    await expect(connectClient(tlsUrl, { username: 'tls-door', password: 'x', clientId: 'x2', rejectUnauthorized: true })).rejects.toThrow(
+      /self-signed|unable to verify|certificate/i,
+    );
   });
 
-  it('the certificate: SHA-256, issued by the gateway CA, valid 825 days, the gateway\'s names and addresses in its SAN', () => {
+  it("the certificate: SHA-256, issued by the gateway CA, valid 825 days, the gateway's names and addresses in its SAN", () => {
     const pem = readFileSync(join(gw.dir, 'tls-cert.pem'), 'utf8');
     const text = execFileSync('openssl', ['x509', '-noout', '-text'], { input: pem, encoding: 'utf8' });
     expect(text).toMatch(/Signature Algorithm: ecdsa-with-SHA256/);

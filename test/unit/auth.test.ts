@@ -119,9 +119,11 @@ describe('Host header check', () => {
     for (const bad of ['', ' ', '::1', 'a b', 'x@y', 'host:port', '[::1]x', 'a/b', 'h:123456']) expect(splitHostHeader(bad), bad).toBeUndefined();
   });
 
-  it('accepts the gateway\'s own names and addresses, and refuses any other', () => {
+  it("accepts the gateway's own names and addresses, and refuses any other", () => {
     const check = new HostCheck({ gatewayId: 'shop-1', extra: ['trellis.home.arpa'], boundHosts: ['0.0.0.0'] });
-    for (const ok of ['127.0.0.1:8080', '127.3.4.5', 'localhost', '[::1]:8080', 'trellis-shop-1.local', 'TRELLIS.home.arpa.:443']) expect(check.allows(ok), ok).toBe(true);
-    for (const bad of [undefined, 'evil.example', 'trellis-shop-2.local', '127.0.0.1.evil.example', '0.0.0.0:8080', 'localhost.evil.example']) expect(check.allows(bad), String(bad)).toBe(false);
+    for (const ok of ['127.0.0.1:8080', '127.3.4.5', 'localhost', '[::1]:8080', 'trellis-shop-1.local', 'TRELLIS.home.arpa.:443'])
+      expect(check.allows(ok), ok).toBe(true);
+    for (const bad of [undefined, 'evil.example', 'trellis-shop-2.local', '127.0.0.1.evil.example', '0.0.0.0:8080', 'localhost.evil.example'])
+      expect(check.allows(bad), String(bad)).toBe(false);
   });
 });

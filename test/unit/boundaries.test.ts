@@ -33,17 +33,32 @@ function importsOf(file: string): Import[] {
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, false);
   const out: Import[] = [];
   const add = (spec: string, typeOnly: boolean, dynamic: boolean) => {
-    const target = spec.startsWith('.') ? relative(root, join(root, dirname(file), spec)).split(sep).join('/') : undefined;
+    const target = spec.startsWith('.')
+      ? relative(root, join(root, dirname(file), spec))
+          .split(sep)
+          .join('/')
+      : undefined;
     out.push({ from: file, spec, target, typeOnly, dynamic });
   };
   const visit = (node: ts.Node) => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
       const clause = node.importClause;
-      const typeOnly = clause?.isTypeOnly === true || (clause !== undefined && !clause.name && clause.namedBindings !== undefined && ts.isNamedImports(clause.namedBindings) && clause.namedBindings.elements.every((e) => e.isTypeOnly));
+      const typeOnly =
+        clause?.isTypeOnly === true ||
+        (clause !== undefined &&
+          !clause.name &&
+          clause.namedBindings !== undefined &&
+          ts.isNamedImports(clause.namedBindings) &&
+          clause.namedBindings.elements.every((e) => e.isTypeOnly));
       add(node.moduleSpecifier.text, typeOnly, false);
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       add(node.moduleSpecifier.text, node.isTypeOnly, false);
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {
+    } else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteral(node.arguments[0])
+    ) {
       add(node.arguments[0].text, false, true);
     }
     ts.forEachChild(node, visit);
@@ -72,19 +87,47 @@ describe('import boundaries', () => {
   });
 
   it('rules/ imports only itself and, type-only, drivers/types.ts', () => {
-    expect(violations((i) => (layer(i.from) !== 'rules' || !i.target || layer(i.target) === 'rules' ? undefined : i.target === 'drivers/types.ts' && i.typeOnly ? undefined : 'rules are pure'))).toEqual([]);
+    expect(
+      violations((i) =>
+        layer(i.from) !== 'rules' || !i.target || layer(i.target) === 'rules'
+          ? undefined
+          : i.target === 'drivers/types.ts' && i.typeOnly
+            ? undefined
+            : 'rules are pure',
+      ),
+    ).toEqual([]);
   });
 
   it('drivers/ import nothing from gateway/ (nor rules/, firmware-sim/)', () => {
-    expect(violations((i) => (layer(i.from) === 'drivers' && i.target && layer(i.target) !== 'drivers' ? 'a driver imports only drivers/' : undefined))).toEqual([]);
+    expect(
+      violations((i) => (layer(i.from) === 'drivers' && i.target && layer(i.target) !== 'drivers' ? 'a driver imports only drivers/' : undefined)),
+    ).toEqual([]);
   });
 
   it('firmware-sim/ imports nothing from gateway/ or drivers/ (simulated firmware encodes on its own)', () => {
-    expect(violations((i) => (layer(i.from) === 'firmware-sim' && i.target && ['gateway', 'drivers'].includes(layer(i.target) as string) ? 'firmware-sim is independent of Trellis' : undefined))).toEqual([]);
+    expect(
+      violations((i) =>
+        layer(i.from) === 'firmware-sim' && i.target && ['gateway', 'drivers'].includes(layer(i.target) as string)
+          ? 'firmware-sim is independent of Trellis'
+          : undefined,
+      ),
+    ).toEqual([]);
   });
 
   it('protocol/ imports only zod and itself', () => {
-    expect(violations((i) => (layer(i.from) !== 'protocol' ? undefined : i.target ? (layer(i.target) === 'protocol' ? undefined : 'protocol is standalone') : i.spec === 'zod' ? undefined : 'only zod'))).toEqual([]);
+    expect(
+      violations((i) =>
+        layer(i.from) !== 'protocol'
+          ? undefined
+          : i.target
+            ? layer(i.target) === 'protocol'
+              ? undefined
+              : 'protocol is standalone'
+            : i.spec === 'zod'
+              ? undefined
+              : 'only zod',
+      ),
+    ).toEqual([]);
   });
 
   it('the gateway loads firmware-sim only from gateway/demo/, and gateway/demo/ only by dynamic import', () => {
@@ -107,7 +150,11 @@ describe('import boundaries', () => {
 
   it('every package the shipped code imports is a declared dependency (not a dev dependency)', () => {
     const declared = new Set(Object.keys(pkg.dependencies));
-    expect(violations((i) => (i.target || isBuiltin(i.spec) || i.typeOnly || declared.has(packageOf(i.spec)) ? undefined : `${packageOf(i.spec)} is not in dependencies`))).toEqual([]);
+    expect(
+      violations((i) =>
+        i.target || isBuiltin(i.spec) || i.typeOnly || declared.has(packageOf(i.spec)) ? undefined : `${packageOf(i.spec)} is not in dependencies`,
+      ),
+    ).toEqual([]);
   });
 
   it('dist/ is built from the shipped folders only', () => {

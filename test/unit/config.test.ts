@@ -38,9 +38,7 @@ describe('config', () => {
 
   it('names the file, line and key path of a wrong value, with what it got', () => {
     const text = ['gatewayId: shop-1', 'mqtt:', '  host: 127.0.0.1', '  port: abc', ''].join('\n');
-    expect(errorOf(() => parseConfigText(text, '/x/trellis.yaml'))).toBe(
-      'trellis.yaml:4: mqtt.port: expected a number from 1 to 65535, got "abc"',
-    );
+    expect(errorOf(() => parseConfigText(text, '/x/trellis.yaml'))).toBe('trellis.yaml:4: mqtt.port: expected a number from 1 to 65535, got "abc"');
   });
 
   it('reports out-of-range numbers the same way', () => {

@@ -57,7 +57,11 @@ describe.each(fixtures)('Home Assistant discovery from $name', ({ cases }) => {
 
     // Every topic the config names lies inside what the credential owns (how to set `--topic`).
     const owned = c.ownerTopics ?? [`${c.owner}/#`];
-    for (const t of entity.topics) expect(owned.some((f) => topicMatches(f, t)), `${t} owned by ${owned.join(',')}`).toBe(true);
+    for (const t of entity.topics)
+      expect(
+        owned.some((f) => topicMatches(f, t)),
+        `${t} owned by ${owned.join(',')}`,
+      ).toBe(true);
 
     const table = new EntityTable();
     table.put(entity, c.owner);

@@ -33,7 +33,8 @@ describe('error codes', () => {
       .filter((f) => !f.endsWith('errors.ts'))
       .map((f) => readFileSync(f, 'utf8'))
       .join('\n');
-    for (const [key, code] of Object.entries(ErrorCodes)) expect(new RegExp(`\\b(Driver)?ErrorCodes\\.${key}\\b`).test(text), `${code} (ErrorCodes.${key}) is never raised`).toBe(true);
+    for (const [key, code] of Object.entries(ErrorCodes))
+      expect(new RegExp(`\\b(Driver)?ErrorCodes\\.${key}\\b`).test(text), `${code} (ErrorCodes.${key}) is never raised`).toBe(true);
   });
 
   it('TRELLIS_E_CONFIG, _DEVICE, _AUTH, _RULES, _COMMAND reach the caller with their code', async () => {
@@ -42,7 +43,9 @@ describe('error codes', () => {
     const db = openDb(join(dir, 'trellis.db'), { synchronous: 'normal' });
     try {
       await expect(new CredentialStore(db).create('Bad Name!')).rejects.toMatchObject({ code: 'TRELLIS_E_DEVICE' });
-      expect(() => new Grants(db).add({ providerId: 'no spaces allowed', devices: ['*'], classes: ['usage'] })).toThrow(expect.objectContaining({ code: 'TRELLIS_E_AUTH' }));
+      expect(() => new Grants(db).add({ providerId: 'no spaces allowed', devices: ['*'], classes: ['usage'] })).toThrow(
+        expect.objectContaining({ code: 'TRELLIS_E_AUTH' }),
+      );
     } finally {
       db.close();
     }

@@ -23,7 +23,13 @@ function start(file: string, lastValuesEveryMs = 3_600_000) {
   open.push(db);
   const registry = new DeviceRegistry(db);
   registry.load();
-  registry.upsert({ id: 'd1', name: 'D1', protocol: 'mqtt', owner: 'd1', attributes: { t: { type: 'number', writable: false }, mode: { type: 'string', writable: false } } });
+  registry.upsert({
+    id: 'd1',
+    name: 'D1',
+    protocol: 'mqtt',
+    owner: 'd1',
+    attributes: { t: { type: 'number', writable: false }, mode: { type: 'string', writable: false } },
+  });
   const writer = new HistoryWriter(db, registry, { flushMs: 10_000, ackFlushMs: 0, batchSize: 100_000, lastValuesEveryMs, bus });
   return { db, registry, writer };
 }

@@ -14,7 +14,9 @@ describe('the malformed-packet guard fails closed', () => {
 
   it('refuses to start the broker when aedes no longer exposes it (a renamed private field)', () => {
     const renamed = { handle: () => ({ parser: { prependListener: () => undefined } }) };
-    expect(() => assertParserHook(renamed as never)).toThrow(expect.objectContaining({ code: 'TRELLIS_E_BROKER', message: expect.stringContaining('client._parser') }));
+    expect(() => assertParserHook(renamed as never)).toThrow(
+      expect.objectContaining({ code: 'TRELLIS_E_BROKER', message: expect.stringContaining('client._parser') }),
+    );
     expect(parserOf({ _parser: {} })).toBeUndefined();
     expect(parserOf(null)).toBeUndefined();
   });
@@ -31,7 +33,11 @@ describe("node-ble's private Bluetooth class is checked, not assumed", () => {
     const missing = () => {
       throw new Error("Cannot find module 'node-ble/src/Bluetooth.js'");
     };
-    expect(() => bluetoothClass(missing)).toThrow(expect.objectContaining({ code: 'TRELLIS_E_INTERNALS', message: expect.stringContaining('src/Bluetooth.js') }));
-    expect(() => bluetoothClass(() => class {})).toThrow(expect.objectContaining({ code: 'TRELLIS_E_INTERNALS', message: expect.stringContaining('defaultAdapter') }));
+    expect(() => bluetoothClass(missing)).toThrow(
+      expect.objectContaining({ code: 'TRELLIS_E_INTERNALS', message: expect.stringContaining('src/Bluetooth.js') }),
+    );
+    expect(() => bluetoothClass(() => class {})).toThrow(
+      expect.objectContaining({ code: 'TRELLIS_E_INTERNALS', message: expect.stringContaining('defaultAdapter') }),
+    );
   });
 });

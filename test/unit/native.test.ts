@@ -13,7 +13,11 @@ describe('native trellis/<id>/... convention', () => {
   it('accepts a state object of numbers, booleans and strings', () => {
     expect(parseNativeState({ temperature: 21.5, heating: true, mode: 'eco' })).toEqual({
       ok: true,
-      values: [['temperature', 21.5], ['heating', true], ['mode', 'eco']],
+      values: [
+        ['temperature', 21.5],
+        ['heating', true],
+        ['mode', 'eco'],
+      ],
     });
   });
 
@@ -26,7 +30,10 @@ describe('native trellis/<id>/... convention', () => {
 
   it('validates configs strictly', () => {
     expect(parseNativeConfig({ name: 'Boiler', attributes: { setpoint: { type: 'number', writable: true, min: 30, max: 80 } } })).toMatchObject({ ok: true });
-    expect(parseNativeConfig({ attributes: { setpoint: { type: 'float' } } })).toMatchObject({ ok: false, error: expect.stringContaining('attributes.setpoint.type') });
+    expect(parseNativeConfig({ attributes: { setpoint: { type: 'float' } } })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('attributes.setpoint.type'),
+    });
     expect(parseNativeConfig({ colour: 'red' })).toMatchObject({ ok: false });
   });
 });

@@ -28,11 +28,16 @@ describe('packet size guard', () => {
 
   it('trips on the first packet that announces more than the limit, before its body arrives (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 10 }), fc.integer({ min: 300, max: 10_000_000 }), fc.array(fc.nat(3000)), (ok, big, cuts) => {
-        const header = packet(big).subarray(0, 5); // type byte + remaining length, no body
-        const bytes = Buffer.concat([...ok.map(packet), header]);
-        expect(feed(new PacketSizeGuard(256), bytes, cuts)).toMatch(/exceeds the limit of 256/);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 10 }),
+        fc.integer({ min: 300, max: 10_000_000 }),
+        fc.array(fc.nat(3000)),
+        (ok, big, cuts) => {
+          const header = packet(big).subarray(0, 5); // type byte + remaining length, no body
+          const bytes = Buffer.concat([...ok.map(packet), header]);
+          expect(feed(new PacketSizeGuard(256), bytes, cuts)).toMatch(/exceeds the limit of 256/);
+        },
+      ),
     );
   });
 

@@ -20,7 +20,13 @@ function setup(partial: { flushMs: number; batchSize: number; lastValuesEveryMs?
   const db = openDb(`${dirs.make()}/trellis.db`, { synchronous: 'normal' });
   open.push(db);
   const registry = new DeviceRegistry(db);
-  registry.upsert({ id: 'd1', name: 'D1', protocol: 'mqtt', owner: 'd1', attributes: { t: { type: 'number', writable: false }, on: { type: 'boolean', writable: true } } });
+  registry.upsert({
+    id: 'd1',
+    name: 'D1',
+    protocol: 'mqtt',
+    owner: 'd1',
+    attributes: { t: { type: 'number', writable: false }, on: { type: 'boolean', writable: true } },
+  });
   return { db, registry, writer: new HistoryWriter(db, registry, options) };
 }
 

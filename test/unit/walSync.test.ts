@@ -67,7 +67,14 @@ describe('WalSync (fsync off the event loop)', () => {
     const registry = new DeviceRegistry(db);
     registry.upsert({ id: 'd1', name: 'D1', protocol: 'mqtt', owner: 'd1', attributes: { t: { type: 'number', writable: false } } });
     const held = heldSync();
-    const writer = new HistoryWriter(db, registry, { flushMs: 10_000, ackFlushMs: 0, batchSize: 1000, lastValuesEveryMs: 60_000, walSync: new WalSync(`${db.name}-wal`, held.sync), bus });
+    const writer = new HistoryWriter(db, registry, {
+      flushMs: 10_000,
+      ackFlushMs: 0,
+      batchSize: 1000,
+      lastValuesEveryMs: 60_000,
+      walSync: new WalSync(`${db.name}-wal`, held.sync),
+      bus,
+    });
     const reading: DeviceEvent = { kind: 'reading', deviceId: 'd1', attribute: 't', value: 1, ts: 1 };
     const acked: Array<Error | undefined> = [];
     writer.append([reading], (err) => acked.push(err));

@@ -8,6 +8,8 @@ export function AlertsPage({ tick }) {
   if (wait) return wait;
   const alerts = state.data;
   if (alerts.length === 0) return html`<p class="card">No alerts. All quiet.</p>`;
-  return html`<h2>Alerts</h2>${alerts.map((a) => html`<section class=${`card alert ${a.severity}`} data-testid="alert">
-    <strong>${a.message}</strong><br/><span class="muted">${fmtTime(a.at)} · ${a.severity}${a.ruleId ? ` · rule ${a.ruleId}` : ''}${a.deviceId ? ` · ${a.deviceId}` : ''}</span></section>`)}`;
+  return html`<h2>Alerts</h2>${alerts.map(
+    (a) => html`<section class=${`card alert ${a.severity}`} data-testid="alert">
+    <strong>${a.message}</strong><br/><span class="muted">${fmtTime(a.at)} · ${a.severity}${a.ruleId ? ` · rule ${a.ruleId}` : ''}${a.deviceId ? ` · ${a.deviceId}` : ''}</span></section>`,
+  )}`;
 }

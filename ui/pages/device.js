@@ -20,24 +20,38 @@ function HistoryChart({ deviceId, attribute, unit }) {
     let cancelled = false;
     const to = Date.now();
     const from = to - RANGES[range];
-    api(`/api/devices/${deviceId}/history?attribute=${encodeURIComponent(attribute)}&from=${from}&to=${to}&points=200`).then((h) => {
-      if (cancelled || !box.current) return;
-      setEmpty(h.points.length === 0);
-      const xs = h.points.map((p) => p.t / 1000);
-      const width = box.current.clientWidth || 320;
-      plot = new uPlot(
-        {
-          width, height: 180,
-          scales: { x: { time: true, range: [from / 1000, to / 1000] } },
-          series: [{}, { label: `${label(attribute)}${unit ? ` (${unit})` : ''}`, stroke: '#1f6f5c', width: 2 }, { label: 'min', stroke: '#9fc5b8' }, { label: 'max', stroke: '#9fc5b8' }],
-          axes: [{}, { size: 50 }],
-          legend: { show: false },
-        },
-        [xs, h.points.map((p) => p.mean), h.points.map((p) => p.min), h.points.map((p) => p.max)],
-        box.current,
-      );
-    }, (err) => { if (!cancelled) setError(err); });
-    return () => { cancelled = true; plot?.destroy(); };
+    api(`/api/devices/${deviceId}/history?attribute=${encodeURIComponent(attribute)}&from=${from}&to=${to}&points=200`).then(
+      (h) => {
+        if (cancelled || !box.current) return;
+        setEmpty(h.points.length === 0);
+        const xs = h.points.map((p) => p.t / 1000);
+        const width = box.current.clientWidth || 320;
+        plot = new uPlot(
+          {
+            width,
+            height: 180,
+            scales: { x: { time: true, range: [from / 1000, to / 1000] } },
+            series: [
+              {},
+              { label: `${label(attribute)}${unit ? ` (${unit})` : ''}`, stroke: '#1f6f5c', width: 2 },
+              { label: 'min', stroke: '#9fc5b8' },
+              { label: 'max', stroke: '#9fc5b8' },
+            ],
+            axes: [{}, { size: 50 }],
+            legend: { show: false },
+          },
+          [xs, h.points.map((p) => p.mean), h.points.map((p) => p.min), h.points.map((p) => p.max)],
+          box.current,
+        );
+      },
+      (err) => {
+        if (!cancelled) setError(err);
+      },
+    );
+    return () => {
+      cancelled = true;
+      plot?.destroy();
+    };
   }, [deviceId, attribute, range, attempt]);
   return html`<div class="card">
     <h3>${label(attribute)}</h3>
@@ -55,7 +69,10 @@ function Usage({ deviceId }) {
   const [usage, setUsage] = useState(null);
   const [error, setError] = useState(null);
   const [attempt, setAttempt] = useState(0);
-  useEffect(() => { setError(null); api(`/api/devices/${deviceId}/usage`).then(setUsage, setError); }, [deviceId, attempt]);
+  useEffect(() => {
+    setError(null);
+    api(`/api/devices/${deviceId}/usage`).then(setUsage, setError);
+  }, [deviceId, attempt]);
   if (error) return html`<${Failed} error=${error} retry=${() => setAttempt((n) => n + 1)} what="usage" />`;
   if (!usage) return null;
   if (usage.daily.length === 0) return html`<div class="card"><h3>Usage</h3><p class="muted">Usage appears here after the first full hour.</p></div>`;
@@ -64,7 +81,7 @@ function Usage({ deviceId }) {
   const names = Object.keys(roles).filter((n) => roles[n] !== 'temperature');
   return html`<div class="card" data-testid="usage"><h3>Usage per day</h3>
     <table><tr><th>Day</th>${names.map((n) => html`<th>${label(n)}</th>`)}</tr>
-    ${usage.daily.map((d) => html`<tr><td>${d.day}</td>${names.map((n) => html`<td>${d.totals[n] ?? 0} ${roles[n] === 'counter' ? '' : USAGE_UNITS[roles[n]] ?? ''}</td>`)}</tr>`)}
+    ${usage.daily.map((d) => html`<tr><td>${d.day}</td>${names.map((n) => html`<td>${d.totals[n] ?? 0} ${roles[n] === 'counter' ? '' : (USAGE_UNITS[roles[n]] ?? '')}</td>`)}</tr>`)}
     </table></div>`;
 }
 

@@ -10,7 +10,11 @@ export function DiagnosticsPage() {
   const [state, setState] = useState({ data: null, error: null });
   const [attempt, setAttempt] = useState(0);
   useEffect(() => {
-    const load = () => api('/api/diagnostics').then((data) => setState({ data, error: null }), (error) => setState((s) => ({ data: s.data, error })));
+    const load = () =>
+      api('/api/diagnostics').then(
+        (data) => setState({ data, error: null }),
+        (error) => setState((s) => ({ data: s.data, error })),
+      );
     load();
     const t = setInterval(load, 5000);
     return () => clearInterval(t);
@@ -34,13 +38,16 @@ export function DiagnosticsPage() {
     </section>
     <h2>Cloud</h2>
     <section class="card" data-testid="cloud">
-      ${d.cloud.configured ? html`
+      ${
+        d.cloud.configured
+          ? html`
         <div class="row"><span>Connection</span><span class="value">${d.cloud.connected ? `connected (MQTT ${d.cloud.protocol === 5 ? '5' : '3.1.1'})` : 'not connected'}</span></div>
         ${!d.cloud.connected && d.cloud.lastError && html`<p class="muted">Last error: ${d.cloud.lastError}</p>`}
         <div class="row"><span>Waiting to be sent</span><span class="value" data-testid="outbox-depth">${h.outbox.depth} records</span></div>
         <div class="row"><span>Oldest waiting</span><span class="value">${h.outbox.oldestAgeS === null ? '–' : `${Math.round(h.outbox.oldestAgeS / 60)} min`}</span></div>
         <div class="row"><span>Dropped (queue full)</span><span class="value">${Object.values(h.outbox.dropped).reduce((a, b) => a + b, 0)}</span></div>`
-      : html`<p>Cloud sync is off (no <code>cloud.url</code> in the configuration). Everything works locally.</p>`}
+          : html`<p>Cloud sync is off (no <code>cloud.url</code> in the configuration). Everything works locally.</p>`
+      }
     </section>
     <h2>Devices by connection</h2>
     <section class="card"><table><tr><th>Driver</th><th>Messages</th><th>Rejected</th><th>Commands</th></tr>

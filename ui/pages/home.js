@@ -12,12 +12,16 @@ export function Home({ devices, me }) {
     rooms.get(room).push(d);
   }
   const canControl = me && me.role !== 'guest';
-  return html`${[...rooms].map(([room, list]) => html`
+  return html`${[...rooms].map(
+    ([room, list]) => html`
     <h2>${room}</h2>
-    ${list.map((d) => html`
+    ${list.map(
+      (d) => html`
       <section class="card" data-testid=${`device-${d.id}`}>
         <h3><span class=${`dot ${d.online ? 'on' : ''}`} title=${d.online ? 'online' : 'offline'}></span><a href=${`#/device/${d.id}`}>${d.name}</a></h3>
         ${!d.online && html`<p class="muted">Offline</p>`}
         ${Object.entries(d.attributes).map(([name, spec]) => html`<${AttributeRow} device=${d} name=${name} spec=${spec} canControl=${canControl} />`)}
-      </section>`)}`)}`;
+      </section>`,
+    )}`,
+  )}`;
 }

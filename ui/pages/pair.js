@@ -14,7 +14,10 @@ export function PairPage({ onSignedIn }) {
     e.preventDefault();
     setError(null);
     try {
-      const body = mode === 'pair' ? { code, name, ...(password ? { password } : {}), label: navigator.userAgent.slice(0, 60) } : { name, password, label: navigator.userAgent.slice(0, 60) };
+      const body =
+        mode === 'pair'
+          ? { code, name, ...(password ? { password } : {}), label: navigator.userAgent.slice(0, 60) }
+          : { name, password, label: navigator.userAgent.slice(0, 60) };
       const r = await api(mode === 'pair' ? '/api/pair' : '/api/login', { method: 'POST', body });
       session.set(r.token);
       onSignedIn();
@@ -26,8 +29,11 @@ export function PairPage({ onSignedIn }) {
   return html`<section class="card">
     <div class="seg"><button class=${mode === 'pair' ? 'active' : ''} onClick=${() => setMode('pair')}>Pair with a code</button><button class=${mode === 'login' ? 'active' : ''} onClick=${() => setMode('login')}>Sign in</button></div>
     <form onSubmit=${submit}>
-      ${mode === 'pair' && html`<p>Enter the pairing code the gateway printed when it started, or an invite code you were given.</p>
-        <label for="code">Code</label><input id="code" type="text" autocomplete="one-time-code" value=${code} onInput=${(e) => setCode(e.target.value)} placeholder="ABCD-EFGH" />`}
+      ${
+        mode === 'pair' &&
+        html`<p>Enter the pairing code the gateway printed when it started, or an invite code you were given.</p>
+        <label for="code">Code</label><input id="code" type="text" autocomplete="one-time-code" value=${code} onInput=${(e) => setCode(e.target.value)} placeholder="ABCD-EFGH" />`
+      }
       <label for="name">Your name</label><input id="name" type="text" autocomplete="username" value=${name} onInput=${(e) => setName(e.target.value)} />
       <label for="password">Password ${mode === 'pair' ? '(optional: lets you sign in from another phone)' : ''}</label>
       <input id="password" type="password" autocomplete=${mode === 'pair' ? 'new-password' : 'current-password'} value=${password} onInput=${(e) => setPassword(e.target.value)} />

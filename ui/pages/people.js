@@ -16,20 +16,39 @@ export function PeoplePage({ me, onSignedOut }) {
     if (me?.role === 'owner') api('/api/members').then(setMembers, setLoadError);
   };
   useEffect(load, [me?.role]);
-  const act = (fn) => async () => { setError(null); try { await fn(); load(); } catch (err) { setError(err.message); } };
+  const act = (fn) => async () => {
+    setError(null);
+    try {
+      await fn();
+      load();
+    } catch (err) {
+      setError(err.message);
+    }
+  };
   if (loadError) return html`<${Failed} error=${loadError} retry=${load} what="people" />`;
   if (!mine) return html`<p class="loading">Loading people…</p>`;
   return html`
     <h2>You</h2>
     <section class="card"><p>Signed in as <strong>${mine.user.name}</strong> (${mine.user.role}).</p>
-      <table>${mine.sessions.map((s) => html`<tr><td>${s.label}${s.id === mine.sessionId ? ' (this phone)' : ''}<br/><span class="muted">last used ${fmtTime(s.lastUsed)}</span></td>
-        <td><button class="secondary" onClick=${act(async () => { await api(`/api/sessions/${s.id}`, { method: 'DELETE' }); if (s.id === mine.sessionId) { session.clear(); onSignedOut(); } })}>Sign out</button></td></tr>`)}</table>
+      <table>${mine.sessions.map(
+        (s) => html`<tr><td>${s.label}${s.id === mine.sessionId ? ' (this phone)' : ''}<br/><span class="muted">last used ${fmtTime(s.lastUsed)}</span></td>
+        <td><button class="secondary" onClick=${act(async () => {
+          await api(`/api/sessions/${s.id}`, { method: 'DELETE' });
+          if (s.id === mine.sessionId) {
+            session.clear();
+            onSignedOut();
+          }
+        })}>Sign out</button></td></tr>`,
+      )}</table>
     </section>
-    ${members && html`<h2>People</h2><section class="card" data-testid="members">
+    ${
+      members &&
+      html`<h2>People</h2><section class="card" data-testid="members">
       <table>${members.map((m) => html`<tr><td>${m.name}</td><td>${m.role}</td><td>${m.id !== mine.user.id && html`<button class="danger" onClick=${act(() => api(`/api/members/${m.id}`, { method: 'DELETE' }))}>Remove</button>`}</td></tr>`)}</table>
       <p><button onClick=${act(async () => setInvite(await api('/api/members/invite', { method: 'POST', body: { role: 'member' } })))}>Invite a member</button>
          <button class="secondary" onClick=${act(async () => setInvite(await api('/api/members/invite', { method: 'POST', body: { role: 'guest' } })))}>Invite a guest</button></p>
       ${invite && html`<div class="ok" data-testid="invite">Invite code for a ${invite.role}, valid for 24 hours: <div class="code">${invite.code}</div><span class="muted">or open ${invite.url}</span></div>`}
-    </section>`}
+    </section>`
+    }
     ${error && html`<p class="errors">${error}</p>`}`;
 }

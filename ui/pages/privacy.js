@@ -4,7 +4,13 @@ import { Failed, useAction } from '../load.js';
 import { fmtTime, html } from '../html.js';
 
 const CLASSES = ['usage', 'maintenance', 'health', 'telemetry', 'alerts'];
-const CLASS_WORDS = { usage: 'usage (energy, cups, on-time)', maintenance: 'maintenance signals', health: 'gateway health', telemetry: 'raw readings', alerts: 'alerts' };
+const CLASS_WORDS = {
+  usage: 'usage (energy, cups, on-time)',
+  maintenance: 'maintenance signals',
+  health: 'gateway health',
+  telemetry: 'raw readings',
+  alerts: 'alerts',
+};
 
 function GrantForm({ devices, onDone }) {
   const [provider, setProvider] = useState('');
@@ -19,10 +25,27 @@ function GrantForm({ devices, onDone }) {
     e.preventDefault();
     setError(null);
     try {
-      await api('/api/grants', { method: 'POST', body: { provider: provider.trim(), devices: chosen, classes, commands: commands.split(',').map((c) => c.trim()).filter(Boolean), identity, expiresAt: expires ? Date.parse(expires) : null } });
-      setProvider(''); setChosen([]); setCommands('');
+      await api('/api/grants', {
+        method: 'POST',
+        body: {
+          provider: provider.trim(),
+          devices: chosen,
+          classes,
+          commands: commands
+            .split(',')
+            .map((c) => c.trim())
+            .filter(Boolean),
+          identity,
+          expiresAt: expires ? Date.parse(expires) : null,
+        },
+      });
+      setProvider('');
+      setChosen([]);
+      setCommands('');
       onDone();
-    } catch (err) { setError(err.message); }
+    } catch (err) {
+      setError(err.message);
+    }
   };
   return html`<form class="card" onSubmit=${submit} data-testid="grant-form">
     <h3>Give a service provider access</h3>
@@ -51,7 +74,10 @@ export function PrivacyPage({ devices }) {
     api('/api/audit?limit=50').then(setAudit, setLoadError);
   };
   useEffect(load, []);
-  const revoke = act(async (id) => { await api(`/api/grants/${id}`, { method: 'DELETE' }); load(); });
+  const revoke = act(async (id) => {
+    await api(`/api/grants/${id}`, { method: 'DELETE' });
+    load();
+  });
   const exportAll = dataAct(async () => {
     await download('/api/export', 'trellis-export.zip');
     load();
@@ -68,10 +94,12 @@ export function PrivacyPage({ devices }) {
   return html`
     <h2>Service providers</h2>
     ${active.length === 0 && html`<p class="card muted">No provider receives anything from this gateway.</p>`}
-    ${active.map((g) => html`<section class="card" data-testid=${`grant-${g.id}`}>
+    ${active.map(
+      (g) => html`<section class="card" data-testid=${`grant-${g.id}`}>
       <strong>${g.providerId}</strong><br/>
       <span class="muted">Devices: ${g.devices.join(', ')} · sees: ${g.classes.join(', ') || 'nothing'} · may change: ${g.commands.join(', ') || 'nothing'} · ${g.identity ? 'real names' : 'pseudonyms'}${g.expiresAt ? ` · until ${fmtTime(g.expiresAt)}` : ''}</span>
-      <p><button class="danger" onClick=${() => revoke(g.id)}>Revoke</button></p></section>`)}
+      <p><button class="danger" onClick=${() => revoke(g.id)}>Revoke</button></p></section>`,
+    )}
     ${grantError}
     <${GrantForm} devices=${devices ?? []} onDone=${load} />
     <h2>Your data</h2>

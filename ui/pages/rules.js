@@ -20,8 +20,15 @@ export function RulesPage({ me }) {
   const [saved, setSaved] = useState(null);
   const [open, setOpen] = useState(null);
   const [loadError, setLoadError] = useState(null);
-  const load = () => api('/api/rules').then((r) => { setLoadError(null); setData(r); setText(r.text); }, setLoadError);
-  useEffect(() => { load(); }, []);
+  const load = () =>
+    api('/api/rules').then((r) => {
+      setLoadError(null);
+      setData(r);
+      setText(r.text);
+    }, setLoadError);
+  useEffect(() => {
+    load();
+  }, []);
   if (loadError && !data) return html`<${Failed} error=${loadError} retry=${load} what="the rules" />`;
   if (!data) return html`<p class="loading">Loading rules…</p>`;
   const isOwner = me?.role === 'owner';
@@ -47,19 +54,24 @@ export function RulesPage({ me }) {
   return html`
     <h2>Rules</h2>
     ${data.rules.length === 0 && html`<p class="card muted">No rules yet.</p>`}
-    ${data.rules.map((r) => html`<section class="card" data-testid=${`rule-${r.id}`}>
+    ${data.rules.map(
+      (r) => html`<section class="card" data-testid=${`rule-${r.id}`}>
       <div class="row"><span><strong>${r.name ?? r.id}</strong> ${r.protected ? html`<span title="protected: only the owner may change it">🔒</span>` : ''}<br/>
         <span class="muted">Last ran: ${fmtTime(r.lastFiredAt)}</span></span>
         <button class="switch" role="switch" aria-checked=${String(r.enabled)} aria-label=${`rule ${r.id} enabled`} disabled=${me?.role === 'guest' || (r.protected && !isOwner)} onClick=${() => toggle(r)}></button></div>
       <button class="secondary" onClick=${() => setOpen(open === r.id ? null : r.id)}>Why did this run?</button>
       ${open === r.id && html`<${Traces} id=${r.id} />`}
-    </section>`)}
-    ${isOwner && html`<h2>Edit the rule file</h2>
+    </section>`,
+    )}
+    ${
+      isOwner &&
+      html`<h2>Edit the rule file</h2>
       <div class="card">
         <textarea wrap="off" aria-label="rule file" data-testid="rule-editor" spellcheck="false" value=${text} onInput=${(e) => setText(e.target.value)}></textarea>
         ${problems && html`<ul class="errors" data-testid="rule-errors">${problems.map((p) => html`<li><strong>${p.where}</strong> ${p.message}</li>`)}</ul>`}
         ${saved && html`<p class="ok" data-testid="rule-saved">${saved}</p>`}
         <button onClick=${save} data-testid="rule-save">Check and save</button>
         <p class="muted">Rules are checked before they run; if there is a problem, the rules already running keep running.</p>
-      </div>`}`;
+      </div>`
+    }`;
 }

@@ -73,7 +73,13 @@ export function deviceRoutes(app: App, ctx: LanContext): void {
     schema: {
       summary: 'Put a device in a room; tag it (grants can name devices by tag)',
       params: idParam,
-      body: z.strictObject({ room: z.string().trim().min(1).max(64).nullable().optional(), tags: z.array(z.string().regex(/^[a-z0-9_-]{1,32}$/)).max(20).optional() }),
+      body: z.strictObject({
+        room: z.string().trim().min(1).max(64).nullable().optional(),
+        tags: z
+          .array(z.string().regex(/^[a-z0-9_-]{1,32}$/))
+          .max(20)
+          .optional(),
+      }),
       response: { 200: device, 404: problem },
     },
     handler: async (req, reply) => {
@@ -110,7 +116,7 @@ export function deviceRoutes(app: App, ctx: LanContext): void {
   app.get('/api/devices/:id/history', {
     config: { access: 'guest' },
     schema: {
-      summary: 'An attribute\'s history, downsampled on the gateway to at most `points` min/mean/max points',
+      summary: "An attribute's history, downsampled on the gateway to at most `points` min/mean/max points",
       params: idParam,
       querystring: z.object({
         attribute: z.string().min(1),
@@ -118,15 +124,31 @@ export function deviceRoutes(app: App, ctx: LanContext): void {
         to: z.coerce.number().int().optional(),
         points: z.coerce.number().int().min(1).max(2000).default(200),
       }),
-      response: { 200: z.object({ attribute: z.string(), unit: z.string().nullable(), from: z.number(), to: z.number(), points: z.array(z.object({ t: z.number(), min: z.number(), mean: z.number(), max: z.number(), n: z.number() })) }), 404: problem },
+      response: {
+        200: z.object({
+          attribute: z.string(),
+          unit: z.string().nullable(),
+          from: z.number(),
+          to: z.number(),
+          points: z.array(z.object({ t: z.number(), min: z.number(), mean: z.number(), max: z.number(), n: z.number() })),
+        }),
+        404: problem,
+      },
     },
     handler: async (req, reply) => {
       const d = find(req.params.id);
       const seriesId = d?.seriesIds[req.query.attribute];
-      if (!d || seriesId === undefined) return reply.code(404).send({ error: 'not_found', message: `no attribute "${req.query.attribute}" on device "${req.params.id}"` });
+      if (!d || seriesId === undefined)
+        return reply.code(404).send({ error: 'not_found', message: `no attribute "${req.query.attribute}" on device "${req.params.id}"` });
       const to = req.query.to ?? ctx.clock.now();
       const from = req.query.from ?? to - DAY;
-      return { attribute: req.query.attribute, unit: d.attributes[req.query.attribute]?.unit ?? null, from, to, points: ctx.history.points(seriesId, from, to, req.query.points) };
+      return {
+        attribute: req.query.attribute,
+        unit: d.attributes[req.query.attribute]?.unit ?? null,
+        from,
+        to,
+        points: ctx.history.points(seriesId, from, to, req.query.points),
+      };
     },
   });
 
@@ -136,7 +158,10 @@ export function deviceRoutes(app: App, ctx: LanContext): void {
       summary: 'Closed hourly usage buckets and their totals per day (energy Wh, cups, on-time s)',
       params: idParam,
       querystring: z.object({ from: z.coerce.number().int().optional(), to: z.coerce.number().int().optional() }),
-      response: { 200: z.object({ buckets: z.array(usageBucketSchema), daily: z.array(z.object({ day: z.string(), totals: z.record(z.string(), z.number()) })) }), 404: problem },
+      response: {
+        200: z.object({ buckets: z.array(usageBucketSchema), daily: z.array(z.object({ day: z.string(), totals: z.record(z.string(), z.number()) })) }),
+        404: problem,
+      },
     },
     handler: async (req, reply) => {
       if (!find(req.params.id)) return reply.code(404).send(missing(req.params.id));

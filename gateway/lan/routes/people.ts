@@ -16,11 +16,20 @@ const label = z.string().max(100).default('phone');
  * Runs a sign-in or pairing attempt under the auth throttle: failures from the same address (and for
  * the same name) slow the next attempts down and then refuse them (429) for a while.
  */
-async function throttled<T>(ctx: LanContext, reply: FastifyReply, source: string, name: string | undefined, attempt: () => Promise<T | undefined>): Promise<T | undefined | 'answered'> {
+async function throttled<T>(
+  ctx: LanContext,
+  reply: FastifyReply,
+  source: string,
+  name: string | undefined,
+  attempt: () => Promise<T | undefined>,
+): Promise<T | undefined | 'answered'> {
   try {
     const r = await ctx.throttle.guard(source, name, attempt);
     if (!r.refused) return r.result;
-    await reply.code(429).header('retry-after', String(Math.ceil(r.retryAfterMs / 1000))).send({ error: 'too_many_requests', message: 'too many failed attempts from here; try again later' });
+    await reply
+      .code(429)
+      .header('retry-after', String(Math.ceil(r.retryAfterMs / 1000)))
+      .send({ error: 'too_many_requests', message: 'too many failed attempts from here; try again later' });
   } catch (err) {
     if (!(err instanceof HasherBusyError)) throw err;
     await reply.code(503).header('retry-after', '5').send({ error: 'busy', message: err.message });
@@ -53,7 +62,11 @@ export function peopleRoutes(app: App, ctx: LanContext, rateLimit: { max: number
 
   app.post('/api/login', {
     config: { access: 'public', rateLimit },
-    schema: { summary: 'Sign in with a name and password', body: z.strictObject({ name, password: z.string().min(1).max(200), label }), response: { 200: signedIn, 401: problem } },
+    schema: {
+      summary: 'Sign in with a name and password',
+      body: z.strictObject({ name, password: z.string().min(1).max(200), label }),
+      response: { 200: signedIn, 401: problem },
+    },
     handler: async (req, reply) => {
       const done = await throttled(ctx, reply, req.ip, req.body.name, () => ctx.people.login(req.body.name, req.body.password, req.body.label));
       if (done === 'answered') return reply;
@@ -64,7 +77,16 @@ export function peopleRoutes(app: App, ctx: LanContext, rateLimit: { max: number
 
   app.get('/api/me', {
     config: { access: 'guest' },
-    schema: { summary: 'Who I am, and my sessions', response: { 200: z.object({ user, sessionId: z.number().int(), sessions: z.array(z.object({ id: z.number().int(), label: z.string(), createdAt: z.number(), lastUsed: z.number() })) }) } },
+    schema: {
+      summary: 'Who I am, and my sessions',
+      response: {
+        200: z.object({
+          user,
+          sessionId: z.number().int(),
+          sessions: z.array(z.object({ id: z.number().int(), label: z.string(), createdAt: z.number(), lastUsed: z.number() })),
+        }),
+      },
+    },
     handler: async (req) => {
       const s = req.session as NonNullable<typeof req.session>;
       return { user: s.user, sessionId: s.sessionId, sessions: ctx.people.sessions(s.user.id) };
@@ -73,7 +95,11 @@ export function peopleRoutes(app: App, ctx: LanContext, rateLimit: { max: number
 
   app.delete('/api/sessions/:id', {
     config: { access: 'guest' },
-    schema: { summary: 'Revoke a session (yours; the owner may revoke any)', params: z.object({ id: z.coerce.number().int() }), response: { 204: z.null(), 404: problem } },
+    schema: {
+      summary: 'Revoke a session (yours; the owner may revoke any)',
+      params: z.object({ id: z.coerce.number().int() }),
+      response: { 204: z.null(), 404: problem },
+    },
     handler: async (req, reply) => {
       const ok = ctx.people.revokeSession(req.params.id, (req.session as NonNullable<typeof req.session>).user);
       return ok ? reply.code(204).send(null) : reply.code(404).send({ error: 'not_found', message: `no session ${req.params.id} of yours` });
@@ -103,7 +129,11 @@ export function peopleRoutes(app: App, ctx: LanContext, rateLimit: { max: number
 
   app.delete('/api/members/:id', {
     config: { access: 'owner' },
-    schema: { summary: 'Remove a person and sign out all their phones', params: z.object({ id: z.coerce.number().int() }), response: { 204: z.null(), 404: problem, 409: problem } },
+    schema: {
+      summary: 'Remove a person and sign out all their phones',
+      params: z.object({ id: z.coerce.number().int() }),
+      response: { 204: z.null(), 404: problem, 409: problem },
+    },
     handler: async (req, reply) => {
       try {
         if (!ctx.people.remove(req.params.id)) return reply.code(404).send({ error: 'not_found', message: `no person ${req.params.id}` });

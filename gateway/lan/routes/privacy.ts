@@ -24,7 +24,10 @@ const view = (g: Grant) => ({ ...g, devices: [...g.devices], classes: [...g.clas
 export function privacyRoutes(app: App, ctx: LanContext): void {
   app.get('/api/grants', {
     config: { access: 'owner' },
-    schema: { summary: 'Every grant, revoked ones included', response: { 200: z.object({ providers: z.array(z.object({ id: z.string(), name: z.string() })), grants: z.array(grant) }) } },
+    schema: {
+      summary: 'Every grant, revoked ones included',
+      response: { 200: z.object({ providers: z.array(z.object({ id: z.string(), name: z.string() })), grants: z.array(grant) }) },
+    },
     handler: async () => ({ providers: ctx.grants.providers(), grants: ctx.grants.list(true).map(view) }),
   });
 
@@ -45,8 +48,23 @@ export function privacyRoutes(app: App, ctx: LanContext): void {
     },
     handler: async (req, reply) => {
       try {
-        const g = ctx.grants.add({ providerId: req.body.provider, providerName: req.body.providerName, devices: req.body.devices, classes: req.body.classes, commands: req.body.commands, identity: req.body.identity, expiresAt: req.body.expiresAt });
-        ctx.audit.append(actor(req), 'grant.add', g.providerId, { grant: g.id, devices: g.devices, classes: g.classes, commands: g.commands, identity: g.identity, expiresAt: g.expiresAt });
+        const g = ctx.grants.add({
+          providerId: req.body.provider,
+          providerName: req.body.providerName,
+          devices: req.body.devices,
+          classes: req.body.classes,
+          commands: req.body.commands,
+          identity: req.body.identity,
+          expiresAt: req.body.expiresAt,
+        });
+        ctx.audit.append(actor(req), 'grant.add', g.providerId, {
+          grant: g.id,
+          devices: g.devices,
+          classes: g.classes,
+          commands: g.commands,
+          identity: g.identity,
+          expiresAt: g.expiresAt,
+        });
         return view(g);
       } catch (err) {
         if (isTrellisError(err)) return reply.code(400).send({ error: 'bad_grant', message: err.message });
@@ -57,7 +75,11 @@ export function privacyRoutes(app: App, ctx: LanContext): void {
 
   app.delete('/api/grants/:id', {
     config: { access: 'owner' },
-    schema: { summary: 'Revoke a grant now (its queued, unsent records are purged)', params: z.object({ id: z.coerce.number().int() }), response: { 204: z.null(), 404: problem } },
+    schema: {
+      summary: 'Revoke a grant now (its queued, unsent records are purged)',
+      params: z.object({ id: z.coerce.number().int() }),
+      response: { 204: z.null(), 404: problem },
+    },
     handler: async (req, reply) => {
       const g = ctx.grants.revoke(req.params.id);
       if (!g) return reply.code(404).send({ error: 'not_found', message: `no active grant ${req.params.id}` });
@@ -74,7 +96,18 @@ export function privacyRoutes(app: App, ctx: LanContext): void {
       response: {
         200: z.object({
           verified: z.object({ ok: z.boolean(), rows: z.number().optional(), id: z.number().optional(), reason: z.string().optional() }),
-          entries: z.array(z.object({ id: z.number(), at: z.number(), actor: z.string(), action: z.string(), subject: z.string().nullable(), details: z.string(), prevHash: z.string(), hash: z.string() })),
+          entries: z.array(
+            z.object({
+              id: z.number(),
+              at: z.number(),
+              actor: z.string(),
+              action: z.string(),
+              subject: z.string().nullable(),
+              details: z.string(),
+              prevHash: z.string(),
+              hash: z.string(),
+            }),
+          ),
         }),
       },
     },
@@ -95,7 +128,7 @@ export function privacyRoutes(app: App, ctx: LanContext): void {
   app.post('/api/erase', {
     config: { access: 'owner' },
     schema: {
-      summary: 'Erase history and usage: all, one device\'s, or before a date (overwritten, vacuumed)',
+      summary: "Erase history and usage: all, one device's, or before a date (overwritten, vacuumed)",
       body: z.strictObject({ deviceId: z.string().min(1).optional(), before: z.number().int().optional() }),
       response: { 200: z.object({ readings: z.number(), events: z.number(), usageBuckets: z.number() }) },
     },

@@ -45,14 +45,16 @@ export function ruleRoutes(app: App, ctx: LanContext): void {
   app.put('/api/rules', {
     config: { access: 'owner' },
     schema: {
-      summary: 'Replace the rule file; refused with the checker\'s problems when it has any',
+      summary: "Replace the rule file; refused with the checker's problems when it has any",
       body: z.strictObject({ text: z.string().max(TEXT_FILE_MAX_BYTES) }),
       response: { 200: z.object({ ok: z.literal(true), count: z.number().int() }), 400: ruleProblems },
     },
     handler: async (req, reply) => {
       const result = await ctx.rules.check(req.body.text, ctx.rulesFile);
       if (!result.ok) {
-        return reply.code(400).send({ error: 'rules_invalid', message: `${result.problems.length} problem(s); the previous rules keep running`, problems: result.problems });
+        return reply
+          .code(400)
+          .send({ error: 'rules_invalid', message: `${result.problems.length} problem(s); the previous rules keep running`, problems: result.problems });
       }
       await write(req.body.text, result.data);
       ctx.audit.append(actor(req), 'lan.rules.replace', ctx.rulesFile, { rules: result.count, bytes: req.body.text.length });
@@ -72,7 +74,8 @@ export function ruleRoutes(app: App, ctx: LanContext): void {
       const rule = ctx.rules.list().find((r) => r.id === req.params.id);
       if (!rule) return reply.code(404).send({ error: 'not_found', message: `no active rule "${req.params.id}"` });
       const role = (req.session as NonNullable<typeof req.session>).user.role;
-      if (rule.protected && !atLeast(role, 'owner')) return reply.code(403).send({ error: 'forbidden', message: `rule "${rule.id}" is protected: only the owner may change it` });
+      if (rule.protected && !atLeast(role, 'owner'))
+        return reply.code(403).send({ error: 'forbidden', message: `rule "${rule.id}" is protected: only the owner may change it` });
       const edited = await ctx.rules.setEnabled(read(), ctx.rulesFile, req.params.id, req.body.enabled);
       if (!edited.ok && edited.notFound) return reply.code(404).send({ error: 'not_found', message: `rule "${req.params.id}" is not in ${ctx.rulesFile}` });
       if (!edited.ok) return reply.code(400).send({ error: 'rules_invalid', message: 'the rule file has problems', problems: edited.problems });
@@ -90,10 +93,20 @@ export function ruleRoutes(app: App, ctx: LanContext): void {
       summary: 'Why did this run: the last firings of a rule, newest first',
       params: z.object({ id: z.string().min(1) }),
       response: {
-        200: z.array(z.object({ at: z.number(), trigger: z.string(), conditions: z.array(z.object({ text: z.string(), result: z.boolean() })), commands: z.array(z.string()), outcome: z.string() })),
+        200: z.array(
+          z.object({
+            at: z.number(),
+            trigger: z.string(),
+            conditions: z.array(z.object({ text: z.string(), result: z.boolean() })),
+            commands: z.array(z.string()),
+            outcome: z.string(),
+          }),
+        ),
       },
     },
     handler: async (req) =>
-      [...ctx.rules.traces(req.params.id)].reverse().map((t) => ({ at: t.at, trigger: t.trigger, conditions: [...t.conditions], commands: t.commands, outcome: t.outcome })),
+      [...ctx.rules.traces(req.params.id)]
+        .reverse()
+        .map((t) => ({ at: t.at, trigger: t.trigger, conditions: [...t.conditions], commands: t.commands, outcome: t.outcome })),
   });
 }

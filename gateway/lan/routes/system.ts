@@ -3,7 +3,15 @@ import { z } from 'zod';
 import { healthData } from '../../../protocol/index.ts';
 import type { App, LanContext } from '../context.ts';
 
-const alert = z.object({ id: z.number().int(), at: z.number(), severity: z.string(), message: z.string(), source: z.string(), ruleId: z.string().nullable(), deviceId: z.string().nullable() });
+const alert = z.object({
+  id: z.number().int(),
+  at: z.number(),
+  severity: z.string(),
+  message: z.string(),
+  source: z.string(),
+  ruleId: z.string().nullable(),
+  deviceId: z.string().nullable(),
+});
 
 export function systemRoutes(app: App, ctx: LanContext): void {
   const started = Date.now();
@@ -11,7 +19,15 @@ export function systemRoutes(app: App, ctx: LanContext): void {
     config: { access: 'public' },
     schema: {
       summary: 'Is the gateway up (open to all, for monitors)',
-      response: { 200: z.object({ status: z.literal('ok'), version: z.string(), uptimeS: z.number(), paired: z.boolean(), devices: z.object({ known: z.number(), online: z.number() }) }) },
+      response: {
+        200: z.object({
+          status: z.literal('ok'),
+          version: z.string(),
+          uptimeS: z.number(),
+          paired: z.boolean(),
+          devices: z.object({ known: z.number(), online: z.number() }),
+        }),
+      },
     },
     handler: async () => {
       let known = 0;
@@ -20,7 +36,13 @@ export function systemRoutes(app: App, ctx: LanContext): void {
         known++;
         if (ctx.hub.state.isOnline(d.id)) online++;
       }
-      return { status: 'ok' as const, version: ctx.version, uptimeS: Math.round((Date.now() - started) / 1000), paired: ctx.people.hasOwner(), devices: { known, online } };
+      return {
+        status: 'ok' as const,
+        version: ctx.version,
+        uptimeS: Math.round((Date.now() - started) / 1000),
+        paired: ctx.people.hasOwner(),
+        devices: { known, online },
+      };
     },
   });
 
@@ -31,7 +53,13 @@ export function systemRoutes(app: App, ctx: LanContext): void {
       response: {
         200: z.object({
           health: healthData,
-          cloud: z.object({ configured: z.boolean(), connected: z.boolean(), protocol: z.number().nullable(), lastError: z.string().nullable(), nextAttemptInMs: z.number().nullable() }),
+          cloud: z.object({
+            configured: z.boolean(),
+            connected: z.boolean(),
+            protocol: z.number().nullable(),
+            lastError: z.string().nullable(),
+            nextAttemptInMs: z.number().nullable(),
+          }),
           writer: z.record(z.string(), z.number()),
           rules: z.object({ active: z.number(), problems: z.string().nullable() }),
         }),
@@ -41,7 +69,13 @@ export function systemRoutes(app: App, ctx: LanContext): void {
       const link = ctx.cloud();
       return {
         health: ctx.health(),
-        cloud: { configured: link !== undefined, connected: link?.connected ?? false, protocol: link?.protocol ?? null, lastError: link?.lastError ?? null, nextAttemptInMs: link?.nextAttemptInMs ?? null },
+        cloud: {
+          configured: link !== undefined,
+          connected: link?.connected ?? false,
+          protocol: link?.protocol ?? null,
+          lastError: link?.lastError ?? null,
+          nextAttemptInMs: link?.nextAttemptInMs ?? null,
+        },
         writer: { ...ctx.writer.stats() },
         rules: { active: ctx.rules.ruleCount, problems: ctx.ruleFile.lastProblems ?? null },
       };
@@ -50,7 +84,11 @@ export function systemRoutes(app: App, ctx: LanContext): void {
 
   app.get('/api/alerts', {
     config: { access: 'guest' },
-    schema: { summary: 'Recent alerts, newest first', querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }), response: { 200: z.array(alert) } },
+    schema: {
+      summary: 'Recent alerts, newest first',
+      querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+      response: { 200: z.array(alert) },
+    },
     handler: async (req) => ctx.alerts.recent(req.query.limit),
   });
 
@@ -67,7 +105,15 @@ function prometheus(ctx: LanContext): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'trellis_' });
   const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => void) =>
-    new Gauge({ name, help, labelNames, registers: [registry], collect() { collect(this); } });
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        collect(this);
+      },
+    });
   gauge('trellis_devices', 'devices known and online', ['state'], (g) => {
     const h = ctx.health();
     g.set({ state: 'known' }, h.devices.known);

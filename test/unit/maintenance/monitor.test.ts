@@ -45,7 +45,15 @@ function setup(thresholds: Partial<ConstructorParameters<typeof MaintenanceMonit
   });
   bus.on(signals, 'maintenance', (s) => signals.push(s));
   const monitor = new MaintenanceMonitor({
-    thresholds: { dutyCycleMax: 0.85, startsPerHourMax: 12, recoveryMinutesMax: 30, recoveryMarginC: 0.5, temperatureDriftMaxC: 2, dutyCycleDriftMax: 0.25, ...thresholds },
+    thresholds: {
+      dutyCycleMax: 0.85,
+      startsPerHourMax: 12,
+      recoveryMinutesMax: 30,
+      recoveryMarginC: 0.5,
+      temperatureDriftMaxC: 2,
+      dutyCycleDriftMax: 0.25,
+      ...thresholds,
+    },
     device: (id) => (id === 'fridge' ? fridge : undefined),
     baselines: new Baselines(new UsageStore(db, new DeviceRegistry(db), new PersistentCounters(db)), hourlyValue),
     bus,
@@ -65,9 +73,20 @@ const temp = (mean: number): Metric => ({ role: 'temperature', min: mean, max: m
 describe('MaintenanceMonitor', () => {
   it('compressor duty cycle: a signal every hour, one alert per crossing', () => {
     const { monitor, signals, alerts } = setup();
-    for (const [h, seconds] of [[0, 3240], [1, 3240], [2, 1800], [3, 3300]] as const) monitor.onBuckets([bucket(h, { compressor: on(seconds) })]);
+    for (const [h, seconds] of [
+      [0, 3240],
+      [1, 3240],
+      [2, 1800],
+      [3, 3300],
+    ] as const)
+      monitor.onBuckets([bucket(h, { compressor: on(seconds) })]);
     const duty = signals.filter((s) => s.signal === 'duty_cycle');
-    expect(duty.map((s) => [s.value, s.exceeded])).toEqual([[0.9, true], [0.9, true], [0.5, false], [0.917, true]]);
+    expect(duty.map((s) => [s.value, s.exceeded])).toEqual([
+      [0.9, true],
+      [0.9, true],
+      [0.5, false],
+      [0.917, true],
+    ]);
     expect(alerts.map((a) => a.message)).toEqual(['fridge: 90% compressor duty cycle (limit 85%)', 'fridge: 92% compressor duty cycle (limit 85%)']);
     expect(alerts[0]).toMatchObject({ source: 'maintenance', deviceId: 'fridge', severity: 'warning' });
   });
@@ -80,7 +99,7 @@ describe('MaintenanceMonitor', () => {
     expect(signals.filter((s) => s.signal === 'starts_per_hour')).toHaveLength(1);
   });
 
-  it('drift from the device\'s own 7-day baseline, once 24 hours of it exist', () => {
+  it("drift from the device's own 7-day baseline, once 24 hours of it exist", () => {
     const { monitor, signals, alerts } = setup();
     for (let h = 0; h < 24; h++) monitor.onBuckets([bucket(h, { temperature: temp(4 + (h % 2) * 0.2) })]);
     expect(signals.filter((s) => s.signal === 'drift')).toHaveLength(0);
@@ -92,20 +111,51 @@ describe('MaintenanceMonitor', () => {
 
   it('temperature recovery after the door closes: measured, and late recovery raises an alert', () => {
     const { monitor, signals, alerts } = setup({ recoveryMinutesMax: 10 });
-    const r = (min: number, attribute: string, value: number | boolean): DeviceEvent => ({ kind: 'reading', deviceId: 'fridge', attribute, value, ts: T0 + min * 60_000 });
-    for (const e of [r(0, 'temperature', 4), r(1, 'door', true), r(2, 'temperature', 8), r(3, 'door', false), r(8, 'temperature', 6), r(11, 'temperature', 4.4)]) monitor.onEvent(e);
+    const r = (min: number, attribute: string, value: number | boolean): DeviceEvent => ({
+      kind: 'reading',
+      deviceId: 'fridge',
+      attribute,
+      value,
+      ts: T0 + min * 60_000,
+    });
+    for (const e of [
+      r(0, 'temperature', 4),
+      r(1, 'door', true),
+      r(2, 'temperature', 8),
+      r(3, 'door', false),
+      r(8, 'temperature', 6),
+      r(11, 'temperature', 4.4),
+    ])
+      monitor.onEvent(e);
     expect(signals.filter((s) => s.signal === 'recovery_time')).toEqual([expect.objectContaining({ value: 8, unit: 'min', exceeded: false })]);
-    for (const e of [r(20, 'door', true), r(21, 'door', false), r(25, 'temperature', 7), r(40, 'temperature', 6.5), r(45, 'temperature', 4.2)]) monitor.onEvent(e);
+    for (const e of [r(20, 'door', true), r(21, 'door', false), r(25, 'temperature', 7), r(40, 'temperature', 6.5), r(45, 'temperature', 4.2)])
+      monitor.onEvent(e);
     const rec = signals.filter((s) => s.signal === 'recovery_time').map((s) => [s.value, s.exceeded]);
-    expect(rec).toEqual([[8, false], [19, true], [24, true]]);
+    expect(rec).toEqual([
+      [8, false],
+      [19, true],
+      [24, true],
+    ]);
     expect(alerts.map((a) => a.message)).toEqual(['fridge: not cooled down 19 min after the door closed (limit 10)']);
   });
 
-  it('descale-needed from the machine\'s fault raises one alert until it clears', () => {
+  it("descale-needed from the machine's fault raises one alert until it clears", () => {
     const { monitor, signals, alerts } = setup();
-    const fault = (active: boolean, min: number): DeviceEvent => ({ kind: 'fault', deviceId: 'fridge', code: 'descale_needed', active, message: 'Descale needed', ts: T0 + min * 60_000 });
+    const fault = (active: boolean, min: number): DeviceEvent => ({
+      kind: 'fault',
+      deviceId: 'fridge',
+      code: 'descale_needed',
+      active,
+      message: 'Descale needed',
+      ts: T0 + min * 60_000,
+    });
     for (const e of [fault(true, 0), fault(true, 1), fault(false, 2), fault(true, 3)]) monitor.onEvent(e);
-    expect(signals.map((s) => [s.signal, s.value])).toEqual([['descale_needed', 1], ['descale_needed', 1], ['descale_needed', 0], ['descale_needed', 1]]);
+    expect(signals.map((s) => [s.signal, s.value])).toEqual([
+      ['descale_needed', 1],
+      ['descale_needed', 1],
+      ['descale_needed', 0],
+      ['descale_needed', 1],
+    ]);
     expect(alerts).toHaveLength(2);
   });
 });

@@ -5,7 +5,13 @@ import { hourStart, localLabel } from '../../../gateway/metering/hours.ts';
 import { Meter, type MeterSnapshot } from '../../../gateway/metering/meter.ts';
 
 const T = (iso: string) => Date.parse(iso);
-const reading = (deviceId: string, attribute: string, iso: string, value: number | boolean): DeviceEvent => ({ kind: 'reading', deviceId, attribute, ts: T(iso), value });
+const reading = (deviceId: string, attribute: string, iso: string, value: number | boolean): DeviceEvent => ({
+  kind: 'reading',
+  deviceId,
+  attribute,
+  ts: T(iso),
+  value,
+});
 const avail = (deviceId: string, iso: string, online: boolean): DeviceEvent => ({ kind: 'availability', deviceId, ts: T(iso), online });
 
 function fold(meter: Meter, events: DeviceEvent[]) {
@@ -29,7 +35,11 @@ function fridgeMeter(zone = 'UTC', start = '2026-05-04T10:00:00Z') {
 describe('Meter: hand-computed buckets', () => {
   it('energy from a kWh counter, attributed to the hour of the later reading', () => {
     const m = fridgeMeter();
-    const closed = fold(m, [reading('f1', 'energy', '2026-05-04T10:00:00Z', 100), reading('f1', 'energy', '2026-05-04T10:30:00Z', 100.5), reading('f1', 'energy', '2026-05-04T11:10:00Z', 101.25)]);
+    const closed = fold(m, [
+      reading('f1', 'energy', '2026-05-04T10:00:00Z', 100),
+      reading('f1', 'energy', '2026-05-04T10:30:00Z', 100.5),
+      reading('f1', 'energy', '2026-05-04T11:10:00Z', 101.25),
+    ]);
     expect(closed).toHaveLength(1);
     expect(closed[0]).toMatchObject({ deviceId: 'f1', start: T('2026-05-04T10:00:00Z'), end: T('2026-05-04T11:00:00Z'), gaps: [], offlineSeconds: 0 });
     expect(closed[0]?.metrics.energy).toEqual({ role: 'energy', unit: 'Wh', delta: 500, resets: 0, rollovers: 0, samples: 2 });
@@ -39,8 +49,14 @@ describe('Meter: hand-computed buckets', () => {
 
   it('a counter that falls restarts from 0 (reset); one that wraps at its modulus rolls over', () => {
     const m = fridgeMeter();
-    fold(m, [50, 52, 3, 5].map((v, i) => reading('f1', 'counter', `2026-05-04T10:${10 + i * 10}:00Z`, v)));
-    fold(m, [990, 998, 5].map((v, i) => reading('f1', 'counter', `2026-05-04T10:5${i}:00Z`, v)));
+    fold(
+      m,
+      [50, 52, 3, 5].map((v, i) => reading('f1', 'counter', `2026-05-04T10:${10 + i * 10}:00Z`, v)),
+    );
+    fold(
+      m,
+      [990, 998, 5].map((v, i) => reading('f1', 'counter', `2026-05-04T10:5${i}:00Z`, v)),
+    );
     const [b] = m.closeUntil(T('2026-05-04T11:00:00Z'));
     // 50->52: 2, 52->3 reset: 3, 3->5: 2, 5->990: 985, 990->998: 8, 998->5 wraps at 1000: 2 + 5
     expect(b?.metrics.counter).toEqual({ role: 'counter', unit: 'cups', delta: 2 + 3 + 2 + 985 + 8 + 7, resets: 1, rollovers: 1, samples: 7 });
@@ -84,7 +100,10 @@ describe('Meter: hand-computed buckets', () => {
 
   it('temperature min / mean / max of the samples; null when there were none', () => {
     const m = fridgeMeter();
-    fold(m, [4, 6, 5.5, 4.5].map((v, i) => reading('f1', 'temperature', `2026-05-04T10:1${i}:00Z`, v)));
+    fold(
+      m,
+      [4, 6, 5.5, 4.5].map((v, i) => reading('f1', 'temperature', `2026-05-04T10:1${i}:00Z`, v)),
+    );
     const [h10] = m.closeUntil(T('2026-05-04T11:00:00Z'));
     expect(h10?.metrics.temperature).toEqual({ role: 'temperature', unit: '°C', min: 4, max: 6, mean: 5, samples: 4 });
     const [h11] = m.closeUntil(T('2026-05-04T12:00:00Z'));

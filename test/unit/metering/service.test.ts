@@ -76,7 +76,15 @@ describe('MeteringService: crash and restart', () => {
     const file = `${dirs.make()}/trellis.db`;
     const clock = new ManualClock(T('10:05'));
     const first = boot(file, clock);
-    first.feed(online('10:05'), energy('10:05', 1.0), compressor('10:05', false), compressor('10:10', true), energy('10:20', 1.5), compressor('10:30', false), energy('10:50', 2.0));
+    first.feed(
+      online('10:05'),
+      energy('10:05', 1.0),
+      compressor('10:05', false),
+      compressor('10:10', true),
+      energy('10:20', 1.5),
+      compressor('10:30', false),
+      energy('10:50', 2.0),
+    );
     first.crash();
 
     clock.advanceTo(T('10:55'));

@@ -25,17 +25,17 @@ describe('audit log hash chain', () => {
 
   it('changing one row breaks verification at that row', () => {
     const { db, log } = withLog();
-    db.prepare("UPDATE audit_log SET details = '{\"grant\":99}' WHERE id = 3").run();
+    db.prepare('UPDATE audit_log SET details = \'{"grant":99}\' WHERE id = 3').run();
     expect(log.verify()).toEqual({ ok: false, id: 3, reason: 'its content does not match its hash (it was changed)' });
   });
 
-  it('recomputing the changed row\'s hash moves the break to the next row', () => {
+  it("recomputing the changed row's hash moves the break to the next row", () => {
     const { db, log } = withLog();
     db.prepare("UPDATE audit_log SET actor = 'owner:Mallory', hash = 'f00d' WHERE id = 2").run();
     const r = log.verify();
     expect(r.ok).toBe(false);
     expect(r.ok === false && r.id).toBe(2);
-    db.prepare("UPDATE audit_log SET hash = (SELECT prev_hash FROM audit_log WHERE id = 3) WHERE id = 2").run(); // hide the edit from row 2
+    db.prepare('UPDATE audit_log SET hash = (SELECT prev_hash FROM audit_log WHERE id = 3) WHERE id = 2').run(); // hide the edit from row 2
     expect(log.verify()).toEqual({ ok: false, id: 2, reason: 'its content does not match its hash (it was changed)' });
   });
 

@@ -32,7 +32,11 @@ describe('grants', () => {
     db.prepare("INSERT INTO device_meta (device_id, tags) VALUES ('fridge-2', '[\"fridges\"]')").run();
     grants.add({ providerId: 'coolco', devices: ['fridge-1', 'tag:fridges'], classes: ['maintenance'] });
     grants.add({ providerId: 'auditor', devices: ['*'], classes: ['usage', 'health'], identity: true });
-    const to = (cls: Parameters<typeof grants.recipients>[0], d?: string) => grants.recipients(cls, d).map((r) => r.providerId).sort();
+    const to = (cls: Parameters<typeof grants.recipients>[0], d?: string) =>
+      grants
+        .recipients(cls, d)
+        .map((r) => r.providerId)
+        .sort();
     expect(to('maintenance', 'fridge-1')).toEqual(['coolco']);
     expect(to('maintenance', 'fridge-2')).toEqual(['coolco']);
     expect(to('maintenance', 'coffee-1')).toEqual([]);

@@ -87,11 +87,18 @@ rules:
     h.reading('fridge', 'door', false); // cancels the pending 30 s delay of door-alarm
     h.advance(60_000);
     expect(h.commands().filter((c) => c === 'buzzer.sound=false')).toHaveLength(1);
-    expect(h.commands().filter((c) => c.startsWith('lamp.'))).toEqual(['lamp.light=true', 'lamp.light_brightness=40', 'lamp.light=true', 'lamp.light_brightness=40']);
+    expect(h.commands().filter((c) => c.startsWith('lamp.'))).toEqual([
+      'lamp.light=true',
+      'lamp.light_brightness=40',
+      'lamp.light=true',
+      'lamp.light_brightness=40',
+    ]);
   });
 
   it('toggle flips the last known value', () => {
-    const h = new Harness(compile(`rules:\n  - id: t\n    triggers: [{device: button, event: button}]\n    actions: [{toggle: {device: boiler, attribute: relay}}]\n`));
+    const h = new Harness(
+      compile(`rules:\n  - id: t\n    triggers: [{device: button, event: button}]\n    actions: [{toggle: {device: boiler, attribute: relay}}]\n`),
+    );
     const press = () => h.event({ kind: 'button', deviceId: 'button', button: 'b', action: 'single' });
     press();
     h.reading('boiler', 'relay', true);

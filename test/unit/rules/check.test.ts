@@ -6,10 +6,21 @@ import { compile, Harness, problemsOf } from '../../helpers/rules.ts';
 
 describe('checking a rule set before activation', () => {
   it('reports schema errors with file:line:column', () => {
-    const yaml = ['rules:', '  - id: r1', '    triggers:', '      - {device: fridge, attribute: door, to: true, for: soon}', '    actions: [{set: {device: buzzer, attribute: sound, value: true}}]', ''].join('\n');
+    const yaml = [
+      'rules:',
+      '  - id: r1',
+      '    triggers:',
+      '      - {device: fridge, attribute: door, to: true, for: soon}',
+      '    actions: [{set: {device: buzzer, attribute: sound, value: true}}]',
+      '',
+    ].join('\n');
     expect(problemsOf(yaml)).toEqual([expect.stringMatching(/^rules\.yaml:4:\d+: rules\.0\.triggers\.0/)]);
-    expect(problemsOf('rules:\n  - id: r1\n    triggers: [{start: true}]\n    actions: [{blink: {}}]\n')[0]).toMatch(/^rules\.yaml:4:\d+: .*expected an action/);
-    expect(problemsOf('rules:\n  - id: r1\n    colour: red\n    triggers: [{start: true}]\n    actions: [{notify: {message: x}}]\n')[0]).toMatch(/^rules\.yaml:3:5: rules\.0\.colour: unknown key/);
+    expect(problemsOf('rules:\n  - id: r1\n    triggers: [{start: true}]\n    actions: [{blink: {}}]\n')[0]).toMatch(
+      /^rules\.yaml:4:\d+: .*expected an action/,
+    );
+    expect(problemsOf('rules:\n  - id: r1\n    colour: red\n    triggers: [{start: true}]\n    actions: [{notify: {message: x}}]\n')[0]).toMatch(
+      /^rules\.yaml:3:5: rules\.0\.colour: unknown key/,
+    );
     expect(problemsOf('rules: [\n')[0]).toMatch(/^rules\.yaml:\d+:\d+: not valid YAML/);
   });
 
@@ -51,13 +62,20 @@ describe('checking a rule set before activation', () => {
   });
 
   it('keeps protected rules marked as such', () => {
-    const rules = compile('rules:\n  - id: fridge-alarm\n    protected: true\n    triggers: [{device: fridge, attribute: temperature, above: 8}]\n    actions: [{notify: {message: warm}}]\n');
+    const rules = compile(
+      'rules:\n  - id: fridge-alarm\n    protected: true\n    triggers: [{device: fridge, attribute: temperature, above: 8}]\n    actions: [{notify: {message: warm}}]\n',
+    );
     expect(rules.rules.get('fridge-alarm')?.def.protected).toBe(true);
   });
 
   it('indexes triggers by device and attribute, so unrelated rules cost nothing', () => {
-    const many = Array.from({ length: 500 }, (_, i) => `  - id: r${i}\n    triggers: [{device: thermo, attribute: temperature, above: ${i}}]\n    actions: [{notify: {message: m}}]`).join('\n');
-    const rules = compile(`rules:\n${many}\n  - id: door\n    triggers: [{device: fridge, attribute: door, to: true}]\n    actions: [{notify: {message: d}}]\n`);
+    const many = Array.from(
+      { length: 500 },
+      (_, i) => `  - id: r${i}\n    triggers: [{device: thermo, attribute: temperature, above: ${i}}]\n    actions: [{notify: {message: m}}]`,
+    ).join('\n');
+    const rules = compile(
+      `rules:\n${many}\n  - id: door\n    triggers: [{device: fridge, attribute: door, to: true}]\n    actions: [{notify: {message: d}}]\n`,
+    );
     expect(rules.stateIndex.get('fridge\u0000door')).toHaveLength(1);
     expect(rules.stateIndex.get('thermo\u0000temperature')).toHaveLength(500);
   });
@@ -99,9 +117,12 @@ rules:
   };
 
   it('evaluation is deterministic: the same inputs give the same outputs', () => {
-    fc.assert(fc.property(fc.array(input, { maxLength: 40 }), (steps) => {
+    fc.assert(
+      fc.property(fc.array(input, { maxLength: 40 }), (steps) => {
         expect(replay(steps)).toBe(replay(steps));
-      }), { numRuns: 200 });
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('cascades always terminate, even when every command comes back as a new reading', () => {
@@ -117,7 +138,11 @@ rules:
             expect(steps).toBeLessThan(100); // the limit (5) stops it long before
             const out = evaluate(rules, state, queue.shift() as RuleInput, now);
             // a misbehaving device: each command changes a.z
-            queue = queue.concat(out.commands.map((c, i) => ({ kind: 'event', event: { kind: 'reading', deviceId: c.deviceId, attribute: 'z', value: seed + steps + i, ts: now } }) as RuleInput));
+            queue = queue.concat(
+              out.commands.map(
+                (c, i) => ({ kind: 'event', event: { kind: 'reading', deviceId: c.deviceId, attribute: 'z', value: seed + steps + i, ts: now } }) as RuleInput,
+              ),
+            );
           }
           now += 1000;
         }

@@ -114,7 +114,11 @@ describe('event triggers', () => {
 describe('time triggers', () => {
   it('"at" with weekdays fires at the next matching local time and reschedules itself', () => {
     const h = new Harness(
-      compile(`rules:\n  - id: morning\n    triggers: [{at: "06:30", weekdays: [mon, tue, wed, thu, fri]}]\n    actions: [{set: {device: thermo, attribute: setpoint, value: 21}}]\n`, {}, 'Europe/Berlin'),
+      compile(
+        `rules:\n  - id: morning\n    triggers: [{at: "06:30", weekdays: [mon, tue, wed, thu, fri]}]\n    actions: [{set: {device: thermo, attribute: setpoint, value: 21}}]\n`,
+        {},
+        'Europe/Berlin',
+      ),
       Date.UTC(2026, 10, 27, 12, 0), // Friday 13:00 in Berlin
     );
     h.input({ kind: 'start' });
@@ -125,14 +129,20 @@ describe('time triggers', () => {
   });
 
   it('cron expressions', () => {
-    const h = new Harness(compile(`rules:\n  - id: every5\n    triggers: [{cron: "0 */5 * * * *"}]\n    actions: [{notify: {message: tick, severity: info}}]\n`));
+    const h = new Harness(
+      compile(`rules:\n  - id: every5\n    triggers: [{cron: "0 */5 * * * *"}]\n    actions: [{notify: {message: tick, severity: info}}]\n`),
+    );
     h.input({ kind: 'start' });
     h.advance(30 * 60_000);
     expect(h.alerts()).toHaveLength(6);
   });
 
   it('runs a 02:30 rule once on the spring-forward day (at 03:00) and once on the fall-back day', () => {
-    const rules = compile(`rules:\n  - id: night\n    triggers: [{at: "02:30"}]\n    actions: [{notify: {message: night, severity: info}}]\n`, {}, 'Europe/Berlin');
+    const rules = compile(
+      `rules:\n  - id: night\n    triggers: [{at: "02:30"}]\n    actions: [{notify: {message: night, severity: info}}]\n`,
+      {},
+      'Europe/Berlin',
+    );
     const spring = new Harness(rules, Date.UTC(2026, 2, 28, 12, 0)); // Sat before 29 March 2026
     spring.input({ kind: 'start' });
     spring.advance(86_400_000);
