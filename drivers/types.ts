@@ -2,7 +2,7 @@ import type { RejectionCode } from './errors.ts';
 
 /**
  * The seam between protocols and the rest of Trellis. A driver turns wire bytes into `DeviceEvent`s and
- * `Command`s into wire bytes; the hub, store, rules and (later) the LAN API and cloud sync only ever see
+ * `Command`s into wire bytes; the hub, store, rules, the LAN API and cloud sync only ever see
  * these types. Nothing here knows MQTT, serial or BLE.
  */
 
@@ -15,7 +15,7 @@ export interface AttributeSpec {
   readonly unit?: string | undefined;
   /** Home Assistant style class (temperature, power, energy, door, problem, ...). */
   readonly deviceClass?: string | undefined;
-  /** HA state_class (measurement, total_increasing, ...): later metering uses it. */
+  /** HA state_class (measurement, total_increasing, ...): metering infers roles from it. */
   readonly stateClass?: string | undefined;
   readonly writable: boolean;
   readonly min?: number | undefined;
@@ -101,7 +101,7 @@ export interface DriverSink {
   rejected(deviceId: string | undefined, source: string, reason: string, code?: RejectionCode): void;
 }
 
-/** The interface every protocol driver implements (MQTT now; serial and BLE later). */
+/** The interface every protocol driver implements (MQTT, serial, BLE). */
 export interface Driver {
   readonly protocol: DeviceDescription['protocol'];
   start(sink: DriverSink): Promise<void>;

@@ -2,7 +2,7 @@ import { DriverError, DriverErrorCodes } from '../drivers/errors.ts';
 
 /**
  * Coded errors. Every error Trellis raises on purpose carries one of these codes, so logs, the CLI
- * and (later) the LAN API can react to the code, not the message. The table in README.md lists them.
+ * and the LAN API react to the code, not the message. The table in README.md lists them.
  */
 export const ErrorCodes = {
   /** Config file unreadable, not YAML, or fails the schema. */

@@ -136,7 +136,7 @@ export function cloudService(p: { config: Readonly<Config>; log: Logger; clock: 
         log: cloudLog,
         safety: config.safety.limits,
         protectedWriter: (d, a) => p.rules.protectedWriter(d, a),
-        health: () => health(),
+        sampleHealth: () => health(),
         grants: p.repos.grants,
         audit: p.repos.audit,
       })
@@ -235,8 +235,8 @@ export function lanService(p: {
                 audit: p.repos.audit,
                 clock: p.clock,
                 version: VERSION,
-                health: () => p.health.peek(),
-                cloud: () => p.cloud?.link.status(),
+                peekHealth: () => p.health.peek(),
+                cloudStatus: () => p.cloud?.link.status(),
               },
             });
             await lan.start();

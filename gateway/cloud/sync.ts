@@ -31,7 +31,7 @@ export interface CloudSyncDeps {
   readonly safety: Readonly<Record<string, SafetyLimit>>;
   readonly protectedWriter: (deviceId: string, attribute: string) => string | undefined;
   /** the gateway's health sample, queued every `healthIntervalS` */
-  readonly health: () => HealthData;
+  readonly sampleHealth: () => HealthData;
   readonly grants: Grants;
   readonly audit: AuditLog;
 }
@@ -175,7 +175,7 @@ export class CloudSync implements UsageQueue {
   }
 
   health(): HealthData {
-    return this.#d.health();
+    return this.#d.sampleHealth();
   }
 
   #scheduleHealth(): void {
@@ -191,7 +191,7 @@ export class CloudSync implements UsageQueue {
 
   /** Queues a health sample for every provider granted `health` (the timer calls it). */
   queueHealth(): void {
-    const sample = this.#d.health();
+    const sample = this.#d.sampleHealth();
     this.#fanOut('telemetry', 'health', 'health', undefined, (provider) => [this.#topics.health(provider), sample]);
   }
 

@@ -45,8 +45,8 @@ export interface LanContext {
   readonly clock: Clock;
   readonly version: string;
   /** the current health, without starting a new measuring window (the cloud's periodic record owns that) */
-  readonly health: () => HealthData;
-  readonly cloud: () => CloudLinkStatus | undefined;
+  readonly peekHealth: () => HealthData;
+  readonly cloudStatus: () => CloudLinkStatus | undefined;
   /** where the phone should go to pair, e.g. http://192.168.1.20:8080 */
   readonly publicUrl: () => string;
 }

@@ -66,9 +66,9 @@ export function systemRoutes(app: App, ctx: LanContext): void {
       },
     },
     handler: async () => {
-      const link = ctx.cloud();
+      const link = ctx.cloudStatus();
       return {
-        health: ctx.health(),
+        health: ctx.peekHealth(),
         cloud: {
           configured: link !== undefined,
           connected: link?.connected ?? false,
@@ -115,7 +115,7 @@ function prometheus(ctx: LanContext): Registry {
       },
     });
   gauge('trellis_devices', 'devices known and online', ['state'], (g) => {
-    const h = ctx.health();
+    const h = ctx.peekHealth();
     g.set({ state: 'known' }, h.devices.known);
     g.set({ state: 'online' }, h.devices.online);
   });
@@ -126,7 +126,7 @@ function prometheus(ctx: LanContext): Registry {
     for (const [k, v] of Object.entries(ctx.hub.counters())) g.set({ counter: k }, v);
   });
   gauge('trellis_history_rows_written', 'rows committed by the history writer', [], (g) => g.set(ctx.writer.stats().rowsWritten));
-  gauge('trellis_outbox_depth', 'cloud outbox records waiting', [], (g) => g.set(ctx.health().outbox.depth));
-  gauge('trellis_cloud_connected', '1 when the cloud link is up', [], (g) => g.set(ctx.cloud()?.connected ? 1 : 0));
+  gauge('trellis_outbox_depth', 'cloud outbox records waiting', [], (g) => g.set(ctx.peekHealth().outbox.depth));
+  gauge('trellis_cloud_connected', '1 when the cloud link is up', [], (g) => g.set(ctx.cloudStatus()?.connected ? 1 : 0));
   return registry;
 }
