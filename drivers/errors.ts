@@ -19,11 +19,14 @@ export type DriverErrorCode = (typeof DriverErrorCodes)[keyof typeof DriverError
 /** What a rejected payload is reported as. */
 export type RejectionCode = typeof DriverErrorCodes.payload | typeof DriverErrorCodes.discovery;
 
-export class DriverError extends Error {
-  readonly code: DriverErrorCode;
-  constructor(code: DriverErrorCode, message: string, options?: { cause?: unknown }) {
+/** An error with a documented `TRELLIS_E_*` code; the drivers' and the gateway's errors are both. */
+export class CodedError<C extends string = string> extends Error {
+  readonly code: C;
+  constructor(code: C, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'DriverError';
+    this.name = new.target.name;
     this.code = code;
   }
 }
+
+export class DriverError extends CodedError<DriverErrorCode> {}

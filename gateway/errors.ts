@@ -1,4 +1,4 @@
-import { DriverError, DriverErrorCodes } from '../drivers/errors.ts';
+import { CodedError, DriverErrorCodes } from '../drivers/errors.ts';
 
 /**
  * Coded errors. Every error Trellis raises on purpose carries one of these codes, so logs, the CLI
@@ -21,16 +21,9 @@ export const ErrorCodes = {
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
-export class TrellisError extends Error {
-  readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TrellisError';
-    this.code = code;
-  }
-}
+export class TrellisError extends CodedError<ErrorCode> {}
 
 /** A coded error of the gateway or of a driver. */
-export function isTrellisError(err: unknown): err is TrellisError | DriverError {
-  return err instanceof TrellisError || err instanceof DriverError;
+export function isTrellisError(err: unknown): err is CodedError<ErrorCode> {
+  return err instanceof CodedError;
 }

@@ -27,16 +27,22 @@ import { VERSION } from './version.ts';
 
 const DAY_MS = 86_400_000;
 
-export function brokerService(p: {
-  config: Readonly<Config>;
-  log: Logger;
-  clock: Clock;
-  hub: Hub;
-  bus: GatewayBus;
-  repos: Repositories;
-  deviceAuth: DeviceAuth;
-  tls: SelfSignedTls | undefined;
-}) {
+/** What every service here is built from. */
+export interface ServiceEnv {
+  readonly config: Readonly<Config>;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly hub: Hub;
+  readonly bus: GatewayBus;
+  readonly repos: Repositories;
+}
+
+export function brokerService(
+  p: ServiceEnv & {
+    deviceAuth: DeviceAuth;
+    tls: SelfSignedTls | undefined;
+  },
+) {
   const { config } = p;
   const mqttLog = p.log.child({ component: 'mqtt' });
   let driver: MqttDriver | undefined;
@@ -115,7 +121,7 @@ export function optionalDriver(name: string, configured: boolean, hub: Hub, log:
   };
 }
 
-export function cloudService(p: { config: Readonly<Config>; log: Logger; clock: Clock; hub: Hub; bus: GatewayBus; repos: Repositories; rules: RuleHost }) {
+export function cloudService(p: ServiceEnv & { rules: RuleHost }) {
   const { config } = p;
   const url = config.cloud.url;
   let health: () => HealthData = () => {
@@ -160,14 +166,7 @@ export function cloudService(p: { config: Readonly<Config>; log: Logger; clock: 
   };
 }
 
-export function meteringService(p: {
-  config: Readonly<Config>;
-  log: Logger;
-  clock: Clock;
-  bus: GatewayBus;
-  repos: Repositories;
-  cloud: CloudSync | undefined;
-}) {
+export function meteringService(p: Omit<ServiceEnv, 'hub'> & { cloud: CloudSync | undefined }) {
   const metering = p.config.metering.enabled
     ? new MeteringService({
         store: p.repos.usage,
@@ -184,20 +183,16 @@ export function meteringService(p: {
   return { metering, service: metering };
 }
 
-export function lanService(p: {
-  config: Readonly<Config>;
-  log: Logger;
-  clock: Clock;
-  hub: Hub;
-  bus: GatewayBus;
-  repos: Repositories;
-  rules: RuleHost;
-  ruleFile: RuleFileWatcher;
-  selfSigned: SelfSignedTls | undefined;
-  health: HealthSampler;
-  cloud: CloudSync | undefined;
-  advertiser: (() => Promise<Advertiser>) | undefined;
-}) {
+export function lanService(
+  p: ServiceEnv & {
+    rules: RuleHost;
+    ruleFile: RuleFileWatcher;
+    selfSigned: SelfSignedTls | undefined;
+    health: HealthSampler;
+    cloud: CloudSync | undefined;
+    advertiser: (() => Promise<Advertiser>) | undefined;
+  },
+) {
   const { config } = p;
   let lan: LanService | undefined;
   return {

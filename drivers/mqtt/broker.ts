@@ -75,6 +75,11 @@ export interface BrokerCounters {
   published: number;
 }
 
+/** A broker's counters before it ran. */
+export function zeroBrokerCounters(): BrokerCounters {
+  return { connections: 0, connected: 0, authFailures: 0, aclRefusals: 0, oversize: 0, malformed: 0, clientErrors: 0, published: 0 };
+}
+
 function listen(server: Server, port: number, host: string): Promise<{ host: string; port: number }> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -111,16 +116,7 @@ export class EmbeddedBroker {
   readonly #identities = new WeakMap<Client, BrokerIdentity>();
   readonly #emptyIdPersistent = new WeakSet<Client>();
   readonly #sockets = new Set<Socket>();
-  readonly #counters: BrokerCounters = {
-    connections: 0,
-    connected: 0,
-    authFailures: 0,
-    aclRefusals: 0,
-    oversize: 0,
-    malformed: 0,
-    clientErrors: 0,
-    published: 0,
-  };
+  readonly #counters: BrokerCounters = zeroBrokerCounters();
   #aedes: Aedes | undefined;
   #server: Server | undefined;
   #tlsServer: TlsServer | undefined;

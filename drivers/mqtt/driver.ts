@@ -2,7 +2,16 @@ import type { PublishPacket } from 'aedes';
 import { DriverError, DriverErrorCodes, type RejectionCode } from '../errors.ts';
 import type { AttributeSpec, Command, DeviceEvent, Driver, DriverCounters, DriverSink, RetainedConfigStore } from '../types.ts';
 export type { RetainedConfigStore } from '../types.ts';
-import { EmbeddedBroker, type BrokerCounters, type BrokerHooks, type BrokerIdentity, type BrokerOptions, type Verdict, type ViolationKind } from './broker.ts';
+import {
+  EmbeddedBroker,
+  zeroBrokerCounters,
+  type BrokerCounters,
+  type BrokerHooks,
+  type BrokerIdentity,
+  type BrokerOptions,
+  type Verdict,
+  type ViolationKind,
+} from './broker.ts';
 import { parseDiscovery, type EntityConfig } from './discovery.ts';
 import { decodeAvailability, decodeBrightness, decodeState, encodeCommand, NOT_JSON, parseJsonOnce } from './entityCodec.ts';
 import { EntityTable } from './entityTable.ts';
@@ -70,16 +79,7 @@ export class MqttDriver implements Driver {
   }
 
   counters(): DriverCounters & BrokerCounters & { discovered: number; refused: number } {
-    const broker = this.#broker?.counters() ?? {
-      connections: 0,
-      connected: 0,
-      authFailures: 0,
-      aclRefusals: 0,
-      oversize: 0,
-      malformed: 0,
-      clientErrors: 0,
-      published: 0,
-    };
+    const broker = this.#broker?.counters() ?? zeroBrokerCounters();
     return { ...this.#counters, ...broker };
   }
 

@@ -4,7 +4,7 @@ import { ErrorCodes, TrellisError } from '../errors.ts';
 import { AuditLog } from '../store/audit.ts';
 import { exportArchive } from '../store/dataExport.ts';
 import { eraseHistory, factoryReset } from '../store/erase.ts';
-import { DATA_CLASSES, Grants, type DataClass } from '../store/grants.ts';
+import { DATA_CLASSES, Grants, type DataClass, grantAudit } from '../store/grants.ts';
 import { databaseFile, databaseKey, openDb, storeOptions, type Db } from '../store/db.ts';
 import { resolveConfig } from './resolveConfig.ts';
 
@@ -74,14 +74,7 @@ export function runGrantAdd(opts: {
       identity: opts.identity ?? false,
       expiresAt: opts.expires ? parseDate(opts.expires, '--expires') : null,
     });
-    new AuditLog(db).append(ACTOR, 'grant.add', g.providerId, {
-      grant: g.id,
-      devices: g.devices,
-      classes: g.classes,
-      commands: g.commands,
-      identity: g.identity,
-      expiresAt: g.expiresAt,
-    });
+    new AuditLog(db).append(ACTOR, 'grant.add', g.providerId, grantAudit(g));
     process.stdout.write(`Grant #${g.id} for ${g.providerId} added.\n`);
   });
 }

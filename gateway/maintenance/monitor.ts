@@ -150,34 +150,16 @@ export class MaintenanceMonitor {
     if (!w || w.closedAt === undefined || w.before === undefined) return;
     const t = this.#d.thresholds;
     const minutes = round((ts - w.closedAt) / 60_000);
-    if (value <= w.before + t.recoveryMarginC) {
-      this.#report(
-        deviceId,
-        'recovery_time',
-        attribute,
-        minutes,
-        'min',
-        t.recoveryMinutesMax,
-        ts,
-        'warning',
-        `took ${minutes} min to cool down after the door closed (limit ${t.recoveryMinutesMax})`,
-      );
+    const recovered = value <= w.before + t.recoveryMarginC;
+    if (!recovered && (minutes <= t.recoveryMinutesMax || w.late)) return;
+    const message = recovered
+      ? `took ${minutes} min to cool down after the door closed (limit ${t.recoveryMinutesMax})`
+      : `not cooled down ${minutes} min after the door closed (limit ${t.recoveryMinutesMax})`;
+    if (recovered) {
       w.before = undefined;
       w.closedAt = undefined;
-    } else if (minutes > t.recoveryMinutesMax && !w.late) {
-      w.late = true;
-      this.#report(
-        deviceId,
-        'recovery_time',
-        attribute,
-        minutes,
-        'min',
-        t.recoveryMinutesMax,
-        ts,
-        'warning',
-        `not cooled down ${minutes} min after the door closed (limit ${t.recoveryMinutesMax})`,
-      );
-    }
+    } else w.late = true;
+    this.#report(deviceId, 'recovery_time', attribute, minutes, 'min', t.recoveryMinutesMax, ts, 'warning', message);
   }
 
   #drift(b: StoredBucket, attribute: string, value: number, unit: string, max: number): void {

@@ -229,3 +229,8 @@ function base32(bytes: Buffer): string {
   }
   return out;
 }
+
+/** What the audit log keeps of a new grant. */
+export function grantAudit(g: Grant): Record<string, unknown> {
+  return { grant: g.id, devices: g.devices, classes: g.classes, commands: g.commands, identity: g.identity, expiresAt: g.expiresAt };
+}

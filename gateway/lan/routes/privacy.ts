@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isTrellisError } from '../../errors.ts';
-import { DATA_CLASSES, type Grant } from '../../store/grants.ts';
+import { DATA_CLASSES, type Grant, grantAudit } from '../../store/grants.ts';
 import type { App, LanContext } from '../context.ts';
 import { actor } from '../auth.ts';
 
@@ -57,14 +57,7 @@ export function privacyRoutes(app: App, ctx: LanContext): void {
           identity: req.body.identity,
           expiresAt: req.body.expiresAt,
         });
-        ctx.audit.append(actor(req), 'grant.add', g.providerId, {
-          grant: g.id,
-          devices: g.devices,
-          classes: g.classes,
-          commands: g.commands,
-          identity: g.identity,
-          expiresAt: g.expiresAt,
-        });
+        ctx.audit.append(actor(req), 'grant.add', g.providerId, grantAudit(g));
         return view(g);
       } catch (err) {
         if (isTrellisError(err)) return reply.code(400).send({ error: 'bad_grant', message: err.message });
