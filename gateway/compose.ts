@@ -111,7 +111,6 @@ export function compose(env: Environment): Composition {
   const lan = lanService({ config, log, clock, hub, bus, repos, rules, ruleFile, selfSigned, health, cloud: cloud.sync, advertiser: env.advertiser });
 
   const services: Array<Service | undefined> = [
-    logService(bus, log),
     selfSigned &&
       service(
         'tls',
@@ -145,7 +144,6 @@ export function compose(env: Environment): Composition {
       },
       () => rules.stop(),
     ),
-    store.setAside ? service('damage notice', () => void alerts.raise(damageAlert(store.setAside as string, clock.now()))) : undefined,
     service(
       'health',
       () => undefined,
@@ -154,6 +152,8 @@ export function compose(env: Environment): Composition {
     maintenance,
     metering.service,
     cloud.service,
+    // after cloud sync, so providers granted gateway alerts hear of it too
+    store.setAside ? service('damage notice', () => void alerts.raise(damageAlert(store.setAside as string, clock.now()))) : undefined,
     lan.service,
     prunerService(config, repos.pruner, log),
   ];
@@ -195,8 +195,8 @@ function damageAlert(setAside: string, at: number) {
   };
 }
 
-/** What the bus reports goes to the log: refused payloads (rate-limited), devices, failed commits, failed listeners. */
-function logService(bus: GatewayBus, log: Logger): Service {
+/** What the bus reports goes to the log (started before the store, stopped after it): refused payloads (rate-limited), devices, failed commits, failed listeners. */
+export function logService(bus: GatewayBus, log: Logger): Service {
   const owner = { name: 'log' };
   return service(
     'log',

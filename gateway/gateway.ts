@@ -1,6 +1,6 @@
 import { Argon2Gate } from './auth/passwordHasher.ts';
 import { realClock, type Clock } from './clock.ts';
-import { compose } from './compose.ts';
+import { compose, logService } from './compose.ts';
 import type { Config } from './config/schema.ts';
 import { gatewayBus } from './core/events.ts';
 import { Lifecycle } from './core/lifecycle.ts';
@@ -64,7 +64,7 @@ export class Gateway {
     const argon2 = new Argon2Gate();
     const store = new Store({ config, bus, clock: this.#clock, log, argon2 });
     try {
-      await lifecycle.start([store]);
+      await lifecycle.start([logService(bus, log), store]);
       const composition = compose({ config, log, clock: this.#clock, bus, store, argon2, advertiser: this.#advertiser });
       await lifecycle.start(composition.services);
       this.#lifecycle = lifecycle;
