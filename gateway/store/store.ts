@@ -76,11 +76,15 @@ export class Store {
   stop(): void {
     const db = this.#db;
     if (!db) return;
-    this.#repos?.clientIds.flush();
-    this.#repos?.writer.close();
-    db.close();
+    const repos = this.#repos;
     this.#db = undefined;
     this.#repos = undefined;
+    try {
+      repos?.clientIds.flush();
+      repos?.writer.close();
+    } finally {
+      db.close(); // whatever failed above, the file is closed (what was committed is safe)
+    }
   }
 
   get repos(): Repositories {
