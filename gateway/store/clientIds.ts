@@ -34,7 +34,10 @@ export class ClientIdStore {
   readonly #touch;
   readonly #trim;
 
-  constructor(db: Db, isCredential: (name: string) => boolean, write: WriteRunner = (w) => w()) {
+  readonly #now: () => number;
+
+  constructor(db: Db, isCredential: (name: string) => boolean, write: WriteRunner = (w) => w(), now: () => number = Date.now) {
+    this.#now = now;
     this.#db = db;
     this.#isCredential = isCredential;
     this.#write = write;
@@ -48,7 +51,7 @@ export class ClientIdStore {
   }
 
   /** Reserves ids for a credential (replacing its earlier reservations); they stop being anyone else's. */
-  reserve(owner: string, clientIds: readonly string[], now = Date.now()): void {
+  reserve(owner: string, clientIds: readonly string[], now = this.#now()): void {
     this.flush();
     this.#db.transaction(() => {
       this.#db.prepare('DELETE FROM client_ids WHERE owner = ? AND reserved = 1').run(owner);
@@ -66,7 +69,7 @@ export class ClientIdStore {
   }
 
   /** May `name` connect with `clientId`? Binds it on first use. */
-  claim(clientId: string, name: string, anonymous: boolean, now = Date.now()): boolean {
+  claim(clientId: string, name: string, anonymous: boolean, now = this.#now()): boolean {
     const owner = this.#pending.get(clientId) ?? (this.#ownerOf.get(clientId) as { owner: string } | undefined)?.owner;
     if (anonymous) return owner === undefined && !this.#isCredential(clientId);
     if (owner !== undefined) {
@@ -82,7 +85,7 @@ export class ClientIdStore {
   }
 
   /** Writes what is pending now (the gateway calls it when it stops). */
-  flush(now = Date.now()): void {
+  flush(now = this.#now()): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#pending.size === 0 && this.#pendingTouch.size === 0) return;

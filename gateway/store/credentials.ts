@@ -44,7 +44,10 @@ export class CredentialStore {
   /** `hasher`: the gateway shares one argon2 gate between devices and people (see Argon2Gate). */
   readonly #byName;
 
-  constructor(db: Db, hasher = new PasswordHasher(new Argon2Gate(), DEVICE_HASH_OPTIONS)) {
+  readonly #now: () => number;
+
+  constructor(db: Db, hasher = new PasswordHasher(new Argon2Gate(), DEVICE_HASH_OPTIONS), now: () => number = Date.now) {
+    this.#now = now;
     this.#db = db;
     this.#hasher = hasher;
     this.#byName = db.prepare('SELECT username, hash, topics, created_at AS createdAt FROM credentials WHERE username = ?'); // every CONNECT
@@ -55,7 +58,7 @@ export class CredentialStore {
     checkUsername(username);
     const password = newSecret();
     const hashed = await this.#hasher.hash(password);
-    const now = Date.now();
+    const now = this.#now();
     try {
       this.#db
         .prepare('INSERT INTO credentials (username, hash, topics, created_at, rotated_at) VALUES (?, ?, ?, ?, ?)')
@@ -74,7 +77,7 @@ export class CredentialStore {
     checkUsername(username);
     const password = newSecret();
     const hashed = await this.#hasher.hash(password);
-    const now = Date.now();
+    const now = this.#now();
     this.#db
       .prepare(
         `INSERT INTO credentials (username, hash, topics, created_at, rotated_at) VALUES (?, ?, ?, ?, ?)

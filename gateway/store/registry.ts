@@ -45,9 +45,13 @@ export class DeviceRegistry {
   /** How registrations are written (the gateway: fsynced off the event loop, see offLoopWrites). */
   readonly #write: WriteRunner;
 
-  constructor(db: Db, write: WriteRunner = (w) => w()) {
+  readonly #now: () => number;
+
+  /** `now`: the gateway's clock, for created/updated times. */
+  constructor(db: Db, write: WriteRunner = (w) => w(), now: () => number = Date.now) {
     this.#db = db;
     this.#write = write;
+    this.#now = now;
   }
 
   /** Loads every device from the store. */
@@ -115,7 +119,7 @@ export class DeviceRegistry {
   upsert(desc: DeviceDescription): RegisteredDevice {
     const existing = this.#devices.get(desc.id);
     if (existing && sameDescription(existing, desc)) return existing;
-    const now = Date.now();
+    const now = this.#now();
     const attributes: Record<string, AttributeSpec> = { ...(existing?.attributes ?? {}), ...desc.attributes };
     const seriesIds: Record<string, number> = { ...(existing?.seriesIds ?? {}) };
     this.#write(

@@ -3,7 +3,7 @@ import type { Db } from './db.ts';
 import type { WriteRunner } from './walSync.ts';
 
 /** SQLite-backed store of retained configuration messages; writes only when a payload changed. */
-export function sqliteRetainedConfigs(db: Db, write: WriteRunner = (w) => w()): RetainedConfigStore {
+export function sqliteRetainedConfigs(db: Db, write: WriteRunner = (w) => w(), now: () => number = Date.now): RetainedConfigStore {
   const select = db.prepare('SELECT owner, payload FROM mqtt_configs WHERE topic = ?');
   const upsert = db.prepare(
     `INSERT INTO mqtt_configs (topic, owner, payload, updated_at) VALUES (?, ?, ?, ?)
@@ -15,7 +15,7 @@ export function sqliteRetainedConfigs(db: Db, write: WriteRunner = (w) => w()): 
     save(topic, owner, payload) {
       const row = select.get(topic) as { owner: string; payload: string } | undefined;
       if (row && row.owner === owner && row.payload === payload) return;
-      write(() => upsert.run(topic, owner, payload, Date.now()));
+      write(() => upsert.run(topic, owner, payload, now()));
     },
     remove(topic) {
       write(() => del.run(topic));

@@ -20,7 +20,11 @@ export class RetentionPruner {
   #running = false;
   #stopped = false;
 
-  constructor(db: Db, chunk = 2000) {
+  readonly #now: () => number;
+
+  /** `now`: the gateway's clock (readings are stamped with it, so cutoffs are computed with it too). */
+  constructor(db: Db, chunk = 2000, now: () => number = Date.now) {
+    this.#now = now;
     this.#db = db;
     this.#chunk = chunk;
   }
@@ -81,7 +85,7 @@ export class RetentionPruner {
     this.#stopped = false;
     const tick = () => {
       this.#first = undefined;
-      this.run(Date.now() - retentionMs, usageRetentionMs === undefined ? undefined : Date.now() - usageRetentionMs).catch(onError);
+      this.run(this.#now() - retentionMs, usageRetentionMs === undefined ? undefined : this.#now() - usageRetentionMs).catch(onError);
     };
     this.#timer = setInterval(tick, everyMs);
     this.#timer.unref();

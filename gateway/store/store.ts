@@ -55,8 +55,8 @@ export class Store {
 
   start(): void {
     if (this.#db) return;
-    const { config, log } = this.#d;
-    const { db, setAside } = openOrSetAside(databaseFile(config.dataDir), storeOptions(config.store));
+    const { config, log, clock } = this.#d;
+    const { db, setAside } = openOrSetAside(databaseFile(config.dataDir), storeOptions(config.store), () => clock.now());
     this.#db = db;
     this.setAside = setAside;
     if (setAside) log.error({ setAside }, 'the database was damaged: set aside, starting with an empty one');
@@ -134,7 +134,8 @@ function repositories(db: Db, d: StoreDeps, syncFailed: (err: Error) => void): R
   // with `full`, history and registrations are fsynced on the thread pool (see WalSync)
   const walSync = config.store.synchronous === 'full' ? new WalSync(`${db.name}-wal`) : undefined;
   const offLoop = offLoopWrites(db, walSync, syncFailed);
-  const registry = new DeviceRegistry(db, offLoop);
+  const now = () => clock.now();
+  const registry = new DeviceRegistry(db, offLoop, now);
   const writer = new HistoryWriter(db, registry, {
     flushMs: config.history.flushMs,
     ackFlushMs: config.history.ackFlushMs,
@@ -143,21 +144,20 @@ function repositories(db: Db, d: StoreDeps, syncFailed: (err: Error) => void): R
     walSync,
     bus,
   });
-  const credentials = new CredentialStore(db, new PasswordHasher(d.argon2, DEVICE_HASH_OPTIONS));
-  const now = () => clock.now();
+  const credentials = new CredentialStore(db, new PasswordHasher(d.argon2, DEVICE_HASH_OPTIONS), now);
   const counters = new PersistentCounters(db);
   const deviceMeta = new DeviceMetaStore(db);
   return {
     registry,
     writer,
     credentials,
-    clientIds: new ClientIdStore(db, (name) => credentials.get(name) !== undefined, offLoop),
+    clientIds: new ClientIdStore(db, (name) => credentials.get(name) !== undefined, offLoop, now),
     alerts: new AlertStore(db),
     timers: new TimerStore(db),
-    retainedConfigs: sqliteRetainedConfigs(db, offLoop),
+    retainedConfigs: sqliteRetainedConfigs(db, offLoop, now),
     grants: new Grants(db, now, bus, deviceMeta),
     audit: new AuditLog(db, now),
-    pruner: new RetentionPruner(db),
+    pruner: new RetentionPruner(db, 2000, now),
     counters,
     usage: new UsageStore(db, registry, counters),
     commandLog: new CommandLog(db),

@@ -123,7 +123,7 @@ export function peopleRoutes(app: App, ctx: LanContext, rateLimit: { max: number
       const ttl = 24 * 3_600_000;
       const code = ctx.people.issueCode(req.body.role, ttl, (req.session as NonNullable<typeof req.session>).user.id);
       ctx.audit.append(actor(req), 'lan.member.invite', null, { role: req.body.role });
-      return { code, role: req.body.role, expiresAt: Date.now() + ttl, url: `${ctx.publicUrl()}/#/pair?code=${code}` };
+      return { code, role: req.body.role, expiresAt: ctx.clock.now() + ttl, url: `${ctx.publicUrl()}/#/pair?code=${code}` };
     },
   });
 
