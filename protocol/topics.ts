@@ -14,3 +14,29 @@ export const topics = (gatewayId: string) => {
     commandResult: (provider: string, requestId: string) => `${p(provider)}/cmd-result/${requestId}`,
   };
 };
+
+/** What a topic under trellis/v1/ names: a gateway's status, or a record in one provider's stream. */
+export type ParsedTopic =
+  | { readonly kind: 'status'; readonly gatewayId: string }
+  | { readonly kind: 'alert' | 'health'; readonly gatewayId: string; readonly provider: string }
+  | { readonly kind: 'usage' | 'maintenance'; readonly gatewayId: string; readonly provider: string; readonly deviceRef: string }
+  | { readonly kind: 'cmd' | 'cmd-result'; readonly gatewayId: string; readonly provider: string; readonly requestId: string };
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is never valid in a topic [MQTT-1.5.3-2]
+const SEGMENT = /^[^/+#\u0000]{1,128}$/;
+
+/** Parses a topic the gateway publishes (or a provider's command topic); undefined for anything else. */
+export function parseTopic(topic: string): ParsedTopic | undefined {
+  const parts = topic.split('/');
+  if (parts[0] !== 'trellis' || parts[1] !== 'v1' || parts.some((p) => !SEGMENT.test(p))) return undefined;
+  const gatewayId = parts[2] as string;
+  if (parts.length === 4 && parts[3] === 'status') return { kind: 'status', gatewayId };
+  if (parts[3] !== 'p' || parts.length < 6) return undefined;
+  const provider = parts[4] as string;
+  const kind = parts[5];
+  const last = parts[6];
+  if ((kind === 'alert' || kind === 'health') && parts.length === 6) return { kind, gatewayId, provider };
+  if ((kind === 'usage' || kind === 'maintenance') && parts.length === 7 && last) return { kind, gatewayId, provider, deviceRef: last };
+  if ((kind === 'cmd' || kind === 'cmd-result') && parts.length === 7 && last) return { kind, gatewayId, provider, requestId: last };
+  return undefined;
+}

@@ -68,7 +68,7 @@ function importsOf(file: string): Import[] {
 }
 
 const layer = (file: string | undefined) => file?.split('/')[0];
-const all = ['protocol', 'gateway', 'drivers', 'rules', 'firmware-sim', 'bin'].flatMap(files).flatMap(importsOf);
+const all = ['protocol', 'fleet', 'gateway', 'drivers', 'rules', 'firmware-sim', 'bin'].flatMap(files).flatMap(importsOf);
 const packageOf = (spec: string) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] as string));
 const isBuiltin = (spec: string) => spec.startsWith('node:') || builtinModules.includes(spec);
 
@@ -112,6 +112,17 @@ describe('import boundaries', () => {
           : undefined,
       ),
     ).toEqual([]);
+  });
+
+  it('fleet/ imports only protocol/ and itself (nothing from the gateway)', () => {
+    expect(
+      violations((i) =>
+        layer(i.from) === 'fleet' && i.target && !['fleet', 'protocol'].includes(layer(i.target) as string)
+          ? 'the fleet shares only the wire format'
+          : undefined,
+      ),
+    ).toEqual([]);
+    expect(all.some((i) => i.from === 'fleet/ingest/records.ts' && i.target === 'protocol/index.ts')).toBe(true);
   });
 
   it('protocol/ imports only zod and itself', () => {

@@ -1,0 +1,69 @@
+import type { PGlite } from '@electric-sql/pglite';
+import type { Pool, PoolClient } from 'pg';
+
+/** One SQL dialect (PostgreSQL) over two engines: a PostgreSQL server through `pg`, or PGlite in-process. */
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Several statements, no parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface FleetDb extends Queryable {
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+  /** `postgres` or `pglite`, for logs and tests */
+  readonly engine: 'postgres' | 'pglite';
+}
+
+/** A PostgreSQL server (production, and Debian's postgresql-15 in tests). */
+export async function postgresDb(connectionString: string, max = 4): Promise<FleetDb> {
+  const { default: pg } = await import('pg');
+  // bigint columns come back as numbers (ms timestamps and counts stay far below 2^53)
+  pg.types.setTypeParser(20, (v: string) => Number(v));
+  const pool: Pool = new pg.Pool({ connectionString, max });
+  pool.on('error', () => undefined); // an idle client's lost connection: the next query reconnects
+  const on = (c: Pool | PoolClient): Queryable => ({
+    query: async <T>(sql: string, params?: readonly unknown[]) => (await c.query(sql, params as unknown[])).rows as T[],
+    exec: async (sql: string) => void (await c.query(sql)),
+  });
+  return {
+    engine: 'postgres',
+    ...on(pool),
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(on(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** PGlite: Postgres compiled to WASM, in this process, persisted to `dir` (the embedded default). */
+export async function pgliteDb(dir: string): Promise<FleetDb> {
+  const { PGlite: Engine } = await import('@electric-sql/pglite');
+  const db: PGlite = await Engine.create(dir);
+  const bigintAsNumber = { parsers: { 20: (v: string) => Number(v) } };
+  return {
+    engine: 'pglite',
+    query: async <T>(sql: string, params?: readonly unknown[]) => (await db.query<T>(sql, params as unknown[], bigintAsNumber)).rows,
+    exec: async (sql: string) => void (await db.exec(sql)),
+    transaction: (fn) =>
+      db.transaction((tx) =>
+        fn({
+          query: async <T>(sql: string, params?: readonly unknown[]) => (await tx.query<T>(sql, params as unknown[], bigintAsNumber)).rows,
+          exec: async (sql: string) => void (await tx.exec(sql)),
+        }),
+      ),
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FleetDb, pgliteDb, postgresDb } from '../../fleet/db/fleetDb.ts';
+import { migrate } from '../../fleet/db/migrations.ts';
+import { storeMessage } from '../../fleet/ingest/records.ts';
+import { startPostgres, type TempPostgres } from '../helpers/postgres.ts';
+import { TempDirs } from '../helpers/tempDir.ts';
+import { alert, status, T0, usage } from './records.ts';
+
+/** One storage contract, run against both engines: a PostgreSQL 15 server and embedded PGlite. */
+const dirs = new TempDirs();
+let pg: TempPostgres;
+afterAll(() => {
+  pg?.stop();
+  dirs.cleanup();
+});
+
+const engines: Array<[string, () => Promise<FleetDb>]> = [
+  ['PostgreSQL 15', async () => postgresDb((pg ??= await startPostgres()).url)],
+  ['PGlite', () => pgliteDb(dirs.make('trellis-pglite-'))],
+];
+
+describe.each(engines)('fleet store on %s', (_name, open) => {
+  let db: FleetDb;
+  beforeAll(async () => {
+    db = await open();
+    await migrate(db);
+  }, 60_000);
+  afterAll(() => db?.close());
+
+  const put = (m: { topic: string; payload: string | Buffer }) => db.transaction((tx) => storeMessage(tx, m.topic, Buffer.from(m.payload), T0 + 1000));
+  const count = async (table: string, where = 'true') => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`))[0]?.n;
+
+  it('migrates once; a second run (another worker) changes nothing', async () => {
+    expect(await migrate(db)).toBe(1);
+    expect(await db.query('SELECT version FROM schema_version')).toEqual([{ version: 1 }]);
+  });
+
+  it('stores each record kind once: a redelivered message changes nothing', async () => {
+    for (let i = 0; i < 2; i++) {
+      expect(await put(usage('gw-1', 1, 1))).toEqual({ stored: true, kind: 'usage' });
+      expect(await put(alert('gw-1', 2))).toEqual({ stored: true, kind: 'alert' });
+      expect(await put(status('gw-1', 'online'))).toEqual({ stored: true, kind: 'status' });
+    }
+    expect(await count('usage_buckets')).toBe(1);
+    expect(await count('alerts')).toBe(1);
+    const [row] = await db.query<{ data: { bucketSeq: number; metrics: { energy: { delta: number } } }; start_at: number }>(
+      'SELECT data, start_at FROM usage_buckets',
+    );
+    expect(row?.data.metrics.energy.delta).toBe(120);
+    expect(row?.start_at).toBe(T0 + 3_600_000);
+    expect(await db.query('SELECT state, version FROM gateways WHERE gateway_id = $1', ['gw-1'])).toEqual([{ state: 'online', version: '0.1.0' }]);
+    await put(status('gw-1', 'offline')); // the last will carries no time or version
+    expect(await db.query('SELECT state, version FROM gateways')).toEqual([{ state: 'offline', version: '0.1.0' }]);
+  });
+
+  it('keeps what fails validation for inspection, counts it per gateway, and stores nothing else from it', async () => {
+    const good = usage('gw-2', 1, 1);
+    const cases: Array<[string, string | Buffer, RegExp]> = [
+      [good.topic, 'not json', /not JSON/],
+      [good.topic, JSON.stringify({ ...JSON.parse(good.payload), v: 2 }), /^v: /],
+      [good.topic, JSON.stringify({ ...JSON.parse(good.payload), data: { bucketSeq: -1 } }), /^data\./],
+      [good.topic, JSON.stringify({ ...JSON.parse(good.payload), gatewayId: 'gw-other' }), /gatewayId "gw-other" is not the topic's "gw-2"/],
+      [good.topic, good.payload.replace('"rule"', '"rule"').replace('"Wh"', '"W\\u0000h"'), /U\+0000/],
+      [good.topic, Buffer.alloc(300 * 1024, 0x20), /exceeds/],
+      ['trellis/v1/gw-2/p/coolco/nonsense', good.payload, /not a Trellis v1 stream topic/],
+    ];
+    for (const [topic, payload, reason] of cases) {
+      const out = await put({ topic, payload });
+      expect(out.stored, topic).toBe(false);
+      expect((out as { reason: string }).reason).toMatch(reason);
+    }
+    expect(await count('usage_buckets', "gateway_id = 'gw-2'")).toBe(0);
+    expect(await count('invalid_messages')).toBe(cases.length);
+    expect(await db.query('SELECT invalid_count FROM gateways WHERE gateway_id = $1', ['gw-2'])).toEqual([{ invalid_count: cases.length - 1 }]);
+    const kept = await db.query<{ payload: string }>("SELECT payload FROM invalid_messages WHERE reason LIKE '%U+0000%'");
+    expect(kept[0]?.payload).toContain('W\\u0000h'); // as sent (the escape is text), truncated to 4 KB at most
+  });
+
+  it('a transaction that fails stores none of its rows', async () => {
+    await expect(
+      db.transaction(async (tx) => {
+        await storeMessage(tx, usage('gw-3', 1, 7).topic, Buffer.from(usage('gw-3', 1, 7).payload), T0);
+        throw new Error('the worker died mid-commit');
+      }),
+    ).rejects.toThrow('mid-commit');
+    expect(await count('usage_buckets', "gateway_id = 'gw-3'")).toBe(0);
+    expect(await count('gateways', "gateway_id = 'gw-3'")).toBe(0);
+  });
+});
