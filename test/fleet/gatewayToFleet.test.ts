@@ -1,13 +1,14 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FleetDb, pgliteDb } from '../../fleet/db/fleetDb.ts';
 import { migrate } from '../../fleet/db/migrations.ts';
-import { IngestWorker } from '../../fleet/ingest/worker.ts';
+import type { IngestWorker } from '../../fleet/ingest/worker.ts';
 import { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
 import { freePort } from '../helpers/gatewayProcess.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { startTestGateway, type TestGateway, waitFor } from '../helpers/testGateway.ts';
+import { coolcoWorker } from './records.ts';
 
 /**
  * A real gateway's cloud sync into the fleet's ingest (PGlite, the embedded default): what the gateway
@@ -34,15 +35,7 @@ beforeAll(async () => {
   await broker.start();
   db = await pgliteDb(dirs.make('trellis-fleet-db-'));
   await migrate(db);
-  worker = new IngestWorker({
-    db,
-    url: broker.passwordUrl,
-    provider: 'coolco',
-    group: 'coolco',
-    clientId: 'coolco-ingest',
-    mqtt: { username: 'coolco', password: 'cool-secret', ca: readFileSync(broker.certs.ca) },
-  });
-  await worker.start();
+  worker = await coolcoWorker(broker, 'cool-secret', { db, clientId: 'coolco-ingest' });
   writeFileSync(join(dir, 'pw'), 'gw-secret');
   gw = await startTestGateway(
     {

@@ -4,13 +4,13 @@ import { connect } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FleetDb, postgresDb } from '../../fleet/db/fleetDb.ts';
 import { migrate } from '../../fleet/db/migrations.ts';
-import { IngestWorker } from '../../fleet/ingest/worker.ts';
+import type { IngestWorker } from '../../fleet/ingest/worker.ts';
 import { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
 import { freePort } from '../helpers/gatewayProcess.ts';
 import { startPostgres, type TempPostgres } from '../helpers/postgres.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { waitFor } from '../helpers/testGateway.ts';
-import { alert, status, usage } from './records.ts';
+import { alert, coolcoWorker, status, usage } from './records.ts';
 
 /**
  * Fleet ingest against real parts: Debian mosquitto with TLS and a per-provider ACL, PostgreSQL 15, two
@@ -60,17 +60,9 @@ beforeAll(async () => {
   await migrate(db);
   const ca = readFileSync(broker.certs.ca);
   for (const n of [1, 2]) {
-    const w = new IngestWorker({
-      db: flakyDb(db),
-      url: broker.passwordUrl,
-      provider: 'coolco',
-      group: 'coolco-ingest',
-      clientId: `coolco-ingest-${n}`,
-      mqtt: { username: 'coolco', password: 'coolco-secret', ca },
-      onFailure: (err) => failures.push(err.message),
-    });
-    await w.start();
-    workers.push(w);
+    workers.push(
+      await coolcoWorker(broker, 'coolco-secret', { db: flakyDb(db), clientId: `coolco-ingest-${n}`, onFailure: (err) => failures.push(err.message) }),
+    );
   }
   gateway = connect(broker.passwordUrl, { protocolVersion: 5, clientId: 'gw-1', username: 'gw-1', password: 'gw-secret', ca, reconnectPeriod: 0 });
   await new Promise<void>((resolve, reject) => {
@@ -123,8 +115,14 @@ describe('fleet ingest', () => {
   it('an invalid record is kept and counted, and ingest carries on', async () => {
     await send({ topic: 'trellis/v1/gw-1/p/coolco/health', payload: '{"v":1,"seq":"one"}' });
     await send(usage('gw-1', 300, 300, 'dev-after'));
+    // the two may go to different workers, in either order: wait for both
     await waitFor(async () => (await rows("SELECT count(*)::int AS n FROM usage_buckets WHERE device_ref = 'dev-after'")) === 1, 10_000, 'the next record');
-    expect(await rows("SELECT count(*)::int AS n FROM invalid_messages WHERE topic = 'trellis/v1/gw-1/p/coolco/health'")).toBe(1);
+    await waitFor(
+      async () => (await rows("SELECT count(*)::int AS n FROM invalid_messages WHERE topic = 'trellis/v1/gw-1/p/coolco/health'")) === 1,
+      10_000,
+      'the invalid one kept',
+    );
+    expect(workers.reduce((n, w) => n + w.counters.invalid, 0)).toBe(1);
     expect(await rows("SELECT invalid_count AS n FROM gateways WHERE gateway_id = 'gw-1'")).toBe(1);
   });
 
@@ -135,15 +133,7 @@ describe('fleet ingest', () => {
       10_000,
       'online',
     );
-    const late = new IngestWorker({
-      db,
-      url: broker.passwordUrl,
-      provider: 'coolco',
-      group: 'coolco-ingest',
-      clientId: 'coolco-ingest-late',
-      mqtt: { username: 'coolco', password: 'coolco-secret', ca: readFileSync(broker.certs.ca) },
-    });
-    await late.start();
+    const late = await coolcoWorker(broker, 'coolco-secret', { db, clientId: 'coolco-ingest-late' });
     try {
       await waitFor(() => late.counters.stored >= 1, 10_000, 'the retained status reached the new worker');
     } finally {

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { type IngestOptions, IngestWorker } from '../../fleet/ingest/worker.ts';
+
 /** Records as a gateway publishes them, written from protocol v1 (docs/schemas), for the fleet's tests. */
 export const HOUR = 3_600_000;
 export const T0 = Date.UTC(2026, 11, 1);
@@ -34,4 +37,21 @@ export function status(gatewayId: string, state: 'online' | 'offline') {
     topic: `trellis/v1/${gatewayId}/status`,
     payload: JSON.stringify({ v: 1, gatewayId, state, ...(state === 'online' ? { at: T0, version: '0.1.0' } : {}) }),
   };
+}
+
+/** A started ingest worker of provider coolco on `broker` (password `password`), in group `coolco-ingest`. */
+export async function coolcoWorker(
+  broker: { readonly passwordUrl: string; readonly certs: { readonly ca: string } },
+  password: string,
+  options: Pick<IngestOptions, 'db' | 'clientId'> & Partial<IngestOptions>,
+): Promise<IngestWorker> {
+  const worker = new IngestWorker({
+    url: broker.passwordUrl,
+    provider: 'coolco',
+    group: 'coolco-ingest',
+    mqtt: { username: 'coolco', password, ca: readFileSync(broker.certs.ca) },
+    ...options,
+  });
+  await worker.start();
+  return worker;
 }
