@@ -75,6 +75,24 @@ const MIGRATIONS: readonly string[] = [
     received_at bigint NOT NULL
   );
   `,
+  // 2: alarms with a lifecycle: one active alarm per (gateway, device, code), repeats counted
+  `
+  CREATE TABLE alarms (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    gateway_id   text NOT NULL,
+    device_ref   text NOT NULL DEFAULT '',  -- '' for a gateway-wide alarm
+    code         text NOT NULL,             -- rule.<ruleId>, maintenance, gateway, gateway.offline, ...
+    severity     text NOT NULL,
+    message      text NOT NULL,
+    state        text NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'cleared')),
+    acknowledged boolean NOT NULL DEFAULT false,
+    count        integer NOT NULL DEFAULT 1,
+    first_at     bigint NOT NULL,
+    last_at      bigint NOT NULL,
+    cleared_at   bigint
+  );
+  CREATE UNIQUE INDEX alarms_one_active ON alarms (gateway_id, device_ref, code) WHERE state = 'active';
+  `,
 ];
 
 /** Brings the schema up to date, once across every worker (an advisory lock serialises them). */

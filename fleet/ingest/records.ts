@@ -1,4 +1,5 @@
 import { TOPIC_SCHEMAS, parseTopic, type ParsedTopic } from '../../protocol/index.ts';
+import { alarmCode, raiseAlarm } from '../alarms.ts';
 import type { Queryable } from '../db/fleetDb.ts';
 
 const MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -65,12 +66,22 @@ export async function storeMessage(tx: Queryable, topic: string, payload: Buffer
       break;
     }
     case 'alert': {
-      const d = record.data as { severity: string; source: string; message: string; deviceId?: string; at: number };
-      await tx.query(
+      const d = record.data as { severity: string; source: string; message: string; ruleId?: string; deviceId?: string; at: number };
+      const fresh = await tx.query(
         `INSERT INTO alerts (gateway_id, provider, record_key, severity, source, message, device_ref, at, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING 1`,
         [parsed.gatewayId, parsed.provider, record.key, d.severity, d.source, d.message, d.deviceId ?? null, d.at, now],
       );
+      // a redelivered alert is no repeat: only a new one raises (or repeats) its alarm
+      if (fresh.length > 0)
+        await raiseAlarm(tx, {
+          gatewayId: parsed.gatewayId,
+          deviceRef: d.deviceId,
+          code: alarmCode(d.source, d.ruleId),
+          severity: d.severity,
+          message: d.message,
+          at: d.at,
+        });
       break;
     }
     case 'health':

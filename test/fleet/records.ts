@@ -28,7 +28,7 @@ export function usage(gatewayId: string, seq: number, bucketSeq: number, deviceR
 export function alert(gatewayId: string, seq: number, message = 'door open') {
   return {
     topic: `trellis/v1/${gatewayId}/p/coolco/alert`,
-    payload: envelope(gatewayId, seq, 'alert', { severity: 'warning', message, source: 'rule', deviceId: 'dev-a', at: T0 + seq }),
+    payload: envelope(gatewayId, seq, 'alert', { severity: 'warning', message, source: 'rule', ruleId: 'door-alarm', deviceId: 'dev-a', at: T0 + seq }),
   };
 }
 

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FleetDb, pgliteDb, postgresDb } from '../../fleet/db/fleetDb.ts';
 import { migrate } from '../../fleet/db/migrations.ts';
+import { clearAlarm, raiseAlarm } from '../../fleet/alarms.ts';
 import { storeMessage } from '../../fleet/ingest/records.ts';
+import { checkOffline } from '../../fleet/jobs/offline.ts';
 import { startPostgres, type TempPostgres } from '../helpers/postgres.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { alert, status, T0, usage } from './records.ts';
@@ -31,8 +33,8 @@ describe.each(engines)('fleet store on %s', (_name, open) => {
   const count = async (table: string, where = 'true') => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`))[0]?.n;
 
   it('migrates once; a second run (another worker) changes nothing', async () => {
-    expect(await migrate(db)).toBe(1);
-    expect(await db.query('SELECT version FROM schema_version')).toEqual([{ version: 1 }]);
+    expect(await migrate(db)).toBe(2);
+    expect(await db.query('SELECT version FROM schema_version')).toEqual([{ version: 2 }]);
   });
 
   it('stores each record kind once: a redelivered message changes nothing', async () => {
@@ -74,6 +76,44 @@ describe.each(engines)('fleet store on %s', (_name, open) => {
     expect(await db.query('SELECT invalid_count FROM gateways WHERE gateway_id = $1', ['gw-2'])).toEqual([{ invalid_count: cases.length - 1 }]);
     const kept = await db.query<{ payload: string }>("SELECT payload FROM invalid_messages WHERE reason LIKE '%U+0000%'");
     expect(kept[0]?.payload).toContain('W\\u0000h'); // as sent (the escape is text), truncated to 4 KB at most
+  });
+
+  it('a gateway alert raises an alarm; a new one repeats it, a redelivered one does not, a cleared one starts over', async () => {
+    const active = () => db.query<{ count: number; code: string }>("SELECT count, code FROM alarms WHERE gateway_id = 'gw-4' AND state = 'active'");
+    await put(alert('gw-4', 1, 'door held open'));
+    await put(alert('gw-4', 1, 'door held open')); // the same record again
+    expect(await active()).toEqual([{ count: 1, code: 'rule.door-alarm' }]);
+    await put(alert('gw-4', 2, 'door held open again'));
+    expect(await active()).toEqual([{ count: 2, code: 'rule.door-alarm' }]);
+    expect(await db.transaction((tx) => clearAlarm(tx, 'gw-4', 'dev-a', 'rule.door-alarm', T0 + 5000))).toBe(true);
+    await put(alert('gw-4', 3, 'door held open a third time'));
+    expect(await active()).toEqual([{ count: 1, code: 'rule.door-alarm' }]);
+    expect(await count('alarms', "gateway_id = 'gw-4'")).toBe(2);
+  });
+
+  it('two workers raising the same alarm at once make one active alarm with two repeats', async () => {
+    const a = { gatewayId: 'gw-5', deviceRef: 'dev-b', code: 'maintenance', severity: 'warning', message: 'duty cycle high', at: T0 };
+    await Promise.all([db.transaction((tx) => raiseAlarm(tx, a)), db.transaction((tx) => raiseAlarm(tx, { ...a, at: T0 + 1 }))]);
+    expect(await db.query("SELECT count, last_at FROM alarms WHERE gateway_id = 'gw-5'")).toEqual([{ count: 2, last_at: T0 + 1 }]);
+  });
+
+  it('offline detection raises one alarm per offline gateway, even when two workers check at once, and clears it when the gateway is back', async () => {
+    await put(status('gw-6', 'online'));
+    await put(status('gw-6', 'offline')); // its last will
+    const now = T0 + 2000;
+    const [x, y] = await Promise.all([checkOffline(db, now, 600_000), checkOffline(db, now, 600_000)]);
+    // gw-1's last will (an earlier test) counts too: one alarm per offline gateway, whichever worker raised it
+    expect((x?.raised ?? 0) + (y?.raised ?? 0)).toBe(await count('alarms', "code = 'gateway.offline'"));
+    expect(await count('alarms', "code = 'gateway.offline' AND gateway_id IN ('gw-1', 'gw-6')")).toBe(2);
+    const offline = () =>
+      db.query<{ state: string; message: string }>("SELECT state, message FROM alarms WHERE gateway_id = 'gw-6' AND code = 'gateway.offline'");
+    expect(await offline()).toEqual([{ state: 'active', message: 'Gateway gw-6 is offline: its connection ended (last will)' }]);
+    await put(status('gw-6', 'online'));
+    expect(await checkOffline(db, now + 1000, 600_000)).toMatchObject({ ran: true, cleared: 1 });
+    expect((await offline()).map((r) => r.state)).toEqual(['cleared']);
+    // silence counts too: nothing heard for longer than the limit
+    expect(await checkOffline(db, now + 3_600_000, 600_000)).toMatchObject({ ran: true });
+    expect((await offline()).map((r) => r.state).sort()).toEqual(['active', 'cleared']);
   });
 
   it('a transaction that fails stores none of its rows', async () => {
