@@ -3,11 +3,11 @@ import { connect, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FleetDb, postgresDb } from '../../fleet/db/fleetDb.ts';
 import { FleetProcess } from '../../fleet/fleetProcess.ts';
-import { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
-import { freePort } from '../helpers/gatewayProcess.ts';
+import type { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
 import { startPostgres, type TempPostgres } from '../helpers/postgres.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { waitFor } from '../helpers/testGateway.ts';
+import { coolcoIngest, GATEWAY_PASSWORD, providerBroker } from './records.ts';
 
 /**
  * Two fleet processes on one PostgreSQL: a gateway whose connection drops (the broker publishes its
@@ -21,27 +21,13 @@ let db: FleetDb;
 const processes: FleetProcess[] = [];
 
 beforeAll(async () => {
-  broker = new CloudBroker({
-    dir: dirs.make('trellis-fleet-proc-'),
-    users: { 'gw-1': 'gw-secret', coolco: 'cool-secret' },
-    certificateClients: [],
-    acl: 'user gw-1\ntopic readwrite trellis/v1/gw-1/#\npattern read trellis/v1/+/status\npattern read trellis/v1/+/p/%u/#\n',
-    passwordPort: await freePort(),
-    certificatePort: await freePort(),
-  });
-  await broker.start();
+  broker = await providerBroker(dirs);
   pg = await startPostgres();
   db = await postgresDb(pg.url);
   for (const n of [1, 2]) {
     const p = new FleetProcess({
       db,
-      ingest: {
-        url: broker.passwordUrl,
-        provider: 'coolco',
-        group: 'coolco',
-        clientId: `coolco-${n}`,
-        mqtt: { username: 'coolco', password: 'cool-secret', ca: readFileSync(broker.certs.ca) },
-      },
+      ingest: coolcoIngest(broker, `coolco-${n}`),
       offlineAfterMs: 600_000,
       checkEveryMs: 100,
     });
@@ -64,7 +50,7 @@ function gatewayConnection(): Promise<MqttClient> {
     protocolVersion: 5,
     clientId: 'gw-1',
     username: 'gw-1',
-    password: 'gw-secret',
+    password: GATEWAY_PASSWORD,
     ca: readFileSync(broker.certs.ca),
     reconnectPeriod: 0,
     will: { topic: 'trellis/v1/gw-1/status', payload: Buffer.from(offline), qos: 1, retain: true },

@@ -4,11 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FleetDb, pgliteDb } from '../../fleet/db/fleetDb.ts';
 import { migrate } from '../../fleet/db/migrations.ts';
 import type { IngestWorker } from '../../fleet/ingest/worker.ts';
-import { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
-import { freePort } from '../helpers/gatewayProcess.ts';
+import type { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { startTestGateway, type TestGateway, waitFor } from '../helpers/testGateway.ts';
-import { coolcoWorker } from './records.ts';
+import { coolcoWorker, GATEWAY_PASSWORD, providerBroker } from './records.ts';
 
 /**
  * A real gateway's cloud sync into the fleet's ingest (PGlite, the embedded default): what the gateway
@@ -24,19 +23,11 @@ const HOUR = 3_600_000;
 
 beforeAll(async () => {
   const dir = dirs.make('trellis-gw-fleet-');
-  broker = new CloudBroker({
-    dir,
-    users: { 'gw-1': 'gw-secret', coolco: 'cool-secret' },
-    certificateClients: [],
-    acl: 'user gw-1\ntopic readwrite trellis/v1/gw-1/#\npattern read trellis/v1/+/status\npattern read trellis/v1/+/p/%u/#\n',
-    passwordPort: await freePort(),
-    certificatePort: await freePort(),
-  });
-  await broker.start();
+  broker = await providerBroker(dirs);
   db = await pgliteDb(dirs.make('trellis-fleet-db-'));
   await migrate(db);
-  worker = await coolcoWorker(broker, 'cool-secret', { db, clientId: 'coolco-ingest' });
-  writeFileSync(join(dir, 'pw'), 'gw-secret');
+  worker = await coolcoWorker(broker, { db, clientId: 'coolco-ingest' });
+  writeFileSync(join(dir, 'pw'), GATEWAY_PASSWORD);
   gw = await startTestGateway(
     {
       gatewayId: 'gw-1',

@@ -5,23 +5,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FleetDb, postgresDb } from '../../fleet/db/fleetDb.ts';
 import { migrate } from '../../fleet/db/migrations.ts';
 import type { IngestWorker } from '../../fleet/ingest/worker.ts';
-import { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
-import { freePort } from '../helpers/gatewayProcess.ts';
+import type { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
 import { startPostgres, type TempPostgres } from '../helpers/postgres.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { waitFor } from '../helpers/testGateway.ts';
-import { alert, coolcoWorker, status, usage } from './records.ts';
+import { alert, coolcoWorker, GATEWAY_PASSWORD, providerBroker, status, usage } from './records.ts';
 
 /**
  * Fleet ingest against real parts: Debian mosquitto with TLS and a per-provider ACL, PostgreSQL 15, two
  * ingest workers sharing the provider's streams (MQTT 5 shared subscription), and a gateway's
  * publisher writing protocol v1 records at QoS 1.
  */
-const ACL = `user gw-1
-topic readwrite trellis/v1/gw-1/#
-pattern read trellis/v1/+/status
-pattern read trellis/v1/+/p/%u/#
-`;
 const dirs = new TempDirs();
 let broker: CloudBroker;
 let pg: TempPostgres;
@@ -46,25 +40,15 @@ function flakyDb(real: FleetDb): FleetDb {
 }
 
 beforeAll(async () => {
-  broker = new CloudBroker({
-    dir: dirs.make('trellis-fleet-broker-'),
-    users: { 'gw-1': 'gw-secret', coolco: 'coolco-secret' },
-    certificateClients: [],
-    acl: ACL,
-    passwordPort: await freePort(),
-    certificatePort: await freePort(),
-  });
-  await broker.start();
+  broker = await providerBroker(dirs);
   pg = await startPostgres();
   db = await postgresDb(pg.url);
   await migrate(db);
   const ca = readFileSync(broker.certs.ca);
   for (const n of [1, 2]) {
-    workers.push(
-      await coolcoWorker(broker, 'coolco-secret', { db: flakyDb(db), clientId: `coolco-ingest-${n}`, onFailure: (err) => failures.push(err.message) }),
-    );
+    workers.push(await coolcoWorker(broker, { db: flakyDb(db), clientId: `coolco-ingest-${n}`, onFailure: (err) => failures.push(err.message) }));
   }
-  gateway = connect(broker.passwordUrl, { protocolVersion: 5, clientId: 'gw-1', username: 'gw-1', password: 'gw-secret', ca, reconnectPeriod: 0 });
+  gateway = connect(broker.passwordUrl, { protocolVersion: 5, clientId: 'gw-1', username: 'gw-1', password: GATEWAY_PASSWORD, ca, reconnectPeriod: 0 });
   await new Promise<void>((resolve, reject) => {
     gateway.once('connect', () => resolve());
     gateway.once('error', reject);
@@ -133,7 +117,7 @@ describe('fleet ingest', () => {
       10_000,
       'online',
     );
-    const late = await coolcoWorker(broker, 'coolco-secret', { db, clientId: 'coolco-ingest-late' });
+    const late = await coolcoWorker(broker, { db, clientId: 'coolco-ingest-late' });
     try {
       await waitFor(() => late.counters.stored >= 1, 10_000, 'the retained status reached the new worker');
     } finally {

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { type IngestOptions, IngestWorker } from '../../fleet/ingest/worker.ts';
+import { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
+import { freePort } from '../helpers/gatewayProcess.ts';
+import type { TempDirs } from '../helpers/tempDir.ts';
 
 /** Records as a gateway publishes them, written from protocol v1 (docs/schemas), for the fleet's tests. */
 export const HOUR = 3_600_000;
@@ -39,19 +42,37 @@ export function status(gatewayId: string, state: 'online' | 'offline') {
   };
 }
 
-/** A started ingest worker of provider coolco on `broker` (password `password`), in group `coolco-ingest`. */
-export async function coolcoWorker(
-  broker: { readonly passwordUrl: string; readonly certs: { readonly ca: string } },
-  password: string,
-  options: Pick<IngestOptions, 'db' | 'clientId'> & Partial<IngestOptions>,
-): Promise<IngestWorker> {
-  const worker = new IngestWorker({
+/** The provider's broker for the fleet tests: Debian mosquitto with TLS; gateway gw-1 writes its own topics, each provider reads its own stream. */
+export async function providerBroker(dirs: TempDirs): Promise<CloudBroker> {
+  const broker = new CloudBroker({
+    dir: dirs.make('trellis-fleet-broker-'),
+    users: { 'gw-1': GATEWAY_PASSWORD, coolco: COOLCO_PASSWORD },
+    certificateClients: [],
+    acl: 'user gw-1\ntopic readwrite trellis/v1/gw-1/#\npattern read trellis/v1/+/status\npattern read trellis/v1/+/p/%u/#\n',
+    passwordPort: await freePort(),
+    certificatePort: await freePort(),
+  });
+  await broker.start();
+  return broker;
+}
+
+export const GATEWAY_PASSWORD = 'gw-secret';
+const COOLCO_PASSWORD = 'cool-secret';
+
+/** How provider coolco's ingest reaches `broker`, in the group `coolco-ingest`. */
+export function coolcoIngest(broker: CloudBroker, clientId: string): Omit<IngestOptions, 'db'> {
+  return {
     url: broker.passwordUrl,
     provider: 'coolco',
     group: 'coolco-ingest',
-    mqtt: { username: 'coolco', password, ca: readFileSync(broker.certs.ca) },
-    ...options,
-  });
+    clientId,
+    mqtt: { username: 'coolco', password: COOLCO_PASSWORD, ca: readFileSync(broker.certs.ca) },
+  };
+}
+
+/** A started ingest worker of provider coolco on `broker`. */
+export async function coolcoWorker(broker: CloudBroker, options: Pick<IngestOptions, 'db' | 'clientId'> & Partial<IngestOptions>): Promise<IngestWorker> {
+  const worker = new IngestWorker({ ...coolcoIngest(broker, options.clientId), ...options });
   await worker.start();
   return worker;
 }
