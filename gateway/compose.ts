@@ -87,15 +87,7 @@ export function compose(env: Environment): Composition {
     log,
     async () => new (await import('../drivers/ble/driver.ts')).BleDriver(config.ble, () => clock.now()),
   );
-  const cloud = cloudService({ config, log, clock, hub, bus, repos, rules });
-  const maintenance = new MaintenanceMonitor({
-    thresholds: config.maintenance,
-    device: (id) => registry.get(id),
-    baselines: new Baselines(repos.usage, hourlyValue),
-    bus,
-    alerts,
-  });
-  const metering = meteringService({ config, log, clock, bus, repos, cloud: cloud.sync });
+  // the sampler reads cloud sync's outbox and metering's errors (built below), cloud sync sends its samples
   const health = new HealthSampler({
     dataDir: config.dataDir,
     dbFile: store.file,
@@ -104,10 +96,18 @@ export function compose(env: Environment): Composition {
     drivers: () => hub.drivers(),
     outbox: () => cloud.sync?.outbox,
     link: () => cloud.sync?.link.status(),
-    meteringErrors: () => metering.metering?.errors ?? 0,
+    meteringErrors: () => metering?.errors ?? 0,
     now: () => clock.now(),
   });
-  cloud.health(() => health.sample());
+  const cloud = cloudService({ config, log, clock, hub, bus, repos, rules, sampleHealth: () => health.sample() });
+  const maintenance = new MaintenanceMonitor({
+    thresholds: config.maintenance,
+    device: (id) => registry.get(id),
+    baselines: new Baselines(repos.usage, hourlyValue),
+    bus,
+    alerts,
+  });
+  const metering = meteringService({ config, log, clock, bus, repos, cloud: cloud.sync });
   const lan = lanService({ config, log, clock, hub, bus, repos, rules, ruleFile, selfSigned, health, cloud: cloud.sync, advertiser: env.advertiser });
 
   const services: Array<Service | undefined> = [
@@ -150,7 +150,7 @@ export function compose(env: Environment): Composition {
       () => health.close(),
     ),
     maintenance,
-    metering.service,
+    metering,
     cloud.service,
     // after cloud sync, so providers granted gateway alerts hear of it too
     store.setAside ? service('damage notice', () => void alerts.raise(damageAlert(store.setAside as string, clock.now()))) : undefined,
@@ -171,7 +171,7 @@ export function compose(env: Environment): Composition {
       ble: ble.driver(),
       rules,
       ruleFile,
-      metering: metering.metering,
+      metering,
       cloud: cloud.sync,
       lan: lan.lan(),
       grants: repos.grants,

@@ -121,12 +121,9 @@ export function optionalDriver(name: string, configured: boolean, hub: Hub, log:
   };
 }
 
-export function cloudService(p: ServiceEnv & { rules: RuleHost }) {
+export function cloudService(p: ServiceEnv & { rules: RuleHost; sampleHealth: () => HealthData }) {
   const { config } = p;
   const url = config.cloud.url;
-  let health: () => HealthData = () => {
-    throw new Error('cloud sync has no health sampler');
-  };
   const cloudLog = p.log.child({ component: 'cloud' });
   const sync = url
     ? new CloudSync({
@@ -142,17 +139,13 @@ export function cloudService(p: ServiceEnv & { rules: RuleHost }) {
         log: cloudLog,
         safety: config.safety.limits,
         protectedWriter: (d, a) => p.rules.protectedWriter(d, a),
-        sampleHealth: () => health(),
+        sampleHealth: p.sampleHealth,
         grants: p.repos.grants,
         audit: p.repos.audit,
       })
     : undefined;
   return {
     sync,
-    /** the health sampler is built after cloud sync (it reads the outbox): handed over here */
-    health(sample: () => HealthData) {
-      health = sample;
-    },
     service: sync
       ? service(
           'cloud',
@@ -166,8 +159,9 @@ export function cloudService(p: ServiceEnv & { rules: RuleHost }) {
   };
 }
 
-export function meteringService(p: Omit<ServiceEnv, 'hub'> & { cloud: CloudSync | undefined }) {
-  const metering = p.config.metering.enabled
+/** Hourly usage buckets (a service itself), when `metering.enabled`. */
+export function meteringService(p: Omit<ServiceEnv, 'hub'> & { cloud: CloudSync | undefined }): MeteringService | undefined {
+  return p.config.metering.enabled
     ? new MeteringService({
         store: p.repos.usage,
         registry: p.repos.registry,
@@ -180,7 +174,6 @@ export function meteringService(p: Omit<ServiceEnv, 'hub'> & { cloud: CloudSync 
         usageQueue: p.cloud,
       })
     : undefined;
-  return { metering, service: metering };
 }
 
 export function lanService(

@@ -93,7 +93,7 @@ export class IngestWorker {
 
   async #ingest(packet: IPublishPacket): Promise<void> {
     const now = (this.#o.now ?? Date.now)();
-    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : Buffer.from(packet.payload);
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     const outcome = await this.#o.db.transaction((tx) => storeMessage(tx, packet.topic, payload, now));
     if (outcome.stored) this.#counters.stored++;
     else this.#counters.invalid++;
