@@ -40,3 +40,53 @@ export async function clearAlarm(tx: Queryable, gatewayId: string, deviceRef: st
 export function alarmCode(source: string, ruleId: string | undefined): string {
   return source === 'rule' && ruleId ? `rule.${ruleId}` : source;
 }
+
+export interface Alarm {
+  readonly id: number;
+  readonly gatewayId: string;
+  readonly deviceRef: string;
+  readonly code: string;
+  readonly severity: string;
+  readonly message: string;
+  readonly state: 'active' | 'cleared';
+  readonly acknowledged: boolean;
+  readonly acknowledgedBy: string | null;
+  readonly count: number;
+  readonly firstAt: number;
+  readonly lastAt: number;
+  readonly clearedAt: number | null;
+  readonly escalatedAt: number | null;
+}
+
+const ALARM_COLUMNS = `id, gateway_id AS "gatewayId", device_ref AS "deviceRef", code, severity, message, state, acknowledged, acknowledged_by AS "acknowledgedBy",
+  count, first_at AS "firstAt", last_at AS "lastAt", cleared_at AS "clearedAt", escalated_at AS "escalatedAt"`;
+
+export interface AlarmFilter {
+  readonly state?: 'active' | 'cleared' | undefined;
+  readonly acknowledged?: boolean | undefined;
+  readonly gatewayId?: string | undefined;
+  /** only alarms of these (gateway, device) pairs: a technician's tickets */
+  readonly devices?: ReadonlyArray<{ gatewayId: string; deviceRef: string }> | undefined;
+  readonly limit?: number | undefined;
+}
+
+export async function listAlarms(db: Queryable, f: AlarmFilter = {}): Promise<Alarm[]> {
+  const keys = f.devices?.map((d) => `${d.gatewayId}\u0001${d.deviceRef}`);
+  return db.query<Alarm>(
+    `SELECT ${ALARM_COLUMNS} FROM alarms
+     WHERE ($1::text IS NULL OR state = $1) AND ($2::boolean IS NULL OR acknowledged = $2) AND ($3::text IS NULL OR gateway_id = $3)
+       AND ($4::text[] IS NULL OR gateway_id || chr(1) || device_ref = ANY($4::text[]))
+     ORDER BY state, last_at DESC LIMIT $5`,
+    [f.state ?? null, f.acknowledged ?? null, f.gatewayId ?? null, keys ?? null, f.limit ?? 500],
+  );
+}
+
+export async function alarm(db: Queryable, id: number): Promise<Alarm | undefined> {
+  return (await db.query<Alarm>(`SELECT ${ALARM_COLUMNS} FROM alarms WHERE id = $1`, [id]))[0];
+}
+
+/** Acknowledges an alarm (active or cleared): someone has seen it; it will not be escalated. */
+export async function acknowledgeAlarm(db: Queryable, id: number, by: string, at: number): Promise<Alarm | undefined> {
+  await db.query('UPDATE alarms SET acknowledged = true, acknowledged_by = $2, acknowledged_at = $3 WHERE id = $1 AND NOT acknowledged', [id, by, at]);
+  return alarm(db, id);
+}

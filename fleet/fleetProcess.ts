@@ -1,30 +1,45 @@
+import type { FleetConfig } from './config.ts';
 import type { FleetDb } from './db/fleetDb.ts';
 import { migrate } from './db/migrations.ts';
 import { type IngestOptions, IngestWorker } from './ingest/worker.ts';
+import { dispatch } from './jobs/dispatch.ts';
+import { escalateAlarms } from './jobs/escalation.ts';
+import { exclusive, JobLocks } from './jobs/exclusive.ts';
+import { repairGaps } from './jobs/gaps.ts';
 import { checkOffline } from './jobs/offline.ts';
+import { applyRetention } from './jobs/retention.ts';
+import { sweepTickets } from './jobs/ticketSweep.ts';
+
+/** What the periodic rounds need from the config. */
+export type RoundsConfig = Pick<FleetConfig, 'provider' | 'checks' | 'alarms' | 'tickets' | 'retention'>;
 
 export interface FleetProcessOptions {
   readonly db: FleetDb;
   readonly ingest: Omit<IngestOptions, 'db'>;
-  /** a gateway silent for this long is offline (its health comes every 60 s by default) */
-  readonly offlineAfterMs: number;
-  /** how often this process offers to run the periodic checks (one process across the fleet does them) */
-  readonly checkEveryMs: number;
+  readonly config: RoundsConfig;
   readonly now?: () => number;
-  /** a periodic check that failed (it runs again at the next tick) */
-  readonly onCheckFailure?: (err: Error) => void;
+  /** a periodic job that failed (it runs again at the next tick) */
+  readonly onJobFailure?: (job: string, err: Error) => void;
 }
+
+const MINUTE = 60_000;
+/** retention is no hurry: at most once an hour */
+const RETENTION_EVERY_MS = 60 * MINUTE;
+/** gap search reads a month of buckets: once a minute is plenty */
+const GAPS_EVERY_MS = MINUTE;
 
 /**
  * One stateless fleet process: migrates the database (once across processes), ingests its share of
- * the provider's streams, and offers to run the periodic checks on a timer; the checks' own locks
- * make exactly one process do each round. Start as many as the load needs.
+ * the provider's streams, and offers the periodic jobs on a timer (offline detection, escalation,
+ * tickets, requests to gateways, gap repair, retention); each job's advisory lock makes exactly one
+ * process do each round. Start as many as the load needs.
  */
 export class FleetProcess {
   readonly #o: FleetProcessOptions;
   readonly ingest: IngestWorker;
   #timer: NodeJS.Timeout | undefined;
-  #checking: Promise<unknown> | undefined;
+  #round: Promise<void> | undefined;
+  #last: Record<string, number> = {};
 
   constructor(options: FleetProcessOptions) {
     this.#o = options;
@@ -35,18 +50,48 @@ export class FleetProcess {
     await migrate(this.#o.db);
     await this.ingest.start();
     this.#timer = setInterval(() => {
-      this.#checking ??= checkOffline(this.#o.db, (this.#o.now ?? Date.now)(), this.#o.offlineAfterMs)
-        .catch((err: Error) => this.#o.onCheckFailure?.(err))
-        .finally(() => {
-          this.#checking = undefined;
-        });
-    }, this.#o.checkEveryMs);
+      this.#round ??= this.runRound().finally(() => {
+        this.#round = undefined;
+      });
+    }, this.#o.config.checks.everySeconds * 1000);
+  }
+
+  /** One round of every periodic job that is due (each skipped where another process holds it). */
+  async runRound(): Promise<void> {
+    const { db, config: c } = this.#o;
+    const now = (this.#o.now ?? Date.now)();
+    const jobs: Array<[string, number, () => Promise<unknown>]> = [
+      ['offline', 0, () => checkOffline(db, now, c.checks.gatewayOfflineMinutes * MINUTE)],
+      ['escalation', 0, () => exclusive(db, JobLocks.escalation, (tx) => escalateAlarms(tx, c.alarms.webhook, c.alarms.escalateAfterMinutes * MINUTE, now))],
+      ['tickets', 0, () => exclusive(db, JobLocks.tickets, (tx) => sweepTickets(tx, c.tickets, now))],
+      ['gaps', GAPS_EVERY_MS, () => exclusive(db, JobLocks.gaps, (tx) => repairGaps(tx, now))],
+      [
+        'dispatch',
+        0,
+        () =>
+          this.ingest.connected
+            ? exclusive(db, JobLocks.commands, (tx) =>
+                dispatch(tx, this.ingest, { provider: c.provider, commandTimeoutMs: c.checks.commandTimeoutMinutes * MINUTE, retryAfterMs: 10 * MINUTE }, now),
+              )
+            : Promise.resolve(),
+      ],
+      [
+        'retention',
+        RETENTION_EVERY_MS,
+        () => exclusive(db, JobLocks.retention, (tx) => applyRetention(tx, { rawHealthDays: c.retention.rawHealthDays, invalidDays: c.retention.invalidMessagesDays }, now)),
+      ],
+    ];
+    for (const [name, every, run] of jobs) {
+      if (every > 0 && now - (this.#last[name] ?? 0) < every) continue;
+      this.#last[name] = now;
+      await run().catch((err: Error) => this.#o.onJobFailure?.(name, err));
+    }
   }
 
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
-    await this.#checking;
+    await this.#round;
     await this.ingest.stop();
   }
 }

@@ -96,7 +96,75 @@ export const commandRequest = z.strictObject({
   value: z.union([z.number(), z.boolean(), z.string()], { error: 'expected a number, boolean or string' }),
 });
 
+/**
+ * The devices a provider's grants cover, retained on trellis/v1/<gatewayId>/p/<provider>/manifest and
+ * republished when a grant or a device changes: the fleet's inventory. Only what the owner granted:
+ * the device as this provider knows it, and its real name only under an identity grant.
+ */
+export const manifestPayload = z.object({
+  v: z.literal(1),
+  gatewayId: z.string(),
+  at: z.number().int(),
+  /** the gateway's IANA time zone: a site's local time for bulk commands and monthly usage */
+  timeZone: z.string(),
+  devices: z
+    .array(
+      z.object({
+        deviceId: z.string().describe('the pseudonym, or the real id under an identity grant'),
+        kind: z.string().optional(),
+        model: z.string().optional(),
+        name: z.string().optional().describe('only under an identity grant'),
+        capabilities: z.array(z.string()).describe('attribute names'),
+        commands: z.array(z.string()).describe('attributes this provider may set remotely'),
+        classes: z.array(z.string()).describe('the data classes granted for this device'),
+      }),
+    )
+    .max(5000),
+});
+
+/** What a provider publishes on trellis/v1/<gatewayId>/p/<provider>/resend/<requestId>: send these hours of usage again. */
+export const resendRequest = z.strictObject({
+  v: z.literal(1, { error: 'expected v: 1' }),
+  deviceId: z.string().min(1),
+  from: z.number().int().describe('first bucket start wanted, ms'),
+  to: z.number().int().describe('end (exclusive), ms; at most 31 days after from'),
+});
+
+export const resendResultData = z.object({
+  requestId: z.string(),
+  deviceId: z.string(),
+  status: z.enum(['done', 'refused']),
+  reason: z.string().optional(),
+  /** buckets queued again (they arrive as ordinary usage records with their own bucketSeq) */
+  resent: z.number().int().nonnegative(),
+  /** hours asked for that the gateway has no bucket of, or that no grant covers */
+  missing: z.number().int().nonnegative(),
+  at: z.number().int(),
+});
+
+/** What a provider publishes on trellis/v1/<gatewayId>/p/<provider>/diag/<requestId>: a diagnostic snapshot of one device. */
+export const diagnosticRequest = z.strictObject({
+  v: z.literal(1, { error: 'expected v: 1' }),
+  deviceId: z.string().min(1),
+});
+
+export const diagnosticData = z.object({
+  requestId: z.string(),
+  deviceId: z.string(),
+  status: z.enum(['done', 'refused']),
+  reason: z.string().optional(),
+  online: z.boolean().optional(),
+  /** current attribute values */
+  attributes: z.record(z.string(), z.union([z.number(), z.boolean(), z.string(), z.null()])).optional(),
+  /** the last hour of numeric readings, oldest first, at most 2,000 */
+  readings: z.array(z.object({ attribute: z.string(), at: z.number().int(), value: z.number() })).max(2000).optional(),
+  at: z.number().int(),
+});
+
 export type AlertData = z.infer<typeof alertData>;
+export type ManifestPayload = z.infer<typeof manifestPayload>;
+export type ResendResultData = z.infer<typeof resendResultData>;
+export type DiagnosticData = z.infer<typeof diagnosticData>;
 export type MaintenanceData = z.infer<typeof maintenanceData>;
 export type HealthData = z.infer<typeof healthData>;
 export type CommandResultData = z.infer<typeof commandResultData>;
@@ -111,4 +179,9 @@ export const TOPIC_SCHEMAS = {
   'p/<provider>/health': envelope('health', healthData),
   'p/<provider>/cmd/<requestId>': commandRequest,
   'p/<provider>/cmd-result/<requestId>': envelope('cmd-result', commandResultData),
+  'p/<provider>/manifest': manifestPayload,
+  'p/<provider>/resend/<requestId>': resendRequest,
+  'p/<provider>/resend-result/<requestId>': envelope('resend-result', resendResultData),
+  'p/<provider>/diag/<requestId>': diagnosticRequest,
+  'p/<provider>/diag-result/<requestId>': envelope('diag-result', diagnosticData),
 } as const;

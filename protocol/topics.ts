@@ -10,17 +10,32 @@ export const topics = (gatewayId: string) => {
     usage: (provider: string, deviceRef: string) => `${p(provider)}/usage/${deviceRef}`,
     maintenance: (provider: string, deviceRef: string) => `${p(provider)}/maintenance/${deviceRef}`,
     health: (provider: string) => `${p(provider)}/health`,
-    commands: `${base}/p/+/cmd/+`,
+    /** what providers send a gateway: cmd, resend and diag requests */
+    requests: `${base}/p/+/+/+`,
+    command: (provider: string, requestId: string) => `${p(provider)}/cmd/${requestId}`,
     commandResult: (provider: string, requestId: string) => `${p(provider)}/cmd-result/${requestId}`,
+    manifest: (provider: string) => `${p(provider)}/manifest`,
+    resend: (provider: string, requestId: string) => `${p(provider)}/resend/${requestId}`,
+    resendResult: (provider: string, requestId: string) => `${p(provider)}/resend-result/${requestId}`,
+    diagnostic: (provider: string, requestId: string) => `${p(provider)}/diag/${requestId}`,
+    diagnosticResult: (provider: string, requestId: string) => `${p(provider)}/diag-result/${requestId}`,
   };
 };
 
 /** What a topic under trellis/v1/ names: a gateway's status, or a record in one provider's stream. */
 export type ParsedTopic =
   | { readonly kind: 'status'; readonly gatewayId: string }
-  | { readonly kind: 'alert' | 'health'; readonly gatewayId: string; readonly provider: string }
+  | { readonly kind: 'alert' | 'health' | 'manifest'; readonly gatewayId: string; readonly provider: string }
   | { readonly kind: 'usage' | 'maintenance'; readonly gatewayId: string; readonly provider: string; readonly deviceRef: string }
-  | { readonly kind: 'cmd' | 'cmd-result'; readonly gatewayId: string; readonly provider: string; readonly requestId: string };
+  | { readonly kind: RequestKind | ResultKind; readonly gatewayId: string; readonly provider: string; readonly requestId: string };
+
+/** What a provider asks of a gateway, and the gateway's answers. */
+export const REQUEST_KINDS = ['cmd', 'resend', 'diag'] as const;
+export type RequestKind = (typeof REQUEST_KINDS)[number];
+const RESULT_KINDS = ['cmd-result', 'resend-result', 'diag-result'] as const;
+type ResultKind = (typeof RESULT_KINDS)[number];
+const isRequestOrResult = (k: string | undefined): k is RequestKind | ResultKind =>
+  (REQUEST_KINDS as readonly string[]).includes(k as string) || (RESULT_KINDS as readonly string[]).includes(k as string);
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is never valid in a topic [MQTT-1.5.3-2]
 const SEGMENT = /^[^/+#\u0000]{1,128}$/;
@@ -35,8 +50,8 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
   const provider = parts[4] as string;
   const kind = parts[5];
   const last = parts[6];
-  if ((kind === 'alert' || kind === 'health') && parts.length === 6) return { kind, gatewayId, provider };
+  if ((kind === 'alert' || kind === 'health' || kind === 'manifest') && parts.length === 6) return { kind, gatewayId, provider };
   if ((kind === 'usage' || kind === 'maintenance') && parts.length === 7 && last) return { kind, gatewayId, provider, deviceRef: last };
-  if ((kind === 'cmd' || kind === 'cmd-result') && parts.length === 7 && last) return { kind, gatewayId, provider, requestId: last };
+  if (isRequestOrResult(kind) && parts.length === 7 && last) return { kind, gatewayId, provider, requestId: last };
   return undefined;
 }

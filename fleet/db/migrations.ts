@@ -93,7 +93,136 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE UNIQUE INDEX alarms_one_active ON alarms (gateway_id, device_ref, code) WHERE state = 'active';
   `,
+  // 3: inventory, people, alarm handling, tickets, commands and jobs, usage repair, diagnosis
+  `
+  ALTER TABLE gateways ADD COLUMN label text, ADD COLUMN customer text, ADD COLUMN time_zone text, ADD COLUMN manifest_at bigint;
+  ALTER TABLE alarms ADD COLUMN acknowledged_by text, ADD COLUMN acknowledged_at bigint, ADD COLUMN escalated_at bigint;
+  CREATE INDEX alarms_by_state ON alarms (state, acknowledged, severity);
+  CREATE TABLE devices (
+    gateway_id     text NOT NULL,
+    device_ref     text NOT NULL,     -- as this provider knows it: a pseudonym unless the owner granted identity
+    kind           text,
+    model          text,
+    name           text,              -- only where the owner allowed real names
+    capabilities   jsonb NOT NULL DEFAULT '[]',
+    commands       jsonb NOT NULL DEFAULT '[]',  -- attributes this provider may set remotely
+    classes        jsonb NOT NULL DEFAULT '[]',
+    access         text NOT NULL DEFAULT 'granted' CHECK (access IN ('granted', 'ended')),
+    access_ended_at bigint,
+    first_seen     bigint NOT NULL,
+    updated_at     bigint NOT NULL,
+    PRIMARY KEY (gateway_id, device_ref)
+  );
+  CREATE TABLE users (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name          text NOT NULL UNIQUE,
+    role          text NOT NULL CHECK (role IN ('admin', 'dispatcher', 'technician', 'billing')),
+    password_hash text NOT NULL,
+    created_at    bigint NOT NULL
+  );
+  CREATE TABLE tokens (
+    token_hash  text PRIMARY KEY,     -- sha-256 of the bearer token; the token itself is never stored
+    user_id     bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at  bigint NOT NULL,
+    revoked_at  bigint
+  );
+  CREATE TABLE tickets (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    gateway_id      text NOT NULL,
+    device_ref      text NOT NULL DEFAULT '',
+    alarm_code      text,
+    alarm_id        bigint REFERENCES alarms (id),
+    title           text NOT NULL,
+    priority        text NOT NULL CHECK (priority IN ('critical', 'high', 'normal', 'low')),
+    state           text NOT NULL CHECK (state IN ('open', 'assigned', 'scheduled', 'in_progress', 'resolved', 'closed')),
+    assignee_id     bigint REFERENCES users (id),
+    scheduled_for   bigint,
+    resolution_code text,
+    notes           text,
+    verified_at     bigint,
+    reopened        integer NOT NULL DEFAULT 0,
+    visits          integer NOT NULL DEFAULT 0,
+    created_at      bigint NOT NULL,
+    acknowledged_at bigint,
+    resolved_at     bigint,
+    closed_at       bigint,
+    ack_due_at      bigint NOT NULL,
+    resolve_due_at  bigint NOT NULL
+  );
+  CREATE UNIQUE INDEX tickets_one_open_per_alarm ON tickets (gateway_id, device_ref, alarm_code) WHERE state <> 'closed' AND alarm_code IS NOT NULL;
+  CREATE TABLE ticket_events (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    ticket_id  bigint NOT NULL REFERENCES tickets (id),
+    at         bigint NOT NULL,
+    actor      text NOT NULL,
+    from_state text,
+    to_state   text NOT NULL,
+    note       text
+  );
+  CREATE TABLE jobs (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name       text NOT NULL,
+    attribute  text NOT NULL,
+    value      jsonb NOT NULL,
+    filter     jsonb NOT NULL,
+    created_by text NOT NULL,
+    created_at bigint NOT NULL
+  );
+  CREATE TABLE commands (
+    request_id  text PRIMARY KEY,
+    gateway_id  text NOT NULL,
+    device_ref  text NOT NULL,
+    attribute   text NOT NULL,
+    value       jsonb NOT NULL,
+    state       text NOT NULL CHECK (state IN ('created', 'sent', 'succeeded', 'failed', 'rejected', 'timed_out', 'expired')),
+    reason      text,
+    job_id      bigint REFERENCES jobs (id),
+    created_by  text NOT NULL,
+    created_at  bigint NOT NULL,
+    not_before  bigint NOT NULL,
+    expires_at  bigint NOT NULL,
+    sent_at     bigint,
+    finished_at bigint
+  );
+  CREATE INDEX commands_pending ON commands (state, not_before) WHERE state IN ('created', 'sent');
+  CREATE INDEX commands_by_job ON commands (job_id);
+  CREATE TABLE resend_requests (
+    request_id  text PRIMARY KEY,
+    gateway_id  text NOT NULL,
+    device_ref  text NOT NULL,
+    from_at     bigint NOT NULL,
+    to_at       bigint NOT NULL,
+    created_at  bigint NOT NULL,
+    sent_at     bigint,
+    answered_at bigint,
+    resent      integer,
+    not_covered integer
+  );
+  CREATE TABLE diagnostics (
+    request_id   text PRIMARY KEY,
+    gateway_id   text NOT NULL,
+    device_ref   text NOT NULL,
+    requested_by text NOT NULL,
+    created_at   bigint NOT NULL,
+    sent_at      bigint,
+    answered_at  bigint,
+    status       text,
+    data         jsonb
+  );
+  CREATE INDEX health_by_time ON health (at);
+  CREATE TABLE health_hourly (
+    gateway_id  text NOT NULL,
+    provider    text NOT NULL,
+    hour        bigint NOT NULL,
+    samples     integer NOT NULL,
+    data        jsonb NOT NULL,      -- the hour's last record, with mean/max of the figures that matter
+    PRIMARY KEY (gateway_id, provider, hour)
+  );
+  `,
 ];
+
+/** The schema version this trellis-fleet migrates to. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Brings the schema up to date, once across every worker (an advisory lock serialises them). */
 export async function migrate(db: FleetDb): Promise<number> {

@@ -1,19 +1,24 @@
-import { TOPIC_SCHEMAS, parseTopic, type ParsedTopic } from '../../protocol/index.ts';
-import { alarmCode, raiseAlarm } from '../alarms.ts';
+import { TOPIC_SCHEMAS, parseTopic, REQUEST_KINDS, type ParsedTopic, type RequestKind } from '../../protocol/index.ts';
 import type { Queryable } from '../db/fleetDb.ts';
+import { APPLY } from './apply.ts';
 
 const MAX_PAYLOAD_BYTES = 256 * 1024;
 const KEPT_PAYLOAD_BYTES = 4096;
 
 type SchemaKey = keyof typeof TOPIC_SCHEMAS;
-const SCHEMA_OF: Record<Exclude<ParsedTopic['kind'], 'cmd'>, SchemaKey> = {
+export type StreamKind = Exclude<ParsedTopic['kind'], RequestKind>;
+const SCHEMA_OF: Record<StreamKind, SchemaKey> = {
   status: 'status',
   alert: 'p/<provider>/alert',
   usage: 'p/<provider>/usage/<deviceRef>',
   maintenance: 'p/<provider>/maintenance/<deviceRef>',
   health: 'p/<provider>/health',
+  manifest: 'p/<provider>/manifest',
   'cmd-result': 'p/<provider>/cmd-result/<requestId>',
+  'resend-result': 'p/<provider>/resend-result/<requestId>',
+  'diag-result': 'p/<provider>/diag-result/<requestId>',
 };
+const isRequest = (k: string): k is RequestKind => (REQUEST_KINDS as readonly string[]).includes(k);
 
 export type Outcome = { readonly stored: true; readonly kind: string } | { readonly stored: false; readonly reason: string };
 
@@ -25,7 +30,7 @@ export type Outcome = { readonly stored: true; readonly kind: string } | { reado
  */
 export async function storeMessage(tx: Queryable, topic: string, payload: Buffer, now: number): Promise<Outcome> {
   const parsed = parseTopic(topic);
-  if (!parsed || parsed.kind === 'cmd')
+  if (!parsed || isRequest(parsed.kind))
     return invalid(tx, undefined, topic, payload, now, `topic ${JSON.stringify(topic.slice(0, 200))} is not a Trellis v1 stream topic`);
   if (payload.length > MAX_PAYLOAD_BYTES)
     return invalid(tx, parsed.gatewayId, topic, payload, now, `payload of ${payload.length} bytes exceeds ${MAX_PAYLOAD_BYTES}`);
@@ -38,78 +43,17 @@ export async function storeMessage(tx: Queryable, topic: string, payload: Buffer
   } catch {
     return invalid(tx, parsed.gatewayId, topic, payload, now, 'payload is not JSON');
   }
-  const checked = TOPIC_SCHEMAS[SCHEMA_OF[parsed.kind]].safeParse(json);
+  const kind = parsed.kind as StreamKind;
+  const checked = TOPIC_SCHEMAS[SCHEMA_OF[kind]].safeParse(json);
   if (!checked.success) {
     const issue = checked.error.issues[0];
     return invalid(tx, parsed.gatewayId, topic, payload, now, `${issue?.path.join('.') || '(payload)'}: ${issue?.message ?? 'invalid'}`);
   }
-  const record = checked.data as { gatewayId: string; key?: string; data?: Record<string, unknown>; state?: string; version?: string; at?: number };
+  const record = checked.data as { gatewayId: string };
   if (record.gatewayId !== parsed.gatewayId)
     return invalid(tx, parsed.gatewayId, topic, payload, now, `gatewayId "${record.gatewayId}" is not the topic's "${parsed.gatewayId}"`);
   await seen(tx, parsed.gatewayId, now);
-  switch (parsed.kind) {
-    case 'status':
-      await tx.query('UPDATE gateways SET state = $2, version = coalesce($3, version), state_at = $4 WHERE gateway_id = $1', [
-        parsed.gatewayId,
-        record.state,
-        record.version ?? null,
-        record.at ?? now,
-      ]);
-      break;
-    case 'usage': {
-      const d = record.data as { bucketSeq: number; start: number; end: number };
-      await tx.query(
-        `INSERT INTO usage_buckets (gateway_id, provider, device_ref, bucket_seq, start_at, end_at, data, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-        [parsed.gatewayId, parsed.provider, parsed.deviceRef, d.bucketSeq, d.start, d.end, JSON.stringify(d), now],
-      );
-      break;
-    }
-    case 'alert': {
-      const d = record.data as { severity: string; source: string; message: string; ruleId?: string; deviceId?: string; at: number };
-      const fresh = await tx.query(
-        `INSERT INTO alerts (gateway_id, provider, record_key, severity, source, message, device_ref, at, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING 1`,
-        [parsed.gatewayId, parsed.provider, record.key, d.severity, d.source, d.message, d.deviceId ?? null, d.at, now],
-      );
-      // a redelivered alert is no repeat: only a new one raises (or repeats) its alarm
-      if (fresh.length > 0)
-        await raiseAlarm(tx, {
-          gatewayId: parsed.gatewayId,
-          deviceRef: d.deviceId,
-          code: alarmCode(d.source, d.ruleId),
-          severity: d.severity,
-          message: d.message,
-          at: d.at,
-        });
-      break;
-    }
-    case 'health':
-      await tx.query('INSERT INTO health (gateway_id, provider, at, data) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
-        parsed.gatewayId,
-        parsed.provider,
-        record.at,
-        JSON.stringify(record.data),
-      ]);
-      break;
-    case 'maintenance': {
-      const d = record.data as { signal: string; attribute: string; at: number };
-      await tx.query(
-        `INSERT INTO maintenance_signals (gateway_id, provider, device_ref, signal, attribute, at, data)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-        [parsed.gatewayId, parsed.provider, parsed.deviceRef, d.signal, d.attribute, d.at, JSON.stringify(d)],
-      );
-      break;
-    }
-    case 'cmd-result': {
-      const d = record.data as { requestId: string; status: string; reason?: string; at: number };
-      await tx.query(
-        'INSERT INTO command_results (gateway_id, provider, request_id, status, reason, at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
-        [parsed.gatewayId, parsed.provider, parsed.requestId, d.status, d.reason ?? null, d.at],
-      );
-      break;
-    }
-  }
+  await APPLY[kind](tx, parsed as never, record as never, now);
   return { stored: true, kind: parsed.kind };
 }
 

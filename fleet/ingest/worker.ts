@@ -47,6 +47,10 @@ export class IngestWorker {
     return { ...this.#counters };
   }
 
+  get connected(): boolean {
+    return this.#client?.connected === true;
+  }
+
   get filters(): string[] {
     const { provider, group } = this.#o;
     return [`$share/${group}/trellis/v1/+/p/${provider}/#`, 'trellis/v1/+/status'];
@@ -83,6 +87,12 @@ export class IngestWorker {
       client.once('error', reject);
     });
     await client.subscribeAsync(this.filters, { qos: 1 });
+  }
+
+  /** Publishes a request to a gateway at QoS 1; resolves when the broker has it. */
+  async publish(topic: string, payload: string): Promise<void> {
+    if (!this.#client?.connected) throw new Error('not connected to the broker');
+    await this.#client.publishAsync(topic, payload, { qos: 1 });
   }
 
   async stop(): Promise<void> {

@@ -1,8 +1,6 @@
 import { clearAlarm, raiseAlarm } from '../alarms.ts';
 import type { FleetDb } from '../db/fleetDb.ts';
-
-/** The advisory lock that makes the offline check run once across every worker. */
-const OFFLINE_CHECK_LOCK = 7461627;
+import { exclusive, JobLocks } from './exclusive.ts';
 
 export interface OfflineCheckResult {
   /** false when another worker held the check (it ran there) */
@@ -18,9 +16,7 @@ export interface OfflineCheckResult {
  * alarm is raised once and cleared when it is back.
  */
 export async function checkOffline(db: FleetDb, now: number, silentMs: number): Promise<OfflineCheckResult> {
-  return db.transaction(async (tx) => {
-    const [lock] = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [OFFLINE_CHECK_LOCK]);
-    if (!lock?.ok) return { ran: false, raised: 0, cleared: 0 };
+  const done = await exclusive(db, JobLocks.offline, async (tx) => {
     const gateways = await tx.query<{ gateway_id: string; state: string | null; last_seen: number; alarmed: boolean }>(
       `SELECT g.gateway_id, g.state, g.last_seen,
               EXISTS (SELECT 1 FROM alarms a WHERE a.gateway_id = g.gateway_id AND a.device_ref = '' AND a.code = 'gateway.offline' AND a.state = 'active') AS alarmed
@@ -45,4 +41,5 @@ export async function checkOffline(db: FleetDb, now: number, silentMs: number): 
     }
     return { ran: true, raised, cleared };
   });
+  return done ?? { ran: false, raised: 0, cleared: 0 };
 }

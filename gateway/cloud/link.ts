@@ -175,7 +175,7 @@ export class CloudLink {
       this.#inFlight = 0;
       this.#log.info({ url: o.url, protocol: protocol === 5 ? 'MQTT 5' : 'MQTT 3.1.1' }, 'cloud broker connected');
       client.publish(this.#topics.status, this.#status('online'), { qos: 1, retain: true });
-      client.subscribe(this.#topics.commands, { qos: 1 });
+      client.subscribe(this.#topics.requests, { qos: 1 });
       this.#fill();
     });
     client.on('message', (topic, payload) => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { connect, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FleetDb, postgresDb } from '../../fleet/db/fleetDb.ts';
+import { fleetConfig } from '../../fleet/config.ts';
 import { FleetProcess } from '../../fleet/fleetProcess.ts';
 import type { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
 import { startPostgres, type TempPostgres } from '../helpers/postgres.ts';
@@ -28,8 +29,7 @@ beforeAll(async () => {
     const p = new FleetProcess({
       db,
       ingest: coolcoIngest(broker, `coolco-${n}`),
-      offlineAfterMs: 600_000,
-      checkEveryMs: 100,
+      config: fleetConfig({ provider: 'coolco', checks: { everySeconds: 0.1, gatewayOfflineMinutes: 10 } }),
     });
     await p.start();
     processes.push(p);

@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+
+const PROVIDER = /^[A-Za-z0-9_.:-]{1,64}$/;
+const priority = z.enum(['critical', 'high', 'normal', 'low']);
+const minutes = (d: number) => z.number().positive().max(525_600).default(d);
+
+/** Minutes to acknowledge and to resolve, per ticket priority. */
+const slaDefaults = {
+  critical: { acknowledgeMinutes: 15, resolveMinutes: 240 },
+  high: { acknowledgeMinutes: 60, resolveMinutes: 1440 },
+  normal: { acknowledgeMinutes: 240, resolveMinutes: 4320 },
+  low: { acknowledgeMinutes: 1440, resolveMinutes: 10080 },
+};
+const sla = z.strictObject({ acknowledgeMinutes: z.number().positive(), resolveMinutes: z.number().positive() });
+
+export const fleetConfigSchema = z.strictObject({
+  /** this provider's id: its broker user name, the `p/<provider>/` of the streams it reads */
+  provider: z.string().regex(PROVIDER, 'expected letters, digits, _ . : - (1-64)').default('provider'),
+  database: z
+    .union([
+      z.strictObject({ url: z.string().regex(/^postgres(ql)?:\/\//, 'expected postgres://user@host/db') }),
+      z.strictObject({ dir: z.string().min(1) }),
+    ])
+    .default({ dir: 'fleet-data' }),
+  broker: z
+    .union([
+      z.strictObject({
+        url: z.string().regex(/^(mqtts?|wss?):\/\//, 'expected mqtts://host:port'),
+        username: z.string().optional(),
+        passwordFile: z.string().optional(),
+        ca: z.string().optional(),
+        protocolVersion: z.union([z.literal(5), z.literal(4)]).default(5),
+      }),
+      z.strictObject({
+        /** the embedded broker, for a small provider with no broker of its own */
+        embedded: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8883) }),
+      }),
+    ])
+    .default({ embedded: { host: '127.0.0.1', port: 8883 } }),
+  /** this worker's MQTT client id (unique per worker) and the shared-subscription group */
+  worker: z.strictObject({ id: z.string().regex(PROVIDER).optional(), group: z.string().regex(PROVIDER).default('ingest') }).default({ group: 'ingest' }),
+  api: z
+    .strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8480), signInPerMinute: z.number().int().positive().default(10) })
+    .default({ host: '127.0.0.1', port: 8480, signInPerMinute: 10 }),
+  checks: z
+    .strictObject({
+      everySeconds: z.number().positive().max(3600).default(5),
+      /** a gateway silent this long is offline (it sends health every minute by default) */
+      gatewayOfflineMinutes: minutes(5),
+      /** a command not answered this long after it was sent has timed out */
+      commandTimeoutMinutes: minutes(10),
+      /** a command to an offline gateway waits this long by default */
+      commandExpiryMinutes: minutes(1440),
+    })
+    .default({ everySeconds: 5, gatewayOfflineMinutes: 5, commandTimeoutMinutes: 10, commandExpiryMinutes: 1440 }),
+  alarms: z
+    .strictObject({
+      /** an unacknowledged critical alarm is escalated after this long to the webhook */
+      escalateAfterMinutes: minutes(30),
+      webhook: z.url({ protocol: /^https?$/ }).optional(),
+    })
+    .default({ escalateAfterMinutes: 30 }),
+  tickets: z
+    .strictObject({
+      /** alarm codes that open a ticket by themselves */
+      autoOpen: z.array(z.strictObject({ code: z.string().min(1), title: z.string().min(1).max(200), priority: priority.default('normal') })).default([]),
+      sla: z.strictObject({ critical: sla, high: sla, normal: sla, low: sla }).default(slaDefaults),
+      /** a resolved ticket is verified (and closed) when its alarm stays cleared this long */
+      verifyAfterMinutes: minutes(1440),
+    })
+    .default({ autoOpen: [], sla: slaDefaults, verifyAfterMinutes: 1440 }),
+  retention: z
+    .strictObject({ rawHealthDays: z.number().positive().default(30), invalidMessagesDays: z.number().positive().default(30) })
+    .default({ rawHealthDays: 30, invalidMessagesDays: 30 }),
+});
+
+export type FleetConfig = z.infer<typeof fleetConfigSchema>;
+export type FleetConfigInput = z.input<typeof fleetConfigSchema>;
+export type Priority = z.infer<typeof priority>;
+
+export class FleetConfigError extends Error {
+  readonly code = 'TRELLIS_FLEET_E_CONFIG';
+}
+
+/** Validates a config object; relative paths resolve against `baseDir`. Errors name the source and the key. */
+export function fleetConfig(input: unknown, source = '<config>', baseDir = process.cwd()): FleetConfig {
+  const result = fleetConfigSchema.safeParse(input ?? {});
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `${source}: ${i.path.join('.') || '(top level)'}: ${i.message}`);
+    throw new FleetConfigError(lines.join('\n'));
+  }
+  const c = result.data;
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  return Object.freeze({
+    ...c,
+    database: 'dir' in c.database ? { dir: abs(c.database.dir) } : c.database,
+    broker:
+      'url' in c.broker
+        ? { ...c.broker, passwordFile: c.broker.passwordFile && abs(c.broker.passwordFile), ca: c.broker.ca && abs(c.broker.ca) }
+        : c.broker,
+  });
+}
+
+/** Reads a YAML config file (at most 1 MB). */
+export function loadFleetConfig(file: string): FleetConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new FleetConfigError(`${file}: cannot read the config file: ${(err as Error).message}`);
+  }
+  if (text.length > 1024 * 1024) throw new FleetConfigError(`${file}: the config file is over 1 MB`);
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) throw new FleetConfigError(doc.errors.map((e) => `${file}: not valid YAML: ${e.message}`).join('\n'));
+  return fleetConfig(doc.toJS(), file, dirname(resolve(file)));
+}
