@@ -19,12 +19,10 @@ const sla = z.strictObject({ acknowledgeMinutes: z.number().positive(), resolveM
 export const fleetConfigSchema = z.strictObject({
   /** this provider's id: its broker user name, the `p/<provider>/` of the streams it reads */
   provider: z.string().regex(PROVIDER, 'expected letters, digits, _ . : - (1-64)').default('provider'),
-  database: z
-    .union([
-      z.strictObject({ url: z.string().regex(/^postgres(ql)?:\/\//, 'expected postgres://user@host/db') }),
-      z.strictObject({ dir: z.string().min(1) }),
-    ])
-    .default({ dir: 'fleet-data' }),
+  /** PGlite's database (when no PostgreSQL url is given) and the embedded broker's TLS files */
+  dataDir: z.string().min(1).default('fleet-data'),
+  /** a PostgreSQL server; without it, PGlite in dataDir */
+  database: z.strictObject({ url: z.string().regex(/^postgres(ql)?:\/\//, 'expected postgres://user@host/db') }).optional(),
   broker: z
     .union([
       z.strictObject({
@@ -36,10 +34,15 @@ export const fleetConfigSchema = z.strictObject({
       }),
       z.strictObject({
         /** the embedded broker, for a small provider with no broker of its own */
-        embedded: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8883) }),
+        embedded: z.strictObject({
+          host: z.string().default('127.0.0.1'),
+          port: z.number().int().min(0).max(65535).default(8883),
+          /** a self-signed certificate in dataDir/broker-tls (give its cert.pem to the gateways as their cloud.ca); off only on loopback */
+          tls: z.boolean().default(true),
+        }),
       }),
     ])
-    .default({ embedded: { host: '127.0.0.1', port: 8883 } }),
+    .default({ embedded: { host: '127.0.0.1', port: 8883, tls: true } }),
   /** this worker's MQTT client id (unique per worker) and the shared-subscription group */
   worker: z.strictObject({ id: z.string().regex(PROVIDER).optional(), group: z.string().regex(PROVIDER).default('ingest') }).default({ group: 'ingest' }),
   api: z
@@ -94,9 +97,11 @@ export function fleetConfig(input: unknown, source = '<config>', baseDir = proce
   }
   const c = result.data;
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  if ('embedded' in c.broker && !c.broker.embedded.tls && !/^(127\.|::1$|localhost$)/.test(c.broker.embedded.host))
+    throw new FleetConfigError(`${source}: broker.embedded.tls: plain MQTT is allowed on loopback only, not on ${c.broker.embedded.host}`);
   return Object.freeze({
     ...c,
-    database: 'dir' in c.database ? { dir: abs(c.database.dir) } : c.database,
+    dataDir: abs(c.dataDir),
     broker:
       'url' in c.broker
         ? { ...c.broker, passwordFile: c.broker.passwordFile && abs(c.broker.passwordFile), ca: c.broker.ca && abs(c.broker.ca) }

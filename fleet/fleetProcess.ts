@@ -1,8 +1,8 @@
 import type { FleetConfig } from './config.ts';
 import type { FleetDb } from './db/fleetDb.ts';
 import { migrate } from './db/migrations.ts';
-import { type IngestOptions, IngestWorker } from './ingest/worker.ts';
-import { dispatch } from './jobs/dispatch.ts';
+import type { IngestCounters } from './ingest/worker.ts';
+import { dispatch, type Publisher } from './jobs/dispatch.ts';
 import { escalateAlarms } from './jobs/escalation.ts';
 import { exclusive, JobLocks } from './jobs/exclusive.ts';
 import { repairGaps } from './jobs/gaps.ts';
@@ -13,9 +13,17 @@ import { sweepTickets } from './jobs/ticketSweep.ts';
 /** What the periodic rounds need from the config. */
 export type RoundsConfig = Pick<FleetConfig, 'provider' | 'checks' | 'alarms' | 'tickets' | 'retention'>;
 
+/** How records reach the database: an ingest worker on the provider's broker, or the embedded broker itself. */
+export interface IngestPath extends Publisher {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly connected: boolean;
+  readonly counters: Readonly<IngestCounters>;
+}
+
 export interface FleetProcessOptions {
   readonly db: FleetDb;
-  readonly ingest: Omit<IngestOptions, 'db'>;
+  readonly ingest: IngestPath;
   readonly config: RoundsConfig;
   readonly now?: () => number;
   /** a periodic job that failed (it runs again at the next tick) */
@@ -36,14 +44,14 @@ const GAPS_EVERY_MS = MINUTE;
  */
 export class FleetProcess {
   readonly #o: FleetProcessOptions;
-  readonly ingest: IngestWorker;
+  readonly ingest: IngestPath;
   #timer: NodeJS.Timeout | undefined;
   #round: Promise<void> | undefined;
   #last: Record<string, number> = {};
 
   constructor(options: FleetProcessOptions) {
     this.#o = options;
-    this.ingest = new IngestWorker({ ...options.ingest, db: options.db });
+    this.ingest = options.ingest;
   }
 
   async start(): Promise<void> {

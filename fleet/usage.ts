@@ -25,7 +25,7 @@ export interface MonthlyUsage {
   readonly hoursExpected: number;
   readonly completeness: number;
   /** spans without data: as the gateway marked them in its buckets, and buckets that never arrived */
-  readonly gaps: ReadonlyArray<{ from: number; to: number; reason: 'offline' | 'gateway' | 'missing' }>;
+  readonly gaps: Array<{ from: number; to: number; reason: 'offline' | 'gateway' | 'missing' }>;
 }
 
 /**

@@ -209,6 +209,11 @@ const MIGRATIONS: readonly string[] = [
     status       text,
     data         jsonb
   );
+  CREATE TABLE broker_accounts (
+    gateway_id    text PRIMARY KEY,   -- the embedded broker's user name of a gateway
+    password_hash text NOT NULL,      -- argon2id
+    created_at    bigint NOT NULL
+  );
   CREATE INDEX health_by_time ON health (at);
   CREATE TABLE health_hourly (
     gateway_id  text NOT NULL,

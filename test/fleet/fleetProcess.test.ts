@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FleetDb, postgresDb } from '../../fleet/db/fleetDb.ts';
 import { fleetConfig } from '../../fleet/config.ts';
 import { FleetProcess } from '../../fleet/fleetProcess.ts';
+import { IngestWorker } from '../../fleet/ingest/worker.ts';
 import type { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
 import { startPostgres, type TempPostgres } from '../helpers/postgres.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
@@ -28,7 +29,7 @@ beforeAll(async () => {
   for (const n of [1, 2]) {
     const p = new FleetProcess({
       db,
-      ingest: coolcoIngest(broker, `coolco-${n}`),
+      ingest: new IngestWorker({ ...coolcoIngest(broker, `coolco-${n}`), db }),
       config: fleetConfig({ provider: 'coolco', checks: { everySeconds: 0.1, gatewayOfflineMinutes: 10 } }),
     });
     await p.start();

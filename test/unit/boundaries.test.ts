@@ -170,6 +170,6 @@ describe('import boundaries', () => {
 
   it('dist/ is built from the shipped folders only', () => {
     const build = JSON.parse(readFileSync(join(root, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
-    expect(build.include.sort()).toEqual(['drivers', 'firmware-sim', 'gateway', 'protocol', 'rules']);
+    expect(build.include.sort()).toEqual(['drivers', 'firmware-sim', 'fleet', 'gateway', 'protocol', 'rules']);
   });
 });

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { devices, labelSite, listSites, site } from '../../inventory.ts';
+import { listAlarms } from '../../alarms.ts';
+import { type FleetApp, type FleetContext, HttpError, OPERATIONS } from '../context.ts';
+
+const SEGMENT = z.string().regex(/^[^/+#\u0000]{1,128}$/, 'expected a gateway id');
+const siteSchema = z.object({
+  gatewayId: z.string(),
+  label: z.string().nullable(),
+  customer: z.string().nullable(),
+  state: z.string().nullable(),
+  version: z.string().nullable(),
+  timeZone: z.string().nullable(),
+  lastSeen: z.number(),
+  invalidCount: z.number(),
+  devices: z.number(),
+  activeAlarms: z.number(),
+  outboxDepth: z.number().nullable(),
+  outboxLagS: z.number().nullable(),
+  healthAt: z.number().nullable(),
+});
+const deviceSchema = z.object({
+  gatewayId: z.string(),
+  deviceRef: z.string(),
+  kind: z.string().nullable(),
+  model: z.string().nullable(),
+  name: z.string().nullable(),
+  capabilities: z.array(z.string()),
+  commands: z.array(z.string()),
+  classes: z.array(z.string()),
+  access: z.enum(['granted', 'ended']),
+  accessEndedAt: z.number().nullable(),
+});
+
+export function siteRoutes(app: FleetApp, ctx: FleetContext): void {
+  app.get('/api/sites', {
+    config: { allow: ['admin', 'dispatcher', 'billing'] },
+    schema: { summary: 'Every site (gateway): online or not, devices, active alarms, outbox depth and lag', querystring: z.object({ customer: z.string().max(200).optional() }), response: { 200: z.array(siteSchema) } },
+    handler: (req) => listSites(ctx.db, { customer: req.query.customer }),
+  });
+
+  app.get('/api/sites/:gatewayId', {
+    config: { allow: OPERATIONS },
+    schema: {
+      summary: 'One site: its figures, its devices as the owner granted them, its last health record and active alarms',
+      params: z.object({ gatewayId: SEGMENT }),
+      response: { 200: z.object({ site: siteSchema, devices: z.array(deviceSchema), health: z.unknown().nullable(), alarms: z.array(z.unknown()) }) },
+    },
+    handler: async (req) => {
+      const s = await site(ctx.db, req.params.gatewayId);
+      if (!s) throw new HttpError(404, `no site ${req.params.gatewayId}`);
+      const [health] = await ctx.db.query<{ data: unknown }>('SELECT data FROM health WHERE gateway_id = $1 ORDER BY at DESC LIMIT 1', [s.gatewayId]);
+      return { site: s, devices: await devices(ctx.db, s.gatewayId), health: health?.data ?? null, alarms: await listAlarms(ctx.db, { gatewayId: s.gatewayId, state: 'active' }) };
+    },
+  });
+
+  app.patch('/api/sites/:gatewayId', {
+    config: { allow: OPERATIONS },
+    schema: {
+      summary: "The provider's own label and customer of a site",
+      params: z.object({ gatewayId: SEGMENT }),
+      body: z.strictObject({ label: z.string().max(200).nullable().optional(), customer: z.string().max(200).nullable().optional() }),
+      response: { 200: siteSchema },
+    },
+    handler: async (req) => {
+      if (!(await labelSite(ctx.db, req.params.gatewayId, req.body))) throw new HttpError(404, `no site ${req.params.gatewayId}`);
+      return (await site(ctx.db, req.params.gatewayId)) as z.infer<typeof siteSchema>;
+    },
+  });
+}
