@@ -98,7 +98,16 @@ export async function createJob(tx: Queryable, j: JobInput, now: number): Promis
     const notBefore = j.localTime ? nextLocalTime(j.localTime, t.time_zone ?? 'UTC', now) : now;
     await createCommand(
       tx,
-      { gatewayId: t.gateway_id, deviceRef: t.device_ref, attribute: j.attribute, value: j.value, createdBy: j.createdBy, notBefore, expiresAt: notBefore + j.expiresAfterMs, jobId: id },
+      {
+        gatewayId: t.gateway_id,
+        deviceRef: t.device_ref,
+        attribute: j.attribute,
+        value: j.value,
+        createdBy: j.createdBy,
+        notBefore,
+        expiresAt: notBefore + j.expiresAfterMs,
+        jobId: id,
+      },
       now,
     );
   }

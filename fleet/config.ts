@@ -46,7 +46,11 @@ export const fleetConfigSchema = z.strictObject({
   /** this worker's MQTT client id (unique per worker) and the shared-subscription group */
   worker: z.strictObject({ id: z.string().regex(PROVIDER).optional(), group: z.string().regex(PROVIDER).default('ingest') }).default({ group: 'ingest' }),
   api: z
-    .strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8480), signInPerMinute: z.number().int().positive().default(10) })
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8480),
+      signInPerMinute: z.number().int().positive().default(10),
+    })
     .default({ host: '127.0.0.1', port: 8480, signInPerMinute: 10 }),
   checks: z
     .strictObject({
@@ -103,9 +107,7 @@ export function fleetConfig(input: unknown, source = '<config>', baseDir = proce
     ...c,
     dataDir: abs(c.dataDir),
     broker:
-      'url' in c.broker
-        ? { ...c.broker, passwordFile: c.broker.passwordFile && abs(c.broker.passwordFile), ca: c.broker.ca && abs(c.broker.ca) }
-        : c.broker,
+      'url' in c.broker ? { ...c.broker, passwordFile: c.broker.passwordFile && abs(c.broker.passwordFile), ca: c.broker.ca && abs(c.broker.ca) } : c.broker,
   });
 }
 

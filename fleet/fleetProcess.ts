@@ -86,7 +86,10 @@ export class FleetProcess {
       [
         'retention',
         RETENTION_EVERY_MS,
-        () => exclusive(db, JobLocks.retention, (tx) => applyRetention(tx, { rawHealthDays: c.retention.rawHealthDays, invalidDays: c.retention.invalidMessagesDays }, now)),
+        () =>
+          exclusive(db, JobLocks.retention, (tx) =>
+            applyRetention(tx, { rawHealthDays: c.retention.rawHealthDays, invalidDays: c.retention.invalidMessagesDays }, now),
+          ),
       ],
     ];
     for (const [name, every, run] of jobs) {

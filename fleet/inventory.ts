@@ -18,7 +18,17 @@ export async function syncManifest(tx: Queryable, gatewayId: string, m: Manifest
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'granted', $9, $9)
        ON CONFLICT (gateway_id, device_ref) DO UPDATE SET kind = excluded.kind, model = excluded.model, name = excluded.name, capabilities = excluded.capabilities,
          commands = excluded.commands, classes = excluded.classes, access = 'granted', access_ended_at = NULL, updated_at = excluded.updated_at`,
-      [gatewayId, d.deviceId, d.kind ?? null, d.model ?? null, d.name ?? null, JSON.stringify(d.capabilities), JSON.stringify(d.commands), JSON.stringify(d.classes), now],
+      [
+        gatewayId,
+        d.deviceId,
+        d.kind ?? null,
+        d.model ?? null,
+        d.name ?? null,
+        JSON.stringify(d.capabilities),
+        JSON.stringify(d.commands),
+        JSON.stringify(d.classes),
+        now,
+      ],
     );
   }
   await tx.query(

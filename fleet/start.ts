@@ -118,7 +118,12 @@ export async function startFleet(config: FleetConfig, log: Logger): Promise<Runn
         onFailure,
       });
     }
-    const fleet = new FleetProcess({ db, ingest, config, onJobFailure: (job, err) => log.error({ err, job }, 'a periodic job failed; it runs again next round') });
+    const fleet = new FleetProcess({
+      db,
+      ingest,
+      config,
+      onJobFailure: (job, err) => log.error({ err, job }, 'a periodic job failed; it runs again next round'),
+    });
     await fleet.start();
     stops.push(() => fleet.stop());
     const { app } = await buildFleetApi({ db, people, config, version: FLEET_VERSION, now: Date.now, ingestConnected: () => ingest.connected }, (err, url) =>

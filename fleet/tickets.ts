@@ -42,7 +42,9 @@ export interface Ticket {
   readonly resolveBreached: boolean;
 }
 
-const columns = (now: string) => `id, gateway_id AS "gatewayId", device_ref AS "deviceRef", alarm_code AS "alarmCode", alarm_id AS "alarmId", title, priority, state,
+const columns = (
+  now: string,
+) => `id, gateway_id AS "gatewayId", device_ref AS "deviceRef", alarm_code AS "alarmCode", alarm_id AS "alarmId", title, priority, state,
   assignee_id AS "assigneeId", scheduled_for AS "scheduledFor", resolution_code AS "resolutionCode", notes, verified_at AS "verifiedAt", reopened, visits,
   created_at AS "createdAt", acknowledged_at AS "acknowledgedAt", resolved_at AS "resolvedAt", closed_at AS "closedAt", ack_due_at AS "ackDueAt",
   resolve_due_at AS "resolveDueAt", coalesce(acknowledged_at, ${now}) > ack_due_at AS "ackBreached", coalesce(resolved_at, ${now}) > resolve_due_at AS "resolveBreached"`;

@@ -142,6 +142,10 @@ export function cloudService(p: ServiceEnv & { rules: RuleHost; sampleHealth: ()
         sampleHealth: p.sampleHealth,
         grants: p.repos.grants,
         audit: p.repos.audit,
+        usage: p.repos.usage,
+        history: p.repos.history,
+        timeZone: config.timezone,
+        tags: (id) => p.repos.deviceMeta.tags(id),
       })
     : undefined;
   return {

@@ -157,7 +157,10 @@ export const diagnosticData = z.object({
   /** current attribute values */
   attributes: z.record(z.string(), z.union([z.number(), z.boolean(), z.string(), z.null()])).optional(),
   /** the last hour of numeric readings, oldest first, at most 2,000 */
-  readings: z.array(z.object({ attribute: z.string(), at: z.number().int(), value: z.number() })).max(2000).optional(),
+  readings: z
+    .array(z.object({ attribute: z.string(), at: z.number().int(), value: z.number() }))
+    .max(2000)
+    .optional(),
   at: z.number().int(),
 });
 

@@ -10,8 +10,8 @@ export const topics = (gatewayId: string) => {
     usage: (provider: string, deviceRef: string) => `${p(provider)}/usage/${deviceRef}`,
     maintenance: (provider: string, deviceRef: string) => `${p(provider)}/maintenance/${deviceRef}`,
     health: (provider: string) => `${p(provider)}/health`,
-    /** what providers send a gateway: cmd, resend and diag requests */
-    requests: `${base}/p/+/+/+`,
+    /** what providers send a gateway: cmd, resend and diag requests (one filter each: `p/+/+/+` would echo the gateway's own records) */
+    requests: REQUEST_KINDS.map((k) => `${base}/p/+/${k}/+`),
     command: (provider: string, requestId: string) => `${p(provider)}/cmd/${requestId}`,
     commandResult: (provider: string, requestId: string) => `${p(provider)}/cmd-result/${requestId}`,
     manifest: (provider: string) => `${p(provider)}/manifest`,

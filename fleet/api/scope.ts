@@ -9,10 +9,9 @@ export interface DeviceKey {
 
 /** The devices of a technician's tickets that are not closed: all a technician may see or act on. */
 export async function technicianDevices(db: Queryable, userId: number): Promise<DeviceKey[]> {
-  return db.query<DeviceKey>(
-    `SELECT DISTINCT gateway_id AS "gatewayId", device_ref AS "deviceRef" FROM tickets WHERE assignee_id = $1 AND state <> 'closed'`,
-    [userId],
-  );
+  return db.query<DeviceKey>(`SELECT DISTINCT gateway_id AS "gatewayId", device_ref AS "deviceRef" FROM tickets WHERE assignee_id = $1 AND state <> 'closed'`, [
+    userId,
+  ]);
 }
 
 /** Throws 403 unless the user may act on this device (everyone but a technician may; a technician only on its tickets' devices). */

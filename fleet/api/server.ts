@@ -2,7 +2,13 @@ import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type RouteOptions } from 'fastify';
-import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import type { Access, FleetApp, FleetContext } from './context.ts';
 import { alarmRoutes } from './routes/alarms.ts';
 import { commandRoutes } from './routes/commands.ts';
@@ -27,7 +33,11 @@ export interface FleetRoute {
  * nothing. Tokens travel only in `Authorization: Bearer`.
  */
 export async function buildFleetApi(ctx: FleetContext, onError: (err: Error, url: string) => void): Promise<{ app: FleetApp; routes: () => FleetRoute[] }> {
-  const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, routerOptions: { maxParamLength: 200 } }).withTypeProvider<ZodTypeProvider>() as unknown as FleetApp;
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    logger: false,
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<ZodTypeProvider>() as unknown as FleetApp;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('user', undefined);
@@ -48,7 +58,11 @@ export async function buildFleetApi(ctx: FleetContext, onError: (err: Error, url
   });
   await app.register(fastifySwagger, {
     openapi: {
-      info: { title: 'Trellis Fleet API', version: ctx.version, description: 'Bearer token from POST /api/login on every route but /api/health and /api/login.' },
+      info: {
+        title: 'Trellis Fleet API',
+        version: ctx.version,
+        description: 'Bearer token from POST /api/login on every route but /api/health and /api/login.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -65,11 +79,13 @@ export async function buildFleetApi(ctx: FleetContext, onError: (err: Error, url
     const token = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
     const user = token ? await ctx.people.authenticate(token) : undefined;
     if (!user)
-      return reply
-        .code(401)
-        .send({ error: 'unauthorized', message: token ? 'the token is not valid (signed out or unknown); sign in again' : 'sign in first: send Authorization: Bearer <token>' });
+      return reply.code(401).send({
+        error: 'unauthorized',
+        message: token ? 'the token is not valid (signed out or unknown); sign in again' : 'sign in first: send Authorization: Bearer <token>',
+      });
     req.user = user;
-    if (!access.includes(user.role)) return reply.code(403).send({ error: 'forbidden', message: `this needs the role ${access.join(' or ')}; you are ${user.role}` });
+    if (!access.includes(user.role))
+      return reply.code(403).send({ error: 'forbidden', message: `this needs the role ${access.join(' or ')}; you are ${user.role}` });
   });
   peopleRoutes(app, ctx);
   siteRoutes(app, ctx);
@@ -78,7 +94,9 @@ export async function buildFleetApi(ctx: FleetContext, onError: (err: Error, url
   usageRoutes(app, ctx);
   commandRoutes(app, ctx);
   app.get('/api/openapi.json', { config: { allow: ['admin', 'dispatcher', 'technician', 'billing'] }, schema: { hide: true } }, async () => app.swagger());
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${(req.url.split('?')[0] ?? '').slice(0, 200)}` }));
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${(req.url.split('?')[0] ?? '').slice(0, 200)}` }),
+  );
   const routes = () =>
     declared.flatMap((r) =>
       [r.method].flat().map((method) => ({ method: String(method), url: r.url, access: (r.config as { allow?: Access } | undefined)?.allow })),

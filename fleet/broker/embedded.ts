@@ -71,14 +71,13 @@ export class EmbeddedBroker implements Publisher {
         this.#authenticate(username, password).then(
           (gatewayId) => {
             if (gatewayId) this.#gateways.set(client, gatewayId);
-            done(gatewayId ? null : Object.assign(new Error('bad user name or password'), { returnCode: 4 }) as AuthenticateError, gatewayId !== undefined);
+            done(gatewayId ? null : (Object.assign(new Error('bad user name or password'), { returnCode: 4 }) as AuthenticateError), gatewayId !== undefined);
           },
           (err: Error) => done(Object.assign(err, { returnCode: 3 }) as AuthenticateError, false),
         );
       },
       authorizePublish: (client, packet, done) => this.#publish(client, packet, done),
       authorizeSubscribe: (client, sub, done) => done(null, this.#subscribe(client, sub)),
-      authorizeForward: (client, packet) => packet,
     });
     this.#aedes = aedes;
     const tls = this.#o.tls;
@@ -107,7 +106,9 @@ export class EmbeddedBroker implements Publisher {
   }
 
   async #authenticate(username: string | undefined, password: Buffer | undefined): Promise<string | undefined> {
-    const [row] = username ? await this.#o.db.query<{ password_hash: string }>('SELECT password_hash FROM broker_accounts WHERE gateway_id = $1', [username]) : [];
+    const [row] = username
+      ? await this.#o.db.query<{ password_hash: string }>('SELECT password_hash FROM broker_accounts WHERE gateway_id = $1', [username])
+      : [];
     const target = row?.password_hash ?? (await (dummy ??= hash('trellis-fleet-dummy', ARGON2)));
     const ok = await verify(target, password ?? Buffer.alloc(0)).catch(() => false);
     return row && ok ? username : undefined;
@@ -121,27 +122,29 @@ export class EmbeddedBroker implements Publisher {
     if (!allowed) return done(new Error(`${gatewayId ?? 'an unknown client'} may not publish to ${packet.topic.slice(0, 200)}`));
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     const now = (this.#o.now ?? Date.now)();
-    this.#o.db.transaction((tx) => storeMessage(tx, packet.topic, payload, now)).then(
-      (outcome) => {
-        if (outcome.stored) this.#counters.stored++;
-        else this.#counters.invalid++;
-        done(null);
-      },
-      (err: Error) => {
-        this.#counters.failed++;
-        this.#o.onFailure?.(err, packet.topic);
-        done(err); // aedes closes the connection without the PUBACK: the gateway sends it again
-      },
-    );
+    this.#o.db
+      .transaction((tx) => storeMessage(tx, packet.topic, payload, now))
+      .then(
+        (outcome) => {
+          if (outcome.stored) this.#counters.stored++;
+          else this.#counters.invalid++;
+          done(null);
+        },
+        (err: Error) => {
+          this.#counters.failed++;
+          this.#o.onFailure?.(err, packet.topic);
+          done(err); // aedes closes the connection without the PUBACK: the gateway sends it again
+        },
+      );
   }
 
   #subscribe(client: Client, sub: Subscription): Subscription | null {
     const gatewayId = this.#gateways.get(client);
     if (!gatewayId) return null;
     const base = `trellis/v1/${gatewayId}/p/`;
-    if (sub.topic === `${base}+/+/+`) return sub;
     const [provider, kind, id, ...rest] = sub.topic.startsWith(base) ? sub.topic.slice(base.length).split('/') : [];
-    const mine = (provider === '+' || provider === this.#o.provider) && (REQUEST_KINDS as readonly string[]).includes(kind ?? '') && id !== undefined && rest.length === 0;
+    const mine =
+      (provider === '+' || provider === this.#o.provider) && (REQUEST_KINDS as readonly string[]).includes(kind ?? '') && id !== undefined && rest.length === 0;
     return mine ? sub : null;
   }
 }

@@ -41,27 +41,31 @@ function readSecret(file: string | undefined): string | undefined {
 }
 
 export function buildProgram(): Command {
-  const program = new Command('trellis-fleet').description("Trellis Fleet: a service provider's end of its gateways' streams").showHelpAfterError().exitOverride();
+  const program = new Command('trellis-fleet')
+    .description("Trellis Fleet: a service provider's end of its gateways' streams")
+    .showHelpAfterError()
+    .exitOverride();
   const withConfig = (c: Command) => c.option('-c, --config <file>', 'config file (default: $TRELLIS_FLEET_CONFIG, then ./trellis-fleet.yaml)');
 
-  withConfig(program.command('start').description('run the fleet service (with no config: PGlite in ./fleet-data, an embedded broker, the API on loopback)')).action(
-    async (o: { config?: string }) => {
-      const c = config(o.config);
-      const log = pino({ level: process.env.TRELLIS_FLEET_LOG ?? 'info', base: { app: 'trellis-fleet' } });
-      const fleet = await startFleet(c, log);
-      out(`Trellis Fleet ${c.provider}: API ${fleet.apiUrl} (OpenAPI at ${fleet.apiUrl}/api/openapi.json), ${fleet.db.engine} database`);
-      if (fleet.brokerUrl) out(`Gateways connect to ${fleet.brokerUrl} (trust ${fleet.brokerCa ?? 'no TLS'}); add one with: trellis-fleet gateway add <gatewayId>`);
-      if (fleet.firstAdminPassword) out(`First start: user "admin", password ${fleet.firstAdminPassword} (shown once; add people with trellis-fleet user add)`);
-      let stopping = false;
-      const end = () => {
-        if (stopping) return;
-        stopping = true;
-        fleet.stop().then(() => process.exit(0));
-      };
-      process.once('SIGINT', end);
-      process.once('SIGTERM', end);
-    },
-  );
+  withConfig(
+    program.command('start').description('run the fleet service (with no config: PGlite in ./fleet-data, an embedded broker, the API on loopback)'),
+  ).action(async (o: { config?: string }) => {
+    const c = config(o.config);
+    const log = pino({ level: process.env.TRELLIS_FLEET_LOG ?? 'info', base: { app: 'trellis-fleet' } });
+    const fleet = await startFleet(c, log);
+    out(`Trellis Fleet ${c.provider}: API ${fleet.apiUrl} (OpenAPI at ${fleet.apiUrl}/api/openapi.json), ${fleet.db.engine} database`);
+    if (fleet.brokerUrl)
+      out(`Gateways connect to ${fleet.brokerUrl} (trust ${fleet.brokerCa ?? 'no TLS'}); add one with: trellis-fleet gateway add <gatewayId>`);
+    if (fleet.firstAdminPassword) out(`First start: user "admin", password ${fleet.firstAdminPassword} (shown once; add people with trellis-fleet user add)`);
+    let stopping = false;
+    const end = () => {
+      if (stopping) return;
+      stopping = true;
+      fleet.stop().then(() => process.exit(0));
+    };
+    process.once('SIGINT', end);
+    process.once('SIGTERM', end);
+  });
 
   withConfig(program.command('check-config').description('validate the config and print the effective settings')).action((o: { config?: string }) => {
     out(`OK\n${JSON.stringify(config(o.config), null, 2)}`);
@@ -84,24 +88,24 @@ export function buildProgram(): Command {
   });
 
   const gateway = program.command('gateway').description("gateways' accounts on the embedded broker");
-  withConfig(gateway.command('add').argument('<gatewayId>').description("create (or renew) a gateway's broker account and print its password and cloud config")).action(
-    async (id: string, o: { config?: string }) => {
-      if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(id)) throw new Error(`gatewayId "${id}": expected letters, digits, _ . : -`);
-      const password = randomBytes(18).toString('base64url');
-      const c = await withDb(o.config, async (db, c) => {
-        await addBrokerAccount(db, id, password, Date.now());
-        return c;
-      });
-      const file = `${id}.cloud-password`;
-      writeFileSync(file, `${password}\n`, { mode: 0o600 });
-      const e = 'embedded' in c.broker ? c.broker.embedded : undefined;
-      out(`gateway ${id}: password written to ${file}. In the gateway's trellis.yaml:`);
-      out(
-        `cloud:\n  url: ${e?.tls === false ? 'mqtt' : 'mqtts'}://<this host>:${e?.port ?? 8883}\n  username: ${id}\n  passwordFile: <path to ${file}>\n  ca: <copy of ${c.dataDir}/broker-tls/cert.pem>\n  protocol: 4\n` +
-          `and grant this provider what the owner agrees to: trellis grant add ${c.provider} ...`,
-      );
-    },
-  );
+  withConfig(
+    gateway.command('add').argument('<gatewayId>').description("create (or renew) a gateway's broker account and print its password and cloud config"),
+  ).action(async (id: string, o: { config?: string }) => {
+    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(id)) throw new Error(`gatewayId "${id}": expected letters, digits, _ . : -`);
+    const password = randomBytes(18).toString('base64url');
+    const c = await withDb(o.config, async (db, c) => {
+      await addBrokerAccount(db, id, password, Date.now());
+      return c;
+    });
+    const file = `${id}.cloud-password`;
+    writeFileSync(file, `${password}\n`, { mode: 0o600 });
+    const e = 'embedded' in c.broker ? c.broker.embedded : undefined;
+    out(`gateway ${id}: password written to ${file}. In the gateway's trellis.yaml:`);
+    out(
+      `cloud:\n  url: ${e?.tls === false ? 'mqtt' : 'mqtts'}://<this host>:${e?.port ?? 8883}\n  username: ${id}\n  passwordFile: <path to ${file}>\n  ca: <copy of ${c.dataDir}/broker-tls/cert.pem>\n  protocol: 4\n` +
+        `and grant this provider what the owner agrees to: trellis grant add ${c.provider} ...`,
+    );
+  });
 
   const site = program.command('site').description('sites (gateways)');
   withConfig(site.command('list').option('--json', 'machine-readable').description('every site: online or not, devices, active alarms')).action(
@@ -115,7 +119,7 @@ export function buildProgram(): Command {
   withConfig(
     usage
       .command('export')
-      .requiredOption('--month <YYYY-MM>', 'the month, in each site\'s local time')
+      .requiredOption('--month <YYYY-MM>', "the month, in each site's local time")
       .option('-o, --out <file>', 'write the CSV here (default: stdout)')
       .description("a month's usage per site and device as CSV"),
   ).action(async (o: { config?: string; month: string; out?: string }) => {
@@ -128,17 +132,19 @@ export function buildProgram(): Command {
   withConfig(program.command('alarms').option('--all', 'cleared ones too').option('--json', 'machine-readable').description('active alarms')).action(
     async (o: { config?: string; all?: boolean; json?: boolean }) => {
       const rows = await withDb(o.config, (db) => listAlarms(db, { state: o.all ? undefined : 'active' }));
-      out(o.json ? JSON.stringify(rows, null, 2) : table(rows, ['id', 'gatewayId', 'deviceRef', 'code', 'severity', 'state', 'acknowledged', 'count', 'message']));
+      out(
+        o.json ? JSON.stringify(rows, null, 2) : table(rows, ['id', 'gatewayId', 'deviceRef', 'code', 'severity', 'state', 'acknowledged', 'count', 'message']),
+      );
     },
   );
 
-  withConfig(program.command('tickets').option('--state <state>', TICKET_STATES.join(', ')).option('--json', 'machine-readable').description('maintenance tickets')).action(
-    async (o: { config?: string; state?: string; json?: boolean }) => {
-      if (o.state && !(TICKET_STATES as readonly string[]).includes(o.state)) throw new Error(`--state: expected one of ${TICKET_STATES.join(', ')}`);
-      const rows = await withDb(o.config, (db) => listTickets(db, { state: o.state as TicketState | undefined }, Date.now()));
-      out(o.json ? JSON.stringify(rows, null, 2) : table(rows, ['id', 'gatewayId', 'deviceRef', 'title', 'priority', 'state', 'assigneeId', 'resolveBreached']));
-    },
-  );
+  withConfig(
+    program.command('tickets').option('--state <state>', TICKET_STATES.join(', ')).option('--json', 'machine-readable').description('maintenance tickets'),
+  ).action(async (o: { config?: string; state?: string; json?: boolean }) => {
+    if (o.state && !(TICKET_STATES as readonly string[]).includes(o.state)) throw new Error(`--state: expected one of ${TICKET_STATES.join(', ')}`);
+    const rows = await withDb(o.config, (db) => listTickets(db, { state: o.state as TicketState | undefined }, Date.now()));
+    out(o.json ? JSON.stringify(rows, null, 2) : table(rows, ['id', 'gatewayId', 'deviceRef', 'title', 'priority', 'state', 'assigneeId', 'resolveBreached']));
+  });
   return program;
 }
 

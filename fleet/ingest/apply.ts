@@ -42,7 +42,14 @@ export const APPLY = {
     );
     // a redelivered alert is no repeat: only a new one raises (or repeats) its alarm
     if (fresh.length > 0)
-      await raiseAlarm(tx, { gatewayId: t.gatewayId, deviceRef: d.deviceId, code: alarmCode(d.source, d.ruleId), severity: d.severity, message: d.message, at: d.at });
+      await raiseAlarm(tx, {
+        gatewayId: t.gatewayId,
+        deviceRef: d.deviceId,
+        code: alarmCode(d.source, d.ruleId),
+        severity: d.severity,
+        message: d.message,
+        at: d.at,
+      });
   },
 
   async health(tx: Queryable, t: Topic<'health'>, r: Of<'p/<provider>/health'>) {

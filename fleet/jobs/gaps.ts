@@ -64,10 +64,19 @@ export async function repairGaps(tx: Queryable, now: number): Promise<{ gaps: nu
       'active',
     ]);
     if (!active)
-      await raiseAlarm(tx, { gatewayId, deviceRef, code: 'usage.gap', severity: 'warning', message: 'usage buckets are missing; asked the gateway to resend them', at: now });
+      await raiseAlarm(tx, {
+        gatewayId,
+        deviceRef,
+        code: 'usage.gap',
+        severity: 'warning',
+        message: 'usage buckets are missing; asked the gateway to resend them',
+        at: now,
+      });
   }
   let cleared = 0;
-  const alarmed = await tx.query<{ gateway_id: string; device_ref: string }>("SELECT gateway_id, device_ref FROM alarms WHERE code = 'usage.gap' AND state = 'active'");
+  const alarmed = await tx.query<{ gateway_id: string; device_ref: string }>(
+    "SELECT gateway_id, device_ref FROM alarms WHERE code = 'usage.gap' AND state = 'active'",
+  );
   for (const a of alarmed)
     if (!open.has(`${a.gateway_id}\u0001${a.device_ref}`) && (await clearAlarm(tx, a.gateway_id, a.device_ref, 'usage.gap', now))) cleared++;
   return { gaps: gaps.length, requested, cleared };

@@ -11,7 +11,11 @@ const BATCH_HOURS = 500;
  * and outbox depth), then goes; invalid messages kept for inspection go after `invalidDays`. Usage,
  * alarms, tickets and commands are kept.
  */
-export async function applyRetention(tx: Queryable, o: { rawHealthDays: number; invalidDays: number }, now: number): Promise<{ hours: number; deleted: number }> {
+export async function applyRetention(
+  tx: Queryable,
+  o: { rawHealthDays: number; invalidDays: number },
+  now: number,
+): Promise<{ hours: number; deleted: number }> {
   const cutoff = Math.floor((now - o.rawHealthDays * DAY) / HOUR) * HOUR;
   const hours = await tx.query<{ gateway_id: string; provider: string; hour: number }>(
     `SELECT DISTINCT gateway_id, provider, (at / ${HOUR}) * ${HOUR} AS hour FROM health WHERE at < $1 ORDER BY hour LIMIT ${BATCH_HOURS}`,

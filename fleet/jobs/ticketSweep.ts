@@ -38,7 +38,9 @@ export async function sweepTickets(tx: Queryable, config: FleetConfig['tickets']
       opened++;
     }
   }
-  const back = await tx.query<{ id: number }>(`SELECT t.id FROM tickets t WHERE t.state = 'resolved' AND t.alarm_code IS NOT NULL AND EXISTS (${ACTIVE_ALARM})`);
+  const back = await tx.query<{ id: number }>(
+    `SELECT t.id FROM tickets t WHERE t.state = 'resolved' AND t.alarm_code IS NOT NULL AND EXISTS (${ACTIVE_ALARM})`,
+  );
   for (const t of back) await moveTicket(tx, t.id, { to: 'open', notes: 'the alarm came back after the ticket was resolved' }, 'fleet', now);
   const quiet = await tx.query<{ id: number }>(
     `SELECT t.id FROM tickets t WHERE t.state = 'resolved' AND t.resolved_at <= $1 AND (t.alarm_code IS NULL OR NOT EXISTS (${ACTIVE_ALARM}))`,

@@ -73,11 +73,14 @@ export class CloudLink {
   #stats = { connects: 0, attempts: 0, published: 0, acked: 0, refused: 0 };
   #lastError: string | undefined;
 
-  constructor(options: CloudLinkOptions, outbox: Outbox, log: Logger, onMessage: MessageHandler) {
+  readonly #onConnect: (() => void) | undefined;
+
+  constructor(options: CloudLinkOptions, outbox: Outbox, log: Logger, onMessage: MessageHandler, onConnect?: () => void) {
     this.#o = options;
     this.#outbox = outbox;
     this.#log = log;
     this.#onMessage = onMessage;
+    this.#onConnect = onConnect;
     this.#topics = topics(options.gatewayId);
     this.#protocol = options.protocol === 4 ? 4 : 5;
     outbox.onEnqueue = () => this.#fill();
@@ -87,6 +90,21 @@ export class CloudLink {
     if (!this.#stopped) return;
     this.#stopped = false;
     this.#connect();
+  }
+
+  /**
+   * Publishes a retained message (a provider's manifest) now, outside the outbox: the latest one is
+   * what counts, and it is published again on every connect. False when not connected.
+   */
+  async publishRetained(topic: string, payload: string): Promise<boolean> {
+    const client = this.#client;
+    if (!client || !this.#connected) return false;
+    try {
+      await client.publishAsync(topic, payload, { qos: 1, retain: true });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Waits briefly for records in flight, publishes the offline status (when connected), then closes. Unacknowledged records stay queued. */
@@ -177,6 +195,7 @@ export class CloudLink {
       client.publish(this.#topics.status, this.#status('online'), { qos: 1, retain: true });
       client.subscribe(this.#topics.requests, { qos: 1 });
       this.#fill();
+      this.#onConnect?.();
     });
     client.on('message', (topic, payload) => {
       if (generation === this.#generation) this.#onMessage(topic, payload);

@@ -14,6 +14,10 @@ import { topics, type AlertData, type HealthData, type MaintenanceData } from '.
 import { RemoteCommands, type SafetyLimit } from './remoteCommands.ts';
 import type { DataClass, Grants } from '../store/grants.ts';
 import type { AuditLog } from '../store/audit.ts';
+import type { HistoryQueries } from '../store/historyQueries.ts';
+import type { UsageStore } from '../store/usage.ts';
+import { buildManifest, manifestProviders } from './manifest.ts';
+import { ProviderRequests } from './providerRequests.ts';
 
 export interface CloudSyncDeps {
   readonly config: CloudConfig & { url: string };
@@ -34,7 +38,15 @@ export interface CloudSyncDeps {
   readonly sampleHealth: () => HealthData;
   readonly grants: Grants;
   readonly audit: AuditLog;
+  /** resend requests read the stored buckets; diagnostic snapshots the readings */
+  readonly usage: UsageStore;
+  readonly history: HistoryQueries;
+  readonly timeZone: string;
+  readonly tags: (deviceId: string) => readonly string[];
 }
+
+/** how often the manifests are compared with what was last published (a grant or device changed) */
+const MANIFEST_CHECK_MS = 30_000;
 
 /**
  * Cloud sync: what goes into the outbox (alerts, usage buckets, maintenance signals, health), one copy
@@ -47,7 +59,11 @@ export class CloudSync implements UsageQueue {
   readonly outbox: Outbox;
   readonly link: CloudLink;
   readonly commands: RemoteCommands;
+  readonly requests: ProviderRequests;
   readonly #d: CloudSyncDeps;
+  /** provider -> the manifest last published (without its time) */
+  readonly #published = new Map<string, string>();
+  #manifestTimer: NodeJS.Timeout | undefined;
   readonly #topics: ReturnType<typeof topics>;
   #cancelHealth: (() => void) | undefined;
   #notify: NodeJS.Immediate | undefined;
@@ -80,6 +96,19 @@ export class CloudSync implements UsageQueue {
       protectedWriter: deps.protectedWriter,
       execute: (cmd) => deps.hub.command(cmd),
     });
+    this.requests = new ProviderRequests({
+      gatewayId: deps.gatewayId,
+      grants: deps.grants,
+      registry: deps.registry,
+      usage: deps.usage,
+      history: deps.history,
+      hub: deps.hub,
+      outbox: this.outbox,
+      audit: deps.audit,
+      log,
+      now,
+    });
+    const prefix = this.#topics.providerPrefix;
     this.link = new CloudLink(
       {
         url: c.url,
@@ -99,7 +128,15 @@ export class CloudSync implements UsageQueue {
       },
       this.outbox,
       log,
-      (topic, payload) => void this.commands.handle(topic, payload),
+      (topic, payload) => {
+        const [provider, kind, requestId, ...rest] = topic.startsWith(prefix) ? topic.slice(prefix.length).split('/') : [];
+        if (kind === 'cmd') void this.commands.handle(topic, payload);
+        else if (provider && kind && requestId && rest.length === 0) this.requests.handle(provider, kind, requestId, payload);
+      },
+      () => {
+        this.#published.clear(); // the broker may have lost its retained messages: publish them again
+        void this.publishManifests();
+      },
     );
   }
 
@@ -111,16 +148,40 @@ export class CloudSync implements UsageQueue {
     bus.on(this, 'grantRevoked', (g) => {
       const purged = this.outbox.purge(g.providerId, (cls, deviceId) => grants.stillCovers(g.providerId, cls, deviceId));
       log.info({ provider: g.providerId, grant: g.id, purged }, 'grant revoked; queued records purged');
+      void this.publishManifests();
     });
+    this.#manifestTimer = setInterval(() => void this.publishManifests(), MANIFEST_CHECK_MS);
+    this.#manifestTimer.unref();
     this.#scheduleHealth();
     this.link.start();
   }
 
   async stop(): Promise<void> {
     this.#d.bus.off(this);
+    if (this.#manifestTimer) clearInterval(this.#manifestTimer);
     this.#cancelHealth?.();
     if (this.#notify) clearImmediate(this.#notify);
     await this.link.stop();
+  }
+
+  /**
+   * Publishes each provider's device manifest (retained) that differs from the one it last got; a
+   * provider whose grants are all gone gets an empty one. Runs on connect, on a revoke and every 30 s
+   * (grants added by the CLI, devices discovered).
+   */
+  async publishManifests(): Promise<number> {
+    const d = this.#d;
+    let published = 0;
+    for (const provider of manifestProviders(d.grants)) {
+      const m = buildManifest({ gatewayId: d.gatewayId, timeZone: d.timeZone, grants: d.grants, registry: d.registry, tags: d.tags }, provider, d.clock.now());
+      const body = JSON.stringify({ ...m, at: 0 });
+      if (this.#published.get(provider) === body) continue;
+      if (await this.link.publishRetained(this.#topics.manifest(provider), JSON.stringify(m))) {
+        this.#published.set(provider, body);
+        published++;
+      }
+    }
+    return published;
   }
 
   /** Usage buckets; called inside the metering transaction. */

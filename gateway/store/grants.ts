@@ -190,6 +190,16 @@ export class Grants {
     return undefined;
   }
 
+  /** The real id of the device `providerId` calls `ref`, when a grant in force gives it `cls` of that device. */
+  deviceFor(providerId: string, ref: string, cls: DataClass, deviceIds: Iterable<string>): string | undefined {
+    const ids = [...deviceIds];
+    for (const g of this.active()) {
+      if (g.providerId !== providerId || !g.classes.includes(cls)) continue;
+      for (const id of ids) if (this.covers(g, id) && ((g.identity && ref === id) || this.pseudonym(providerId, id) === ref)) return id;
+    }
+    return undefined;
+  }
+
   #secret(): Buffer {
     if (this.#key) return this.#key;
     const row = this.#db.prepare("SELECT value FROM secrets WHERE name = 'pseudonym-key'").get() as { value: Buffer } | undefined;

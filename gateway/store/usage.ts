@@ -53,6 +53,16 @@ export class UsageStore {
     return this.#insert.get(deviceId, start, end, data)?.seq;
   }
 
+  /** A device's stored buckets starting in [from, to), with their sequence numbers (a provider's resend). */
+  buckets(deviceId: string, from: number, to: number): Array<{ seq: number; data: string }> {
+    return this.#db
+      .prepare('SELECT seq, data FROM usage_buckets WHERE device_id = ? AND start >= ? AND start < ? ORDER BY start')
+      .all(deviceId, from, to) as Array<{
+      seq: number;
+      data: string;
+    }>;
+  }
+
   /** The stored events after a checkpoint, in time order. */
   replay(after: MeterCheckpoint): Generator<DeviceEvent> {
     return replayEvents(this.#db, this.#registry, after.readingsRowid, after.eventsRowid);

@@ -46,7 +46,11 @@ export function alarmRoutes(app: FleetApp, ctx: FleetContext): void {
 
   app.post('/api/alarms/:id/ack', {
     config: { allow: WORKERS },
-    schema: { summary: 'Acknowledge an alarm: someone is on it (it will not be escalated)', params: z.object({ id: z.coerce.number().int() }), response: { 200: alarmSchema } },
+    schema: {
+      summary: 'Acknowledge an alarm: someone is on it (it will not be escalated)',
+      params: z.object({ id: z.coerce.number().int() }),
+      response: { 200: alarmSchema },
+    },
     handler: async (req) => {
       const a = await alarm(ctx.db, req.params.id);
       if (!a) throw new HttpError(404, `no alarm ${req.params.id}`);

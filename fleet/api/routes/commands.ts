@@ -30,7 +30,8 @@ export function commandRoutes(app: FleetApp, ctx: FleetContext): void {
   app.post('/api/commands', {
     config: { allow: WORKERS },
     schema: {
-      summary: 'Set an attribute of a device remotely: created -> sent -> succeeded / failed / rejected (with the reason) / timed out; expires unsent while its gateway is offline',
+      summary:
+        'Set an attribute of a device remotely: created -> sent -> succeeded / failed / rejected (with the reason) / timed out; expires unsent while its gateway is offline',
       body: z.strictObject({
         gatewayId: z.string().min(1).max(128),
         deviceRef: z.string().min(1).max(128),
@@ -43,11 +44,11 @@ export function commandRoutes(app: FleetApp, ctx: FleetContext): void {
     handler: async (req, reply) => {
       const u = who(req);
       await mayTouch(ctx.db, u, req.body);
-      const [device] = await ctx.db.query<{ access: string; commands: string[] }>('SELECT access, commands FROM devices WHERE gateway_id = $1 AND device_ref = $2', [
-        req.body.gatewayId,
-        req.body.deviceRef,
-      ]);
-      if (!device || device.access !== 'granted') throw new HttpError(400, `deviceRef: ${req.body.deviceRef} is not a granted device of ${req.body.gatewayId}`);
+      const [device] = await ctx.db.query<{ access: string; commands: string[] }>(
+        'SELECT access, commands FROM devices WHERE gateway_id = $1 AND device_ref = $2',
+        [req.body.gatewayId, req.body.deviceRef],
+      );
+      if (device?.access !== 'granted') throw new HttpError(400, `deviceRef: ${req.body.deviceRef} is not a granted device of ${req.body.gatewayId}`);
       const now = ctx.now();
       const c = await createCommand(ctx.db, { ...req.body, createdBy: actorOf(u), expiresAt: now + expiry(req.body.expiresInMinutes) }, now);
       return reply.code(201).send(c);
@@ -56,7 +57,11 @@ export function commandRoutes(app: FleetApp, ctx: FleetContext): void {
 
   app.get('/api/commands', {
     config: { allow: OPERATIONS },
-    schema: { summary: 'Commands, newest first', querystring: z.object({ gatewayId: z.string().max(128).optional(), jobId: z.coerce.number().int().optional() }), response: { 200: z.array(commandSchema) } },
+    schema: {
+      summary: 'Commands, newest first',
+      querystring: z.object({ gatewayId: z.string().max(128).optional(), jobId: z.coerce.number().int().optional() }),
+      response: { 200: z.array(commandSchema) },
+    },
     handler: (req) => listCommands(ctx.db, req.query),
   });
 
@@ -79,15 +84,24 @@ export function commandRoutes(app: FleetApp, ctx: FleetContext): void {
         name: z.string().min(1).max(200),
         attribute: z.string().min(1).max(128),
         value,
-        filter: z.strictObject({ model: z.string().max(128).optional(), kind: z.string().max(128).optional(), gatewayIds: z.array(z.string().max(128)).max(10_000).optional() }),
-        localTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM').optional(),
+        filter: z.strictObject({
+          model: z.string().max(128).optional(),
+          kind: z.string().max(128).optional(),
+          gatewayIds: z.array(z.string().max(128)).max(10_000).optional(),
+        }),
+        localTime: z
+          .string()
+          .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM')
+          .optional(),
         expiresInMinutes: z.number().positive().max(43_200).optional(),
       }),
       response: { 201: progress },
     },
     handler: async (req, reply) => {
       const now = ctx.now();
-      const { id } = await ctx.db.transaction((tx) => createJob(tx, { ...req.body, expiresAfterMs: expiry(req.body.expiresInMinutes), createdBy: actorOf(who(req)) }, now));
+      const { id } = await ctx.db.transaction((tx) =>
+        createJob(tx, { ...req.body, expiresAfterMs: expiry(req.body.expiresInMinutes), createdBy: actorOf(who(req)) }, now),
+      );
       return reply.code(201).send((await jobProgress(ctx.db, id)) as JobProgress);
     },
   });
@@ -105,7 +119,7 @@ export function commandRoutes(app: FleetApp, ctx: FleetContext): void {
   app.post('/api/diagnostics', {
     config: { allow: WORKERS },
     schema: {
-      summary: "Ask a device for a diagnostic snapshot (its attributes and last hour of readings), where the owner granted telemetry",
+      summary: 'Ask a device for a diagnostic snapshot (its attributes and last hour of readings), where the owner granted telemetry',
       body: z.strictObject({ gatewayId: z.string().min(1).max(128), deviceRef: z.string().min(1).max(128) }),
       response: { 201: z.object({ requestId: z.string() }) },
     },
@@ -129,10 +143,26 @@ export function commandRoutes(app: FleetApp, ctx: FleetContext): void {
     schema: {
       summary: 'A diagnostic snapshot, once the gateway answered',
       params: z.object({ requestId: z.string().max(64) }),
-      response: { 200: z.object({ requestId: z.string(), gatewayId: z.string(), deviceRef: z.string(), status: z.string().nullable(), answeredAt: z.number().nullable(), data: z.unknown() }) },
+      response: {
+        200: z.object({
+          requestId: z.string(),
+          gatewayId: z.string(),
+          deviceRef: z.string(),
+          status: z.string().nullable(),
+          answeredAt: z.number().nullable(),
+          data: z.unknown(),
+        }),
+      },
     },
     handler: async (req) => {
-      const [d] = await ctx.db.query<{ requestId: string; gatewayId: string; deviceRef: string; status: string | null; answeredAt: number | null; data: unknown }>(
+      const [d] = await ctx.db.query<{
+        requestId: string;
+        gatewayId: string;
+        deviceRef: string;
+        status: string | null;
+        answeredAt: number | null;
+        data: unknown;
+      }>(
         `SELECT request_id AS "requestId", gateway_id AS "gatewayId", device_ref AS "deviceRef", status, answered_at AS "answeredAt", data FROM diagnostics WHERE request_id = $1`,
         [req.params.requestId],
       );

@@ -3,6 +3,7 @@ import { devices, labelSite, listSites, site } from '../../inventory.ts';
 import { listAlarms } from '../../alarms.ts';
 import { type FleetApp, type FleetContext, HttpError, OPERATIONS } from '../context.ts';
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is never valid in a topic [MQTT-1.5.3-2]
 const SEGMENT = z.string().regex(/^[^/+#\u0000]{1,128}$/, 'expected a gateway id');
 const siteSchema = z.object({
   gatewayId: z.string(),
@@ -35,7 +36,11 @@ const deviceSchema = z.object({
 export function siteRoutes(app: FleetApp, ctx: FleetContext): void {
   app.get('/api/sites', {
     config: { allow: ['admin', 'dispatcher', 'billing'] },
-    schema: { summary: 'Every site (gateway): online or not, devices, active alarms, outbox depth and lag', querystring: z.object({ customer: z.string().max(200).optional() }), response: { 200: z.array(siteSchema) } },
+    schema: {
+      summary: 'Every site (gateway): online or not, devices, active alarms, outbox depth and lag',
+      querystring: z.object({ customer: z.string().max(200).optional() }),
+      response: { 200: z.array(siteSchema) },
+    },
     handler: (req) => listSites(ctx.db, { customer: req.query.customer }),
   });
 
@@ -50,7 +55,12 @@ export function siteRoutes(app: FleetApp, ctx: FleetContext): void {
       const s = await site(ctx.db, req.params.gatewayId);
       if (!s) throw new HttpError(404, `no site ${req.params.gatewayId}`);
       const [health] = await ctx.db.query<{ data: unknown }>('SELECT data FROM health WHERE gateway_id = $1 ORDER BY at DESC LIMIT 1', [s.gatewayId]);
-      return { site: s, devices: await devices(ctx.db, s.gatewayId), health: health?.data ?? null, alarms: await listAlarms(ctx.db, { gatewayId: s.gatewayId, state: 'active' }) };
+      return {
+        site: s,
+        devices: await devices(ctx.db, s.gatewayId),
+        health: health?.data ?? null,
+        alarms: await listAlarms(ctx.db, { gatewayId: s.gatewayId, state: 'active' }),
+      };
     },
   });
 

@@ -79,7 +79,12 @@ export function ticketRoutes(app: FleetApp, ctx: FleetContext): void {
     schema: {
       summary: 'One ticket and its history',
       params: z.object({ id: z.coerce.number().int() }),
-      response: { 200: z.object({ ticket: ticketSchema, history: z.array(z.object({ at: z.number(), actor: z.string(), from: z.string().nullable(), to: z.string(), note: z.string().nullable() })) }) },
+      response: {
+        200: z.object({
+          ticket: ticketSchema,
+          history: z.array(z.object({ at: z.number(), actor: z.string(), from: z.string().nullable(), to: z.string(), note: z.string().nullable() })),
+        }),
+      },
     },
     handler: async (req) => {
       const t = await ownTicket(ctx, req.params.id, who(req));
@@ -114,7 +119,11 @@ export function ticketRoutes(app: FleetApp, ctx: FleetContext): void {
     config: { allow: OPERATIONS },
     schema: {
       summary: 'Resolution rate, first-time-fix rate, mean time to repair and SLA breaches of the tickets opened in [from, to)',
-      querystring: z.object({ by: z.enum(['site', 'customer', 'model']).default('site'), from: z.coerce.number().int().default(0), to: z.coerce.number().int().optional() }),
+      querystring: z.object({
+        by: z.enum(['site', 'customer', 'model']).default('site'),
+        from: z.coerce.number().int().default(0),
+        to: z.coerce.number().int().optional(),
+      }),
       response: {
         200: z.array(
           z.object({

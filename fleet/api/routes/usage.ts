@@ -52,10 +52,7 @@ export function usageRoutes(app: FleetApp, ctx: FleetContext): void {
     schema: { summary: 'The same month as CSV', querystring: z.object({ month }), produces: ['text/csv'] },
     handler: async (req, reply) => {
       const rows = await monthlyUsage(ctx.db, req.query.month, ctx.now());
-      return reply
-        .type('text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="usage-${req.query.month}.csv"`)
-        .send(usageCsv(rows));
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="usage-${req.query.month}.csv"`).send(usageCsv(rows));
     },
   });
 
@@ -67,7 +64,17 @@ export function usageRoutes(app: FleetApp, ctx: FleetContext): void {
         200: z.object({
           gaps: z.array(z.object({ gatewayId: z.string(), deviceRef: z.string(), from: z.number(), to: z.number() })),
           requests: z.array(
-            z.object({ requestId: z.string(), gatewayId: z.string(), deviceRef: z.string(), from: z.number(), to: z.number(), sentAt: z.number().nullable(), answeredAt: z.number().nullable(), resent: z.number().nullable(), missing: z.number().nullable() }),
+            z.object({
+              requestId: z.string(),
+              gatewayId: z.string(),
+              deviceRef: z.string(),
+              from: z.number(),
+              to: z.number(),
+              sentAt: z.number().nullable(),
+              answeredAt: z.number().nullable(),
+              resent: z.number().nullable(),
+              missing: z.number().nullable(),
+            }),
           ),
         }),
       },
