@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import { buildFleetApi } from './api/server.ts';
+import { buildFleetApi, type FleetRoute } from './api/server.ts';
 import type { FleetApp } from './api/context.ts';
 import { EmbeddedBroker } from './broker/embedded.ts';
 import { brokerTls } from './brokerTls.ts';
@@ -19,6 +19,8 @@ export interface RunningFleet {
   readonly db: FleetDb;
   readonly process: FleetProcess;
   readonly api: FleetApp;
+  /** the route table with each route's declared access (the auth tests walk it) */
+  readonly routes: () => FleetRoute[];
   /** http://host:port of the API */
   readonly apiUrl: string;
   /** the embedded broker, when no external one is configured */
@@ -126,7 +128,7 @@ export async function startFleet(config: FleetConfig, log: Logger): Promise<Runn
     });
     await fleet.start();
     stops.push(() => fleet.stop());
-    const { app } = await buildFleetApi({ db, people, config, version: FLEET_VERSION, now: Date.now, ingestConnected: () => ingest.connected }, (err, url) =>
+    const { app, routes } = await buildFleetApi({ db, people, config, version: FLEET_VERSION, now: Date.now, ingestConnected: () => ingest.connected }, (err, url) =>
       log.error({ err, url }, 'API request failed'),
     );
     await app.listen({ host: config.api.host, port: config.api.port });
@@ -135,7 +137,7 @@ export async function startFleet(config: FleetConfig, log: Logger): Promise<Runn
     const port = typeof address === 'object' && address ? address.port : config.api.port;
     const host = config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host;
     const brokerUrl = broker && 'embedded' in config.broker ? `${config.broker.embedded.tls ? 'mqtts' : 'mqtt'}://${host}:${broker.port}` : undefined;
-    return { db, process: fleet, api: app, apiUrl: `http://${host}:${port}`, broker, brokerUrl, brokerCa, firstAdminPassword, stop };
+    return { db, process: fleet, api: app, routes, apiUrl: `http://${host}:${port}`, broker, brokerUrl, brokerCa, firstAdminPassword, stop };
   } catch (err) {
     await stop();
     throw err;
