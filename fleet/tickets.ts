@@ -124,7 +124,8 @@ export interface Transition {
  * Moves a ticket to its next state. Leaving `open` the first time acknowledges it (the SLA's first
  * target); each start of work is a visit (first-time fix: resolved after one visit, never reopened);
  * resolving needs a resolution code and clears the alarm that opened it, and the ticket waits for
- * verification (its alarm staying cleared) before it closes.
+ * verification (its alarm staying cleared) before it closes. Back to open from assigned unassigns it;
+ * a reopened (resolved) ticket keeps its technician.
  */
 export async function moveTicket(tx: Queryable, id: number, t: Transition, actor: string, now: number): Promise<Ticket> {
   const [row] = await tx.query<{ state: TicketState; gateway_id: string; device_ref: string; alarm_code: string | null; assignee_id: number | null }>(
@@ -143,7 +144,7 @@ export async function moveTicket(tx: Queryable, id: number, t: Transition, actor
   }
   await tx.query(
     `UPDATE tickets SET state = $2,
-       assignee_id = CASE WHEN $2 = 'open' THEN NULL ELSE coalesce($3, assignee_id) END,
+       assignee_id = CASE WHEN $2 = 'open' AND $8 <> 'resolved' THEN NULL ELSE coalesce($3, assignee_id) END,
        scheduled_for = coalesce($4, scheduled_for),
        resolution_code = CASE WHEN $2 = 'resolved' THEN $5 WHEN $2 = 'open' THEN NULL ELSE resolution_code END,
        notes = coalesce($6, notes),

@@ -1,27 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FleetDb, pgliteDb, postgresDb } from '../../fleet/db/fleetDb.ts';
+import type { FleetDb } from '../../fleet/db/fleetDb.ts';
 import { migrate, SCHEMA_VERSION } from '../../fleet/db/migrations.ts';
 import { clearAlarm, raiseAlarm } from '../../fleet/alarms.ts';
 import { storeMessage } from '../../fleet/ingest/records.ts';
 import { checkOffline } from '../../fleet/jobs/offline.ts';
-import { startPostgres, type TempPostgres } from '../helpers/postgres.ts';
+import { engines } from './engines.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { alert, status, T0, usage } from './records.ts';
 
 /** One storage contract, run against both engines: a PostgreSQL 15 server and embedded PGlite. */
 const dirs = new TempDirs();
-let pg: TempPostgres;
-afterAll(() => {
-  pg?.stop();
-  dirs.cleanup();
-});
+afterAll(() => dirs.cleanup());
 
-const engines: Array<[string, () => Promise<FleetDb>]> = [
-  ['PostgreSQL 15', async () => postgresDb((pg ??= await startPostgres()).url)],
-  ['PGlite', () => pgliteDb(dirs.make('trellis-pglite-'))],
-];
-
-describe.each(engines)('fleet store on %s', (_name, open) => {
+describe.each(engines(dirs))('fleet store on %s', (_name, open) => {
   let db: FleetDb;
   beforeAll(async () => {
     db = await open();
