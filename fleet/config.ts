@@ -61,8 +61,12 @@ export const fleetConfigSchema = z.strictObject({
       commandTimeoutMinutes: minutes(10),
       /** a command to an offline gateway waits this long by default */
       commandExpiryMinutes: minutes(1440),
+      /** how often missing usage buckets are looked for (it reads a month of buckets) */
+      gapsEverySeconds: z.number().positive().max(86_400).default(60),
+      /** a gap counts only once the bucket after it is this old (records of a burst commit out of order) */
+      gapSettleSeconds: z.number().nonnegative().max(86_400).default(600),
     })
-    .default({ everySeconds: 5, gatewayOfflineMinutes: 5, commandTimeoutMinutes: 10, commandExpiryMinutes: 1440 }),
+    .default({ everySeconds: 5, gatewayOfflineMinutes: 5, commandTimeoutMinutes: 10, commandExpiryMinutes: 1440, gapsEverySeconds: 60, gapSettleSeconds: 600 }),
   alarms: z
     .strictObject({
       /** an unacknowledged critical alarm is escalated after this long to the webhook */

@@ -33,8 +33,6 @@ export interface FleetProcessOptions {
 const MINUTE = 60_000;
 /** retention is no hurry: at most once an hour */
 const RETENTION_EVERY_MS = 60 * MINUTE;
-/** gap search reads a month of buckets: once a minute is plenty */
-const GAPS_EVERY_MS = MINUTE;
 
 /**
  * One stateless fleet process: migrates the database (once across processes), ingests its share of
@@ -72,7 +70,7 @@ export class FleetProcess {
       ['offline', 0, () => checkOffline(db, now, c.checks.gatewayOfflineMinutes * MINUTE)],
       ['escalation', 0, () => exclusive(db, JobLocks.escalation, (tx) => escalateAlarms(tx, c.alarms.webhook, c.alarms.escalateAfterMinutes * MINUTE, now))],
       ['tickets', 0, () => exclusive(db, JobLocks.tickets, (tx) => sweepTickets(tx, c.tickets, now))],
-      ['gaps', GAPS_EVERY_MS, () => exclusive(db, JobLocks.gaps, (tx) => repairGaps(tx, now))],
+      ['gaps', c.checks.gapsEverySeconds * 1000, () => exclusive(db, JobLocks.gaps, (tx) => repairGaps(tx, now, c.checks.gapSettleSeconds * 1000))],
       [
         'dispatch',
         0,

@@ -128,8 +128,9 @@ export async function startFleet(config: FleetConfig, log: Logger): Promise<Runn
     });
     await fleet.start();
     stops.push(() => fleet.stop());
-    const { app, routes } = await buildFleetApi({ db, people, config, version: FLEET_VERSION, now: Date.now, ingestConnected: () => ingest.connected }, (err, url) =>
-      log.error({ err, url }, 'API request failed'),
+    const { app, routes } = await buildFleetApi(
+      { db, people, config, version: FLEET_VERSION, now: Date.now, ingestConnected: () => ingest.connected },
+      (err, url) => log.error({ err, url }, 'API request failed'),
     );
     await app.listen({ host: config.api.host, port: config.api.port });
     stops.push(() => app.close());

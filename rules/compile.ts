@@ -46,7 +46,7 @@ export type CompiledAction =
   | { kind: 'set'; device: string; attribute: string; value: AttributeValue }
   | { kind: 'toggle'; device: string; attribute: string }
   | { kind: 'delay'; ms: number }
-  | { kind: 'notify'; message: string; severity: 'info' | 'warning' | 'critical' }
+  | { kind: 'notify'; message: string; severity: 'info' | 'warning' | 'critical'; device?: string | undefined }
   | { kind: 'cancel'; rule: string };
 
 export interface CompiledRule {
@@ -167,6 +167,7 @@ export function* compileSteps(file: RuleFile, o: CompileOptions): Generator<void
       for (const compiled of compileAction(a, path, file, problem)) {
         if (compiled.kind === 'set') checkWrite(path, compiled.device, compiled.attribute, compiled.value);
         if (compiled.kind === 'toggle') checkWrite(path, compiled.device, compiled.attribute, undefined);
+        if (compiled.kind === 'notify' && compiled.device !== undefined && !o.catalog(compiled.device)) problem(path, `unknown device "${compiled.device}"`);
         actions.push(compiled);
       }
     }
@@ -221,7 +222,7 @@ function compileAction(
   if ('set' in a) return [{ kind: 'set', ...a.set }];
   if ('toggle' in a) return [{ kind: 'toggle', ...a.toggle }];
   if ('delay' in a) return [{ kind: 'delay', ms: parseDuration(a.delay) as number }];
-  if ('notify' in a) return [{ kind: 'notify', message: a.notify.message, severity: a.notify.severity }];
+  if ('notify' in a) return [{ kind: 'notify', message: a.notify.message, severity: a.notify.severity, device: a.notify.device }];
   if ('cancel' in a) return [{ kind: 'cancel', rule: a.cancel.rule }];
   const scene = Object.hasOwn(file.scenes, a.scene) ? file.scenes[a.scene] : undefined;
   if (!scene) {

@@ -27,6 +27,8 @@ export interface RuleCommand {
 
 export interface Alert {
   readonly ruleId: string;
+  /** the device it is about, when the rule names one */
+  readonly deviceId?: string | undefined;
   readonly severity: 'info' | 'warning' | 'critical';
   readonly message: string;
   readonly at: number;
@@ -303,7 +305,7 @@ function continueRun(ctx: Ctx, rule: CompiledRule, runId: number, step: number, 
       state.echo.set(a.device, { ruleId: rule.id, depth: depth + 1, until: now + ECHO_MS });
       trace.addCommand(a.device, a.attribute, value);
     } else if (a.kind === 'notify') {
-      out.alerts.push({ ruleId: rule.id, severity: a.severity, message: a.message, at: now });
+      out.alerts.push({ ruleId: rule.id, severity: a.severity, message: a.message, at: now, ...(a.device ? { deviceId: a.device } : {}) });
     } else if (a.kind === 'cancel') {
       for (const t of [...state.timers.values()]) if (t.ruleId === a.rule && t.kind !== 'time') cancel(ctx, t.id);
       const target = state.runs.get(a.rule);

@@ -87,7 +87,14 @@ export const actionSchema = z.union(
     z.strictObject({ toggle: target }),
     z.strictObject({ scene: z.string().min(1) }),
     z.strictObject({ delay: duration }),
-    z.strictObject({ notify: z.strictObject({ message: z.string().min(1), severity: z.enum(['info', 'warning', 'critical']).default('warning') }) }),
+    z.strictObject({
+      notify: z.strictObject({
+        message: z.string().min(1),
+        severity: z.enum(['info', 'warning', 'critical']).default('warning'),
+        /** the device the alert is about (its service provider's alarm and ticket name it) */
+        device: z.string().min(1).optional(),
+      }),
+    }),
     z.strictObject({ cancel: z.strictObject({ rule: id }) }),
   ],
   { error: 'expected an action: {set}, {toggle}, {scene}, {delay}, {notify} or {cancel}' },

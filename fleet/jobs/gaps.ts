@@ -20,23 +20,23 @@ export interface Gap {
  * gateway was down included, marked as gaps inside the bucket), so a device's buckets follow each
  * other hour after hour, and a jump between two of them is buckets that never arrived.
  */
-export async function findGaps(db: Queryable, since: number, gatewayId?: string): Promise<Gap[]> {
+export async function findGaps(db: Queryable, since: number, settledBefore = Number.MAX_SAFE_INTEGER): Promise<Gap[]> {
   return db.query<Gap>(
     `SELECT gateway_id AS "gatewayId", device_ref AS "deviceRef", prev_end AS "from", start_at AS "to" FROM (
-       SELECT gateway_id, device_ref, start_at, lag(end_at) OVER (PARTITION BY gateway_id, device_ref ORDER BY start_at) AS prev_end
-       FROM usage_buckets WHERE start_at >= $1 AND ($2::text IS NULL OR gateway_id = $2)
-     ) b WHERE prev_end IS NOT NULL AND start_at > prev_end ORDER BY 1, 2, 3`,
-    [since, gatewayId ?? null],
+       SELECT gateway_id, device_ref, start_at, received_at, lag(end_at) OVER (PARTITION BY gateway_id, device_ref ORDER BY start_at) AS prev_end
+       FROM usage_buckets WHERE start_at >= $1
+     ) b WHERE prev_end IS NOT NULL AND start_at > prev_end AND received_at <= $2 ORDER BY 1, 2, 3`,
+    [since, settledBefore],
   );
 }
 
 /**
- * The gap round (one worker at a time): every missing span of a granted device gets a resend request
+ * The gap round (one worker at a time): every settled missing span of a granted device gets a resend request
  * (once: the id is derived from the span) and a `usage.gap` alarm; the alarm clears when the
  * device's spans are filled, or the gateway answered it has nothing more to send.
  */
-export async function repairGaps(tx: Queryable, now: number): Promise<{ gaps: number; requested: number; cleared: number }> {
-  const gaps = await findGaps(tx, now - LOOKBACK_MS);
+export async function repairGaps(tx: Queryable, now: number, settleMs = 0): Promise<{ gaps: number; requested: number; cleared: number }> {
+  const gaps = await findGaps(tx, now - LOOKBACK_MS, now - settleMs);
   let requested = 0;
   const open = new Set<string>();
   for (const g of gaps) {

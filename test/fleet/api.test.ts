@@ -43,7 +43,13 @@ beforeAll(async () => {
     gatewayId: 'gw-1',
     at: 1,
     timeZone: 'Europe/Berlin',
-    devices: ['dev-a', 'dev-b'].map((deviceId) => ({ deviceId, model: 'sim-fridge', capabilities: ['door', 'power'], commands: ['power'], classes: ['usage'] })),
+    devices: ['dev-a', 'dev-b'].map((deviceId) => ({
+      deviceId,
+      model: 'sim-fridge',
+      capabilities: ['door', 'power'],
+      commands: ['power'],
+      classes: ['usage'],
+    })),
   };
   await db.transaction((tx) => storeMessage(tx, 'trellis/v1/gw-1/p/coolco/manifest', Buffer.from(JSON.stringify(manifest)), 1000));
   const [tess] = await db.query<{ id: number }>("SELECT id FROM users WHERE name = 'tess'");
@@ -80,7 +86,14 @@ describe('fleet API access', () => {
     let tried = 0;
     for (const r of closed()) {
       const path = concrete(r.url);
-      const spellings = [path, path.replace('/api/', '/%61pi/'), path.replace('/api/', '/API/'), `${path}/`, path.replace('/api/', '/api//'), `${path}?token=x`];
+      const spellings = [
+        path,
+        path.replace('/api/', '/%61pi/'),
+        path.replace('/api/', '/API/'),
+        `${path}/`,
+        path.replace('/api/', '/api//'),
+        `${path}?token=x`,
+      ];
       for (const p of spellings) {
         for (const headers of [{}, { authorization: 'Bearer garbage' }, { authorization: `Basic ${tokens.admin}` }] as Array<Record<string, string>>) {
           const res = await rawRequest(f.port, r.method, p, headers, r.method === 'GET' || r.method === 'DELETE' ? undefined : '{}');
@@ -96,7 +109,13 @@ describe('fleet API access', () => {
   it('lets each role through exactly the routes that name it (403 for the rest)', async () => {
     for (const role of ROLES) {
       for (const r of closed().filter((x) => x.url !== '/api/logout')) {
-        const res = await rawRequest(f.port, r.method, concrete(r.url), { authorization: `Bearer ${tokens[role]}` }, r.method === 'GET' || r.method === 'DELETE' ? undefined : '{}');
+        const res = await rawRequest(
+          f.port,
+          r.method,
+          concrete(r.url),
+          { authorization: `Bearer ${tokens[role]}` },
+          r.method === 'GET' || r.method === 'DELETE' ? undefined : '{}',
+        );
         const allowed = (r.access as Exclude<Access, 'public'>).includes(role);
         if (allowed) expect(res.status, `${role} ${r.method} ${r.url}`).not.toBe(403);
         else expect(res.status, `${role} ${r.method} ${r.url}`).toBe(403);
@@ -126,7 +145,9 @@ describe('fleet API access', () => {
     expect((await f.call(tokens.billing, 'GET', '/api/usage?month=2026-12')).status).toBe(200);
     expect((await f.call(tokens.billing, 'GET', '/api/sites')).status).toBe(200);
     expect((await f.call(tokens.billing, 'GET', '/api/tickets')).status).toBe(403);
-    expect((await f.call(tokens.billing, 'POST', '/api/commands', { gatewayId: 'gw-1', deviceRef: 'dev-a', attribute: 'power', value: true })).status).toBe(403);
+    expect((await f.call(tokens.billing, 'POST', '/api/commands', { gatewayId: 'gw-1', deviceRef: 'dev-a', attribute: 'power', value: true })).status).toBe(
+      403,
+    );
   });
 
   it('names the field and the source of a bad request', async () => {
@@ -135,7 +156,13 @@ describe('fleet API access', () => {
     expect(r.body.message).toMatch(/^body\.(title|priority)/);
     const m = await f.call<{ message: string }>(tokens.billing, 'GET', '/api/usage?month=12-2026');
     expect(m.body.message).toBe('querystring.month: expected a month as YYYY-MM');
-    const big = await rawRequest(f.port, 'POST', '/api/tickets', { authorization: `Bearer ${tokens.dispatcher}` }, JSON.stringify({ title: 'x'.repeat(300_000) }));
+    const big = await rawRequest(
+      f.port,
+      'POST',
+      '/api/tickets',
+      { authorization: `Bearer ${tokens.dispatcher}` },
+      JSON.stringify({ title: 'x'.repeat(300_000) }),
+    );
     expect(big.status).toBe(413);
   });
 

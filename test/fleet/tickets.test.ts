@@ -40,7 +40,9 @@ describe.each(engines(dirs))('tickets on %s', (_name, open) => {
 
   const sweep = (now: number) => db.transaction((tx) => sweepTickets(tx, config, now));
   const duty = (gatewayId: string, at: number) =>
-    db.transaction((tx) => raiseAlarm(tx, { gatewayId, deviceRef: 'fridge', code: 'maintenance.duty_cycle', severity: 'warning', message: 'duty cycle 91%', at }));
+    db.transaction((tx) =>
+      raiseAlarm(tx, { gatewayId, deviceRef: 'fridge', code: 'maintenance.duty_cycle', severity: 'warning', message: 'duty cycle 91%', at }),
+    );
   const move = (id: number, t: Parameters<typeof moveTicket>[2], now: number) => db.transaction((tx) => moveTicket(tx, id, t, 'test', now));
 
   it('an alarm with a configured code opens one ticket; resolving clears the alarm; a returning alarm reopens it; a quiet one verifies and closes it', async () => {
@@ -69,7 +71,18 @@ describe.each(engines(dirs))('tickets on %s', (_name, open) => {
     t = await ticket(db, id, T0 + 191 * MIN);
     expect(t).toMatchObject({ state: 'closed', verifiedAt: T0 + 191 * MIN, visits: 2, assigneeId: tess });
     const history = await ticketHistory(db, id);
-    expect(history.map((h) => h.to)).toEqual(['open', 'assigned', 'scheduled', 'in_progress', 'resolved', 'open', 'assigned', 'in_progress', 'resolved', 'closed']);
+    expect(history.map((h) => h.to)).toEqual([
+      'open',
+      'assigned',
+      'scheduled',
+      'in_progress',
+      'resolved',
+      'open',
+      'assigned',
+      'in_progress',
+      'resolved',
+      'closed',
+    ]);
     expect(history.at(-1)?.actor).toBe('fleet');
   });
 
