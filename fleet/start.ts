@@ -12,7 +12,7 @@ import { type FleetDb, pgliteDb, postgresDb } from './db/fleetDb.ts';
 import { migrate } from './db/migrations.ts';
 import { FleetProcess, type IngestPath } from './fleetProcess.ts';
 import { IngestWorker } from './ingest/worker.ts';
-import { People } from './people.ts';
+import { People, PeopleError } from './people.ts';
 import { FLEET_VERSION } from './version.ts';
 
 export interface RunningFleet {
@@ -90,8 +90,15 @@ export async function startFleet(config: FleetConfig, log: Logger): Promise<Runn
     const people = new People(db);
     let firstAdminPassword: string | undefined;
     if ((await people.count()) === 0) {
-      firstAdminPassword = randomBytes(12).toString('base64url');
-      await people.add('admin', 'admin', firstAdminPassword);
+      const password = randomBytes(12).toString('base64url');
+      // another process starting at the same moment may have made it: then that one prints it
+      firstAdminPassword = await people.add('admin', 'admin', password).then(
+        () => password,
+        (err: Error) => {
+          if (err instanceof PeopleError) return undefined;
+          throw err;
+        },
+      );
     }
     const onFailure = (err: Error, topic: string) => log.error({ err, topic }, 'a record could not be committed; not acknowledged, the broker sends it again');
     let broker: EmbeddedBroker | undefined;
