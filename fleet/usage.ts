@@ -113,7 +113,26 @@ function summarise(buckets: ReadonlyArray<{ start_at: number; data: UsageBucket 
   };
 }
 
-/** The month as CSV, one row per site and device (counters as `name=value;...`, gaps as ISO spans). */
+const CSV_COLUMNS = [
+  'month',
+  'site',
+  'customer',
+  'device',
+  'model',
+  'time_zone',
+  'energy_kwh',
+  'counters',
+  'on_hours',
+  'starts',
+  'door_open_hours',
+  'door_openings',
+  'hours_covered',
+  'hours_expected',
+  'completeness',
+  'gaps',
+];
+
+/** The month as CSV (a header row even when empty), one row per site and device (counters as `name=value;...`, gaps as ISO spans). */
 export function usageCsv(rows: readonly MonthlyUsage[]): string {
   const iso = (ms: number) => new Date(ms).toISOString();
   return stringify(
@@ -137,6 +156,6 @@ export function usageCsv(rows: readonly MonthlyUsage[]): string {
       completeness: r.completeness,
       gaps: r.gaps.map((g) => `${iso(g.from)}/${iso(g.to)} ${g.reason}`).join(';'),
     })),
-    { header: true },
+    { header: true, columns: CSV_COLUMNS },
   );
 }

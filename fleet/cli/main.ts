@@ -16,7 +16,7 @@ import { table } from './table.ts';
 
 /** The config: -c, then $TRELLIS_FLEET_CONFIG, then ./trellis-fleet.yaml, else the embedded defaults. */
 function config(file: string | undefined): FleetConfig {
-  const chosen = file ?? process.env.TRELLIS_FLEET_CONFIG ?? (existsSync('trellis-fleet.yaml') ? 'trellis-fleet.yaml' : undefined);
+  const chosen = file || process.env.TRELLIS_FLEET_CONFIG || (existsSync('trellis-fleet.yaml') ? 'trellis-fleet.yaml' : undefined);
   return chosen ? loadFleetConfig(chosen) : fleetConfig({});
 }
 

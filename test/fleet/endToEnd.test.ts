@@ -195,25 +195,7 @@ describe('gateway -> trellis-fleet, end to end', () => {
   });
 
   it('a door held open: gateway alert -> fleet alarm -> ticket -> the technician resolves -> the alarm stays cleared -> verified and closed', async () => {
-    const seen: unknown[] = [];
-    gw.running.bus.on(seen, 'event', (e) => void seen.push(e));
-    await door(false);
-    await new Promise((r) => setTimeout(r, 500));
-    await door(true);
-    await new Promise((r) => setTimeout(r, 3000));
-    console.log(
-      'EVENTS',
-      JSON.stringify(gw.running.rules.traces('sign-on-when-closed')).slice(0, 600),
-      (gw.running.rules as unknown as { ['ruleCount']: number }).ruleCount,
-    );
-    console.log(
-      'DEBUG',
-      gw.running.hub.state.get('shop-fridge', 'door'),
-      JSON.stringify(Object.keys(gw.running.registry.get('shop-fridge')?.attributes ?? {})),
-      JSON.stringify(gw.running.db.prepare('SELECT * FROM rule_timers').all()),
-      JSON.stringify(gw.running.rules.traces('fridge-door-open')).slice(0, 1500),
-      JSON.stringify(gw.running.db.prepare('SELECT * FROM alerts').all()),
-    );
+    await door(true); // and held: the rule waits 1 s
     const ticket = await waitFor(
       async () => (await api<Array<{ id: number; alarmCode: string; deviceRef: string; state: string }>>(dee, 'GET', '/api/tickets')).body[0],
       15_000,
