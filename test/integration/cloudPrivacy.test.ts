@@ -37,7 +37,7 @@ beforeAll(async () => {
     dir,
     users: { 'gw-1': 'gw-secret', coolco: 'cool-secret', beanco: 'bean-secret' },
     certificateClients: [],
-    acl: 'user gw-1\ntopic readwrite trellis/v1/gw-1/#\npattern read trellis/v1/+/status\npattern read trellis/v1/+/p/%u/#\npattern write trellis/v1/+/p/%u/cmd/#\n',
+    acl: 'user gw-1\ntopic readwrite trellis/v1/gw-1/#\npattern read trellis/v1/+/status\npattern read trellis/v1/+/p/%u/#\npattern write trellis/v1/+/p/%u/cmd/#\npattern write trellis/v1/+/p/%u/resend/#\npattern write trellis/v1/+/p/%u/diag/#\n',
     passwordPort: await freePort(),
     certificatePort: await freePort(),
   });
@@ -119,6 +119,31 @@ function produceEverything(seq: number): void {
 const payloads = (name: 'coolco' | 'beanco') => subs[name].messages.filter((m) => m.json.type !== undefined);
 
 describe('grants in the cloud stream', () => {
+  it("each provider's retained manifest lists only the devices its grants cover, under its pseudonyms", async () => {
+    await gw.running.cloud?.publishManifests();
+    const manifest = (name: 'coolco' | 'beanco') =>
+      waitFor(() => subs[name].messages.find((m) => m.topic === `trellis/v1/gw-1/p/${name}/manifest`), 10_000, `${name}'s manifest`);
+    const bean = await manifest('beanco');
+    const cool = await manifest('coolco');
+    expect(bean.json.devices).toEqual([
+      {
+        deviceId: gw.running.grants.pseudonym('beanco', 'coffee-1'),
+        capabilities: ['descale', 'power'],
+        commands: ['descale', 'power'],
+        classes: ['maintenance'],
+      },
+    ]);
+    expect(cool.json.devices).toEqual([
+      { deviceId: gw.running.grants.pseudonym('coolco', 'fridge-1'), capabilities: ['setpoint', 'temperature'], commands: [], classes: ['alerts', 'usage'] },
+    ]);
+    for (const m of [bean, cool]) {
+      expect(m.text).not.toContain('fridge-1');
+      expect(m.text).not.toContain('coffee-1');
+      expect(m.text).not.toContain('Coffee'); // real names only under an identity grant
+    }
+    expect(subs.beanco.messages.some((m) => m.topic.endsWith('/p/coolco/manifest'))).toBe(false);
+  });
+
   it('each provider receives only its granted classes of its granted devices, under its own pseudonyms', async () => {
     produceEverything(1);
     await waitFor(() => gw.running.cloud?.outbox.stats().depth === 0, 10_000, 'drained');
@@ -162,7 +187,14 @@ describe('grants in the cloud stream', () => {
     await waitFor(() => cloud.outbox.stats().depth === 0, 10_000, 'drained');
     await new Promise((r) => setTimeout(r, 300));
     expect(payloads('coolco').length).toBe(coolBefore);
-  }, 40_000);
+    // and coolco's fleet learns that its access ended: an empty manifest
+    const empty = await waitFor(
+      () => subs.coolco.messages.filter((m) => m.topic.endsWith('/p/coolco/manifest')).find((m) => (m.json.devices as unknown[]).length === 0),
+      35_000,
+      'an empty manifest',
+    );
+    expect(empty.json.gatewayId).toBe('gw-1');
+  }, 80_000);
 
   it('refuses and audits a remote command without a grant, and one against a protected rule', async () => {
     const beanco = subs.beanco;
@@ -195,5 +227,38 @@ describe('grants in the cloud stream', () => {
       ['provider:beanco', null, 'c-3', 'refused'],
     ]);
     expect(gw.running.audit.verify()).toMatchObject({ ok: true });
+  });
+
+  it('answers resend and diagnostic requests only under a grant of that class for that device, and audits them', async () => {
+    const beanco = subs.beanco;
+    const coffee = gw.running.grants.pseudonym('beanco', 'coffee-1');
+    const answer = (kind: string, requestId: string) =>
+      waitFor(
+        () => beanco.messages.find((m) => m.topic === `trellis/v1/gw-1/p/beanco/${kind}-result/${requestId}`)?.json.data as Record<string, unknown> | undefined,
+        10_000,
+        requestId,
+      );
+    await beanco.client.publishAsync(
+      'trellis/v1/gw-1/p/beanco/resend/r-1',
+      JSON.stringify({ v: 1, deviceId: coffee, from: 1_800_000_000_000, to: 1_800_000_000_000 + 2 * HOUR }),
+      { qos: 1 },
+    );
+    expect(await answer('resend', 'r-1')).toMatchObject({
+      status: 'refused',
+      resent: 0,
+      missing: 2,
+      reason: `no grant gives provider "beanco" the usage of ${coffee}`,
+    });
+    await beanco.client.publishAsync('trellis/v1/gw-1/p/beanco/diag/d-1', JSON.stringify({ v: 1, deviceId: coffee }), { qos: 1 });
+    expect(await answer('diag', 'd-1')).toMatchObject({ status: 'refused', reason: `no grant gives provider "beanco" the telemetry of ${coffee}` });
+    await beanco.client.publishAsync('trellis/v1/gw-1/p/beanco/resend/r-2', JSON.stringify({ v: 1, deviceId: coffee, from: 5, to: 1 }), { qos: 1 });
+    expect(await answer('resend', 'r-2')).toMatchObject({ status: 'refused', reason: 'from..to: expected 1 hour to 31 days' });
+    expect(beanco.messages.some((m) => m.json.type === 'usage')).toBe(false);
+    const audit = gw.running.db.prepare("SELECT action, actor FROM audit_log WHERE action IN ('remote.resend', 'remote.diagnostic') ORDER BY id").all();
+    expect(audit).toEqual([
+      { action: 'remote.resend', actor: 'provider:beanco' },
+      { action: 'remote.diagnostic', actor: 'provider:beanco' },
+      { action: 'remote.resend', actor: 'provider:beanco' },
+    ]);
   });
 });
