@@ -57,6 +57,8 @@ export const fleetConfigSchema = z.strictObject({
       everySeconds: z.number().positive().max(3600).default(5),
       /** a gateway silent this long is offline (it sends health every minute by default) */
       gatewayOfflineMinutes: minutes(5),
+      /** a granted device its gateway says is offline this long gets a device.offline alarm */
+      deviceOfflineMinutes: minutes(15),
       /** a command not answered this long after it was sent has timed out */
       commandTimeoutMinutes: minutes(10),
       /** a command to an offline gateway waits this long by default */
@@ -66,7 +68,15 @@ export const fleetConfigSchema = z.strictObject({
       /** a gap counts only once the bucket after it is this old (records of a burst commit out of order) */
       gapSettleSeconds: z.number().nonnegative().max(86_400).default(600),
     })
-    .default({ everySeconds: 5, gatewayOfflineMinutes: 5, commandTimeoutMinutes: 10, commandExpiryMinutes: 1440, gapsEverySeconds: 60, gapSettleSeconds: 600 }),
+    .default({
+      everySeconds: 5,
+      gatewayOfflineMinutes: 5,
+      deviceOfflineMinutes: 15,
+      commandTimeoutMinutes: 10,
+      commandExpiryMinutes: 1440,
+      gapsEverySeconds: 60,
+      gapSettleSeconds: 600,
+    }),
   alarms: z
     .strictObject({
       /** an unacknowledged critical alarm is escalated after this long to the webhook */

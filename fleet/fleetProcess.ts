@@ -67,7 +67,7 @@ export class FleetProcess {
     const { db, config: c } = this.#o;
     const now = (this.#o.now ?? Date.now)();
     const jobs: Array<[string, number, () => Promise<unknown>]> = [
-      ['offline', 0, () => checkOffline(db, now, c.checks.gatewayOfflineMinutes * MINUTE)],
+      ['offline', 0, () => checkOffline(db, now, c.checks.gatewayOfflineMinutes * MINUTE, c.checks.deviceOfflineMinutes * MINUTE)],
       ['escalation', 0, () => exclusive(db, JobLocks.escalation, (tx) => escalateAlarms(tx, c.alarms.webhook, c.alarms.escalateAfterMinutes * MINUTE, now))],
       ['tickets', 0, () => exclusive(db, JobLocks.tickets, (tx) => sweepTickets(tx, c.tickets, now))],
       ['gaps', c.checks.gapsEverySeconds * 1000, () => exclusive(db, JobLocks.gaps, (tx) => repairGaps(tx, now, c.checks.gapSettleSeconds * 1000))],

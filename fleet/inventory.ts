@@ -5,6 +5,7 @@ import type { Queryable } from './db/fleetDb.ts';
  * Applies a gateway's device manifest (newer ones only: a retained manifest replayed late changes
  * nothing): its devices are granted as listed, and a device the fleet knew that is no longer listed
  * has had its access ended by the owner. Nothing in the manifest outlives the grant that covered it.
+ * A device the manifest says is offline keeps the time it was first said to be (`offline_since`).
  */
 export async function syncManifest(tx: Queryable, gatewayId: string, m: ManifestPayload, now: number): Promise<void> {
   const newer = await tx.query(
@@ -14,10 +15,11 @@ export async function syncManifest(tx: Queryable, gatewayId: string, m: Manifest
   if (newer.length === 0) return;
   for (const d of m.devices) {
     await tx.query(
-      `INSERT INTO devices (gateway_id, device_ref, kind, model, name, capabilities, commands, classes, access, first_seen, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'granted', $9, $9)
+      `INSERT INTO devices (gateway_id, device_ref, kind, model, name, capabilities, commands, classes, access, online, offline_since, first_seen, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'granted', $10, CASE WHEN $10 = false THEN $11::bigint END, $9, $9)
        ON CONFLICT (gateway_id, device_ref) DO UPDATE SET kind = excluded.kind, model = excluded.model, name = excluded.name, capabilities = excluded.capabilities,
-         commands = excluded.commands, classes = excluded.classes, access = 'granted', access_ended_at = NULL, updated_at = excluded.updated_at`,
+         commands = excluded.commands, classes = excluded.classes, access = 'granted', access_ended_at = NULL, updated_at = excluded.updated_at,
+         online = excluded.online, offline_since = CASE WHEN excluded.online = false THEN coalesce(devices.offline_since, excluded.offline_since) END`,
       [
         gatewayId,
         d.deviceId,
@@ -28,6 +30,8 @@ export async function syncManifest(tx: Queryable, gatewayId: string, m: Manifest
         JSON.stringify(d.commands),
         JSON.stringify(d.classes),
         now,
+        d.online ?? null,
+        m.at,
       ],
     );
   }
@@ -86,11 +90,14 @@ export interface Device {
   readonly classes: string[];
   readonly access: 'granted' | 'ended';
   readonly accessEndedAt: number | null;
+  readonly online: boolean | null;
+  readonly offlineSince: number | null;
 }
 
 export async function devices(db: Queryable, gatewayId: string): Promise<Device[]> {
   return db.query<Device>(
-    `SELECT gateway_id AS "gatewayId", device_ref AS "deviceRef", kind, model, name, capabilities, commands, classes, access, access_ended_at AS "accessEndedAt"
+    `SELECT gateway_id AS "gatewayId", device_ref AS "deviceRef", kind, model, name, capabilities, commands, classes, access, access_ended_at AS "accessEndedAt",
+            online, offline_since AS "offlineSince"
      FROM devices WHERE gateway_id = $1 ORDER BY device_ref`,
     [gatewayId],
   );

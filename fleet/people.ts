@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { hash, verify } from '@node-rs/argon2';
 import type { Queryable } from './db/fleetDb.ts';
+import { checkPassword, hashPassword } from './passwords.ts';
 
 export const ROLES = ['admin', 'dispatcher', 'technician', 'billing'] as const;
 export type Role = (typeof ROLES)[number];
@@ -12,9 +12,6 @@ export interface User {
 }
 
 const NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
-/** argon2id at OWASP's second recommended setting (19 MiB, 2 passes) */
-const ARGON2 = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
-let dummyHash: Promise<string> | undefined;
 
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -40,7 +37,7 @@ export class People {
     if (!NAME.test(name)) throw new PeopleError(`user name "${name.slice(0, 80)}": expected 1-64 letters, digits, _ . @ -`);
     if (!ROLES.includes(role)) throw new PeopleError(`role "${role}": expected one of ${ROLES.join(', ')}`);
     if (password.length < 10 || password.length > 512) throw new PeopleError('password: expected 10 to 512 characters');
-    const hashed = await hash(password, ARGON2);
+    const hashed = await hashPassword(password);
     const rows = await this.#db.query<User>(
       'INSERT INTO users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING RETURNING id, name, role',
       [name, role, hashed, this.#now()],
@@ -67,8 +64,7 @@ export class People {
    */
   async signIn(name: string, password: string): Promise<{ token: string; user: User } | undefined> {
     const [row] = await this.#db.query<User & { password_hash: string }>('SELECT id, name, role, password_hash FROM users WHERE name = $1', [name]);
-    const target = row?.password_hash ?? (await (dummyHash ??= hash('trellis-fleet-dummy', ARGON2)));
-    const ok = await verify(target, password).catch(() => false);
+    const ok = await checkPassword(row?.password_hash, password); // costs the same for an unknown name
     if (!row || !ok) return undefined;
     const token = randomBytes(32).toString('base64url');
     await this.#db.query('INSERT INTO tokens (token_hash, user_id, created_at) VALUES ($1, $2, $3)', [tokenHash(token), row.id, this.#now()]);

@@ -117,6 +117,7 @@ export const manifestPayload = z.object({
         capabilities: z.array(z.string()).describe('attribute names'),
         commands: z.array(z.string()).describe('attributes this provider may set remotely'),
         classes: z.array(z.string()).describe('the data classes granted for this device'),
+        online: z.boolean().optional().describe('whether the device is online now (the manifest is republished when it changes)'),
       }),
     )
     .max(5000),

@@ -1,12 +1,12 @@
 import { createServer as createTcpServer, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { hash, verify } from '@node-rs/argon2';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import { parseTopic, REQUEST_KINDS } from '../../protocol/index.ts';
 import type { FleetDb, Queryable } from '../db/fleetDb.ts';
 import { storeMessage } from '../ingest/records.ts';
 import type { IngestCounters } from '../ingest/worker.ts';
 import type { Publisher } from '../jobs/dispatch.ts';
+import { checkPassword, hashPassword } from '../passwords.ts';
 
 export interface EmbeddedBrokerOptions {
   readonly db: FleetDb;
@@ -19,14 +19,11 @@ export interface EmbeddedBrokerOptions {
   readonly onFailure?: (err: Error, topic: string) => void;
 }
 
-const ARGON2 = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
-let dummy: Promise<string> | undefined;
-
 /** Gateways' accounts on the embedded broker: one per gateway id, argon2id passwords. */
 export async function addBrokerAccount(db: Queryable, gatewayId: string, password: string, now: number): Promise<boolean> {
   const rows = await db.query(
     'INSERT INTO broker_accounts (gateway_id, password_hash, created_at) VALUES ($1, $2, $3) ON CONFLICT (gateway_id) DO UPDATE SET password_hash = excluded.password_hash RETURNING 1',
-    [gatewayId, await hash(password, ARGON2), now],
+    [gatewayId, await hashPassword(password), now],
   );
   return rows.length > 0;
 }
@@ -109,9 +106,7 @@ export class EmbeddedBroker implements Publisher {
     const [row] = username
       ? await this.#o.db.query<{ password_hash: string }>('SELECT password_hash FROM broker_accounts WHERE gateway_id = $1', [username])
       : [];
-    const target = row?.password_hash ?? (await (dummy ??= hash('trellis-fleet-dummy', ARGON2)));
-    const ok = await verify(target, password ?? Buffer.alloc(0)).catch(() => false);
-    return row && ok ? username : undefined;
+    return (await checkPassword(row?.password_hash, password ?? Buffer.alloc(0))) ? username : undefined;
   }
 
   #publish(client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void {

@@ -109,6 +109,8 @@ const MIGRATIONS: readonly string[] = [
     classes        jsonb NOT NULL DEFAULT '[]',
     access         text NOT NULL DEFAULT 'granted' CHECK (access IN ('granted', 'ended')),
     access_ended_at bigint,
+    online         boolean,           -- from the manifest; null when the gateway does not say
+    offline_since  bigint,
     first_seen     bigint NOT NULL,
     updated_at     bigint NOT NULL,
     PRIMARY KEY (gateway_id, device_ref)

@@ -1,5 +1,6 @@
 import { clearAlarm, raiseAlarm } from '../alarms.ts';
 import type { FleetDb } from '../db/fleetDb.ts';
+import { checkDevicesOffline } from './deviceOffline.ts';
 import { exclusive, JobLocks } from './exclusive.ts';
 
 export interface OfflineCheckResult {
@@ -13,9 +14,9 @@ export interface OfflineCheckResult {
  * One round of gateway offline detection, run by every worker on a timer and done by one: a
  * transaction-scoped advisory lock that a second worker fails to take (and skips). A gateway is
  * offline when its last will said so or nothing came from it for `silentMs`; its `gateway.offline`
- * alarm is raised once and cleared when it is back.
+ * alarm is raised once and cleared when it is back. Then the devices' (`deviceOffline.ts`).
  */
-export async function checkOffline(db: FleetDb, now: number, silentMs: number): Promise<OfflineCheckResult> {
+export async function checkOffline(db: FleetDb, now: number, silentMs: number, deviceOfflineMs = Number.POSITIVE_INFINITY): Promise<OfflineCheckResult> {
   const done = await exclusive(db, JobLocks.offline, async (tx) => {
     const gateways = await tx.query<{ gateway_id: string; state: string | null; last_seen: number; alarmed: boolean }>(
       `SELECT g.gateway_id, g.state, g.last_seen,
@@ -39,7 +40,8 @@ export async function checkOffline(db: FleetDb, now: number, silentMs: number): 
         raised++;
       } else if (!offline && g.alarmed && (await clearAlarm(tx, g.gateway_id, undefined, 'gateway.offline', now))) cleared++;
     }
-    return { ran: true, raised, cleared };
+    const devices = Number.isFinite(deviceOfflineMs) ? await checkDevicesOffline(tx, now, deviceOfflineMs) : { raised: 0, cleared: 0 };
+    return { ran: true, raised: raised + devices.raised, cleared: cleared + devices.cleared };
   });
   return done ?? { ran: false, raised: 0, cleared: 0 };
 }

@@ -9,12 +9,13 @@ export interface ManifestDeps {
   readonly registry: DeviceRegistry;
   /** the device's tags (a `kind:<x>` tag names its kind) */
   readonly tags: (deviceId: string) => readonly string[];
+  readonly online: (deviceId: string) => boolean;
 }
 
 /**
  * A provider's device manifest: each device its grants in force cover, as the provider knows it
  * (the pseudonym, or the real id under an identity grant), with model, attributes, the data classes
- * and remote commands granted, and the real name only under an identity grant. A provider with no
+ * and remote commands granted, whether it is online, and the real name only under an identity grant. A provider with no
  * grant left gets an empty one, so its fleet sees the access end.
  */
 export function buildManifest(d: ManifestDeps, providerId: string, at: number): ManifestPayload {
@@ -36,6 +37,7 @@ export function buildManifest(d: ManifestDeps, providerId: string, at: number): 
       capabilities: Object.keys(device.attributes).sort(),
       commands: [...new Set(covering.flatMap((g) => g.commands))].filter((a) => device.attributes[a]?.writable).sort(),
       classes: [...new Set(covering.flatMap((g) => g.classes))].sort(),
+      online: d.online(device.id),
     });
     if (devices.length === 5000) break;
   }

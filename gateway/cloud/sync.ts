@@ -64,6 +64,7 @@ export class CloudSync implements UsageQueue {
   /** provider -> the manifest last published (without its time) */
   readonly #published = new Map<string, string>();
   #manifestTimer: NodeJS.Timeout | undefined;
+  #manifestSoon: NodeJS.Timeout | undefined;
   readonly #topics: ReturnType<typeof topics>;
   #cancelHealth: (() => void) | undefined;
   #notify: NodeJS.Immediate | undefined;
@@ -144,6 +145,14 @@ export class CloudSync implements UsageQueue {
     const { bus, grants, log } = this.#d;
     bus.on(this, 'alert', (a) => this.alert(a));
     bus.on(this, 'maintenance', (m) => this.maintenance(m));
+    // a device going on- or offline changes the manifests: publish them soon (coalesced)
+    bus.on(this, 'event', (e) => {
+      if (e.kind === 'availability')
+        this.#manifestSoon ??= setTimeout(() => {
+          this.#manifestSoon = undefined;
+          void this.publishManifests();
+        }, 1000);
+    });
     // A revoked grant's queued, unsent records go at once (what other grants still cover stays).
     bus.on(this, 'grantRevoked', (g) => {
       const purged = this.outbox.purge(g.providerId, (cls, deviceId) => grants.stillCovers(g.providerId, cls, deviceId));
@@ -159,6 +168,7 @@ export class CloudSync implements UsageQueue {
   async stop(): Promise<void> {
     this.#d.bus.off(this);
     if (this.#manifestTimer) clearInterval(this.#manifestTimer);
+    if (this.#manifestSoon) clearTimeout(this.#manifestSoon);
     this.#cancelHealth?.();
     if (this.#notify) clearImmediate(this.#notify);
     await this.link.stop();
@@ -166,14 +176,18 @@ export class CloudSync implements UsageQueue {
 
   /**
    * Publishes each provider's device manifest (retained) that differs from the one it last got; a
-   * provider whose grants are all gone gets an empty one. Runs on connect, on a revoke and every 30 s
-   * (grants added by the CLI, devices discovered).
+   * provider whose grants are all gone gets an empty one. Runs on connect, on a revoke, a second after
+   * a device goes on- or offline, and every 30 s (grants added by the CLI, devices discovered).
    */
   async publishManifests(): Promise<number> {
     const d = this.#d;
     let published = 0;
     for (const provider of manifestProviders(d.grants)) {
-      const m = buildManifest({ gatewayId: d.gatewayId, timeZone: d.timeZone, grants: d.grants, registry: d.registry, tags: d.tags }, provider, d.clock.now());
+      const m = buildManifest(
+        { gatewayId: d.gatewayId, timeZone: d.timeZone, grants: d.grants, registry: d.registry, tags: d.tags, online: (id) => d.hub.state.isOnline(id) },
+        provider,
+        d.clock.now(),
+      );
       const body = JSON.stringify({ ...m, at: 0 });
       if (this.#published.get(provider) === body) continue;
       if (await this.link.publishRetained(this.#topics.manifest(provider), JSON.stringify(m))) {

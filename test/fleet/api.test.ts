@@ -166,6 +166,14 @@ describe('fleet API access', () => {
     expect(big.status).toBe(413);
   });
 
+  it("shows a site's invalid records to operations, with the reason naming the field", async () => {
+    await f.fleet.db.transaction((tx) => storeMessage(tx, 'trellis/v1/gw-1/p/coolco/health', Buffer.from('{"v":2}'), 2000));
+    const r = await f.call<Array<{ topic: string; reason: string; payload: string }>>(tokens.dispatcher, 'GET', '/api/sites/gw-1/invalid');
+    expect(r.status).toBe(200);
+    expect(r.body[0]).toMatchObject({ topic: 'trellis/v1/gw-1/p/coolco/health', payload: '{"v":2}', reason: expect.stringMatching(/^v: /) });
+    expect((await f.call(tokens.technician, 'GET', '/api/sites/gw-1/invalid')).status).toBe(403);
+  });
+
   it('a token stops working at sign-out, and when its user is removed', async () => {
     const t = await f.signIn('dee', PASSWORD);
     expect((await f.call(t, 'GET', '/api/me')).status).toBe(200);

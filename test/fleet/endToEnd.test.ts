@@ -6,6 +6,7 @@ import { addBrokerAccount } from '../../fleet/broker/embedded.ts';
 import { createClock } from '../../firmware-sim/clock.ts';
 import { Fleet } from '../../firmware-sim/fleet.ts';
 import { fridge } from '../../firmware-sim/kinds/fridge.ts';
+import { storeMessage } from '../../fleet/ingest/records.ts';
 import { People } from '../../fleet/people.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { startTestGateway, type TestGateway, waitFor } from '../helpers/testGateway.ts';
@@ -74,7 +75,15 @@ const door = (open: boolean) => (firmware as unknown as { door(o: boolean): Prom
 beforeAll(async () => {
   f = await startTestFleet(dirs, {
     broker: { embedded: { host: '127.0.0.1', port: 0, tls: true } },
-    checks: { everySeconds: 0.2, gatewayOfflineMinutes: 10, commandTimeoutMinutes: 0.05, commandExpiryMinutes: 60, gapsEverySeconds: 1, gapSettleSeconds: 2 },
+    checks: {
+      everySeconds: 0.2,
+      gatewayOfflineMinutes: 10,
+      deviceOfflineMinutes: 0.02,
+      commandTimeoutMinutes: 0.05,
+      commandExpiryMinutes: 60,
+      gapsEverySeconds: 1,
+      gapSettleSeconds: 2,
+    },
     tickets: { autoOpen: [{ code: 'rule.fridge-door-open', title: 'fix the fridge door', priority: 'high' }], verifyAfterMinutes: 0.03 },
   });
   const db = f.fleet.db;
@@ -232,7 +241,7 @@ describe('gateway -> trellis-fleet, end to end', () => {
     const result = (id: string) =>
       waitFor(
         async () => {
-          const c = (await api<{ state: string; reason: string | null }>(dee, 'GET', `/api/commands/${id}`)).body;
+          const c = (await api<{ state: string; reason: string | null; sentAt: number | null }>(dee, 'GET', `/api/commands/${id}`)).body;
           return ['created', 'sent'].includes(c.state) ? undefined : c;
         },
         15_000,
@@ -249,6 +258,20 @@ describe('gateway -> trellis-fleet, end to end', () => {
     expect(refused.reason).not.toContain('shop-plug');
     const lost = await send({ gatewayId: 'gw-2', deviceRef: 'd-idle', attribute: 'setpoint', value: 3 });
     expect(await result(lost.body.requestId)).toMatchObject({ state: 'timed_out' });
+    // gw-3 was seen once and is offline: its command waits, unsent, and expires
+    const manifest = {
+      v: 1,
+      gatewayId: 'gw-3',
+      at: 1,
+      timeZone: 'UTC',
+      devices: [{ deviceId: 'd-away', capabilities: ['setpoint'], commands: ['setpoint'], classes: [] }],
+    };
+    await f.fleet.db.transaction(async (tx) => {
+      await storeMessage(tx, 'trellis/v1/gw-3/p/coolco/manifest', Buffer.from(JSON.stringify(manifest)), Date.now());
+      await storeMessage(tx, 'trellis/v1/gw-3/status', Buffer.from(JSON.stringify({ v: 1, gatewayId: 'gw-3', state: 'offline' })), Date.now());
+    });
+    const away = await send({ gatewayId: 'gw-3', deviceRef: 'd-away', attribute: 'setpoint', value: 3, expiresInMinutes: 0.02 });
+    expect(await result(away.body.requestId)).toMatchObject({ state: 'expired', sentAt: null });
 
     const job = await api<{ id: number; total: number }>(dee, 'POST', '/api/jobs', {
       name: 'setpoint 4 on every sim-fridge',
@@ -339,6 +362,21 @@ describe('gateway -> trellis-fleet, end to end', () => {
     const [req] = await f.fleet.db.query<{ resent: number; not_covered: number }>('SELECT resent, not_covered FROM resend_requests');
     expect(req).toEqual({ resent: 1, not_covered: 0 });
   }, 120_000);
+
+  it('a device that drops off: device.offline once its gateway has said so for the configured time, cleared when it is back', async () => {
+    const fridgeAlarm = async () =>
+      (await f.fleet.db.query<{ state: string }>("SELECT state FROM alarms WHERE code = 'device.offline' AND device_ref = $1 ORDER BY id DESC", [fridgeRef]))[0]
+        ?.state;
+    firmware.stream.destroy(); // no DISCONNECT: the gateway's broker publishes the fridge's last will
+    await waitFor(async () => (await fridgeAlarm()) === 'active', 15_000, 'device.offline');
+    const [row] = (
+      await api<{ devices: Array<{ deviceRef: string; online: boolean; offlineSince: number }> }>(dee, 'GET', '/api/sites/gw-1')
+    ).body.devices.filter((d) => d.deviceRef === fridgeRef);
+    expect(row).toMatchObject({ online: false });
+    expect(row?.offlineSince).toBeGreaterThan(0);
+    firmware = await fridgeFirmware(gw.url, await gw.running.credentials.rotate('shop-fridge'));
+    await waitFor(async () => (await fridgeAlarm()) === 'cleared', 15_000, 'cleared when back');
+  }, 40_000);
 
   it('a grant revoked: the fleet shows access ended, and nothing more of the device arrives', async () => {
     const [grant] = gw.running.grants.active();

@@ -131,10 +131,17 @@ describe('grants in the cloud stream', () => {
         capabilities: ['descale', 'power'],
         commands: ['descale', 'power'],
         classes: ['maintenance'],
+        online: false,
       },
     ]);
     expect(cool.json.devices).toEqual([
-      { deviceId: gw.running.grants.pseudonym('coolco', 'fridge-1'), capabilities: ['setpoint', 'temperature'], commands: [], classes: ['alerts', 'usage'] },
+      {
+        deviceId: gw.running.grants.pseudonym('coolco', 'fridge-1'),
+        capabilities: ['setpoint', 'temperature'],
+        commands: [],
+        classes: ['alerts', 'usage'],
+        online: false,
+      },
     ]);
     for (const m of [bean, cool]) {
       expect(m.text).not.toContain('fridge-1');

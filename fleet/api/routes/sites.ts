@@ -31,6 +31,8 @@ const deviceSchema = z.object({
   classes: z.array(z.string()),
   access: z.enum(['granted', 'ended']),
   accessEndedAt: z.number().nullable(),
+  online: z.boolean().nullable(),
+  offlineSince: z.number().nullable(),
 });
 
 export function siteRoutes(app: FleetApp, ctx: FleetContext): void {
@@ -62,6 +64,20 @@ export function siteRoutes(app: FleetApp, ctx: FleetContext): void {
         alarms: await listAlarms(ctx.db, { gatewayId: s.gatewayId, state: 'active' }),
       };
     },
+  });
+
+  app.get('/api/sites/:gatewayId/invalid', {
+    config: { allow: OPERATIONS },
+    schema: {
+      summary: "What a site sent that failed validation, newest first (the first 4 KB of each, kept 30 days): to tell its owner's installer what is wrong",
+      params: z.object({ gatewayId: SEGMENT }),
+      response: { 200: z.array(z.object({ topic: z.string(), reason: z.string(), payload: z.string(), receivedAt: z.number() })) },
+    },
+    handler: (req) =>
+      ctx.db.query<{ topic: string; reason: string; payload: string; receivedAt: number }>(
+        'SELECT topic, reason, payload, received_at AS "receivedAt" FROM invalid_messages WHERE gateway_id = $1 ORDER BY id DESC LIMIT 200',
+        [req.params.gatewayId],
+      ),
   });
 
   app.patch('/api/sites/:gatewayId', {
