@@ -63,8 +63,8 @@ export class CloudSync implements UsageQueue {
   readonly #d: CloudSyncDeps;
   /** provider -> the manifest last published (without its time) */
   readonly #published = new Map<string, string>();
-  #manifestTimer: NodeJS.Timeout | undefined;
-  #manifestSoon: NodeJS.Timeout | undefined;
+  #cancelManifestCheck: (() => void) | undefined;
+  #cancelManifestSoon: (() => void) | undefined;
   readonly #topics: ReturnType<typeof topics>;
   #cancelHealth: (() => void) | undefined;
   #notify: NodeJS.Immediate | undefined;
@@ -148,10 +148,10 @@ export class CloudSync implements UsageQueue {
     // a device going on- or offline changes the manifests: publish them soon (coalesced)
     bus.on(this, 'event', (e) => {
       if (e.kind === 'availability')
-        this.#manifestSoon ??= setTimeout(() => {
-          this.#manifestSoon = undefined;
+        this.#cancelManifestSoon ??= this.#d.clock.setTimer(1000, () => {
+          this.#cancelManifestSoon = undefined;
           void this.publishManifests();
-        }, 1000);
+        });
     });
     // A revoked grant's queued, unsent records go at once (what other grants still cover stays).
     bus.on(this, 'grantRevoked', (g) => {
@@ -159,16 +159,15 @@ export class CloudSync implements UsageQueue {
       log.info({ provider: g.providerId, grant: g.id, purged }, 'grant revoked; queued records purged');
       void this.publishManifests();
     });
-    this.#manifestTimer = setInterval(() => void this.publishManifests(), MANIFEST_CHECK_MS);
-    this.#manifestTimer.unref();
+    this.#scheduleManifestCheck();
     this.#scheduleHealth();
     this.link.start();
   }
 
   async stop(): Promise<void> {
     this.#d.bus.off(this);
-    if (this.#manifestTimer) clearInterval(this.#manifestTimer);
-    if (this.#manifestSoon) clearTimeout(this.#manifestSoon);
+    this.#cancelManifestCheck?.();
+    this.#cancelManifestSoon?.();
     this.#cancelHealth?.();
     if (this.#notify) clearImmediate(this.#notify);
     await this.link.stop();
@@ -182,18 +181,22 @@ export class CloudSync implements UsageQueue {
   async publishManifests(): Promise<number> {
     const d = this.#d;
     let published = 0;
-    for (const provider of manifestProviders(d.grants)) {
-      const m = buildManifest(
-        { gatewayId: d.gatewayId, timeZone: d.timeZone, grants: d.grants, registry: d.registry, tags: d.tags, online: (id) => d.hub.state.isOnline(id) },
-        provider,
-        d.clock.now(),
-      );
-      const body = JSON.stringify({ ...m, at: 0 });
-      if (this.#published.get(provider) === body) continue;
-      if (await this.link.publishRetained(this.#topics.manifest(provider), JSON.stringify(m))) {
-        this.#published.set(provider, body);
-        published++;
+    try {
+      for (const provider of manifestProviders(d.grants)) {
+        const m = buildManifest(
+          { gatewayId: d.gatewayId, timeZone: d.timeZone, grants: d.grants, registry: d.registry, tags: d.tags, online: (id) => d.hub.state.isOnline(id) },
+          provider,
+          d.clock.now(),
+        );
+        const body = JSON.stringify({ ...m, at: 0 });
+        if (this.#published.get(provider) === body) continue;
+        if (await this.link.publishRetained(this.#topics.manifest(provider), JSON.stringify(m))) {
+          this.#published.set(provider, body);
+          published++;
+        }
       }
+    } catch (err) {
+      d.log.error({ err }, 'publishing the device manifests failed; the next check tries again');
     }
     return published;
   }
@@ -251,6 +254,13 @@ export class CloudSync implements UsageQueue {
 
   health(): HealthData {
     return this.#d.sampleHealth();
+  }
+
+  #scheduleManifestCheck(): void {
+    this.#cancelManifestCheck = this.#d.clock.setTimer(MANIFEST_CHECK_MS, () => {
+      void this.publishManifests();
+      this.#scheduleManifestCheck();
+    });
   }
 
   #scheduleHealth(): void {
