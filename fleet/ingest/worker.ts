@@ -38,6 +38,9 @@ export class IngestWorker {
   readonly #o: IngestOptions;
   readonly #counters: IngestCounters = { stored: 0, invalid: 0, failed: 0 };
   #client: MqttClient | undefined;
+  /** messages received and not yet committed and acknowledged */
+  #inFlight = 0;
+  #lastArrival = 0;
 
   constructor(options: IngestOptions) {
     this.#o = options;
@@ -70,9 +73,15 @@ export class IngestWorker {
       ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: 86_400 } } : {}),
     });
     client.handleMessage = (packet: IPublishPacket, done: (err?: Error) => void) => {
+      this.#inFlight++;
+      this.#lastArrival = Date.now();
       this.#ingest(packet).then(
-        () => done(),
+        () => {
+          this.#inFlight--;
+          done();
+        },
         (err: Error) => {
+          this.#inFlight--;
           this.#counters.failed++;
           o.onFailure?.(err, packet.topic);
           // no acknowledgement: drop the connection; the broker resends to this session on reconnect
@@ -95,10 +104,21 @@ export class IngestWorker {
     await this.#client.publishAsync(topic, payload, { qos: 1 });
   }
 
+  /**
+   * Leaves the shared group first, so the broker hands what comes next to the other workers instead
+   * of queueing it for this session (which would hold it until this worker came back); then lets the
+   * messages in hand commit and be acknowledged, and disconnects. A worker that is killed instead
+   * keeps its share queued in its session: restart it with the same `clientId`.
+   */
   async stop(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
-    await client?.endAsync();
+    if (!client) return;
+    if (client.connected) await client.unsubscribeAsync(this.filters).catch(() => undefined);
+    const deadline = Date.now() + 10_000;
+    while ((this.#inFlight > 0 || Date.now() - this.#lastArrival < 200) && client.connected && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    await client.endAsync();
   }
 
   async #ingest(packet: IPublishPacket): Promise<void> {

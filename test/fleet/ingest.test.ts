@@ -9,7 +9,7 @@ import type { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
 import { startPostgres, type TempPostgres } from '../helpers/postgres.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { waitFor } from '../helpers/testGateway.ts';
-import { alert, coolcoWorker, GATEWAY_PASSWORD, providerBroker, status, usage } from './records.ts';
+import { alert, coolcoIngest, coolcoWorker, GATEWAY_PASSWORD, providerBroker, status, usage } from './records.ts';
 
 /**
  * Fleet ingest against real parts: Debian mosquitto with TLS and a per-provider ACL, PostgreSQL 15, two
@@ -123,5 +123,22 @@ describe('fleet ingest', () => {
     } finally {
       await late.stop();
     }
+  });
+
+  it('a worker on MQTT 3.1.1 (the fallback for a broker without MQTT 5) joins the same shared group and stores its share once', async () => {
+    const old = await coolcoWorker(broker, { db, clientId: 'coolco-ingest-311', mqtt: { ...coolcoIngest(broker, 'x').mqtt, protocolVersion: 4 } });
+    try {
+      const before = (await rows('SELECT count(*)::int AS n FROM usage_buckets')) ?? 0;
+      for (let i = 1; i <= 60; i++) await send(usage('gw-1', 1000 + i, 1000 + i, 'dev-311'));
+      await waitFor(async () => (await rows('SELECT count(*)::int AS n FROM usage_buckets')) === before + 60, 10_000, '60 more buckets');
+      expect(old.counters.stored).toBeGreaterThan(0);
+      expect(old.counters.stored).toBeLessThan(60); // a share, not a copy of everything
+    } finally {
+      await old.stop();
+    }
+    // stopped (scaled down), it left the group: nothing more waits in its session for it to return
+    const before = (await rows('SELECT count(*)::int AS n FROM usage_buckets')) ?? 0;
+    for (let i = 1; i <= 30; i++) await send(usage('gw-1', 2000 + i, 2000 + i, 'dev-after-311'));
+    await waitFor(async () => (await rows('SELECT count(*)::int AS n FROM usage_buckets')) === before + 30, 10_000, 'all 30 with the two workers left');
   });
 });
