@@ -103,7 +103,7 @@ export function buildProgram(): Command {
     out(`gateway ${id}: password written to ${file}. In the gateway's trellis.yaml:`);
     out(
       `cloud:\n  url: ${e?.tls === false ? 'mqtt' : 'mqtts'}://<this host>:${e?.port ?? 8883}\n  username: ${id}\n  passwordFile: <path to ${file}>\n  ca: <copy of ${c.dataDir}/broker-tls/cert.pem>\n  protocol: 4\n` +
-        `and grant this provider what the owner agrees to: trellis grant add ${c.provider} ...`,
+        `and grant this provider what the owner agrees to: trellis grant add --provider ${c.provider} --devices ... --classes ...`,
     );
   });
 

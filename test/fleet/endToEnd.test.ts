@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addBrokerAccount } from '../../fleet/broker/embedded.ts';
 import { createClock } from '../../firmware-sim/clock.ts';
 import { Fleet } from '../../firmware-sim/fleet.ts';
-import { fridge } from '../../firmware-sim/kinds/fridge.ts';
 import { storeMessage } from '../../fleet/ingest/records.ts';
 import { People } from '../../fleet/people.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { startTestGateway, type TestGateway, waitFor } from '../helpers/testGateway.ts';
+import { type FridgeFirmware, fridgeFirmware } from './fridgeFirmware.ts';
 import { startTestFleet, type TestFleet } from './testFleet.ts';
 
 /**
@@ -25,7 +25,7 @@ const PASSWORD = 'a long enough password';
 let f: TestFleet;
 let gw: TestGateway;
 let sims: Fleet;
-let firmware: MqttClient;
+let firmware: FridgeFirmware;
 let idle: MqttClient;
 let admin: string;
 let dee: string;
@@ -44,33 +44,7 @@ const RULES = `rules:
     actions: [{set: {device: shop-plug, attribute: rl_1, value: true}}]
 `;
 
-/** The fridge's firmware: Home Assistant discovery from the simulator's fridge, a door we hold open, a setpoint it obeys. */
-async function fridgeFirmware(url: string, password: string): Promise<MqttClient> {
-  const node = 'shop-fridge';
-  const state = { temperature: 4.2, setpoint: 4, compressor: 'OFF', door: 'OFF' };
-  const client = connect(url, {
-    username: node,
-    password,
-    clientId: node,
-    will: { topic: `${node}/status`, payload: Buffer.from('offline'), qos: 1, retain: true },
-  });
-  await new Promise((resolve, reject) => {
-    client.once('connect', resolve);
-    client.once('error', reject);
-  });
-  for (const m of fridge.announce(node, 'Shop fridge')) await client.publishAsync(m.topic, JSON.stringify(m.config), { retain: true, qos: 1 });
-  await client.publishAsync(`${node}/status`, 'online', { retain: true, qos: 1 });
-  const report = () => client.publishAsync(`${node}/state`, JSON.stringify(state), { qos: 1 });
-  await client.subscribeAsync(`${node}/setpoint/set`);
-  client.on('message', (_t, payload) => {
-    state.setpoint = Number(payload.toString());
-    void report();
-  });
-  Object.assign(client, { door: async (open: boolean) => ((state.door = open ? 'ON' : 'OFF'), await report()) });
-  await report();
-  return client;
-}
-const door = (open: boolean) => (firmware as unknown as { door(o: boolean): Promise<void> }).door(open);
+const door = (open: boolean) => firmware.door(open);
 
 beforeAll(async () => {
   f = await startTestFleet(dirs, {
@@ -166,7 +140,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await idle?.endAsync();
   await sims?.stop();
-  await firmware?.endAsync();
+  await firmware?.client.endAsync();
   await gw?.stop();
   await f?.stop();
   dirs.cleanup();
@@ -367,7 +341,7 @@ describe('gateway -> trellis-fleet, end to end', () => {
     const fridgeAlarm = async () =>
       (await f.fleet.db.query<{ state: string }>("SELECT state FROM alarms WHERE code = 'device.offline' AND device_ref = $1 ORDER BY id DESC", [fridgeRef]))[0]
         ?.state;
-    firmware.stream.destroy(); // no DISCONNECT: the gateway's broker publishes the fridge's last will
+    firmware.client.stream.destroy(); // no DISCONNECT: the gateway's broker publishes the fridge's last will
     await waitFor(async () => (await fridgeAlarm()) === 'active', 15_000, 'device.offline');
     const [row] = (
       await api<{ devices: Array<{ deviceRef: string; online: boolean; offlineSince: number }> }>(dee, 'GET', '/api/sites/gw-1')
