@@ -12,6 +12,7 @@ import { People, ROLES, type Role } from '../people.ts';
 import { openFleetDb, startFleet } from '../start.ts';
 import { listTickets, TICKET_STATES, type TicketState } from '../tickets.ts';
 import { MONTH, monthlyUsage, usageCsv } from '../usage.ts';
+import { runDemo } from './demo.ts';
 import { table } from './table.ts';
 
 /** The config: -c, then $TRELLIS_FLEET_CONFIG, then ./trellis-fleet.yaml, else the embedded defaults. */
@@ -66,6 +67,14 @@ export function buildProgram(): Command {
     process.once('SIGINT', end);
     process.once('SIGTERM', end);
   });
+
+  program
+    .command('demo')
+    .description("both ends on loopback: this fleet and the gateway's demo home and shop syncing into it")
+    .option('--dir <dir>', 'where the demo keeps its data', 'trellis-fleet-demo-data')
+    .option('--api-port <port>', 'the API port', (v) => Number(v), 8480)
+    .option('--broker-port <port>', "the embedded broker's port", (v) => Number(v), 18883)
+    .action((o: { dir: string; apiPort: number; brokerPort: number }) => runDemo(o));
 
   withConfig(program.command('check-config').description('validate the config and print the effective settings')).action((o: { config?: string }) => {
     out(`OK\n${JSON.stringify(config(o.config), null, 2)}`);

@@ -12,17 +12,17 @@ rules:
     triggers: [{device: shop-fridge-dairy, attribute: door, to: true, for: 2m}]
     actions:
       - {set: {device: shop-buzzer, attribute: sound, value: true}}
-      - {notify: {message: "Dairy fridge door open for 2 minutes", severity: critical}}
+      - {notify: {message: "Dairy fridge door open for 2 minutes", severity: critical, device: shop-fridge-dairy}}
   - id: dairy-fridge-door-closed
     triggers: [{device: shop-fridge-dairy, attribute: door, to: false}]
     actions: [{set: {device: shop-buzzer, attribute: sound, value: false}}]
   - id: fridge-too-warm
     protected: true
     triggers: [{device: shop-fridge-drinks, attribute: temperature, above: 8, for: 5m}]
-    actions: [{notify: {message: "Drinks fridge above 8 °C for 5 minutes", severity: critical}}]
+    actions: [{notify: {message: "Drinks fridge above 8 °C for 5 minutes", severity: critical, device: shop-fridge-drinks}}]
   - id: descale-reminder
     triggers: [{device: shop-coffee-1, event: fault_raised, code: descale_needed}]
-    actions: [{notify: {message: "Espresso machine (counter) needs descaling", severity: warning}}]
+    actions: [{notify: {message: "Espresso machine (counter) needs descaling", severity: warning, device: shop-coffee-1}}]
   - id: evening-lamp
     triggers: [{at: "18:00"}]
     actions: [{scene: evening}]
