@@ -143,7 +143,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
         ...(fleet.firstAdminPassword ? [`  admin "admin" password ${fleet.firstAdminPassword}`] : []),
         ...demoUsers.map((u) => `  ${u}`),
         ...(fleet.firstAdminPassword || demoUsers.length
-          ? ['  (passwords are shown once; the data stays in ' + dir + ')']
+          ? [`  (passwords are shown once; the data stays in ${dir})`]
           : [`  (users and data from an earlier run, in ${dir})`]),
         `  Try: curl -s -X POST ${fleet.apiUrl}/api/login -H 'content-type: application/json' -d '{"name":"dee","password":"..."}'`,
         '',
