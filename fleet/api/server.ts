@@ -9,6 +9,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { consoleCsp, consoleRoutes } from './console.ts';
 import type { Access, FleetApp, FleetContext } from './context.ts';
 import { alarmRoutes } from './routes/alarms.ts';
 import { commandRoutes } from './routes/commands.ts';
@@ -68,7 +69,7 @@ export async function buildFleetApi(ctx: FleetContext, onError: (err: Error, url
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifyHelmet, { contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } });
+  await app.register(fastifyHelmet, { contentSecurityPolicy: consoleCsp(), xFrameOptions: { action: 'deny' }, referrerPolicy: { policy: 'no-referrer' } });
   await app.register(fastifyRateLimit, { global: false });
   app.addHook('onRequest', async (req, reply) => {
     if (req.is404) return;
@@ -93,6 +94,7 @@ export async function buildFleetApi(ctx: FleetContext, onError: (err: Error, url
   ticketRoutes(app, ctx);
   usageRoutes(app, ctx);
   commandRoutes(app, ctx);
+  await consoleRoutes(app);
   app.get('/api/openapi.json', { config: { allow: ['admin', 'dispatcher', 'technician', 'billing'] }, schema: { hide: true } }, async () => app.swagger());
   app.setNotFoundHandler((req, reply) =>
     reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${(req.url.split('?')[0] ?? '').slice(0, 200)}` }),

@@ -49,6 +49,12 @@ export function peopleRoutes(app: FleetApp, ctx: FleetContext): void {
     handler: () => ctx.people.list(),
   });
 
+  app.get('/api/technicians', {
+    config: { allow: ['admin', 'dispatcher'] },
+    schema: { summary: 'The technicians a ticket can be assigned to', response: { 200: z.array(z.object({ id: z.number(), name: z.string() })) } },
+    handler: async () => (await ctx.people.list()).filter((u) => u.role === 'technician').map(({ id, name }) => ({ id, name })),
+  });
+
   app.post('/api/users', {
     config: { allow: ['admin'] },
     schema: {

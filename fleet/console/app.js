@@ -1,0 +1,60 @@
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { html, session } from './api.js';
+import { Alarms } from './pages/alarms.js';
+import { Overview } from './pages/overview.js';
+import { SignIn } from './pages/signin.js';
+import { Tickets } from './pages/tickets.js';
+
+/** Pages by hash route; each names the roles that see it in the menu. */
+const PAGES = {
+  overview: { title: 'Overview', roles: ['admin', 'dispatcher', 'billing'], view: Overview },
+  alarms: { title: 'Alarms', roles: ['admin', 'dispatcher', 'technician'], view: Alarms },
+  tickets: { title: 'Tickets', roles: ['admin', 'dispatcher', 'technician'], view: Tickets },
+};
+const home = (user) => (user?.role === 'technician' ? 'tickets' : 'overview');
+
+function useRoute() {
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const on = () => setHash(location.hash);
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  const [page, query = ''] = hash.replace(/^#\//, '').split('?');
+  return { page, query: new URLSearchParams(query) };
+}
+
+function App() {
+  const { page, query } = useRoute();
+  const user = session.user;
+  if (!session.token || page === 'signin') return html`<${SignIn} onDone=${(u) => (location.hash = `#/${home(u)}`)} />`;
+  const current = PAGES[page]?.roles.includes(user.role) ? page : home(user);
+  const View = PAGES[current].view;
+  return html`
+    <header>
+      <strong>Trellis Fleet</strong>
+      <nav>
+        ${Object.entries(PAGES)
+          .filter(([, p]) => p.roles.includes(user.role))
+          .map(([id, p]) => html`<a href="#/${id}" aria-current=${id === current ? 'page' : undefined}>${p.title}</a>`)}
+      </nav>
+      <span class="who">${user.name} (${user.role})</span>
+      <button
+        class="secondary"
+        onClick=${async () => {
+          await fetch('/api/logout', { method: 'POST', headers: { authorization: `Bearer ${session.token}` } }).catch(() => undefined);
+          session.clear();
+          location.hash = '#/signin';
+        }}
+      >
+        Sign out
+      </button>
+    </header>
+    <main><${View} user=${user} query=${query} /></main>
+  `;
+}
+
+const root = document.getElementById('app');
+root.textContent = ''; // the static "Loading…" placeholder
+render(html`<${App} />`, root);

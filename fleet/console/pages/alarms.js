@@ -1,0 +1,31 @@
+import { alarmTitle, api, fmtDuration, fmtTime, html } from '../api.js';
+import { pending, useAction, useLive } from '../load.js';
+
+/** Active alarms (a technician's: those of its tickets' devices), newest first; acknowledge. */
+export function Alarms() {
+  const state = useLive(() => api('/api/alarms?state=active'));
+  const [run, error] = useAction(state.bump);
+  const wait = pending(state, 'the alarms');
+  if (wait) return wait;
+  return html`
+    <h1>Alarms</h1>
+    ${error}
+    ${state.data.length === 0 && html`<p class="empty">No active alarms.</p>`}
+    <ul class="cards">
+      ${state.data.map(
+        (a) => html`<li class="card ${a.severity}" data-testid="alarm-${a.id}">
+          <div class="title">${alarmTitle(a.code)} <span class="badge">${a.severity}</span>${a.count > 1 && html` <span class="badge">×${a.count}</span>`}</div>
+          <div>${a.message}</div>
+          <div class="meta">
+            Site ${a.gatewayId}${a.deviceRef && html`, device ${a.deviceRef}`} · since ${fmtTime(a.firstAt)} (${fmtDuration(Date.now() - a.firstAt)})
+          </div>
+          ${
+            a.acknowledged
+              ? html`<div class="meta">Acknowledged by ${a.acknowledgedBy}</div>`
+              : html`<button onClick=${run(() => api(`/api/alarms/${a.id}/ack`, { method: 'POST' }))} data-testid="ack-${a.id}">Acknowledge</button>`
+          }
+        </li>`,
+      )}
+    </ul>
+  `;
+}

@@ -1,0 +1,148 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect, type MqttClient } from 'mqtt';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addBrokerAccount } from '../../fleet/broker/embedded.ts';
+import { People } from '../../fleet/people.ts';
+import { startTestFleet, type TestFleet } from '../fleet/testFleet.ts';
+import { TempDirs } from '../helpers/tempDir.ts';
+
+/**
+ * The fleet console in headless Chromium against a real trellis-fleet, with a gateway's records
+ * arriving through its broker: a dispatcher on a wide screen sees an alarm appear live, acknowledges
+ * it and assigns the ticket it opened; the technician on a phone sees only that ticket and resolves
+ * it; another technician sees none. Screenshots go to test-artifacts/console/.
+ */
+const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'console');
+const PASSWORD = 'a long enough password';
+const dirs = new TempDirs();
+let f: TestFleet;
+let gw: MqttClient;
+let browser: Browser;
+const cspViolations: string[] = [];
+
+async function open(viewport: { width: number; height: number }, mobile = false): Promise<Page> {
+  const page = await browser.newPage({ viewport, deviceScaleFactor: mobile ? 2 : 1, isMobile: mobile, hasTouch: mobile });
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+  page.on('console', (msg) => {
+    if (/Content Security Policy|Refused to (load|execute|apply|connect)/i.test(msg.text())) cspViolations.push(msg.text());
+  });
+  return page;
+}
+
+async function signIn(page: Page, name: string): Promise<void> {
+  await page.goto(`${f.fleet.apiUrl}/`);
+  await page.fill('#name', name);
+  await page.fill('#password', PASSWORD);
+  await page.click('[data-testid=signin-submit]');
+}
+
+const envelope = (seq: number, type: string, data: unknown) => JSON.stringify({ v: 1, key: `gw-1:${seq}`, seq, gatewayId: 'gw-1', type, at: Date.now(), data });
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  f = await startTestFleet(dirs, {
+    checks: { everySeconds: 0.2 },
+    tickets: { autoOpen: [{ code: 'rule.fridge-door-open', title: 'Check the fridge door', priority: 'high' }] },
+  });
+  const people = new People(f.fleet.db);
+  await people.add('dee', 'dispatcher', PASSWORD);
+  await people.add('tess', 'technician', PASSWORD);
+  await people.add('tom', 'technician', PASSWORD);
+  await addBrokerAccount(f.fleet.db, 'gw-1', 'gw-1-secret', Date.now());
+  gw = connect(f.fleet.brokerUrl as string, { username: 'gw-1', password: 'gw-1-secret', clientId: 'gw-1', protocolVersion: 4 });
+  await new Promise((r) => gw.once('connect', r));
+  await gw.publishAsync('trellis/v1/gw-1/status', JSON.stringify({ v: 1, gatewayId: 'gw-1', state: 'online', at: Date.now() }), { qos: 1, retain: true });
+  await gw.publishAsync(
+    'trellis/v1/gw-1/p/coolco/manifest',
+    JSON.stringify({
+      v: 1,
+      gatewayId: 'gw-1',
+      at: Date.now(),
+      timeZone: 'Europe/Berlin',
+      devices: [{ deviceId: 'd-fridge', model: 'sim-fridge', capabilities: ['door', 'setpoint'], commands: ['setpoint'], classes: ['alerts'], online: true }],
+    }),
+    { qos: 1, retain: true },
+  );
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await gw?.endAsync();
+  await f?.stop();
+  dirs.cleanup();
+});
+
+describe('the fleet console', () => {
+  it('a dispatcher sees an alarm arrive live, acknowledges it and assigns its ticket; the technician resolves it on a phone', async () => {
+    const desk = await open({ width: 1280, height: 800 });
+    await signIn(desk, 'dee');
+    await desk.getByTestId('site-gw-1').waitFor();
+    expect(await desk.getByTestId('tile-sites-online').textContent()).toContain('1');
+    expect(await desk.getByTestId('tile-warnings').textContent()).toContain('0');
+    expect(await desk.getByText('Loading').count()).toBe(0);
+
+    await gw.publishAsync(
+      'trellis/v1/gw-1/p/coolco/alert',
+      envelope(1, 'alert', {
+        severity: 'warning',
+        message: 'Fridge door held open for 2 minutes',
+        source: 'rule',
+        ruleId: 'fridge-door-open',
+        deviceId: 'd-fridge',
+        at: Date.now(),
+      }),
+      { qos: 1 },
+    );
+    await desk.getByTestId('tile-warnings').getByText('1', { exact: true }).waitFor({ timeout: 15_000 }); // no reload: the page refreshes itself
+    await desk.screenshot({ path: join(ARTIFACTS, '1-overview.png'), fullPage: true });
+
+    await desk.click('a[href="#/alarms"]');
+    const alarm = desk.locator('[data-testid^=alarm-]').first();
+    await alarm.waitFor();
+    expect(await alarm.textContent()).toContain('Rule "fridge-door-open"');
+    expect(await alarm.textContent()).toContain('Fridge door held open for 2 minutes');
+    await desk.screenshot({ path: join(ARTIFACTS, '2-alarms.png'), fullPage: true });
+    await alarm.getByRole('button', { name: 'Acknowledge' }).click();
+    await alarm.getByText('Acknowledged by dispatcher:dee').waitFor();
+
+    await desk.click('a[href="#/tickets"]');
+    const card = desk.getByTestId('column-open').locator('[data-testid^=ticket-]').first();
+    await card.waitFor({ timeout: 10_000 });
+    expect(await card.textContent()).toContain('Check the fridge door');
+    const id = (await card.getAttribute('data-testid'))?.replace('ticket-', '') as string;
+    await desk.getByTestId(`assign-${id}`).selectOption({ label: 'tess' });
+    await desk.getByTestId('column-assigned').getByTestId(`ticket-${id}`).waitFor();
+    await desk.screenshot({ path: join(ARTIFACTS, '3-board.png'), fullPage: true });
+
+    const phone = await open({ width: 390, height: 844 }, true);
+    await signIn(phone, 'tess');
+    await phone.getByRole('heading', { name: 'My tickets' }).waitFor();
+    expect(await phone.locator('[data-testid^=ticket-]').count()).toBe(1);
+    await phone.getByTestId(`start-${id}`).click();
+    await phone.getByTestId(`code-${id}`).fill('door-seal-replaced');
+    await phone.screenshot({ path: join(ARTIFACTS, '4-phone-ticket.png'), fullPage: true });
+    await phone.getByTestId(`resolve-${id}`).click();
+    await phone.getByText('Resolved: door-seal-replaced').waitFor();
+    await desk.getByTestId('column-resolved').getByTestId(`ticket-${id}`).waitFor({ timeout: 15_000 });
+
+    const other = await open({ width: 390, height: 844 }, true);
+    await signIn(other, 'tom');
+    await other.getByText('No open tickets.').waitFor();
+    expect(cspViolations).toEqual([]);
+  }, 90_000);
+});
