@@ -5,12 +5,16 @@ import { Alarms } from './pages/alarms.js';
 import { Overview } from './pages/overview.js';
 import { SignIn } from './pages/signin.js';
 import { Tickets } from './pages/tickets.js';
+import { Usage } from './pages/usage.js';
+import { Commands } from './pages/commands.js';
 
 /** Pages by hash route; each names the roles that see it in the menu. */
 const PAGES = {
   overview: { title: 'Overview', roles: ['admin', 'dispatcher', 'billing'], view: Overview },
   alarms: { title: 'Alarms', roles: ['admin', 'dispatcher', 'technician'], view: Alarms },
   tickets: { title: 'Tickets', roles: ['admin', 'dispatcher', 'technician'], view: Tickets },
+  usage: { title: 'Usage', roles: ['admin', 'dispatcher', 'billing'], view: Usage },
+  commands: { title: 'Commands', roles: ['admin', 'dispatcher'], view: Commands },
 };
 const home = (user) => (user?.role === 'technician' ? 'tickets' : 'overview');
 

@@ -1,0 +1,172 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addBrokerAccount } from '../../fleet/broker/embedded.ts';
+import { People } from '../../fleet/people.ts';
+import { createClock } from '../../firmware-sim/clock.ts';
+import { Fleet } from '../../firmware-sim/fleet.ts';
+import { startTestFleet, type TestFleet } from '../fleet/testFleet.ts';
+import { TempDirs } from '../helpers/tempDir.ts';
+import { startTestGateway, type TestGateway, waitFor } from '../helpers/testGateway.ts';
+
+/**
+ * The fleet console against a real gateway with simulated espresso machines, over TLS into a real
+ * trellis-fleet: a dispatcher sends a descale command (confirmed first) and sees it done, sends one a
+ * protected rule refuses and sees the refusal with its reason, and reads a month's usage that equals
+ * the gateway's own buckets. Screenshots go to test-artifacts/console/.
+ */
+const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'console');
+const PASSWORD = 'a long enough password';
+const HOUR = 3_600_000;
+const dirs = new TempDirs();
+let f: TestFleet;
+let gw: TestGateway;
+let sims: Fleet;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  f = await startTestFleet(dirs, { broker: { embedded: { host: '127.0.0.1', port: 0, tls: true } }, checks: { everySeconds: 0.2 } });
+  await new People(f.fleet.db).add('dee', 'dispatcher', PASSWORD);
+  await addBrokerAccount(f.fleet.db, 'gw-1', 'gw-1-secret', Date.now());
+  const dir = dirs.make('trellis-console-gw-');
+  writeFileSync(join(dir, 'pw'), 'gw-1-secret');
+  writeFileSync(
+    join(dir, 'rules.yaml'),
+    `rules:
+  - id: terrace-machine-off-for-descaling
+    protected: true
+    triggers: [{device: shop-coffee-2, attribute: descale_needed, to: true}]
+    actions: [{set: {device: shop-coffee-2, attribute: power, value: false}}]
+`,
+  );
+  gw = await startTestGateway(
+    {
+      gatewayId: 'gw-1',
+      timezone: 'UTC',
+      rules: { file: join(dir, 'rules.yaml') },
+      cloud: {
+        url: f.fleet.brokerUrl as string,
+        username: 'gw-1',
+        passwordFile: join(dir, 'pw'),
+        ca: f.fleet.brokerCa as string,
+        protocol: 4,
+        backoffMinMs: 100,
+        backoffMaxMs: 1000,
+      },
+    },
+    dirs,
+  );
+  const devices = [];
+  for (const node of ['shop-coffee-1', 'shop-coffee-2'])
+    devices.push({ kind: 'coffee', node, name: node, password: await gw.running.credentials.create(node) });
+  sims = new Fleet({ url: gw.url, devices, clock: createClock(1), reportMs: 2000 });
+  await sims.start();
+  await waitFor(() => gw.running.rules.ruleCount === 1 && gw.running.registry.get('shop-coffee-1')?.attributes.descale, 10_000, 'devices and the rule');
+  gw.running.grants.add({ providerId: 'coolco', devices: ['shop-coffee-1', 'shop-coffee-2'], classes: ['usage', 'alerts'], commands: ['descale', 'power'] });
+  await waitFor(() => gw.running.cloud?.link.status().connected, 10_000, 'cloud link');
+  await gw.running.cloud?.publishManifests();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+  await page.goto(`${f.fleet.apiUrl}/`);
+  await page.fill('#name', 'dee');
+  await page.fill('#password', PASSWORD);
+  await page.click('[data-testid=signin-submit]');
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await sims?.stop();
+  await gw?.stop();
+  await f?.stop();
+  dirs.cleanup();
+});
+
+describe('the fleet console with a real gateway', () => {
+  it('sends a descale command that succeeds, and one a protected rule refuses, shown with its reason', async () => {
+    const ref = (id: string) => gw.running.grants.pseudonym('coolco', id);
+    await waitFor(async () => (await f.fleet.db.query("SELECT 1 FROM devices WHERE access = 'granted'")).length === 2, 10_000, 'the manifest');
+    await page.click('a[href="#/commands"]');
+    const send = async (deviceId: string, attribute: string, value: string) => {
+      await page.getByTestId('command-device').selectOption(`gw-1/${ref(deviceId)}`);
+      await page.getByTestId('command-attribute').selectOption(attribute);
+      await page.getByTestId('command-value').fill(value);
+      await page.getByTestId('command-send').click();
+      await page.getByRole('dialog', { name: 'Confirm the command' }).getByText(`Set ${attribute} to ${value}`).waitFor();
+      await page.getByTestId('command-confirm').click();
+    };
+    await send('shop-coffee-1', 'descale', 'true');
+    await page
+      .locator('tr', { hasText: `${ref('shop-coffee-1')} at gw-1` })
+      .getByText('done')
+      .waitFor({ timeout: 15_000 });
+    await waitFor(() => gw.running.hub.state.get('shop-coffee-1', 'descale') === true, 10_000, 'the machine descales');
+    await send('shop-coffee-2', 'power', 'false');
+    const refused = page.locator('tr', { hasText: `${ref('shop-coffee-2')} at gw-1` });
+    await refused.getByText('refused by the gateway').waitFor({ timeout: 15_000 });
+    expect(await refused.textContent()).toContain('protected rule "terrace-machine-off-for-descaling"');
+    await page.screenshot({ path: join(ARTIFACTS, '5-commands.png'), fullPage: true });
+  }, 60_000);
+
+  it("shows a month's usage equal to the gateway's own buckets", async () => {
+    const cloud = gw.running.cloud;
+    if (!cloud) throw new Error('no cloud sync');
+    const now = new Date();
+    const first = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 2); // the 2nd of last month
+    const month = new Date(first).toISOString().slice(0, 7);
+    const insert = gw.running.db.prepare<[string, number, number, string], { seq: number }>(
+      'INSERT INTO usage_buckets (device_id, start, end, data) VALUES (?, ?, ?, ?) RETURNING seq',
+    );
+    gw.running.db.transaction(() => {
+      for (let h = 0; h < 24; h++) {
+        const start = first + h * HOUR;
+        const bucket = {
+          deviceId: 'shop-coffee-1',
+          start,
+          end: start + HOUR,
+          localStart: new Date(start).toISOString(),
+          metrics: {
+            energy: { role: 'energy' as const, unit: 'Wh' as const, delta: 150 + h, resets: 0, rollovers: 0, samples: 60 },
+            cups_brewed: { role: 'counter' as const, delta: h % 4, resets: 0, rollovers: 0, samples: 60 },
+          },
+          gaps: [],
+          offlineSeconds: 0,
+        };
+        const { seq } = insert.get('shop-coffee-1', start, start + HOUR, JSON.stringify(bucket)) as { seq: number };
+        cloud.queueUsage([{ ...bucket, seq }]);
+      }
+    })();
+    const own = gw.running.db
+      .prepare("SELECT data FROM usage_buckets WHERE device_id = 'shop-coffee-1' AND start >= ? AND start < ?")
+      .all(first, first + 24 * HOUR) as Array<{
+      data: string;
+    }>;
+    const parsed = own.map((r) => JSON.parse(r.data) as { metrics: { energy: { delta: number }; cups_brewed: { delta: number } } });
+    const kWh = parsed.reduce((a, b) => a + b.metrics.energy.delta, 0) / 1000;
+    const cups = parsed.reduce((a, b) => a + b.metrics.cups_brewed.delta, 0);
+    await waitFor(async () => (await f.fleet.db.query('SELECT 1 FROM usage_buckets')).length === 24, 15_000, 'the buckets in the fleet');
+    await page.click('a[href="#/usage"]');
+    await page.getByTestId('month').fill(month);
+    const row = page.getByTestId(`usage-gw-1-${gw.running.grants.pseudonym('coolco', 'shop-coffee-1')}`);
+    await row.waitFor();
+    expect(await row.textContent()).toContain(`${kWh} kWh`);
+    expect(await row.textContent()).toContain(`${cups} cups brewed`);
+    await page.screenshot({ path: join(ARTIFACTS, '6-usage.png'), fullPage: true });
+  }, 40_000);
+});
