@@ -85,6 +85,12 @@ export async function alarm(db: Queryable, id: number): Promise<Alarm | undefine
   return (await db.query<Alarm>(`SELECT ${ALARM_COLUMNS} FROM alarms WHERE id = $1`, [id]))[0];
 }
 
+/** Clears an active alarm by hand (someone saw it is over); the alarm, or undefined when there is none by that id. */
+export async function clearAlarmById(db: Queryable, id: number, at: number): Promise<Alarm | undefined> {
+  await db.query("UPDATE alarms SET state = 'cleared', cleared_at = $2 WHERE id = $1 AND state = 'active'", [id, at]);
+  return alarm(db, id);
+}
+
 /** Acknowledges an alarm (active or cleared): someone has seen it; it will not be escalated. */
 export async function acknowledgeAlarm(db: Queryable, id: number, by: string, at: number): Promise<Alarm | undefined> {
   await db.query('UPDATE alarms SET acknowledged = true, acknowledged_by = $2, acknowledged_at = $3 WHERE id = $1 AND NOT acknowledged', [id, by, at]);

@@ -145,4 +145,31 @@ describe('the fleet console', () => {
     await other.getByText('No open tickets.').waitFor();
     expect(cspViolations).toEqual([]);
   }, 90_000);
+
+  it('a dispatcher opens a ticket from an alarm, and clears another by hand', async () => {
+    const desk = await open({ width: 1280, height: 800 });
+    await signIn(desk, 'dee');
+    await gw.publishAsync(
+      'trellis/v1/gw-1/p/coolco/alert',
+      envelope(2, 'alert', { severity: 'critical', message: 'Compressor ran 97% of the hour', source: 'maintenance', deviceId: 'd-fridge', at: Date.now() }),
+      { qos: 1 },
+    );
+    await gw.publishAsync(
+      'trellis/v1/gw-1/p/coolco/alert',
+      envelope(3, 'alert', { severity: 'warning', message: 'Gateway clock corrected', source: 'gateway', at: Date.now() }),
+      { qos: 1 },
+    );
+    await desk.click('a[href="#/alarms"]');
+    const compressor = desk.locator('[data-testid^=alarm-]', { hasText: 'Compressor ran 97% of the hour' });
+    await compressor.waitFor({ timeout: 15_000 });
+    await compressor.getByRole('button', { name: 'Open a ticket' }).click();
+    const clock = desk.locator('[data-testid^=alarm-]', { hasText: 'Gateway clock corrected' });
+    await clock.getByRole('button', { name: 'Clear' }).click();
+    await clock.waitFor({ state: 'detached', timeout: 10_000 });
+    await desk.click('a[href="#/tickets"]');
+    const ticket = desk.getByTestId('column-open').locator('[data-testid^=ticket-]', { hasText: 'Compressor ran 97% of the hour' });
+    await ticket.waitFor();
+    expect(await ticket.textContent()).toContain('high priority');
+    expect(cspViolations).toEqual([]);
+  }, 60_000);
 });

@@ -166,6 +166,22 @@ describe('fleet API access', () => {
     expect(big.status).toBe(413);
   });
 
+  it('opens a ticket from an alarm (once: a second is a conflict) and clears an alarm by hand', async () => {
+    const { raiseAlarm } = await import('../../fleet/alarms.ts');
+    const a = await f.fleet.db.transaction((tx) =>
+      raiseAlarm(tx, { gatewayId: 'gw-1', deviceRef: 'dev-b', code: 'maintenance.drift', severity: 'warning', message: 'drifting', at: 5000 }),
+    );
+    const body = { gatewayId: 'gw-1', alarmId: a.id, title: 'Check the drift', priority: 'normal' };
+    const t = await f.call<{ deviceRef: string; alarmCode: string }>(tokens.dispatcher, 'POST', '/api/tickets', body);
+    expect(t.status).toBe(201);
+    expect(t.body).toMatchObject({ deviceRef: 'dev-b', alarmCode: 'maintenance.drift' });
+    expect((await f.call(tokens.dispatcher, 'POST', '/api/tickets', body)).status).toBe(409);
+    expect((await f.call(tokens.dispatcher, 'POST', '/api/tickets', { ...body, alarmId: 999999 })).status).toBe(400);
+    expect((await f.call(tokens.technician, 'POST', `/api/alarms/${a.id}/clear`)).status).toBe(403);
+    const cleared = await f.call<{ state: string }>(tokens.dispatcher, 'POST', `/api/alarms/${a.id}/clear`);
+    expect(cleared.body.state).toBe('cleared');
+  });
+
   it("shows a site's invalid records to operations, with the reason naming the field", async () => {
     await f.fleet.db.transaction((tx) => storeMessage(tx, 'trellis/v1/gw-1/p/coolco/health', Buffer.from('{"v":2}'), 2000));
     const r = await f.call<Array<{ topic: string; reason: string; payload: string }>>(tokens.dispatcher, 'GET', '/api/sites/gw-1/invalid');

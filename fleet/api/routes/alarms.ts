@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { acknowledgeAlarm, alarm, listAlarms } from '../../alarms.ts';
+import { acknowledgeAlarm, alarm, clearAlarmById, listAlarms } from '../../alarms.ts';
 import { actorOf, type FleetApp, type FleetContext, HttpError, who } from '../context.ts';
 import { mayTouch, technicianDevices } from '../scope.ts';
 
@@ -56,6 +56,20 @@ export function alarmRoutes(app: FleetApp, ctx: FleetContext): void {
       if (!a) throw new HttpError(404, `no alarm ${req.params.id}`);
       await mayTouch(ctx.db, who(req), a);
       return (await acknowledgeAlarm(ctx.db, a.id, actorOf(who(req)), ctx.now())) as z.infer<typeof alarmSchema>;
+    },
+  });
+
+  app.post('/api/alarms/:id/clear', {
+    config: { allow: ['admin', 'dispatcher'] },
+    schema: {
+      summary: 'Clear an active alarm by hand (it is over); a new alert raises a new one',
+      params: z.object({ id: z.coerce.number().int() }),
+      response: { 200: alarmSchema },
+    },
+    handler: async (req) => {
+      const a = await clearAlarmById(ctx.db, req.params.id, ctx.now());
+      if (!a) throw new HttpError(404, `no alarm ${req.params.id}`);
+      return a as z.infer<typeof alarmSchema>;
     },
   });
 }

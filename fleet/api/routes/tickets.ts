@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alarm } from '../../alarms.ts';
 import { ticketReport } from '../../reports.ts';
 import { listTickets, moveTicket, openTicket, TICKET_STATES, TicketError, ticket, ticketHistory, type TicketState } from '../../tickets.ts';
 import { actorOf, type FleetApp, type FleetContext, HttpError, OPERATIONS, who } from '../context.ts';
@@ -63,13 +64,27 @@ export function ticketRoutes(app: FleetApp, ctx: FleetContext): void {
         title: z.string().min(1).max(200),
         priority: z.enum(PRIORITIES).default('normal'),
         notes: z.string().max(4000).optional(),
+        /** open it for this alarm: its site, device and code (reopened with it, verified when it stays cleared) */
+        alarmId: z.number().int().optional(),
       }),
       response: { 201: ticketSchema },
     },
     handler: async (req, reply) => {
       const [known] = await ctx.db.query('SELECT 1 FROM gateways WHERE gateway_id = $1', [req.body.gatewayId]);
       if (!known) throw new HttpError(400, `gatewayId: no site ${req.body.gatewayId}`);
-      const t = await ctx.db.transaction((tx) => openTicket(tx, req.body, ctx.config.tickets.sla, actorOf(who(req)), ctx.now()));
+      let input: Parameters<typeof openTicket>[1] = req.body;
+      if (req.body.alarmId !== undefined) {
+        const a = await alarm(ctx.db, req.body.alarmId);
+        if (!a || a.gatewayId !== req.body.gatewayId) throw new HttpError(400, `alarmId: no alarm ${req.body.alarmId} at ${req.body.gatewayId}`);
+        input = { ...req.body, deviceRef: a.deviceRef, alarmCode: a.code };
+      }
+      const t = await ctx.db
+        .transaction((tx) => openTicket(tx, input, ctx.config.tickets.sla, actorOf(who(req)), ctx.now()))
+        .catch((err: Error) => {
+          // the partial unique index: one ticket not closed per (site, device, alarm code)
+          if (/tickets_one_open_per_alarm/.test(err.message)) throw new HttpError(409, 'this alarm has a ticket already');
+          throw err;
+        });
       return reply.code(201).send(t);
     },
   });
