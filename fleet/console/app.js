@@ -7,14 +7,19 @@ import { SignIn } from './pages/signin.js';
 import { Tickets } from './pages/tickets.js';
 import { Usage } from './pages/usage.js';
 import { Commands } from './pages/commands.js';
+import { People } from './pages/people.js';
+import { Site, Sites } from './pages/sites.js';
 
 /** Pages by hash route; each names the roles that see it in the menu. */
 const PAGES = {
   overview: { title: 'Overview', roles: ['admin', 'dispatcher', 'billing'], view: Overview },
+  sites: { title: 'Sites', roles: ['admin', 'dispatcher'], view: Sites },
+  site: { title: null, roles: ['admin', 'dispatcher'], view: Site },
   alarms: { title: 'Alarms', roles: ['admin', 'dispatcher', 'technician'], view: Alarms },
   tickets: { title: 'Tickets', roles: ['admin', 'dispatcher', 'technician'], view: Tickets },
   usage: { title: 'Usage', roles: ['admin', 'dispatcher', 'billing'], view: Usage },
   commands: { title: 'Commands', roles: ['admin', 'dispatcher'], view: Commands },
+  people: { title: 'People', roles: ['admin'], view: People },
 };
 const home = (user) => (user?.role === 'technician' ? 'tickets' : 'overview');
 
@@ -40,7 +45,7 @@ function App() {
       <strong>Trellis Fleet</strong>
       <nav>
         ${Object.entries(PAGES)
-          .filter(([, p]) => p.roles.includes(user.role))
+          .filter(([, p]) => p.title && p.roles.includes(user.role))
           .map(([id, p]) => html`<a href="#/${id}" aria-current=${id === current ? 'page' : undefined}>${p.title}</a>`)}
       </nav>
       <span class="who">${user.name} (${user.role})</span>

@@ -172,4 +172,22 @@ describe('the fleet console', () => {
     expect(await ticket.textContent()).toContain('high priority');
     expect(cspViolations).toEqual([]);
   }, 60_000);
+
+  it('an admin adds a person, who can then sign in with that role', async () => {
+    const desk = await open({ width: 1280, height: 800 });
+    await desk.goto(`${f.fleet.apiUrl}/`);
+    await desk.fill('#name', 'admin');
+    await desk.fill('#password', f.fleet.firstAdminPassword as string);
+    await desk.click('[data-testid=signin-submit]');
+    await desk.click('a[href="#/people"]');
+    await desk.getByTestId('new-name').fill('bill');
+    await desk.getByTestId('new-role').selectOption('billing');
+    await desk.getByTestId('new-password').fill(PASSWORD);
+    await desk.getByTestId('add-person').click();
+    await desk.getByTestId('user-bill').waitFor();
+    const billing = await open({ width: 1280, height: 800 });
+    await signIn(billing, 'bill');
+    await billing.getByRole('heading', { name: 'Overview' }).waitFor();
+    expect(await billing.locator('header nav').textContent()).toBe('OverviewUsage');
+  }, 40_000);
 });

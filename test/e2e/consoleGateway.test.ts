@@ -65,7 +65,12 @@ beforeAll(async () => {
   sims = new Fleet({ url: gw.url, devices, clock: createClock(1), reportMs: 2000 });
   await sims.start();
   await waitFor(() => gw.running.rules.ruleCount === 1 && gw.running.registry.get('shop-coffee-1')?.attributes.descale, 10_000, 'devices and the rule');
-  gw.running.grants.add({ providerId: 'coolco', devices: ['shop-coffee-1', 'shop-coffee-2'], classes: ['usage', 'alerts'], commands: ['descale', 'power'] });
+  gw.running.grants.add({
+    providerId: 'coolco',
+    devices: ['shop-coffee-1', 'shop-coffee-2'],
+    classes: ['usage', 'alerts', 'telemetry'],
+    commands: ['descale', 'power'],
+  });
   await waitFor(() => gw.running.cloud?.link.status().connected, 10_000, 'cloud link');
   await gw.running.cloud?.publishManifests();
   browser = await chromium.launch({
@@ -168,5 +173,19 @@ describe('the fleet console with a real gateway', () => {
     expect(await row.textContent()).toContain(`${kWh} kWh`);
     expect(await row.textContent()).toContain(`${cups} cups brewed`);
     await page.screenshot({ path: join(ARTIFACTS, '6-usage.png'), fullPage: true });
+  }, 40_000);
+
+  it("finds the site, lists its devices, and shows a machine's diagnostic snapshot", async () => {
+    await page.click('a[href="#/sites"]');
+    await page.getByTestId('site-search').fill('gw-');
+    await page.getByTestId('site-card-gw-1').getByRole('link').click();
+    const ref = gw.running.grants.pseudonym('coolco', 'shop-coffee-1');
+    await page.getByTestId(`device-${ref}`).waitFor();
+    expect(await page.getByTestId(`device-${ref}`).textContent()).toContain('sim-coffee');
+    await page.getByTestId(`diag-${ref}`).click();
+    const snapshot = page.getByTestId('diagnosis');
+    await snapshot.getByText(`Snapshot of ${ref}, online`).waitFor({ timeout: 15_000 });
+    expect(await snapshot.textContent()).toContain('cups brewed');
+    await page.screenshot({ path: join(ARTIFACTS, '7-site.png'), fullPage: true });
   }, 40_000);
 });

@@ -27,8 +27,8 @@ export function Overview({ user }) {
   return html`
     <h1>Overview</h1>
     <section class="tiles">
-      ${tile('Sites online', online, '#/overview')}
-      ${tile('Sites offline', sites.length - online, '#/overview', sites.length - online ? 'bad' : '')}
+      ${tile('Sites online', online, operations ? '#/sites' : '#/overview')}
+      ${tile('Sites offline', sites.length - online, operations ? '#/sites' : '#/overview', sites.length - online ? 'bad' : '')}
       ${operations && tile('Critical alarms', severity.critical ?? 0, '#/alarms', severity.critical ? 'bad' : '')}
       ${operations && tile('Warnings', severity.warning ?? 0, '#/alarms', severity.warning ? 'warn' : '')}
       ${operations && tile('Tickets on time', sla['on time'] ?? 0, '#/tickets')}
@@ -41,7 +41,7 @@ export function Overview({ user }) {
       <tbody>
         ${sites.map(
           (s) => html`<tr data-testid="site-${s.gatewayId}">
-            <td>${s.label ?? s.gatewayId}</td>
+            <td>${operations ? html`<a href="#/site?id=${encodeURIComponent(s.gatewayId)}">${s.label ?? s.gatewayId}</a>` : (s.label ?? s.gatewayId)}</td>
             <td>${s.customer ?? '–'}</td>
             <td class=${s.state === 'online' ? 'ok' : 'bad'}>${s.state === 'online' ? 'Online' : 'Offline'}</td>
             <td>${s.devices}</td>
