@@ -111,3 +111,56 @@ export async function labelSite(db: Queryable, gatewayId: string, patch: { label
   );
   return rows.length > 0;
 }
+
+export interface DeviceDetail {
+  readonly device: Device;
+  /** maintenance signals of the last 30 days, oldest first */
+  readonly signals: Array<{
+    signal: string;
+    attribute: string;
+    value: number;
+    unit: string;
+    threshold: number | null;
+    exceeded: boolean;
+    baseline: number | null;
+    at: number;
+  }>;
+  /** usage per local day (the bucket's local date) of the last 30 days: energy in kWh, counters, running hours */
+  readonly daily: Array<{ day: string; energyKWh: number; counters: Record<string, number>; onHours: number }>;
+}
+
+const DAY = 86_400_000;
+
+/** One device's page: what its gateway granted, its maintenance signals and its usage per day. */
+export async function deviceDetail(db: Queryable, gatewayId: string, deviceRef: string, now: number): Promise<DeviceDetail | undefined> {
+  const [device] = await db.query<Device>(
+    `SELECT gateway_id AS "gatewayId", device_ref AS "deviceRef", kind, model, name, capabilities, commands, classes, access, access_ended_at AS "accessEndedAt",
+            online, offline_since AS "offlineSince"
+     FROM devices WHERE gateway_id = $1 AND device_ref = $2`,
+    [gatewayId, deviceRef],
+  );
+  if (!device) return undefined;
+  const since = now - 30 * DAY;
+  const signals = await db.query<DeviceDetail['signals'][number]>(
+    `SELECT signal, attribute, (data->>'value')::float AS value, data->>'unit' AS unit, (data->>'threshold')::float AS threshold,
+            (data->>'exceeded')::boolean AS exceeded, (data->>'baseline')::float AS baseline, at
+     FROM maintenance_signals WHERE gateway_id = $1 AND device_ref = $2 AND at >= $3 ORDER BY at LIMIT 5000`,
+    [gatewayId, deviceRef, since],
+  );
+  const buckets = await db.query<{ day: string; data: { metrics: Record<string, { role: string; delta?: number; seconds?: number }> } }>(
+    `SELECT substr(data->>'localStart', 1, 10) AS day, data FROM usage_buckets WHERE gateway_id = $1 AND device_ref = $2 AND start_at >= $3 ORDER BY start_at`,
+    [gatewayId, deviceRef, since],
+  );
+  const days = new Map<string, { day: string; energyKWh: number; counters: Record<string, number>; onHours: number }>();
+  for (const b of buckets) {
+    const d = days.get(b.day) ?? { day: b.day, energyKWh: 0, counters: {}, onHours: 0 };
+    for (const [name, m] of Object.entries(b.data.metrics)) {
+      if (m.role === 'energy') d.energyKWh += (m.delta ?? 0) / 1000;
+      else if (m.role === 'counter') d.counters[name] = (d.counters[name] ?? 0) + (m.delta ?? 0);
+      else if (m.role === 'on') d.onHours += (m.seconds ?? 0) / 3600;
+    }
+    days.set(b.day, d);
+  }
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  return { device, signals, daily: [...days.values()].map((d) => ({ ...d, energyKWh: round(d.energyKWh), onHours: round(d.onHours) })) };
+}

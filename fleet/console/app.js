@@ -7,6 +7,7 @@ import { SignIn } from './pages/signin.js';
 import { Tickets } from './pages/tickets.js';
 import { Usage } from './pages/usage.js';
 import { Commands } from './pages/commands.js';
+import { Device } from './pages/device.js';
 import { People } from './pages/people.js';
 import { Site, Sites } from './pages/sites.js';
 
@@ -15,6 +16,7 @@ const PAGES = {
   overview: { title: 'Overview', roles: ['admin', 'dispatcher', 'billing'], view: Overview },
   sites: { title: 'Sites', roles: ['admin', 'dispatcher'], view: Sites },
   site: { title: null, roles: ['admin', 'dispatcher'], view: Site },
+  device: { title: null, roles: ['admin', 'dispatcher', 'technician'], view: Device },
   alarms: { title: 'Alarms', roles: ['admin', 'dispatcher', 'technician'], view: Alarms },
   tickets: { title: 'Tickets', roles: ['admin', 'dispatcher', 'technician'], view: Tickets },
   usage: { title: 'Usage', roles: ['admin', 'dispatcher', 'billing'], view: Usage },

@@ -68,7 +68,7 @@ beforeAll(async () => {
   gw.running.grants.add({
     providerId: 'coolco',
     devices: ['shop-coffee-1', 'shop-coffee-2'],
-    classes: ['usage', 'alerts', 'telemetry'],
+    classes: ['usage', 'alerts', 'telemetry', 'maintenance'],
     commands: ['descale', 'power'],
   });
   await waitFor(() => gw.running.cloud?.link.status().connected, 10_000, 'cloud link');
@@ -187,5 +187,24 @@ describe('the fleet console with a real gateway', () => {
     await snapshot.getByText(`Snapshot of ${ref}, online`).waitFor({ timeout: 15_000 });
     expect(await snapshot.textContent()).toContain('cups brewed');
     await page.screenshot({ path: join(ARTIFACTS, '7-site.png'), fullPage: true });
+
+    // the device's page says its maintenance signal in words
+    gw.running.cloud?.maintenance({
+      deviceId: 'shop-coffee-1',
+      signal: 'duty_cycle',
+      attribute: 'heater',
+      value: 0.92,
+      unit: 'ratio',
+      threshold: 0.8,
+      exceeded: true,
+      baseline: 0.55,
+      at: Date.now(),
+    });
+    await waitFor(async () => (await f.fleet.db.query('SELECT 1 FROM maintenance_signals')).length === 1, 10_000, 'the signal in the fleet');
+    await page.getByTestId(`device-${ref}`).getByRole('link').click();
+    const signal = page.getByTestId('signal-duty_cycle');
+    await signal.waitFor();
+    expect(await signal.textContent()).toContain('Compressor running 92% of the hour (usual: 55%), limit 80%');
+    await page.screenshot({ path: join(ARTIFACTS, '8-device.png'), fullPage: true });
   }, 40_000);
 });

@@ -72,7 +72,7 @@ afterAll(async () => {
 });
 
 /** A route's URL with parameters that exist (gw-1) or do not (ids): the walk must change nothing. */
-const concrete = (url: string) => url.replace(':gatewayId', 'gw-1').replace(':requestId', 'c-x').replace(':id', '999999');
+const concrete = (url: string) => url.replace(':gatewayId', 'gw-1').replace(':deviceRef', 'dev-a').replace(':requestId', 'c-x').replace(':id', '999999');
 const closed = () => f.fleet.routes().filter((r) => r.access !== 'public' && r.method !== 'HEAD');
 
 describe('fleet API access', () => {
@@ -137,6 +137,8 @@ describe('fleet API access', () => {
     expect((await f.call(tokens.technician, 'POST', '/api/commands', other)).status).toBe(403);
     expect((await f.call(tokens.technician, 'POST', '/api/diagnostics', { gatewayId: 'gw-1', deviceRef: 'dev-b' })).status).toBe(403);
     expect((await f.call(tokens.technician, 'POST', '/api/commands', { ...other, deviceRef: 'dev-a' })).status).toBe(201);
+    expect((await f.call(tokens.technician, 'GET', '/api/sites/gw-1/devices/dev-b')).status).toBe(403);
+    expect((await f.call(tokens.technician, 'GET', '/api/sites/gw-1/devices/dev-a')).status).toBe(200);
     // and may not assign: that is the dispatcher's
     expect((await f.call(tokens.technician, 'POST', '/api/tickets/1/transition', { to: 'assigned', assigneeId: 1 })).status).toBe(403);
   });

@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { devices, labelSite, listSites, site } from '../../inventory.ts';
+import { deviceDetail, devices, labelSite, listSites, site } from '../../inventory.ts';
+import { listCommands } from '../../commands.ts';
+import { mayTouch } from '../scope.ts';
+import { who } from '../context.ts';
 import { listAlarms } from '../../alarms.ts';
 import { type FleetApp, type FleetContext, HttpError, OPERATIONS } from '../context.ts';
 
@@ -63,6 +66,25 @@ export function siteRoutes(app: FleetApp, ctx: FleetContext): void {
         health: health?.data ?? null,
         alarms: await listAlarms(ctx.db, { gatewayId: s.gatewayId, state: 'active' }),
       };
+    },
+  });
+
+  app.get('/api/sites/:gatewayId/devices/:deviceRef', {
+    config: { allow: ['admin', 'dispatcher', 'technician'] },
+    schema: {
+      summary:
+        "One device: what its owner granted, its maintenance signals and usage per day (30 days), its active alarms and recent commands (a technician: its tickets' devices only)",
+      params: z.object({ gatewayId: SEGMENT, deviceRef: SEGMENT }),
+    },
+    handler: async (req) => {
+      await mayTouch(ctx.db, who(req), req.params);
+      const detail = await deviceDetail(ctx.db, req.params.gatewayId, req.params.deviceRef, ctx.now());
+      if (!detail) throw new HttpError(404, `no device ${req.params.deviceRef} at ${req.params.gatewayId}`);
+      const alarms = await listAlarms(ctx.db, { state: 'active', devices: [req.params] });
+      const commands = (await listCommands(ctx.db, { gatewayId: req.params.gatewayId, limit: 200 }))
+        .filter((c) => c.deviceRef === req.params.deviceRef)
+        .slice(0, 20);
+      return { ...detail, alarms, commands };
     },
   });
 

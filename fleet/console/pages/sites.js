@@ -75,7 +75,7 @@ export function Site({ query }) {
       <tbody>
         ${devices.map(
           (d) => html`<tr data-testid="device-${d.deviceRef}">
-            <td>${d.name ?? d.deviceRef}</td>
+            <td><a href="#/device?site=${encodeURIComponent(site.gatewayId)}&ref=${encodeURIComponent(d.deviceRef)}">${d.name ?? d.deviceRef}</a></td>
             <td>${d.model ?? '–'}</td>
             <td class=${d.online === false ? 'bad' : d.online ? 'ok' : ''}>${d.access === 'ended' ? 'access ended' : d.online === false ? `offline since ${fmtTime(d.offlineSince)}` : d.online ? 'online' : '–'}</td>
             <td>${d.classes.join(', ') || '–'}${d.commands.length > 0 && html`<div class="meta">may set: ${d.commands.join(', ')}</div>`}</td>

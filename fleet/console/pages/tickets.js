@@ -23,7 +23,10 @@ export function Tickets({ user }) {
     const due = t.resolveDueAt - Date.now();
     return html`<li class="card" data-testid="ticket-${t.id}">
       <div class="title">${t.title} <span class="badge sla-${sla.replace(' ', '-')}">${sla}</span></div>
-      <div class="meta">Site ${t.gatewayId}${t.deviceRef && html`, device ${t.deviceRef}`} · ${t.priority} priority · opened ${fmtTime(t.createdAt)}</div>
+      <div class="meta">
+        Site ${t.gatewayId}${t.deviceRef && html`, device <a href="#/device?site=${encodeURIComponent(t.gatewayId)}&ref=${encodeURIComponent(t.deviceRef)}">${t.deviceRef}</a>`} ·
+        ${t.priority} priority · opened ${fmtTime(t.createdAt)}
+      </div>
       ${t.alarmCode && html`<div class="meta">From the alarm: ${alarmTitle(t.alarmCode)}</div>`}
       ${t.notes && html`<div>${t.notes}</div>`}
       ${t.state !== 'resolved' && html`<div class="meta">${due >= 0 ? `Resolve within ${fmtDuration(due)}` : `Resolution overdue by ${fmtDuration(due)}`}</div>`}
