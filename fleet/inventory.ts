@@ -164,3 +164,29 @@ export async function deviceDetail(db: Queryable, gatewayId: string, deviceRef: 
   const round = (x: number) => Math.round(x * 1000) / 1000;
   return { device, signals, daily: [...days.values()].map((d) => ({ ...d, energyKWh: round(d.energyKWh), onHours: round(d.onHours) })) };
 }
+
+/** The latest maintenance signal of each (device, signal) over its limit, worst first (value / threshold). */
+export async function worstSignals(db: Queryable, limit = 10) {
+  return db.query<{
+    gatewayId: string;
+    deviceRef: string;
+    model: string | null;
+    signal: string;
+    attribute: string;
+    value: number;
+    unit: string;
+    threshold: number;
+    baseline: number | null;
+    at: number;
+  }>(
+    `SELECT * FROM (
+       SELECT DISTINCT ON (m.gateway_id, m.device_ref, m.signal, m.attribute)
+              m.gateway_id AS "gatewayId", m.device_ref AS "deviceRef", d.model, m.signal, m.attribute, (m.data->>'value')::float AS value, m.data->>'unit' AS unit,
+              (m.data->>'threshold')::float AS threshold, (m.data->>'baseline')::float AS baseline, (m.data->>'exceeded')::boolean AS exceeded, m.at
+       FROM maintenance_signals m LEFT JOIN devices d ON d.gateway_id = m.gateway_id AND d.device_ref = m.device_ref
+       WHERE d.access IS DISTINCT FROM 'ended'
+       ORDER BY m.gateway_id, m.device_ref, m.signal, m.attribute, m.at DESC
+     ) latest WHERE exceeded AND threshold > 0 ORDER BY value / threshold DESC LIMIT $1`,
+    [limit],
+  );
+}

@@ -133,6 +133,9 @@ describe('the fleet console', () => {
     await signIn(phone, 'tess');
     await phone.getByRole('heading', { name: 'My tickets' }).waitFor();
     expect(await phone.locator('[data-testid^=ticket-]').count()).toBe(1);
+    await phone.getByTestId(`when-${id}`).fill('2030-01-02T09:30');
+    await phone.getByTestId(`schedule-${id}`).click();
+    await phone.getByText(/^Visit /).waitFor();
     await phone.getByTestId(`start-${id}`).click();
     await phone.getByTestId(`code-${id}`).fill('door-seal-replaced');
     await phone.screenshot({ path: join(ARTIFACTS, '4-phone-ticket.png'), fullPage: true });

@@ -6,6 +6,7 @@ import { addBrokerAccount } from '../../fleet/broker/embedded.ts';
 import { People } from '../../fleet/people.ts';
 import { createClock } from '../../firmware-sim/clock.ts';
 import { Fleet } from '../../firmware-sim/fleet.ts';
+import { type FridgeFirmware, fridgeFirmware } from '../fleet/fridgeFirmware.ts';
 import { startTestFleet, type TestFleet } from '../fleet/testFleet.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { startTestGateway, type TestGateway, waitFor } from '../helpers/testGateway.ts';
@@ -25,6 +26,7 @@ let gw: TestGateway;
 let sims: Fleet;
 let browser: Browser;
 let page: Page;
+let fridge: FridgeFirmware;
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -36,6 +38,9 @@ beforeAll(async () => {
   writeFileSync(
     join(dir, 'rules.yaml'),
     `rules:
+  - id: fridge-door-open
+    triggers: [{device: shop-fridge, attribute: door, to: true, for: 1s}]
+    actions: [{notify: {message: "Shop fridge door held open", severity: warning, device: shop-fridge}}]
   - id: terrace-machine-off-for-descaling
     protected: true
     triggers: [{device: shop-coffee-2, attribute: descale_needed, to: true}]
@@ -64,10 +69,11 @@ beforeAll(async () => {
     devices.push({ kind: 'coffee', node, name: node, password: await gw.running.credentials.create(node) });
   sims = new Fleet({ url: gw.url, devices, clock: createClock(1), reportMs: 2000 });
   await sims.start();
-  await waitFor(() => gw.running.rules.ruleCount === 1 && gw.running.registry.get('shop-coffee-1')?.attributes.descale, 10_000, 'devices and the rule');
+  fridge = await fridgeFirmware(gw.url, await gw.running.credentials.create('shop-fridge'));
+  await waitFor(() => gw.running.rules.ruleCount === 2 && gw.running.registry.get('shop-coffee-1')?.attributes.descale, 10_000, 'devices and the rule');
   gw.running.grants.add({
     providerId: 'coolco',
-    devices: ['shop-coffee-1', 'shop-coffee-2'],
+    devices: ['shop-coffee-1', 'shop-coffee-2', 'shop-fridge'],
     classes: ['usage', 'alerts', 'telemetry', 'maintenance'],
     commands: ['descale', 'power'],
   });
@@ -98,6 +104,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await sims?.stop();
+  await fridge?.client.endAsync();
   await gw?.stop();
   await f?.stop();
   dirs.cleanup();
@@ -106,7 +113,7 @@ afterAll(async () => {
 describe('the fleet console with a real gateway', () => {
   it('sends a descale command that succeeds, and one a protected rule refuses, shown with its reason', async () => {
     const ref = (id: string) => gw.running.grants.pseudonym('coolco', id);
-    await waitFor(async () => (await f.fleet.db.query("SELECT 1 FROM devices WHERE access = 'granted'")).length === 2, 10_000, 'the manifest');
+    await waitFor(async () => (await f.fleet.db.query("SELECT 1 FROM devices WHERE access = 'granted'")).length === 3, 10_000, 'the manifest');
     await page.click('a[href="#/commands"]');
     const send = async (deviceId: string, attribute: string, value: string) => {
       await page.getByTestId('command-device').selectOption(`gw-1/${ref(deviceId)}`);
@@ -206,5 +213,18 @@ describe('the fleet console with a real gateway', () => {
     await signal.waitFor();
     expect(await signal.textContent()).toContain('Compressor running 92% of the hour (usual: 55%), limit 80%');
     await page.screenshot({ path: join(ARTIFACTS, '8-device.png'), fullPage: true });
+    await page.click('a[href="#/overview"]');
+    await page.getByTestId(`worst-${ref}-duty_cycle`).getByText('Compressor running 92% of the hour').waitFor();
   }, 40_000);
+
+  it('shows a fridge door held open on the gateway as an alarm, live, in words', async () => {
+    await page.click('a[href="#/alarms"]');
+    await page.getByRole('heading', { name: 'Alarms' }).waitFor();
+    await fridge.door(true);
+    const card = page.locator('[data-testid^=alarm-]', { hasText: 'Shop fridge door held open' });
+    await card.waitFor({ timeout: 15_000 }); // the page refreshes itself: no reload
+    expect(await card.textContent()).toContain('Rule "fridge-door-open"');
+    expect(await card.textContent()).toContain(`device ${gw.running.grants.pseudonym('coolco', 'shop-fridge')}`);
+    await page.screenshot({ path: join(ARTIFACTS, '9-alarm-live.png'), fullPage: true });
+  }, 30_000);
 });

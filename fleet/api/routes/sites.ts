@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deviceDetail, devices, labelSite, listSites, site } from '../../inventory.ts';
+import { deviceDetail, devices, labelSite, listSites, site, worstSignals } from '../../inventory.ts';
 import { listCommands } from '../../commands.ts';
 import { mayTouch } from '../scope.ts';
 import { who } from '../context.ts';
@@ -86,6 +86,12 @@ export function siteRoutes(app: FleetApp, ctx: FleetContext): void {
         .slice(0, 20);
       return { ...detail, alarms, commands };
     },
+  });
+
+  app.get('/api/maintenance/worst', {
+    config: { allow: OPERATIONS },
+    schema: { summary: 'The devices whose latest maintenance signals are furthest over their limits' },
+    handler: () => worstSignals(ctx.db),
   });
 
   app.get('/api/sites/:gatewayId/invalid', {

@@ -1,5 +1,6 @@
 import { api, html, slaState } from '../api.js';
 import { pending, useLive } from '../load.js';
+import { signalWords } from './device.js';
 
 /** The fleet at a glance: sites online and offline, active alarms by severity, open tickets by SLA state. */
 export function Overview({ user }) {
@@ -7,11 +8,12 @@ export function Overview({ user }) {
   const state = useLive(async () => ({
     sites: await api('/api/sites'),
     alarms: operations ? await api('/api/alarms?state=active') : [],
+    worst: operations ? await api('/api/maintenance/worst') : [],
     tickets: operations ? await api('/api/tickets') : [],
   }));
   const wait = pending(state, 'the overview');
   if (wait) return wait;
-  const { sites, alarms, tickets } = state.data;
+  const { sites, alarms, tickets, worst } = state.data;
   const online = sites.filter((s) => s.state === 'online').length;
   const open = tickets.filter((t) => t.state !== 'closed');
   const by = (list, key) => {
@@ -35,6 +37,18 @@ export function Overview({ user }) {
       ${operations && tile('Tickets at risk', sla['at risk'] ?? 0, '#/tickets', sla['at risk'] ? 'warn' : '')}
       ${operations && tile('Tickets breached', sla.breached ?? 0, '#/tickets', sla.breached ? 'bad' : '')}
     </section>
+    ${
+      worst.length > 0 &&
+      html`<h2>Worst maintenance signals</h2>
+        <ul class="cards">
+          ${worst.map(
+            (s) => html`<li class="card warning" data-testid="worst-${s.deviceRef}-${s.signal}">
+              <a class="title" href="#/device?site=${encodeURIComponent(s.gatewayId)}&ref=${encodeURIComponent(s.deviceRef)}">${signalWords(s)}</a>
+              <div class="meta">${s.model ?? 'device'} ${s.deviceRef} at ${s.gatewayId}</div>
+            </li>`,
+          )}
+        </ul>`
+    }
     <h2>Sites</h2>
     <table>
       <thead><tr><th>Site</th><th>Customer</th><th>Status</th><th>Devices</th><th>Active alarms</th><th>Waiting to send</th></tr></thead>

@@ -43,6 +43,21 @@ export function Tickets({ user }) {
             </select></label
           >`
         }
+        ${
+          t.state === 'assigned' &&
+          html`<form
+            class="schedule"
+            onSubmit=${(e) => {
+              e.preventDefault();
+              const when = new Date(new FormData(e.target).get('when')).getTime();
+              move(t, { to: 'scheduled', scheduledFor: when })();
+            }}
+          >
+            <label>Visit <input name="when" type="datetime-local" required data-testid="when-${t.id}" /></label>
+            <button class="secondary" type="submit" data-testid="schedule-${t.id}">Schedule</button>
+          </form>`
+        }
+        ${t.scheduledFor && t.state === 'scheduled' && html`<div class="meta">Visit ${fmtTime(t.scheduledFor)}</div>`}
         ${['assigned', 'scheduled'].includes(t.state) && html`<button onClick=${move(t, { to: 'in_progress' })} data-testid="start-${t.id}">Start work</button>`}
         ${
           t.state === 'in_progress' &&
