@@ -190,3 +190,23 @@ export async function worstSignals(db: Queryable, limit = 10) {
     [limit],
   );
 }
+
+export interface HealthPoint {
+  readonly t: number;
+  readonly lagP99Ms: number | null;
+  readonly outboxDepth: number | null;
+  readonly cpuPercent: number | null;
+  readonly devicesOnline: number | null;
+}
+
+/** A site's health over [from, to), at most `points` points (means per slot), from its raw records. */
+export async function healthHistory(db: Queryable, gatewayId: string, from: number, to: number, points = 200): Promise<HealthPoint[]> {
+  const width = Math.max(60_000, Math.ceil((to - from) / points));
+  return db.query<HealthPoint>(
+    `SELECT $2::bigint + ((at - $2) / $4) * $4 AS t,
+            avg((data->'eventLoop'->>'lagP99Ms')::float) AS "lagP99Ms", avg((data->'outbox'->>'depth')::float) AS "outboxDepth",
+            avg((data->'cpu'->>'percent')::float) AS "cpuPercent", avg((data->'devices'->>'online')::float) AS "devicesOnline"
+     FROM health WHERE gateway_id = $1 AND at >= $2 AND at < $3 GROUP BY 1 ORDER BY 1`,
+    [gatewayId, from, to, width],
+  );
+}

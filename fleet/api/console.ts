@@ -21,6 +21,8 @@ const VENDOR = new Map<string, { pkg: string; file: string }>([
   ['preact.mjs', { pkg: 'preact', file: 'preact.module.js' }],
   ['hooks.mjs', { pkg: 'preact/hooks', file: 'hooks.module.js' }],
   ['htm.mjs', { pkg: 'htm', file: 'htm.module.js' }],
+  ['uplot.mjs', { pkg: 'uplot', file: 'uPlot.esm.js' }],
+  ['uplot.css', { pkg: 'uplot', file: 'uPlot.min.css' }],
 ]);
 
 /** The console's own files and libraries: public (they hold no data; the API behind them needs a token). */
@@ -35,7 +37,10 @@ export async function consoleRoutes(app: FleetApp): Promise<void> {
       body = readFileSync(join(dirname(require.resolve(entry.pkg)), entry.file));
       cache.set(file, body);
     }
-    return reply.type('text/javascript').header('cache-control', 'public, max-age=86400').send(body);
+    return reply
+      .type(file.endsWith('.css') ? 'text/css' : 'text/javascript')
+      .header('cache-control', 'public, max-age=86400')
+      .send(body);
   });
   await app.register(async (scope: FastifyInstance) => {
     scope.addHook('onRoute', (route) => {

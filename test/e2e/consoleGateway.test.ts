@@ -74,7 +74,7 @@ beforeAll(async () => {
   gw.running.grants.add({
     providerId: 'coolco',
     devices: ['shop-coffee-1', 'shop-coffee-2', 'shop-fridge'],
-    classes: ['usage', 'alerts', 'telemetry', 'maintenance'],
+    classes: ['usage', 'alerts', 'telemetry', 'maintenance', 'health'],
     commands: ['descale', 'power'],
   });
   await waitFor(() => gw.running.cloud?.link.status().connected, 10_000, 'cloud link');
@@ -182,13 +182,16 @@ describe('the fleet console with a real gateway', () => {
     await page.screenshot({ path: join(ARTIFACTS, '6-usage.png'), fullPage: true });
   }, 40_000);
 
-  it("finds the site, lists its devices, and shows a machine's diagnostic snapshot", async () => {
+  it("finds the site, lists its devices and health charts, and shows a machine's diagnostic snapshot", async () => {
+    gw.running.cloud?.queueHealth();
+    await waitFor(async () => (await f.fleet.db.query('SELECT 1 FROM health')).length >= 1, 10_000, 'a health record in the fleet');
     await page.click('a[href="#/sites"]');
     await page.getByTestId('site-search').fill('gw-');
     await page.getByTestId('site-card-gw-1').getByRole('link').click();
     const ref = gw.running.grants.pseudonym('coolco', 'shop-coffee-1');
     await page.getByTestId(`device-${ref}`).waitFor();
     expect(await page.getByTestId(`device-${ref}`).textContent()).toContain('sim-coffee');
+    await page.getByTestId('chart-devicesOnline').locator('canvas').waitFor();
     await page.getByTestId(`diag-${ref}`).click();
     const snapshot = page.getByTestId('diagnosis');
     await snapshot.getByText(`Snapshot of ${ref}, online`).waitFor({ timeout: 15_000 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deviceDetail, devices, labelSite, listSites, site, worstSignals } from '../../inventory.ts';
+import { deviceDetail, devices, healthHistory, labelSite, listSites, site, worstSignals } from '../../inventory.ts';
 import { listCommands } from '../../commands.ts';
 import { mayTouch } from '../scope.ts';
 import { who } from '../context.ts';
@@ -85,6 +85,19 @@ export function siteRoutes(app: FleetApp, ctx: FleetContext): void {
         .filter((c) => c.deviceRef === req.params.deviceRef)
         .slice(0, 20);
       return { ...detail, alarms, commands };
+    },
+  });
+
+  app.get('/api/sites/:gatewayId/health', {
+    config: { allow: OPERATIONS },
+    schema: {
+      summary: "A site's health over the last hours (event-loop lag, outbox depth, CPU, devices online), at most 200 points",
+      params: z.object({ gatewayId: SEGMENT }),
+      querystring: z.object({ hours: z.coerce.number().positive().max(720).default(24) }),
+    },
+    handler: (req) => {
+      const to = ctx.now();
+      return healthHistory(ctx.db, req.params.gatewayId, to - req.query.hours * 3_600_000, to);
     },
   });
 

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { alarmTitle, api, fmtDuration, fmtTime, html } from '../api.js';
+import { HealthCharts } from '../chart.js';
 import { pending, useAction, useLive } from '../load.js';
 
 /** Sites: searchable, filterable by customer and status; a site opens its page. */
@@ -69,6 +70,8 @@ export function Site({ query }) {
         <div class="tile"><span class="n">${fmtDuration(health.uptimeS * 1000)}</span><span>up</span></div>
       </section>`
     }
+    <h2>Health, last 24 hours</h2>
+    <${HealthCharts} gatewayId=${site.gatewayId} />
     <h2>Devices</h2>
     <table>
       <thead><tr><th>Device</th><th>Model</th><th>Status</th><th>Shared with you</th><th></th></tr></thead>
