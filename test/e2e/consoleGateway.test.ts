@@ -1,15 +1,15 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addBrokerAccount } from '../../fleet/broker/embedded.ts';
 import { People } from '../../fleet/people.ts';
 import { createClock } from '../../firmware-sim/clock.ts';
 import { Fleet } from '../../firmware-sim/fleet.ts';
 import { type FridgeFirmware, fridgeFirmware } from '../fleet/fridgeFirmware.ts';
-import { startTestFleet, type TestFleet } from '../fleet/testFleet.ts';
+import { gatewayIntoFleet, startTestFleet, type TestFleet } from '../fleet/testFleet.ts';
+import { launchChromium } from '../helpers/browser.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
-import { startTestGateway, type TestGateway, waitFor } from '../helpers/testGateway.ts';
+import { type TestGateway, waitFor } from '../helpers/testGateway.ts';
 
 /**
  * The fleet console against a real gateway with simulated espresso machines, over TLS into a real
@@ -32,12 +32,10 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   f = await startTestFleet(dirs, { broker: { embedded: { host: '127.0.0.1', port: 0, tls: true } }, checks: { everySeconds: 0.2 } });
   await new People(f.fleet.db).add('dee', 'dispatcher', PASSWORD);
-  await addBrokerAccount(f.fleet.db, 'gw-1', 'gw-1-secret', Date.now());
-  const dir = dirs.make('trellis-console-gw-');
-  writeFileSync(join(dir, 'pw'), 'gw-1-secret');
-  writeFileSync(
-    join(dir, 'rules.yaml'),
-    `rules:
+  gw = await gatewayIntoFleet(f, dirs, {
+    gatewayId: 'gw-1',
+    timezone: 'UTC',
+    rules: `rules:
   - id: fridge-door-open
     triggers: [{device: shop-fridge, attribute: door, to: true, for: 1s}]
     actions: [{notify: {message: "Shop fridge door held open", severity: warning, device: shop-fridge}}]
@@ -46,24 +44,7 @@ beforeAll(async () => {
     triggers: [{device: shop-coffee-2, attribute: descale_needed, to: true}]
     actions: [{set: {device: shop-coffee-2, attribute: power, value: false}}]
 `,
-  );
-  gw = await startTestGateway(
-    {
-      gatewayId: 'gw-1',
-      timezone: 'UTC',
-      rules: { file: join(dir, 'rules.yaml') },
-      cloud: {
-        url: f.fleet.brokerUrl as string,
-        username: 'gw-1',
-        passwordFile: join(dir, 'pw'),
-        ca: f.fleet.brokerCa as string,
-        protocol: 4,
-        backoffMinMs: 100,
-        backoffMaxMs: 1000,
-      },
-    },
-    dirs,
-  );
+  });
   const devices = [];
   for (const node of ['shop-coffee-1', 'shop-coffee-2'])
     devices.push({ kind: 'coffee', node, name: node, password: await gw.running.credentials.create(node) });
@@ -79,19 +60,7 @@ beforeAll(async () => {
   });
   await waitFor(() => gw.running.cloud?.link.status().connected, 10_000, 'cloud link');
   await gw.running.cloud?.publishManifests();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('pageerror', (err) => console.error('page error:', err.message));
   await page.goto(`${f.fleet.apiUrl}/`);

@@ -1,5 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { connect, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addBrokerAccount } from '../../fleet/broker/embedded.ts';
@@ -8,9 +6,9 @@ import { Fleet } from '../../firmware-sim/fleet.ts';
 import { storeMessage } from '../../fleet/ingest/records.ts';
 import { People } from '../../fleet/people.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
-import { startTestGateway, type TestGateway, waitFor } from '../helpers/testGateway.ts';
+import { type TestGateway, waitFor } from '../helpers/testGateway.ts';
 import { type FridgeFirmware, fridgeFirmware } from './fridgeFirmware.ts';
-import { startTestFleet, type TestFleet } from './testFleet.ts';
+import { gatewayIntoFleet, startTestFleet, type TestFleet } from './testFleet.ts';
 
 /**
  * A real gateway (its MQTT broker, rules, metering, cloud sync) with simulated devices, syncing over
@@ -66,28 +64,8 @@ beforeAll(async () => {
   await people.add('dee', 'dispatcher', PASSWORD);
   tessId = (await people.add('tess', 'technician', PASSWORD)).id;
   [admin, dee, tess] = [await f.signIn('ada', PASSWORD), await f.signIn('dee', PASSWORD), await f.signIn('tess', PASSWORD)];
-  await addBrokerAccount(db, 'gw-1', 'gw-1-secret', Date.now());
   await addBrokerAccount(db, 'gw-2', 'gw-2-secret', Date.now());
-  const dir = dirs.make('trellis-e2e-gw-');
-  writeFileSync(join(dir, 'pw'), 'gw-1-secret');
-  writeFileSync(join(dir, 'rules.yaml'), RULES);
-  gw = await startTestGateway(
-    {
-      gatewayId: 'gw-1',
-      timezone: 'Europe/Berlin',
-      rules: { file: join(dir, 'rules.yaml') },
-      cloud: {
-        url: f.fleet.brokerUrl as string,
-        username: 'gw-1',
-        passwordFile: join(dir, 'pw'),
-        ca: f.fleet.brokerCa as string,
-        protocol: 4,
-        backoffMinMs: 100,
-        backoffMaxMs: 1000,
-      },
-    },
-    dirs,
-  );
+  gw = await gatewayIntoFleet(f, dirs, { gatewayId: 'gw-1', timezone: 'Europe/Berlin', rules: RULES });
   const creds = gw.running.credentials;
   firmware = await fridgeFirmware(gw.url, await creds.create('shop-fridge'));
   sims = new Fleet({

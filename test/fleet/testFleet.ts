@@ -1,7 +1,11 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pino } from 'pino';
+import { addBrokerAccount } from '../../fleet/broker/embedded.ts';
 import { type FleetConfigInput, fleetConfig } from '../../fleet/config.ts';
 import { type RunningFleet, startFleet } from '../../fleet/start.ts';
 import type { TempDirs } from '../helpers/tempDir.ts';
+import { startTestGateway, type TestGateway } from '../helpers/testGateway.ts';
 
 export interface TestFleet {
   readonly fleet: RunningFleet;
@@ -50,4 +54,33 @@ export async function startTestFleet(dirs: TempDirs, input: FleetConfigInput = {
     },
     stop: () => fleet.stop(),
   };
+}
+
+/**
+ * A test gateway whose cloud sync goes to `f`'s embedded broker (an account made for it), with
+ * `rules` as its rule file: how a small provider's gateway is connected.
+ */
+export async function gatewayIntoFleet(f: TestFleet, dirs: TempDirs, o: { gatewayId: string; timezone: string; rules: string }): Promise<TestGateway> {
+  const password = `${o.gatewayId}-secret`;
+  await addBrokerAccount(f.fleet.db, o.gatewayId, password, Date.now());
+  const dir = dirs.make(`trellis-${o.gatewayId}-`);
+  writeFileSync(join(dir, 'pw'), password);
+  writeFileSync(join(dir, 'rules.yaml'), o.rules);
+  return startTestGateway(
+    {
+      gatewayId: o.gatewayId,
+      timezone: o.timezone,
+      rules: { file: join(dir, 'rules.yaml') },
+      cloud: {
+        url: f.fleet.brokerUrl as string,
+        username: o.gatewayId,
+        passwordFile: join(dir, 'pw'),
+        ca: f.fleet.brokerCa as string,
+        protocol: 4,
+        backoffMinMs: 100,
+        backoffMaxMs: 1000,
+      },
+    },
+    dirs,
+  );
 }
