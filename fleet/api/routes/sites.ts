@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import { deviceDetail, devices, healthHistory, labelSite, listSites, site, worstSignals } from '../../inventory.ts';
 import { listCommands } from '../../commands.ts';
-import { mayTouch } from '../scope.ts';
-import { who } from '../context.ts';
 import { listAlarms } from '../../alarms.ts';
-import { type FleetApp, type FleetContext, HttpError, OPERATIONS } from '../context.ts';
+import { type FleetApp, type FleetContext, HttpError, OPERATIONS, who } from '../context.ts';
+import { mayTouch } from '../scope.ts';
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is never valid in a topic [MQTT-1.5.3-2]
 const SEGMENT = z.string().regex(/^[^/+#\u0000]{1,128}$/, 'expected a gateway id');
