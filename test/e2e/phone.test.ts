@@ -147,6 +147,11 @@ describe('the phone UI', () => {
     await grant.getByRole('button', { name: 'Revoke' }).click();
     await grant.waitFor({ state: 'detached' });
     expect(gw.running.grants.active()).toEqual([]);
+    await page
+      .getByTestId('audit')
+      .getByText(/grant\.revoke coolco/)
+      .first()
+      .waitFor(); // the audit view reloads after the revoke
     expect(await page.getByTestId('audit').textContent()).toMatch(/Intact: \d+ entries.*grant\.revoke coolco.*grant\.add coolco/s);
   });
 

