@@ -57,10 +57,14 @@ export async function command(db: Queryable, requestId: string): Promise<Command
   return (await db.query<Command>(`SELECT ${COLUMNS} FROM commands WHERE request_id = $1`, [requestId]))[0];
 }
 
-export async function listCommands(db: Queryable, filter: { gatewayId?: string | undefined; jobId?: number | undefined; limit?: number }): Promise<Command[]> {
+export async function listCommands(
+  db: Queryable,
+  filter: { gatewayId?: string | undefined; deviceRef?: string | undefined; jobId?: number | undefined; limit?: number },
+): Promise<Command[]> {
   return db.query<Command>(
-    `SELECT ${COLUMNS} FROM commands WHERE ($1::text IS NULL OR gateway_id = $1) AND ($2::bigint IS NULL OR job_id = $2) ORDER BY created_at DESC, request_id LIMIT $3`,
-    [filter.gatewayId ?? null, filter.jobId ?? null, filter.limit ?? 500],
+    `SELECT ${COLUMNS} FROM commands WHERE ($1::text IS NULL OR gateway_id = $1) AND ($2::text IS NULL OR device_ref = $2) AND ($3::bigint IS NULL OR job_id = $3)
+     ORDER BY created_at DESC, request_id LIMIT $4`,
+    [filter.gatewayId ?? null, filter.deviceRef ?? null, filter.jobId ?? null, filter.limit ?? 500],
   );
 }
 

@@ -94,10 +94,12 @@ export interface Device {
   readonly offlineSince: number | null;
 }
 
+const DEVICE_COLUMNS = `gateway_id AS "gatewayId", device_ref AS "deviceRef", kind, model, name, capabilities, commands, classes, access,
+  access_ended_at AS "accessEndedAt", online, offline_since AS "offlineSince"`;
+
 export async function devices(db: Queryable, gatewayId: string): Promise<Device[]> {
   return db.query<Device>(
-    `SELECT gateway_id AS "gatewayId", device_ref AS "deviceRef", kind, model, name, capabilities, commands, classes, access, access_ended_at AS "accessEndedAt",
-            online, offline_since AS "offlineSince"
+    `SELECT ${DEVICE_COLUMNS}
      FROM devices WHERE gateway_id = $1 ORDER BY device_ref`,
     [gatewayId],
   );
@@ -134,8 +136,7 @@ const DAY = 86_400_000;
 /** One device's page: what its gateway granted, its maintenance signals and its usage per day. */
 export async function deviceDetail(db: Queryable, gatewayId: string, deviceRef: string, now: number): Promise<DeviceDetail | undefined> {
   const [device] = await db.query<Device>(
-    `SELECT gateway_id AS "gatewayId", device_ref AS "deviceRef", kind, model, name, capabilities, commands, classes, access, access_ended_at AS "accessEndedAt",
-            online, offline_since AS "offlineSince"
+    `SELECT ${DEVICE_COLUMNS}
      FROM devices WHERE gateway_id = $1 AND device_ref = $2`,
     [gatewayId, deviceRef],
   );

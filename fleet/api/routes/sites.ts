@@ -80,9 +80,7 @@ export function siteRoutes(app: FleetApp, ctx: FleetContext): void {
       const detail = await deviceDetail(ctx.db, req.params.gatewayId, req.params.deviceRef, ctx.now());
       if (!detail) throw new HttpError(404, `no device ${req.params.deviceRef} at ${req.params.gatewayId}`);
       const alarms = await listAlarms(ctx.db, { state: 'active', devices: [req.params] });
-      const commands = (await listCommands(ctx.db, { gatewayId: req.params.gatewayId, limit: 200 }))
-        .filter((c) => c.deviceRef === req.params.deviceRef)
-        .slice(0, 20);
+      const commands = await listCommands(ctx.db, { ...req.params, limit: 20 });
       return { ...detail, alarms, commands };
     },
   });
