@@ -94,8 +94,12 @@ export const fleetConfigSchema = z.strictObject({
     })
     .default({ autoOpen: [], sla: slaDefaults, verifyAfterMinutes: 1440 }),
   retention: z
-    .strictObject({ rawHealthDays: z.number().positive().default(30), invalidMessagesDays: z.number().positive().default(30) })
-    .default({ rawHealthDays: 30, invalidMessagesDays: 30 }),
+    .strictObject({
+      rawHealthDays: z.number().positive().default(30),
+      invalidMessagesDays: z.number().positive().default(30),
+      auditDays: z.number().positive().default(400),
+    })
+    .default({ rawHealthDays: 30, invalidMessagesDays: 30, auditDays: 400 }),
 });
 
 export type FleetConfig = z.infer<typeof fleetConfigSchema>;

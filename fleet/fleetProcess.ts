@@ -86,7 +86,11 @@ export class FleetProcess {
         RETENTION_EVERY_MS,
         () =>
           exclusive(db, JobLocks.retention, (tx) =>
-            applyRetention(tx, { rawHealthDays: c.retention.rawHealthDays, invalidDays: c.retention.invalidMessagesDays }, now),
+            applyRetention(
+              tx,
+              { rawHealthDays: c.retention.rawHealthDays, invalidDays: c.retention.invalidMessagesDays, auditDays: c.retention.auditDays },
+              now,
+            ),
           ),
       ],
     ];

@@ -12,6 +12,8 @@ export type Access = 'public' | readonly Role[];
 declare module 'fastify' {
   interface FastifyContextConfig {
     allow?: Access;
+    /** the audit log's name for what this route does (every route that changes something has one) */
+    audit?: string;
   }
   interface FastifyRequest {
     user: User | undefined;
@@ -40,7 +42,7 @@ export function who(req: { user: User | undefined }): User {
 }
 
 /** `technician:tess`, for ticket histories and commands */
-export const actorOf = (u: User) => `${u.role}:${u.name}`;
+export const actorOf = (u: Pick<User, 'role' | 'name'>) => `${u.role}:${u.name}`;
 
 export class HttpError extends Error {
   constructor(

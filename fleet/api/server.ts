@@ -9,10 +9,14 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { auditHook } from './audit.ts';
 import { consoleCsp, consoleRoutes } from './console.ts';
 import type { Access, FleetApp, FleetContext } from './context.ts';
+import { LiveHub } from './live.ts';
 import { alarmRoutes } from './routes/alarms.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { commandRoutes } from './routes/commands.ts';
+import { liveRoutes } from './routes/live.ts';
 import { peopleRoutes } from './routes/people.ts';
 import { siteRoutes } from './routes/sites.ts';
 import { ticketRoutes } from './routes/tickets.ts';
@@ -25,6 +29,7 @@ export interface FleetRoute {
   readonly method: string;
   readonly url: string;
   readonly access: Access | undefined;
+  readonly audit: string | undefined;
 }
 
 /**
@@ -88,12 +93,17 @@ export async function buildFleetApi(ctx: FleetContext, onError: (err: Error, url
     if (!access.includes(user.role))
       return reply.code(403).send({ error: 'forbidden', message: `this needs the role ${access.join(' or ')}; you are ${user.role}` });
   });
+  app.addHook('onSend', auditHook(ctx, onError));
   peopleRoutes(app, ctx);
   siteRoutes(app, ctx);
   alarmRoutes(app, ctx);
   ticketRoutes(app, ctx);
   usageRoutes(app, ctx);
   commandRoutes(app, ctx);
+  auditRoutes(app, ctx);
+  const live = await LiveHub.start(ctx.db);
+  app.addHook('onClose', () => live.stop());
+  liveRoutes(app, ctx, live);
   await consoleRoutes(app);
   app.get('/api/openapi.json', { config: { allow: ['admin', 'dispatcher', 'technician', 'billing'] }, schema: { hide: true } }, async () => app.swagger());
   app.setNotFoundHandler((req, reply) =>
@@ -101,7 +111,10 @@ export async function buildFleetApi(ctx: FleetContext, onError: (err: Error, url
   );
   const routes = () =>
     declared.flatMap((r) =>
-      [r.method].flat().map((method) => ({ method: String(method), url: r.url, access: (r.config as { allow?: Access } | undefined)?.allow })),
+      [r.method].flat().map((method) => {
+        const config = r.config as { allow?: Access; audit?: string } | undefined;
+        return { method: String(method), url: r.url, access: config?.allow, audit: config?.audit };
+      }),
     );
   return { app, routes };
 }

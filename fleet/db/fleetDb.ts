@@ -12,6 +12,12 @@ export interface FleetDb extends Queryable {
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /**
+   * Calls `onNotify` with each NOTIFY payload on `channel` (after the notifying transaction commits),
+   * until the returned function is called. After a lost connection is re-established it calls
+   * `onNotify('*')`: something may have changed unseen.
+   */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   /** `postgres` or `pglite`, for logs and tests */
   readonly engine: 'postgres' | 'pglite';
 }
@@ -45,6 +51,52 @@ export async function postgresDb(connectionString: string, max = 4): Promise<Fle
       }
     },
     close: () => pool.end(),
+    listen: (channel, onNotify) => listenOnOwnConnection(pg, connectionString, channel, onNotify),
+  };
+}
+
+const RELISTEN_MS = 1000;
+
+/** LISTEN needs a connection of its own (a pooled one goes back to the pool); it is re-opened when lost. */
+async function listenOnOwnConnection(
+  pg: typeof import('pg').default,
+  connectionString: string,
+  channel: string,
+  onNotify: (payload: string) => void,
+): Promise<() => Promise<void>> {
+  let stopped = false;
+  let client: InstanceType<typeof pg.Client> | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  const reopenLater = (c: InstanceType<typeof pg.Client>) => {
+    if (stopped || client !== c || retry) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      void open(true);
+    }, RELISTEN_MS);
+  };
+  const open = async (again: boolean): Promise<void> => {
+    const c = new pg.Client({ connectionString });
+    client = c;
+    c.on('notification', (n) => onNotify(n.payload ?? ''));
+    c.on('error', () => undefined);
+    c.on('end', () => reopenLater(c));
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${c.escapeIdentifier(channel)}`);
+    } catch (err) {
+      if (!again) stopped = true; // the caller gets the error; no retries behind its back
+      await c.end().catch(() => undefined);
+      if (!again) throw err;
+      reopenLater(c);
+      return;
+    }
+    if (again) onNotify('*');
+  };
+  await open(false);
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await client?.end().catch(() => undefined);
   };
 }
 
@@ -65,5 +117,6 @@ export async function pgliteDb(dir: string): Promise<FleetDb> {
         }),
       ),
     close: () => db.close(),
+    listen: (channel, onNotify) => db.listen(channel, onNotify),
   };
 }

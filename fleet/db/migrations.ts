@@ -226,6 +226,42 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (gateway_id, provider, hour)
   );
   `,
+  `
+  CREATE TABLE audit_log (
+    id       bigserial PRIMARY KEY,
+    at       bigint NOT NULL,
+    actor    text NOT NULL,          -- role:name of the signed-in person, or the name tried at a sign-in
+    action   text NOT NULL,          -- ticket.assign, alarm.acknowledge, command.send, ... (the route's audit name)
+    target   text NOT NULL,          -- what it acted on: a ticket id, a site, a person
+    status   integer NOT NULL,       -- the HTTP status it got: 2xx done, 4xx refused
+    detail   jsonb NOT NULL          -- the request body without secrets, and the refusal's message
+  );
+  CREATE INDEX audit_log_by_time ON audit_log (at);
+  -- Live updates: a statement that changes a table the console shows notifies 'fleet_change' with the
+  -- table's name (one per table per transaction). High-volume tables (usage, health, signals) do not
+  -- notify; the console reloads those on a slower timer. A gateway's row notifies only when its state
+  -- or label changes, not on every record's last_seen; a device's only when what the console shows of it
+  -- changes, not on every 30-second manifest. Those two are row triggers: an upsert fires a table's
+  -- statement-level INSERT trigger even when it only updated.
+  CREATE FUNCTION fleet_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN PERFORM pg_notify('fleet_change', TG_TABLE_NAME); RETURN NULL; END $$;
+  CREATE TRIGGER alarms_notify AFTER INSERT OR UPDATE OR DELETE ON alarms FOR EACH STATEMENT EXECUTE FUNCTION fleet_notify();
+  CREATE TRIGGER tickets_notify AFTER INSERT OR UPDATE OR DELETE ON tickets FOR EACH STATEMENT EXECUTE FUNCTION fleet_notify();
+  CREATE TRIGGER commands_notify AFTER INSERT OR UPDATE OR DELETE ON commands FOR EACH STATEMENT EXECUTE FUNCTION fleet_notify();
+  CREATE TRIGGER jobs_notify AFTER INSERT OR UPDATE OR DELETE ON jobs FOR EACH STATEMENT EXECUTE FUNCTION fleet_notify();
+  CREATE TRIGGER diagnostics_notify AFTER INSERT OR UPDATE OR DELETE ON diagnostics FOR EACH STATEMENT EXECUTE FUNCTION fleet_notify();
+  CREATE TRIGGER devices_insert_notify AFTER INSERT ON devices FOR EACH ROW EXECUTE FUNCTION fleet_notify();
+  CREATE TRIGGER devices_change_notify AFTER UPDATE ON devices FOR EACH ROW
+    WHEN ((OLD.online, OLD.access, OLD.name, OLD.model, OLD.commands, OLD.classes) IS DISTINCT FROM (NEW.online, NEW.access, NEW.name, NEW.model, NEW.commands, NEW.classes))
+    EXECUTE FUNCTION fleet_notify();
+  CREATE TRIGGER users_notify AFTER INSERT OR UPDATE OR DELETE ON users FOR EACH STATEMENT EXECUTE FUNCTION fleet_notify();
+  CREATE TRIGGER tokens_notify AFTER UPDATE OR DELETE ON tokens FOR EACH STATEMENT EXECUTE FUNCTION fleet_notify(); -- a sign-out ends live streams
+  CREATE TRIGGER audit_notify AFTER INSERT ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION fleet_notify();
+  CREATE TRIGGER gateways_insert_notify AFTER INSERT ON gateways FOR EACH ROW EXECUTE FUNCTION fleet_notify();
+  CREATE TRIGGER gateways_state_notify AFTER UPDATE ON gateways FOR EACH ROW
+    WHEN (OLD.state IS DISTINCT FROM NEW.state OR OLD.label IS DISTINCT FROM NEW.label OR OLD.customer IS DISTINCT FROM NEW.customer)
+    EXECUTE FUNCTION fleet_notify();
+  `,
 ];
 
 /** The schema version this trellis-fleet migrates to. */

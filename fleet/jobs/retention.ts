@@ -1,3 +1,4 @@
+import { pruneAudit } from '../audit.ts';
 import type { Queryable } from '../db/fleetDb.ts';
 
 const HOUR = 3_600_000;
@@ -8,12 +9,12 @@ const BATCH_HOURS = 500;
 /**
  * Retention per data class: raw health older than `rawHealthDays` becomes one row per gateway and
  * hour (sample count, the hour's last record, and the mean and max of event-loop lag, CPU, memory
- * and outbox depth), then goes; invalid messages kept for inspection go after `invalidDays`. Usage,
- * alarms, tickets and commands are kept.
+ * and outbox depth), then goes; invalid messages kept for inspection go after `invalidDays`, the
+ * console's audit log after `auditDays`. Usage, alarms, tickets and commands are kept.
  */
 export async function applyRetention(
   tx: Queryable,
-  o: { rawHealthDays: number; invalidDays: number },
+  o: { rawHealthDays: number; invalidDays: number; auditDays: number },
   now: number,
 ): Promise<{ hours: number; deleted: number }> {
   const cutoff = Math.floor((now - o.rawHealthDays * DAY) / HOUR) * HOUR;
@@ -43,5 +44,6 @@ export async function applyRetention(
     deleted += gone.length;
   }
   await tx.query('DELETE FROM invalid_messages WHERE received_at < $1', [now - o.invalidDays * DAY]);
+  await pruneAudit(tx, o.auditDays, now);
   return { hours: hours.length, deleted };
 }

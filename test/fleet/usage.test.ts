@@ -161,7 +161,7 @@ describe.each(engines(dirs))('usage on %s', (_name, open) => {
       const m = health(at, lag);
       await db.transaction((tx) => storeMessage(tx, m.topic, Buffer.from(m.payload), at));
     }
-    expect(await db.transaction((tx) => applyRetention(tx, { rawHealthDays: 30, invalidDays: 30 }, DEC))).toEqual({ hours: 1, deleted: 2 });
+    expect(await db.transaction((tx) => applyRetention(tx, { rawHealthDays: 30, invalidDays: 30, auditDays: 400 }, DEC))).toEqual({ hours: 1, deleted: 2 });
     expect(await db.query<{ at: number }>('SELECT at FROM health')).toEqual([{ at: DEC }]);
     const [hourly] = await db.query<{ samples: number; data: { lagP99MsMean: number; lagMaxMs: number; outboxDepthMax: number } }>(
       'SELECT samples, data FROM health_hourly',

@@ -8,7 +8,7 @@ export interface RawResponse {
 
 /**
  * One HTTP/1.1 request with the path and headers exactly as given (fetch would normalise the path
- * and refuses to set Host): what an attacker's own client sends.
+ * and refuses to set Host): what an attacker's own client sends. An event stream answers with its first message.
  */
 export function rawRequest(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
@@ -28,7 +28,15 @@ export function rawRequest(port: number, method: string, path: string, headers: 
       (res) => {
         let text = '';
         res.setEncoding('utf8');
-        res.on('data', (d: string) => (text += d));
+        const stream = String(res.headers['content-type']).startsWith('text/event-stream');
+        res.on('data', (d: string) => {
+          text += d;
+          // a stream that stays open: its first message is the answer
+          if (stream) {
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text });
+            res.destroy();
+          }
+        });
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
       },
     );

@@ -45,7 +45,7 @@ export function alarmRoutes(app: FleetApp, ctx: FleetContext): void {
   });
 
   app.post('/api/alarms/:id/ack', {
-    config: { allow: WORKERS },
+    config: { allow: WORKERS, audit: 'alarm.acknowledge' },
     schema: {
       summary: 'Acknowledge an alarm: someone is on it (it will not be escalated)',
       params: z.object({ id: z.coerce.number().int() }),
@@ -60,7 +60,7 @@ export function alarmRoutes(app: FleetApp, ctx: FleetContext): void {
   });
 
   app.post('/api/alarms/:id/clear', {
-    config: { allow: ['admin', 'dispatcher'] },
+    config: { allow: ['admin', 'dispatcher'], audit: 'alarm.clear' },
     schema: {
       summary: 'Clear an active alarm by hand (it is over); a new alert raises a new one',
       params: z.object({ id: z.coerce.number().int() }),

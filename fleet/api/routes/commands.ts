@@ -28,7 +28,7 @@ export function commandRoutes(app: FleetApp, ctx: FleetContext): void {
   const expiry = (minutes: number | undefined) => (minutes ?? ctx.config.checks.commandExpiryMinutes) * 60_000;
 
   app.post('/api/commands', {
-    config: { allow: WORKERS },
+    config: { allow: WORKERS, audit: 'command.send' },
     schema: {
       summary:
         'Set an attribute of a device remotely: created -> sent -> succeeded / failed / rejected (with the reason) / timed out; expires unsent while its gateway is offline',
@@ -77,7 +77,7 @@ export function commandRoutes(app: FleetApp, ctx: FleetContext): void {
   });
 
   app.post('/api/jobs', {
-    config: { allow: OPERATIONS },
+    config: { allow: OPERATIONS, audit: 'job.start' },
     schema: {
       summary: 'A bulk command: every granted device matching the filter that the provider may set the attribute of, at a local time of each site',
       body: z.strictObject({
@@ -117,7 +117,7 @@ export function commandRoutes(app: FleetApp, ctx: FleetContext): void {
   });
 
   app.post('/api/diagnostics', {
-    config: { allow: WORKERS },
+    config: { allow: WORKERS, audit: 'diagnostics.ask' },
     schema: {
       summary: 'Ask a device for a diagnostic snapshot (its attributes and last hour of readings), where the owner granted telemetry',
       body: z.strictObject({ gatewayId: z.string().min(1).max(128), deviceRef: z.string().min(1).max(128) }),

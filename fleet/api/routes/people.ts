@@ -19,7 +19,7 @@ export function peopleRoutes(app: FleetApp, ctx: FleetContext): void {
   });
 
   app.post('/api/login', {
-    config: { allow: 'public', rateLimit: { max: ctx.config.api.signInPerMinute, timeWindow: 60_000 } },
+    config: { allow: 'public', audit: 'session.signin', rateLimit: { max: ctx.config.api.signInPerMinute, timeWindow: 60_000 } },
     schema: {
       summary: 'Sign in: a bearer token for every other route',
       body: z.strictObject({ name: z.string().min(1).max(64), password: z.string().min(1).max(512) }),
@@ -33,7 +33,7 @@ export function peopleRoutes(app: FleetApp, ctx: FleetContext): void {
   });
 
   app.post('/api/logout', {
-    config: { allow: ANYONE },
+    config: { allow: ANYONE, audit: 'session.signout' },
     schema: { summary: 'Sign out: this token stops working', response: { 204: z.null() } },
     handler: async (req, reply) => {
       await ctx.people.revoke((req.headers.authorization ?? '').slice(7));
@@ -56,7 +56,7 @@ export function peopleRoutes(app: FleetApp, ctx: FleetContext): void {
   });
 
   app.post('/api/users', {
-    config: { allow: ['admin'] },
+    config: { allow: ['admin'], audit: 'person.add' },
     schema: {
       summary: 'Add a person (argon2id password)',
       body: z.strictObject({ name: z.string(), role: z.enum(ROLES), password: z.string() }),
@@ -73,7 +73,7 @@ export function peopleRoutes(app: FleetApp, ctx: FleetContext): void {
   });
 
   app.delete('/api/users/:id', {
-    config: { allow: ['admin'] },
+    config: { allow: ['admin'], audit: 'person.remove' },
     schema: { summary: 'Remove a person; their tokens stop working', params: z.object({ id: z.coerce.number().int() }), response: { 204: z.null() } },
     handler: async (req, reply) => {
       if (req.params.id === who(req).id) throw new HttpError(409, 'you cannot remove yourself');

@@ -119,7 +119,7 @@ export function siteRoutes(app: FleetApp, ctx: FleetContext): void {
   });
 
   app.patch('/api/sites/:gatewayId', {
-    config: { allow: OPERATIONS },
+    config: { allow: OPERATIONS, audit: 'site.label' },
     schema: {
       summary: "The provider's own label and customer of a site",
       params: z.object({ gatewayId: SEGMENT }),

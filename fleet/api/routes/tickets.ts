@@ -55,7 +55,7 @@ export function ticketRoutes(app: FleetApp, ctx: FleetContext): void {
   });
 
   app.post('/api/tickets', {
-    config: { allow: OPERATIONS },
+    config: { allow: OPERATIONS, audit: 'ticket.open' },
     schema: {
       summary: 'Open a ticket by hand',
       body: z.strictObject({
@@ -108,7 +108,7 @@ export function ticketRoutes(app: FleetApp, ctx: FleetContext): void {
   });
 
   app.post('/api/tickets/:id/transition', {
-    config: { allow: WORKERS },
+    config: { allow: WORKERS, audit: 'ticket.move' },
     schema: {
       summary: 'Move a ticket on: assign (dispatcher), schedule, start work, resolve (with a resolution code), reopen or close',
       params: z.object({ id: z.coerce.number().int() }),
