@@ -105,6 +105,15 @@ export async function devices(db: Queryable, gatewayId: string): Promise<Device[
   );
 }
 
+/** Granted devices across every site, at most `limit`; with `commandable`, only those the provider may set something of. */
+export async function allDevices(db: Queryable, o: { commandable: boolean; limit: number }): Promise<Device[]> {
+  return db.query<Device>(
+    `SELECT ${DEVICE_COLUMNS} FROM devices
+     WHERE access = 'granted' AND (NOT $1 OR jsonb_array_length(commands) > 0) ORDER BY gateway_id, device_ref LIMIT $2`,
+    [o.commandable, o.limit],
+  );
+}
+
 /** The provider's own label and customer of a site. */
 export async function labelSite(db: Queryable, gatewayId: string, patch: { label?: string | null; customer?: string | null }): Promise<boolean> {
   const rows = await db.query(

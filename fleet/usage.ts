@@ -33,10 +33,16 @@ export interface MonthlyUsage {
  * time zone; UTC when unknown). Expected hours run from the month's start (or the device's first
  * bucket, if later) to the month's end (or now, or the end of its access).
  */
-export async function monthlyUsage(db: Queryable, month: string, now: number, filter: { gatewayId?: string | undefined } = {}): Promise<MonthlyUsage[]> {
+export async function monthlyUsage(
+  db: Queryable,
+  month: string,
+  now: number,
+  filter: { gatewayId?: string | undefined; customer?: string | undefined } = {},
+): Promise<MonthlyUsage[]> {
   const sites = await db.query<{ gateway_id: string; time_zone: string | null; customer: string | null }>(
-    'SELECT gateway_id, time_zone, customer FROM gateways WHERE ($1::text IS NULL OR gateway_id = $1) ORDER BY gateway_id',
-    [filter.gatewayId ?? null],
+    `SELECT gateway_id, time_zone, customer FROM gateways
+     WHERE ($1::text IS NULL OR gateway_id = $1) AND ($2::text IS NULL OR customer = $2) ORDER BY gateway_id`,
+    [filter.gatewayId ?? null, filter.customer ?? null],
   );
   const out: MonthlyUsage[] = [];
   for (const s of sites) {

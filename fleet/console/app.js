@@ -1,7 +1,9 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { html, session } from './api.js';
+import { onStatus } from './live.js';
 import { Alarms } from './pages/alarms.js';
+import { Audit } from './pages/audit.js';
 import { Overview } from './pages/overview.js';
 import { SignIn } from './pages/signin.js';
 import { Tickets } from './pages/tickets.js';
@@ -22,6 +24,7 @@ const PAGES = {
   usage: { title: 'Usage', roles: ['admin', 'dispatcher', 'billing'], view: Usage },
   commands: { title: 'Commands', roles: ['admin', 'dispatcher'], view: Commands },
   people: { title: 'People', roles: ['admin'], view: People },
+  audit: { title: 'Audit', roles: ['admin'], view: Audit },
 };
 const home = (user) => (user?.role === 'technician' ? 'tickets' : 'overview');
 
@@ -34,6 +37,14 @@ function useRoute() {
   }, []);
   const [page, query = ''] = hash.replace(/^#\//, '').split('?');
   return { page, query: new URLSearchParams(query) };
+}
+
+/** Whether the page hears changes as they happen. */
+function LiveBadge() {
+  const [status, setStatus] = useState('off');
+  useEffect(() => onStatus(setStatus), []);
+  const words = { live: 'Live', reconnecting: 'Reconnecting…', off: 'Not live' };
+  return html`<span class="live ${status}" data-testid="live-status" title="Changes appear as they happen while this says Live">${words[status]}</span>`;
 }
 
 function App() {
@@ -50,6 +61,7 @@ function App() {
           .filter(([, p]) => p.title && p.roles.includes(user.role))
           .map(([id, p]) => html`<a href="#/${id}" aria-current=${id === current ? 'page' : undefined}>${p.title}</a>`)}
       </nav>
+      <${LiveBadge} />
       <span class="who">${user.name} (${user.role})</span>
       <button
         class="secondary"

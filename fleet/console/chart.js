@@ -28,11 +28,18 @@ export function HealthCharts({ gatewayId }) {
   if (!points) return html`<p class="loading">Loading the health history…</p>`;
   if (points.list.length === 0) return html`<p class="empty">No health records in the last 24 hours.</p>`;
   return html`<div class="charts">
-    ${SERIES.map(([key, label, color]) => html`<${Chart} points=${points.list} range=${points.range} field=${key} label=${label} color=${color} />`)}
+    ${SERIES.map(
+      ([key, label, color]) =>
+        html`<${LineChart} id=${key} label=${label} range=${points.range} x=${points.list.map((p) => p.t)} lines=${[{ label, color, values: points.list.map((p) => p[key]) }]} />`,
+    )}
   </div>`;
 }
 
-function Chart({ points, range, field, label, color }) {
+/**
+ * A small time chart: `x` in ms, one or more `lines` ({ label, color, values, dash }); a legend when
+ * there is more than one line.
+ */
+export function LineChart({ id, label, x, lines, range }) {
   const box = useRef(null);
   useEffect(() => {
     if (!box.current) return undefined;
@@ -40,15 +47,15 @@ function Chart({ points, range, field, label, color }) {
       {
         width: Math.min(560, box.current.clientWidth || 560),
         height: 140,
-        scales: { x: { time: true, range } },
-        series: [{}, { label, stroke: color, width: 2, points: { show: points.length < 30 } }],
+        scales: { x: { time: true, ...(range ? { range } : {}) } },
+        series: [{}, ...lines.map((l) => ({ label: l.label, stroke: l.color, width: 2, dash: l.dash, points: { show: x.length < 30 } }))],
         axes: [{}, { size: 50 }],
-        legend: { show: false },
+        legend: { show: lines.length > 1, live: false },
       },
-      [points.map((p) => p.t / 1000), points.map((p) => p[field])],
+      [x.map((t) => t / 1000), ...lines.map((l) => l.values)],
       box.current,
     );
     return () => plot.destroy();
-  }, [points, field]);
-  return html`<figure class="chart" data-testid="chart-${field}"><figcaption>${label}</figcaption><div ref=${box}></div></figure>`;
+  }, [x, lines]);
+  return html`<figure class="chart" data-testid="chart-${id}"><figcaption>${label}</figcaption><div ref=${box}></div></figure>`;
 }

@@ -1,30 +1,47 @@
 import { useEffect, useState } from 'preact/hooks';
 import { html } from './api.js';
+import { onChange } from './live.js';
 
-/** How often an open page refreshes itself (live enough for alarms and tickets). */
-export const REFRESH_MS = 5000;
+/** How often an open page reloads without being told of a change (usage and health charts, which do not notify). */
+export const REFRESH_MS = 30_000;
 
 /**
- * Loads data for a page, and again every REFRESH_MS and after `bump()`: `{ data, error, bump }`. A
- * failed request shows its reason with a Retry button; the last data stays while a reload runs.
+ * Loads data for a page: at once, when one of `topics` changes (the live stream), every REFRESH_MS,
+ * and after `bump()`: `{ data, error, bump }`. A failed request shows its reason with a Retry button;
+ * the last data stays while a reload runs. Reloads never overlap: a change during one runs one more.
  */
-export function useLive(load, deps = []) {
+export function useLive(load, deps = [], topics = []) {
   const [state, setState] = useState({ data: null, error: null });
   const [n, setN] = useState(0);
   useEffect(() => {
     let current = true;
-    const run = () =>
-      Promise.resolve()
-        .then(load)
-        .then(
-          (data) => current && setState({ data, error: null }),
-          (error) => current && setState((s) => ({ data: s.data, error })),
-        );
-    run();
+    let busy = false;
+    let again = false;
+    const run = async () => {
+      if (busy) {
+        again = true;
+        return;
+      }
+      busy = true;
+      try {
+        const data = await load();
+        if (current) setState({ data, error: null });
+      } catch (error) {
+        if (current) setState((s) => ({ data: s.data, error }));
+      }
+      busy = false;
+      if (again && current) {
+        again = false;
+        void run();
+      }
+    };
+    void run();
     const timer = setInterval(run, REFRESH_MS);
+    const off = topics.length > 0 ? onChange(topics, run) : () => undefined;
     return () => {
       current = false;
       clearInterval(timer);
+      off();
     };
   }, [...deps, n]);
   return { ...state, bump: () => setN((x) => x + 1) };

@@ -84,6 +84,7 @@ describe('the fleet console', () => {
     expect(await desk.getByTestId('tile-sites-online').textContent()).toContain('1');
     expect(await desk.getByTestId('tile-warnings').textContent()).toContain('0');
     expect(await desk.getByText('Loading').count()).toBe(0);
+    await desk.getByTestId('live-status').getByText('Live').waitFor();
 
     await gw.publishAsync(
       'trellis/v1/gw-1/p/coolco/alert',
@@ -97,7 +98,8 @@ describe('the fleet console', () => {
       }),
       { qos: 1 },
     );
-    await desk.getByTestId('tile-warnings').getByText('1', { exact: true }).waitFor({ timeout: 15_000 }); // no reload: the page refreshes itself
+    // no reload, and well before the page's 30-second timer: the live stream told it
+    await desk.getByTestId('tile-warnings').getByText('1', { exact: true }).waitFor({ timeout: 10_000 });
     await desk.screenshot({ path: join(ARTIFACTS, '1-overview.png'), fullPage: true });
 
     await desk.click('a[href="#/alarms"]');
@@ -130,7 +132,7 @@ describe('the fleet console', () => {
     await phone.screenshot({ path: join(ARTIFACTS, '4-phone-ticket.png'), fullPage: true });
     await phone.getByTestId(`resolve-${id}`).click();
     await phone.getByText('Resolved: door-seal-replaced').waitFor();
-    await desk.getByTestId('column-resolved').getByTestId(`ticket-${id}`).waitFor({ timeout: 15_000 });
+    await desk.getByTestId('column-resolved').getByTestId(`ticket-${id}`).waitFor({ timeout: 10_000 }); // live, too
 
     const other = await open({ width: 390, height: 844 }, true);
     await signIn(other, 'tom');
@@ -181,5 +183,33 @@ describe('the fleet console', () => {
     await signIn(billing, 'bill');
     await billing.getByRole('heading', { name: 'Overview' }).waitFor();
     expect(await billing.locator('header nav').textContent()).toBe('OverviewUsage');
+
+    // the audit page tells the whole session's story in words, live
+    await desk.click('a[href="#/audit"]');
+    const rows = desk.locator('[data-testid^=audit-]');
+    await rows.filter({ hasText: 'added bill as billing' }).waitFor();
+    const story = await desk.locator('table').textContent();
+    for (const line of [
+      /dee \(dispatcher\)acknowledged alarm \d+done/,
+      /dee \(dispatcher\)assigned ticket \d+ to tessdone/,
+      /tess \(technician\)resolved ticket \d+ \(door-seal-replaced\)done/,
+      /dee \(dispatcher\)cleared alarm \d+done/,
+    ])
+      expect(story).toMatch(line);
+    expect(story).not.toContain(PASSWORD);
+    await desk.getByTestId('filter-kind').selectOption('session');
+    await rows.filter({ hasText: 'signed in' }).first().waitFor();
+    await desk.getByTestId('filter-kind').selectOption('');
+    const n = await rows.count();
+    const failed = await fetch(`${f.fleet.apiUrl}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'mallory', password: 'guess' }),
+    });
+    expect(failed.status).toBe(401);
+    await rows.filter({ hasText: 'tried to sign in as "mallory"' }).waitFor({ timeout: 10_000 }); // live: no reload
+    expect(await rows.count()).toBe(n + 1);
+    await desk.screenshot({ path: join(ARTIFACTS, '5-audit.png'), fullPage: true });
+    expect(cspViolations).toEqual([]);
   }, 40_000);
 });

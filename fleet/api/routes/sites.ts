@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deviceDetail, devices, healthHistory, labelSite, listSites, site, worstSignals } from '../../inventory.ts';
+import { allDevices, deviceDetail, devices, healthHistory, labelSite, listSites, site, worstSignals } from '../../inventory.ts';
 import { listCommands } from '../../commands.ts';
 import { listAlarms } from '../../alarms.ts';
 import { type FleetApp, type FleetContext, HttpError, OPERATIONS, who } from '../context.ts';
@@ -46,6 +46,16 @@ export function siteRoutes(app: FleetApp, ctx: FleetContext): void {
       response: { 200: z.array(siteSchema) },
     },
     handler: (req) => listSites(ctx.db, { customer: req.query.customer }),
+  });
+
+  app.get('/api/devices', {
+    config: { allow: OPERATIONS },
+    schema: {
+      summary: 'Granted devices across every site (with commandable=true, those the provider may set something of), at most `limit`',
+      querystring: z.object({ commandable: z.enum(['true', 'false']).optional(), limit: z.coerce.number().int().min(1).max(5000).default(1000) }),
+      response: { 200: z.array(deviceSchema) },
+    },
+    handler: (req) => allDevices(ctx.db, { commandable: req.query.commandable === 'true', limit: req.query.limit }),
   });
 
   app.get('/api/sites/:gatewayId', {

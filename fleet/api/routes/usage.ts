@@ -24,6 +24,8 @@ const usageRow = z.object({
   gaps: z.array(z.object({ from: z.number(), to: z.number(), reason: z.enum(['offline', 'gateway', 'missing']) })),
 });
 
+const usageQuery = z.object({ month, gatewayId: z.string().max(128).optional(), customer: z.string().max(200).optional() });
+
 type ResendRow = {
   requestId: string;
   gatewayId: string;
@@ -40,18 +42,18 @@ export function usageRoutes(app: FleetApp, ctx: FleetContext): void {
   app.get('/api/usage', {
     config: { allow: BILLING },
     schema: {
-      summary: "A month's billing-grade usage per site and device, with completeness and gaps",
-      querystring: z.object({ month, gatewayId: z.string().max(128).optional() }),
+      summary: "A month's billing-grade usage per site and device (of one site or one customer's sites), with completeness and gaps",
+      querystring: usageQuery,
       response: { 200: z.array(usageRow) },
     },
-    handler: (req) => monthlyUsage(ctx.db, req.query.month, ctx.now(), { gatewayId: req.query.gatewayId }),
+    handler: (req) => monthlyUsage(ctx.db, req.query.month, ctx.now(), req.query),
   });
 
   app.get('/api/usage.csv', {
     config: { allow: BILLING },
-    schema: { summary: 'The same month as CSV', querystring: z.object({ month }), produces: ['text/csv'] },
+    schema: { summary: 'The same month as CSV', querystring: usageQuery, produces: ['text/csv'] },
     handler: async (req, reply) => {
-      const rows = await monthlyUsage(ctx.db, req.query.month, ctx.now());
+      const rows = await monthlyUsage(ctx.db, req.query.month, ctx.now(), req.query);
       return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="usage-${req.query.month}.csv"`).send(usageCsv(rows));
     },
   });

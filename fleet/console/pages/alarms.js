@@ -1,19 +1,42 @@
+import { useState } from 'preact/hooks';
 import { alarmTitle, api, fmtDuration, fmtTime, html } from '../api.js';
 import { pending, useAction, useLive } from '../load.js';
 
-/** Active alarms (a technician's: those of its tickets' devices), newest first; acknowledge; a dispatcher clears one or opens a ticket for it. */
-export function Alarms({ user }) {
+/**
+ * Active alarms (a technician's: those of its tickets' devices), newest first, filtered by severity,
+ * site and whether someone is on it; acknowledge; a dispatcher clears one or opens a ticket for it.
+ */
+export function Alarms({ user, query }) {
   const dispatcher = user.role !== 'technician';
-  const state = useLive(() => api('/api/alarms?state=active'));
+  const [severity, setSeverity] = useState(query.get('severity') ?? '');
+  const [site, setSite] = useState(query.get('site') ?? '');
+  const [unacked, setUnacked] = useState(query.get('acknowledged') === 'false');
+  const state = useLive(() => api('/api/alarms?state=active'), [], ['alarms']);
   const [run, error] = useAction(state.bump);
   const wait = pending(state, 'the alarms');
   if (wait) return wait;
+  const sites = [...new Set(state.data.map((a) => a.gatewayId))].sort();
+  const shown = state.data.filter((a) => (!severity || a.severity === severity) && (!site || a.gatewayId === site) && (!unacked || !a.acknowledged));
   return html`
     <h1>Alarms</h1>
+    <div class="actions">
+      <label>Severity
+        <select value=${severity} onChange=${(e) => setSeverity(e.target.value)} data-testid="filter-severity">
+          <option value="">all</option><option value="critical">critical</option><option value="warning">warning</option><option value="info">info</option>
+        </select>
+      </label>
+      <label>Site
+        <select value=${site} onChange=${(e) => setSite(e.target.value)}>
+          <option value="">all</option>
+          ${sites.map((g) => html`<option>${g}</option>`)}
+        </select>
+      </label>
+      <label><input type="checkbox" checked=${unacked} onChange=${(e) => setUnacked(e.target.checked)} /> nobody on it yet</label>
+    </div>
     ${error}
-    ${state.data.length === 0 && html`<p class="empty">No active alarms.</p>`}
+    ${shown.length === 0 && html`<p class="empty">No active alarms${state.data.length > 0 ? ' match' : ''}.</p>`}
     <ul class="cards">
-      ${state.data.map(
+      ${shown.map(
         (a) => html`<li class="card ${a.severity}" data-testid="alarm-${a.id}">
           <div class="title">${alarmTitle(a.code)} <span class="badge">${a.severity}</span>${a.count > 1 && html` <span class="badge">×${a.count}</span>`}</div>
           <div>${a.message}</div>

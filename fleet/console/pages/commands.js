@@ -19,14 +19,13 @@ function parseValue(text) {
 }
 
 /** Remote commands: send one (with a confirmation), or a bulk job; watch the results. */
-export function Commands() {
-  const state = useLive(async () => {
-    const sites = await api('/api/sites');
-    const devices = (await Promise.all(sites.map((s) => api(`/api/sites/${encodeURIComponent(s.gatewayId)}`)))).flatMap((d) => d.devices);
-    return { commands: await api('/api/commands'), devices: devices.filter((d) => d.access === 'granted' && d.commands.length > 0) };
-  });
-  const [target, setTarget] = useState('');
-  const [confirming, setConfirming] = useState(null);
+export function Commands({ query }) {
+  const state = useLive(
+    async () => ({ commands: await api('/api/commands'), devices: await api('/api/devices?commandable=true') }),
+    [],
+    ['commands', 'devices'],
+  );
+  const [target, setTarget] = useState(query.get('device') ?? '');
   const [job, setJob] = useState(null);
   const [run, error] = useAction(state.bump);
   const wait = pending(state, 'the commands');
@@ -39,37 +38,13 @@ export function Commands() {
     ${error}
     <section class="card">
       <h2>Send a command</h2>
-      <form
-        onSubmit=${(e) => {
-          e.preventDefault();
-          const f = new FormData(e.target);
-          setConfirming({ gatewayId: device.gatewayId, deviceRef: device.deviceRef, attribute: f.get('attribute'), value: parseValue(f.get('value')) });
-        }}
-      >
-        <label>Device
-          <select value=${target} onChange=${(e) => setTarget(e.target.value)} data-testid="command-device" required>
-            <option value="">choose…</option>
-            ${devices.map((d) => html`<option value=${`${d.gatewayId}/${d.deviceRef}`}>${d.name ?? d.deviceRef} (${d.model ?? 'device'}) at ${d.gatewayId}</option>`)}
-          </select>
-        </label>
-        ${
-          device &&
-          html`<label>Setting <select name="attribute" data-testid="command-attribute">${device.commands.map((a) => html`<option>${a}</option>`)}</select></label>
-            <label>Value <input name="value" required placeholder="true, false or a number" data-testid="command-value" /></label>
-            <button type="submit" data-testid="command-send">Send…</button>`
-        }
-      </form>
-      ${
-        confirming &&
-        html`<div class="confirm" role="dialog" aria-label="Confirm the command">
-          <p>Set <strong>${confirming.attribute}</strong> to <strong>${String(confirming.value)}</strong> on ${confirming.deviceRef} at ${confirming.gatewayId}?</p>
-          <button onClick=${run(async () => {
-            await api('/api/commands', { method: 'POST', body: confirming });
-            setConfirming(null);
-          })} data-testid="command-confirm">Yes, send it</button>
-          <button class="secondary" onClick=${() => setConfirming(null)}>Cancel</button>
-        </div>`
-      }
+      <label>Device
+        <select value=${target} onChange=${(e) => setTarget(e.target.value)} data-testid="command-device" required>
+          <option value="">choose…</option>
+          ${devices.map((d) => html`<option value=${`${d.gatewayId}/${d.deviceRef}`}>${d.name ?? d.deviceRef} (${d.model ?? 'device'}) at ${d.gatewayId}</option>`)}
+        </select>
+      </label>
+      ${device && html`<${CommandForm} key=${target} device=${device} onSent=${state.bump} />`}
     </section>
     <section class="card">
       <h2>Bulk job</h2>
@@ -97,31 +72,70 @@ export function Commands() {
       ${job && html`<${JobProgress} id=${job.id} />`}
     </section>
     <h2>Recent commands</h2>
-    <table>
-      <thead><tr><th>When</th><th>Device</th><th>Setting</th><th>Result</th><th>By</th></tr></thead>
-      <tbody>
-        ${commands.map(
-          (c) => html`<tr data-testid="command-${c.requestId}">
-            <td>${fmtTime(c.createdAt)}</td>
-            <td>${c.deviceRef} at ${c.gatewayId}</td>
-            <td>${c.attribute} = ${JSON.stringify(c.value)}</td>
-            <td class=${['failed', 'rejected', 'timed_out', 'expired'].includes(c.state) ? 'bad' : c.state === 'succeeded' ? 'ok' : ''}>
-              ${STATE_WORDS[c.state]}${c.reason && html`<div class="meta">${c.reason}</div>`}
-            </td>
-            <td>${c.createdBy}</td>
-          </tr>`,
-        )}
-      </tbody>
-    </table>
+    <${CommandRows} commands=${commands} />
   `;
 }
 
+/** A bulk job's progress: the share done, the count per state, and each device's command. */
 function JobProgress({ id }) {
-  const state = useLive(() => api(`/api/jobs/${id}`), [id]);
+  const state = useLive(async () => ({ job: await api(`/api/jobs/${id}`), commands: await api(`/api/commands?jobId=${id}`) }), [id], ['commands']);
   if (!state.data) return null;
-  const p = state.data;
+  const p = state.data.job;
   return html`<div data-testid="job-progress">
     <progress max="1" value=${p.done}></progress> ${Math.round(p.done * 100)}% of ${p.total} devices:
     ${Object.entries(p.states).map(([s, n]) => html` ${n} ${STATE_WORDS[s]};`)}
+    <${CommandRows} commands=${state.data.commands} />
   </div>`;
+}
+
+/** Commands with their results in words, newest first. */
+export function CommandRows({ commands }) {
+  if (commands.length === 0) return html`<p class="empty">None.</p>`;
+  return html`<table>
+    <thead><tr><th>When</th><th>Device</th><th>Setting</th><th>Result</th><th>By</th></tr></thead>
+    <tbody>
+      ${commands.map(
+        (c) => html`<tr data-testid="command-${c.requestId}">
+          <td>${fmtTime(c.createdAt)}</td>
+          <td>${c.deviceRef} at ${c.gatewayId}</td>
+          <td>${c.attribute} = ${JSON.stringify(c.value)}</td>
+          <td class=${['failed', 'rejected', 'timed_out', 'expired'].includes(c.state) ? 'bad' : c.state === 'succeeded' ? 'ok' : ''}>
+            ${STATE_WORDS[c.state]}${c.reason && html`<div class="meta">${c.reason}</div>`}
+          </td>
+          <td>${c.createdBy}</td>
+        </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
+
+/** Sends one command to `device`, after a confirmation that says exactly what will be set where. */
+export function CommandForm({ device, onSent }) {
+  const [confirming, setConfirming] = useState(null);
+  const [run, error] = useAction(onSent);
+  return html`
+    ${error}
+    <form
+      onSubmit=${(e) => {
+        e.preventDefault();
+        const f = new FormData(e.target);
+        setConfirming({ gatewayId: device.gatewayId, deviceRef: device.deviceRef, attribute: f.get('attribute'), value: parseValue(f.get('value')) });
+      }}
+    >
+      <label>Setting <select name="attribute" data-testid="command-attribute">${device.commands.map((a) => html`<option>${a}</option>`)}</select></label>
+      <label>Value <input name="value" required placeholder="true, false or a number" data-testid="command-value" /></label>
+      <button type="submit" data-testid="command-send">Send…</button>
+    </form>
+    ${
+      confirming &&
+      html`<div class="confirm" role="dialog" aria-label="Confirm the command">
+        <p>Set <strong>${confirming.attribute}</strong> to <strong>${String(confirming.value)}</strong> on ${device.name ?? confirming.deviceRef} at ${confirming.gatewayId}?</p>
+        <button onClick=${run(async () => {
+          await api('/api/commands', { method: 'POST', body: confirming });
+          setConfirming(null);
+        })} data-testid="command-confirm">Yes, send it</button>
+        <button class="secondary" onClick=${() => setConfirming(null)}>Cancel</button>
+      </div>`
+    }
+  `;
 }

@@ -3,14 +3,21 @@ import { pending, useLive } from '../load.js';
 import { signalWords } from './device.js';
 
 /** The fleet at a glance: sites online and offline, active alarms by severity, open tickets by SLA state. */
+/** A site whose gateway has more than 100 records waiting, or its oldest waiting over 10 minutes. */
+export const fallingBehind = (s) => (s.outboxDepth ?? 0) > 100 || (s.outboxLagS ?? 0) > 600;
+
 export function Overview({ user }) {
   const operations = user.role !== 'billing';
-  const state = useLive(async () => ({
-    sites: await api('/api/sites'),
-    alarms: operations ? await api('/api/alarms?state=active') : [],
-    worst: operations ? await api('/api/maintenance/worst') : [],
-    tickets: operations ? await api('/api/tickets') : [],
-  }));
+  const state = useLive(
+    async () => ({
+      sites: await api('/api/sites'),
+      alarms: operations ? await api('/api/alarms?state=active') : [],
+      worst: operations ? await api('/api/maintenance/worst') : [],
+      tickets: operations ? await api('/api/tickets') : [],
+    }),
+    [],
+    ['alarms', 'tickets', 'sites', 'devices'],
+  );
   const wait = pending(state, 'the overview');
   if (wait) return wait;
   const { sites, alarms, tickets, worst } = state.data;
@@ -23,19 +30,20 @@ export function Overview({ user }) {
   };
   const severity = by(alarms, (a) => a.severity);
   const sla = by(open, (t) => slaState(t));
-  const lagging = sites.filter((s) => (s.outboxDepth ?? 0) > 100 || (s.outboxLagS ?? 0) > 600);
+  const lagging = sites.filter(fallingBehind);
   const tile = (label, value, href, tone = '') =>
     html`<a class="tile ${tone}" href=${href} data-testid="tile-${label.toLowerCase().replaceAll(' ', '-')}"><span class="n">${value}</span><span>${label}</span></a>`;
   return html`
     <h1>Overview</h1>
     <section class="tiles">
-      ${tile('Sites online', online, operations ? '#/sites' : '#/overview')}
-      ${tile('Sites offline', sites.length - online, operations ? '#/sites' : '#/overview', sites.length - online ? 'bad' : '')}
-      ${operations && tile('Critical alarms', severity.critical ?? 0, '#/alarms', severity.critical ? 'bad' : '')}
-      ${operations && tile('Warnings', severity.warning ?? 0, '#/alarms', severity.warning ? 'warn' : '')}
-      ${operations && tile('Tickets on time', sla['on time'] ?? 0, '#/tickets')}
-      ${operations && tile('Tickets at risk', sla['at risk'] ?? 0, '#/tickets', sla['at risk'] ? 'warn' : '')}
-      ${operations && tile('Tickets breached', sla.breached ?? 0, '#/tickets', sla.breached ? 'bad' : '')}
+      ${tile('Sites online', online, operations ? '#/sites?status=online' : '#/overview')}
+      ${tile('Sites offline', sites.length - online, operations ? '#/sites?status=offline' : '#/overview', sites.length - online ? 'bad' : '')}
+      ${operations && tile('Sites falling behind', lagging.length, '#/sites?status=behind', lagging.length ? 'warn' : '')}
+      ${operations && tile('Critical alarms', severity.critical ?? 0, '#/alarms?severity=critical', severity.critical ? 'bad' : '')}
+      ${operations && tile('Warnings', severity.warning ?? 0, '#/alarms?severity=warning', severity.warning ? 'warn' : '')}
+      ${operations && tile('Tickets on time', sla['on time'] ?? 0, '#/tickets?sla=on-time')}
+      ${operations && tile('Tickets at risk', sla['at risk'] ?? 0, '#/tickets?sla=at-risk', sla['at risk'] ? 'warn' : '')}
+      ${operations && tile('Tickets breached', sla.breached ?? 0, '#/tickets?sla=breached', sla.breached ? 'bad' : '')}
     </section>
     ${
       worst.length > 0 &&

@@ -10,7 +10,7 @@ const ROLE_WORDS = {
 
 /** People (admin): who may use the console, with which role. */
 export function People({ user }) {
-  const state = useLive(() => api('/api/users'));
+  const state = useLive(() => api('/api/users'), [], ['people']);
   const [run, error] = useAction(state.bump);
   const wait = pending(state, 'the people');
   if (wait) return wait;

@@ -2,18 +2,22 @@ import { useState } from 'preact/hooks';
 import { alarmTitle, api, fmtDuration, fmtTime, html } from '../api.js';
 import { HealthCharts } from '../chart.js';
 import { pending, useAction, useLive } from '../load.js';
+import { fallingBehind } from './overview.js';
 
 /** Sites: searchable, filterable by customer and status; a site opens its page. */
-export function Sites() {
+export function Sites({ query }) {
   const [search, setSearch] = useState('');
-  const [status, setStatus] = useState('');
-  const state = useLive(() => api('/api/sites'));
+  const [status, setStatus] = useState(query.get('status') ?? '');
+  const [customer, setCustomer] = useState(query.get('customer') ?? '');
+  const state = useLive(() => api('/api/sites'), [], ['sites', 'devices', 'alarms']);
   const wait = pending(state, 'the sites');
   if (wait) return wait;
   const needle = search.trim().toLowerCase();
+  const customers = [...new Set(state.data.map((s) => s.customer).filter(Boolean))].sort();
   const shown = state.data.filter(
     (s) =>
-      (!status || (status === 'online') === (s.state === 'online')) &&
+      (!status || (status === 'behind' ? fallingBehind(s) : (status === 'online') === (s.state === 'online'))) &&
+      (!customer || s.customer === customer) &&
       (!needle || [s.gatewayId, s.label, s.customer].some((x) => x?.toLowerCase().includes(needle))),
   );
   return html`
@@ -22,7 +26,13 @@ export function Sites() {
       <label>Search <input type="search" value=${search} onInput=${(e) => setSearch(e.target.value)} placeholder="site, label or customer" data-testid="site-search" /></label>
       <label>Status
         <select value=${status} onChange=${(e) => setStatus(e.target.value)}>
-          <option value="">all</option><option value="online">online</option><option value="offline">offline</option>
+          <option value="">all</option><option value="online">online</option><option value="offline">offline</option><option value="behind">falling behind</option>
+        </select>
+      </label>
+      <label>Customer
+        <select value=${customer} onChange=${(e) => setCustomer(e.target.value)} data-testid="filter-customer">
+          <option value="">all</option>
+          ${customers.map((c) => html`<option>${c}</option>`)}
         </select>
       </label>
     </div>
@@ -44,6 +54,7 @@ export function Site({ query }) {
   const state = useLive(
     async () => ({ site: await api(`/api/sites/${encodeURIComponent(id)}`), tickets: await api(`/api/tickets?gatewayId=${encodeURIComponent(id)}`) }),
     [id],
+    ['sites', 'devices', 'alarms', 'tickets'],
   );
   const [diag, setDiag] = useState(null);
   const [run, error] = useAction();
@@ -95,8 +106,9 @@ export function Site({ query }) {
   `;
 }
 
-function Diagnosis({ requestId, deviceRef }) {
-  const state = useLive(() => api(`/api/diagnostics/${requestId}`), [requestId]);
+/** A diagnostic snapshot as it arrives: asked, refused with the reason, or the device's attributes and readings. */
+export function Diagnosis({ requestId, deviceRef }) {
+  const state = useLive(() => api(`/api/diagnostics/${requestId}`), [requestId], ['diagnostics']);
   const d = state.data;
   if (!d?.status) return html`<div class="card" data-testid="diagnosis">Asking ${deviceRef} for a snapshot…</div>`;
   if (d.status !== 'done') return html`<div class="card" data-testid="diagnosis">The gateway refused: ${d.data?.reason}</div>`;

@@ -1,3 +1,4 @@
+import { useState } from 'preact/hooks';
 import { alarmTitle, api, fmtDuration, fmtTime, html, slaState } from '../api.js';
 import { pending, useAction, useLive } from '../load.js';
 
@@ -10,19 +11,20 @@ const COLUMNS = [
 ];
 
 /** A dispatcher's board by state; a technician's own list (fits a phone). */
-export function Tickets({ user }) {
+export function Tickets({ user, query }) {
   const dispatcher = user.role !== 'technician';
-  const state = useLive(async () => ({ tickets: await api('/api/tickets'), technicians: dispatcher ? await api('/api/technicians') : [] }));
+  const [sla, setSla] = useState(query.get('sla') ?? '');
+  const state = useLive(async () => ({ tickets: await api('/api/tickets'), technicians: dispatcher ? await api('/api/technicians') : [] }), [], ['tickets']);
   const [run, error] = useAction(state.bump);
   const wait = pending(state, 'the tickets');
   if (wait) return wait;
   const { tickets, technicians } = state.data;
   const move = (t, body) => run(() => api(`/api/tickets/${t.id}/transition`, { method: 'POST', body }));
   const card = (t) => {
-    const sla = slaState(t);
+    const standing = slaState(t);
     const due = t.resolveDueAt - Date.now();
     return html`<li class="card" data-testid="ticket-${t.id}">
-      <div class="title">${t.title} <span class="badge sla-${sla.replace(' ', '-')}">${sla}</span></div>
+      <div class="title">${t.title} <span class="badge sla-${standing.replace(' ', '-')}">${standing}</span></div>
       <div class="meta">
         Site ${t.gatewayId}${t.deviceRef && html`, device <a href="#/device?site=${encodeURIComponent(t.gatewayId)}&ref=${encodeURIComponent(t.deviceRef)}">${t.deviceRef}</a>`} ·
         ${t.priority} priority · opened ${fmtTime(t.createdAt)}
@@ -77,9 +79,16 @@ export function Tickets({ user }) {
       </div>
     </li>`;
   };
-  const live = tickets.filter((t) => t.state !== 'closed');
+  const live = tickets.filter((t) => t.state !== 'closed' && (!sla || slaState(t).replace(' ', '-') === sla));
   return html`
     <h1>${dispatcher ? 'Tickets' : 'My tickets'}</h1>
+    <div class="actions">
+      <label>Due
+        <select value=${sla} onChange=${(e) => setSla(e.target.value)} data-testid="filter-sla">
+          <option value="">all</option><option value="on-time">on time</option><option value="at-risk">at risk</option><option value="breached">breached</option>
+        </select>
+      </label>
+    </div>
     ${error}
     ${live.length === 0 && html`<p class="empty">No open tickets.</p>`}
     ${
