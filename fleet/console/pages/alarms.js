@@ -31,7 +31,7 @@ export function Alarms({ user, query }) {
           ${sites.map((g) => html`<option>${g}</option>`)}
         </select>
       </label>
-      <label><input type="checkbox" checked=${unacked} onChange=${(e) => setUnacked(e.target.checked)} /> nobody on it yet</label>
+      <label class="check"><input type="checkbox" checked=${unacked} onChange=${(e) => setUnacked(e.target.checked)} /> nobody on it yet</label>
     </div>
     ${error}
     ${shown.length === 0 && html`<p class="empty">No active alarms${state.data.length > 0 ? ' match' : ''}.</p>`}
