@@ -1,5 +1,6 @@
 import type { ManifestPayload } from '../protocol/index.ts';
 import type { Queryable } from './db/fleetDb.ts';
+import { signalWords } from './signalWords.ts';
 
 /**
  * Applies a gateway's device manifest (newer ones only: a retained manifest replayed late changes
@@ -135,6 +136,8 @@ export interface DeviceDetail {
     exceeded: boolean;
     baseline: number | null;
     at: number;
+    /** the signal in plain words */
+    words: string;
   }>;
   /** usage per local day (the bucket's local date) of the last 30 days: energy in kWh, counters, running hours */
   readonly daily: Array<{ day: string; energyKWh: number; counters: Record<string, number>; onHours: number }>;
@@ -151,12 +154,13 @@ export async function deviceDetail(db: Queryable, gatewayId: string, deviceRef: 
   );
   if (!device) return undefined;
   const since = now - 30 * DAY;
-  const signals = await db.query<DeviceDetail['signals'][number]>(
+  const rows = await db.query<Omit<DeviceDetail['signals'][number], 'words'>>(
     `SELECT signal, attribute, (data->>'value')::float AS value, data->>'unit' AS unit, (data->>'threshold')::float AS threshold,
             (data->>'exceeded')::boolean AS exceeded, (data->>'baseline')::float AS baseline, at
      FROM maintenance_signals WHERE gateway_id = $1 AND device_ref = $2 AND at >= $3 ORDER BY at LIMIT 5000`,
     [gatewayId, deviceRef, since],
   );
+  const signals = rows.map((r) => ({ ...r, words: signalWords(r) }));
   const buckets = await db.query<{ day: string; data: { metrics: Record<string, { role: string; delta?: number; seconds?: number }> } }>(
     `SELECT substr(data->>'localStart', 1, 10) AS day, data FROM usage_buckets WHERE gateway_id = $1 AND device_ref = $2 AND start_at >= $3 ORDER BY start_at`,
     [gatewayId, deviceRef, since],
@@ -175,9 +179,9 @@ export async function deviceDetail(db: Queryable, gatewayId: string, deviceRef: 
   return { device, signals, daily: [...days.values()].map((d) => ({ ...d, energyKWh: round(d.energyKWh), onHours: round(d.onHours) })) };
 }
 
-/** The latest maintenance signal of each (device, signal) over its limit, worst first (value / threshold). */
+/** The latest maintenance signal of each (device, signal) over its limit, worst first (value / threshold), with its words. */
 export async function worstSignals(db: Queryable, limit = 10) {
-  return db.query<{
+  const rows = await db.query<{
     gatewayId: string;
     deviceRef: string;
     model: string | null;
@@ -199,6 +203,7 @@ export async function worstSignals(db: Queryable, limit = 10) {
      ) latest WHERE exceeded AND threshold > 0 ORDER BY value / threshold DESC LIMIT $1`,
     [limit],
   );
+  return rows.map((r) => ({ ...r, words: signalWords(r) }));
 }
 
 export interface HealthPoint {

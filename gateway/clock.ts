@@ -27,3 +27,26 @@ export function scaledClock(speed: number, start = Date.now()): Clock {
     },
   };
 }
+
+/**
+ * The demo's time: it starts `replayMs` in the past and runs `speed` times faster than real time
+ * until it has caught up with the present, then runs in real time. So a demo shows hours of usage
+ * buckets and maintenance signals within minutes, and never stamps anything in the future.
+ */
+export function catchUpClock(speed: number, replayMs: number, realStart = Date.now()): Clock {
+  if (!(speed > 1)) throw new Error(`a catch-up clock's speed must be above 1, got ${speed}`);
+  const start = realStart - replayMs;
+  // the real time at which start + (r - realStart) * speed = r
+  const meet = realStart + replayMs / (speed - 1);
+  const at = (real: number) => (real >= meet ? real : start + (real - realStart) * speed);
+  return {
+    now: () => at(Date.now()),
+    setTimer(ms, fn) {
+      const target = at(Date.now()) + Math.max(0, ms);
+      // before the meeting point this clock's ms pass `speed` times faster; after it, in real time
+      const realAt = target <= meet ? realStart + (target - start) / speed : target;
+      const t = setTimeout(fn, Math.max(0, realAt - Date.now()));
+      return () => clearTimeout(t);
+    },
+  };
+}

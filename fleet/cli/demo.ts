@@ -13,9 +13,12 @@ export interface DemoOptions {
   readonly dir?: string | undefined;
   readonly apiPort?: number | undefined;
   readonly brokerPort?: number | undefined;
+  /** how many times faster than real time the demo's devices and, while it replays, the gateway's clock run */
+  readonly speed?: number | undefined;
 }
 
 const PROVIDER = 'demo-service';
+const REPLAY_HOURS = 6;
 const GATEWAY = 'demo-shop';
 
 /** The `trellis` command next to this one (bin/trellis.mjs of the same package): a file to run, not a module to import. */
@@ -42,6 +45,9 @@ function freePort(): Promise<number> {
  */
 export async function runDemo(o: DemoOptions): Promise<void> {
   const dir = resolve(o.dir ?? 'trellis-fleet-demo-data');
+  // a fresh demo replays the last hours fast, so the console has usage and signals within minutes
+  const fresh = !existsSync(join(dir, 'gateway', 'data'));
+  const speed = o.speed ?? 12;
   mkdirSync(join(dir, 'gateway'), { recursive: true, mode: 0o700 });
   const config = fleetConfig({
     provider: PROVIDER,
@@ -99,6 +105,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
       [
         '# written by trellis-fleet demo at every start',
         'demo: true',
+        ...(fresh ? [`demoClock: {speed: ${speed}, replayHours: ${REPLAY_HOURS}}`] : []),
         `gatewayId: ${GATEWAY}`,
         `dataDir: ${join(gwDir, 'data')}`,
         `rules: {file: ${join(gwDir, 'data', 'rules.yaml')}}`,
@@ -139,12 +146,19 @@ export async function runDemo(o: DemoOptions): Promise<void> {
       [
         '',
         `Trellis Fleet demo: the provider "${PROVIDER}" sees the gateway "${GATEWAY}" (the demo home and shop, starting below).`,
-        `  Provider API: ${fleet.apiUrl} (OpenAPI at ${fleet.apiUrl}/api/openapi.json)`,
+        `  Provider console: ${fleet.apiUrl}/ (sign in as dee, the dispatcher, or tess, the technician, on a phone-sized window)`,
+        `  Provider API: ${fleet.apiUrl}/api (OpenAPI at ${fleet.apiUrl}/api/openapi.json)`,
         ...(fleet.firstAdminPassword ? [`  admin "admin" password ${fleet.firstAdminPassword}`] : []),
         ...demoUsers.map((u) => `  ${u}`),
         ...(fleet.firstAdminPassword || demoUsers.length
           ? [`  (passwords are shown once; the data stays in ${dir})`]
           : [`  (users and data from an earlier run, in ${dir})`]),
+        ...(fresh
+          ? [
+              `  The gateway replays the last ${REPLAY_HOURS} hours ${speed} times faster than real time (an hour every ${Math.round(3600 / speed)} s), then runs in real time:`,
+              '  usage buckets and maintenance signals reach the console within minutes. Delete the data folder to replay again.',
+            ]
+          : []),
         `  Try: curl -s -X POST ${fleet.apiUrl}/api/login -H 'content-type: application/json' -d '{"name":"dee","password":"..."}'`,
         '',
       ].join('\n'),

@@ -54,7 +54,9 @@ export function buildProgram(): Command {
     const c = config(o.config);
     const log = pino({ level: process.env.TRELLIS_FLEET_LOG ?? 'info', base: { app: 'trellis-fleet' } });
     const fleet = await startFleet(c, log);
-    out(`Trellis Fleet ${c.provider}: API ${fleet.apiUrl} (OpenAPI at ${fleet.apiUrl}/api/openapi.json), ${fleet.db.engine} database`);
+    out(
+      `Trellis Fleet ${c.provider}: console ${fleet.apiUrl}/, API ${fleet.apiUrl}/api (OpenAPI at ${fleet.apiUrl}/api/openapi.json), ${fleet.db.engine} database`,
+    );
     if (fleet.brokerUrl)
       out(`Gateways connect to ${fleet.brokerUrl} (trust ${fleet.brokerCa ?? 'no TLS'}); add one with: trellis-fleet gateway add <gatewayId>`);
     if (fleet.firstAdminPassword) out(`First start: user "admin", password ${fleet.firstAdminPassword} (shown once; add people with trellis-fleet user add)`);
@@ -74,7 +76,11 @@ export function buildProgram(): Command {
     .option('--dir <dir>', 'where the demo keeps its data', 'trellis-fleet-demo-data')
     .option('--api-port <port>', 'the API port', (v) => Number(v), 8480)
     .option('--broker-port <port>', "the embedded broker's port", (v) => Number(v), 18883)
-    .action((o: { dir: string; apiPort: number; brokerPort: number }) => runDemo(o));
+    .option('--speed <n>', 'how many times faster than real time the demo replays its first hours (2-120)', (v) => Number(v), 12)
+    .action((o: { dir: string; apiPort: number; brokerPort: number; speed: number }) => {
+      if (!(o.speed > 1 && o.speed <= 120)) throw new Error(`--speed: expected a number above 1 and at most 120, not ${o.speed}`);
+      return runDemo(o);
+    });
 
   withConfig(program.command('check-config').description('validate the config and print the effective settings')).action((o: { config?: string }) => {
     out(`OK\n${JSON.stringify(config(o.config), null, 2)}`);

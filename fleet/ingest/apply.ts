@@ -4,6 +4,7 @@ import { alarmCode, clearAlarm, raiseAlarm } from '../alarms.ts';
 import type { Queryable } from '../db/fleetDb.ts';
 import { commandState } from '../commands.ts';
 import { syncManifest } from '../inventory.ts';
+import { signalWords } from '../signalWords.ts';
 
 type Of<K extends keyof typeof TOPIC_SCHEMAS> = z.infer<(typeof TOPIC_SCHEMAS)[K]>;
 /** The parsed topic whose kinds include K (a union member may stand for several kinds). */
@@ -77,7 +78,7 @@ export const APPLY = {
         deviceRef: t.deviceRef,
         code,
         severity: 'warning',
-        message: `${d.signal} of ${d.attribute} is ${d.value} ${d.unit}${d.threshold === null ? '' : ` (threshold ${d.threshold})`}`,
+        message: signalWords(d),
         at: d.at,
       });
     else await clearAlarm(tx, t.gatewayId, t.deviceRef, code, d.at);

@@ -1,7 +1,9 @@
+import { catchUpClock, type Clock } from '../clock.ts';
 import { isTrellisError } from '../errors.ts';
 import type { Config } from '../config/schema.ts';
 import { Gateway, type RunningGateway } from '../gateway.ts';
 import { createLogger } from '../log.ts';
+import { hourStart, localLabel } from '../metering/hours.ts';
 import { resolveConfig } from './resolveConfig.ts';
 
 /** `trellis start`: runs the gateway (and the demo fleet when configured) until SIGINT/SIGTERM. */
@@ -44,7 +46,8 @@ export async function runStart(options: { config?: string }): Promise<void> {
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
-  gateway = new Gateway({ config, logger });
+  const clock = demoClock(config);
+  gateway = new Gateway({ config, logger, clock });
   let running: RunningGateway;
   try {
     running = await gateway.start();
@@ -53,13 +56,13 @@ export async function runStart(options: { config?: string }): Promise<void> {
     if (!resolved.preset || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     logger.warn({ mqttPort: config.mqtt.port, lanPort: config.lan.port }, 'port in use; the demo takes free ports instead');
     config = { ...config, mqtt: { ...config.mqtt, port: 0, tlsPort: 0 }, lan: { ...config.lan, port: 0 } };
-    gateway = new Gateway({ config, logger });
+    gateway = new Gateway({ config, logger, clock });
     running = await gateway.start();
   }
   if (config.demo) {
     // Loaded only for the demo: the simulated devices' MQTT client library costs ~20 MB of RSS.
     const { startDemo } = await import('../demo/demo.ts');
-    fleet = await startDemo(running, config.rules.file);
+    fleet = await startDemo(running, config.rules.file, { speed: config.demoClock?.speed });
   }
   process.stderr.write(banner(config, running, resolved.source, fleet !== undefined));
   // The pairing code is shown on an interactive terminal (and in the loopback-only demo), never in a
@@ -68,6 +71,18 @@ export async function runStart(options: { config?: string }): Promise<void> {
     process.stderr.write(await pairingText(running.lan.pairUrl, running.lan.pairingCode ?? ''));
   else if (running.lan?.pairingCode)
     process.stderr.write(`\nNot paired yet: run \`trellis pair${cfgArgOf(resolved.source)}\` for a pairing code (valid 24 hours).\n`);
+}
+
+/**
+ * The demo's catch-up clock, when configured: from `replayHours` ago (not before the local month's
+ * start in the gateway's time zone, so the month's usage is all in the month) at `speed` until it reaches now.
+ */
+function demoClock(config: Readonly<Config>): Clock | undefined {
+  if (!config.demo || !config.demoClock) return undefined;
+  const now = Date.now();
+  const label = localLabel(now, config.timezone); // 2026-12-01T15:00+01:00
+  const monthStart = hourStart(now, config.timezone) - (Number(label.slice(8, 10)) - 1) * 86_400_000 - Number(label.slice(11, 13)) * 3_600_000;
+  return catchUpClock(config.demoClock.speed, Math.min(config.demoClock.replayHours * 3_600_000, now - monthStart), now);
 }
 
 const cfgArgOf = (source: string | undefined) => (source ? ` --config ${source}` : '');

@@ -191,6 +191,17 @@ export const configSchema = z.strictObject({
   store: storeSchema.prefault({}),
   log: logSchema.prefault({}),
   demo: z.boolean({ error: 'expected true or false' }).default(false),
+  /**
+   * With `demo`: the gateway's clock starts `replayHours` in the past and runs `speed` times faster
+   * until it reaches the present (usage buckets and maintenance signals within minutes, nothing
+   * stamped in the future). `trellis-fleet demo` sets it on a fresh demo.
+   */
+  demoClock: z
+    .strictObject({
+      speed: z.number({ error: 'expected a number above 1' }).gt(1).max(120).default(12),
+      replayHours: z.number({ error: 'expected hours' }).min(0).max(24).default(6),
+    })
+    .optional(),
   /** IANA time zone for time triggers, windows and tariffs; default: the system's. */
   timezone: z
     .string({ error: 'expected an IANA time zone like Europe/Berlin' })

@@ -167,6 +167,48 @@ describe('the fleet console', () => {
     expect(cspViolations).toEqual([]);
   }, 60_000);
 
+  it("shows a device's maintenance signals in words and over time against its baseline, and sends it a command after a confirmation", async () => {
+    const hourAgo = Date.now() - 3 * 3_600_000;
+    for (const [i, value] of [0.5, 0.61, 0.92].entries())
+      await gw.publishAsync(
+        'trellis/v1/gw-1/p/coolco/maintenance/d-fridge',
+        envelope(10 + i, 'maintenance', {
+          deviceId: 'd-fridge',
+          signal: 'duty_cycle',
+          attribute: 'compressor',
+          value,
+          unit: 'ratio',
+          threshold: 0.85,
+          exceeded: value > 0.85,
+          baseline: 0.55,
+          at: hourAgo + i * 3_600_000,
+        }),
+        { qos: 1 },
+      );
+    const desk = await open({ width: 1280, height: 900 });
+    await signIn(desk, 'dee');
+    await desk.getByRole('heading', { name: 'Overview' }).waitFor();
+    await desk.goto(`${f.fleet.apiUrl}/#/device?site=gw-1&ref=d-fridge`);
+    const signal = desk.getByTestId('signal-duty_cycle');
+    await signal.waitFor({ timeout: 10_000 });
+    expect(await signal.textContent()).toContain('Compressor running 92% of the hour (usual: 55%), limit 85%');
+    expect(await signal.textContent()).toContain('3 readings in 30 days · over its limit');
+    const chart = desk.getByTestId('chart-duty_cycle-compressor');
+    expect(await chart.locator('canvas').count()).toBe(1);
+    expect(await chart.textContent()).toContain('Compressor running, % of the hour');
+    expect(await chart.locator('.u-legend').textContent()).toMatch(/this device.*its usual.*limit/);
+
+    await desk.getByTestId('command-attribute').selectOption('setpoint');
+    await desk.getByTestId('command-value').fill('5');
+    await desk.getByTestId('command-send').click();
+    const dialog = desk.getByRole('dialog', { name: 'Confirm the command' });
+    expect(await dialog.textContent()).toContain('Set setpoint to 5 on d-fridge at gw-1?');
+    await desk.getByTestId('command-confirm').click();
+    await desk.locator('[data-testid^=command-c-]', { hasText: 'setpoint = 5' }).waitFor({ timeout: 10_000 });
+    await desk.screenshot({ path: join(ARTIFACTS, '6-device.png'), fullPage: true });
+    expect(cspViolations).toEqual([]);
+  }, 40_000);
+
   it('an admin adds a person, who can then sign in with that role', async () => {
     const desk = await open({ width: 1280, height: 800 });
     await desk.goto(`${f.fleet.apiUrl}/`);

@@ -5,28 +5,6 @@ import { pending, useAction, useLive } from '../load.js';
 import { CommandForm, CommandRows } from './commands.js';
 import { Diagnosis } from './sites.js';
 
-const pct = (x) => `${Math.round(x * 100)}%`;
-
-/** A maintenance signal in plain words: "Compressor running 92% of the hour (usual: 55%)". */
-export function signalWords(s) {
-  const usual = (f) => (s.baseline === null ? '' : ` (usual: ${f(s.baseline)})`);
-  const limit = (f) => (s.threshold === null ? '' : `, limit ${f(s.threshold)}`);
-  switch (s.signal) {
-    case 'duty_cycle':
-      return `Compressor running ${pct(s.value)} of the hour${usual(pct)}${limit(pct)}`;
-    case 'starts_per_hour':
-      return `Compressor started ${s.value} times an hour${usual((x) => x)}${limit((x) => x)}`;
-    case 'recovery_time':
-      return `Took ${s.value} min to cool down after the door closed${limit((x) => `${x} min`)}`;
-    case 'drift':
-      return `${s.attribute.replaceAll('_', ' ')} ${s.value} ${s.unit} away from its usual${s.baseline === null ? '' : ` ${s.baseline} ${s.unit}`}${limit((x) => `${x} ${s.unit}`)}`;
-    case 'descale_needed':
-      return s.value ? 'Needs descaling' : 'Descaled';
-    default:
-      return `${s.signal} ${s.value} ${s.unit}`;
-  }
-}
-
 const CHARTED = {
   duty_cycle: { label: 'Compressor running, % of the hour', scale: 100 },
   starts_per_hour: { label: 'Compressor starts per hour', scale: 1 },
@@ -85,7 +63,7 @@ export function Device({ query }) {
     <ul class="cards">
       ${latest.map(
         (s) => html`<li class="card ${s.exceeded ? 'warning' : ''}" data-testid="signal-${s.signal}">
-          <div class="title">${signalWords(s)}</div>
+          <div class="title">${s.words}</div>
           <div class="meta">${fmtTime(s.at)} · ${series.get(`${s.signal}/${s.attribute}`).length} readings in 30 days${s.exceeded ? ' · over its limit' : ''}</div>
         </li>`,
       )}
@@ -93,7 +71,7 @@ export function Device({ query }) {
     <div class="charts">${[...series.values()].filter((p) => CHARTED[p[0].signal]).map((points) => html`<${SignalChart} points=${points} />`)}</div>
     <h2>Usage per day</h2>
     ${daily.length === 0 && html`<p class="empty">No usage in the last 30 days.</p>`}
-    <table>
+    <table hidden=${daily.length === 0}>
       <thead><tr><th>Day</th><th>Energy</th><th>Counters</th><th>Running</th></tr></thead>
       <tbody>
         ${daily.map(

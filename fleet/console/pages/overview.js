@@ -1,6 +1,5 @@
 import { api, html, slaState } from '../api.js';
 import { pending, useLive } from '../load.js';
-import { signalWords } from './device.js';
 
 /** The fleet at a glance: sites online and offline, active alarms by severity, open tickets by SLA state. */
 /** A site whose gateway has more than 100 records waiting, or its oldest waiting over 10 minutes. */
@@ -51,7 +50,7 @@ export function Overview({ user }) {
         <ul class="cards">
           ${worst.map(
             (s) => html`<li class="card warning" data-testid="worst-${s.deviceRef}-${s.signal}">
-              <a class="title" href="#/device?site=${encodeURIComponent(s.gatewayId)}&ref=${encodeURIComponent(s.deviceRef)}">${signalWords(s)}</a>
+              <a class="title" href="#/device?site=${encodeURIComponent(s.gatewayId)}&ref=${encodeURIComponent(s.deviceRef)}">${s.words}</a>
               <div class="meta">${s.model ?? 'device'} ${s.deviceRef} at ${s.gatewayId}</div>
             </li>`,
           )}
