@@ -21,7 +21,7 @@ describe('maintenance signals in words', () => {
       'Cabinet temperature 2.1 °C away from its usual 4 °C, limit 2 °C',
     ],
     [{ signal: 'descale_needed', attribute: 'descale', value: 1, unit: '', threshold: null }, 'Needs descaling'],
-    [{ signal: 'vibration', attribute: 'pump', value: 3.14159, unit: 'g', threshold: null }, 'pump vibration: 3.14 g'],
+    [{ signal: 'vibration', attribute: 'pump', value: 3.333, unit: 'g', threshold: null }, 'pump vibration: 3.33 g'],
   ])('%o reads "%s"', (figures, words) => {
     expect(signalWords(figures)).toBe(words);
   });
