@@ -55,7 +55,7 @@ export function buildProgram(): Command {
     const log = pino({ level: process.env.TRELLIS_FLEET_LOG ?? 'info', base: { app: 'trellis-fleet' } });
     const fleet = await startFleet(c, log);
     out(
-      `Trellis Fleet ${c.provider}: console ${fleet.apiUrl}/, API ${fleet.apiUrl}/api (OpenAPI at ${fleet.apiUrl}/api/openapi.json), ${fleet.db.engine} database`,
+      `Trellis Fleet ${c.provider}: API ${fleet.apiUrl} (the console at ${fleet.apiUrl}/, OpenAPI at ${fleet.apiUrl}/api/openapi.json), ${fleet.db.engine} database`,
     );
     if (fleet.brokerUrl)
       out(`Gateways connect to ${fleet.brokerUrl} (trust ${fleet.brokerCa ?? 'no TLS'}); add one with: trellis-fleet gateway add <gatewayId>`);

@@ -183,10 +183,10 @@ describe('the fleet console with a real gateway', () => {
     await page.getByTestId(`device-${ref}`).getByRole('link').click();
     const signal = page.getByTestId('signal-duty_cycle');
     await signal.waitFor();
-    expect(await signal.textContent()).toContain('Compressor running 92% of the hour (usual: 55%), limit 80%');
+    expect(await signal.textContent()).toContain('Heater running 92% of the hour (usual: 55%), limit 80%');
     await page.screenshot({ path: join(ARTIFACTS, '8-device.png'), fullPage: true });
     await page.click('a[href="#/overview"]');
-    await page.getByTestId(`worst-${ref}-duty_cycle`).getByText('Compressor running 92% of the hour').waitFor();
+    await page.getByTestId(`worst-${ref}-duty_cycle`).getByText('Heater running 92% of the hour').waitFor();
   }, 40_000);
 
   it('shows a fridge door held open on the gateway as an alarm, live, in words', async () => {
