@@ -38,10 +38,6 @@ export class LiveHub {
     return hub;
   }
 
-  get size(): number {
-    return this.listeners.size;
-  }
-
   subscribe(fn: LiveListener): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);

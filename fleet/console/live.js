@@ -44,12 +44,9 @@ async function connect() {
   running = true;
   try {
     const res = await fetch('/api/live', { headers: { authorization: `Bearer ${token}` } });
-    if (res.status === 401) {
+    if (res.status === 401 && session.token === token) {
       session.clear();
       location.hash = '#/signin';
-      running = false;
-      setStatus('off');
-      return;
     }
     if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -74,8 +71,11 @@ async function connect() {
     // the network went, or the server stopped: try again below
   }
   if (session.token !== token) {
-    running = false; // signed out (or in as someone else): the next page's subscription starts afresh
+    // signed out, or in again as someone: a new stream for the new token, or none
     connectedBefore = false;
+    backoff = 1000;
+    if (session.token && subscribers.size > 0) return void connect();
+    running = false;
     setStatus('off');
     return;
   }
