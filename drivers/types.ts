@@ -21,6 +21,14 @@ export interface AttributeSpec {
   readonly min?: number | undefined;
   readonly max?: number | undefined;
   readonly step?: number | undefined;
+  /** The name the device gives it ("Relay 1", "Target temperature"); the attribute id stays stable for rules. */
+  readonly name?: string | undefined;
+  /** The values it reports, where they are a fixed set (a select's options, a lock's states, HVAC modes). */
+  readonly options?: readonly string[] | undefined;
+  /** The values a command may set where they differ from what it reports (a lock: lock, unlock, open). */
+  readonly commands?: readonly string[] | undefined;
+  /** A button or scene: a command presses it (any value), and it reports nothing. */
+  readonly momentary?: boolean | undefined;
 }
 
 /** A device as a driver describes it. Devices are data: a kind is a set of attributes. */

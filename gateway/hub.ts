@@ -83,6 +83,10 @@ export class Hub implements DriverSink {
     if (typeof cmd.value === 'number' && ((spec.min !== undefined && cmd.value < spec.min) || (spec.max !== undefined && cmd.value > spec.max))) {
       throw new TrellisError(ErrorCodes.command, `${cmd.deviceId}.${cmd.attribute}: ${cmd.value} is outside ${spec.min ?? '-inf'}..${spec.max ?? 'inf'}`);
     }
+    const allowed = spec.commands ?? spec.options;
+    if (allowed && typeof cmd.value === 'string' && !allowed.includes(cmd.value)) {
+      throw new TrellisError(ErrorCodes.command, `${cmd.deviceId}.${cmd.attribute}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(cmd.value)}`);
+    }
     const driver = this.#drivers.get(device.protocol);
     if (!driver) throw new TrellisError(ErrorCodes.command, `no ${device.protocol} driver is running`);
     this.#counters.commands++;

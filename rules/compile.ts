@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import type { AttributeSpec, AttributeValue } from '../drivers/types.ts';
+import { opensAccess } from './access.ts';
 import { parseClock, parseDuration } from './duration.ts';
 import { inWindow, isTimeZone, localTime, WEEKDAYS } from './localTime.ts';
 import type { ActionDef, ConditionDef, RuleDef, RuleFile, TariffDef, TriggerDef } from './schema.ts';
@@ -58,6 +59,8 @@ export interface CompiledRule {
   readonly conditions: ReadonlyArray<{ text: string; test: Condition }>;
   /** Scenes expanded into sets. */
   readonly actions: readonly CompiledAction[];
+  /** it may unlock a lock or open an entrance (it says `allowUnlock: true`, and an action does) */
+  readonly unlocks: boolean;
 }
 
 export interface CompiledRules {
@@ -107,9 +110,17 @@ export function* compileSteps(file: RuleFile, o: CompileOptions): Generator<void
     if (!s) problem(path, `device "${device}" has no attribute "${attribute}" (it has: ${Object.keys(d.attributes).join(', ') || 'none'})`);
     return s;
   };
-  const checkWrite = (path: ReadonlyArray<string | number>, device: string, attribute: string, value: AttributeValue | undefined) => {
+  const checkWrite = (path: ReadonlyArray<string | number>, device: string, attribute: string, value: AttributeValue | undefined, rule: CompiledRule) => {
     const s = spec(path, device, attribute);
     if (!s) return;
+    if (opensAccess(s, value) || (value === undefined && s.deviceClass === 'lock')) {
+      if (!rule.def.allowUnlock)
+        problem(
+          path,
+          `${device}.${attribute} = ${JSON.stringify(value ?? 'toggle')} unlocks or opens a way in: a rule may do that only with allowUnlock: true`,
+        );
+      else (rule as { unlocks: boolean }).unlocks = true;
+    }
     if (!s.writable) problem(path, `${device}.${attribute} is read-only`);
     else if (value !== undefined && typeof value !== s.type) problem(path, `${device}.${attribute} takes a ${s.type}, got ${JSON.stringify(value)}`);
     else if (value === undefined && s.type !== 'boolean') problem(path, `${device}.${attribute} is a ${s.type}; toggle needs a boolean`);
@@ -134,7 +145,7 @@ export function* compileSteps(file: RuleFile, o: CompileOptions): Generator<void
     if (ids.has(def.id)) problem([...base, 'id'], `duplicate rule id "${def.id}"`);
     ids.add(def.id);
     const triggers: CompiledTrigger[] = [];
-    const rule: CompiledRule = { id: def.id, def, hash: JSON.stringify(def), triggers, conditions: [], actions: [] };
+    const rule: CompiledRule = { id: def.id, def, hash: JSON.stringify(def), triggers, conditions: [], actions: [], unlocks: false };
     for (const [ti, t] of def.triggers.entries()) {
       const path = [...base, 'triggers', ti];
       let cron: Cron | undefined;
@@ -165,8 +176,8 @@ export function* compileSteps(file: RuleFile, o: CompileOptions): Generator<void
     for (const [ai, a] of def.actions.entries()) {
       const path = [...base, 'actions', ai];
       for (const compiled of compileAction(a, path, file, problem)) {
-        if (compiled.kind === 'set') checkWrite(path, compiled.device, compiled.attribute, compiled.value);
-        if (compiled.kind === 'toggle') checkWrite(path, compiled.device, compiled.attribute, undefined);
+        if (compiled.kind === 'set') checkWrite(path, compiled.device, compiled.attribute, compiled.value, rule);
+        if (compiled.kind === 'toggle') checkWrite(path, compiled.device, compiled.attribute, undefined, rule);
         if (compiled.kind === 'notify' && compiled.device !== undefined && !o.catalog(compiled.device)) problem(path, `unknown device "${compiled.device}"`);
         actions.push(compiled);
       }

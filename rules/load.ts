@@ -4,7 +4,9 @@ import { compileRules, type CompileOptions, type CompiledRules, type RuleProblem
 import { ruleFileSchema, type RuleFile } from './schema.ts';
 import { parseLocatedYaml } from './yamlLocate.ts';
 
-export type RulesResult = { ok: true; rules: CompiledRules; data: RuleFile; count: number } | { ok: false; problems: RuleProblem[] };
+export type RulesResult =
+  /** `unlocking`: the rules that may unlock a lock or open an entrance (they say allowUnlock: true) */
+  { ok: true; rules: CompiledRules; data: RuleFile; count: number; unlocking: string[] } | { ok: false; problems: RuleProblem[] };
 
 type Located = (path: ReadonlyArray<PropertyKey>, key?: string) => string;
 
@@ -28,7 +30,9 @@ export function checkRulesText(text: string, file: string, options: Omit<Compile
   const parsed = parseRulesText(text, file);
   if (!parsed.ok) return parsed;
   const compiled = compileRules(parsed.data, { ...options, where: (p) => parsed.where(p) });
-  return compiled.ok ? { ok: true, rules: compiled.rules, data: parsed.data, count: parsed.data.rules.length } : compiled;
+  if (!compiled.ok) return compiled;
+  const unlocking = [...compiled.rules.rules.values()].filter((r) => r.unlocks).map((r) => r.id);
+  return { ok: true, rules: compiled.rules, data: parsed.data, count: parsed.data.rules.length, unlocking };
 }
 
 function describe(issue: z.core.$ZodIssue, where: Located): RuleProblem {

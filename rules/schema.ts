@@ -106,6 +106,8 @@ export const ruleSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** Only the owner may disable or edit it (enforced by the parties issue; the flag and check live here). */
   protected: z.boolean().default(false),
+  /** May this rule unlock a lock or open a garage door or gate? Only when it says so; the checker lists such rules. */
+  allowUnlock: z.boolean().default(false),
   mode: z.enum(['single', 'restart', 'queued', 'parallel']).default('single'),
   /** queued: how many may wait; parallel: how many may run at once */
   max: z.number().int().min(1).max(1000).default(10),

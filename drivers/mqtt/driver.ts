@@ -1,6 +1,6 @@
 import type { PublishPacket } from 'aedes';
 import { DriverError, DriverErrorCodes, type RejectionCode } from '../errors.ts';
-import type { AttributeSpec, Command, DeviceEvent, Driver, DriverCounters, DriverSink, RetainedConfigStore } from '../types.ts';
+import type { AttributeSpec, Command, DeviceDescription, DeviceEvent, Driver, DriverCounters, DriverSink, RetainedConfigStore } from '../types.ts';
 export type { RetainedConfigStore } from '../types.ts';
 import {
   EmbeddedBroker,
@@ -12,8 +12,9 @@ import {
   type Verdict,
   type ViolationKind,
 } from './broker.ts';
-import { parseDiscovery, type EntityConfig } from './discovery.ts';
-import { decodeAvailability, decodeBrightness, decodeState, encodeCommand, NOT_JSON, parseJsonOnce } from './entityCodec.ts';
+import { parseDiscovery } from './discovery.ts';
+import type { EntityConfig } from './entity.ts';
+import { decodeAvailability, encodeCommand, NOT_JSON, parseJsonOnce } from './entityCodec.ts';
 import { EntityTable } from './entityTable.ts';
 import { inferSpec, NATIVE_PREFIX, parseNativeConfig, parseNativeEvent, parseNativeState, parseNativeTopic, type NativeTopic } from './native.ts';
 import { parseDiscoveryTopic, topicMatches } from './topics.ts';
@@ -173,7 +174,8 @@ export class MqttDriver implements Driver {
     const sink = this.#sink as DriverSink;
     const native = parseNativeTopic(topic);
     if (native) return this.#applyNativeConfig(native.deviceId, topic, owner, payload, persist);
-    const previousOwner = this.#table.ownerOfDiscovery(topic);
+    const announced = this.#table.announcedBy(topic);
+    const previousOwner = announced.map((k) => this.#table.ownerOfDiscovery(k)).find((o) => o !== undefined);
     if (previousOwner !== undefined && previousOwner !== owner) {
       this.#reject(undefined, topic, `discovery topic belongs to "${previousOwner}", not "${owner}"`, DriverErrorCodes.discovery);
       return false;
@@ -184,20 +186,38 @@ export class MqttDriver implements Driver {
       return false;
     }
     if ('removed' in result) {
-      this.#table.remove(topic);
+      for (const k of announced) this.#table.remove(k);
       if (persist) this.#options.configs.remove(topic);
       return true;
     }
-    const problem = this.#ownershipProblem(result.entity, owner, ownedTopics);
-    if (problem) {
-      this.#reject(result.entity.device.id, topic, problem, DriverErrorCodes.discovery);
-      return false;
+    for (const entity of result.entities) {
+      const problem = this.#ownershipProblem(entity, owner, ownedTopics);
+      if (problem) {
+        this.#reject(entity.device.id, topic, problem, DriverErrorCodes.discovery);
+        return false;
+      }
     }
-    const description = this.#table.put(result.entity, owner);
-    this.#counters.discovered++;
+    // a device message that no longer lists a component removes it
+    const kept = new Set(result.entities.map((e) => e.discoveryTopic));
+    for (const k of announced) if (!kept.has(k)) this.#table.remove(k);
+    const described = new Map<string, DeviceDescription>();
+    for (const entity of result.entities) {
+      described.set(entity.device.id, this.#table.put(entity, owner));
+      for (const w of entity.warnings) this.#warnOnce(entity.device.id, entity.discoveryTopic, w);
+    }
+    this.#counters.discovered += result.entities.length;
     if (persist) this.#options.configs.save(topic, owner, payload);
-    sink.describe(description);
+    for (const d of described.values()) sink.describe(d);
     return true;
+  }
+
+  /** Optional parts of a config switched off (a template Trellis cannot evaluate): reported once per process, not at every re-announce. */
+  readonly #warned = new Set<string>();
+  #warnOnce(deviceId: string, source: string, warning: string): void {
+    const key = `${source}\u0000${warning}`;
+    if (this.#warned.has(key) || this.#warned.size > 10_000) return;
+    this.#warned.add(key);
+    this.#reject(deviceId, source, `kept without one part: ${warning}`, DriverErrorCodes.discovery);
   }
 
   #ownershipProblem(entity: EntityConfig, owner: string, ownedTopics: readonly string[] | undefined): string | undefined {
@@ -313,16 +333,16 @@ export class MqttDriver implements Driver {
         else if (!events.some((e) => e.kind === 'availability' && e.deviceId === deviceId)) events.push({ kind: 'availability', deviceId, ts, online });
         continue;
       }
-      const decoded = route.kind === 'state' ? decodeState(route.entity, payload, json) : decodeBrightness(route.entity, payload, json);
+      const decoded = route.reader.decode(payload, json);
       if ('error' in decoded) {
         this.#reject(deviceId, topic, decoded.error);
         continue;
       }
       for (const [attribute, value] of decoded.values) {
         events.push({ kind: 'reading', deviceId, ts, attribute, value });
-        if (route.entity.spec.deviceClass === 'problem' && attribute === route.entity.attribute)
-          this.#problemEvent(deviceId, attribute, value === true, ts, events);
+        if (route.entity.attributes[attribute]?.deviceClass === 'problem') this.#problemEvent(deviceId, attribute, value === true, ts, events);
       }
+      for (const p of decoded.pressed ?? []) events.push({ kind: 'button', deviceId, ts, button: p.button, action: p.action });
     }
     return events;
   }

@@ -1,10 +1,8 @@
 import type { AttributeSpec, DeviceDescription } from '../types.ts';
-import type { Availability, EntityConfig } from './discovery.ts';
-import { entityAttributes } from './entityCodec.ts';
+import type { Availability, EntityConfig, StateReader } from './entity.ts';
 
 export type Route =
-  | { readonly kind: 'state'; readonly entity: EntityConfig }
-  | { readonly kind: 'brightness'; readonly entity: EntityConfig }
+  | { readonly kind: 'state'; readonly entity: EntityConfig; readonly reader: StateReader }
   | { readonly kind: 'availability'; readonly entity: EntityConfig; readonly availability: Availability };
 
 interface DeviceEntry {
@@ -44,12 +42,17 @@ export class EntityTable {
     return ids;
   }
 
-  /** The entity that owns `attribute` of a device (lights own `<attr>_brightness` too). */
+  /** The entity that owns `attribute` of a device (a light owns `<attr>_brightness` too, a thermostat its temperatures and modes). */
   entityFor(deviceId: string, attribute: string): EntityConfig | undefined {
     const device = this.#devices.get(deviceId);
     if (!device) return undefined;
-    for (const e of device.entities.values()) if (attribute in entityAttributes(e)) return e;
+    for (const e of device.entities.values()) if (Object.hasOwn(e.attributes, attribute)) return e;
     return undefined;
+  }
+
+  /** The entities one discovery message announced (a device message announces several, keyed `<topic>#<object id>`). */
+  announcedBy(discoveryTopic: string): string[] {
+    return [...this.#byDiscovery.keys()].filter((k) => k === discoveryTopic || k.startsWith(`${discoveryTopic}#`));
   }
 
   /** Adds or replaces an entity; returns the device's new description. */
@@ -66,8 +69,7 @@ export class EntityTable {
     device.model = entity.device.model ?? device.model;
     device.swVersion = entity.device.swVersion ?? device.swVersion;
     device.entities.set(entity.discoveryTopic, entity);
-    if (entity.stateTopic) this.#addRoute(entity.stateTopic, { kind: 'state', entity });
-    if (entity.light?.brightnessStateTopic) this.#addRoute(entity.light.brightnessStateTopic, { kind: 'brightness', entity });
+    for (const reader of entity.readers) this.#addRoute(reader.topic, { kind: 'state', entity, reader });
     for (const availability of entity.availability) this.#addRoute(availability.topic, { kind: 'availability', entity, availability });
     return this.describe(entity.device.id) as DeviceDescription;
   }
@@ -89,7 +91,7 @@ export class EntityTable {
     const d = this.#devices.get(deviceId);
     if (!d) return undefined;
     const attributes: Record<string, AttributeSpec> = {};
-    for (const e of d.entities.values()) Object.assign(attributes, entityAttributes(e));
+    for (const e of d.entities.values()) Object.assign(attributes, e.attributes);
     return { id: deviceId, name: d.name, protocol: 'mqtt', owner: d.owner, manufacturer: d.manufacturer, model: d.model, swVersion: d.swVersion, attributes };
   }
 

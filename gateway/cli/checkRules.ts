@@ -31,6 +31,7 @@ export function runCheckRules(file: string, options: { config?: string }): void 
       throw new TrellisError(ErrorCodes.rules, `${formatProblems(result.problems)}${hint}`);
     }
     process.stdout.write(`${file}: OK, ${result.count} rule${result.count === 1 ? '' : 's'}\n`);
+    for (const id of result.unlocking) process.stdout.write(`${file}: note: rule "${id}" may unlock a lock or open an entrance (allowUnlock: true)\n`);
   } finally {
     db?.close();
   }

@@ -1,4 +1,5 @@
-import type { Command } from '../../drivers/types.ts';
+import type { AttributeSpec, Command } from '../../drivers/types.ts';
+import { opensAccess } from '../../rules/access.ts';
 import type { Logger } from '../log.ts';
 import type { CommandLog } from '../store/commandLog.ts';
 import type { Outbox } from '../store/outbox.ts';
@@ -21,6 +22,8 @@ export interface RemoteCommandDeps {
   readonly grants: Grants;
   readonly audit: AuditLog;
   readonly deviceIds: () => Iterable<string>;
+  /** a device's attribute as it announced it (for the guard on unlocking and opening) */
+  readonly spec: (deviceId: string, attribute: string) => AttributeSpec | undefined;
   /** `device.attribute` -> limits no remote command may pass, whatever the device itself accepts */
   readonly safety: Readonly<Record<string, SafetyLimit>>;
   /** The protected rule that sets this attribute, if any. */
@@ -99,6 +102,13 @@ export class RemoteCommands {
     const granted = this.#d.grants.commandGrant(provider, ref, attribute, this.#d.deviceIds());
     if (!granted) return { status: 'refused', reason: `no grant lets provider "${provider}" set ${attribute} on ${ref}` };
     const deviceId = granted.deviceId; // answers still name the device as the provider knows it (ref)
+    // unlocking or opening a way in needs a grant that names this device itself (not *, not a tag)
+    if (opensAccess(this.#d.spec(deviceId, attribute), value) && !granted.grant.devices.includes(deviceId))
+      return {
+        status: 'refused',
+        reason: `${ref}.${attribute} = ${JSON.stringify(value)} unlocks or opens a way in: only a grant that names this device and ${attribute} explicitly allows it`,
+        deviceId,
+      };
     const rule = this.#d.protectedWriter(deviceId, attribute);
     if (rule) return { status: 'refused', reason: `${ref}.${attribute} is controlled by protected rule "${rule}"`, deviceId };
     const limit = this.#d.safety[`${deviceId}.${attribute}`];

@@ -93,6 +93,7 @@ export class CloudSync implements UsageQueue {
       grants: deps.grants,
       audit: deps.audit,
       deviceIds: () => [...deps.registry.all()].map((d) => d.id),
+      spec: (deviceId, attribute) => deps.registry.get(deviceId)?.attributes[attribute],
       safety: deps.safety,
       protectedWriter: deps.protectedWriter,
       execute: (cmd) => deps.hub.command(cmd),

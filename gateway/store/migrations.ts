@@ -242,4 +242,8 @@ export const migrations: readonly string[] = [
   ) STRICT;
   CREATE INDEX client_ids_owner ON client_ids (owner, last_used);
   `,
+  // 7: what an attribute is beyond its type: its friendly name, options, accepted commands, momentary (JSON)
+  `
+  ALTER TABLE series ADD COLUMN extra TEXT;
+  `,
 ];

@@ -29,6 +29,7 @@ interface SeriesRow {
   min: number | null;
   max: number | null;
   step: number | null;
+  extra: string | null;
 }
 
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
@@ -83,6 +84,7 @@ export class DeviceRegistry {
           min: opt(s.min),
           max: opt(s.max),
           step: opt(s.step),
+          ...(s.extra ? (JSON.parse(s.extra) as Partial<AttributeSpec>) : {}),
         };
         seriesIds[s.attribute] = s.id;
       }
@@ -143,11 +145,11 @@ export class DeviceRegistry {
             now,
           });
         const upsertSeries = this.#db.prepare(
-          `INSERT INTO series (device_id, attribute, type, unit, device_class, state_class, writable, min, max, step)
-         VALUES (@deviceId, @attribute, @type, @unit, @deviceClass, @stateClass, @writable, @min, @max, @step)
+          `INSERT INTO series (device_id, attribute, type, unit, device_class, state_class, writable, min, max, step, extra)
+         VALUES (@deviceId, @attribute, @type, @unit, @deviceClass, @stateClass, @writable, @min, @max, @step, @extra)
          ON CONFLICT (device_id, attribute) DO UPDATE SET type = excluded.type, unit = excluded.unit,
            device_class = excluded.device_class, state_class = excluded.state_class, writable = excluded.writable,
-           min = excluded.min, max = excluded.max, step = excluded.step
+           min = excluded.min, max = excluded.max, step = excluded.step, extra = excluded.extra
          RETURNING id`,
         );
         for (const [attribute, spec] of Object.entries(desc.attributes)) {
@@ -162,6 +164,7 @@ export class DeviceRegistry {
             min: spec.min ?? null,
             max: spec.max ?? null,
             step: spec.step ?? null,
+            extra: extraOf(spec),
           }) as { id: number };
           seriesIds[attribute] = row.id;
         }
@@ -187,5 +190,15 @@ function sameDescription(a: RegisteredDevice, b: DeviceDescription): boolean {
 const SPEC_KEYS = ['type', 'unit', 'deviceClass', 'stateClass', 'writable', 'min', 'max', 'step'] as const;
 
 function sameSpec(a: AttributeSpec, b: AttributeSpec): boolean {
-  return SPEC_KEYS.every((k) => a[k] === b[k]);
+  return SPEC_KEYS.every((k) => a[k] === b[k]) && extraOf(a) === extraOf(b);
+}
+
+/** The spec's parts without a column of their own (`series.extra`), as JSON; null when it has none. */
+function extraOf(spec: AttributeSpec): string | null {
+  const extra: Partial<AttributeSpec> = {};
+  if (spec.name !== undefined) Object.assign(extra, { name: spec.name });
+  if (spec.options !== undefined) Object.assign(extra, { options: spec.options });
+  if (spec.commands !== undefined) Object.assign(extra, { commands: spec.commands });
+  if (spec.momentary) Object.assign(extra, { momentary: true });
+  return Object.keys(extra).length > 0 ? JSON.stringify(extra) : null;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { opensAccess } from '../../../rules/access.ts';
 import { ErrorCodes, isTrellisError } from '../../errors.ts';
 import type { RegisteredDevice } from '../../store/registry.ts';
 import type { App, LanContext } from '../context.ts';
@@ -14,6 +15,10 @@ const attribute = z.object({
   min: z.number().optional(),
   max: z.number().optional(),
   step: z.number().optional(),
+  name: z.string().optional(),
+  options: z.array(z.string()).readonly().optional(),
+  commands: z.array(z.string()).readonly().optional(),
+  momentary: z.boolean().optional(),
   value: value.nullable(),
   ts: z.number().nullable(),
 });
@@ -95,16 +100,30 @@ export function deviceRoutes(app: App, ctx: LanContext): void {
   app.post('/api/devices/:id/commands', {
     config: { access: 'member' },
     schema: {
-      summary: 'Set an attribute (switch, dimmer, setpoint)',
+      summary: 'Set an attribute (switch, dimmer, setpoint, mode); unlocking a lock or opening a garage door or gate needs `confirm: true`',
       params: idParam,
-      body: z.strictObject({ attribute: z.string().min(1), value }),
-      response: { 202: z.object({ ok: z.literal(true) }), 400: problem, 404: problem },
+      body: z.strictObject({ attribute: z.string().min(1), value, confirm: z.boolean().optional() }),
+      response: { 202: z.object({ ok: z.literal(true) }), 400: problem, 404: problem, 428: problem },
     },
     handler: async (req, reply) => {
-      if (!find(req.params.id)) return reply.code(404).send(missing(req.params.id));
+      const d = find(req.params.id);
+      if (!d) return reply.code(404).send(missing(req.params.id));
+      const { attribute, value: v } = req.body;
+      if (opensAccess(d.attributes[attribute], v)) {
+        // a way in: the phone asks first (slide to unlock) and says so; every attempt is in the audit log
+        const confirmed = req.body.confirm === true;
+        ctx.audit.append(actor(req), confirmed ? 'lan.unlock' : 'lan.unlock.unconfirmed', d.id, { attribute, value: v });
+        if (!confirmed)
+          return reply
+            .code(428)
+            .send({
+              error: 'confirmation_required',
+              message: `${d.id}.${attribute} = ${JSON.stringify(v)} unlocks or opens a way in: send confirm: true once the person has confirmed`,
+            });
+      }
       try {
-        await ctx.hub.command({ deviceId: req.params.id, attribute: req.body.attribute, value: req.body.value });
-        ctx.audit.append(actor(req), 'lan.command', req.params.id, { attribute: req.body.attribute, value: req.body.value });
+        await ctx.hub.command({ deviceId: d.id, attribute, value: v });
+        ctx.audit.append(actor(req), 'lan.command', d.id, { attribute, value: v });
         return reply.code(202).send({ ok: true });
       } catch (err) {
         if (isTrellisError(err) && err.code === ErrorCodes.command) return reply.code(400).send({ error: 'bad_command', message: err.message });
