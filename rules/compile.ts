@@ -126,6 +126,8 @@ export function* compileSteps(file: RuleFile, o: CompileOptions): Generator<void
     else if (value === undefined && s.type !== 'boolean') problem(path, `${device}.${attribute} is a ${s.type}; toggle needs a boolean`);
     else if (typeof value === 'number' && ((s.min !== undefined && value < s.min) || (s.max !== undefined && value > s.max))) {
       problem(path, `${device}.${attribute}: ${value} is outside ${s.min ?? '-inf'}..${s.max ?? 'inf'}`);
+    } else if (typeof value === 'string' && (s.commands ?? s.options) && !(s.commands ?? s.options)?.includes(value)) {
+      problem(path, `${device}.${attribute} takes one of ${(s.commands ?? s.options)?.join(', ')}, got ${JSON.stringify(value)}`);
     }
   };
 

@@ -4,7 +4,9 @@ import { coffee } from './coffee.ts';
 import { door } from './door.ts';
 import { fridge } from './fridge.ts';
 import { light } from './light.ts';
+import { lock } from './lock.ts';
 import { plug } from './plug.ts';
+import { radiatorValve } from './radiatorValve.ts';
 import { thermostat } from './thermostat.ts';
 
 export const kinds: Readonly<Record<string, SimKind<never>>> = {
@@ -15,6 +17,8 @@ export const kinds: Readonly<Record<string, SimKind<never>>> = {
   coffee: coffee as SimKind<never>,
   fridge: fridge as SimKind<never>,
   buzzer: buzzer as SimKind<never>,
+  lock: lock as SimKind<never>,
+  'radiator-valve': radiatorValve as SimKind<never>,
 };
 
 export type KindName = keyof typeof kinds & string;

@@ -25,7 +25,8 @@ export const TIME_TRIGGER_GRACE_MS = 5 * 60_000;
 
 export type LoadOutcome = { ok: true; rules: number } | { ok: false; problems: RuleProblem[] };
 /** A checked rule text: its validated contents, or its problems with file:line:column. */
-export type CheckOutcome = { ok: true; data: RuleFile; count: number } | { ok: false; problems: RuleProblem[] };
+/** `unlocking`: the rules that may unlock a lock or open an entrance (allowUnlock: true) */
+export type CheckOutcome = { ok: true; data: RuleFile; count: number; unlocking: string[] } | { ok: false; problems: RuleProblem[] };
 
 /**
  * Runs the pure rules engine inside the gateway: feeds it hub events and fired timers, sends the
@@ -91,7 +92,7 @@ export class RuleHost {
     const a = await this.#checker.run({ op: 'check', text, file, catalog, timezone, tariffs, cascadeLimit });
     if (!a.ok) return { ok: false, problems: [...a.problems] };
     if (!('data' in a)) throw new Error('rule checker answered a check with an edit');
-    return { ok: true, data: a.data as RuleFile, count: a.count };
+    return { ok: true, data: a.data as RuleFile, count: a.count, unlocking: [...a.unlocking] };
   }
 
   /** Sets one rule's `enabled:` in a rule text (comments and layout kept), on the worker too. */

@@ -20,7 +20,7 @@ export type RuleWorkerRequest =
   | { readonly op: 'setEnabled'; readonly text: string; readonly file: string; readonly ruleId: string; readonly enabled: boolean };
 
 export type RuleWorkerAnswer =
-  | { readonly ok: true; readonly data: unknown; readonly count: number }
+  | { readonly ok: true; readonly data: unknown; readonly count: number; readonly unlocking: readonly string[] }
   | { readonly ok: true; readonly text: string }
   | { readonly ok: false; readonly problems: ReadonlyArray<{ where: string; message: string }>; readonly notFound?: boolean };
 
@@ -33,7 +33,7 @@ function answer(req: RuleWorkerRequest): RuleWorkerAnswer {
       tariffs: req.tariffs,
       cascadeLimit: req.cascadeLimit,
     });
-    return r.ok ? { ok: true, data: r.data, count: r.count } : { ok: false, problems: r.problems };
+    return r.ok ? { ok: true, data: r.data, count: r.count, unlocking: r.unlocking } : { ok: false, problems: r.problems };
   }
   // Edits only the rule's `enabled:` key with yaml's document API, keeping comments and layout.
   const checked = parseLocatedYaml(req.text); // the same limits as a check, before the document API sees it

@@ -114,12 +114,10 @@ export function deviceRoutes(app: App, ctx: LanContext): void {
         const confirmed = req.body.confirm === true;
         ctx.audit.append(actor(req), confirmed ? 'lan.unlock' : 'lan.unlock.unconfirmed', d.id, { attribute, value: v });
         if (!confirmed)
-          return reply
-            .code(428)
-            .send({
-              error: 'confirmation_required',
-              message: `${d.id}.${attribute} = ${JSON.stringify(v)} unlocks or opens a way in: send confirm: true once the person has confirmed`,
-            });
+          return reply.code(428).send({
+            error: 'confirmation_required',
+            message: `${d.id}.${attribute} = ${JSON.stringify(v)} unlocks or opens a way in: send confirm: true once the person has confirmed`,
+          });
       }
       try {
         await ctx.hub.command({ deviceId: d.id, attribute, value: v });
