@@ -127,7 +127,7 @@ export function decodeBthome(data: Uint8Array): BthomeResult {
   const info = data[0] as number;
   const version = info >> 5;
   if (version !== 2) return { ok: false, error: `BTHome version ${version} (only v2 is read)` };
-  if (info & 0x01) return { ok: false, error: 'encrypted BTHome payload (bind keys are not supported yet)' };
+  if (info & 0x01) return { ok: false, error: 'encrypted BTHome payload, and no bindKey is configured for the device' };
   const readings: BthomeReading[] = [];
   const events: BthomeEvent[] = [];
   const seen = new Map<string, number>();

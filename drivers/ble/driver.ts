@@ -2,6 +2,7 @@ import type NodeBle from 'node-ble';
 import { DriverError, DriverErrorCodes } from '../errors.ts';
 import type { AttributeType, Command, DeviceEvent, Driver, DriverCounters, DriverSink, Now } from '../types.ts';
 import { decodeBthome } from './bthome.ts';
+import { decryptBthome } from './bthomeCrypto.ts';
 import { BTHOME_SERVICE_DATA_UUID, decodeGatt, encodeGatt, GATT_PROFILES, profileSpecs, type GattProfile } from './profiles.ts';
 import { bluetoothClass, openBleSession, type BleSession } from './session.ts';
 
@@ -13,7 +14,14 @@ export interface BleConfig {
   /** An advertising device not heard from this long is offline. */
   readonly offlineAfterMs: number;
   readonly maxConnections: number;
-  readonly devices: ReadonlyArray<{ readonly address: string; readonly id: string; readonly name?: string | undefined; readonly profile: string }>;
+  readonly devices: ReadonlyArray<{
+    readonly address: string;
+    readonly id: string;
+    readonly name?: string | undefined;
+    readonly profile: string;
+    /** an encrypted BTHome sensor's bind key (32 hex digits) */
+    readonly bindKey?: string | undefined;
+  }>;
 }
 
 interface Tracked {
@@ -25,6 +33,9 @@ interface Tracked {
   lastSeen: number;
   lastPacket: string | undefined;
   attributes: Set<string>;
+  /** encrypted BTHome: the bind key, and the highest counter accepted (replays are refused) */
+  readonly bindKey: Buffer | undefined;
+  lastCounter: number | undefined;
   // GATT
   device?: NodeBle.Device | undefined;
   chars?: Map<string, NodeBle.GattCharacteristic> | undefined;
@@ -78,6 +89,8 @@ export class BleDriver implements Driver {
       lastSeen: 0,
       lastPacket: undefined,
       attributes: new Set(),
+      bindKey: d.bindKey ? Buffer.from(d.bindKey, 'hex') : undefined,
+      lastCounter: undefined,
       connecting: false,
       nextAttempt: 0,
       backoffMs: 500,
@@ -208,7 +221,9 @@ export class BleDriver implements Driver {
 
   #decodeAdvert(d: Tracked, bytes: Buffer, now: number): void {
     d.lastPacket = bytes.toString('hex'); // the same packet re-read (or re-sent with its packet id) is not news
-    const r = decodeBthome(bytes);
+    const plain = this.#plaintext(d, bytes);
+    if (!plain) return;
+    const r = decodeBthome(plain);
     if (!r.ok) {
       this.#counters.rejected++;
       this.#sink?.rejected(d.id, `ble ${d.address}`, r.error);
@@ -235,6 +250,27 @@ export class BleDriver implements Driver {
     const events: DeviceEvent[] = r.readings.map((x) => ({ kind: 'reading', deviceId: d.id, ts: now, attribute: x.attribute, value: x.value }));
     for (const e of r.events) events.push({ kind: 'button', deviceId: d.id, ts: now, button: e.button, action: e.action });
     this.#emit(events);
+  }
+
+  /**
+   * The advertisement's objects, decrypted for a device with a bind key: a packet that fails its MIC
+   * (a wrong key, a forgery), one whose counter is not above the last accepted one (a replay), and an
+   * unencrypted one (a downgrade) are counted and refused.
+   */
+  #plaintext(d: Tracked, bytes: Buffer): Uint8Array | undefined {
+    if (!d.bindKey) return bytes;
+    const refuse = (why: string) => {
+      this.#counters.rejected++;
+      this.#sink?.rejected(d.id, `ble ${d.address}`, why);
+      return undefined;
+    };
+    if (((bytes[0] ?? 0) & 0x01) === 0) return refuse('unencrypted BTHome packet from a device with a bindKey (refused: anyone can send those)');
+    const r = decryptBthome(bytes, d.bindKey, d.address);
+    if (!r.ok) return refuse(r.error);
+    if (d.lastCounter !== undefined && r.counter <= d.lastCounter)
+      return refuse(`replayed BTHome packet: counter ${r.counter}, last accepted ${d.lastCounter}`);
+    d.lastCounter = r.counter;
+    return r.plain;
   }
 
   async #keepConnected(adapter: NodeBle.Adapter, d: Tracked): Promise<void> {

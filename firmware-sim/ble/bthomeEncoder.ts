@@ -1,3 +1,4 @@
+import { createCipheriv } from 'node:crypto';
 /**
  * BTHome v2 encoding for simulated sensors, written from the format page independently of the
  * gateway's decoder: objects in ascending id order, values little-endian, after the device-info byte
@@ -41,4 +42,21 @@ export function encodeBthome(f: BthomeFields, triggerBased = false): Buffer {
   if (f.window !== undefined) out.push(0x2d, f.window ? 1 : 0);
   if (f.button !== undefined) out.push(0x3a, f.button);
   return Buffer.from(out);
+}
+
+/**
+ * A sensor's encrypted advertisement (BTHome v2 encryption, as Shelly BLU devices send it): the
+ * objects of `plain` (unencrypted service data) sealed with AES-128-CCM under the bind key, nonce
+ * MAC + 0xFCD2 + device info + counter, then the counter and the 4-byte MIC.
+ */
+export function encryptBthome(plain: Buffer, key: Buffer, address: string, counter: number): Buffer {
+  const info = (plain[0] as number) | 0x01;
+  const counterBytes = Buffer.alloc(4);
+  counterBytes.writeUInt32LE(counter >>> 0);
+  const nonce = Buffer.concat([Buffer.from(address.replace(/:/g, ''), 'hex'), Buffer.from([0xd2, 0xfc, info]), counterBytes]);
+  const objects = plain.subarray(1);
+  const c = createCipheriv('aes-128-ccm', key, nonce, { authTagLength: 4 });
+  c.setAAD(Buffer.from([0x11]), { plaintextLength: objects.length });
+  const sealed = Buffer.concat([c.update(objects), c.final()]);
+  return Buffer.concat([Buffer.from([info]), sealed, counterBytes, c.getAuthTag()]);
 }

@@ -160,6 +160,11 @@ const bleSchema = z.strictObject({
         profile: z.enum(['bthome', ...Object.keys(GATT_PROFILES)] as [string, ...string[]], {
           error: `expected bthome or one of ${Object.keys(GATT_PROFILES).join(', ')}`,
         }),
+        /** an encrypted BTHome sensor's bind key (Shelly BLU devices print it on the box) */
+        bindKey: z
+          .string()
+          .regex(/^[0-9A-Fa-f]{32}$/, { error: 'expected the 32 hex digits of a BTHome bind key' })
+          .optional(),
       }),
     )
     .default([]),

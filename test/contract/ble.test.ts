@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceEvent } from '../../drivers/types.ts';
 import { BTHOME_SERVICE_DATA_UUID } from '../../drivers/ble/profiles.ts';
-import { encodeBthome } from '../../firmware-sim/ble/bthomeEncoder.ts';
+import { encodeBthome, encryptBthome } from '../../firmware-sim/ble/bthomeEncoder.ts';
 import { FakeBluez } from '../../firmware-sim/ble/fakeBluez.ts';
 import { fridgeLogger, hundredths, LOGGER_TEMPERATURE_UUID } from '../../firmware-sim/ble/fridgeLogger.ts';
 import { PrivateBus } from '../../firmware-sim/ble/privateBus.ts';
@@ -12,6 +12,9 @@ import { TempDirs } from '../helpers/tempDir.ts';
 const THERMO = 'A4:C1:38:00:00:01';
 const DOOR = 'A4:C1:38:00:00:02';
 const LOGGER = 'C0:FF:EE:00:00:01';
+/** a Shelly BLU-style sensor that encrypts its adverts with a bind key */
+const BLU = '7C:C6:B6:00:00:01';
+const BIND_KEY = '231d39c1d7cc1ab1aee224cd096db932';
 /** The BLE driver with unmodified node-ble against a simulated BlueZ on a private D-Bus. */
 describe('BLE driver against a simulated BlueZ', () => {
   const dirs = new TempDirs();
@@ -22,6 +25,8 @@ describe('BLE driver against a simulated BlueZ', () => {
   let packet = 1;
   const advertise = (address: string, fields: Parameters<typeof encodeBthome>[0], trigger = false) =>
     bluez.advertise(address, { [BTHOME_SERVICE_DATA_UUID]: encodeBthome({ packetId: packet++, ...fields }, trigger) });
+  const sealed = (fields: Parameters<typeof encodeBthome>[0], counter: number, key = BIND_KEY) =>
+    encryptBthome(encodeBthome({ packetId: packet++, ...fields }), Buffer.from(key, 'hex'), BLU, counter);
 
   beforeAll(async () => {
     await bus.start();
@@ -35,6 +40,7 @@ describe('BLE driver against a simulated BlueZ', () => {
         },
         { address: DOOR, name: 'door-button', serviceData: { [BTHOME_SERVICE_DATA_UUID]: encodeBthome({ packetId: 0, door: false }) } },
         fridgeLogger(LOGGER, 'fridge-logger', 4.25, 77),
+        { address: BLU, name: 'SBHT-003C', serviceData: { [BTHOME_SERVICE_DATA_UUID]: sealed({ temperature: 20.5, humidity: 45 }, 100) } },
       ],
       { powered: false },
     );
@@ -48,6 +54,7 @@ describe('BLE driver against a simulated BlueZ', () => {
           { address: THERMO, id: 'ble-thermo', profile: 'bthome' },
           { address: DOOR, id: 'ble-door', profile: 'bthome' },
           { address: LOGGER, id: 'fridge-logger', profile: 'fridge-logger' },
+          { address: BLU, id: 'blu-ht', profile: 'bthome', bindKey: BIND_KEY },
         ],
       },
     });
@@ -98,6 +105,23 @@ describe('BLE driver against a simulated BlueZ', () => {
     await waitFor(() => gw.running.hub.rejectedFor('ble-thermo') > before, 3000, 'rejected');
     advertise(THERMO, { temperature: 19 });
     await waitFor(() => gw.running.hub.state.get('ble-thermo', 'temperature') === 19, 3000, 'readings go on');
+  });
+
+  it('decrypts an encrypted sensor with its bind key, and refuses a replay, a wrong key and an unencrypted packet, counting each', async () => {
+    await waitFor(() => gw.running.hub.state.get('blu-ht', 'temperature') === 20.5, 5000, 'the first encrypted advert');
+    bluez.advertise(BLU, { [BTHOME_SERVICE_DATA_UUID]: sealed({ temperature: 21.25, humidity: 44 }, 101) });
+    await waitFor(() => gw.running.hub.state.get('blu-ht', 'temperature') === 21.25, 3000, 'the next counter');
+    const refusedAfter = async (data: Buffer, what: string) => {
+      const before = gw.running.hub.rejectedFor('blu-ht');
+      bluez.advertise(BLU, { [BTHOME_SERVICE_DATA_UUID]: data });
+      await waitFor(() => gw.running.hub.rejectedFor('blu-ht') > before, 3000, what);
+    };
+    await refusedAfter(sealed({ temperature: 40 }, 100), 'a replayed counter'); // an old counter, freshly sealed: a replay
+    await refusedAfter(sealed({ temperature: 40 }, 200, '00'.repeat(16)), 'a wrong key');
+    await refusedAfter(encodeBthome({ packetId: packet++, temperature: 40 }), 'an unencrypted packet');
+    expect(gw.running.hub.state.get('blu-ht', 'temperature')).toBe(21.25);
+    bluez.advertise(BLU, { [BTHOME_SERVICE_DATA_UUID]: sealed({ temperature: 22 }, 102) });
+    await waitFor(() => gw.running.hub.state.get('blu-ht', 'temperature') === 22, 3000, 'good packets go on');
   });
 
   it('receives GATT notifications', async () => {
