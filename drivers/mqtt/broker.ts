@@ -5,7 +5,7 @@ import { DriverError, DriverErrorCodes } from '../errors.ts';
 import { guardSocket } from './packetGuard.ts';
 import { assertParserHook, parserOf } from './parserHook.ts';
 import { malformation, type DecodedPacket } from './packetRules.ts';
-import { filterCovers, parseDiscoveryTopic, topicMatches } from './topics.ts';
+import { filterCovers, parseDiscoveryTopic, parseTasmotaDiscoveryTopic, topicMatches } from './topics.ts';
 
 /** Who is on the other end of a connection, once authenticated. */
 export interface BrokerIdentity {
@@ -323,7 +323,8 @@ export class EmbeddedBroker {
       done(null);
     };
     if (packet.topic.startsWith('$')) return refuse('topics starting with $ are reserved');
-    if (identity && !this.#owns(identity, packet.topic) && !parseDiscoveryTopic(packet.topic)) {
+    // discovery configs may name any topic; the driver checks that every topic they name is the device's own
+    if (identity && !this.#owns(identity, packet.topic) && !parseDiscoveryTopic(packet.topic) && !parseTasmotaDiscoveryTopic(packet.topic)) {
       return refuse(`outside the topics of "${identity.name}"`);
     }
     this.#hooks.onPublish(identity, packet, (verdict) => {

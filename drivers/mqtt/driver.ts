@@ -13,11 +13,12 @@ import {
   type ViolationKind,
 } from './broker.ts';
 import { parseDiscovery } from './discovery.ts';
+import { parseTasmotaConfig, TASMOTA_PREFIX, TasmotaError, tasmotaEntities } from './tasmota.ts';
 import type { EntityConfig } from './entity.ts';
 import { decodeAvailability, encodeCommand, NOT_JSON, parseJsonOnce } from './entityCodec.ts';
 import { EntityTable } from './entityTable.ts';
 import { inferSpec, NATIVE_PREFIX, parseNativeConfig, parseNativeEvent, parseNativeState, parseNativeTopic, type NativeTopic } from './native.ts';
-import { parseDiscoveryTopic, topicMatches } from './topics.ts';
+import { parseDiscoveryTopic, parseTasmotaDiscoveryTopic, topicMatches } from './topics.ts';
 
 export interface MqttDriverOptions {
   readonly broker: Omit<BrokerOptions, 'publicTopics'>;
@@ -139,7 +140,10 @@ export class MqttDriver implements Driver {
     const payload = packet.payload.toString('utf8');
     const owner = identity?.name;
     const native = topic.startsWith(NATIVE_TOPIC_START) ? this.#nativeTopic(topic) : undefined;
-    const isConfig = native ? native.channel === 'config' : topic.startsWith(DISCOVERY_TOPIC_START) && parseDiscoveryTopic(topic) !== undefined;
+    const isConfig = native
+      ? native.channel === 'config'
+      : (topic.startsWith(DISCOVERY_TOPIC_START) && parseDiscoveryTopic(topic) !== undefined) ||
+        (topic.startsWith(TASMOTA_PREFIX) && parseTasmotaDiscoveryTopic(topic) !== undefined);
     if (owner !== undefined && isConfig) {
       if (this.#applyConfig(topic, owner, payload, identity?.topics)) return done('accept');
       this.#counters.refused++; // neither stored as retained nor relayed
@@ -174,6 +178,8 @@ export class MqttDriver implements Driver {
     const sink = this.#sink as DriverSink;
     const native = parseNativeTopic(topic);
     if (native) return this.#applyNativeConfig(native.deviceId, topic, owner, payload, persist);
+    const tasmota = parseTasmotaDiscoveryTopic(topic);
+    if (tasmota) return this.#applyTasmota(topic, tasmota, owner, payload, ownedTopics);
     const announced = this.#table.announcedBy(topic);
     const previousOwner = announced.map((k) => this.#table.ownerOfDiscovery(k)).find((o) => o !== undefined);
     if (previousOwner !== undefined && previousOwner !== owner) {
@@ -208,6 +214,69 @@ export class MqttDriver implements Driver {
     this.#counters.discovered += result.entities.length;
     if (persist) this.#options.configs.save(topic, owner, payload);
     for (const d of described.values()) sink.describe(d);
+    return true;
+  }
+
+  /** Tasmota discovery per MAC: its last config and sensors messages (either may come first) and who published them. */
+  readonly #tasmota = new Map<string, { owner: string; config?: unknown; sensors?: unknown }>();
+
+  /** Applies a Tasmota discovery message: the device's entities are rebuilt from its config and sensors messages. */
+  #applyTasmota(
+    topic: string,
+    where: { mac: string; kind: 'config' | 'sensors' },
+    owner: string,
+    payload: string,
+    ownedTopics: readonly string[] | undefined,
+  ): boolean {
+    const persist = ownedTopics !== undefined;
+    const known = this.#tasmota.get(where.mac);
+    if (known && known.owner !== owner) {
+      this.#reject(undefined, topic, `Tasmota device ${where.mac} belongs to "${known.owner}", not "${owner}"`, DriverErrorCodes.discovery);
+      return false;
+    }
+    const entry = known ?? { owner };
+    const prefix = `${TASMOTA_PREFIX}${where.mac}/`;
+    const announced = [...this.#table.announcedBy(`${prefix}config`), ...this.#table.announcedBy(`${prefix}sensors`)];
+    if (payload.length === 0) {
+      delete entry[where.kind];
+      for (const k of this.#table.announcedBy(topic)) this.#table.remove(k);
+      if (persist) this.#options.configs.remove(topic);
+      return true;
+    }
+    const json = parseJsonOnce(payload);
+    if (json === NOT_JSON) {
+      this.#reject(undefined, topic, `${topic}: payload is not JSON`, DriverErrorCodes.discovery);
+      return false;
+    }
+    let entities: EntityConfig[] = [];
+    const next = { ...entry, [where.kind]: json };
+    if (next.config !== undefined) {
+      try {
+        entities = tasmotaEntities(parseTasmotaConfig(next.config), next.sensors);
+      } catch (err) {
+        if (!(err instanceof TasmotaError)) throw err;
+        this.#reject(undefined, topic, `${prefix}config: ${err.message}`, DriverErrorCodes.discovery);
+        return false;
+      }
+    }
+    for (const entity of entities) {
+      const problem = this.#ownershipProblem(entity, owner, ownedTopics);
+      if (problem) {
+        this.#reject(entity.device.id, topic, problem, DriverErrorCodes.discovery);
+        return false;
+      }
+    }
+    this.#tasmota.set(where.mac, next);
+    const kept = new Set(entities.map((e) => e.discoveryTopic));
+    for (const k of announced) if (!kept.has(k)) this.#table.remove(k);
+    let described: DeviceDescription | undefined;
+    for (const entity of entities) {
+      described = this.#table.put(entity, owner);
+      for (const w of entity.warnings) this.#warnOnce(entity.device.id, topic, w);
+    }
+    this.#counters.discovered += entities.length;
+    if (persist) this.#options.configs.save(topic, owner, payload);
+    if (described) this.#sink?.describe(described);
     return true;
   }
 

@@ -50,3 +50,9 @@ export function parseDiscoveryTopic(topic: string, prefix = 'homeassistant'): { 
   if (parts.length === 5) return { component: parts[1] as string, nodeId: parts[2] as string, objectId: parts[3] as string };
   return undefined;
 }
+
+/** `tasmota/discovery/<MAC>/config` or `.../sensors` (Tasmota's own discovery, SetOption19 0). */
+export function parseTasmotaDiscoveryTopic(topic: string): { mac: string; kind: 'config' | 'sensors' } | undefined {
+  const m = /^tasmota\/discovery\/([0-9A-Fa-f]{12})\/(config|sensors)$/.exec(topic);
+  return m ? { mac: (m[1] as string).toUpperCase(), kind: m[2] as 'config' | 'sensors' } : undefined;
+}
