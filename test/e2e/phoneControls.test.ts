@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClock } from '../../firmware-sim/clock.ts';
-import { Fleet } from '../../firmware-sim/fleet.ts';
+import type { Fleet } from '../../firmware-sim/fleet.ts';
 import { launchChromium } from '../helpers/browser.ts';
+import { startSimFleet } from '../helpers/simFleet.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { startTestGateway, type TestGateway, waitFor } from '../helpers/testGateway.ts';
 
@@ -24,14 +24,10 @@ let page: Page;
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   gw = await startTestGateway({}, dirs);
-  const devices = [];
-  for (const m of [
+  fleet = await startSimFleet(gw, [
     { kind: 'radiator-valve', node: 'valve-1', name: 'Living room radiator' },
     { kind: 'lock', node: 'lock-1', name: 'Back door' },
-  ])
-    devices.push({ ...m, password: await gw.running.credentials.create(m.node) });
-  fleet = new Fleet({ url: gw.url, devices, clock: createClock(60), reportMs: 60_000 });
-  await fleet.start();
+  ]);
   await waitFor(() => gw.running.hub.state.attributes('sim_lock-1').get('lock')?.value === 'locked', 10_000, 'the lock reporting');
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });

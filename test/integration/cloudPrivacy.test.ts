@@ -1,10 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
+import type { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
 import type { StoredBucket } from '../../gateway/metering/service.ts';
-import { CloudSubscriber } from '../helpers/cloudSubscriber.ts';
-import { freePort } from '../helpers/gatewayProcess.ts';
+import type { CloudSubscriber } from '../helpers/cloudSubscriber.ts';
+import { startProviderCloud } from '../helpers/providerCloud.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/testGateway.ts';
 
@@ -17,7 +17,7 @@ import { startTestGateway, waitFor, type TestGateway } from '../helpers/testGate
 const dirs = new TempDirs();
 let broker: CloudBroker;
 let gw: TestGateway;
-const subs: Record<'coolco' | 'beanco', CloudSubscriber> = {} as never;
+let subs: Record<'coolco' | 'beanco', CloudSubscriber>;
 const HOUR = 3_600_000;
 
 const bucket = (deviceId: string, seq: number): StoredBucket => ({
@@ -33,30 +33,7 @@ const bucket = (deviceId: string, seq: number): StoredBucket => ({
 
 beforeAll(async () => {
   const dir = dirs.make('trellis-privacy-');
-  broker = new CloudBroker({
-    dir,
-    users: { 'gw-1': 'gw-secret', coolco: 'cool-secret', beanco: 'bean-secret' },
-    certificateClients: [],
-    acl: 'user gw-1\ntopic readwrite trellis/v1/gw-1/#\npattern read trellis/v1/+/status\npattern read trellis/v1/+/p/%u/#\npattern write trellis/v1/+/p/%u/cmd/#\npattern write trellis/v1/+/p/%u/resend/#\npattern write trellis/v1/+/p/%u/diag/#\n',
-    passwordPort: await freePort(),
-    certificatePort: await freePort(),
-  });
-  await broker.start();
-  const ca = readFileSync(broker.certs.ca);
-  for (const [name, password] of [
-    ['coolco', 'cool-secret'],
-    ['beanco', 'bean-secret'],
-  ] as const) {
-    subs[name] = await CloudSubscriber.connect(broker.passwordUrl, 'trellis/v1/gw-1/#', {
-      protocolVersion: 5,
-      clientId: `${name}-backend`,
-      clean: false,
-      properties: { sessionExpiryInterval: 3600 },
-      username: name,
-      password,
-      ca,
-    });
-  }
+  ({ broker, subs } = await startProviderCloud(dir, { coolco: 'cool-secret', beanco: 'bean-secret' }, () => 'trellis/v1/gw-1/#'));
   writeFileSync(join(dir, 'pw'), 'gw-secret');
   writeFileSync(
     join(dir, 'rules.yaml'),

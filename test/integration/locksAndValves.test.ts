@@ -1,12 +1,12 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
-import { createClock } from '../../firmware-sim/clock.ts';
-import { Fleet } from '../../firmware-sim/fleet.ts';
-import { CloudSubscriber } from '../helpers/cloudSubscriber.ts';
-import { freePort } from '../helpers/gatewayProcess.ts';
+import type { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
+import type { Fleet } from '../../firmware-sim/fleet.ts';
+import type { CloudSubscriber } from '../helpers/cloudSubscriber.ts';
+import { startProviderCloud } from '../helpers/providerCloud.ts';
+import { startSimFleet } from '../helpers/simFleet.ts';
 import { lanClient } from '../helpers/lanClient.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { startTestGateway, type TestGateway, waitFor } from '../helpers/testGateway.ts';
@@ -21,7 +21,7 @@ import { startTestGateway, type TestGateway, waitFor } from '../helpers/testGate
  */
 const dirs = new TempDirs();
 let broker: CloudBroker;
-const subs: Record<'coolco' | 'secco', CloudSubscriber> = {} as never;
+let subs: Record<'coolco' | 'secco', CloudSubscriber>;
 let gw: TestGateway;
 let fleet: Fleet;
 let remote: MqttClient;
@@ -41,27 +41,7 @@ rules:
 
 beforeAll(async () => {
   const dir = dirs.make('trellis-locks-');
-  broker = new CloudBroker({
-    dir,
-    users: { 'gw-1': 'gw-secret', coolco: 'cool-secret', secco: 'sec-secret' },
-    certificateClients: [],
-    acl: 'user gw-1\ntopic readwrite trellis/v1/gw-1/#\npattern read trellis/v1/+/status\npattern read trellis/v1/+/p/%u/#\npattern write trellis/v1/+/p/%u/cmd/#\n',
-    passwordPort: await freePort(),
-    certificatePort: await freePort(),
-  });
-  await broker.start();
-  const ca = readFileSync(broker.certs.ca);
-  for (const [name, password] of [
-    ['coolco', 'cool-secret'],
-    ['secco', 'sec-secret'],
-  ] as const)
-    subs[name] = await CloudSubscriber.connect(broker.passwordUrl, `trellis/v1/gw-1/p/${name}/#`, {
-      protocolVersion: 5,
-      clientId: `${name}-backend`,
-      username: name,
-      password,
-      ca,
-    });
+  ({ broker, subs } = await startProviderCloud(dir, { coolco: 'cool-secret', secco: 'sec-secret' }, (name) => `trellis/v1/gw-1/p/${name}/#`));
   writeFileSync(join(dir, 'pw'), 'gw-secret');
   writeFileSync(join(dir, 'rules.yaml'), RULES);
   gw = await startTestGateway(
@@ -72,14 +52,10 @@ beforeAll(async () => {
     },
     dirs,
   );
-  const devices = [];
-  for (const m of [
+  fleet = await startSimFleet(gw, [
     { kind: 'radiator-valve', node: 'valve-1', name: 'Living room radiator' },
     { kind: 'lock', node: 'lock-1', name: 'Back door' },
-  ])
-    devices.push({ ...m, password: await gw.running.credentials.create(m.node) });
-  fleet = new Fleet({ url: gw.url, devices, clock: createClock(60), reportMs: 60_000 });
-  await fleet.start();
+  ]);
   // a Zigbee remote as Zigbee2MQTT announces one: a device trigger per action on its action topic
   remote = connect(gw.url, { username: 'zigbee2mqtt', password: await gw.running.credentials.create('zigbee2mqtt'), clientId: 'z2m' });
   await new Promise((r) => remote.once('connect', r));
