@@ -36,6 +36,8 @@ const DISCOVERY_TOPIC_START = 'homeassistant/';
 
 /** Home Assistant's birth topic: devices re-announce their discovery configs when it says "online". */
 export const HA_STATUS_TOPIC = 'homeassistant/status';
+/** Tasmota devices the driver keeps discovery state for: a credential announcing MAC after MAC cannot grow it without end */
+const MAX_TASMOTA_DEVICES = 1000;
 
 interface NativeDevice {
   owner: string;
@@ -232,6 +234,10 @@ export class MqttDriver implements Driver {
     const known = this.#tasmota.get(where.mac);
     if (known && known.owner !== owner) {
       this.#reject(undefined, topic, `Tasmota device ${where.mac} belongs to "${known.owner}", not "${owner}"`, DriverErrorCodes.discovery);
+      return false;
+    }
+    if (!known && this.#tasmota.size >= MAX_TASMOTA_DEVICES) {
+      this.#reject(undefined, topic, `more than ${MAX_TASMOTA_DEVICES} Tasmota devices announced; refused`, DriverErrorCodes.discovery);
       return false;
     }
     const entry = known ?? { owner };

@@ -1,7 +1,6 @@
 import type { AttributeSpec } from '../types.ts';
 import { slug } from './discovery.ts';
 import { type Availability, type CommandWriter, type EntityConfig, fieldReader, matches, NOT_JSON, preview, type StateReader, toNumber } from './entity.ts';
-import { compileTemplate } from './template.ts';
 
 /**
  * Tasmota's own discovery (the default since Tasmota 9 with `SetOption19 0`): a retained
@@ -153,14 +152,23 @@ export function tasmotaEntities(c: TasmotaConfig, sensors: unknown): EntityConfi
       for (const [name, sample] of Object.entries(fields).slice(0, 32)) {
         if (typeof sample !== 'number') continue; // TotalStartTime and the like
         const attribute = slug(`${sensor}_${name}`);
-        const template = compileTemplate(`{{ value_json['${sensor.replace(/'/g, '')}']['${name.replace(/'/g, '')}'] }}`);
+        if (!attribute) continue;
+        const reader: StateReader = {
+          topic: tele,
+          decode(_payload, json) {
+            const v = json !== NOT_JSON && isRecord(json) && isRecord(json[sensor]) ? json[sensor][name] : undefined;
+            if (v === undefined || v === null) return { values: [] };
+            const n = toNumber(v);
+            return n === undefined ? { error: `${attribute}: expected a number, got ${preview(v)}` } : { values: [[attribute, n]] };
+          },
+        };
         entities.push({
           discoveryTopic: `${TASMOTA_PREFIX}${c.mac}/sensors#${attribute}`,
           component: 'sensor',
           attribute,
           device,
           attributes: { [attribute]: { type: 'number', writable: false, name: `${sensor} ${name}`, ...fieldSpec(name, tempUnit) } },
-          readers: [fieldReader(tele, template, attribute, (raw) => toNumber(raw) ?? { error: `expected a number, got ${preview(raw)}` })],
+          readers: [reader],
           writers: {},
           availability,
           topics: [tele, lwt],

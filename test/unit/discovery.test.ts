@@ -119,6 +119,18 @@ describe('discovery validation', () => {
     expect(refused(topic, '{"state_topic":"node1/t","value_template":"{{ value_json.t * 10 }}"}')).toContain('unsupported template');
   });
 
+  it('gives a climate entity without mode topics no mode attribute, only what it reports', () => {
+    const r = parseDiscovery(
+      'homeassistant/climate/trv/climate/config',
+      JSON.stringify({ current_temperature_topic: 'trv/t', temperature_command_topic: 'trv/set', device: { identifiers: 'trv' } }),
+      'trv',
+    );
+    expect(r.ok && 'entities' in r && Object.keys(r.entities[0]?.attributes ?? {}).sort()).toEqual([
+      'climate_current_temperature',
+      'climate_target_temperature',
+    ]);
+  });
+
   it('treats an empty payload as removal', () => {
     expect(parseDiscovery(topic, '', 'node1')).toEqual({ ok: true, removed: true });
   });

@@ -77,10 +77,12 @@ export const climate: ComponentBuilder = (ctx) => {
   const modes = list(c, 'modes') ?? DEFAULT_MODES;
   // the mode is the entity's state (as in Home Assistant): the base attribute
   const modeWrites = str(c, 'mode_command_topic') !== undefined;
-  ctx.attributes[ctx.base] = { type: 'string', writable: modeWrites, options: modes, name: ctx.name ?? 'HVAC mode' };
-  read(ctx, 'mode_state_topic', 'mode_state_template', ctx.base, oneOf(modes));
-  if (!command(ctx, 'mode_command_topic', 'mode_command_template', ctx.base, (v) => (modes.includes(v) ? undefined : `expected one of ${modes.join(', ')}`)))
-    ctx.attributes[ctx.base] = { ...ctx.attributes[ctx.base], writable: false } as (typeof ctx.attributes)[string];
+  if (modeWrites || str(c, 'mode_state_topic') !== undefined) {
+    ctx.attributes[ctx.base] = { type: 'string', writable: modeWrites, options: modes, name: ctx.name ?? 'HVAC mode' };
+    read(ctx, 'mode_state_topic', 'mode_state_template', ctx.base, oneOf(modes));
+    if (!command(ctx, 'mode_command_topic', 'mode_command_template', ctx.base, (v) => (modes.includes(v) ? undefined : `expected one of ${modes.join(', ')}`)))
+      ctx.attributes[ctx.base] = { ...ctx.attributes[ctx.base], writable: false } as (typeof ctx.attributes)[string];
+  }
 
   numberField(ctx, 'current_temperature', 'current temperature', unit, undefined, {
     state: 'current_temperature_topic',
