@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClock } from '../../firmware-sim/clock.ts';
-import { Fleet } from '../../firmware-sim/fleet.ts';
+import type { Fleet } from '../../firmware-sim/fleet.ts';
+import { startSimFleet } from '../helpers/simFleet.ts';
 import type { DeviceEvent } from '../../drivers/types.ts';
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/testGateway.ts';
 
@@ -25,11 +25,8 @@ describe('MQTT driver with simulated firmware', () => {
   beforeAll(async () => {
     gw = await startTestGateway();
     gw.running.bus.on(events, 'event', (e) => events.push(e));
-    const devices = [];
-    for (const m of members) devices.push({ ...m, password: await gw.running.credentials.create(m.node) });
     // 600x: one simulated minute every 100 ms
-    fleet = new Fleet({ url: gw.url, devices, clock: createClock(600), reportMs: 60_000, seed: 7 });
-    await fleet.start();
+    fleet = await startSimFleet(gw, members, { speed: 600, seed: 7 });
   });
 
   afterAll(async () => {

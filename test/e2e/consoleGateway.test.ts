@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { People } from '../../fleet/people.ts';
-import { createClock } from '../../firmware-sim/clock.ts';
-import { Fleet } from '../../firmware-sim/fleet.ts';
+import type { Fleet } from '../../firmware-sim/fleet.ts';
+import { startSimFleet } from '../helpers/simFleet.ts';
 import { type FridgeFirmware, fridgeFirmware } from '../fleet/fridgeFirmware.ts';
 import { gatewayIntoFleet, startTestFleet, type TestFleet } from '../fleet/testFleet.ts';
 import { launchChromium } from '../helpers/browser.ts';
@@ -45,11 +45,11 @@ beforeAll(async () => {
     actions: [{set: {device: shop-coffee-2, attribute: power, value: false}}]
 `,
   });
-  const devices = [];
-  for (const node of ['shop-coffee-1', 'shop-coffee-2'])
-    devices.push({ kind: 'coffee', node, name: node, password: await gw.running.credentials.create(node) });
-  sims = new Fleet({ url: gw.url, devices, clock: createClock(1), reportMs: 2000 });
-  await sims.start();
+  sims = await startSimFleet(
+    gw,
+    ['shop-coffee-1', 'shop-coffee-2'].map((node) => ({ kind: 'coffee', node, name: node })),
+    { speed: 1, reportMs: 2000 },
+  );
   fridge = await fridgeFirmware(gw.url, await gw.running.credentials.create('shop-fridge'));
   await waitFor(() => gw.running.rules.ruleCount === 2 && gw.running.registry.get('shop-coffee-1')?.attributes.descale, 10_000, 'devices and the rule');
   gw.running.grants.add({

@@ -4,6 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClock } from '../../firmware-sim/clock.ts';
 import { Fleet } from '../../firmware-sim/fleet.ts';
+import { startSimFleet } from '../helpers/simFleet.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/testGateway.ts';
@@ -28,15 +29,15 @@ const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   gw = await startTestGateway({}, dirs);
-  const devices = [];
-  for (const m of [
-    { kind: 'fridge', node: 'shop-fridge', name: 'Shop fridge' },
-    { kind: 'plug', node: 'plug-1', name: 'Window plug' },
-  ]) {
-    devices.push({ ...m, password: await gw.running.credentials.create(m.node) });
-  }
-  fleet = new Fleet({ url: gw.url, devices, clock: createClock(1), reportMs: 86_400_000 }); // devices report when the test says
-  await fleet.start();
+  // devices report when the test says
+  fleet = await startSimFleet(
+    gw,
+    [
+      { kind: 'fridge', node: 'shop-fridge', name: 'Shop fridge' },
+      { kind: 'plug', node: 'plug-1', name: 'Window plug' },
+    ],
+    { speed: 1, reportMs: 86_400_000 },
+  );
   await waitFor(() => gw.running.registry.get('shop-fridge') && gw.running.registry.get('plug-1'), 5000, 'devices');
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });

@@ -6,11 +6,11 @@ import type { TestGateway } from './testGateway.ts';
 export async function startSimFleet(
   gw: TestGateway,
   members: ReadonlyArray<{ kind: string; node: string; name: string }>,
-  o: { speed?: number; reportMs?: number } = {},
+  o: { speed?: number; reportMs?: number; seed?: number } = {},
 ): Promise<Fleet> {
   const devices = [];
   for (const m of members) devices.push({ ...m, password: await gw.running.credentials.create(m.node) });
-  const fleet = new Fleet({ url: gw.url, devices, clock: createClock(o.speed ?? 60), reportMs: o.reportMs ?? 60_000 });
+  const fleet = new Fleet({ url: gw.url, devices, clock: createClock(o.speed ?? 60), reportMs: o.reportMs ?? 60_000, seed: o.seed });
   await fleet.start();
   return fleet;
 }

@@ -2,8 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
-import { createClock } from '../../firmware-sim/clock.ts';
-import { Fleet } from '../../firmware-sim/fleet.ts';
+import type { Fleet } from '../../firmware-sim/fleet.ts';
+import { startSimFleet } from '../helpers/simFleet.ts';
 import { scaledClock } from '../../gateway/clock.ts';
 import type { StoredBucket } from '../../gateway/metering/service.ts';
 import { PersistentCounters } from '../../gateway/store/counters.ts';
@@ -90,16 +90,15 @@ beforeAll(async () => {
     commands: ['rl_1', 'setpoint'],
     identity: true,
   });
-  const devices = [];
-  for (const m of [
-    { kind: 'fridge', node: 'shop-fridge', name: 'Fridge' },
-    { kind: 'plug', node: 'plug-1', name: 'Plug 1' },
-    { kind: 'plug', node: 'plug-2', name: 'Plug 2' },
-  ]) {
-    devices.push({ ...m, password: await gw.running.credentials.create(m.node) });
-  }
-  fleet = new Fleet({ url: gw.url, devices, clock: createClock(60), reportMs: 10_000 });
-  await fleet.start();
+  fleet = await startSimFleet(
+    gw,
+    [
+      { kind: 'fridge', node: 'shop-fridge', name: 'Fridge' },
+      { kind: 'plug', node: 'plug-1', name: 'Plug 1' },
+      { kind: 'plug', node: 'plug-2', name: 'Plug 2' },
+    ],
+    { reportMs: 10_000 },
+  );
   await waitFor(() => ['shop-fridge', 'plug-1', 'plug-2'].every((id) => gw.running.registry.get(id)), 5000, 'devices');
 }, 30_000);
 

@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClock } from '../../firmware-sim/clock.ts';
-import { Fleet } from '../../firmware-sim/fleet.ts';
+import type { Fleet } from '../../firmware-sim/fleet.ts';
+import { startSimFleet } from '../helpers/simFleet.ts';
 import { lanClient } from '../helpers/lanClient.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/testGateway.ts';
@@ -36,15 +36,14 @@ beforeAll(async () => {
   writeFileSync(rulesFile, RULES);
   gw = await startTestGateway({ rules: { file: rulesFile }, lan: { authAttemptsPerMinute: 20 } }, dirs);
   api = lanClient(gw.lanUrl);
-  const devices = [];
-  for (const m of [
-    { kind: 'fridge', node: 'shop-fridge', name: 'Fridge' },
-    { kind: 'plug', node: 'plug-1', name: 'Plug' },
-  ]) {
-    devices.push({ ...m, password: await gw.running.credentials.create(m.node) });
-  }
-  fleet = new Fleet({ url: gw.url, devices, clock: createClock(60), reportMs: 5_000 });
-  await fleet.start();
+  fleet = await startSimFleet(
+    gw,
+    [
+      { kind: 'fridge', node: 'shop-fridge', name: 'Fridge' },
+      { kind: 'plug', node: 'plug-1', name: 'Plug' },
+    ],
+    { reportMs: 5_000 },
+  );
   await waitFor(
     () => gw.running.registry.get('shop-fridge') && gw.running.registry.get('plug-1') && gw.running.rules.ruleCount === 2,
     5000,

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClock } from '../../firmware-sim/clock.ts';
-import { Fleet } from '../../firmware-sim/fleet.ts';
+import type { Fleet } from '../../firmware-sim/fleet.ts';
+import { startSimFleet } from '../helpers/simFleet.ts';
 import { scaledClock } from '../../gateway/clock.ts';
 import { connectClient, startTestGateway, waitFor, type TestGateway } from '../helpers/testGateway.ts';
 
@@ -26,16 +26,15 @@ describe('rules end to end', () => {
 
   beforeAll(async () => {
     gw = await startTestGateway({}, undefined, scaledClock(60));
-    const devices = [];
-    for (const m of [
-      { kind: 'fridge', node: 'shop-fridge', name: 'Fridge' },
-      { kind: 'buzzer', node: 'shop-buzzer', name: 'Buzzer' },
-    ]) {
-      devices.push({ ...m, password: await gw.running.credentials.create(m.node) });
-    }
     // devices report only when told to (no random door openings)
-    fleet = new Fleet({ url: gw.url, devices, clock: createClock(1), reportMs: 86_400_000 });
-    await fleet.start();
+    fleet = await startSimFleet(
+      gw,
+      [
+        { kind: 'fridge', node: 'shop-fridge', name: 'Fridge' },
+        { kind: 'buzzer', node: 'shop-buzzer', name: 'Buzzer' },
+      ],
+      { speed: 1, reportMs: 86_400_000 },
+    );
     await waitFor(() => gw.running.registry.get('shop-buzzer') && gw.running.registry.get('shop-fridge'), 5000, 'devices');
   });
   afterAll(async () => {
