@@ -177,7 +177,6 @@ export class MqttDriver implements Driver {
    */
   #applyConfig(topic: string, owner: string, payload: string, ownedTopics: readonly string[] | undefined): boolean {
     const persist = ownedTopics !== undefined;
-    const sink = this.#sink as DriverSink;
     const native = parseNativeTopic(topic);
     if (native) return this.#applyNativeConfig(native.deviceId, topic, owner, payload, persist);
     const tasmota = parseTasmotaDiscoveryTopic(topic);
@@ -198,24 +197,42 @@ export class MqttDriver implements Driver {
       if (persist) this.#options.configs.remove(topic);
       return true;
     }
-    for (const entity of result.entities) {
+    return this.#install(topic, owner, payload, result.entities, announced, ownedTopics);
+  }
+
+  /**
+   * Installs what one discovery message announced, all or nothing: refused when any entity names a
+   * topic outside `ownedTopics` or a device another credential owns. Entities the message announced
+   * before (`announced`) and no longer does are removed (a device message that drops a component);
+   * each device's new description is reported once; the message is kept for restarts. Warnings are
+   * reported at each entity's key, or at `warnAt` when given.
+   */
+  #install(
+    topic: string,
+    owner: string,
+    payload: string,
+    entities: readonly EntityConfig[],
+    announced: readonly string[],
+    ownedTopics: readonly string[] | undefined,
+    warnAt?: string,
+  ): boolean {
+    for (const entity of entities) {
       const problem = this.#ownershipProblem(entity, owner, ownedTopics);
       if (problem) {
         this.#reject(entity.device.id, topic, problem, DriverErrorCodes.discovery);
         return false;
       }
     }
-    // a device message that no longer lists a component removes it
-    const kept = new Set(result.entities.map((e) => e.discoveryTopic));
+    const kept = new Set(entities.map((e) => e.discoveryTopic));
     for (const k of announced) if (!kept.has(k)) this.#table.remove(k);
     const described = new Map<string, DeviceDescription>();
-    for (const entity of result.entities) {
+    for (const entity of entities) {
       described.set(entity.device.id, this.#table.put(entity, owner));
-      for (const w of entity.warnings) this.#warnOnce(entity.device.id, entity.discoveryTopic, w);
+      for (const w of entity.warnings) this.#warnOnce(entity.device.id, warnAt ?? entity.discoveryTopic, w);
     }
-    this.#counters.discovered += result.entities.length;
-    if (persist) this.#options.configs.save(topic, owner, payload);
-    for (const d of described.values()) sink.describe(d);
+    this.#counters.discovered += entities.length;
+    if (ownedTopics !== undefined) this.#options.configs.save(topic, owner, payload);
+    for (const d of described.values()) this.#sink?.describe(d);
     return true;
   }
 
@@ -265,24 +282,8 @@ export class MqttDriver implements Driver {
         return false;
       }
     }
-    for (const entity of entities) {
-      const problem = this.#ownershipProblem(entity, owner, ownedTopics);
-      if (problem) {
-        this.#reject(entity.device.id, topic, problem, DriverErrorCodes.discovery);
-        return false;
-      }
-    }
+    if (!this.#install(topic, owner, payload, entities, announced, ownedTopics, topic)) return false;
     this.#tasmota.set(where.mac, next);
-    const kept = new Set(entities.map((e) => e.discoveryTopic));
-    for (const k of announced) if (!kept.has(k)) this.#table.remove(k);
-    let described: DeviceDescription | undefined;
-    for (const entity of entities) {
-      described = this.#table.put(entity, owner);
-      for (const w of entity.warnings) this.#warnOnce(entity.device.id, topic, w);
-    }
-    this.#counters.discovered += entities.length;
-    if (persist) this.#options.configs.save(topic, owner, payload);
-    if (described) this.#sink?.describe(described);
     return true;
   }
 
