@@ -1,6 +1,7 @@
 import type { AttributeSpec } from '../types.ts';
+import { onOff } from './components/basic.ts';
 import { slug } from './discovery.ts';
-import { type Availability, type CommandWriter, type EntityConfig, fieldReader, matches, NOT_JSON, preview, type StateReader, toNumber } from './entity.ts';
+import { type Availability, type CommandWriter, type EntityConfig, fieldReader, NOT_JSON, preview, type StateReader, toNumber } from './entity.ts';
 
 /**
  * Tasmota's own discovery (the default since Tasmota 9 with `SetOption19 0`): a retained
@@ -121,11 +122,10 @@ export function tasmotaEntities(c: TasmotaConfig, sensors: unknown): EntityConfi
   for (const { i } of relays) {
     const key = relays.length === 1 && i === 0 ? 'POWER' : `POWER${i + 1}`;
     const attribute = key.toLowerCase();
-    const onOff = (raw: unknown) =>
-      matches(raw, c.on) ? true : matches(raw, c.off) ? false : { error: `expected ${JSON.stringify(c.on)} or ${JSON.stringify(c.off)}, got ${preview(raw)}` };
+    const onOrOff = onOff(c.on, c.off);
     const fromJson: StateReader['decode'] = (_payload, json) => {
       if (json === NOT_JSON || !isRecord(json) || json[key] === undefined) return { values: [] };
-      const v = onOff(json[key]);
+      const v = onOrOff(json[key]);
       return typeof v === 'boolean' ? { values: [[attribute, v]] } : { error: `${attribute}: ${v.error}` };
     };
     const command = topicFor(c, 0, key);
@@ -136,7 +136,7 @@ export function tasmotaEntities(c: TasmotaConfig, sensors: unknown): EntityConfi
       attribute,
       device,
       attributes: { [attribute]: { type: 'boolean', writable: true, name: c.friendlyNames[i] ?? `Relay ${i + 1}` } },
-      readers: [fieldReader(topicFor(c, 1, key), undefined, attribute, onOff), { topic: state, decode: fromJson }, { topic: result, decode: fromJson }],
+      readers: [fieldReader(topicFor(c, 1, key), undefined, attribute, onOrOff), { topic: state, decode: fromJson }, { topic: result, decode: fromJson }],
       writers: { [attribute]: writer },
       availability,
       topics: [command, topicFor(c, 1, key), state, result, lwt],

@@ -1,49 +1,10 @@
-import { asNumber, fieldReader, oneOf } from '../entity.ts';
-import { type ComponentBuilder, type ComponentContext, field, labelled, list, num, str, templateAt, writer } from './kit.ts';
+import { asNumber, oneOf } from '../entity.ts';
+import { type ComponentBuilder, type ComponentContext, command, field, labelled, list, modeField, num, read, str } from './kit.ts';
 
 const DEFAULT_MODES = ['auto', 'off', 'cool', 'heat', 'dry', 'fan_only'];
 const DEFAULT_FAN_MODES = ['auto', 'low', 'medium', 'high'];
 const DEFAULT_SWING_MODES = ['on', 'off'];
 const ACTIONS = ['off', 'heating', 'cooling', 'drying', 'idle', 'fan', 'preheating', 'defrosting'];
-
-/** A state topic read into `attribute` (when the config names the topic and its template is usable). */
-function read(ctx: ComponentContext, topicKey: string, templateKey: string, attribute: string, convert: Parameters<typeof fieldReader>[3]): boolean {
-  const topic = str(ctx.c, topicKey);
-  if (!topic) return false;
-  const t = templateAt(ctx, templateKey);
-  if (t.usable) ctx.readers.push(fieldReader(topic, t.template, attribute, convert));
-  return true;
-}
-
-/** A command topic written from `attribute` (its command template filled in); false when there is none or it is off. */
-function command(ctx: ComponentContext, topicKey: string, templateKey: string, attribute: string, check: (v: string) => string | undefined): boolean {
-  const topic = str(ctx.c, topicKey);
-  if (!topic) return false;
-  const w = writer(ctx, topic, templateKey, (v) => {
-    const problem = check(String(v));
-    return problem ? { error: `${attribute}: ${problem}` } : String(v);
-  });
-  if (w) ctx.writers[attribute] = w;
-  return w !== undefined;
-}
-
-/** A mode-like field (HVAC mode, fan mode, preset, swing): a fixed set of options, reported and/or commanded. */
-function modeField(
-  ctx: ComponentContext,
-  name: string,
-  words: string,
-  options: readonly string[],
-  keys: { state: string; stateTpl: string; cmd: string; cmdTpl: string },
-) {
-  const attribute = field(ctx, name);
-  const reads = str(ctx.c, keys.state) !== undefined;
-  const writes = str(ctx.c, keys.cmd) !== undefined;
-  if (!reads && !writes) return;
-  ctx.attributes[attribute] = { type: 'string', writable: writes, options, name: labelled(ctx, words) };
-  read(ctx, keys.state, keys.stateTpl, attribute, oneOf(options));
-  if (!command(ctx, keys.cmd, keys.cmdTpl, attribute, (v) => (options.includes(v) ? undefined : `expected one of ${options.join(', ')}`)) && writes)
-    ctx.attributes[attribute] = { ...ctx.attributes[attribute], writable: false } as (typeof ctx.attributes)[string];
-}
 
 /** A temperature-like number field: current (read-only) or a target (commanded within min..max in steps). */
 function numberField(

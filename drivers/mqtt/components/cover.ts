@@ -1,5 +1,18 @@
-import { fieldReader, matches, preview, toNumber } from '../entity.ts';
-import { type ComponentBuilder, type ComponentContext, bool, field, labelled, num, payloadOf, str, templateAt, writer } from './kit.ts';
+import { fieldReader, preview, toNumber } from '../entity.ts';
+import {
+  type ComponentBuilder,
+  type ComponentContext,
+  bool,
+  field,
+  labelled,
+  movesWriter,
+  namedStates,
+  num,
+  payloadOf,
+  str,
+  templateAt,
+  writer,
+} from './kit.ts';
 
 const COVER_STATES = ['open', 'opening', 'closed', 'closing', 'stopped'];
 const VALVE_STATES = ['open', 'opening', 'closed', 'closing'];
@@ -17,7 +30,6 @@ const fromPercent = (closed: number, open: number, v: number) => Math.round(clos
 /** The state attribute: one of `states`, from the configured state payloads; commanded open/close/stop. */
 function stateField(ctx: ComponentContext, states: readonly string[], stop: boolean) {
   const c = ctx.c;
-  const payloads = Object.fromEntries(states.map((s) => [s, payloadOf(c, `state_${s}`, s)]));
   const commandTopic = str(c, 'command_topic');
   const moves = stop ? MOVES : MOVES.filter((m) => m !== 'stop');
   ctx.attributes[ctx.base] = {
@@ -33,20 +45,15 @@ function stateField(ctx: ComponentContext, states: readonly string[], stop: bool
   const reportsPosition = bool(c, 'reports_position') === true; // a valve may report its position on the state topic
   if (stateTopic && t.usable && !reportsPosition)
     ctx.readers.push(
-      fieldReader(stateTopic, t.template, ctx.base, (raw) => {
-        const found = states.find((s) => matches(raw, payloads[s] as string));
-        return found ?? { error: `expected one of ${states.map((s) => JSON.stringify(payloads[s])).join(', ')}, got ${preview(raw)}` };
-      }),
+      fieldReader(
+        stateTopic,
+        t.template,
+        ctx.base,
+        namedStates(c, states, (s) => s),
+      ),
     );
   if (!commandTopic) return;
-  const payloadFor: Record<string, string> = {
-    open: String(payloadOf(c, 'payload_open', 'OPEN')),
-    close: String(payloadOf(c, 'payload_close', 'CLOSE')),
-    stop: String(payloadOf(c, 'payload_stop', 'STOP')),
-  };
-  const w = writer(ctx, commandTopic, undefined, (v) =>
-    moves.includes(String(v)) ? (payloadFor[String(v)] as string) : { error: `${ctx.base}: expected ${moves.join(', ')}` },
-  );
+  const w = movesWriter(ctx, commandTopic, undefined, moves);
   if (w) ctx.writers[ctx.base] = w;
 }
 

@@ -1,6 +1,6 @@
-import { fieldReader, oneOf, preview, toNumber } from '../entity.ts';
+import { fieldReader, preview, toNumber } from '../entity.ts';
 import { onOff } from './basic.ts';
-import { type ComponentBuilder, field, labelled, list, num, payloadOf, required, str, templateAt, writer } from './kit.ts';
+import { type ComponentBuilder, field, labelled, list, modeField, num, payloadOf, required, str, templateAt, writer } from './kit.ts';
 
 /**
  * fan: on/off, a speed as 0-100 % (from `speed_range_min`..`speed_range_max`), a preset mode and
@@ -44,20 +44,13 @@ export const fan: ComponentBuilder = (ctx) => {
   }
 
   const presets = list(c, 'preset_modes');
-  if (presets && presets.length > 0) {
-    const preset = field(ctx, 'preset_mode');
-    const cmd = str(c, 'preset_mode_command_topic');
-    ctx.attributes[preset] = { type: 'string', writable: cmd !== undefined, options: presets, name: labelled(ctx, 'preset') };
-    const st = str(c, 'preset_mode_state_topic');
-    const pt = templateAt(ctx, 'preset_mode_value_template');
-    if (st && pt.usable) ctx.readers.push(fieldReader(st, pt.template, preset, oneOf(presets)));
-    const pw = cmd
-      ? writer(ctx, cmd, 'preset_mode_command_template', (v) =>
-          presets.includes(String(v)) ? String(v) : { error: `${preset}: expected one of ${presets.join(', ')}` },
-        )
-      : undefined;
-    if (pw) ctx.writers[preset] = pw;
-  }
+  if (presets && presets.length > 0)
+    modeField(ctx, 'preset_mode', 'preset', presets, {
+      state: 'preset_mode_state_topic',
+      stateTpl: 'preset_mode_value_template',
+      cmd: 'preset_mode_command_topic',
+      cmdTpl: 'preset_mode_command_template',
+    });
 
   const oscCmd = str(c, 'oscillation_command_topic');
   const oscState = str(c, 'oscillation_state_topic');

@@ -1,6 +1,10 @@
 import type { AttributeSpec, AttributeValue } from '../../types.ts';
 import {
   type Build,
+  fieldReader,
+  matches,
+  oneOf,
+  preview,
   type CommandWriter,
   DiscoveryError,
   type Outgoing,
@@ -90,3 +94,62 @@ export function writer(
 
 /** The friendly name of a sub-field: "Living room: target temperature". */
 export const labelled = (ctx: ComponentContext, words: string) => (ctx.name ? `${ctx.name}: ${words}` : words.charAt(0).toUpperCase() + words.slice(1));
+
+/** A state topic read into `attribute` (when the config names the topic and its template is usable). */
+export function read(ctx: ComponentContext, topicKey: string, templateKey: string, attribute: string, convert: Parameters<typeof fieldReader>[3]): boolean {
+  const topic = str(ctx.c, topicKey);
+  if (!topic) return false;
+  const t = templateAt(ctx, templateKey);
+  if (t.usable) ctx.readers.push(fieldReader(topic, t.template, attribute, convert));
+  return true;
+}
+
+/** A command topic written from `attribute` (its command template filled in); false when there is none or it is off. */
+export function command(ctx: ComponentContext, topicKey: string, templateKey: string, attribute: string, check: (v: string) => string | undefined): boolean {
+  const topic = str(ctx.c, topicKey);
+  if (!topic) return false;
+  const w = writer(ctx, topic, templateKey, (v) => {
+    const problem = check(String(v));
+    return problem ? { error: `${attribute}: ${problem}` } : String(v);
+  });
+  if (w) ctx.writers[attribute] = w;
+  return w !== undefined;
+}
+
+/** A mode-like field (HVAC mode, fan mode, preset, swing): a fixed set of options, reported and/or commanded. */
+export function modeField(
+  ctx: ComponentContext,
+  name: string,
+  words: string,
+  options: readonly string[],
+  keys: { state: string; stateTpl: string; cmd: string; cmdTpl: string },
+) {
+  const attribute = field(ctx, name);
+  const reads = str(ctx.c, keys.state) !== undefined;
+  const writes = str(ctx.c, keys.cmd) !== undefined;
+  if (!reads && !writes) return;
+  ctx.attributes[attribute] = { type: 'string', writable: writes, options, name: labelled(ctx, words) };
+  read(ctx, keys.state, keys.stateTpl, attribute, oneOf(options));
+  if (!command(ctx, keys.cmd, keys.cmdTpl, attribute, (v) => (options.includes(v) ? undefined : `expected one of ${options.join(', ')}`)) && writes)
+    ctx.attributes[attribute] = { ...ctx.attributes[attribute], writable: false } as (typeof ctx.attributes)[string];
+}
+
+/**
+ * A state that is one of `states`, each reported as its `state_<name>` payload (else `fallback(name)`):
+ * turns a reported payload into its name, or an error listing the payloads expected.
+ */
+export function namedStates(c: Config, states: readonly string[], fallback: (state: string) => string) {
+  const payloads = Object.fromEntries(states.map((s) => [s, payloadOf(c, `state_${s}`, fallback(s))]));
+  return (raw: unknown) =>
+    states.find((s) => matches(raw, payloads[s] as Payload)) ?? {
+      error: `expected one of ${states.map((s) => JSON.stringify(payloads[s])).join(', ')}, got ${preview(raw)}`,
+    };
+}
+
+/** A writer for moves (open/close/stop, lock/unlock/open): each sent as its `payload_<move>` (else the move in capitals). */
+export function movesWriter(ctx: ComponentContext, topic: string, templateKey: string | undefined, moves: readonly string[]): CommandWriter | undefined {
+  const payloadFor = Object.fromEntries(moves.map((m) => [m, String(payloadOf(ctx.c, `payload_${m}`, m.toUpperCase()))]));
+  return writer(ctx, topic, templateKey, (v) =>
+    Object.hasOwn(payloadFor, String(v)) ? (payloadFor[String(v)] as string) : { error: `${ctx.base}: expected ${moves.join(', ')}` },
+  );
+}

@@ -1,5 +1,5 @@
-import { fieldReader, matches, preview } from '../entity.ts';
-import { type ComponentBuilder, payloadOf, required, str, templateAt, writer } from './kit.ts';
+import { fieldReader } from '../entity.ts';
+import { type ComponentBuilder, movesWriter, namedStates, required, str, templateAt } from './kit.ts';
 
 const STATES = ['locked', 'unlocked', 'locking', 'unlocking', 'jammed', 'open', 'opening'];
 
@@ -11,7 +11,6 @@ const STATES = ['locked', 'unlocked', 'locking', 'unlocking', 'jammed', 'open', 
 export const lock: ComponentBuilder = (ctx) => {
   const c = ctx.c;
   const commandTopic = required(c, 'command_topic');
-  const payloads = Object.fromEntries(STATES.map((s) => [s, payloadOf(c, `state_${s}`, s.toUpperCase())]));
   const opens = c.payload_open !== undefined;
   const moves = opens ? ['lock', 'unlock', 'open'] : ['lock', 'unlock'];
   ctx.attributes[ctx.base] = { type: 'string', deviceClass: 'lock', writable: true, options: STATES, commands: moves, name: ctx.name };
@@ -19,18 +18,13 @@ export const lock: ComponentBuilder = (ctx) => {
   const t = templateAt(ctx, 'value_template');
   if (stateTopic && t.usable)
     ctx.readers.push(
-      fieldReader(stateTopic, t.template, ctx.base, (raw) => {
-        const found = STATES.find((s) => matches(raw, payloads[s] as string));
-        return found ?? { error: `expected one of ${STATES.map((s) => JSON.stringify(payloads[s])).join(', ')}, got ${preview(raw)}` };
-      }),
+      fieldReader(
+        stateTopic,
+        t.template,
+        ctx.base,
+        namedStates(c, STATES, (s) => s.toUpperCase()),
+      ),
     );
-  const payloadFor: Record<string, string> = {
-    lock: String(payloadOf(c, 'payload_lock', 'LOCK')),
-    unlock: String(payloadOf(c, 'payload_unlock', 'UNLOCK')),
-    open: String(payloadOf(c, 'payload_open', 'OPEN')),
-  };
-  const w = writer(ctx, commandTopic, 'command_template', (v) =>
-    moves.includes(String(v)) ? (payloadFor[String(v)] as string) : { error: `${ctx.base}: expected ${moves.join(', ')}` },
-  );
+  const w = movesWriter(ctx, commandTopic, 'command_template', moves);
   if (w) ctx.writers[ctx.base] = w;
 };
