@@ -90,3 +90,9 @@ export function slaState(t, now = Date.now()) {
   if (t.state === 'resolved' || t.state === 'closed') return 'on time';
   return now - t.createdAt >= 0.75 * (t.resolveDueAt - t.createdAt) ? 'at risk' : 'on time';
 }
+
+/** The customers of these sites, each once, in order. */
+export const customersOf = (sites) => [...new Set(sites.map((s) => s.customer).filter(Boolean))].sort();
+
+/** A site whose gateway has more than 100 records waiting, or its oldest waiting over 10 minutes. */
+export const fallingBehind = (s) => (s.outboxDepth ?? 0) > 100 || (s.outboxLagS ?? 0) > 600;

@@ -1,10 +1,7 @@
-import { api, html, slaState } from '../api.js';
+import { api, fallingBehind, html, slaState } from '../api.js';
 import { pending, useLive } from '../load.js';
 
 /** The fleet at a glance: sites online and offline, active alarms by severity, open tickets by SLA state. */
-/** A site whose gateway has more than 100 records waiting, or its oldest waiting over 10 minutes. */
-export const fallingBehind = (s) => (s.outboxDepth ?? 0) > 100 || (s.outboxLagS ?? 0) > 600;
-
 export function Overview({ user }) {
   const operations = user.role !== 'billing';
   const state = useLive(

@@ -1,8 +1,7 @@
 import { useState } from 'preact/hooks';
-import { alarmTitle, api, fmtDuration, fmtTime, html } from '../api.js';
+import { alarmTitle, api, customersOf, fallingBehind, fmtDuration, fmtTime, html } from '../api.js';
 import { HealthCharts } from '../chart.js';
 import { pending, useAction, useLive } from '../load.js';
-import { fallingBehind } from './overview.js';
 
 /** Sites: searchable, filterable by customer and status; a site opens its page. */
 export function Sites({ query }) {
@@ -13,7 +12,7 @@ export function Sites({ query }) {
   const wait = pending(state, 'the sites');
   if (wait) return wait;
   const needle = search.trim().toLowerCase();
-  const customers = [...new Set(state.data.map((s) => s.customer).filter(Boolean))].sort();
+  const customers = customersOf(state.data);
   const shown = state.data.filter(
     (s) =>
       (!status || (status === 'behind' ? fallingBehind(s) : (status === 'online') === (s.state === 'online'))) &&

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiError, api, fmtTime, html, session } from '../api.js';
+import { ApiError, api, customersOf, fmtTime, html, session } from '../api.js';
 import { pending, useAction, useLive } from '../load.js';
 
 const thisMonth = () => new Date().toISOString().slice(0, 7);
@@ -39,7 +39,7 @@ export function Usage({ query }) {
   });
   const wait = pending(state, 'the usage');
   const sites = state.data?.sites ?? [];
-  const customers = [...new Set(sites.map((s) => s.customer).filter(Boolean))].sort();
+  const customers = customersOf(sites);
   const rows = state.data?.rows ?? [];
   return html`
     <h1>Usage and billing</h1>
