@@ -3,7 +3,7 @@ import { alarmTitle, api, fmtTime, html } from '../api.js';
 import { LineChart } from '../chart.js';
 import { pending, useAction, useLive } from '../load.js';
 import { CommandForm, CommandRows } from './commands.js';
-import { Diagnosis } from './sites.js';
+import { askDiagnosis, Diagnosis } from './sites.js';
 
 const CHARTED = {
   duty_cycle: { label: 'Compressor running, % of the hour', scale: 100 },
@@ -97,10 +97,7 @@ export function Device({ query }) {
         <button
           class="secondary"
           data-testid="diag-${device.deviceRef}"
-          onClick=${run(async () => {
-            const { requestId } = await api('/api/diagnostics', { method: 'POST', body: { gatewayId: site, deviceRef: device.deviceRef } });
-            setDiag({ requestId, deviceRef: device.deviceRef });
-          })}
+          onClick=${run(async () => setDiag(await askDiagnosis(site, device.deviceRef)))}
         >
           Ask for a diagnostic snapshot
         </button>

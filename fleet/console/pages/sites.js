@@ -61,11 +61,7 @@ export function Site({ query }) {
   if (wait) return wait;
   const { site, devices, health, alarms } = state.data.site;
   const tickets = state.data.tickets.filter((t) => t.state !== 'closed');
-  const ask = (d) =>
-    run(async () => {
-      const { requestId } = await api('/api/diagnostics', { method: 'POST', body: { gatewayId: site.gatewayId, deviceRef: d.deviceRef } });
-      setDiag({ requestId, deviceRef: d.deviceRef });
-    });
+  const ask = (d) => run(async () => setDiag(await askDiagnosis(site.gatewayId, d.deviceRef)));
   return html`
     <h1>${site.label ?? site.gatewayId} <span class="badge">${site.state === 'online' ? 'online' : 'offline'}</span></h1>
     <p class="meta">${site.customer ?? 'no customer'} · time zone ${site.timeZone ?? 'unknown'} · gateway ${site.version ?? ''} · last heard ${fmtTime(site.lastSeen)}</p>
@@ -103,6 +99,12 @@ export function Site({ query }) {
     <h2>Open tickets (${tickets.length})</h2>
     <ul class="cards">${tickets.map((t) => html`<li class="card"><div class="title">${t.title}</div><div class="meta">${t.state.replace('_', ' ')}</div></li>`)}</ul>
   `;
+}
+
+/** Asks a device for a diagnostic snapshot: what `Diagnosis` shows. */
+export async function askDiagnosis(gatewayId, deviceRef) {
+  const { requestId } = await api('/api/diagnostics', { method: 'POST', body: { gatewayId, deviceRef } });
+  return { requestId, deviceRef };
 }
 
 /** A diagnostic snapshot as it arrives: asked, refused with the reason, or the device's attributes and readings. */
