@@ -210,6 +210,10 @@ export class FakeBluez {
 
   /** Stops answering (BlueZ exits); `start()` brings it back with the same devices. */
   stop(): void {
+    // Messages already on the wire would still be handled after disconnect(), and dbus-next answers
+    // them on the closed stream by throwing from its message listener (an uncaught error when the
+    // gateway calls in at that moment): stop handling them first. `_connection` is dbus-next's own.
+    (this.#bus as unknown as { _connection?: { removeAllListeners(event: string): void } } | undefined)?._connection?.removeAllListeners('message');
     this.#bus?.disconnect();
     this.#bus = undefined;
     this.#devices.clear();
