@@ -8,7 +8,7 @@ import { launchChromium } from '../helpers/browser.ts';
 import { BIN, freePort, type GatewayProcess, spawnGateway } from '../helpers/gatewayProcess.ts';
 import { startPostgres, type TempPostgres } from '../helpers/postgres.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
-import { waitFor } from '../helpers/testGateway.ts';
+import { waitFor, within } from '../helpers/testGateway.ts';
 
 /**
  * The console against real processes, set up the way the README tells a provider and an owner to:
@@ -33,14 +33,14 @@ let fridge: FridgeFirmware;
 let browser: Browser;
 
 const run = (bin: string, args: string[], o: { cwd?: string; env?: Record<string, string> } = {}) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: o.cwd, env: { ...process.env, ...o.env } });
-  if (r.status !== 0) throw new Error(`${bin} ${args.join(' ')}: ${r.stderr || r.stdout}`);
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: o.cwd, env: { ...process.env, ...o.env }, timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`${bin} ${args.join(' ')}: ${r.error?.message ?? ''} ${r.stderr || r.stdout}`);
   return r.stdout;
 };
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  pg = await startPostgres();
+  pg = await within(60_000, 'PostgreSQL 15 starting', startPostgres());
   const dir = dirs.make('trellis-console-processes-');
   const [apiPort, brokerPort, mqttPort, tlsPort, lanPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const fleetConfig = join(dir, 'trellis-fleet.yaml');
@@ -90,9 +90,9 @@ cloud: {url: "mqtts://127.0.0.1:${brokerPort}", username: gw-1, passwordFile: ${
   const fridgePassword = /password:\s+(\S+)/.exec(run(BIN, ['device', 'add', 'shop-fridge', '--config', gwConfig]))?.[1] as string;
   run(BIN, ['grant', 'add', '--provider', 'coolco', '--devices', 'shop-fridge', '--classes', 'usage,alerts,maintenance,health', '--config', gwConfig]);
   gateway = await spawnGateway(gwConfig, 30_000);
-  fridge = await fridgeFirmware(`mqtt://127.0.0.1:${gateway.port}`, fridgePassword);
-  browser = await launchChromium();
-}, 120_000);
+  fridge = await within(20_000, "the fridge's firmware connecting and announcing itself", fridgeFirmware(`mqtt://127.0.0.1:${gateway.port}`, fridgePassword));
+  browser = await within(60_000, 'Chromium starting', launchChromium());
+}, 180_000); // above the steps' own deadlines, so a slow step fails by its name
 
 afterAll(async () => {
   await browser?.close();

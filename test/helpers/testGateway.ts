@@ -70,6 +70,15 @@ export async function connectClient(url: string, options: IClientOptions = {}): 
 }
 
 /** Polls until `check` returns a truthy value (or throws after `timeoutMs`). */
+/** `promise`, or an error naming `what` when it takes longer than `ms` (a hung step says which it was). */
+export function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not done in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 export async function waitFor<T>(
   check: () => T | undefined | false | null | Promise<T | undefined | false | null>,
   timeoutMs = 5000,
