@@ -6,6 +6,7 @@ import { AuthThrottle } from './auth/throttle.ts';
 import { RuleFileWatcher } from './automation/ruleFile.ts';
 import { RuleHost } from './automation/ruleHost.ts';
 import type { Clock } from './clock.ts';
+import type { BleDriver } from '../drivers/ble/driver.ts';
 import type { Config } from './config/schema.ts';
 import type { GatewayBus } from './core/events.ts';
 import { service, type Service } from './core/lifecycle.ts';
@@ -80,12 +81,17 @@ export function compose(env: Environment): Composition {
     log,
     async () => new (await import('../drivers/serial/driver.ts')).SerialDriver(config.serial, () => clock.now()),
   );
+  // the configured Bluetooth devices and those the owner adopted from a scan
+  const bleDevices = [
+    ...config.ble.devices,
+    ...repos.bleDevices.list().filter((a) => !config.ble.devices.some((c) => c.address.toUpperCase() === a.address || c.id === a.id)),
+  ];
   const ble = optionalDriver(
     'ble',
-    config.ble.devices.length > 0,
+    config.ble.scan || bleDevices.length > 0,
     hub,
     log,
-    async () => new (await import('../drivers/ble/driver.ts')).BleDriver(config.ble, () => clock.now()),
+    async () => new (await import('../drivers/ble/driver.ts')).BleDriver({ ...config.ble, devices: bleDevices }, () => clock.now()),
   );
   // the sampler reads cloud sync's outbox and metering's errors (built below), cloud sync sends its samples
   const health = new HealthSampler({
@@ -108,7 +114,21 @@ export function compose(env: Environment): Composition {
     alerts,
   });
   const metering = meteringService({ config, log, clock, bus, repos, cloud: cloud.sync });
-  const lan = lanService({ config, log, clock, hub, bus, repos, rules, ruleFile, selfSigned, health, cloud: cloud.sync, advertiser: env.advertiser });
+  const lan = lanService({
+    config,
+    log,
+    clock,
+    hub,
+    bus,
+    repos,
+    rules,
+    ruleFile,
+    selfSigned,
+    health,
+    cloud: cloud.sync,
+    advertiser: env.advertiser,
+    ble: () => ble.driver() as BleDriver | undefined,
+  });
 
   const services: Array<Service | undefined> = [
     selfSigned &&

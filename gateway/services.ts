@@ -3,6 +3,7 @@ import type { Driver } from '../drivers/types.ts';
 import type { DeviceAuth } from './auth/deviceAuth.ts';
 import { AuthThrottle } from './auth/throttle.ts';
 import type { RuleFileWatcher } from './automation/ruleFile.ts';
+import type { BleDriver } from '../drivers/ble/driver.ts';
 import type { RuleHost } from './automation/ruleHost.ts';
 import type { Clock } from './clock.ts';
 import type { HealthData } from '../protocol/index.ts';
@@ -188,6 +189,7 @@ export function lanService(
     health: HealthSampler;
     cloud: CloudSync | undefined;
     advertiser: (() => Promise<Advertiser>) | undefined;
+    ble: () => BleDriver | undefined;
   },
 ) {
   const { config } = p;
@@ -226,6 +228,9 @@ export function lanService(
                 grants: p.repos.grants,
                 audit: p.repos.audit,
                 clock: p.clock,
+                ble: p.ble,
+                bleScan: config.ble.scan,
+                bleDevices: p.repos.bleDevices,
                 version: VERSION,
                 peekHealth: () => p.health.peek(),
                 cloudStatus: () => p.cloud?.link.status(),

@@ -3,6 +3,7 @@ import { DriverError, DriverErrorCodes } from '../errors.ts';
 import type { AttributeType, Command, DeviceEvent, Driver, DriverCounters, DriverSink, Now } from '../types.ts';
 import { decodeBthome } from './bthome.ts';
 import { decryptBthome } from './bthomeCrypto.ts';
+import { type Heard, NearbyList, type NearbyDevice } from './nearby.ts';
 import { BTHOME_SERVICE_DATA_UUID, decodeGatt, encodeGatt, GATT_PROFILES, profileSpecs, type GattProfile } from './profiles.ts';
 import { bluetoothClass, openBleSession, type BleSession } from './session.ts';
 
@@ -14,14 +15,18 @@ export interface BleConfig {
   /** An advertising device not heard from this long is offline. */
   readonly offlineAfterMs: number;
   readonly maxConnections: number;
-  readonly devices: ReadonlyArray<{
-    readonly address: string;
-    readonly id: string;
-    readonly name?: string | undefined;
-    readonly profile: string;
-    /** an encrypted BTHome sensor's bind key (32 hex digits) */
-    readonly bindKey?: string | undefined;
-  }>;
+  /** list BTHome sensors and known GATT devices nearby that no entry names, to be adopted */
+  readonly scan?: boolean | undefined;
+  readonly devices: ReadonlyArray<BleDeviceEntry>;
+}
+
+export interface BleDeviceEntry {
+  readonly address: string;
+  readonly id: string;
+  readonly name?: string | undefined;
+  readonly profile: string;
+  /** an encrypted BTHome sensor's bind key (32 hex digits) */
+  readonly bindKey?: string | undefined;
 }
 
 interface Tracked {
@@ -42,6 +47,30 @@ interface Tracked {
   connecting: boolean;
   nextAttempt: number;
   backoffMs: number;
+}
+
+function track(d: BleDeviceEntry): Tracked {
+  return {
+    address: d.address.toUpperCase(),
+    id: d.id,
+    name: d.name ?? d.id,
+    profile: d.profile === 'bthome' ? undefined : GATT_PROFILES[d.profile],
+    online: false,
+    lastSeen: 0,
+    lastPacket: undefined,
+    attributes: new Set(),
+    bindKey: d.bindKey ? Buffer.from(d.bindKey, 'hex') : undefined,
+    lastCounter: undefined,
+    connecting: false,
+    nextAttempt: 0,
+    backoffMs: 500,
+  };
+}
+
+/** node-ble types RSSI as a string; BlueZ sends an int16. */
+function signal(v: unknown): number | undefined {
+  const n = Number(v);
+  return v !== undefined && v !== null && Number.isFinite(n) ? n : undefined;
 }
 
 /** How long one D-Bus call may take. A bus that never connects leaves calls pending forever. */
@@ -65,6 +94,8 @@ export class BleDriver implements Driver {
   readonly protocol = 'ble' as const;
   readonly #cfg: BleConfig;
   readonly #devices: Tracked[];
+  readonly #nearby: NearbyList;
+  #adapterName = '';
   readonly #counters = { messages: 0, rejected: 0, commandsSent: 0, reconnects: 0, sessionRestarts: 0 };
   #sink: DriverSink | undefined;
   #session: BleSession | undefined;
@@ -80,40 +111,16 @@ export class BleDriver implements Driver {
   constructor(cfg: BleConfig, now: Now = Date.now) {
     this.#cfg = cfg;
     this.#now = now;
-    this.#devices = cfg.devices.map((d) => ({
-      address: d.address.toUpperCase(),
-      id: d.id,
-      name: d.name ?? d.id,
-      profile: d.profile === 'bthome' ? undefined : GATT_PROFILES[d.profile],
-      online: false,
-      lastSeen: 0,
-      lastPacket: undefined,
-      attributes: new Set(),
-      bindKey: d.bindKey ? Buffer.from(d.bindKey, 'hex') : undefined,
-      lastCounter: undefined,
-      connecting: false,
-      nextAttempt: 0,
-      backoffMs: 500,
-    }));
+    this.#devices = cfg.devices.map(track);
+    this.#nearby = new NearbyList(Math.max(5000, cfg.scanMs * 5));
   }
 
   async start(sink: DriverSink): Promise<void> {
-    if (!this.#stopped || this.#devices.length === 0) return;
+    if (!this.#stopped || (this.#devices.length === 0 && !this.#cfg.scan)) return;
     bluetoothClass(); // node-ble's private class, checked before anything runs (throws TRELLIS_E_INTERNALS)
     this.#stopped = false;
     this.#sink = sink;
-    for (const d of this.#devices) {
-      if (d.profile)
-        sink.describe({
-          id: d.id,
-          name: d.name,
-          protocol: 'ble',
-          owner: `ble:${d.address}`,
-          manufacturer: d.profile.manufacturer,
-          model: d.profile.model,
-          attributes: profileSpecs(d.profile),
-        });
-    }
+    for (const d of this.#devices) this.#describeGatt(d);
     const tick = () => {
       void this.#scan().finally(() => {
         if (!this.#stopped) this.#timer = setTimeout(tick, this.#cfg.scanMs);
@@ -129,6 +136,61 @@ export class BleDriver implements Driver {
     for (const d of this.#devices) await timed(d.device?.disconnect() ?? Promise.resolve(), 'disconnect').catch(() => undefined);
     this.#closeSession(); // pending calls of a scan in progress fail with the closed bus
     for (let waited = 0; this.#scanning && waited < CALL_TIMEOUT_MS; waited += 5) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  /** What the scan hears that no entry names (empty unless `scan` is on). */
+  nearby(): NearbyDevice[] {
+    return this.#nearby.list();
+  }
+
+  /**
+   * Starts reading a device the scan found, with the profile it was recognised by. Refused (a
+   * DriverError naming why): an address not heard nearby, one already tracked, an id in use, an
+   * encrypted sensor without its bind key or with a key that does not open its last advert.
+   */
+  adopt(entry: Omit<BleDeviceEntry, 'profile'>): BleDeviceEntry {
+    const address = entry.address.toUpperCase();
+    const found = this.#nearby.get(address);
+    const refuse = (why: string) => new DriverError(DriverErrorCodes.command, `cannot adopt ${address}: ${why}`);
+    if (this.#devices.some((d) => d.address === address)) throw refuse('it is already set up');
+    if (this.#devices.some((d) => d.id === entry.id)) throw refuse(`the id ${entry.id} is taken`);
+    if (!found) throw refuse('it is not among the devices heard nearby (is it in range and advertising?)');
+    if (found.encrypted) {
+      if (!entry.bindKey) throw refuse('its adverts are encrypted: give its bindKey (32 hex digits, printed on the box or shown by its app)');
+      const opened = found.advert && decryptBthome(found.advert, Buffer.from(entry.bindKey, 'hex'), address);
+      if (!opened?.ok) throw refuse(`the bindKey does not decrypt its advert (${opened ? opened.error : 'no advert yet'})`);
+    }
+    const adopted: BleDeviceEntry = { ...entry, address, profile: found.profile, bindKey: found.encrypted ? entry.bindKey : undefined };
+    const d = track(adopted);
+    this.#devices.push(d);
+    this.#nearby.forget(address);
+    this.#describeGatt(d);
+    return adopted;
+  }
+
+  /** Stops reading an adopted device (its history stays); false if no device has that address. */
+  async forget(address: string): Promise<boolean> {
+    const i = this.#devices.findIndex((d) => d.address === address.toUpperCase());
+    const d = this.#devices[i];
+    if (!d) return false;
+    this.#devices.splice(i, 1);
+    d.device?.removeAllListeners();
+    await timed(d.device?.disconnect() ?? Promise.resolve(), 'disconnect').catch(() => undefined);
+    this.#setOnline(d, false);
+    return true;
+  }
+
+  #describeGatt(d: Tracked): void {
+    if (!d.profile) return; // BTHome sensors are described by what their adverts carry
+    this.#sink?.describe({
+      id: d.id,
+      name: d.name,
+      protocol: 'ble',
+      owner: `ble:${d.address}`,
+      manufacturer: d.profile.manufacturer,
+      model: d.profile.model,
+      attributes: profileSpecs(d.profile),
+    });
   }
 
   counters(): DriverCounters {
@@ -158,10 +220,11 @@ export class BleDriver implements Driver {
     try {
       const adapter = await this.#ensureSession();
       if (!adapter) return;
-      for (const d of this.#devices) {
+      for (const d of [...this.#devices]) {
         if (d.profile) await this.#keepConnected(adapter, d);
         else await this.#readAdvert(adapter, d);
       }
+      if (this.#cfg.scan) await this.#survey(adapter);
     } catch {
       // BlueZ went away mid-scan: start over with a new session (after backoff)
       this.#closeSession();
@@ -178,6 +241,7 @@ export class BleDriver implements Driver {
       this.#session = session;
       const adapter = await timed(this.#cfg.adapter ? session.bluetooth.getAdapter(this.#cfg.adapter) : session.bluetooth.defaultAdapter(), 'find adapter');
       const name = this.#cfg.adapter ?? (await timed(adapter.getName(), 'adapter name'));
+      this.#adapterName = name;
       if (!(await timed(adapter.isPowered(), 'adapter state'))) await timed(session.powerOn(name), 'power on');
       if (!(await timed(adapter.isDiscovering(), 'discovery state'))) await timed(adapter.startDiscovery(), 'start discovery');
       // after startDiscovery: node-ble sets its own filter ({Transport: le}) there, replacing ours
@@ -204,6 +268,30 @@ export class BleDriver implements Driver {
       d.chars = undefined;
       d.connecting = false;
       this.#setOnline(d, false);
+    }
+  }
+
+  /** Reads the addresses no entry names (a few per scan) for the nearby list. */
+  async #survey(adapter: NodeBle.Adapter): Promise<void> {
+    const listed = (await timed(adapter.devices(), 'list devices')).map((a) => a.toUpperCase());
+    const now = this.#now();
+    const session = this.#session as BleSession;
+    for (const address of this.#nearby.due(listed, (a) => this.#devices.some((d) => d.address === a), now)) {
+      let heard: Heard | undefined;
+      try {
+        const device = await timed(adapter.getDevice(address), 'get device');
+        const optional = <T>(p: Promise<T>, what: string) => timed(p, what).catch(() => undefined);
+        heard = {
+          address,
+          name: await optional(device.getName(), 'name'),
+          rssi: signal(await optional(device.getRSSI(), 'signal')),
+          serviceData: ((await optional(device.getServiceData(), 'advertisement')) ?? {}) as Record<string, Buffer | undefined>,
+          uuids: (await optional(session.serviceUuids(this.#adapterName, address), 'services')) ?? [],
+        };
+      } catch {
+        heard = undefined;
+      }
+      this.#nearby.heard(address, heard, now);
     }
   }
 

@@ -19,6 +19,8 @@ export interface GattPoint {
 export interface GattProfile {
   readonly model: string;
   readonly manufacturer: string;
+  /** the service UUIDs its adverts list: a scan that hears all of them offers the device for adoption with this profile */
+  readonly advertises: readonly string[];
   readonly points: readonly GattPoint[];
 }
 
@@ -31,6 +33,7 @@ export const GATT_PROFILES: Readonly<Record<string, GattProfile>> = {
   'fridge-logger': {
     model: 'fridge temperature logger',
     manufacturer: 'generic',
+    advertises: [uuid16(0x181a), '6e400001-b5a3-f393-e0a9-e50e24dcca9e'],
     points: [
       {
         attribute: 'temperature',

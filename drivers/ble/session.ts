@@ -45,6 +45,8 @@ export interface BleSession {
    * "le", DuplicateData true): BTHome sensors repeat the same advert with new values.
    */
   leScanFilter(adapter: string): Promise<void>;
+  /** The service UUIDs a device advertises (BlueZ Device1.UUIDs; node-ble has no getter). */
+  serviceUuids(adapter: string, address: string): Promise<string[]>;
   destroy(): void;
 }
 
@@ -63,6 +65,12 @@ export function openBleSession(busAddress: string | undefined): BleSession {
       const obj = await bus.getProxyObject('org.bluez', `/org/bluez/${adapter}`);
       const a = obj.getInterface('org.bluez.Adapter1') as unknown as { SetDiscoveryFilter(f: Record<string, dbus.Variant>): Promise<void> };
       await a.SetDiscoveryFilter({ Transport: new dbus.Variant('s', 'le'), DuplicateData: new dbus.Variant('b', true) });
+    },
+    async serviceUuids(adapter, address) {
+      const obj = await bus.getProxyObject('org.bluez', `/org/bluez/${adapter}/dev_${address.replace(/:/g, '_')}`);
+      const props = obj.getInterface('org.freedesktop.DBus.Properties') as unknown as { Get(i: string, p: string): Promise<dbus.Variant> };
+      const v = (await props.Get('org.bluez.Device1', 'UUIDs').catch(() => undefined))?.value;
+      return Array.isArray(v) ? v.filter((u): u is string => typeof u === 'string') : [];
     },
     destroy: () => bus.disconnect(),
   };

@@ -24,6 +24,8 @@ export interface SimBleDevice {
   rssi?: number;
   /** uuid -> bytes, e.g. BTHome under 0000fcd2-0000-1000-8000-00805f9b34fb */
   serviceData?: Record<string, Buffer>;
+  /** the service UUIDs it advertises; default: its GATT services' */
+  uuids?: string[];
   services?: Array<{ uuid: string; characteristics: SimCharacteristic[] }>;
 }
 
@@ -85,6 +87,7 @@ class Device1 extends Interface {
   ServicesResolved = false;
   Adapter = '/org/bluez/hci0';
   ServiceData: Record<string, unknown>;
+  UUIDs: string[];
   constructor(
     readonly spec: SimBleDevice,
     private readonly onConnect: () => void,
@@ -95,6 +98,7 @@ class Device1 extends Interface {
     this.Alias = spec.name;
     this.RSSI = spec.rssi ?? -60;
     this.ServiceData = serviceDataVariant(spec.serviceData);
+    this.UUIDs = spec.uuids ?? (spec.services ?? []).map((s) => s.uuid);
   }
   Connect(): void {
     if (!this.spec.services) throw new dbus.DBusError('org.bluez.Error.NotSupported', 'not connectable');
@@ -130,6 +134,7 @@ Device1.configureMembers({
     ServicesResolved: ro('b'),
     Adapter: ro('o'),
     ServiceData: ro('a{sv}'),
+    UUIDs: ro('as'),
   },
   methods: { Connect: {}, Disconnect: {}, Pair: {}, CancelPair: {} },
 });

@@ -24,6 +24,8 @@ export const demoConfig = (cwd: string) => ({
   ble: {
     dbusAddress: `unix:path=${resolve(cwd, 'trellis-demo-data', 'ble', 'system_bus_socket')}`,
     scanMs: 1000,
+    // a garden thermometer nobody set up is heard too: the owner adopts it from the app
+    scan: true,
     devices: [
       { address: 'A4:C1:38:5A:10:01', id: 'home-climate', name: 'Bedroom thermometer (BTHome)', profile: 'bthome' },
       { address: 'A4:C1:38:5A:10:02', id: 'home-hall-button', name: 'Hall door sensor and button (BTHome)', profile: 'bthome' },

@@ -151,6 +151,8 @@ const bleSchema = z.strictObject({
   offlineAfterMs: intRange(1000, 86_400_000, 120_000),
   /** GATT devices connected at once */
   maxConnections: intRange(1, 16, 4),
+  /** list BTHome sensors and known GATT devices nearby that are not set up, so the owner can adopt them from the app */
+  scan: z.boolean({ error: 'expected true or false' }).default(false),
   devices: z
     .array(
       z.strictObject({

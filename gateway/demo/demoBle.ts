@@ -8,9 +8,12 @@ import type { Config } from '../config/schema.ts';
 
 /**
  * The demo home's Bluetooth: a private dbus-daemon at the configured path with a simulated BlueZ,
- * a BTHome thermometer, a BTHome door sensor with a button, and a GATT fridge logger. Without
+ * a BTHome thermometer, a BTHome door sensor with a button, a GATT fridge logger, and (when the
+ * config scans) a garden thermometer set up nowhere, for the owner to adopt from the app. Without
  * dbus-daemon the BLE part of the demo is skipped.
  */
+export const DEMO_ADOPTABLE = 'A4:C1:38:5A:10:04';
+
 export async function startDemoBle(config: Readonly<Config>): Promise<() => Promise<void>> {
   const socket = /^unix:path=(.+)\/system_bus_socket$/.exec(config.ble.dbusAddress ?? '')?.[1];
   if (!socket || config.ble.devices.length === 0) return async () => {};
@@ -22,6 +25,8 @@ export async function startDemoBle(config: Readonly<Config>): Promise<() => Prom
   if (climate) specs.push({ address: climate.address, name: 'ATC_5A1001' });
   if (hall) specs.push({ address: hall.address, name: 'BTHome door' });
   if (logger) specs.push(fridgeLogger(logger.address, 'fridge-logger', 4.1, 88));
+  const adoptable = config.ble.scan; // it is there whether adopted or not
+  if (adoptable) specs.push({ address: DEMO_ADOPTABLE, name: 'ATC_5A1004', rssi: -77 });
   const bluez = new FakeBluez(bus.address, specs);
   await bluez.start();
   let packet = 0;
@@ -38,6 +43,8 @@ export async function startDemoBle(config: Readonly<Config>): Promise<() => Prom
       door = !door;
       bluez.advertise(hall.address, { [BTHOME_SERVICE_DATA_UUID]: encodeBthome({ packetId: packet, door, button: door ? 1 : undefined }, true) });
     }
+    if (adoptable)
+      bluez.advertise(DEMO_ADOPTABLE, { [BTHOME_SERVICE_DATA_UUID]: encodeBthome({ packetId: packet, temperature: temp - 6, humidity: 70, battery: 64 }) });
     bluez.push(LOGGER_TEMPERATURE_UUID, hundredths(4 + Math.random() * 0.5));
   };
   tick();

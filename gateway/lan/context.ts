@@ -18,6 +18,8 @@ import type { Access } from './auth.ts';
 import type { AuthThrottle } from '../auth/throttle.ts';
 import type { AuditLog } from '../store/audit.ts';
 import type { Grants } from '../store/grants.ts';
+import type { BleDriver } from '../../drivers/ble/driver.ts';
+import type { BleDeviceStore } from '../store/bleDevices.ts';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
@@ -43,6 +45,11 @@ export interface LanContext {
   readonly grants: Grants;
   readonly audit: AuditLog;
   readonly clock: Clock;
+  /** the Bluetooth driver, when it runs (devices set up, or scanning) */
+  readonly ble: () => BleDriver | undefined;
+  /** `ble.scan`: whether nearby devices are listed for adoption */
+  readonly bleScan: boolean;
+  readonly bleDevices: BleDeviceStore;
   readonly version: string;
   /** the current health, without starting a new measuring window (the cloud's periodic record owns that) */
   readonly peekHealth: () => HealthData;

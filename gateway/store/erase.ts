@@ -76,6 +76,7 @@ export const USER_TABLES = [
   'grants',
   'audit_log',
   'secrets',
+  'ble_devices',
 ] as const;
 
 /**

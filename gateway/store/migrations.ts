@@ -246,4 +246,15 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE series ADD COLUMN extra TEXT;
   `,
+  // 8: Bluetooth devices adopted from a scan (a sensor's bind key is as secret as in the config file)
+  `
+  CREATE TABLE ble_devices (
+    address    TEXT PRIMARY KEY,
+    id         TEXT NOT NULL UNIQUE,
+    name       TEXT NOT NULL,
+    profile    TEXT NOT NULL,
+    bind_key   TEXT,
+    adopted_at INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];

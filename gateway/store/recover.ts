@@ -16,6 +16,7 @@ const STARTUP_TABLES = [
   'grants',
   'audit_log',
   'secrets',
+  'ble_devices',
 ];
 
 const CORRUPT = /file is not a database|database disk image is malformed|SQLITE_CORRUPT|SQLITE_NOTADB/i;

@@ -20,6 +20,7 @@ import type { RetainedConfigStore } from '../../drivers/types.ts';
 import { PersistentCounters } from './counters.ts';
 import { UsageStore } from './usage.ts';
 import { CommandLog } from './commandLog.ts';
+import { BleDeviceStore } from './bleDevices.ts';
 import { DeviceMetaStore } from './deviceMeta.ts';
 import { HistoryQueries } from './historyQueries.ts';
 import { HouseholdData } from './householdData.ts';
@@ -119,6 +120,7 @@ export interface Repositories {
   readonly usage: UsageStore;
   readonly commandLog: CommandLog;
   readonly deviceMeta: DeviceMetaStore;
+  readonly bleDevices: BleDeviceStore;
   readonly history: HistoryQueries;
   readonly household: HouseholdData;
   readonly people: People;
@@ -162,6 +164,7 @@ function repositories(db: Db, d: StoreDeps, syncFailed: (err: Error) => void): R
     usage: new UsageStore(db, registry, counters),
     commandLog: new CommandLog(db),
     deviceMeta,
+    bleDevices: new BleDeviceStore(db),
     history: new HistoryQueries(db),
     household: new HouseholdData(db),
     people: new People(db, new PasswordHasher(d.argon2), now, bus),

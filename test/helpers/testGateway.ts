@@ -16,14 +16,14 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
-/** A gateway on 127.0.0.1 port 0 with a temporary data dir and a silent logger. */
+/** A gateway on 127.0.0.1 port 0 with a temporary data dir (or `overrides.dataDir`, to start one again on the same data) and a silent logger. */
 export async function startTestGateway(
   overrides: ConfigInput = {},
   dirs = new TempDirs(),
   clock?: Clock,
   advertiser?: GatewayDeps['advertiser'],
 ): Promise<TestGateway> {
-  const dir = dirs.make();
+  const dir = overrides.dataDir ?? dirs.make();
   const validated = configFromObject({
     rules: { file: `${dir}/rules.yaml` },
     ...overrides,

@@ -1,10 +1,12 @@
 import { AttributeRow } from '../controls.js';
 import { html } from '../html.js';
+import { BleNearby } from './nearby.js';
 
 /** Rooms and their devices, with live state and controls. */
 export function Home({ devices, me }) {
+  const nearby = me?.role === 'owner' && html`<${BleNearby} />`;
   if (!devices) return html`<p class="loading">Loading devices…</p>`;
-  if (devices.length === 0) return html`<p class="card">No devices yet. Devices appear here as soon as they connect to the gateway.</p>`;
+  if (devices.length === 0) return html`<p class="card">No devices yet. Devices appear here as soon as they connect to the gateway.</p>${nearby}`;
   const rooms = new Map();
   for (const d of devices) {
     const room = d.room ?? 'Other devices';
@@ -23,5 +25,5 @@ export function Home({ devices, me }) {
         ${Object.entries(d.attributes).map(([name, spec]) => html`<${AttributeRow} device=${d} name=${name} spec=${spec} canControl=${canControl} />`)}
       </section>`,
     )}`,
-  )}`;
+  )}${nearby}`;
 }

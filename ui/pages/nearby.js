@@ -1,0 +1,56 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api.js';
+import { html } from '../html.js';
+import { useAction, useLoad } from '../load.js';
+
+/** How a signal reads to a person (dBm as BlueZ reports it). */
+const signalWords = (rssi) => (rssi === null ? 'signal unknown' : `${rssi >= -60 ? 'strong' : rssi >= -75 ? 'good' : 'weak'} signal (${rssi} dBm)`);
+const kindWords = (d) => (d.profile === 'bthome' ? `BTHome sensor${d.encrypted ? ', encrypted' : ''}` : d.profile.replace(/-/g, ' '));
+
+/**
+ * For the owner, when the gateway scans (`ble.scan`): the Bluetooth sensors heard nearby that are not
+ * set up, strongest first, each adopted with a name (and an encrypted one's bind key). The list is
+ * read again every few seconds; an adopted device then appears among the devices.
+ */
+export function BleNearby() {
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    const t = setInterval(() => setTick((n) => n + 1), 5000);
+    return () => clearInterval(t);
+  }, []);
+  const state = useLoad(() => api('/api/ble/nearby'), [tick]);
+  const [adopting, setAdopting] = useState(null);
+  const [added, setAdded] = useState(null);
+  const [run, failed] = useAction();
+  if (!state.data?.scanning) return null;
+  const adopt = run(async (e) => {
+    e.preventDefault();
+    const form = new FormData(e.target);
+    const body = { address: adopting.address, name: String(form.get('name') ?? '') };
+    if (adopting.encrypted) body.bindKey = String(form.get('bindKey') ?? '').trim();
+    await api('/api/ble/adopt', { method: 'POST', body });
+    setAdded(body.name);
+    setAdopting(null);
+    setTick((n) => n + 1);
+  });
+  return html`<h2>Bluetooth devices nearby</h2>
+    <section class="card" data-testid="ble-nearby">
+      ${state.data.devices.length === 0 && html`<p class="muted">No new Bluetooth sensors heard. Bring one close to the gateway and wake it (press its button).</p>`}
+      ${state.data.devices.map(
+        (d) => html`<div class="row" data-testid=${`nearby-${d.address}`}>
+          <span>${d.name ?? d.address}<br /><span class="muted">${kindWords(d)}, ${signalWords(d.rssi)}</span></span>
+          <button class="secondary" data-testid=${`adopt-${d.address}`} onClick=${() => setAdopting(d)}>Add</button>
+        </div>
+        ${
+          adopting?.address === d.address &&
+          html`<form onSubmit=${adopt} data-testid="adopt-form">
+          <label>Name <input name="name" required maxlength="64" value=${d.name ?? ''} data-testid="adopt-name" /></label>
+          ${d.encrypted && html`<label>Bind key (32 characters, on the box or in the maker's app) <input name="bindKey" required pattern="[0-9A-Fa-f]{32}" data-testid="adopt-key" autocomplete="off" /></label>`}
+          <button type="submit" data-testid="adopt-submit">Add ${d.name ?? 'this device'}</button>
+        </form>`
+        }`,
+      )}
+      ${added && html`<div class="ok" role="status" data-testid="adopted">Added ${added}. It shows among the devices as soon as it reports.</div>`}
+      ${failed}
+    </section>`;
+}
