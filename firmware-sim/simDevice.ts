@@ -36,6 +36,8 @@ export interface SimKind<S> {
   commandTopics(node: string): string[];
   /** Applies a command; returns true when the state changed (the device then reports at once). */
   command(node: string, state: S, topic: string, payload: string): boolean;
+  /** A person acts on the device (presses a remote's button): what it sends, or undefined if it has no such action. */
+  act?(node: string, state: S, action: string): Outgoing[] | undefined;
 }
 
 export interface SimDeviceOptions {
@@ -119,6 +121,15 @@ export class SimDevice<S = unknown> {
     const client = this.#client;
     if (!client?.connected) return;
     for (const m of this.kind.report(this.node, this.state)) client.publish(m.topic, m.payload, { qos: this.#options.qos ?? 0 });
+  }
+
+  /** A person acts on the device (a remote's `double` press); sent at QoS 1. Throws for an action the kind does not have. */
+  async act(action: string): Promise<void> {
+    const out = this.kind.act?.(this.node, this.state, action);
+    if (!out) throw new Error(`a ${this.kind.kind} has no action "${action}"`);
+    const client = this.#client;
+    if (!client?.connected) throw new Error(`${this.node} is not connected`);
+    for (const m of out) await client.publishAsync(m.topic, m.payload, { qos: 1 });
   }
 
   async stop(): Promise<void> {

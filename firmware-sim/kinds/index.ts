@@ -1,4 +1,5 @@
 import type { SimKind } from '../simDevice.ts';
+import { blind } from './blind.ts';
 import { buzzer } from './buzzer.ts';
 import { coffee } from './coffee.ts';
 import { door } from './door.ts';
@@ -7,6 +8,7 @@ import { light } from './light.ts';
 import { lock } from './lock.ts';
 import { plug } from './plug.ts';
 import { radiatorValve } from './radiatorValve.ts';
+import { remote } from './remote.ts';
 import { thermostat } from './thermostat.ts';
 
 export const kinds: Readonly<Record<string, SimKind<never>>> = {
@@ -19,6 +21,8 @@ export const kinds: Readonly<Record<string, SimKind<never>>> = {
   buzzer: buzzer as SimKind<never>,
   lock: lock as SimKind<never>,
   'radiator-valve': radiatorValve as SimKind<never>,
+  blind: blind as SimKind<never>,
+  remote: remote as SimKind<never>,
 };
 
 export type KindName = keyof typeof kinds & string;

@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
 import type { Fleet } from '../../firmware-sim/fleet.ts';
@@ -24,7 +23,6 @@ let broker: CloudBroker;
 let subs: Record<'coolco' | 'secco', CloudSubscriber>;
 let gw: TestGateway;
 let fleet: Fleet;
-let remote: MqttClient;
 let api: ReturnType<typeof lanClient>;
 let owner: string;
 let guest: string;
@@ -35,7 +33,7 @@ const RULES = `scenes:
     - {device: sim_lock-1, attribute: lock, value: lock}
 rules:
   - id: remote-double-press
-    triggers: [{device: zigbee2mqtt_0x00158d00045b1234, event: button, button: double}]
+    triggers: [{device: sim_remote-1, event: button, button: double}]
     actions: [{scene: evening}]
 `;
 
@@ -55,23 +53,8 @@ beforeAll(async () => {
   fleet = await startSimFleet(gw, [
     { kind: 'radiator-valve', node: 'valve-1', name: 'Living room radiator' },
     { kind: 'lock', node: 'lock-1', name: 'Back door' },
+    { kind: 'remote', node: 'remote-1', name: 'Hall remote' },
   ]);
-  // a Zigbee remote as Zigbee2MQTT announces one: a device trigger per action on its action topic
-  remote = connect(gw.url, { username: 'zigbee2mqtt', password: await gw.running.credentials.create('zigbee2mqtt'), clientId: 'z2m' });
-  await new Promise((r) => remote.once('connect', r));
-  for (const action of ['single', 'double'])
-    await remote.publishAsync(
-      `homeassistant/device_automation/0x00158d00045b1234/action_${action}/config`,
-      JSON.stringify({
-        automation_type: 'trigger',
-        device: { identifiers: ['zigbee2mqtt_0x00158d00045b1234'], name: 'hall_remote', model: 'Wireless mini switch (WXKG11LM)' },
-        payload: action,
-        subtype: action,
-        topic: 'zigbee2mqtt/hall_remote/action',
-        type: 'action',
-      }),
-      { qos: 1, retain: true },
-    );
   await waitFor(() => gw.running.rules.ruleCount === 1 && gw.running.registry.get('sim_lock-1')?.attributes.lock, 15_000, 'devices and the rule');
   api = lanClient(gw.lanUrl);
   const paired = await api.post('/api/pair', { code: gw.running.lan?.pairingCode, name: 'Olive', password: 'correct horse' });
@@ -82,7 +65,6 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await remote?.endAsync();
   await fleet?.stop();
   await gw?.stop();
   for (const s of Object.values(subs)) await s?.close();
@@ -107,6 +89,7 @@ describe('a radiator valve, a lock and a remote through the broker', () => {
     expect(valve?.attributes.climate_target_temperature).toMatchObject({ type: 'number', unit: '°C', min: 5, max: 30, step: 0.5, writable: true });
     expect(valve?.attributes.climate_current_temperature).toMatchObject({ type: 'number', writable: false });
     expect(gw.running.registry.get('sim_lock-1')?.attributes.lock).toMatchObject({ deviceClass: 'lock', commands: ['lock', 'unlock'] });
+    expect(gw.running.registry.get('sim_remote-1')).toMatchObject({ name: 'Hall remote', model: 'Wireless mini switch (sim-remote)' });
     await waitFor(() => value('sim_lock-1', 'lock') === 'locked' && typeof value('sim_valve-1', 'climate_current_temperature') === 'number', 10_000, 'states');
     expect(value('sim_valve-1', 'climate')).toBe('heat');
     // the running state's Jinja mapping cannot be evaluated here: that one field is off, the valve works
@@ -118,8 +101,8 @@ describe('a radiator valve, a lock and a remote through the broker', () => {
   it("a remote's double press runs the scene: the valve's target and the lock, on their own command topics", async () => {
     await api.post('/api/devices/sim_valve-1/commands', { attribute: 'climate_target_temperature', value: 19 }, owner);
     await waitFor(() => value('sim_valve-1', 'climate_target_temperature') === 19, 10_000, 'target 19');
-    await remote.publishAsync('zigbee2mqtt/hall_remote/action', 'single', { qos: 1 });
-    await remote.publishAsync('zigbee2mqtt/hall_remote/action', 'double', { qos: 1 });
+    await sim('remote-1').act('single');
+    await sim('remote-1').act('double');
     await waitFor(() => value('sim_valve-1', 'climate_target_temperature') === 22, 10_000, 'the scene set 22');
     expect(sim('valve-1').received.map((r) => [r.topic, r.payload])).toContainEqual(['valve-1/set/occupied_heating_setpoint', '22']);
     expect(sim('lock-1').received.map((r) => r.payload)).toContain('LOCK');
