@@ -3,7 +3,7 @@ import { DriverError, DriverErrorCodes } from '../errors.ts';
 import type { AttributeType, Command, DeviceEvent, Driver, DriverCounters, DriverSink, Now } from '../types.ts';
 import { decodeBthome } from './bthome.ts';
 import { decryptBthome } from './bthomeCrypto.ts';
-import { type Heard, NearbyList, type NearbyDevice } from './nearby.ts';
+import { NearbyList, type NearbyDevice } from './nearby.ts';
 import { BTHOME_SERVICE_DATA_UUID, decodeGatt, encodeGatt, GATT_PROFILES, profileSpecs, type GattProfile } from './profiles.ts';
 import { bluetoothClass, openBleSession, type BleSession } from './session.ts';
 
@@ -67,12 +67,6 @@ function track(d: BleDeviceEntry): Tracked {
   };
 }
 
-/** node-ble types RSSI as a string; BlueZ sends an int16. */
-function signal(v: unknown): number | undefined {
-  const n = Number(v);
-  return v !== undefined && v !== null && Number.isFinite(n) ? n : undefined;
-}
-
 /** How long one D-Bus call may take. A bus that never connects leaves calls pending forever. */
 const CALL_TIMEOUT_MS = 5000;
 
@@ -96,6 +90,11 @@ export class BleDriver implements Driver {
   readonly #devices: Tracked[];
   readonly #nearby: NearbyList;
   #adapterName = '';
+  /**
+   * node-ble Devices of this session, one per address: each one subscribes to its D-Bus property
+   * signals for good, so a new one per connection attempt would pile up listeners.
+   */
+  readonly #handles = new Map<string, NodeBle.Device>();
   readonly #counters = { messages: 0, rejected: 0, commandsSent: 0, reconnects: 0, sessionRestarts: 0 };
   #sink: DriverSink | undefined;
   #session: BleSession | undefined;
@@ -261,6 +260,7 @@ export class BleDriver implements Driver {
   #closeSession(): void {
     this.#session?.destroy();
     this.#session = undefined;
+    this.#handles.clear();
     this.#adapter = undefined;
     for (const d of this.#devices) {
       d.device?.removeAllListeners();
@@ -277,21 +277,8 @@ export class BleDriver implements Driver {
     const now = this.#now();
     const session = this.#session as BleSession;
     for (const address of this.#nearby.due(listed, (a) => this.#devices.some((d) => d.address === a), now)) {
-      let heard: Heard | undefined;
-      try {
-        const device = await timed(adapter.getDevice(address), 'get device');
-        const optional = <T>(p: Promise<T>, what: string) => timed(p, what).catch(() => undefined);
-        heard = {
-          address,
-          name: await optional(device.getName(), 'name'),
-          rssi: signal(await optional(device.getRSSI(), 'signal')),
-          serviceData: ((await optional(device.getServiceData(), 'advertisement')) ?? {}) as Record<string, Buffer | undefined>,
-          uuids: (await optional(session.serviceUuids(this.#adapterName, address), 'services')) ?? [],
-        };
-      } catch {
-        heard = undefined;
-      }
-      this.#nearby.heard(address, heard, now);
+      const heard = await timed(session.advert(this.#adapterName, address), 'read advertisement').catch(() => undefined);
+      this.#nearby.heard(address, heard && { address, ...heard }, now);
     }
   }
 
@@ -299,9 +286,8 @@ export class BleDriver implements Driver {
     const now = this.#now();
     const addresses = await timed(adapter.devices(), 'list devices');
     if (addresses.map((a) => a.toUpperCase()).includes(d.address)) {
-      const device = await timed(adapter.getDevice(d.address), 'get device');
-      const data = (await timed(device.getServiceData(), 'read advertisement')) as Record<string, Buffer | undefined>;
-      const bytes = data[BTHOME_SERVICE_DATA_UUID];
+      const advert = await timed((this.#session as BleSession).advert(this.#adapterName, d.address), 'read advertisement');
+      const bytes = advert.serviceData[BTHOME_SERVICE_DATA_UUID];
       if (bytes && bytes.toString('hex') !== d.lastPacket) this.#decodeAdvert(d, bytes, now);
     }
     if (d.online && now - d.lastSeen > this.#cfg.offlineAfterMs) this.#setOnline(d, false);
@@ -369,7 +355,8 @@ export class BleDriver implements Driver {
     try {
       const addresses = (await timed(adapter.devices(), 'list devices')).map((a) => a.toUpperCase());
       if (!addresses.includes(d.address)) throw new Error('not in range');
-      const device = await timed(adapter.getDevice(d.address), 'get device');
+      const device = this.#handles.get(d.address) ?? (await timed(adapter.getDevice(d.address), 'get device'));
+      this.#handles.set(d.address, device);
       await timed(device.connect(), 'connect');
       const gatt = await timed(device.gatt(), 'discover services');
       const chars = new Map<string, NodeBle.GattCharacteristic>();

@@ -45,13 +45,29 @@ export interface BleSession {
    * "le", DuplicateData true): BTHome sensors repeat the same advert with new values.
    */
   leScanFilter(adapter: string): Promise<void>;
-  /** The service UUIDs a device advertises (BlueZ Device1.UUIDs; node-ble has no getter). */
-  serviceUuids(adapter: string, address: string): Promise<string[]>;
+  /**
+   * What a device advertises (BlueZ Device1: Name, RSSI, ServiceData, UUIDs) in one GetAll call.
+   * node-ble's Device is not used for this: each instance subscribes to the device's property
+   * signals and never lets go, so one per scan would leak a listener per device per scan.
+   */
+  advert(adapter: string, address: string): Promise<Advert>;
   destroy(): void;
 }
 
+export interface Advert {
+  readonly name: string | undefined;
+  /** dBm; absent when BlueZ has not heard the device in this discovery */
+  readonly rssi: number | undefined;
+  /** service UUID (lower case) -> bytes, e.g. BTHome's */
+  readonly serviceData: Record<string, Buffer>;
+  readonly uuids: readonly string[];
+}
+
+type PropsProxy = { GetAll(i: string): Promise<Record<string, dbus.Variant | undefined>> };
+
 export function openBleSession(busAddress: string | undefined): BleSession {
   const Bluetooth = bluetoothClass();
+  const proxies = new Map<string, PropsProxy>();
   const bus = busAddress ? dbus.sessionBus({ busAddress }) : dbus.systemBus();
   bus.on('error', () => {}); // a vanished bus surfaces as failed calls, handled by the driver
   return {
@@ -66,11 +82,26 @@ export function openBleSession(busAddress: string | undefined): BleSession {
       const a = obj.getInterface('org.bluez.Adapter1') as unknown as { SetDiscoveryFilter(f: Record<string, dbus.Variant>): Promise<void> };
       await a.SetDiscoveryFilter({ Transport: new dbus.Variant('s', 'le'), DuplicateData: new dbus.Variant('b', true) });
     },
-    async serviceUuids(adapter, address) {
-      const obj = await bus.getProxyObject('org.bluez', `/org/bluez/${adapter}/dev_${address.replace(/:/g, '_')}`);
-      const props = obj.getInterface('org.freedesktop.DBus.Properties') as unknown as { Get(i: string, p: string): Promise<dbus.Variant> };
-      const v = (await props.Get('org.bluez.Device1', 'UUIDs').catch(() => undefined))?.value;
-      return Array.isArray(v) ? v.filter((u): u is string => typeof u === 'string') : [];
+    async advert(adapter, address) {
+      const path = `/org/bluez/${adapter}/dev_${address.replace(/:/g, '_')}`;
+      let props = proxies.get(path);
+      if (!props) {
+        if (proxies.size >= 512) proxies.clear(); // addresses come and go (phones rotate theirs)
+        const obj = await bus.getProxyObject('org.bluez', path);
+        props = obj.getInterface('org.freedesktop.DBus.Properties') as unknown as PropsProxy;
+        proxies.set(path, props);
+      }
+      const all = await props.GetAll('org.bluez.Device1');
+      const serviceData: Record<string, Buffer> = {};
+      for (const [uuid, v] of Object.entries((all.ServiceData?.value ?? {}) as Record<string, dbus.Variant | undefined>))
+        if (Buffer.isBuffer(v?.value)) serviceData[uuid.toLowerCase()] = v.value;
+      const uuids = all.UUIDs?.value;
+      return {
+        name: typeof all.Name?.value === 'string' ? all.Name.value : undefined,
+        rssi: typeof all.RSSI?.value === 'number' ? all.RSSI.value : undefined,
+        serviceData,
+        uuids: Array.isArray(uuids) ? uuids.filter((u): u is string => typeof u === 'string') : [],
+      };
     },
     destroy: () => bus.disconnect(),
   };

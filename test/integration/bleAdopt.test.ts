@@ -29,6 +29,11 @@ let api: ReturnType<typeof lanClient>;
 let owner: string;
 let member: string;
 let counter = 10;
+/** node's warning when an emitter gains more than 10 listeners for one event: a driver that subscribes on every scan */
+const leaks: string[] = [];
+const onWarning = (w: Error) => {
+  if (w.name === 'MaxListenersExceededWarning') leaks.push(w.message);
+};
 let packet = 1;
 
 const sealedAdvert = () =>
@@ -41,6 +46,7 @@ const startGateway = () => startTestGateway({ dataDir, ble: { dbusAddress: bus.a
 const value = (id: string, attribute: string) => gw.running.hub.state.attributes(id).get(attribute)?.value;
 
 beforeAll(async () => {
+  process.on('warning', onWarning);
   await bus.start();
   bluez = new FakeBluez(bus.address, [
     { address: PLAIN, name: 'ATC_001001', rssi: -48, serviceData: { [BTHOME_SERVICE_DATA_UUID]: encodeBthome({ packetId: 0, temperature: 21, battery: 80 }) } },
@@ -57,6 +63,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  process.off('warning', onWarning);
   await gw?.stop();
   bluez?.stop();
   await bus.stop();
@@ -157,4 +164,13 @@ describe('Bluetooth devices found by a scan, adopted from the app', () => {
     // adopted again, it keeps its id and history
     expect((await api.post('/api/ble/adopt', { address: PLAIN, name: 'Bedroom thermometer' }, owner)).status).toBe(201);
   }, 60_000);
+
+  it('reads adverts scan after scan (every 100 ms here) without adding a D-Bus listener each time', async () => {
+    const started = Date.now();
+    await new Promise((r) => setTimeout(r, 3000)); // 30 scans of three adopted devices
+    bluez.advertise(PLAIN, { [BTHOME_SERVICE_DATA_UUID]: encodeBthome({ packetId: packet++, temperature: 23, battery: 80 }) });
+    await waitFor(() => value('ble_a4c138001001', 'temperature') === 23, 5_000, 'still reading');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
+    expect(leaks).toEqual([]);
+  });
 });
