@@ -9,6 +9,7 @@ import type { GatewayBus } from '../core/events.ts';
 import type { Hub } from '../hub.ts';
 import type { Logger } from '../log.ts';
 import type { DeviceRegistry } from '../store/registry.ts';
+import { opensAccess } from '../../rules/access.ts';
 import { RuleChecker } from './ruleChecker.ts';
 import type { TimerStore } from '../store/timers.ts';
 
@@ -242,6 +243,15 @@ export class RuleHost {
       });
     }
     for (const c of out.commands) {
+      // The checker refused this at load time; a device can become a lock or a gate afterwards (a new
+      // discovery config), so the rule that does not say allowUnlock is stopped here too, and told.
+      const spec = this.#registry.get(c.deviceId)?.attributes[c.attribute];
+      if (opensAccess(spec, c.value) && !rules.rules.get(c.ruleId)?.def.allowUnlock) {
+        const message = `rule ${c.ruleId} did not ${c.value === 'unlock' ? 'unlock' : 'open'} ${c.deviceId}.${c.attribute}: that opens a way in, and the rule does not say allowUnlock: true`;
+        this.#log.warn({ ruleId: c.ruleId, deviceId: c.deviceId }, message);
+        this.#alert({ ruleId: c.ruleId, deviceId: c.deviceId, severity: 'warning', message, at: this.#clock.now() });
+        continue;
+      }
       this.#hub
         .command({ deviceId: c.deviceId, attribute: c.attribute, value: c.value })
         .catch((err: Error) => this.#log.warn({ ruleId: c.ruleId, deviceId: c.deviceId, err: err.message }, 'rule command failed'));

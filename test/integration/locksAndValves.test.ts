@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectClient } from '../helpers/testGateway.ts';
 import type { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
 import type { Fleet } from '../../firmware-sim/fleet.ts';
 import type { CloudSubscriber } from '../helpers/cloudSubscriber.ts';
@@ -168,5 +169,52 @@ ${allow ? '    allowUnlock: true\n' : ''}    triggers: [{at: "07:00"}]
     expect(value('sim_lock-1', 'lock')).toBe('locked');
     expect(await send('secco', 's-unlock', 'unlock')).toMatchObject({ status: 'done' });
     await waitFor(() => value('sim_lock-1', 'lock') === 'unlocked', 10_000, 'unlocked by secco');
+  });
+
+  it('stops a rule at run time when what it opens became a gate after the rule was checked', async () => {
+    const gate = await connectClient(gw.url, { username: 'gate-1', password: await gw.running.credentials.create('gate-1'), clientId: 'gate-1' });
+    const received: string[] = [];
+    gate.on('message', (_t, p) => received.push(p.toString()));
+    await gate.subscribeAsync('gate-1/set', { qos: 1 });
+    const announce = (deviceClass?: string) =>
+      gate.publishAsync(
+        'homeassistant/cover/gate-1/yard/config',
+        JSON.stringify({
+          '~': 'gate-1',
+          name: 'Yard',
+          uniq_id: 'gate-1-yard',
+          cmd_t: '~/set',
+          stat_t: '~/state',
+          ...(deviceClass ? { dev_cla: deviceClass } : {}),
+          dev: { ids: ['gate-1'], name: 'Yard gate' },
+        }),
+        { qos: 1, retain: true },
+      );
+    try {
+      await announce(); // a cover of no class: opening it is no way in, so the rule passes the checker
+      await waitFor(() => gw.running.registry.get('gate-1')?.attributes.yard, 10_000, 'the cover');
+      const rules = `${RULES}  - id: remote-opens-yard
+    triggers: [{device: sim_remote-1, event: button, button: single}]
+    actions: [{set: {device: gate-1, attribute: yard, value: open}}]
+`;
+      expect((await api.put('/api/rules', { text: rules }, owner)).status).toBe(200);
+      await waitFor(() => gw.running.rules.ruleCount === 2, 5_000, 'two rules');
+      await sim('remote-1').act('single');
+      await waitFor(() => received.includes('OPEN'), 10_000, 'opened while it was no gate');
+      received.length = 0;
+      await announce('gate'); // now it says it is a gate
+      await waitFor(() => gw.running.registry.get('gate-1')?.attributes.yard?.deviceClass === 'gate', 10_000, 'a gate now');
+      await sim('remote-1').act('single');
+      const alert = await waitFor(
+        () => gw.running.db.prepare("SELECT message FROM alerts WHERE rule_id = 'remote-opens-yard'").get() as { message: string } | undefined,
+        10_000,
+        'the refusal alert',
+      );
+      expect(alert.message).toBe('rule remote-opens-yard did not open gate-1.yard: that opens a way in, and the rule does not say allowUnlock: true');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(received).toEqual([]);
+    } finally {
+      await gate.endAsync();
+    }
   });
 });
