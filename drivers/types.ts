@@ -126,5 +126,15 @@ export interface RetainedConfigStore {
   remove(topic: string): void;
 }
 
+/**
+ * The highest counter accepted from each encrypted sensor, kept across restarts so a recorded packet
+ * cannot be replayed after one; the store implements it. `sensor` is opaque: the driver names a sensor
+ * by its address and its key, so a new key (a reset sensor, counting from 0 again) starts afresh.
+ */
+export interface ReplayCounters {
+  last(sensor: string): number | undefined;
+  accepted(sensor: string, counter: number): void;
+}
+
 /** The gateway's time, injected into every driver: events are stamped with it (tests may run it faster). */
 export type Now = () => number;

@@ -91,7 +91,7 @@ export function compose(env: Environment): Composition {
     config.ble.scan || bleDevices.length > 0,
     hub,
     log,
-    async () => new (await import('../drivers/ble/driver.ts')).BleDriver({ ...config.ble, devices: bleDevices }, () => clock.now()),
+    async () => new (await import('../drivers/ble/driver.ts')).BleDriver({ ...config.ble, devices: bleDevices }, () => clock.now(), repos.replayCounters),
   );
   // the sampler reads cloud sync's outbox and metering's errors (built below), cloud sync sends its samples
   const health = new HealthSampler({

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import type NodeBle from 'node-ble';
 import { DriverError, DriverErrorCodes } from '../errors.ts';
-import type { AttributeType, Command, DeviceEvent, Driver, DriverCounters, DriverSink, Now } from '../types.ts';
+import type { AttributeType, Command, DeviceEvent, Driver, DriverCounters, DriverSink, Now, ReplayCounters } from '../types.ts';
 import { decodeBthome } from './bthome.ts';
 import { decryptBthome } from './bthomeCrypto.ts';
 import { NearbyList, type NearbyDevice } from './nearby.ts';
@@ -40,6 +41,8 @@ interface Tracked {
   attributes: Set<string>;
   /** encrypted BTHome: the bind key, and the highest counter accepted (replays are refused) */
   readonly bindKey: Buffer | undefined;
+  /** its name in the replay counters: address and a hash of the key */
+  readonly replayId: string | undefined;
   lastCounter: number | undefined;
   // GATT
   device?: NodeBle.Device | undefined;
@@ -47,24 +50,6 @@ interface Tracked {
   connecting: boolean;
   nextAttempt: number;
   backoffMs: number;
-}
-
-function track(d: BleDeviceEntry): Tracked {
-  return {
-    address: d.address.toUpperCase(),
-    id: d.id,
-    name: d.name ?? d.id,
-    profile: d.profile === 'bthome' ? undefined : GATT_PROFILES[d.profile],
-    online: false,
-    lastSeen: 0,
-    lastPacket: undefined,
-    attributes: new Set(),
-    bindKey: d.bindKey ? Buffer.from(d.bindKey, 'hex') : undefined,
-    lastCounter: undefined,
-    connecting: false,
-    nextAttempt: 0,
-    backoffMs: 500,
-  };
 }
 
 /** How long one D-Bus call may take. A bus that never connects leaves calls pending forever. */
@@ -106,11 +91,13 @@ export class BleDriver implements Driver {
   #stopped = true;
 
   readonly #now: Now;
+  readonly #replay: ReplayCounters | undefined;
 
-  constructor(cfg: BleConfig, now: Now = Date.now) {
+  constructor(cfg: BleConfig, now: Now = Date.now, replay?: ReplayCounters) {
     this.#cfg = cfg;
     this.#now = now;
-    this.#devices = cfg.devices.map(track);
+    this.#replay = replay;
+    this.#devices = cfg.devices.map((d) => this.#track(d));
     this.#nearby = new NearbyList(Math.max(5000, cfg.scanMs * 5));
   }
 
@@ -160,7 +147,7 @@ export class BleDriver implements Driver {
       if (!opened?.ok) throw refuse(`the bindKey does not decrypt its advert (${opened ? opened.error : 'no advert yet'})`);
     }
     const adopted: BleDeviceEntry = { ...entry, address, profile: found.profile, bindKey: found.encrypted ? entry.bindKey : undefined };
-    const d = track(adopted);
+    const d = this.#track(adopted);
     this.#devices.push(d);
     this.#nearby.forget(address);
     this.#describeGatt(d);
@@ -177,6 +164,28 @@ export class BleDriver implements Driver {
     await timed(d.device?.disconnect() ?? Promise.resolve(), 'disconnect').catch(() => undefined);
     this.#setOnline(d, false);
     return true;
+  }
+
+  #track(d: BleDeviceEntry): Tracked {
+    const address = d.address.toUpperCase();
+    const bindKey = d.bindKey ? Buffer.from(d.bindKey, 'hex') : undefined;
+    const replayId = bindKey && `${address}/${createHash('sha256').update(bindKey).digest('hex').slice(0, 16)}`;
+    return {
+      address,
+      id: d.id,
+      name: d.name ?? d.id,
+      profile: d.profile === 'bthome' ? undefined : GATT_PROFILES[d.profile],
+      online: false,
+      lastSeen: 0,
+      lastPacket: undefined,
+      attributes: new Set(),
+      bindKey,
+      replayId,
+      lastCounter: replayId ? this.#replay?.last(replayId) : undefined,
+      connecting: false,
+      nextAttempt: 0,
+      backoffMs: 500,
+    };
   }
 
   #describeGatt(d: Tracked): void {
@@ -344,6 +353,7 @@ export class BleDriver implements Driver {
     if (d.lastCounter !== undefined && r.counter <= d.lastCounter)
       return refuse(`replayed BTHome packet: counter ${r.counter}, last accepted ${d.lastCounter}`);
     d.lastCounter = r.counter;
+    if (d.replayId) this.#replay?.accepted(d.replayId, r.counter);
     return r.plain;
   }
 

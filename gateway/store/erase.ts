@@ -77,6 +77,7 @@ export const USER_TABLES = [
   'audit_log',
   'secrets',
   'ble_devices',
+  'replay_counters',
 ] as const;
 
 /**

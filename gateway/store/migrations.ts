@@ -257,4 +257,11 @@ export const migrations: readonly string[] = [
     adopted_at INTEGER NOT NULL
   ) STRICT;
   `,
+  // 9: the highest counter accepted from each encrypted BTHome sensor (address and key hash), so a replay after a restart is refused
+  `
+  CREATE TABLE replay_counters (
+    sensor  TEXT PRIMARY KEY,
+    counter INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];

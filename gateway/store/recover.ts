@@ -17,6 +17,7 @@ const STARTUP_TABLES = [
   'audit_log',
   'secrets',
   'ble_devices',
+  'replay_counters',
 ];
 
 const CORRUPT = /file is not a database|database disk image is malformed|SQLITE_CORRUPT|SQLITE_NOTADB/i;

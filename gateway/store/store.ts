@@ -16,11 +16,11 @@ import { RetentionPruner } from './retention.ts';
 import { TimerStore } from './timers.ts';
 import { WalSync, offLoopWrites, type WriteRunner } from './walSync.ts';
 import { PasswordHasher, type Argon2Gate } from '../auth/passwordHasher.ts';
-import type { RetainedConfigStore } from '../../drivers/types.ts';
+import type { ReplayCounters, RetainedConfigStore } from '../../drivers/types.ts';
 import { PersistentCounters } from './counters.ts';
 import { UsageStore } from './usage.ts';
 import { CommandLog } from './commandLog.ts';
-import { BleDeviceStore } from './bleDevices.ts';
+import { BleDeviceStore, sqliteReplayCounters } from './bleDevices.ts';
 import { DeviceMetaStore } from './deviceMeta.ts';
 import { HistoryQueries } from './historyQueries.ts';
 import { HouseholdData } from './householdData.ts';
@@ -121,6 +121,7 @@ export interface Repositories {
   readonly commandLog: CommandLog;
   readonly deviceMeta: DeviceMetaStore;
   readonly bleDevices: BleDeviceStore;
+  readonly replayCounters: ReplayCounters;
   readonly history: HistoryQueries;
   readonly household: HouseholdData;
   readonly people: People;
@@ -165,6 +166,7 @@ function repositories(db: Db, d: StoreDeps, syncFailed: (err: Error) => void): R
     commandLog: new CommandLog(db),
     deviceMeta,
     bleDevices: new BleDeviceStore(db),
+    replayCounters: sqliteReplayCounters(db, offLoop),
     history: new HistoryQueries(db),
     household: new HouseholdData(db),
     people: new People(db, new PasswordHasher(d.argon2), now, bus),

@@ -36,8 +36,15 @@ const onWarning = (w: Error) => {
 };
 let packet = 1;
 
+/** the last encrypted advert sent: an attacker in range could have recorded it */
+let lastSealed: Buffer | undefined;
 const sealedAdvert = () =>
-  encryptBthome(encodeBthome({ packetId: packet++, temperature: 20 + (counter % 5) / 10, humidity: 44 }), Buffer.from(KEY, 'hex'), SEALED, counter++);
+  (lastSealed = encryptBthome(
+    encodeBthome({ packetId: packet++, temperature: 20 + (counter % 5) / 10, humidity: 44 }),
+    Buffer.from(KEY, 'hex'),
+    SEALED,
+    counter++,
+  ));
 const advertiseAll = () => {
   bluez.advertise(PLAIN, { [BTHOME_SERVICE_DATA_UUID]: encodeBthome({ packetId: packet++, temperature: 21.5, battery: 80 }) });
   bluez.advertise(SEALED, { [BTHOME_SERVICE_DATA_UUID]: sealedAdvert() });
@@ -145,10 +152,15 @@ describe('Bluetooth devices found by a scan, adopted from the app', () => {
     expect(audit.map((a) => a.details).join()).not.toContain(KEY);
   });
 
-  it('reads the adopted devices again after a restart, without adopting them again; a forgotten one is offered again', async () => {
+  it('reads the adopted devices again after a restart, without adopting them again, refusing a recorded packet; a forgotten one is offered again', async () => {
+    const recorded = lastSealed as Buffer; // accepted before the restart
     await gw.gateway.stop();
     gw = await startGateway();
     api = lanClient(gw.lanUrl);
+    // the highest counter accepted survived the restart: the recorded packet is a replay
+    const rejected = () => gw.running.ble?.counters().rejected ?? 0;
+    bluez.advertise(SEALED, { [BTHOME_SERVICE_DATA_UUID]: recorded });
+    await waitFor(() => rejected() === 1, 10_000, 'the recorded packet refused');
     bluez.advertise(PLAIN, { [BTHOME_SERVICE_DATA_UUID]: encodeBthome({ packetId: packet++, temperature: 22.5, battery: 80 }) });
     await waitFor(() => value('ble_a4c138001001', 'temperature') === 22.5, 10_000, 'the plain sensor after the restart');
     const before = counter;
