@@ -1,6 +1,7 @@
 import type { AttributeSpec } from '../types.ts';
 import { onOff } from './components/basic.ts';
 import { slug } from './discovery.ts';
+import { tasmotaShutters } from './tasmotaShutters.ts';
 import { type Availability, type CommandWriter, type EntityConfig, fieldReader, NOT_JSON, preview, type StateReader, toNumber } from './entity.ts';
 
 /**
@@ -13,7 +14,7 @@ import { type Availability, type CommandWriter, type EntityConfig, fieldReader, 
  */
 export const TASMOTA_PREFIX = 'tasmota/discovery/';
 
-interface TasmotaConfig {
+export interface TasmotaConfig {
   readonly mac: string;
   readonly topic: string;
   readonly fullTopic: string;
@@ -27,6 +28,10 @@ interface TasmotaConfig {
   readonly offline: string;
   readonly model: string | undefined;
   readonly swVersion: string | undefined;
+  /** `hn`, for a full topic with `%hostname%` */
+  readonly hostname: string | undefined;
+  /** `sho`: per shutter, bit 0 = inverted (Tasmota's 0 is open) */
+  readonly shutterOptions: readonly number[];
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -44,7 +49,8 @@ export function parseTasmotaConfig(raw: unknown): TasmotaConfig {
   if (!Array.isArray(tp) || tp.length < 3 || tp.some((x) => typeof x !== 'string'))
     throw new TasmotaError('tp: expected the three prefixes [cmnd, stat, tele]');
   const ft = text(raw.ft, 'ft');
-  if (/%(?!prefix%|topic%)[a-z]+%/.test(ft)) throw new TasmotaError(`ft: "${ft}": only %prefix% and %topic% are supported`);
+  if (/%(?!prefix%|topic%|hostname%|id%)[a-z]+%/.test(ft)) throw new TasmotaError(`ft: "${ft}": only %prefix%, %topic%, %hostname% and %id% are supported`);
+  if (ft.includes('%hostname%') && (typeof raw.hn !== 'string' || raw.hn === '')) throw new TasmotaError('hn: expected the host name the full topic names');
   const rl = raw.rl;
   if (!Array.isArray(rl) || rl.length > 32 || rl.some((x) => typeof x !== 'number')) throw new TasmotaError('rl: expected a list of relay types');
   const fn = Array.isArray(raw.fn) ? raw.fn.map((x) => (typeof x === 'string' && x.length <= 100 ? x : null)) : [];
@@ -63,12 +69,18 @@ export function parseTasmotaConfig(raw: unknown): TasmotaConfig {
     offline: typeof raw.ofln === 'string' ? raw.ofln : 'Offline',
     model: typeof raw.md === 'string' ? raw.md : undefined,
     swVersion: typeof raw.sw === 'string' ? raw.sw : undefined,
+    hostname: typeof raw.hn === 'string' && raw.hn.length <= 100 ? raw.hn : undefined,
+    shutterOptions: Array.isArray(raw.sho) ? raw.sho.slice(0, 4).map((x) => (typeof x === 'number' ? x : 0)) : [],
   };
 }
 
-/** `cmnd/tasmota_35EBF6/` from the full-topic pattern. */
-const topicFor = (c: TasmotaConfig, prefix: 0 | 1 | 2, command: string) =>
-  `${c.fullTopic.replace('%prefix%', c.prefixes[prefix]).replace('%topic%', c.topic)}${command}`;
+/** `cmnd/tasmota_35EBF6/POWER` from the full-topic pattern (`%id%` is the MAC without separators). */
+export const topicFor = (c: TasmotaConfig, prefix: 0 | 1 | 2, command: string) =>
+  `${c.fullTopic
+    .replace('%prefix%', c.prefixes[prefix])
+    .replace('%topic%', c.topic)
+    .replace('%hostname%', c.hostname ?? '')
+    .replace('%id%', c.mac)}${command}`;
 
 /** Units and classes of the fields Tasmota's sensors report, by field name. */
 function fieldSpec(field: string, tempUnit: string): Pick<AttributeSpec, 'unit' | 'deviceClass' | 'stateClass'> {
@@ -118,9 +130,10 @@ export function tasmotaEntities(c: TasmotaConfig, sensors: unknown): EntityConfi
   const configTopic = `${TASMOTA_PREFIX}${c.mac}/config`;
   const entities: EntityConfig[] = [];
   const relays = c.relays.map((type, i) => ({ type, i })).filter((r) => r.type === 1 || r.type === 2);
-  const warnings = c.relays.some((t) => t === 3) ? ['rl: shutters (relay type 3) are not read from Tasmota discovery yet; use SetOption19 1'] : [];
+  const present = c.relays.filter((t) => t !== 0).length;
   for (const { i } of relays) {
-    const key = relays.length === 1 && i === 0 ? 'POWER' : `POWER${i + 1}`;
+    // Tasmota says POWER when it drives one relay of any kind (shutter relays count), else POWER<n>
+    const key = present === 1 && i === 0 ? 'POWER' : `POWER${i + 1}`;
     const attribute = key.toLowerCase();
     const onOrOff = onOff(c.on, c.off);
     const fromJson: StateReader['decode'] = (_payload, json) => {
@@ -140,9 +153,11 @@ export function tasmotaEntities(c: TasmotaConfig, sensors: unknown): EntityConfi
       writers: { [attribute]: writer },
       availability,
       topics: [command, topicFor(c, 1, key), state, result, lwt],
-      warnings: entities.length === 0 ? warnings : [],
+      warnings: [],
     });
   }
+  const shutters = tasmotaShutters(c, device, availability);
+  entities.push(...shutters.entities);
   const sn = isRecord(sensors) && isRecord(sensors.sn) ? sensors.sn : undefined;
   if (sn) {
     const tempUnit = typeof sn.TempUnit === 'string' ? sn.TempUnit : 'C';
@@ -177,5 +192,7 @@ export function tasmotaEntities(c: TasmotaConfig, sensors: unknown): EntityConfi
       }
     }
   }
-  return entities;
+  // what could not be read is logged with the device's first entity (a device with none is not listed at all)
+  const [first, ...rest] = entities;
+  return first ? [{ ...first, warnings: [...first.warnings, ...shutters.warnings] }, ...rest] : [];
 }

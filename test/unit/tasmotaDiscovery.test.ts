@@ -132,9 +132,59 @@ describe("Tasmota's own discovery", () => {
       }
     };
     expect(bad({ tp: ['cmnd'] })).toMatch(/^tp: /);
-    expect(bad({ ft: '%prefix%/%hostname%/' })).toMatch(/^ft: .*only %prefix% and %topic%/);
+    expect(bad({ ft: '%prefix%/%group%/' })).toMatch(/^ft: .*only %prefix%, %topic%, %hostname% and %id%/);
+    expect(bad({ ft: '%hostname%/%prefix%/', hn: '' })).toMatch(/^hn: /);
     expect(bad({ t: 5 })).toBe('t: expected a string');
     expect(bad({ rl: 'one' })).toMatch(/^rl: /);
-    expect(tasmotaEntities(parseTasmotaConfig({ ...CONFIG, rl: [3, 3] }), undefined)).toEqual([]);
+  });
+
+  it('builds topics from %hostname% and %id% full topics', () => {
+    const [relay] = tasmotaEntities(parseTasmotaConfig({ ...CONFIG, ft: '%prefix%/%hostname%/%id%/' }), undefined);
+    expect(encodeCommand(relay as EntityConfig, 'power', true)).toMatchObject({ topic: 'cmnd/tasmota-35EBF6-5878/8CAAB535EBF6/POWER' });
+    expect(relay?.availability[0]?.topic).toBe('tele/tasmota-35EBF6-5878/8CAAB535EBF6/LWT');
+  });
+
+  it('reads a shutter from a pair of type-3 relays: state and position from RESULT and SENSOR, its four commands, inverted ones', () => {
+    // a Shelly 2.5 in shutter mode: two relays driving one motor, and a second (inverted) shutter on relays 3 and 4
+    const c = parseTasmotaConfig({ ...CONFIG, rl: [3, 3, 3, 3], fn: ['Shop window', null, null, null], sho: [0, 1] });
+    const entities = tasmotaEntities(c, undefined);
+    const table = tableOf(entities);
+    const d = table.describe('8caab535ebf6');
+    expect(d?.attributes.shutter1).toEqual({
+      type: 'string',
+      deviceClass: 'shutter',
+      writable: true,
+      options: ['open', 'opening', 'closed', 'closing', 'stopped'],
+      commands: ['open', 'close', 'stop'],
+      name: 'Shop window',
+    });
+    expect(d?.attributes.shutter1_position).toMatchObject({ type: 'number', unit: '%', min: 0, max: 100, writable: true, name: 'Shop window position' });
+    expect(d?.attributes.shutter2?.name).toBe('Shutter 2');
+    expect(decode(table, 'stat/tasmota_35EBF6/RESULT', '{"Shutter1":{"Position":40,"Direction":1,"Target":100,"Tilt":0}}')).toEqual({
+      shutter1: 'opening',
+      shutter1_position: 40,
+    });
+    expect(decode(table, 'tele/tasmota_35EBF6/SENSOR', '{"Time":"x","Shutter1":{"Position":100,"Direction":0}}')).toEqual({
+      shutter1: 'open',
+      shutter1_position: 100,
+    });
+    // inverted: Tasmota's 0 is open; here 100 is
+    expect(decode(table, 'stat/tasmota_35EBF6/RESULT', '{"Shutter2":{"Position":0,"Direction":-1}}')).toEqual({ shutter2: 'opening', shutter2_position: 100 });
+    expect(() => decode(table, 'stat/tasmota_35EBF6/RESULT', '{"Shutter1":{"Position":140}}')).toThrow(/shutter1_position: expected 0-100/);
+    const one = table.entityFor('8caab535ebf6', 'shutter1') as EntityConfig;
+    expect(encodeCommand(one, 'shutter1', 'open')).toMatchObject({ topic: 'cmnd/tasmota_35EBF6/ShutterOpen1', payload: '' });
+    expect(encodeCommand(one, 'shutter1', 'stop')).toMatchObject({ topic: 'cmnd/tasmota_35EBF6/ShutterStop1', payload: '' });
+    expect(encodeCommand(one, 'shutter1_position', 30)).toMatchObject({ topic: 'cmnd/tasmota_35EBF6/ShutterPosition1', payload: '30' });
+    const two = table.entityFor('8caab535ebf6', 'shutter2') as EntityConfig;
+    expect(encodeCommand(two, 'shutter2_position', 30)).toMatchObject({ topic: 'cmnd/tasmota_35EBF6/ShutterPosition2', payload: '70' });
+    expect(encodeCommand(two, 'shutter2', 'close')).toMatchObject({ topic: 'cmnd/tasmota_35EBF6/ShutterClose2' });
+    // no relay switches are made of shutter relays
+    expect(Object.keys(d?.attributes ?? {}).filter((a) => a.startsWith('power'))).toEqual([]);
+  });
+
+  it('reads no shutter from an unpaired shutter relay, and says why', () => {
+    const entities = tasmotaEntities(parseTasmotaConfig({ ...CONFIG, rl: [1, 3, 0, 0] }), undefined);
+    expect(entities.map((e) => e.attribute)).toEqual(['power1']);
+    expect(entities[0]?.warnings).toEqual(['rl: relay 2 is a shutter relay without a partner (relay 3); no shutter is read']);
   });
 });
