@@ -194,6 +194,7 @@ function entityOf(
     manufacturer: c.device?.manufacturer,
     model: c.device?.model,
     swVersion: c.device?.sw_version,
+    unnamed: c.device?.name === undefined,
   };
   // The topic's object id names the attribute (`.../temperature/config` -> temperature); the payload's
   // object_id is HA's entity-id hint and often repeats the device name (Zigbee2MQTT).

@@ -31,6 +31,8 @@ export interface DeviceInfo {
   readonly manufacturer: string | undefined;
   readonly model: string | undefined;
   readonly swVersion: string | undefined;
+  /** the config named no device (the name is the node id): a name another entity of the device gave is kept */
+  readonly unnamed?: boolean | undefined;
 }
 
 export interface Availability {

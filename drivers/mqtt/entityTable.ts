@@ -64,7 +64,7 @@ export class EntityTable {
       device = { owner, name: entity.device.name, manufacturer: undefined, model: undefined, swVersion: undefined, entities: new Map() };
       this.#devices.set(entity.device.id, device);
     }
-    device.name = entity.device.name;
+    if (!entity.device.unnamed) device.name = entity.device.name; // a bare `{ids: [...]}` block does not rename the device
     device.manufacturer = entity.device.manufacturer ?? device.manufacturer;
     device.model = entity.device.model ?? device.model;
     device.swVersion = entity.device.swVersion ?? device.swVersion;

@@ -3,13 +3,15 @@ import type { SimKind } from '../simDevice.ts';
 /**
  * A roller blind with tilting slats, announced as ESPHome and Tasmota do, with abbreviated keys and a
  * `~` base topic: one `cover` config (open/close/stop on `~/set`, a 0-100 position on `~/set/position`
- * read back from the state JSON, tilt on `~/set/tilt`). The motor takes 30 s from closed to open;
+ * read back from the state JSON, tilt on `~/set/tilt`), and a `button` that recalibrates its end
+ * stops (`PRESS` on `~/set/calibrate`: it runs closed). The motor takes 30 s from closed to open;
  * while it runs the blind reports `opening` or `closing`, then `open`, `closed` or `stopped`.
  */
 interface State {
   position: number;
   target: number;
   tilt: number;
+  calibrations: number;
 }
 
 const PERCENT_PER_MS = 100 / 30_000;
@@ -25,7 +27,7 @@ const percent = (payload: string) => {
 export const blind: SimKind<State> = {
   kind: 'blind',
   model: 'sim-blind',
-  init: () => ({ position: 0, target: 0, tilt: 50 }),
+  init: () => ({ position: 0, target: 0, tilt: 50, calibrations: 0 }),
   availability: (node) => ({ topic: `${node}/status`, online: 'online', offline: 'offline' }),
   announce: (node, name) => [
     {
@@ -56,6 +58,18 @@ export const blind: SimKind<State> = {
         dev: { ids: [`sim_${node}`], name, mf: 'Trellis sim', mdl: 'sim-blind' },
       },
     },
+    {
+      topic: `homeassistant/button/${node}/calibrate/config`,
+      config: {
+        '~': node,
+        name: 'Calibrate',
+        uniq_id: `${node}-calibrate`,
+        avty_t: '~/status',
+        cmd_t: '~/set/calibrate',
+        ent_cat: 'config',
+        dev: { ids: [`sim_${node}`] },
+      },
+    },
   ],
   step(s, dtMs) {
     const travel = PERCENT_PER_MS * dtMs;
@@ -71,6 +85,12 @@ export const blind: SimKind<State> = {
       else if (payload === 'STOP') s.target = Math.round(s.position);
       else return false;
       if (payload === 'STOP') s.position = s.target;
+      return true;
+    }
+    if (topic === `${node}/set/calibrate`) {
+      if (payload !== 'PRESS') return false;
+      s.calibrations++;
+      s.target = 0;
       return true;
     }
     const p = percent(payload);

@@ -51,6 +51,7 @@ describe('a blind and a schedule through the broker', () => {
     expect(blind?.attributes.blind).toMatchObject({ type: 'string', deviceClass: 'blind', commands: ['open', 'close', 'stop'], writable: true, name: 'Blind' });
     expect(blind?.attributes.blind_position).toMatchObject({ type: 'number', unit: '%', min: 0, max: 100, writable: true });
     expect(blind?.attributes.blind_tilt).toMatchObject({ type: 'number', unit: '%', writable: true });
+    expect(blind?.attributes.calibrate).toMatchObject({ type: 'boolean', momentary: true, writable: true, name: 'Calibrate' });
   });
 
   it('moves to a position, opens, stops and tilts, each on its own topic, and reports the motor', async () => {
@@ -67,7 +68,7 @@ describe('a blind and a schedule through the broker', () => {
     expect((await command('blind_position', 140)).status).toBe(400);
   });
 
-  it('a rule with a time trigger sets the valve target and closes the blind at that minute', async () => {
+  it('a rule with a time trigger sets the valve target, closes the blind and presses its button at that minute', async () => {
     // the next whole minute at least 90 simulated seconds away (1.5 s real)
     const due = Math.ceil((clock.now() + 90_000) / 60_000) * 60_000;
     const hhmm = new Date(due).toISOString().slice(11, 16);
@@ -77,6 +78,7 @@ describe('a blind and a schedule through the broker', () => {
     actions:
       - set: {device: sim_valve-1, attribute: climate_target_temperature, value: 16.5}
       - set: {device: sim_blind-1, attribute: blind, value: close}
+      - set: {device: sim_blind-1, attribute: calibrate, value: true}
 `;
     const saved = await api.put('/api/rules', { text: rules }, owner);
     expect(saved.status).toBe(200);
@@ -85,7 +87,12 @@ describe('a blind and a schedule through the broker', () => {
     await waitFor(() => value('sim_valve-1', 'climate_target_temperature') === 16.5, 15_000, 'the valve at 16.5 from the rule');
     expect(clock.now()).toBeGreaterThanOrEqual(due);
     expect(sim('valve-1').received).toContainEqual({ topic: 'valve-1/set/occupied_heating_setpoint', payload: '16.5' });
-    expect(sim('blind-1').received.at(-1)).toEqual({ topic: 'blind-1/set', payload: 'CLOSE' });
+    await waitFor(() => sim('blind-1').received.some((r) => r.topic === 'blind-1/set/calibrate'), 5_000, 'the button pressed');
+    expect(sim('blind-1').received.slice(-2)).toEqual([
+      { topic: 'blind-1/set', payload: 'CLOSE' },
+      { topic: 'blind-1/set/calibrate', payload: 'PRESS' },
+    ]);
+    expect((sim('blind-1').state as { calibrations: number }).calibrations).toBe(1);
     await waitFor(() => value('sim_blind-1', 'blind') === 'closed', 10_000, 'the blind closed');
   });
 });
