@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { AlertService } from './alerts.ts';
 import type { Argon2Gate } from './auth/passwordHasher.ts';
+import type { Restored } from './backup/recoverFromBackup.ts';
+import { BackupScheduler } from './backup/schedule.ts';
 import { DeviceAuth } from './auth/deviceAuth.ts';
 import { AuthThrottle } from './auth/throttle.ts';
 import { RuleFileWatcher } from './automation/ruleFile.ts';
@@ -30,6 +32,7 @@ export interface Environment {
   readonly store: Store;
   readonly argon2: Argon2Gate;
   readonly advertiser?: (() => Promise<Advertiser>) | undefined;
+  readonly configFile?: string | undefined;
 }
 
 export interface Composition {
@@ -113,6 +116,7 @@ export function compose(env: Environment): Composition {
     bus,
     alerts,
   });
+  const backups = new BackupScheduler({ config, configFile: env.configFile, db: () => store.db, log: log.child({ component: 'backup' }), alerts, clock });
   const metering = meteringService({ config, log, clock, bus, repos, cloud: cloud.sync });
   const lan = lanService({
     config,
@@ -128,6 +132,7 @@ export function compose(env: Environment): Composition {
     cloud: cloud.sync,
     advertiser: env.advertiser,
     ble: () => ble.driver() as BleDriver | undefined,
+    backups,
   });
 
   const services: Array<Service | undefined> = [
@@ -173,9 +178,10 @@ export function compose(env: Environment): Composition {
     metering,
     cloud.service,
     // after cloud sync, so providers granted gateway alerts hear of it too
-    store.setAside ? service('damage notice', () => void alerts.raise(damageAlert(store.setAside as string, clock.now()))) : undefined,
+    store.setAside ? service('damage notice', () => void alerts.raise(damageAlert(store.setAside as string, store.restored, clock.now()))) : undefined,
     lan.service,
     prunerService(config, repos.pruner, log),
+    backups,
   ];
   return {
     services,
@@ -202,15 +208,19 @@ export function compose(env: Environment): Composition {
       clientIds: repos.clientIds,
       tls: selfSigned,
       argon2: env.argon2,
+      backups,
     }),
   };
 }
 
-function damageAlert(setAside: string, at: number) {
+function damageAlert(setAside: string, restored: Restored | undefined, at: number) {
+  const when = restored && new Date(restored.createdAt).toISOString().replace('T', ' ').slice(0, 16);
   return {
     source: 'gateway' as const,
     severity: 'critical' as const,
-    message: `The database was damaged and was set aside as ${setAside}; Trellis started with an empty one. Devices announce themselves again; earlier history is in that file.`,
+    message: restored
+      ? `The database was damaged and was set aside as ${setAside}; Trellis restored the backup of ${when} UTC (${restored.file}): ${restored.counts.devices ?? 0} devices, ${restored.counts.credentials ?? 0} device credentials, ${restored.counts.users ?? 0} people, ${restored.counts.grants ?? 0} grants. What changed after that backup is lost; earlier history is in the set-aside file.`
+      : `The database was damaged and was set aside as ${setAside}; Trellis started with an empty one. Devices announce themselves again; earlier history is in that file.`,
     at,
   };
 }

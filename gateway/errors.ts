@@ -17,6 +17,8 @@ export const ErrorCodes = {
   rules: 'TRELLIS_E_RULES',
   /** A LAN API sign-in, pairing or membership request cannot be done (name taken, last owner). */
   auth: 'TRELLIS_E_AUTH',
+  /** A backup cannot be made or restored: wrong passphrase, a damaged or altered file, a data directory that is not empty. */
+  backup: 'TRELLIS_E_BACKUP',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -18,6 +18,8 @@ export interface GatewayDeps {
   readonly clock?: Clock;
   /** mDNS advertiser (when `lan.mdns` is on); tests inject a fake. */
   readonly advertiser?: () => Promise<Advertiser>;
+  /** the config file the config came from (backups carry a copy) */
+  readonly configFile?: string | undefined;
 }
 
 /**
@@ -30,6 +32,7 @@ export class Gateway {
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #advertiser: (() => Promise<Advertiser>) | undefined;
+  readonly #configFile: string | undefined;
   #running: RunningGateway | undefined;
   #lifecycle: Lifecycle | undefined;
   #starting: Promise<RunningGateway> | undefined;
@@ -40,6 +43,7 @@ export class Gateway {
     this.#log = deps.logger ?? createLogger(deps.config.log.level);
     this.#clock = deps.clock ?? realClock;
     this.#advertiser = deps.advertiser;
+    this.#configFile = deps.configFile;
   }
 
   get running(): RunningGateway | undefined {
@@ -65,7 +69,7 @@ export class Gateway {
     const store = new Store({ config, bus, clock: this.#clock, log, argon2 });
     try {
       await lifecycle.start([logService(bus, log), store]);
-      const composition = compose({ config, log, clock: this.#clock, bus, store, argon2, advertiser: this.#advertiser });
+      const composition = compose({ config, log, clock: this.#clock, bus, store, argon2, advertiser: this.#advertiser, configFile: this.#configFile });
       await lifecycle.start(composition.services);
       this.#lifecycle = lifecycle;
       this.#running = composition.running();

@@ -1,3 +1,4 @@
+import type { BackupScheduler } from './backup/schedule.ts';
 import type { MqttDriver } from '../drivers/mqtt/driver.ts';
 import type { Driver } from '../drivers/types.ts';
 import type { AlertService } from './alerts.ts';
@@ -52,4 +53,6 @@ export interface RunningGateway {
   readonly tls: SelfSignedTls | undefined;
   /** where every argon2 check of a device or person waits its turn */
   readonly argon2: Argon2Gate;
+  /** automatic backups (and "back up now") */
+  readonly backups: BackupScheduler;
 }

@@ -4,6 +4,7 @@ import type { DeviceAuth } from './auth/deviceAuth.ts';
 import { AuthThrottle } from './auth/throttle.ts';
 import type { RuleFileWatcher } from './automation/ruleFile.ts';
 import type { BleDriver } from '../drivers/ble/driver.ts';
+import type { BackupScheduler } from './backup/schedule.ts';
 import type { RuleHost } from './automation/ruleHost.ts';
 import type { Clock } from './clock.ts';
 import type { HealthData } from '../protocol/index.ts';
@@ -190,6 +191,7 @@ export function lanService(
     cloud: CloudSync | undefined;
     advertiser: (() => Promise<Advertiser>) | undefined;
     ble: () => BleDriver | undefined;
+    backups: BackupScheduler;
   },
 ) {
   const { config } = p;
@@ -231,6 +233,8 @@ export function lanService(
                 ble: p.ble,
                 bleScan: config.ble.scan,
                 bleDevices: p.repos.bleDevices,
+                backups: p.backups,
+                dataDir: config.dataDir,
                 version: VERSION,
                 peekHealth: () => p.health.peek(),
                 cloudStatus: () => p.cloud?.link.status(),

@@ -5,6 +5,7 @@ import { runSerialList } from './serialList.ts';
 import { runDeviceAdd, runDeviceList } from './deviceCommands.ts';
 import { reportError, runStart } from './start.ts';
 import { runPair } from './pairCommand.ts';
+import { runBackup, runRestore } from './backupCommands.ts';
 import { runAuditVerify, runErase, runExport, runFactoryReset, runGrantAdd, runGrantList, runGrantRevoke } from './privacyCommands.ts';
 
 /** Builds the `trellis` command line; `run` parses argv and executes. */
@@ -117,6 +118,23 @@ export function buildProgram(): Command {
     .option('--before <date>', 'only data before this date')
     .option('-c, --config <file>', 'config file')
     .action((opts: { config?: string; device?: string; before?: string }) => runErase(opts));
+
+  program
+    .command('backup')
+    .description('write one encrypted file with the config, rules, device credentials, people, grants and the audit log (the gateway may keep running)')
+    .requiredOption('--out <file>', 'where to write the backup (never over an existing file)')
+    .option('--passphrase-file <file>', 'the passphrase (default: backup.passphraseFile from the config)')
+    .option('--history', 'put the raw readings and device events in too')
+    .option('-c, --config <file>', 'config file')
+    .action((opts: { config?: string; out: string; passphraseFile?: string; history?: boolean }) => runBackup(opts));
+
+  program
+    .command('restore')
+    .argument('<file>', 'a backup written by trellis backup')
+    .description('bring a gateway back from a backup onto an empty data directory (a new SD card); nothing is changed if any check fails')
+    .requiredOption('-c, --config <file>', "config file: used if it exists, else the backup's config is written there")
+    .option('--passphrase-file <file>', 'the passphrase (default: backup.passphraseFile from the config)')
+    .action((file: string, opts: { config: string; passphraseFile?: string }) => runRestore(file, opts));
 
   program
     .command('factory-reset')

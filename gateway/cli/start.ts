@@ -47,7 +47,7 @@ export async function runStart(options: { config?: string }): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   const clock = demoClock(config);
-  gateway = new Gateway({ config, logger, clock });
+  gateway = new Gateway({ config, logger, clock, configFile: resolved.source });
   let running: RunningGateway;
   try {
     running = await gateway.start();
@@ -56,7 +56,7 @@ export async function runStart(options: { config?: string }): Promise<void> {
     if (!resolved.preset || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     logger.warn({ mqttPort: config.mqtt.port, lanPort: config.lan.port }, 'port in use; the demo takes free ports instead');
     config = { ...config, mqtt: { ...config.mqtt, port: 0, tlsPort: 0 }, lan: { ...config.lan, port: 0 } };
-    gateway = new Gateway({ config, logger, clock });
+    gateway = new Gateway({ config, logger, clock, configFile: resolved.source });
     running = await gateway.start();
   }
   if (config.demo) {

@@ -72,6 +72,7 @@ function finish(config: Config, baseDir: string): Readonly<Config> {
     lan: { ...config.lan, cert: cloudFile(config.lan.cert), key: cloudFile(config.lan.key) },
     mqtt: { ...config.mqtt, cert: cloudFile(config.mqtt.cert), key: cloudFile(config.mqtt.key) },
     store: { ...config.store, keyFile: cloudFile(config.store.keyFile) },
+    backup: { ...config.backup, dir: cloudFile(config.backup.dir), passphraseFile: cloudFile(config.backup.passphraseFile) },
   });
 }
 

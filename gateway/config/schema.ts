@@ -172,6 +172,21 @@ const bleSchema = z.strictObject({
     .default([]),
 });
 
+const backupSchema = z.strictObject({
+  /** where automatic backups go (another disk or a USB stick, ideally); unset: no automatic backups */
+  dir: z.string({ error: 'expected a directory path' }).min(1).optional(),
+  /** a file holding the passphrase backups are encrypted with (the CLI uses it too when none is given) */
+  passphraseFile: z.string({ error: 'expected a file path' }).min(1).optional(),
+  /** when (cron, in the gateway's time zone); default: every day at 03:17 */
+  schedule: z.string().min(9).default('17 3 * * *'),
+  /** how many automatic backups are kept (the oldest go) */
+  keep: intRange(1, 1000, 7),
+  /** raw readings and device events too (usage buckets, alerts and the audit log always go in) */
+  history: z.boolean({ error: 'expected true or false' }).default(false),
+  /** a database found damaged at start is replaced by the newest backup that opens, instead of an empty one */
+  restoreOnDamage: z.boolean({ error: 'expected true or false' }).default(true),
+});
+
 export const configSchema = z.strictObject({
   gatewayId: z
     .string({ error: 'expected a string' })
@@ -221,6 +236,7 @@ export const configSchema = z.strictObject({
   serial: z.array(serialLineSchema).default([]),
   /** Bluetooth LE devices through BlueZ: BTHome sensors (advertisements) and GATT devices. */
   ble: bleSchema.prefault({}),
+  backup: backupSchema.prefault({}),
   /** Hourly usage buckets (energy, on-time, cycles, door-open time, temperatures). */
   metering: meteringSchema.prefault({}),
   /** Thresholds of the maintenance signals; crossing one raises an alert. */

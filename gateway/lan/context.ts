@@ -20,6 +20,7 @@ import type { AuditLog } from '../store/audit.ts';
 import type { Grants } from '../store/grants.ts';
 import type { BleDriver } from '../../drivers/ble/driver.ts';
 import type { BleDeviceStore } from '../store/bleDevices.ts';
+import type { BackupScheduler } from '../backup/schedule.ts';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
@@ -50,6 +51,9 @@ export interface LanContext {
   /** `ble.scan`: whether nearby devices are listed for adoption */
   readonly bleScan: boolean;
   readonly bleDevices: BleDeviceStore;
+  readonly backups: BackupScheduler;
+  /** the data directory (downloads are staged there, on the same disk, never in /tmp) */
+  readonly dataDir: string;
   readonly version: string;
   /** the current health, without starting a new measuring window (the cloud's periodic record owns that) */
   readonly peekHealth: () => HealthData;

@@ -7,7 +7,7 @@ import { Grants } from './grants.ts';
 import { AlertStore } from './alerts.ts';
 import { ClientIdStore } from './clientIds.ts';
 import { CredentialStore, DEVICE_HASH_OPTIONS } from './credentials.ts';
-import { databaseFile, storeOptions, type Db } from './db.ts';
+import { databaseFile, openDb, storeOptions, type Db } from './db.ts';
 import { HistoryWriter } from './historyWriter.ts';
 import { openOrSetAside } from './recover.ts';
 import { DeviceRegistry } from './registry.ts';
@@ -20,6 +20,7 @@ import type { ReplayCounters, RetainedConfigStore } from '../../drivers/types.ts
 import { PersistentCounters } from './counters.ts';
 import { UsageStore } from './usage.ts';
 import { CommandLog } from './commandLog.ts';
+import { type Restored, restoreNewestBackup } from '../backup/recoverFromBackup.ts';
 import { BleDeviceStore, sqliteReplayCounters } from './bleDevices.ts';
 import { DeviceMetaStore } from './deviceMeta.ts';
 import { HistoryQueries } from './historyQueries.ts';
@@ -49,18 +50,27 @@ export class Store {
   #repos: Repositories | undefined;
   /** the file a damaged database was moved to at this start, if it was */
   setAside: string | undefined;
+  /** the automatic backup put in place of that damaged database, if one was */
+  restored: Restored | undefined;
 
   constructor(deps: StoreDeps) {
     this.#d = deps;
   }
 
-  start(): void {
+  async start(): Promise<void> {
     if (this.#db) return;
     const { config, log, clock } = this.#d;
-    const { db, setAside } = openOrSetAside(databaseFile(config.dataDir), storeOptions(config.store), () => clock.now());
+    const file = databaseFile(config.dataDir);
+    let { db, setAside } = openOrSetAside(file, storeOptions(config.store), () => clock.now());
+    if (setAside) {
+      // with automatic backups, the newest good one replaces the empty database just made
+      db.close();
+      this.restored = await restoreNewestBackup(config, log);
+      db = openDb(file, storeOptions(config.store));
+      if (!this.restored) log.error({ setAside }, 'the database was damaged: set aside, starting with an empty one');
+    }
     this.#db = db;
     this.setAside = setAside;
-    if (setAside) log.error({ setAside }, 'the database was damaged: set aside, starting with an empty one');
     try {
       this.#repos = repositories(db, this.#d, (err) => log.error({ err }, 'syncing the database failed'));
       this.#repos.registry.resetOnline(); // nobody is connected yet
