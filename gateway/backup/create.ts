@@ -64,7 +64,9 @@ export async function createBackup(
   const partial = join(dirname(out), `.${basename(out)}.partial`);
   try {
     const snapshot = join(work, 'trellis.db');
-    await src.db.backup(snapshot);
+    // SQLite's online backup cannot write an encrypted copy; VACUUM INTO can (same cipher and key)
+    if (o.key === undefined) await src.db.backup(snapshot);
+    else src.db.exec(`VACUUM INTO '${snapshot.replaceAll("'", "''")}'`);
     const copy = openDb(snapshot, { synchronous: 'normal', key: o.key });
     let counts: Record<string, number>;
     let schemaVersion: number;

@@ -139,7 +139,7 @@ export async function restoreBackup(file: string, passphrase: string, configFile
 export function backupsIn(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .filter((n) => /^trellis-.+-\d{8}T\d{6}Z\.tbk$/.test(n))
+    .filter((n) => /^trellis-.+-\d{8}T\d{6}(\d{3})?Z\.tbk$/.test(n))
     .sort()
     .reverse()
     .map((n) => join(dir, n));

@@ -30,11 +30,8 @@ export interface BackupSchedulerDeps {
   readonly clock: Clock;
 }
 
-const stamp = (t: number) =>
-  new Date(t)
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
+/** 20261201T031700123Z: to the millisecond, so a run by hand in the same second as a scheduled one gets its own name */
+const stamp = (t: number) => new Date(t).toISOString().replace(/[-:.]/g, '');
 
 /**
  * Automatic backups (`backup.dir` and `backup.passphraseFile` set): on `backup.schedule` (cron, in

@@ -23,6 +23,7 @@ import { EventTickets } from './tickets.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { peopleRoutes } from './routes/people.ts';
 import { ruleRoutes } from './routes/rules.ts';
+import { backupRoutes } from './routes/backup.ts';
 import { bleRoutes } from './routes/ble.ts';
 import { privacyRoutes } from './routes/privacy.ts';
 import { systemRoutes } from './routes/system.ts';
@@ -103,6 +104,7 @@ export async function buildLanServer(ctx: LanContext, options: LanServerOptions)
   systemRoutes(app, ctx);
   privacyRoutes(app, ctx);
   bleRoutes(app, ctx);
+  backupRoutes(app, ctx);
   eventStream(app, ctx, options.sessionRecheckMs, tickets);
   app.get('/api/openapi.json', { config: { access: 'guest' }, schema: { hide: true } }, async () => app.swagger());
   const caCert = options.caCert;

@@ -170,4 +170,46 @@ describe('backup and restore', () => {
     const verify = run(['audit', 'verify', '--config', join(card, 'trellis.yaml')]);
     expect(verify.stdout).toMatch(/^audit log intact: \d+ rows/);
   });
+
+  it('an encrypted database: its key travels in the backup and is put where the restored config wants it', async () => {
+    const site = dirs.make('trellis-keyed-');
+    writeFileSync(join(site, 'trellis.yaml'), 'gatewayId: vault\ndataDir: ./data\nstore: {keyFile: ./db.key}\n');
+    const keyed = await startTestGateway({ gatewayId: 'vault', dataDir: join(site, 'data'), store: { keyFile: join(site, 'db.key') } }, new TempDirs());
+    const password = await keyed.running.credentials.create('safe-1');
+    const out = join(dirs.make('trellis-keyed-out-'), 'vault.tbk');
+    try {
+      await createBackup(
+        {
+          db: keyed.running.db,
+          dataDir: join(site, 'data'),
+          gatewayId: 'vault',
+          version: 'test',
+          configFile: join(site, 'trellis.yaml'),
+          rulesFile: join(site, 'rules.yaml'),
+          keyFile: join(site, 'db.key'),
+        },
+        out,
+        PASS,
+        { history: false, now: Date.now(), key: readFileSync(join(site, 'db.key'), 'utf8').trim() },
+      );
+    } finally {
+      await keyed.stop();
+    }
+    const card = dirs.make('trellis-keyed-card-');
+    const report = await restoreBackup(out, PASS, join(card, 'trellis.yaml'));
+    expect(report.wrote).toContain(join(card, 'db.key'));
+    expect(readFileSync(join(card, 'db.key'), 'utf8')).toBe(readFileSync(join(site, 'db.key'), 'utf8'));
+    expect(
+      readFileSync(join(card, 'data', 'trellis.db'))
+        .subarray(0, 15)
+        .toString('latin1'),
+    ).not.toBe('SQLite format 3'); // still encrypted at rest
+    const back = await startTestGateway({ gatewayId: 'vault', dataDir: join(card, 'data'), store: { keyFile: join(card, 'db.key') } }, new TempDirs());
+    try {
+      const safe = await connectClient(back.url, { username: 'safe-1', password, clientId: 'safe-1' });
+      await safe.endAsync();
+    } finally {
+      await back.stop();
+    }
+  });
 });
