@@ -42,10 +42,12 @@ export async function api(path, { method = 'GET', body } = {}) {
   return data;
 }
 
-/** Downloads a file from the API; an error answer is reported, never saved as the file. */
-export async function download(path, name) {
-  const res = await fetch(path, { headers: session.token ? { authorization: `Bearer ${session.token}` } : {} });
-  if (!res.ok || !(res.headers.get('content-type') ?? '').startsWith('application/zip')) {
+/** Downloads a file from the API (a GET, or a POST with a JSON body); an error answer is reported, never saved as the file. */
+export async function download(path, name, { body, type = 'application/zip' } = {}) {
+  const headers = session.token ? { authorization: `Bearer ${session.token}` } : {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(path, body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body) });
+  if (!res.ok || !(res.headers.get('content-type') ?? '').startsWith(type)) {
     let message = `HTTP ${res.status}`;
     try {
       message = (await res.json()).message ?? message;

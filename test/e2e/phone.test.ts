@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { restoreBackup } from '../../gateway/backup/restore.ts';
 import { createClock } from '../../firmware-sim/clock.ts';
 import { Fleet } from '../../firmware-sim/fleet.ts';
 import { startSimFleet } from '../helpers/simFleet.ts';
@@ -222,6 +223,28 @@ describe('the phone UI', () => {
     expect(await error.textContent()).toContain('the download failed: the disk is busy');
     expect(downloads).toBe(0);
     await page.unroute('**/api/export');
+  });
+
+  it('downloads a backup sealed with a passphrase typed twice, which restores onto a new card', async () => {
+    await page.click('nav >> text=Privacy');
+    const card = page.getByTestId('backups');
+    await card.waitFor();
+    expect(await card.textContent()).toContain('Automatic backups are off');
+    await page.getByTestId('backup-passphrase').fill('kitchen table lamp');
+    await page.getByTestId('backup-again').fill('kitchen table lump');
+    await page.getByTestId('backup-submit').click();
+    expect(await card.getByTestId('action-error').textContent()).toContain('The two passphrases differ.');
+    await page.getByTestId('backup-again').fill('kitchen table lamp');
+    const [file] = await Promise.all([page.waitForEvent('download'), page.getByTestId('backup-submit').click()]);
+    expect(file.suggestedFilename()).toMatch(/^trellis-backup-\d{4}-\d\d-\d\d\.tbk$/);
+    const saved = join(dirs.make('trellis-phone-backup-'), 'phone.tbk');
+    await file.saveAs(saved);
+    await page.getByTestId('backup-done').waitFor();
+    const target = dirs.make('trellis-phone-card-');
+    writeFileSync(join(target, 'trellis.yaml'), 'dataDir: ./data\n');
+    const report = await restoreBackup(saved, 'kitchen table lamp', join(target, 'trellis.yaml'));
+    expect(report.counts.users).toBe(1);
+    await shot('10-backup');
   });
 
   it('ran every screen above under the strict Content-Security-Policy without a violation', () => {

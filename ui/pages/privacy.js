@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { BackupCard } from './backup.js';
 import { api, download } from '../api.js';
 import { Failed, useAction } from '../load.js';
 import { fmtTime, html } from '../html.js';
@@ -106,6 +107,7 @@ export function PrivacyPage({ devices }) {
     <section class="card"><p>Download everything this gateway knows about your home or shop, or erase the history.</p>
       <button onClick=${exportAll}>Download all data</button> <button class="danger" onClick=${eraseAll}>Erase history</button>
       ${message && html`<p class="ok">${message}</p>`}${dataError}</section>
+    <${BackupCard} />
     <h2>Audit log</h2>
     <section class="card" data-testid="audit">
       <p class=${audit.verified.ok ? 'ok' : 'errors'}>${audit.verified.ok ? `Intact: ${audit.verified.rows} entries, none changed.` : `Tampered with at entry ${audit.verified.id}: ${audit.verified.reason}`}</p>
