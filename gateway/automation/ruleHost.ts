@@ -2,7 +2,7 @@ import type { AttributeValue } from '../../drivers/types.ts';
 import { basename } from 'node:path';
 import { compileSteps, type CompiledRules, type CompileResult, type RuleProblem } from '../../rules/compile.ts';
 import { evaluate, initialState, type Alert, type Evaluation, type RuleInput, type RuleState, type TimerRequest, type Trace } from '../../rules/engine.ts';
-import type { RuleFile, TariffDef } from '../../rules/schema.ts';
+import type { RuleDef, RuleFile, TariffDef } from '../../rules/schema.ts';
 import type { Clock } from '../clock.ts';
 import type { AlertSink } from '../alerts.ts';
 import type { GatewayBus } from '../core/events.ts';
@@ -11,6 +11,7 @@ import type { Logger } from '../log.ts';
 import type { DeviceRegistry } from '../store/registry.ts';
 import { opensAccess } from '../../rules/access.ts';
 import { RuleChecker } from './ruleChecker.ts';
+import type { RuleEdit } from './ruleEdits.ts';
 import type { TimerStore } from '../store/timers.ts';
 
 export interface RuleHostOptions {
@@ -67,6 +68,7 @@ export class RuleHost {
   readonly #scheduled = new Map<string, () => void>();
   readonly #traces = new Map<string, Trace[]>();
   #rules: CompiledRules | undefined;
+  #scenes: RuleFile['scenes'] = {};
   #state: RuleState = initialState();
   #started = false;
 
@@ -97,13 +99,13 @@ export class RuleHost {
   }
 
   /** Sets one rule's `enabled:` in a rule text (comments and layout kept), on the worker too. */
-  async setEnabled(
-    text: string,
-    file: string,
-    ruleId: string,
-    enabled: boolean,
-  ): Promise<{ ok: true; text: string } | { ok: false; notFound: boolean; problems: RuleProblem[] }> {
-    const a = await this.#checker.run({ op: 'setEnabled', text, file, ruleId, enabled });
+  setEnabled(text: string, file: string, ruleId: string, enabled: boolean) {
+    return this.edit(text, file, { kind: 'enable', ruleId, enabled });
+  }
+
+  /** One edit of a rule text (a rule or scene put or deleted, comments and layout kept), on the worker. */
+  async edit(text: string, file: string, edit: RuleEdit): Promise<{ ok: true; text: string } | { ok: false; notFound: boolean; problems: RuleProblem[] }> {
+    const a = await this.#checker.run({ op: 'edit', text, file, edit });
     if (!a.ok) return { ok: false, notFound: a.notFound === true, problems: [...a.problems] };
     if (!('text' in a)) throw new Error('rule checker answered an edit with a check');
     return { ok: true, text: a.text };
@@ -145,6 +147,7 @@ export class RuleHost {
     }
     if (!compiled.ok) return compiled;
     this.#activate(compiled.rules);
+    this.#scenes = data.scenes;
     return { ok: true, rules: data.rules.length };
   }
 
@@ -187,6 +190,21 @@ export class RuleHost {
   /** The last firings of a rule, newest last. */
   traces(ruleId: string): readonly Trace[] {
     return this.#traces.get(ruleId) ?? [];
+  }
+
+  /** An active rule as written (with the schema's defaults filled in), for the rule builder. */
+  definition(ruleId: string): RuleDef | undefined {
+    return this.#rules?.rules.get(ruleId)?.def;
+  }
+
+  /** The active rule file's scenes. */
+  scenes(): RuleFile['scenes'] {
+    return this.#scenes;
+  }
+
+  /** The tariff windows' names from the config (conditions may name them). */
+  tariffNames(): string[] {
+    return Object.keys(this.#options.tariffs);
   }
 
   get ruleCount(): number {

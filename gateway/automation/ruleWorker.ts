@@ -1,9 +1,9 @@
 import { parentPort } from 'node:worker_threads';
-import { isMap, isSeq, parseDocument } from 'yaml';
 import type { AttributeSpec } from '../../drivers/types.ts';
 import { checkRulesText } from '../../rules/load.ts';
 import type { TariffDef } from '../../rules/schema.ts';
 import { YAML_LIMITS, parseLocatedYaml } from '../../rules/yamlLocate.ts';
+import { applyRuleEdit, type RuleEdit } from './ruleEdits.ts';
 
 /** What the gateway asks of a rule worker (one request per worker; see RuleChecker). */
 export type RuleWorkerRequest =
@@ -17,7 +17,7 @@ export type RuleWorkerRequest =
       readonly tariffs: Readonly<Record<string, TariffDef>>;
       readonly cascadeLimit: number;
     }
-  | { readonly op: 'setEnabled'; readonly text: string; readonly file: string; readonly ruleId: string; readonly enabled: boolean };
+  | { readonly op: 'edit'; readonly text: string; readonly file: string; readonly edit: RuleEdit };
 
 export type RuleWorkerAnswer =
   | { readonly ok: true; readonly data: unknown; readonly count: number; readonly unlocking: readonly string[] }
@@ -35,15 +35,11 @@ function answer(req: RuleWorkerRequest): RuleWorkerAnswer {
     });
     return r.ok ? { ok: true, data: r.data, count: r.count, unlocking: r.unlocking } : { ok: false, problems: r.problems };
   }
-  // Edits only the rule's `enabled:` key with yaml's document API, keeping comments and layout.
+  // An edit with yaml's document API (ruleEdits.ts), keeping comments and layout.
   const checked = parseLocatedYaml(req.text); // the same limits as a check, before the document API sees it
   if (checked.errors.length > 0) return { ok: false, problems: checked.errors.map((e) => ({ where: `${req.file}:${e.line}:${e.col}`, message: e.message })) };
-  const doc = parseDocument(req.text);
-  const rules = doc.get('rules');
-  const item = isSeq(rules) ? rules.items.find((i) => isMap(i) && i.get('id') === req.ruleId) : undefined;
-  if (!isMap(item)) return { ok: false, notFound: true, problems: [{ where: req.file, message: `rule "${req.ruleId}" is not in the file` }] };
-  item.set('enabled', req.enabled);
-  return { ok: true, text: doc.toString() };
+  const r = applyRuleEdit(req.text, req.edit);
+  return r.ok ? { ok: true, text: r.text } : { ok: false, notFound: r.notFound, problems: [{ where: req.file, message: r.message }] };
 }
 
 parentPort?.once('message', (req: RuleWorkerRequest) => {

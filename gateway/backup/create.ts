@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { openDb, type Db } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
+import { snapshotDatabase } from '../store/snapshot.ts';
 import { type ArchiveEntry, writeArchive } from './archive.ts';
 import { createSealed } from './envelope.ts';
 
 /** The files of the data directory a restored gateway needs besides its database: its TLS identity (devices pin its CA). */
 export const DATA_FILES = ['tls-ca-cert.pem', 'tls-ca-key.pem', 'tls-cert.pem', 'tls-key.pem', 'rules.last-good.json'] as const;
-/** What "history" means here: raw readings and device events (usage buckets, alerts and the audit log always go in). */
-export const HISTORY_TABLES = ['readings', 'device_events'] as const;
 
 export interface BackupSources {
   /** the gateway's open database (a snapshot is taken with SQLite's online backup: the gateway keeps running) */
@@ -35,16 +34,10 @@ export interface Manifest {
   readonly counts: Readonly<Record<string, number>>;
 }
 
-export const COUNTED = ['devices', 'credentials', 'users', 'grants', 'audit_log', 'usage_buckets', 'readings'] as const;
-
 async function sha256(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
   return h.digest('hex');
-}
-
-export function countRows(db: Db): Record<string, number> {
-  return Object.fromEntries(COUNTED.map((t) => [t, (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n]));
 }
 
 /**
@@ -64,22 +57,7 @@ export async function createBackup(
   const partial = join(dirname(out), `.${basename(out)}.partial`);
   try {
     const snapshot = join(work, 'trellis.db');
-    // SQLite's online backup cannot write an encrypted copy; VACUUM INTO can (same cipher and key)
-    if (o.key === undefined) await src.db.backup(snapshot);
-    else src.db.exec(`VACUUM INTO '${snapshot.replaceAll("'", "''")}'`);
-    const copy = openDb(snapshot, { synchronous: 'normal', key: o.key });
-    let counts: Record<string, number>;
-    let schemaVersion: number;
-    try {
-      if (!o.history) {
-        for (const t of HISTORY_TABLES) copy.prepare(`DELETE FROM ${t}`).run();
-        copy.exec('VACUUM');
-      }
-      counts = countRows(copy);
-      schemaVersion = copy.pragma('user_version', { simple: true }) as number;
-    } finally {
-      copy.close();
-    }
+    const { counts, schemaVersion } = await snapshotDatabase(src.db, snapshot, { key: o.key, history: o.history });
     const entries: ArchiveEntry[] = [{ name: 'trellis.db', path: snapshot }];
     if (src.configFile && existsSync(src.configFile)) entries.push({ name: 'config.yaml', path: src.configFile });
     if (existsSync(src.rulesFile)) entries.push({ name: 'rules.yaml', path: src.rulesFile });

@@ -4,10 +4,10 @@ import { dirname, join } from 'node:path';
 import { loadConfigFile, parseConfigText } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { ErrorCodes, TrellisError } from '../errors.ts';
-import { AuditLog } from '../store/audit.ts';
-import { databaseFile, openDb } from '../store/db.ts';
+import { databaseFile } from '../store/db.ts';
+import { checkSnapshot } from '../store/snapshot.ts';
 import { archiveExtractor } from './archive.ts';
-import { COUNTED, countRows, DATA_FILES, type Manifest } from './create.ts';
+import { DATA_FILES, type Manifest } from './create.ts';
 import { openSealed } from './envelope.ts';
 
 export interface RestoreReport {
@@ -53,21 +53,9 @@ export async function openBackup(file: string, passphrase: string, key: (m: Mani
     const extra = names.filter((n) => n !== 'manifest.json' && !manifest.files.some((f) => f.name === n));
     if (extra.length > 0) throw fail(`${file}: files the manifest does not list: ${extra.join(', ')}`);
     if (!names.includes('trellis.db')) throw fail(`${file}: the archive has no database`);
-    const db = openDb(join(dir, 'trellis.db'), { synchronous: 'normal', key: key(manifest, dir) });
-    let auditRows: number;
-    try {
-      const integrity = db.pragma('integrity_check', { simple: true });
-      if (integrity !== 'ok') throw fail(`${file}: the database inside fails SQLite's integrity check (${String(integrity)})`);
-      const audit = new AuditLog(db).verify();
-      if (!audit.ok) throw fail(`${file}: the audit log inside is broken at row ${audit.id}: ${audit.reason}`);
-      auditRows = audit.rows;
-      const counts = countRows(db);
-      for (const t of COUNTED)
-        if (manifest.counts[t] !== undefined && counts[t] !== manifest.counts[t])
-          throw fail(`${file}: ${t} has ${counts[t]} rows, the manifest says ${manifest.counts[t]}`);
-    } finally {
-      db.close();
-    }
+    const checked = checkSnapshot(join(dir, 'trellis.db'), key(manifest, dir), manifest.counts);
+    if (!checked.ok) throw fail(`${file}: ${checked.why}`);
+    const auditRows = checked.auditRows;
     return { dir, manifest, auditRows };
   } catch (err) {
     await extractor.abort();

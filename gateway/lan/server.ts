@@ -24,6 +24,7 @@ import { deviceRoutes } from './routes/devices.ts';
 import { peopleRoutes } from './routes/people.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { backupRoutes } from './routes/backup.ts';
+import { ruleBuilderRoutes } from './routes/ruleBuilder.ts';
 import { bleRoutes } from './routes/ble.ts';
 import { privacyRoutes } from './routes/privacy.ts';
 import { systemRoutes } from './routes/system.ts';
@@ -101,6 +102,7 @@ export async function buildLanServer(ctx: LanContext, options: LanServerOptions)
   peopleRoutes(app, ctx, { max: options.authAttemptsPerMinute, timeWindow: 60_000 });
   deviceRoutes(app, ctx);
   ruleRoutes(app, ctx);
+  ruleBuilderRoutes(app, ctx);
   systemRoutes(app, ctx);
   privacyRoutes(app, ctx);
   bleRoutes(app, ctx);

@@ -1,7 +1,8 @@
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { RuleFile } from '../../../rules/schema.ts';
-import { TEXT_FILE_MAX_BYTES, readBoundedText } from '../../boundedRead.ts';
+import { TEXT_FILE_MAX_BYTES } from '../../boundedRead.ts';
+import { ruleWords } from '../../../rules/words.ts';
+import { registryNames } from './ruleBuilder.ts';
+import { ruleFileIo } from './ruleFileIo.ts';
 import type { App, LanContext } from '../context.ts';
 import { atLeast } from '../../store/people.ts';
 import { actor } from '../auth.ts';
@@ -9,7 +10,15 @@ import { actor } from '../auth.ts';
 const problem = z.object({ error: z.string(), message: z.string() });
 // A 400 is either the checker's problems or a malformed body (`body.text: ...`, no problems list).
 const ruleProblems = problem.extend({ problems: z.array(z.object({ where: z.string(), message: z.string() })).optional() });
-const ruleView = z.object({ id: z.string(), name: z.string().optional(), enabled: z.boolean(), protected: z.boolean(), lastFiredAt: z.number().nullable() });
+const ruleView = z.object({
+  id: z.string(),
+  name: z.string().optional(),
+  enabled: z.boolean(),
+  protected: z.boolean(),
+  lastFiredAt: z.number().nullable(),
+  /** the rule in plain words, with the names people gave their devices */
+  words: z.string(),
+});
 
 /**
  * Rules through the API edit the same YAML file the gateway watches: a new text is checked first (the
@@ -18,20 +27,13 @@ const ruleView = z.object({ id: z.string(), name: z.string().optional(), enabled
  * Protected rules can be changed only by the owner.
  */
 export function ruleRoutes(app: App, ctx: LanContext): void {
-  /** The file's text ('' when missing or unreadable: the watcher reports why in `problems`). */
-  const read = () => {
-    if (!existsSync(ctx.rulesFile)) return '';
-    const r = readBoundedText(ctx.rulesFile);
-    return r.ok ? r.text : '';
-  };
-  /** Writes a checked text atomically and activates it (the watcher then sees nothing new). */
-  const write = async (text: string, data: RuleFile) => {
-    const tmp = `${ctx.rulesFile}.tmp-${process.pid}`;
-    writeFileSync(tmp, text);
-    renameSync(tmp, ctx.rulesFile);
-    await ctx.ruleFile.activateChecked(text, data);
-  };
-  const list = () => ctx.rules.list().map((r) => ({ ...r, lastFiredAt: ctx.rules.traces(r.id).at(-1)?.at ?? null }));
+  const { read, write } = ruleFileIo(ctx);
+  const names = registryNames(ctx.registry);
+  const list = () =>
+    ctx.rules.list().map((r) => {
+      const def = ctx.rules.definition(r.id);
+      return { ...r, lastFiredAt: ctx.rules.traces(r.id).at(-1)?.at ?? null, words: def ? ruleWords(def, names) : '' };
+    });
 
   app.get('/api/rules', {
     config: { access: 'guest' },
