@@ -84,7 +84,7 @@ function App() {
   let page;
   if (hash.startsWith('#/device/')) page = html`<${DevicePage} id=${decodeURIComponent(hash.slice(9))} devices=${devices} me=${me} />`;
   else if (hash.startsWith('#/alerts')) page = html`<${AlertsPage} tick=${alertTick} />`;
-  else if (hash.startsWith('#/rules')) page = html`<${RulesPage} me=${me} />`;
+  else if (hash.startsWith('#/rules')) page = html`<${RulesPage} me=${me} devices=${devices} />`;
   else if (hash.startsWith('#/people')) page = html`<${PeoplePage} me=${me} onSignedOut=${() => setSignedIn(false)} />`;
   else if (hash.startsWith('#/diagnostics')) page = html`<${DiagnosticsPage} />`;
   else if (hash.startsWith('#/privacy')) page = html`<${PrivacyPage} devices=${devices} />`;

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { Failed, pending, useLoad } from '../load.js';
 import { fmtTime, html } from '../html.js';
+import { RuleBuilder } from './ruleBuilder.js';
 
 function Traces({ id }) {
   const state = useLoad(() => api(`/api/rules/${id}/traces`), [id]);
@@ -12,13 +13,15 @@ function Traces({ id }) {
   return html`<ul class="muted" data-testid=${`traces-${id}`}>${traces.slice(0, 5).map((t) => html`<li>${fmtTime(t.at)}: ${t.trigger}${t.conditions.length ? ` · ${t.conditions.map((c) => `${c.text} ${c.result ? '✓' : '✗'}`).join(', ')}` : ''} → ${t.commands.join(', ') || t.outcome}</li>`)}</ul>`;
 }
 
-/** The rule list with on/off switches, "why did this run", and an editor that shows the checker's errors. */
-export function RulesPage({ me }) {
+/** The rule list in words with on/off switches, "why did this run", the rule builder, and the YAML editor that shows the checker's errors. */
+export function RulesPage({ me, devices }) {
   const [data, setData] = useState(null);
   const [text, setText] = useState('');
   const [problems, setProblems] = useState(null);
   const [saved, setSaved] = useState(null);
   const [open, setOpen] = useState(null);
+  /** the rule being built: 'new', a rule id, or null */
+  const [building, setBuilding] = useState(null);
   const [loadError, setLoadError] = useState(null);
   const load = () =>
     api('/api/rules').then((r) => {
@@ -51,16 +54,25 @@ export function RulesPage({ me }) {
       setProblems(err.body?.problems ?? [{ where: '', message: err.message }]);
     }
   };
+  const done = (id) => {
+    setBuilding(null);
+    if (id) load();
+  };
   return html`
     <h2>Rules</h2>
+    ${isOwner && building !== 'new' && html`<p><button data-testid="rule-new" onClick=${() => setBuilding('new')}>New rule</button></p>`}
+    ${building === 'new' && html`<${RuleBuilder} devices=${devices ?? []} onDone=${done} />`}
     ${data.rules.length === 0 && html`<p class="card muted">No rules yet.</p>`}
     ${data.rules.map(
       (r) => html`<section class="card" data-testid=${`rule-${r.id}`}>
       <div class="row"><span><strong>${r.name ?? r.id}</strong> ${r.protected ? html`<span title="protected: only the owner may change it">🔒</span>` : ''}<br/>
+        <span data-testid=${`rule-words-${r.id}`}>${r.words}</span><br/>
         <span class="muted">Last ran: ${fmtTime(r.lastFiredAt)}</span></span>
         <button class="switch" role="switch" aria-checked=${String(r.enabled)} aria-label=${`rule ${r.id} enabled`} disabled=${me?.role === 'guest' || (r.protected && !isOwner)} onClick=${() => toggle(r)}></button></div>
       <button class="secondary" onClick=${() => setOpen(open === r.id ? null : r.id)}>Why did this run?</button>
+      ${isOwner && html` <button class="secondary" data-testid=${`rule-edit-${r.id}`} onClick=${() => setBuilding(r.id)}>Change</button>`}
       ${open === r.id && html`<${Traces} id=${r.id} />`}
+      ${building === r.id && html`<${RuleBuilder} devices=${devices ?? []} editId=${r.id} onDone=${done} />`}
     </section>`,
     )}
     ${

@@ -1,0 +1,111 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Fleet } from '../../firmware-sim/fleet.ts';
+import { launchChromium } from '../helpers/browser.ts';
+import { startSimFleet } from '../helpers/simFleet.ts';
+import { TempDirs } from '../helpers/tempDir.ts';
+import { startTestGateway, type TestGateway, waitFor } from '../helpers/testGateway.ts';
+
+/**
+ * The rule builder in headless Chromium at phone size, as an owner who never saw YAML: a rule made
+ * from pickers (a remote's double press sets the radiator), checked in words, refused when the value
+ * is out of the radiator's range (the reason shown), saved into the rule file next to a hand-written
+ * rule and its comment, run by the real remote; then changed from its card.
+ */
+const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'phone');
+const dirs = new TempDirs();
+let gw: TestGateway;
+let fleet: Fleet;
+let browser: Browser;
+let page: Page;
+let rulesFile: string;
+const HAND =
+  '# my own rule, keep it\nrules:\n  - id: wake\n    triggers: [{at: "06:30"}]\n    actions: [{set: {device: sim_valve-1, attribute: climate_target_temperature, value: 20}}]\n';
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const dir = dirs.make('trellis-builder-ui-');
+  rulesFile = join(dir, 'rules.yaml');
+  writeFileSync(rulesFile, HAND);
+  gw = await startTestGateway({ rules: { file: rulesFile } }, dirs);
+  fleet = await startSimFleet(gw, [
+    { kind: 'radiator-valve', node: 'valve-1', name: 'Living room radiator' },
+    { kind: 'remote', node: 'remote-1', name: 'Hall remote' },
+  ]);
+  await waitFor(() => gw.running.rules.ruleCount === 1 && gw.running.registry.get('sim_remote-1'), 15_000, 'devices and the hand-written rule');
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+  await page.goto(`${gw.lanUrl}/`);
+  await page.fill('#code', gw.running.lan?.pairingCode ?? '');
+  await page.fill('#name', 'Olive');
+  await page.click('[data-testid=pair-submit]');
+  await page.getByTestId('device-sim_valve-1').waitFor();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await fleet?.stop();
+  await gw?.stop();
+  dirs.cleanup();
+});
+
+const sim = (node: string) => fleet.get(node) as NonNullable<ReturnType<Fleet['get']>>;
+
+describe('the rule builder on the phone', () => {
+  it('builds a rule from pickers, shows the verdict in words, refuses an out-of-range value with the reason, and saves it', async () => {
+    await page.click('nav >> text=Rules');
+    await page.getByTestId('rule-new').click();
+    const builder = page.getByTestId('rule-builder');
+    await page.getByTestId('rule-name').fill('Evening warmth');
+    await page.getByTestId('triggers').getByLabel('kind').selectOption('button');
+    await page.getByTestId('trigger-0-device').selectOption('sim_remote-1');
+    await page.getByTestId('trigger-0-button').fill('double');
+    await page.getByTestId('action-0-device').selectOption('sim_valve-1');
+    await page.getByTestId('action-0-attribute').selectOption('climate_target_temperature');
+    const value = page.getByTestId('action-0-value');
+    expect(await value.getAttribute('max')).toBe('30'); // the radiator's own range
+    await value.fill('45');
+    await page.getByTestId('builder-check').click();
+    const problems = page.getByTestId('builder-problems');
+    await problems.waitFor();
+    expect(await problems.textContent()).toMatch(/30/);
+    await value.fill('22');
+    await page.getByTestId('builder-check').click();
+    const verdict = page.getByTestId('builder-verdict');
+    await verdict.getByText('Looks right.').waitFor();
+    expect(await verdict.textContent()).toContain('When Hall remote button double is pressed: set Living room radiator target temperature to 22');
+    expect(readFileSync(rulesFile, 'utf8')).toBe(HAND); // a check saves nothing
+    await page.screenshot({ path: join(ARTIFACTS, 'rule-builder.png'), fullPage: true });
+    await page.getByTestId('builder-save').click();
+    await page.getByTestId('rule-evening-warmth').waitFor();
+    expect(await builder.count()).toBe(0);
+    const text = readFileSync(rulesFile, 'utf8');
+    expect(text.startsWith(HAND)).toBe(true);
+    expect(parse(text).rules[1]).toEqual({
+      id: 'evening-warmth',
+      name: 'Evening warmth',
+      triggers: [{ device: 'sim_remote-1', event: 'button', button: 'double' }],
+      actions: [{ set: { device: 'sim_valve-1', attribute: 'climate_target_temperature', value: 22 } }],
+    });
+    expect(await page.getByTestId('rule-words-wake').textContent()).toBe('At 06:30: set Living room radiator target temperature to 20');
+  });
+
+  it('the saved rule runs when the remote is pressed, and can be changed from its card', async () => {
+    await waitFor(() => gw.running.rules.ruleCount === 2, 5_000, 'two rules');
+    await sim('remote-1').act('double');
+    await waitFor(() => (sim('valve-1').state as { setpoint: number }).setpoint === 22, 10_000, 'the radiator at 22');
+    await page.getByTestId('rule-edit-evening-warmth').click();
+    const value = page.getByTestId('action-0-value');
+    await value.waitFor();
+    expect(await value.inputValue()).toBe('22');
+    await value.fill('19.5');
+    await page.getByTestId('builder-save').click();
+    await waitFor(() => parse(readFileSync(rulesFile, 'utf8')).rules[1].actions[0].set.value === 19.5, 10_000, 'the change saved');
+    await page.getByTestId('rule-words-evening-warmth').getByText('to 19.5').waitFor();
+    expect(readFileSync(rulesFile, 'utf8')).toContain('# my own rule, keep it');
+  });
+});
