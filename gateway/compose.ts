@@ -3,6 +3,7 @@ import { AlertService } from './alerts.ts';
 import type { Argon2Gate } from './auth/passwordHasher.ts';
 import type { Restored } from './backup/recoverFromBackup.ts';
 import { BackupScheduler } from './backup/schedule.ts';
+import { NotificationChannels } from './notify/channels.ts';
 import { DeviceAuth } from './auth/deviceAuth.ts';
 import { AuthThrottle } from './auth/throttle.ts';
 import { RuleFileWatcher } from './automation/ruleFile.ts';
@@ -117,6 +118,13 @@ export function compose(env: Environment): Composition {
     alerts,
   });
   const backups = new BackupScheduler({ config, configFile: env.configFile, db: () => store.db, log: log.child({ component: 'backup' }), alerts, clock });
+  const notifications = new NotificationChannels({
+    channels: config.notify.channels.map((c, i) => ({ ...c, name: c.name ?? `${c.type} ${i + 1}` })),
+    bus,
+    log: log.child({ component: 'notify' }),
+    gatewayId: config.gatewayId,
+    timeoutMs: config.notify.timeoutMs,
+  });
   const metering = meteringService({ config, log, clock, bus, repos, cloud: cloud.sync });
   const lan = lanService({
     config,
@@ -133,6 +141,7 @@ export function compose(env: Environment): Composition {
     advertiser: env.advertiser,
     ble: () => ble.driver() as BleDriver | undefined,
     backups,
+    notifications,
   });
 
   const services: Array<Service | undefined> = [
@@ -161,6 +170,7 @@ export function compose(env: Environment): Composition {
     broker.service,
     serial.service,
     ble.service,
+    notifications, // before anything that raises alerts: rules (a start trigger), maintenance, the damage notice
     service(
       'rules',
       () => {
@@ -209,6 +219,7 @@ export function compose(env: Environment): Composition {
       tls: selfSigned,
       argon2: env.argon2,
       backups,
+      notifications,
     }),
   };
 }

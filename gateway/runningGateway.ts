@@ -1,3 +1,4 @@
+import type { NotificationChannels } from './notify/channels.ts';
 import type { BackupScheduler } from './backup/schedule.ts';
 import type { MqttDriver } from '../drivers/mqtt/driver.ts';
 import type { Driver } from '../drivers/types.ts';
@@ -55,4 +56,6 @@ export interface RunningGateway {
   readonly argon2: Argon2Gate;
   /** automatic backups (and "back up now") */
   readonly backups: BackupScheduler;
+  /** alerts to webhooks and ntfy */
+  readonly notifications: NotificationChannels;
 }

@@ -5,6 +5,7 @@ import { AuthThrottle } from './auth/throttle.ts';
 import type { RuleFileWatcher } from './automation/ruleFile.ts';
 import type { BleDriver } from '../drivers/ble/driver.ts';
 import type { BackupScheduler } from './backup/schedule.ts';
+import type { NotificationChannels } from './notify/channels.ts';
 import type { RuleHost } from './automation/ruleHost.ts';
 import type { Clock } from './clock.ts';
 import type { HealthData } from '../protocol/index.ts';
@@ -192,6 +193,7 @@ export function lanService(
     advertiser: (() => Promise<Advertiser>) | undefined;
     ble: () => BleDriver | undefined;
     backups: BackupScheduler;
+    notifications: NotificationChannels;
   },
 ) {
   const { config } = p;
@@ -234,6 +236,7 @@ export function lanService(
                 bleScan: config.ble.scan,
                 bleDevices: p.repos.bleDevices,
                 backups: p.backups,
+                notifications: p.notifications,
                 dataDir: config.dataDir,
                 version: VERSION,
                 peekHealth: () => p.health.peek(),

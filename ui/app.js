@@ -59,6 +59,8 @@ function App() {
   const [devices, setDevices] = useState(null);
   const [live, setLive] = useState(false);
   const [alertTick, setAlertTick] = useState(0);
+  /** the newest alert, shown on every page until dismissed (a rule's notify arrives here live) */
+  const [latest, setLatest] = useState(null);
   const [loadError, setLoadError] = useState(null);
   const [attempt, setAttempt] = useState(0);
 
@@ -73,8 +75,10 @@ function App() {
     return liveEvents((e) => {
       // a device announced or changed: fetch that one device, not the whole list
       if (e.type === 'device') api(`/api/devices/${encodeURIComponent(e.id)}`).then((d) => setDevices((ds) => upsert(ds, d)), setLoadError);
-      else if (e.type === 'alert') setAlertTick((t) => t + 1);
-      else setDevices((ds) => apply(ds, e));
+      else if (e.type === 'alert') {
+        setAlertTick((t) => t + 1);
+        setLatest(e);
+      } else setDevices((ds) => apply(ds, e));
     }, setLive);
   }, [signedIn, attempt]);
 
@@ -83,7 +87,7 @@ function App() {
   }
   let page;
   if (hash.startsWith('#/device/')) page = html`<${DevicePage} id=${decodeURIComponent(hash.slice(9))} devices=${devices} me=${me} />`;
-  else if (hash.startsWith('#/alerts')) page = html`<${AlertsPage} tick=${alertTick} />`;
+  else if (hash.startsWith('#/alerts')) page = html`<${AlertsPage} tick=${alertTick} me=${me} />`;
   else if (hash.startsWith('#/rules')) page = html`<${RulesPage} me=${me} devices=${devices} />`;
   else if (hash.startsWith('#/people')) page = html`<${PeoplePage} me=${me} onSignedOut=${() => setSignedIn(false)} />`;
   else if (hash.startsWith('#/diagnostics')) page = html`<${DiagnosticsPage} />`;
@@ -92,7 +96,11 @@ function App() {
   const failed = loadError && html`<${Failed} error=${loadError} retry=${() => setAttempt((n) => n + 1)} what="the devices" />`;
   return html`
     <header><h1>Trellis</h1><span class="status" data-testid="live">${live ? '● live' : '○ reconnecting…'}</span></header>
-    <main>${failed}${page}</main>
+    <main>${
+      latest &&
+      html`<div class=${`card alert ${latest.severity} toast`} role="alert" data-testid="toast">
+      <strong>${latest.message}</strong> <button class="secondary" aria-label="dismiss" onClick=${() => setLatest(null)}>OK</button></div>`
+    }${failed}${page}</main>
     <nav class="tabs">${TABS.filter(([href]) => href !== '#/privacy' || me?.role === 'owner').map(([href, name]) => html`<a href=${href} class=${(href === '#/' ? hash === '#/' || hash.startsWith('#/device') : hash.startsWith(href)) ? 'active' : ''}>${name}</a>`)}</nav>`;
 }
 

@@ -172,6 +172,29 @@ const bleSchema = z.strictObject({
     .default([]),
 });
 
+const httpUrl = z
+  .string()
+  .refine((u) => URL.canParse(u) && ['http:', 'https:'].includes(new URL(u).protocol), { error: 'expected an http:// or https:// URL' });
+
+const notifySchema = z.strictObject({
+  /** how long one delivery may take */
+  timeoutMs: intRange(500, 60_000, 5000),
+  /** where alerts go besides the app: webhooks (a JSON POST) and ntfy topics */
+  channels: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1).max(64).optional(),
+        type: z.enum(['webhook', 'ntfy'], { error: 'expected webhook or ntfy' }),
+        url: httpUrl,
+        minSeverity: z.enum(['info', 'warning', 'critical']).default('warning'),
+        /** ntfy: an access token */
+        token: z.string().min(1).optional(),
+      }),
+    )
+    .max(16)
+    .default([]),
+});
+
 const backupSchema = z.strictObject({
   /** where automatic backups go (another disk or a USB stick, ideally); unset: no automatic backups */
   dir: z.string({ error: 'expected a directory path' }).min(1).optional(),
@@ -237,6 +260,7 @@ export const configSchema = z.strictObject({
   /** Bluetooth LE devices through BlueZ: BTHome sensors (advertisements) and GATT devices. */
   ble: bleSchema.prefault({}),
   backup: backupSchema.prefault({}),
+  notify: notifySchema.prefault({}),
   /** Hourly usage buckets (energy, on-time, cycles, door-open time, temperatures). */
   metering: meteringSchema.prefault({}),
   /** Thresholds of the maintenance signals; crossing one raises an alert. */

@@ -21,6 +21,7 @@ import type { Grants } from '../store/grants.ts';
 import type { BleDriver } from '../../drivers/ble/driver.ts';
 import type { BleDeviceStore } from '../store/bleDevices.ts';
 import type { BackupScheduler } from '../backup/schedule.ts';
+import type { NotificationChannels } from '../notify/channels.ts';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
@@ -52,6 +53,7 @@ export interface LanContext {
   readonly bleScan: boolean;
   readonly bleDevices: BleDeviceStore;
   readonly backups: BackupScheduler;
+  readonly notifications: NotificationChannels;
   /** the data directory (downloads are staged there, on the same disk, never in /tmp) */
   readonly dataDir: string;
   readonly version: string;

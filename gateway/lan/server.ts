@@ -24,6 +24,7 @@ import { deviceRoutes } from './routes/devices.ts';
 import { peopleRoutes } from './routes/people.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { backupRoutes } from './routes/backup.ts';
+import { notifyRoutes } from './routes/notify.ts';
 import { ruleBuilderRoutes } from './routes/ruleBuilder.ts';
 import { bleRoutes } from './routes/ble.ts';
 import { privacyRoutes } from './routes/privacy.ts';
@@ -107,6 +108,7 @@ export async function buildLanServer(ctx: LanContext, options: LanServerOptions)
   privacyRoutes(app, ctx);
   bleRoutes(app, ctx);
   backupRoutes(app, ctx);
+  notifyRoutes(app, ctx);
   eventStream(app, ctx, options.sessionRecheckMs, tickets);
   app.get('/api/openapi.json', { config: { access: 'guest' }, schema: { hide: true } }, async () => app.swagger());
   const caCert = options.caCert;

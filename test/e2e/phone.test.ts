@@ -247,6 +247,15 @@ describe('the phone UI', () => {
     await shot('10-backup');
   });
 
+  it('shows an alert the moment it is raised, on whatever page is open, until dismissed', async () => {
+    await page.click('nav >> text=Rules');
+    gw.running.alerts.raise({ source: 'rule', ruleId: 'door-alarm', severity: 'critical', message: 'Dairy fridge door open for 2 minutes', at: Date.now() });
+    const toast = page.getByTestId('toast');
+    await toast.getByText('Dairy fridge door open for 2 minutes').waitFor({ timeout: 5000 });
+    await toast.getByRole('button', { name: 'dismiss' }).click();
+    expect(await page.getByTestId('toast').count()).toBe(0);
+  });
+
   it('ran every screen above under the strict Content-Security-Policy without a violation', () => {
     expect(cspViolations).toEqual([]);
   });
