@@ -6,6 +6,7 @@ import { Failed } from './load.js';
 import { AlertsPage } from './pages/alerts.js';
 import { DevicePage } from './pages/device.js';
 import { DiagnosticsPage } from './pages/diagnostics.js';
+import { EnergyPage } from './pages/energy.js';
 import { Home } from './pages/home.js';
 import { PairPage } from './pages/pair.js';
 import { PeoplePage } from './pages/people.js';
@@ -14,6 +15,7 @@ import { RulesPage } from './pages/rules.js';
 
 const TABS = [
   ['#/', 'Home'],
+  ['#/energy', 'Energy'],
   ['#/alerts', 'Alerts'],
   ['#/rules', 'Rules'],
   ['#/people', 'People'],
@@ -87,6 +89,7 @@ function App() {
   }
   let page;
   if (hash.startsWith('#/device/')) page = html`<${DevicePage} id=${decodeURIComponent(hash.slice(9))} devices=${devices} me=${me} />`;
+  else if (hash.startsWith('#/energy')) page = html`<${EnergyPage} />`;
   else if (hash.startsWith('#/alerts')) page = html`<${AlertsPage} tick=${alertTick} me=${me} />`;
   else if (hash.startsWith('#/rules')) page = html`<${RulesPage} me=${me} devices=${devices} />`;
   else if (hash.startsWith('#/people')) page = html`<${PeoplePage} me=${me} onSignedOut=${() => setSignedIn(false)} />`;

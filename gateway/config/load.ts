@@ -54,6 +54,9 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
 }
 
 function finish(config: Config, baseDir: string): Readonly<Config> {
+  for (const name of Object.keys(config.energy.prices))
+    if (!Object.hasOwn(config.tariffs, name))
+      throw new TrellisError(ErrorCodes.config, `energy.prices.${name}: no tariff "${name}" (tariffs: ${Object.keys(config.tariffs).join(', ') || 'none'})`);
   const at = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   const cloudFile = (p: string | undefined) => (p === undefined ? undefined : at(p));
   const cloud = {

@@ -195,6 +195,15 @@ const notifySchema = z.strictObject({
     .default([]),
 });
 
+const energySchema = z.strictObject({
+  /** what costs are shown in (a label: EUR, GBP, CHF, USD, ...) */
+  currency: z.string().min(1).max(8).default('EUR'),
+  /** per kWh outside every priced tariff window; unset: energy is shown without costs */
+  price: z.number().nonnegative().max(100).optional(),
+  /** per kWh in a tariff window (a name from `tariffs`), e.g. {peak: 0.32, offpeak: 0.18} */
+  prices: z.record(z.string(), z.number().nonnegative().max(100)).default({}),
+});
+
 const backupSchema = z.strictObject({
   /** where automatic backups go (another disk or a USB stick, ideally); unset: no automatic backups */
   dir: z.string({ error: 'expected a directory path' }).min(1).optional(),
@@ -260,6 +269,7 @@ export const configSchema = z.strictObject({
   /** Bluetooth LE devices through BlueZ: BTHome sensors (advertisements) and GATT devices. */
   ble: bleSchema.prefault({}),
   backup: backupSchema.prefault({}),
+  energy: energySchema.prefault({}),
   notify: notifySchema.prefault({}),
   /** Hourly usage buckets (energy, on-time, cycles, door-open time, temperatures). */
   metering: meteringSchema.prefault({}),

@@ -22,6 +22,7 @@ import type { BleDriver } from '../../drivers/ble/driver.ts';
 import type { BleDeviceStore } from '../store/bleDevices.ts';
 import type { BackupScheduler } from '../backup/schedule.ts';
 import type { NotificationChannels } from '../notify/channels.ts';
+import type { Config } from '../config/schema.ts';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
@@ -54,6 +55,8 @@ export interface LanContext {
   readonly bleDevices: BleDeviceStore;
   readonly backups: BackupScheduler;
   readonly notifications: NotificationChannels;
+  /** what the energy view prices with */
+  readonly energyConfig: Pick<Config, 'timezone' | 'tariffs' | 'energy'>;
   /** the data directory (downloads are staged there, on the same disk, never in /tmp) */
   readonly dataDir: string;
   readonly version: string;

@@ -51,3 +51,28 @@ export function localLabel(ts: number, timeZone: string): string {
   const abs = Math.abs(offsetMin);
   return `${pad(p.year, 4)}-${pad(p.month)}-${pad(p.day)}T${pad(p.hour)}:${pad(p.minute)}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
 }
+
+/** The instant local midnight starts the calendar day `YYYY-MM-DD` in `timeZone` (DST days included). */
+export function localDayStart(ymd: string, timeZone: string): number {
+  const [y, m, d] = ymd.split('-').map(Number) as [number, number, number];
+  const target = Date.UTC(y, m - 1, d);
+  let t = target;
+  for (let i = 0; i < 4; i++) {
+    const p = parts(t, timeZone);
+    const wall = Date.UTC(p.year ?? 1970, (p.month ?? 1) - 1, p.day ?? 1, p.hour ?? 0, p.minute ?? 0);
+    if (wall === target) return t;
+    t -= wall - target;
+  }
+  return t;
+}
+
+/** `YYYY-MM-DD` of the calendar day `days` after `ymd` (calendar arithmetic: no time zone involved). */
+export function addDays(ymd: string, days: number): string {
+  const [y, m, d] = ymd.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}
+
+/** The local calendar day of an instant. */
+export function localDate(ts: number, timeZone: string): string {
+  return localLabel(ts, timeZone).slice(0, 10);
+}

@@ -87,4 +87,21 @@ export class HistoryQueries {
   usage(deviceId: string, from: number, to: number): { buckets: UsageBucket[]; daily: DailyUsage[] } {
     return usage(this.#db, deviceId, from, to);
   }
+
+  /** Every device's buckets starting in [from, to), and when each device's first bucket ever started. */
+  allUsage(from: number, to: number): Array<{ deviceId: string; firstStart: number; buckets: UsageBucket[] }> {
+    const byDevice = new Map<string, UsageBucket[]>();
+    for (const r of this.#db
+      .prepare('SELECT device_id, data FROM usage_buckets WHERE start >= ? AND start < ? ORDER BY device_id, start')
+      .all(from, to) as Array<{
+      device_id: string;
+      data: string;
+    }>) {
+      const list = byDevice.get(r.device_id) ?? [];
+      list.push(JSON.parse(r.data) as UsageBucket);
+      byDevice.set(r.device_id, list);
+    }
+    const first = this.#db.prepare<[string], { s: number }>('SELECT min(start) AS s FROM usage_buckets WHERE device_id = ?');
+    return [...byDevice].map(([deviceId, buckets]) => ({ deviceId, firstStart: first.get(deviceId)?.s ?? from, buckets }));
+  }
 }

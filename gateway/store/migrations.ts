@@ -264,4 +264,8 @@ export const migrations: readonly string[] = [
     counter INTEGER NOT NULL
   ) STRICT;
   `,
+  // 10: the energy view reads every device's buckets of a period
+  `
+  CREATE INDEX usage_buckets_start ON usage_buckets (start);
+  `,
 ];
