@@ -237,6 +237,7 @@ export function lanService(
                 bleDevices: p.repos.bleDevices,
                 backups: p.backups,
                 notifications: p.notifications,
+                prefs: p.repos.prefs,
                 energyConfig: { timezone: config.timezone, tariffs: config.tariffs, energy: config.energy },
                 dataDir: config.dataDir,
                 version: VERSION,

@@ -8,6 +8,7 @@ import { DevicePage } from './pages/device.js';
 import { DiagnosticsPage } from './pages/diagnostics.js';
 import { EnergyPage } from './pages/energy.js';
 import { Home } from './pages/home.js';
+import { SimpleHome } from './pages/simple.js';
 import { PairPage } from './pages/pair.js';
 import { PeoplePage } from './pages/people.js';
 import { PrivacyPage } from './pages/privacy.js';
@@ -63,6 +64,9 @@ function App() {
   const [alertTick, setAlertTick] = useState(0);
   /** the newest alert, shown on every page until dismissed (a rule's notify arrives here live) */
   const [latest, setLatest] = useState(null);
+  const [prefs, setPrefs] = useState(null);
+  /** simple mode left for this visit (the setting stays) */
+  const [fullApp, setFullApp] = useState(false);
   const [loadError, setLoadError] = useState(null);
   const [attempt, setAttempt] = useState(0);
 
@@ -74,6 +78,7 @@ function App() {
       (err) => (err.status === 401 ? setSignedIn(false) : setLoadError(err)),
     );
     api('/api/devices').then(setDevices, setLoadError);
+    api('/api/me/prefs').then(setPrefs, () => setPrefs({ favourites: [], scenes: [], simple: false, simpleLocked: false }));
     return liveEvents((e) => {
       // a device announced or changed: fetch that one device, not the whole list
       if (e.type === 'device') api(`/api/devices/${encodeURIComponent(e.id)}`).then((d) => setDevices((ds) => upsert(ds, d)), setLoadError);
@@ -92,10 +97,20 @@ function App() {
   else if (hash.startsWith('#/energy')) page = html`<${EnergyPage} />`;
   else if (hash.startsWith('#/alerts')) page = html`<${AlertsPage} tick=${alertTick} me=${me} />`;
   else if (hash.startsWith('#/rules')) page = html`<${RulesPage} me=${me} devices=${devices} />`;
-  else if (hash.startsWith('#/people')) page = html`<${PeoplePage} me=${me} onSignedOut=${() => setSignedIn(false)} />`;
+  else if (hash.startsWith('#/people'))
+    page = html`<${PeoplePage} me=${me} prefs=${prefs} onPrefs=${(p) => {
+      setPrefs(p);
+      setFullApp(false);
+    }} onSignedOut=${() => setSignedIn(false)} />`;
   else if (hash.startsWith('#/diagnostics')) page = html`<${DiagnosticsPage} />`;
   else if (hash.startsWith('#/privacy')) page = html`<${PrivacyPage} devices=${devices} />`;
-  else page = html`<${Home} devices=${devices} me=${me} />`;
+  else page = html`<${Home} devices=${devices} me=${me} prefs=${prefs} onPrefs=${setPrefs} onDevice=${(d) => setDevices((ds) => upsert(ds, d))} />`;
+  if (prefs?.simple && !fullApp)
+    return html`<header><h1>Trellis</h1></header>${latest && html`<div class=${`card alert ${latest.severity} toast`} role="alert" data-testid="toast"><strong>${latest.message}</strong></div>`}
+      <${SimpleHome} devices=${devices} prefs=${prefs} onLeave=${() => {
+        setFullApp(true);
+        location.hash = '#/';
+      }} />`;
   const failed = loadError && html`<${Failed} error=${loadError} retry=${() => setAttempt((n) => n + 1)} what="the devices" />`;
   return html`
     <header><h1>Trellis</h1><span class="status" data-testid="live">${live ? '● live' : '○ reconnecting…'}</span></header>

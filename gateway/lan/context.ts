@@ -22,6 +22,7 @@ import type { BleDriver } from '../../drivers/ble/driver.ts';
 import type { BleDeviceStore } from '../store/bleDevices.ts';
 import type { BackupScheduler } from '../backup/schedule.ts';
 import type { NotificationChannels } from '../notify/channels.ts';
+import type { PrefsStore } from '../store/prefs.ts';
 import type { Config } from '../config/schema.ts';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
@@ -55,6 +56,7 @@ export interface LanContext {
   readonly bleDevices: BleDeviceStore;
   readonly backups: BackupScheduler;
   readonly notifications: NotificationChannels;
+  readonly prefs: PrefsStore;
   /** what the energy view prices with */
   readonly energyConfig: Pick<Config, 'timezone' | 'tariffs' | 'energy'>;
   /** the data directory (downloads are staged there, on the same disk, never in /tmp) */

@@ -26,6 +26,7 @@ import { ruleRoutes } from './routes/rules.ts';
 import { backupRoutes } from './routes/backup.ts';
 import { notifyRoutes } from './routes/notify.ts';
 import { energyRoutes } from './routes/energy.ts';
+import { prefsRoutes } from './routes/prefs.ts';
 import { ruleBuilderRoutes } from './routes/ruleBuilder.ts';
 import { bleRoutes } from './routes/ble.ts';
 import { privacyRoutes } from './routes/privacy.ts';
@@ -111,6 +112,7 @@ export async function buildLanServer(ctx: LanContext, options: LanServerOptions)
   backupRoutes(app, ctx);
   notifyRoutes(app, ctx);
   energyRoutes(app, ctx);
+  prefsRoutes(app, ctx);
   eventStream(app, ctx, options.sessionRecheckMs, tickets);
   app.get('/api/openapi.json', { config: { access: 'guest' }, schema: { hide: true } }, async () => app.swagger());
   const caCert = options.caCert;

@@ -78,6 +78,7 @@ export const USER_TABLES = [
   'secrets',
   'ble_devices',
   'replay_counters',
+  'person_prefs',
 ] as const;
 
 /**

@@ -268,4 +268,11 @@ export const migrations: readonly string[] = [
   `
   CREATE INDEX usage_buckets_start ON usage_buckets (start);
   `,
+  // 11: each person's home screen: favourites, simple mode (JSON)
+  `
+  CREATE TABLE person_prefs (
+    user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    data    TEXT NOT NULL
+  ) STRICT;
+  `,
 ];

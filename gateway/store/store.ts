@@ -23,6 +23,7 @@ import { CommandLog } from './commandLog.ts';
 import { type Restored, restoreNewestBackup } from '../backup/recoverFromBackup.ts';
 import { BleDeviceStore, sqliteReplayCounters } from './bleDevices.ts';
 import { DeviceMetaStore } from './deviceMeta.ts';
+import { PrefsStore } from './prefs.ts';
 import { HistoryQueries } from './historyQueries.ts';
 import { HouseholdData } from './householdData.ts';
 import { People } from './people.ts';
@@ -132,6 +133,7 @@ export interface Repositories {
   readonly deviceMeta: DeviceMetaStore;
   readonly bleDevices: BleDeviceStore;
   readonly replayCounters: ReplayCounters;
+  readonly prefs: PrefsStore;
   readonly history: HistoryQueries;
   readonly household: HouseholdData;
   readonly people: People;
@@ -177,6 +179,7 @@ function repositories(db: Db, d: StoreDeps, syncFailed: (err: Error) => void): R
     deviceMeta,
     bleDevices: new BleDeviceStore(db),
     replayCounters: sqliteReplayCounters(db, offLoop),
+    prefs: new PrefsStore(db),
     history: new HistoryQueries(db),
     household: new HouseholdData(db),
     people: new People(db, new PasswordHasher(d.argon2), now, bus),

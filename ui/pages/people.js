@@ -4,7 +4,26 @@ import { Failed } from '../load.js';
 import { fmtTime, html } from '../html.js';
 
 /** Who may use the gateway, invites, and this person's signed-in phones. */
-export function PeoplePage({ me, onSignedOut }) {
+/** The owner sets simple mode for someone else (and may keep them in it). */
+function SimpleFor({ member }) {
+  const [state, setState] = useState(null);
+  const [error, setError] = useState(null);
+  const set = async (body) => {
+    setError(null);
+    try {
+      setState(await api(`/api/members/${member.id}/prefs`, { method: 'PUT', body }));
+    } catch (err) {
+      setError(err.message);
+    }
+  };
+  return html`<span class="simple-for">
+    <button class="secondary" data-testid=${`simple-for-${member.id}`} onClick=${() => set({ simple: true, simpleLocked: true })}>Simple mode, kept on</button>
+    <button class="secondary" onClick=${() => set({ simple: false, simpleLocked: false })}>Full app</button>
+    ${state && html`<span class="ok">${state.simple ? `${member.name} sees the simple mode${state.simpleLocked ? ' and stays in it' : ''}.` : `${member.name} sees the full app.`}</span>`}
+    ${error && html`<span class="errors">${error}</span>`}</span>`;
+}
+
+export function PeoplePage({ me, prefs, onPrefs, onSignedOut }) {
   const [mine, setMine] = useState(null);
   const [members, setMembers] = useState(null);
   const [invite, setInvite] = useState(null);
@@ -30,6 +49,9 @@ export function PeoplePage({ me, onSignedOut }) {
   return html`
     <h2>You</h2>
     <section class="card"><p>Signed in as <strong>${mine.user.name}</strong> (${mine.user.role}).</p>
+      <div class="row"><span>Simple mode: large buttons for your favourites only</span>
+        <button class="switch" role="switch" aria-checked=${String(prefs?.simple === true)} aria-label="simple mode" data-testid="simple-mode"
+          onClick=${act(async () => onPrefs(await api('/api/me/prefs', { method: 'PUT', body: { simple: !(prefs?.simple === true) } })))}></button></div>
       <table>${mine.sessions.map(
         (s) => html`<tr><td>${s.label}${s.id === mine.sessionId ? ' (this phone)' : ''}<br/><span class="muted">last used ${fmtTime(s.lastUsed)}</span></td>
         <td><button class="secondary" onClick=${act(async () => {
@@ -44,7 +66,14 @@ export function PeoplePage({ me, onSignedOut }) {
     ${
       members &&
       html`<h2>People</h2><section class="card" data-testid="members">
-      <table>${members.map((m) => html`<tr><td>${m.name}</td><td>${m.role}</td><td>${m.id !== mine.user.id && html`<button class="danger" onClick=${act(() => api(`/api/members/${m.id}`, { method: 'DELETE' }))}>Remove</button>`}</td></tr>`)}</table>
+      <table>${members.map(
+        (m) =>
+          html`<tr><td>${m.name}</td><td>${m.role}</td><td>${
+            m.id !== mine.user.id &&
+            html`<${SimpleFor} member=${m} />
+          <button class="danger" onClick=${act(() => api(`/api/members/${m.id}`, { method: 'DELETE' }))}>Remove</button>`
+          }</td></tr>`,
+      )}</table>
       <p><button onClick=${act(async () => setInvite(await api('/api/members/invite', { method: 'POST', body: { role: 'member' } })))}>Invite a member</button>
          <button class="secondary" onClick=${act(async () => setInvite(await api('/api/members/invite', { method: 'POST', body: { role: 'guest' } })))}>Invite a guest</button></p>
       ${invite && html`<div class="ok" data-testid="invite">Invite code for a ${invite.role}, valid for 24 hours: <div class="code">${invite.code}</div><span class="muted">or open ${invite.url}</span></div>`}
