@@ -142,6 +142,7 @@ export function compose(env: Environment): Composition {
     ble: () => ble.driver() as BleDriver | undefined,
     backups,
     notifications,
+    mqtt: () => ({ address: broker.address(), tls: broker.tlsInfo() }),
   });
 
   const services: Array<Service | undefined> = [

@@ -194,6 +194,8 @@ export function lanService(
     ble: () => BleDriver | undefined;
     backups: BackupScheduler;
     notifications: NotificationChannels;
+    /** the broker's plain and TLS listeners once started */
+    mqtt: () => { address: { host: string; port: number }; tls: { port: number; caFingerprint: string | undefined } | undefined };
   },
 ) {
   const { config } = p;
@@ -238,6 +240,17 @@ export function lanService(
                 backups: p.backups,
                 notifications: p.notifications,
                 prefs: p.repos.prefs,
+                credentials: p.repos.credentials,
+                broker: (phoneHost) => {
+                  const { address, tls } = p.mqtt();
+                  const wildcard = ['0.0.0.0', '::', ''].includes(config.mqtt.host);
+                  const host = wildcard ? phoneHost : config.mqtt.host;
+                  return {
+                    host,
+                    port: address.port,
+                    tls: tls && { port: tls.port, caUrl: `${lan?.url ?? ''}/ca.pem`, caFingerprint: tls.caFingerprint },
+                  };
+                },
                 energyConfig: { timezone: config.timezone, tariffs: config.tariffs, energy: config.energy },
                 dataDir: config.dataDir,
                 version: VERSION,

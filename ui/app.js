@@ -7,6 +7,7 @@ import { AlertsPage } from './pages/alerts.js';
 import { DevicePage } from './pages/device.js';
 import { DiagnosticsPage } from './pages/diagnostics.js';
 import { EnergyPage } from './pages/energy.js';
+import { AddDevicePage } from './pages/addDevice.js';
 import { Home } from './pages/home.js';
 import { SimpleHome } from './pages/simple.js';
 import { PairPage } from './pages/pair.js';
@@ -95,6 +96,7 @@ function App() {
   let page;
   if (hash.startsWith('#/device/')) page = html`<${DevicePage} id=${decodeURIComponent(hash.slice(9))} devices=${devices} me=${me} />`;
   else if (hash.startsWith('#/energy')) page = html`<${EnergyPage} />`;
+  else if (hash.startsWith('#/add')) page = html`<${AddDevicePage} />`;
   else if (hash.startsWith('#/alerts')) page = html`<${AlertsPage} tick=${alertTick} me=${me} />`;
   else if (hash.startsWith('#/rules')) page = html`<${RulesPage} me=${me} devices=${devices} />`;
   else if (hash.startsWith('#/people'))

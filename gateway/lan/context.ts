@@ -23,6 +23,8 @@ import type { BleDeviceStore } from '../store/bleDevices.ts';
 import type { BackupScheduler } from '../backup/schedule.ts';
 import type { NotificationChannels } from '../notify/channels.ts';
 import type { PrefsStore } from '../store/prefs.ts';
+import type { CredentialStore } from '../store/credentials.ts';
+import type { Broker } from './deviceSetup.ts';
 import type { Config } from '../config/schema.ts';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
@@ -57,6 +59,10 @@ export interface LanContext {
   readonly backups: BackupScheduler;
   readonly notifications: NotificationChannels;
   readonly prefs: PrefsStore;
+  /** device credentials (the app's "add a device") */
+  readonly credentials: CredentialStore;
+  /** where a device reaches the broker, given the host name the phone reached the gateway by */
+  readonly broker: (phoneHost: string) => Broker;
   /** what the energy view prices with */
   readonly energyConfig: Pick<Config, 'timezone' | 'tariffs' | 'energy'>;
   /** the data directory (downloads are staged there, on the same disk, never in /tmp) */

@@ -27,6 +27,7 @@ import { backupRoutes } from './routes/backup.ts';
 import { notifyRoutes } from './routes/notify.ts';
 import { energyRoutes } from './routes/energy.ts';
 import { prefsRoutes } from './routes/prefs.ts';
+import { addDeviceRoutes } from './routes/addDevice.ts';
 import { ruleBuilderRoutes } from './routes/ruleBuilder.ts';
 import { bleRoutes } from './routes/ble.ts';
 import { privacyRoutes } from './routes/privacy.ts';
@@ -113,6 +114,7 @@ export async function buildLanServer(ctx: LanContext, options: LanServerOptions)
   notifyRoutes(app, ctx);
   energyRoutes(app, ctx);
   prefsRoutes(app, ctx);
+  addDeviceRoutes(app, ctx);
   eventStream(app, ctx, options.sessionRecheckMs, tickets);
   app.get('/api/openapi.json', { config: { access: 'guest' }, schema: { hide: true } }, async () => app.swagger());
   const caCert = options.caCert;

@@ -16,7 +16,7 @@ export function Home({ devices, me, prefs, onPrefs, onDevice }) {
   const [dragging, setDragging] = useState(null);
   const [error, setError] = useState(null);
   const scenes = useLoad(() => api('/api/scenes'), []);
-  const nearby = me?.role === 'owner' && html`<${BleNearby} />`;
+  const nearby = me?.role === 'owner' && html`<p><a class="button" href="#/add" data-testid="add-device">Add a device</a></p><${BleNearby} />`;
   if (!devices) return html`<p class="loading">Loading devices…</p>`;
   if (devices.length === 0) return html`<p class="card">No devices yet. Devices appear here as soon as they connect to the gateway.</p>${nearby}`;
   const canControl = me && me.role !== 'guest';
