@@ -23,7 +23,7 @@ export function exportArchive(db: Db, rulesFile: string): Uint8Array {
   );
   return zipSync({
     'README.txt': strToU8(
-      'Trellis data export. readings.csv: every stored reading; the .json files: devices, events, usage, alerts, rules, people, grants, audit log.\n',
+      'Trellis data export. readings.csv: every stored reading; the .json files: devices, events, usage, alerts, rules, people, home screens, Bluetooth devices, grants, audit log.\n',
     ),
     'devices.json': json(
       all(
@@ -41,6 +41,14 @@ export function exportArchive(db: Db, rulesFile: string): Uint8Array {
     'alerts.json': json(all('SELECT at, severity, message, source, rule_id AS ruleId, device_id AS deviceId FROM alerts ORDER BY id')),
     'rules.yaml': strToU8(existsSync(rulesFile) ? readFileSync(rulesFile, 'utf8') : ''),
     'people.json': json(all('SELECT name, role, created_at AS createdAt FROM users ORDER BY id')),
+    'home-screens.json': json(
+      (all('SELECT u.name, p.data FROM person_prefs p JOIN users u ON u.id = p.user_id ORDER BY u.id') as Array<{ name: string; data: string }>).map((r) => ({
+        person: r.name,
+        ...JSON.parse(r.data),
+      })),
+    ),
+    // adopted Bluetooth sensors, without their bind keys (an export may be shared; the backup keeps them)
+    'bluetooth-devices.json': json(all('SELECT address, id, name, profile, adopted_at AS adoptedAt FROM ble_devices ORDER BY adopted_at')),
     'grants.json': json(
       all(
         'SELECT g.id, g.provider_id AS provider, p.name AS providerName, g.devices, g.classes, g.commands, g.identity, g.expires_at AS expiresAt, g.created_at AS createdAt, g.revoked_at AS revokedAt FROM grants g JOIN providers p ON p.id = g.provider_id ORDER BY g.id',

@@ -79,6 +79,7 @@ export const USER_TABLES = [
   'ble_devices',
   'replay_counters',
   'person_prefs',
+  'client_ids',
 ] as const;
 
 /**

@@ -51,11 +51,18 @@ describe('adding a device from the app', () => {
     const password = (await page.getByTestId('setup-password').textContent()) as string;
     const settings = (await page.getByTestId('setup-step-0').textContent()) as string;
     const port = gw.running.mqttAddress.port;
-    expect(settings).toBe(`mqtt:\n  broker: 127.0.0.1\n  port: ${port}\n  username: porch-light\n  password: ${password}\n  topic_prefix: porch-light\n  discovery: true`);
+    expect(settings).toBe(
+      `mqtt:\n  broker: 127.0.0.1\n  port: ${port}\n  username: porch-light\n  password: ${password}\n  topic_prefix: porch-light\n  discovery: true`,
+    );
     await page.getByTestId('setup-waiting').waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'add-device.png'), fullPage: true });
     // the firmware, configured with exactly what the page said
-    fleet = new Fleet({ url: `mqtt://127.0.0.1:${port}`, devices: [{ kind: 'light', node: 'porch-light', name: 'Porch light', password }], clock: createClock(60), reportMs: 60_000 });
+    fleet = new Fleet({
+      url: `mqtt://127.0.0.1:${port}`,
+      devices: [{ kind: 'light', node: 'porch-light', name: 'Porch light', password }],
+      clock: createClock(60),
+      reportMs: 60_000,
+    });
     await fleet.start();
     const found = page.getByTestId('setup-found');
     await found.waitFor({ timeout: 15_000 });

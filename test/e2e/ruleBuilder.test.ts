@@ -108,4 +108,35 @@ describe('the rule builder on the phone', () => {
     await page.getByTestId('rule-words-evening-warmth').getByText('to 19.5').waitFor();
     expect(readFileSync(rulesFile, 'utf8')).toContain('# my own rule, keep it');
   });
+
+  it('captures a scene from the devices as they are set now, trims it, and runs it', async () => {
+    await gw.running.hub.command({ deviceId: 'sim_valve-1', attribute: 'climate_target_temperature', value: 19.5 });
+    await waitFor(() => gw.running.hub.state.attributes('sim_valve-1').get('climate_target_temperature')?.value === 19.5, 10_000, 'the radiator at 19.5');
+    const capture = page.getByTestId('scene-capture');
+    await capture.waitFor();
+    await page.getByTestId('scene-name').fill('cosy');
+    await page.getByTestId('scene-device-sim_valve-1').check();
+    await page.getByTestId('scene-save').click();
+    await page
+      .getByTestId('scene-note')
+      .getByText(/^Saved cosy: \d+ setting/)
+      .waitFor();
+    const scene = page.getByTestId('scene-cosy');
+    await scene.waitFor();
+    const steps = parse(readFileSync(rulesFile, 'utf8')).scenes.cosy as Array<{ attribute: string; value: unknown }>;
+    expect(steps).toContainEqual({ device: 'sim_valve-1', attribute: 'climate_target_temperature', value: 19.5 });
+    const mode = steps.findIndex((st) => st.attribute === 'climate');
+    expect(mode).toBeGreaterThanOrEqual(0);
+    await page.getByTestId(`scene-cosy-drop-${mode}`).click(); // the mode is not part of it
+    await waitFor(
+      () => !(parse(readFileSync(rulesFile, 'utf8')).scenes.cosy as Array<{ attribute: string }>).some((st) => st.attribute === 'climate'),
+      10_000,
+      'the mode left out',
+    );
+    expect(readFileSync(rulesFile, 'utf8')).toContain('# my own rule, keep it');
+    await gw.running.hub.command({ deviceId: 'sim_valve-1', attribute: 'climate_target_temperature', value: 17 });
+    await waitFor(() => (sim('valve-1').state as { setpoint: number }).setpoint === 17, 10_000, 'the radiator at 17');
+    await page.getByTestId('scene-cosy-run').click();
+    await waitFor(() => (sim('valve-1').state as { setpoint: number }).setpoint === 19.5, 10_000, 'the scene set 19.5 again');
+  });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb } from '../../gateway/store/db.ts';
+import { USER_TABLES } from '../../gateway/store/erase.ts';
 import { BIN } from '../helpers/gatewayProcess.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { startTestGateway } from '../helpers/testGateway.ts';
@@ -102,9 +103,11 @@ describe('privacy through the CLI', () => {
       'alerts.json',
       'attributes.json',
       'audit-log.json',
+      'bluetooth-devices.json',
       'device-events.json',
       'devices.json',
       'grants.json',
+      'home-screens.json',
       'people.json',
       'readings.csv',
       'remote-commands.json',
@@ -157,7 +160,17 @@ describe('privacy through the CLI', () => {
     const r = trellis('factory-reset', '--yes');
     expect(r.code).toBe(0);
     expect(r.out).toContain('removed: trellis.db');
-    expect(r.out).toMatch(/user rows left: none \(22 tables checked\)/);
+    expect(r.out).toMatch(new RegExp(`user rows left: none \\(${USER_TABLES.length} tables checked\\)`));
+    // and the proof covers every table the schema has: a new table cannot be left out of it
+    const db = openDb(join(dir, 'data', 'trellis.db'), { synchronous: 'normal' });
+    try {
+      const tables = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as Array<{ name: string }>).map(
+        (t) => t.name,
+      );
+      expect([...tables].sort()).toEqual([...USER_TABLES].sort());
+    } finally {
+      db.close();
+    }
     expect(fileHas(DEVICE)).toBe(false);
     expect(fileHas('coolco')).toBe(false);
   });

@@ -3,6 +3,7 @@ import { api } from '../api.js';
 import { Failed, pending, useLoad } from '../load.js';
 import { fmtTime, html } from '../html.js';
 import { RuleBuilder } from './ruleBuilder.js';
+import { ScenesCard } from './scenes.js';
 
 function Traces({ id }) {
   const state = useLoad(() => api(`/api/rules/${id}/traces`), [id]);
@@ -75,6 +76,7 @@ export function RulesPage({ me, devices }) {
       ${building === r.id && html`<${RuleBuilder} devices=${devices ?? []} editId=${r.id} onDone=${done} />`}
     </section>`,
     )}
+    ${isOwner && html`<${ScenesCard} devices=${devices ?? []} />`}
     ${
       isOwner &&
       html`<h2>Edit the rule file</h2>

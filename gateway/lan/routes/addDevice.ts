@@ -40,12 +40,10 @@ export function addDeviceRoutes(app: App, ctx: LanContext): void {
           password = await ctx.credentials.create(username, plan.topics);
         } catch (err) {
           if (isTrellisError(err))
-            return reply
-              .code(409)
-              .send({
-                error: 'taken',
-                message: `${err.message.replace(/ \(use --rotate.*\)$/, '')}: choose another name (or rotate it with trellis device add ${username} --rotate)`,
-              });
+            return reply.code(409).send({
+              error: 'taken',
+              message: `${err.message.replace(/ \(use --rotate.*\)$/, '')}: choose another name (or rotate it with trellis device add ${username} --rotate)`,
+            });
           throw err;
         }
         ctx.audit.append(actor(req), 'lan.device.credential', username, { firmware, topics: plan.topics });
