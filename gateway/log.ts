@@ -1,10 +1,28 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-/** The root logger. Components get children carrying `{component}` (and `{deviceId}`) as fields. */
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
-  return pino({ level, base: { app: 'trellis' } }, destination ?? process.stdout);
+/**
+ * The root logger. Components get children carrying `{component}` (and `{deviceId}`) as fields.
+ * JSON lines, except `pretty` (or `auto` on a terminal): readable lines through pino-pretty, loaded
+ * only then (in-process, no worker thread).
+ */
+export function createLogger(level: string, destination?: NodeJS.WritableStream, format: 'auto' | 'json' | 'pretty' = 'json'): Logger {
+  const out = destination ?? process.stdout;
+  const pretty = format === 'pretty' || (format === 'auto' && (out as NodeJS.WriteStream).isTTY === true);
+  if (!pretty) return pino({ level, base: { app: 'trellis' } }, out);
+  const prettyStream = createRequire(import.meta.url)('pino-pretty') as (o: Record<string, unknown>) => NodeJS.WritableStream;
+  return pino(
+    { level, base: { app: 'trellis' } },
+    prettyStream({
+      destination: out,
+      colorize: (out as NodeJS.WriteStream).isTTY === true,
+      translateTime: 'SYS:HH:MM:ss',
+      ignore: 'pid,hostname,app',
+      sync: true,
+    }),
+  );
 }
 
 /**

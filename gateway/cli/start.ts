@@ -9,7 +9,7 @@ import { resolveConfig } from './resolveConfig.ts';
 /** `trellis start`: runs the gateway (and the demo fleet when configured) until SIGINT/SIGTERM. */
 export async function runStart(options: { config?: string }): Promise<void> {
   const resolved = resolveConfig(options.config);
-  const logger = createLogger(resolved.config.log.level);
+  const logger = createLogger(resolved.config.log.level, undefined, resolved.config.log.format);
   let config: Readonly<Config> = resolved.config;
   // Demo hardware first (the simulated serial bus and BlueZ), so the gateway finds it at start.
   let stopSerial: (() => Promise<void>) | undefined;

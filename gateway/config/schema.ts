@@ -95,6 +95,8 @@ const logSchema = z.strictObject({
       error: 'expected one of fatal, error, warn, info, debug, trace, silent',
     })
     .default('info'),
+  /** `auto`: readable lines in a terminal, JSON when piped or under systemd; or always `json` / `pretty` */
+  format: z.enum(['auto', 'json', 'pretty'], { error: 'expected auto, json or pretty' }).default('auto'),
 });
 
 const rulesSchema = z.strictObject({
