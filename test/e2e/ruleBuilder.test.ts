@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Fleet } from '../../firmware-sim/fleet.ts';
+import { createClock } from '../../firmware-sim/clock.ts';
+import { Fleet } from '../../firmware-sim/fleet.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { startSimFleet } from '../helpers/simFleet.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
@@ -30,7 +31,7 @@ beforeAll(async () => {
   const dir = dirs.make('trellis-builder-ui-');
   rulesFile = join(dir, 'rules.yaml');
   writeFileSync(rulesFile, HAND);
-  gw = await startTestGateway({ rules: { file: rulesFile } }, dirs);
+  gw = await startTestGateway({ rules: { file: rulesFile }, timezone: 'UTC' }, dirs);
   fleet = await startSimFleet(gw, [
     { kind: 'radiator-valve', node: 'valve-1', name: 'Living room radiator' },
     { kind: 'remote', node: 'remote-1', name: 'Hall remote' },
@@ -138,5 +139,64 @@ describe('the rule builder on the phone', () => {
     await waitFor(() => (sim('valve-1').state as { setpoint: number }).setpoint === 17, 10_000, 'the radiator at 17');
     await page.getByTestId('scene-cosy-run').click();
     await waitFor(() => (sim('valve-1').state as { setpoint: number }).setpoint === 19.5, 10_000, 'the scene set 19.5 again');
+  });
+
+  it('a rule from pickers only: the sign plug goes on when the back door opens in the evening window, through the simulated door', async () => {
+    // devices that report only when told (the simulated door would open by itself otherwise)
+    const shop = new Fleet({
+      url: gw.url,
+      devices: [
+        { kind: 'door', node: 'back-door', name: 'Back door', password: await gw.running.credentials.create('back-door') },
+        { kind: 'plug', node: 'sign-plug', name: 'Shop sign', password: await gw.running.credentials.create('sign-plug') },
+      ],
+      clock: createClock(1),
+      reportMs: 86_400_000,
+    });
+    await shop.start();
+    try {
+      await waitFor(() => gw.running.registry.get('zigbee2mqtt_back-door') && gw.running.registry.get('sign-plug'), 10_000, 'the door and the sign');
+      const signPlug = shop.get('sign-plug') as NonNullable<ReturnType<Fleet['get']>>;
+      (signPlug.state as { on: boolean }).on = false;
+      signPlug.report();
+      await page.reload();
+      await page.click('nav >> text=Rules');
+      await page.getByTestId('rule-new').click();
+      await page.getByTestId('rule-name').fill('Sign on when the back door opens');
+      await page.getByTestId('trigger-0-device').selectOption('zigbee2mqtt_back-door');
+      await page.getByTestId('trigger-0-attribute').selectOption('contact');
+      await page.getByTestId('trigger-0-value').selectOption('true');
+      // "in the evening": a window around now, so the test runs at any hour (the checker treats 18:00-23:59 the same way)
+      const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+      await page.getByTestId('conditions-add').click();
+      await page.getByTestId('conditions').getByLabel('kind').selectOption('time');
+      await page
+        .getByTestId('conditions')
+        .getByLabel('after')
+        .fill(hhmm(Date.now() - 3_600_000));
+      await page
+        .getByTestId('conditions')
+        .getByLabel('before')
+        .fill(hhmm(Date.now() + 3_600_000));
+      await page.getByTestId('action-0-device').selectOption('sign-plug');
+      const relay = Object.entries(gw.running.registry.get('sign-plug')?.attributes ?? {}).find(([, a]) => a.type === 'boolean' && a.writable)?.[0] as string;
+      await page.getByTestId('action-0-attribute').selectOption(relay);
+      await page.getByTestId('action-0-value').selectOption('true');
+      await page.getByTestId('builder-save').click();
+      await page.getByTestId('rule-sign-on-when-the-back-door-opens').waitFor();
+      const text = readFileSync(rulesFile, 'utf8');
+      expect(text.startsWith(HAND)).toBe(true); // the hand-written rule and its comment, unchanged
+      expect(parse(text).rules.find((r: { id: string }) => r.id === 'sign-on-when-the-back-door-opens')).toMatchObject({
+        triggers: [{ device: 'zigbee2mqtt_back-door', attribute: 'contact', to: true }],
+        conditions: [{ time: { after: expect.any(String), before: expect.any(String) } }],
+        actions: [{ set: { device: 'sign-plug', attribute: relay, value: true } }],
+      });
+      await waitFor(() => gw.running.rules.ruleCount === 3, 5_000, 'the new rule active');
+      const backDoor = shop.get('back-door') as NonNullable<ReturnType<Fleet['get']>>;
+      (backDoor.state as { contact: boolean }).contact = false; // open
+      backDoor.report();
+      await waitFor(() => (signPlug.state as { on: boolean }).on === true, 10_000, 'the sign switched on by the rule');
+    } finally {
+      await shop.stop();
+    }
   });
 });
