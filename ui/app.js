@@ -1,3 +1,4 @@
+import { t } from './i18n.js';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, liveEvents, session } from './api.js';
@@ -16,13 +17,13 @@ import { PrivacyPage } from './pages/privacy.js';
 import { RulesPage } from './pages/rules.js';
 
 const TABS = [
-  ['#/', 'Home'],
-  ['#/energy', 'Energy'],
-  ['#/alerts', 'Alerts'],
-  ['#/rules', 'Rules'],
-  ['#/people', 'People'],
-  ['#/privacy', 'Privacy'],
-  ['#/diagnostics', 'Status'],
+  ['#/', t('Home')],
+  ['#/energy', t('Energy')],
+  ['#/alerts', t('Alerts')],
+  ['#/rules', t('Rules')],
+  ['#/people', t('People')],
+  ['#/privacy', t('Privacy')],
+  ['#/diagnostics', t('Status')],
 ];
 
 function useHash() {
@@ -113,13 +114,13 @@ function App() {
         setFullApp(true);
         location.hash = '#/';
       }} />`;
-  const failed = loadError && html`<${Failed} error=${loadError} retry=${() => setAttempt((n) => n + 1)} what="the devices" />`;
+  const failed = loadError && html`<${Failed} error=${loadError} retry=${() => setAttempt((n) => n + 1)} what=${t('the devices')} />`;
   return html`
-    <header><h1>Trellis</h1><span class="status" data-testid="live">${live ? '● live' : '○ reconnecting…'}</span></header>
+    <header><h1>Trellis</h1><span class="status" data-testid="live">${live ? t('● live') : t('○ reconnecting…')}</span></header>
     <main>${
       latest &&
       html`<div class=${`card alert ${latest.severity} toast`} role="alert" data-testid="toast">
-      <strong>${latest.message}</strong> <button class="secondary" aria-label="dismiss" onClick=${() => setLatest(null)}>OK</button></div>`
+      <strong>${latest.message}</strong> <button class="secondary" aria-label=${t('dismiss')} onClick=${() => setLatest(null)}>${t('OK')}</button></div>`
     }${failed}${page}</main>
     <nav class="tabs">${TABS.filter(([href]) => href !== '#/privacy' || me?.role === 'owner').map(([href, name]) => html`<a href=${href} class=${(href === '#/' ? hash === '#/' || hash.startsWith('#/device') : hash.startsWith(href)) ? 'active' : ''}>${name}</a>`)}</nav>`;
 }

@@ -1,21 +1,22 @@
+import { t } from './i18n.js';
 import { useState } from 'preact/hooks';
 import { api } from './api.js';
 import { html, fmtValue, label } from './html.js';
 
 /** Device classes of covers that let people in: opening one is confirmed first, as unlocking is. */
 const ENTRANCES = ['garage', 'gate', 'door'];
-const MOVE_WORDS = { open: 'Open', close: 'Close', stop: 'Stop' };
+const MOVE_WORDS = { open: t('Open'), close: t('Close'), stop: t('Stop') };
 const STATE_WORDS = {
-  locked: 'Locked',
-  unlocked: 'Unlocked',
-  locking: 'Locking…',
-  unlocking: 'Unlocking…',
-  jammed: 'Jammed',
-  open: 'Open',
-  opening: 'Opening…',
-  closed: 'Closed',
-  closing: 'Closing…',
-  stopped: 'Stopped',
+  locked: t('Locked'),
+  unlocked: t('Unlocked'),
+  locking: t('Locking…'),
+  unlocking: t('Unlocking…'),
+  jammed: t('Jammed'),
+  open: t('Open'),
+  opening: t('Opening…'),
+  closed: t('Closed'),
+  closing: t('Closing…'),
+  stopped: t('Stopped'),
 };
 
 /**
@@ -45,16 +46,16 @@ export function AttributeRow({ device, name, spec, canControl }) {
 
 function controlFor({ device, name, spec, title, send, shown }) {
   const id = `${device.id}-${name}`;
-  if (spec.momentary) return html`<button class="secondary" data-testid=${`press-${id}`} onClick=${() => send(true)}>Press</button>`;
+  if (spec.momentary) return html`<button class="secondary" data-testid=${`press-${id}`} onClick=${() => send(true)}>${t('Press')}</button>`;
   if (spec.deviceClass === 'lock')
     return html`<span class="lock"><span class="value" data-testid=${`value-${id}`}>${shown}</span>
-      ${spec.value === 'locked' ? html`<${SlideTo} action="unlock" words=${`Slide to unlock ${device.name}`} testid=${`unlock-${id}`} onDone=${() => send('unlock', true)} />` : html`<button data-testid=${`lock-${id}`} onClick=${() => send('lock')}>Lock</button>`}</span>`;
+      ${spec.value === 'locked' ? html`<${SlideTo} action="unlock" words=${t('Slide to unlock {name}', { name: device.name })} testid=${`unlock-${id}`} onDone=${() => send('unlock', true)} />` : html`<button data-testid=${`lock-${id}`} onClick=${() => send('lock')}>${t('Lock')}</button>`}</span>`;
   if (spec.commands?.includes('open')) {
     const entrance = ENTRANCES.includes(spec.deviceClass);
     return html`<span class="moves"><span class="value" data-testid=${`value-${id}`}>${shown}</span>
       ${spec.commands.map((m) =>
         m === 'open' && entrance
-          ? html`<${SlideTo} action="open" words=${`Slide to open ${device.name}`} testid=${`open-${id}`} onDone=${() => send('open', true)} />`
+          ? html`<${SlideTo} action="open" words=${t('Slide to open {name}', { name: device.name })} testid=${`open-${id}`} onDone=${() => send('open', true)} />`
           : html`<button class="secondary" data-testid=${`${m}-${id}`} onClick=${() => send(m)}>${MOVE_WORDS[m] ?? m}</button>`,
       )}</span>`;
   }

@@ -1,3 +1,4 @@
+import { t } from './i18n.js';
 import { h } from 'preact';
 import htm from 'htm';
 
@@ -7,18 +8,18 @@ export const html = htm.bind(h);
 export const fmtTime = (ts) => (ts ? new Date(ts).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }) : 'never');
 
 const BOOLEAN_WORDS = {
-  door: ['Open', 'Closed'],
-  window: ['Open', 'Closed'],
-  opening: ['Open', 'Closed'],
-  running: ['Running', 'Off'],
-  problem: ['Problem', 'OK'],
-  moisture: ['Wet', 'Dry'],
-  motion: ['Motion', 'Clear'],
+  door: [t('Open'), t('Closed')],
+  window: [t('Open'), t('Closed')],
+  opening: [t('Open'), t('Closed')],
+  running: [t('Running'), t('Off')],
+  problem: [t('Problem'), t('OK')],
+  moisture: [t('Wet'), t('Dry')],
+  motion: [t('Motion'), t('Clear')],
 };
 
 export function fmtValue(value, unit, deviceClass) {
   if (value === null || value === undefined) return '–';
-  if (typeof value === 'boolean') return (BOOLEAN_WORDS[deviceClass] ?? ['On', 'Off'])[value ? 0 : 1];
+  if (typeof value === 'boolean') return (BOOLEAN_WORDS[deviceClass] ?? [t('On'), t('Off')])[value ? 0 : 1];
   if (typeof value === 'number') return `${Number.isInteger(value) ? value : value.toFixed(1)}${unit ? ` ${unit}` : ''}`;
   return String(value);
 }

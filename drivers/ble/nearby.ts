@@ -58,11 +58,15 @@ export class NearbyList {
     return listed.filter((a) => !tracked(a) && (this.#nextProbe.get(a) ?? 0) <= now).slice(0, PROBES_PER_SCAN);
   }
 
-  /** What a read found (undefined: the read failed; it is tried again later). */
+  /**
+   * What a read found. Undefined: the read failed (BlueZ busy, a slow bus): what was known of the
+   * device stays listed (the owner may be about to adopt it) and it is read again later.
+   */
   heard(address: string, h: Heard | undefined, now: number): void {
     this.#nextProbe.set(address, now + this.reprobeMs);
-    const kind = h && recognise(h);
-    if (!h || !kind) {
+    if (!h) return;
+    const kind = recognise(h);
+    if (!kind) {
       this.#found.delete(address);
       return;
     }

@@ -120,7 +120,7 @@ describe('phone controls for a thermostat valve and a lock', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'blind.png'), fullPage: true });
   });
 
-  it('adopts a Bluetooth sensor heard nearby with the name the owner gives it', async () => {
+  it('adopts a Bluetooth sensor heard nearby with the name the owner gives it', { timeout: 60_000 }, async () => {
     const row = page.getByTestId(`nearby-${GARDEN}`);
     await row.waitFor({ timeout: 15_000 });
     expect(await row.textContent()).toContain('BTHome sensor, strong signal (-55 dBm)');

@@ -108,3 +108,28 @@ describe('encrypted BTHome v2', () => {
     );
   });
 });
+
+describe('the nearby list', () => {
+  it('keeps a device listed when one read of it fails, and drops it when BlueZ no longer lists it', async () => {
+    const { NearbyList } = await import('../../drivers/ble/nearby.ts');
+    const { BTHOME_SERVICE_DATA_UUID } = await import('../../drivers/ble/profiles.ts');
+    const list = new NearbyList(5000);
+    const heard = {
+      address: 'A4:C1:38:00:00:09',
+      name: 'ATC',
+      rssi: -50,
+      serviceData: { [BTHOME_SERVICE_DATA_UUID]: Buffer.from([0x40, 0x02, 0xc4, 0x09]) },
+      uuids: [],
+    };
+    expect(list.due([heard.address], () => false, 0)).toEqual([heard.address]);
+    list.heard(heard.address, heard, 0);
+    expect(list.due([heard.address], () => false, 1000)).toEqual([]); // not read again within 5 s
+    list.heard(heard.address, undefined, 6000); // a read that timed out
+    expect(list.get(heard.address)?.name).toBe('ATC');
+    list.heard(heard.address, { ...heard, serviceData: {}, uuids: ['0000180a-0000-1000-8000-00805f9b34fb'] }, 12_000); // no longer a sensor we know
+    expect(list.get(heard.address)).toBeUndefined();
+    list.heard(heard.address, heard, 18_000);
+    list.due([], () => false, 19_000); // BlueZ forgot it
+    expect(list.list()).toEqual([]);
+  });
+});

@@ -1,15 +1,16 @@
+import { t } from '../i18n.js';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { html } from '../html.js';
 import { useAction } from '../load.js';
 
 const FIRMWARES = [
-  ['esphome', 'ESPHome', 'Boards flashed with ESPHome'],
-  ['tasmota', 'Tasmota', 'Plugs and relays with Tasmota'],
-  ['zigbee2mqtt', 'Zigbee2MQTT', 'Zigbee devices through a Zigbee2MQTT bridge'],
-  ['mqtt', 'Other MQTT', 'Anything that speaks MQTT'],
-  ['modbus', 'Modbus', 'Meters and controllers on RS-485'],
-  ['ble', 'Bluetooth sensor', 'BTHome and Shelly BLU sensors'],
+  ['esphome', 'ESPHome', t('Boards flashed with ESPHome')],
+  ['tasmota', 'Tasmota', t('Plugs and relays with Tasmota')],
+  ['zigbee2mqtt', 'Zigbee2MQTT', t('Zigbee devices through a Zigbee2MQTT bridge')],
+  ['mqtt', t('Other MQTT'), t('Anything that speaks MQTT')],
+  ['modbus', 'Modbus', t('Meters and controllers on RS-485')],
+  ['ble', t('Bluetooth sensor'), t('BTHome and Shelly BLU sensors')],
 ];
 const NAMED = ['esphome', 'tasmota', 'mqtt'];
 
@@ -24,7 +25,7 @@ function Block({ title, text, n }) {
         navigator.clipboard.writeText(text).then(
           () => setCopied(true),
           () => setCopied(false),
-        )}>${copied ? 'Copied' : 'Copy'}</button>`
+        )}>${copied ? t('Copied') : t('Copy')}</button>`
     }</div>`;
 }
 
@@ -46,8 +47,8 @@ function Waiting({ username }) {
     };
   }, [username]);
   if (found.length === 0)
-    return html`<p class="waiting" role="status" data-testid="setup-waiting">Waiting for it… (switch it on, or restart it after pasting the settings)</p>`;
-  return html`<div class="ok" role="status" data-testid="setup-found">Here it is: ${found.map((d) => html`<a href=${`#/device/${d.id}`}>${d.name}</a> `)}</div>`;
+    return html`<p class="waiting" role="status" data-testid="setup-waiting">${t('Waiting for it… (switch it on, or restart it after pasting the settings)')}</p>`;
+  return html`<div class="ok" role="status" data-testid="setup-found">${t('Here it is:')} ${found.map((d) => html`<a href=${`#/device/${d.id}`}>${d.name}</a> `)}</div>`;
 }
 
 /**
@@ -63,11 +64,11 @@ export function AddDevicePage() {
     e.preventDefault();
     setResult(await api('/api/devices/setup', { method: 'POST', body: NAMED.includes(firmware) ? { firmware, name: name.trim() } : { firmware } }));
   });
-  return html`<h2>Add a device</h2>
+  return html`<h2>${t('Add a device')}</h2>
     ${
       !result &&
       html`<section class="card" data-testid="setup-firmwares">
-      <p>What does the device run?</p>
+      <p>${t('What does the device run?')}</p>
       ${FIRMWARES.map(
         ([
           id,
@@ -81,10 +82,10 @@ export function AddDevicePage() {
         html`<form onSubmit=${create}>
         ${
           NAMED.includes(firmware) &&
-          html`<label>Its name (letters, digits and -, e.g. kitchen-plug) <input type="text" required pattern="[a-z0-9][a-z0-9_-]{0,63}" value=${name} data-testid="setup-name"
+          html`<label>${t('Its name (letters, digits and -, e.g. kitchen-plug)')} <input type="text" required pattern="[a-z0-9][a-z0-9_-]{0,63}" value=${name} data-testid="setup-name"
           onInput=${(e) => setName(e.target.value)} /></label>`
         }
-        <button type="submit" data-testid="setup-create">${firmware === 'modbus' || firmware === 'ble' ? 'Show me how' : 'Create its login'}</button>
+        <button type="submit" data-testid="setup-create">${firmware === 'modbus' || firmware === 'ble' ? t('Show me how') : t('Create its login')}</button>
       </form>`
       }
       ${failed}
@@ -93,10 +94,10 @@ export function AddDevicePage() {
     ${
       result &&
       html`<section class="card" data-testid="setup-result">
-      ${result.password && html`<p>Its login: <strong>${result.username}</strong>, password <code data-testid="setup-password">${result.password}</code> (shown only now).</p>`}
+      ${result.password && html`<p>${t('Its login:')} <strong>${result.username}</strong>, ${t('password')} <code data-testid="setup-password">${result.password}</code> ${t('(shown only now).')}</p>`}
       ${result.steps.map((s, i) => html`<${Block} title=${s.title} text=${s.text} n=${i} />`)}
       ${result.username && html`<${Waiting} username=${result.username} />`}
-      <button class="secondary" onClick=${() => setResult(null)}>Add another</button>
+      <button class="secondary" onClick=${() => setResult(null)}>${t('Add another')}</button>
     </section>`
     }`;
 }

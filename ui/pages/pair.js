@@ -1,3 +1,4 @@
+import { t } from '../i18n.js';
 import { useState } from 'preact/hooks';
 import { api, session } from '../api.js';
 import { html } from '../html.js';
@@ -23,21 +24,21 @@ export function PairPage({ onSignedIn }) {
       onSignedIn();
       location.hash = '#/';
     } catch (err) {
-      setError(err.status === 429 ? 'Too many tries. Wait a minute and try again.' : err.message);
+      setError(err.status === 429 ? t('Too many tries. Wait a minute and try again.') : err.message);
     }
   };
   return html`<section class="card">
-    <div class="seg"><button class=${mode === 'pair' ? 'active' : ''} onClick=${() => setMode('pair')}>Pair with a code</button><button class=${mode === 'login' ? 'active' : ''} onClick=${() => setMode('login')}>Sign in</button></div>
+    <div class="seg"><button class=${mode === 'pair' ? 'active' : ''} onClick=${() => setMode('pair')}>${t('Pair with a code')}</button><button class=${mode === 'login' ? 'active' : ''} onClick=${() => setMode('login')}>${t('Sign in')}</button></div>
     <form onSubmit=${submit}>
       ${
         mode === 'pair' &&
-        html`<p>Enter the pairing code the gateway printed when it started, or an invite code you were given.</p>
-        <label for="code">Code</label><input id="code" type="text" autocomplete="one-time-code" value=${code} onInput=${(e) => setCode(e.target.value)} placeholder="ABCD-EFGH" />`
+        html`<p>${t('Enter the pairing code the gateway printed when it started, or an invite code you were given.')}</p>
+        <label for="code">${t('Code')}</label><input id="code" type="text" autocomplete="one-time-code" value=${code} onInput=${(e) => setCode(e.target.value)} placeholder="ABCD-EFGH" />`
       }
-      <label for="name">Your name</label><input id="name" type="text" autocomplete="username" value=${name} onInput=${(e) => setName(e.target.value)} />
-      <label for="password">Password ${mode === 'pair' ? '(optional: lets you sign in from another phone)' : ''}</label>
+      <label for="name">${t('Your name')}</label><input id="name" type="text" autocomplete="username" value=${name} onInput=${(e) => setName(e.target.value)} />
+      <label for="password">${t('Password')} ${mode === 'pair' ? t('(optional: lets you sign in from another phone)') : ''}</label>
       <input id="password" type="password" autocomplete=${mode === 'pair' ? 'new-password' : 'current-password'} value=${password} onInput=${(e) => setPassword(e.target.value)} />
       ${error && html`<p class="errors" data-testid="pair-error">${error}</p>`}
-      <p><button type="submit" data-testid="pair-submit">${mode === 'pair' ? 'Pair this phone' : 'Sign in'}</button></p>
+      <p><button type="submit" data-testid="pair-submit">${mode === 'pair' ? t('Pair this phone') : t('Sign in')}</button></p>
     </form></section>`;
 }

@@ -1,3 +1,4 @@
+import { t, LANGUAGES, lang, setLang } from '../i18n.js';
 import { useEffect, useState } from 'preact/hooks';
 import { api, session } from '../api.js';
 import { Failed } from '../load.js';
@@ -17,9 +18,18 @@ function SimpleFor({ member }) {
     }
   };
   return html`<span class="simple-for">
-    <button class="secondary" data-testid=${`simple-for-${member.id}`} onClick=${() => set({ simple: true, simpleLocked: true })}>Simple mode, kept on</button>
-    <button class="secondary" onClick=${() => set({ simple: false, simpleLocked: false })}>Full app</button>
-    ${state && html`<span class="ok">${state.simple ? `${member.name} sees the simple mode${state.simpleLocked ? ' and stays in it' : ''}.` : `${member.name} sees the full app.`}</span>`}
+    <button class="secondary" data-testid=${`simple-for-${member.id}`} onClick=${() => set({ simple: true, simpleLocked: true })}>${t('Simple mode, kept on')}</button>
+    <button class="secondary" onClick=${() => set({ simple: false, simpleLocked: false })}>${t('Full app')}</button>
+    ${
+      state &&
+      html`<span class="ok">${
+        !state.simple
+          ? t('{name} sees the full app.', { name: member.name })
+          : state.simpleLocked
+            ? t('{name} sees the simple mode and stays in it.', { name: member.name })
+            : t('{name} sees the simple mode.', { name: member.name })
+      }</span>`
+    }
     ${error && html`<span class="errors">${error}</span>`}</span>`;
 }
 
@@ -44,39 +54,44 @@ export function PeoplePage({ me, prefs, onPrefs, onSignedOut }) {
       setError(err.message);
     }
   };
-  if (loadError) return html`<${Failed} error=${loadError} retry=${load} what="people" />`;
-  if (!mine) return html`<p class="loading">Loading people…</p>`;
+  if (loadError) return html`<${Failed} error=${loadError} retry=${load} what=${t('people')} />`;
+  if (!mine) return html`<p class="loading">${t('Loading people…')}</p>`;
   return html`
-    <h2>You</h2>
-    <section class="card"><p>Signed in as <strong>${mine.user.name}</strong> (${mine.user.role}).</p>
-      <div class="row"><span>Simple mode: large buttons for your favourites only</span>
-        <button class="switch" role="switch" aria-checked=${String(prefs?.simple === true)} aria-label="simple mode" data-testid="simple-mode"
+    <h2>${t('You')}</h2>
+    <section class="card"><p>${t('Signed in as')} <strong>${mine.user.name}</strong> (${t(mine.user.role)}).</p>
+      <div class="row"><label for="language">${t('Language')}</label>
+        <select id="language" data-testid="language" value=${lang()} onChange=${(e) => setLang(e.target.value)}>
+          ${LANGUAGES.map(([code, name]) => html`<option value=${code}>${name}</option>`)}</select></div>
+      <div class="row"><span>${t('Simple mode: large buttons for your favourites only')}</span>
+        <button class="switch" role="switch" aria-checked=${String(prefs?.simple === true)} aria-label=${t('simple mode')} data-testid="simple-mode"
           onClick=${act(async () => onPrefs(await api('/api/me/prefs', { method: 'PUT', body: { simple: !(prefs?.simple === true) } })))}></button></div>
       <table>${mine.sessions.map(
-        (s) => html`<tr><td>${s.label}${s.id === mine.sessionId ? ' (this phone)' : ''}<br/><span class="muted">last used ${fmtTime(s.lastUsed)}</span></td>
+        (
+          s,
+        ) => html`<tr><td>${s.label}${s.id === mine.sessionId ? ` ${t('(this phone)')}` : ''}<br/><span class="muted">${t('last used {when}', { when: fmtTime(s.lastUsed) })}</span></td>
         <td><button class="secondary" onClick=${act(async () => {
           await api(`/api/sessions/${s.id}`, { method: 'DELETE' });
           if (s.id === mine.sessionId) {
             session.clear();
             onSignedOut();
           }
-        })}>Sign out</button></td></tr>`,
+        })}>${t('Sign out')}</button></td></tr>`,
       )}</table>
     </section>
     ${
       members &&
-      html`<h2>People</h2><section class="card" data-testid="members">
+      html`<h2>${t('People')}</h2><section class="card" data-testid="members">
       <table>${members.map(
         (m) =>
-          html`<tr><td>${m.name}</td><td>${m.role}</td><td>${
+          html`<tr><td>${m.name}</td><td>${t(m.role)}</td><td>${
             m.id !== mine.user.id &&
             html`<${SimpleFor} member=${m} />
-          <button class="danger" onClick=${act(() => api(`/api/members/${m.id}`, { method: 'DELETE' }))}>Remove</button>`
+          <button class="danger" onClick=${act(() => api(`/api/members/${m.id}`, { method: 'DELETE' }))}>${t('Remove')}</button>`
           }</td></tr>`,
       )}</table>
-      <p><button onClick=${act(async () => setInvite(await api('/api/members/invite', { method: 'POST', body: { role: 'member' } })))}>Invite a member</button>
-         <button class="secondary" onClick=${act(async () => setInvite(await api('/api/members/invite', { method: 'POST', body: { role: 'guest' } })))}>Invite a guest</button></p>
-      ${invite && html`<div class="ok" data-testid="invite">Invite code for a ${invite.role}, valid for 24 hours: <div class="code">${invite.code}</div><span class="muted">or open ${invite.url}</span></div>`}
+      <p><button onClick=${act(async () => setInvite(await api('/api/members/invite', { method: 'POST', body: { role: 'member' } })))}>${t('Invite a member')}</button>
+         <button class="secondary" onClick=${act(async () => setInvite(await api('/api/members/invite', { method: 'POST', body: { role: 'guest' } })))}>${t('Invite a guest')}</button></p>
+      ${invite && html`<div class="ok" data-testid="invite">${invite.role === 'member' ? t('Invite code for a member, valid for 24 hours:') : t('Invite code for a guest, valid for 24 hours:')} <div class="code">${invite.code}</div><span class="muted">${t('or open {url}', { url: invite.url })}</span></div>`}
     </section>`
     }
     ${error && html`<p class="errors">${error}</p>`}`;
