@@ -1,3 +1,4 @@
+import { t } from './i18n.js';
 import { useEffect, useState } from 'preact/hooks';
 import { html } from './html.js';
 
@@ -27,14 +28,14 @@ export function useLoad(load, deps) {
 /** What to show instead of the view while `state` has no data: its error with a retry, or loading. */
 export function pending(state, what) {
   if (state.error) return html`<${Failed} error=${state.error} retry=${state.retry} what=${what} />`;
-  if (state.data === null) return html`<p class="loading">Loading ${what}…</p>`;
+  if (state.data === null) return html`<p class="loading">${t('Loading {what}…', { what })}</p>`;
   return null;
 }
 
 /** A failed request, in words, with a way to try again. */
 export function Failed({ error, retry, what }) {
-  const why = error?.status === undefined ? 'the gateway did not answer (is it running, is the phone on its network?)' : error.message;
-  return html`<div class="errors" role="alert" data-testid="load-error">Could not load ${what}: ${why}${retry && html` <button class="secondary" onClick=${retry}>Retry</button>`}</div>`;
+  const why = error?.status === undefined ? t('the gateway did not answer (is it running, is the phone on its network?)') : error.message;
+  return html`<div class="errors" role="alert" data-testid="load-error">${t('Could not load {what}: {why}', { what, why })}${retry && html` <button class="secondary" onClick=${retry}>${t('Retry')}</button>`}</div>`;
 }
 
 /** Runs an action (a button); its failure is shown, not swallowed. Returns [run, errorElement]. */

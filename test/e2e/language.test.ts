@@ -59,6 +59,15 @@ describe('languages', () => {
       await page.locator('nav.tabs a', { hasText: 'People' }).waitFor();
       await page.getByTestId('language').selectOption('zh');
       await page.locator('nav.tabs a', { hasText: '首页' }).waitFor();
+      // the other pages too
+      await page.click('nav >> text=规则');
+      await page.getByRole('button', { name: '新建规则' }).click();
+      await page.getByTestId('rule-builder').getByText('仅当').waitFor();
+      await page.click('nav >> text=隐私');
+      await page.getByRole('button', { name: '下载所有数据' }).waitFor();
+      await page.click('nav >> text=状态');
+      await page.getByText('在线设备').waitFor();
+      await page.screenshot({ path: join(ARTIFACTS, 'chinese-status.png'), fullPage: true });
     } finally {
       await context.close();
     }

@@ -9,7 +9,7 @@ const files = (dir: string): string[] =>
     const p = join(dir, n);
     return statSync(p).isDirectory() ? (n === 'lang' ? [] : files(p)) : p.endsWith('.js') && n !== 'i18n.js' ? [p] : [];
   });
-const literal = /\bt\('((?:[^'\\]|\\.)*)'/g;
+const literal = /\bt\((?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")/g;
 const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
 // the phone app's own file, plain JavaScript (no types): loaded as it is served
@@ -17,7 +17,7 @@ const { zh } = (await import(join(UI, 'lang', 'zh.js'))) as { zh: Record<string,
 
 describe('the app in Simplified Chinese', () => {
   const used = new Map<string, string>();
-  for (const f of files(UI)) for (const m of readFileSync(f, 'utf8').matchAll(literal)) used.set((m[1] as string).replace(/\\'/g, "'"), f);
+  for (const f of files(UI)) for (const m of readFileSync(f, 'utf8').matchAll(literal)) used.set(((m[1] ?? m[2]) as string).replace(/\\'/g, "'"), f);
 
   it('finds the texts (the scan works)', () => {
     expect(used.size).toBeGreaterThan(80);

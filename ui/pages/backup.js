@@ -1,3 +1,4 @@
+import { t } from '../i18n.js';
 import { useState } from 'preact/hooks';
 import { api, download } from '../api.js';
 import { fmtTime, html } from '../html.js';
@@ -16,12 +17,12 @@ export function BackupCard() {
   const [run, failed] = useAction();
   const [done, setDone] = useState(null);
   const wait = pending(state, 'backups');
-  if (wait) return html`<h2>Backups</h2>${wait}`;
+  if (wait) return html`<h2>${t('Backups')}</h2>${wait}`;
   const s = state.data;
   const now = run(async () => {
     setDone(null);
     await api('/api/backup/now', { method: 'POST', body: {} });
-    setDone('Backup written.');
+    setDone(t('Backup written.'));
     setTick((n) => n + 1);
   });
   const save = run(async (e) => {
@@ -29,30 +30,30 @@ export function BackupCard() {
     setDone(null);
     const form = new FormData(e.target);
     const passphrase = String(form.get('passphrase') ?? '');
-    if (passphrase !== String(form.get('again') ?? '')) throw new Error('The two passphrases differ.');
+    if (passphrase !== String(form.get('again') ?? '')) throw new Error(t('The two passphrases differ.'));
     await download('/api/backup/download', `trellis-backup-${new Date().toISOString().slice(0, 10)}.tbk`, {
       body: { passphrase, history: form.get('history') === 'on' },
       type: 'application/octet-stream',
     });
-    setDone('Backup downloaded. Keep the passphrase: without it the file cannot be opened.');
+    setDone(t('Backup downloaded. Keep the passphrase: without it the file cannot be opened.'));
     e.target.reset();
   });
-  return html`<h2>Backups</h2>
+  return html`<h2>${t('Backups')}</h2>
     <section class="card" data-testid="backups">
       ${
         s.enabled
-          ? html`<p>Automatic backups go to <strong>${s.dir}</strong>${s.nextAt ? html`; the next at ${fmtTime(s.nextAt)}` : ''}.
-              ${s.lastError ? html`<span class="errors">The last one failed: ${s.lastError}</span>` : s.lastAt ? ` The last one: ${fmtTime(s.lastAt)}.` : ''}</p>
+          ? html`<p>${t('Automatic backups go to')} <strong>${s.dir}</strong>${s.nextAt ? html`; ${t('the next at {when}', { when: fmtTime(s.nextAt) })}` : ''}.
+              ${s.lastError ? html`<span class="errors">${t('The last one failed: {why}', { why: s.lastError })}</span>` : s.lastAt ? ` ${t('The last one: {when}.', { when: fmtTime(s.lastAt) })}` : ''}</p>
             <ul data-testid="backups-kept">${s.kept.map((k) => html`<li>${k.name} <span class="muted">${size(k.bytes)}</span></li>`)}</ul>
-            <button class="secondary" onClick=${now} data-testid="backup-now">Back up now</button>`
-          : html`<p class="muted">Automatic backups are off (set <code>backup.dir</code> and <code>backup.passphraseFile</code> in the config).</p>`
+            <button class="secondary" onClick=${now} data-testid="backup-now">${t('Back up now')}</button>`
+          : html`<p class="muted">${t('Automatic backups are off (set backup.dir and backup.passphraseFile in the config).')}</p>`
       }
       <form onSubmit=${save} data-testid="backup-download">
-        <p>Or download one to this phone, sealed with a passphrase:</p>
-        <label>Passphrase <input type="password" name="passphrase" required minlength="8" autocomplete="new-password" data-testid="backup-passphrase" /></label>
-        <label>Again <input type="password" name="again" required minlength="8" autocomplete="new-password" data-testid="backup-again" /></label>
-        <label><input type="checkbox" name="history" /> with the full history (bigger)</label>
-        <button type="submit" data-testid="backup-submit">Download a backup</button>
+        <p>${t('Or download one to this phone, sealed with a passphrase:')}</p>
+        <label>${t('Passphrase')} <input type="password" name="passphrase" required minlength="8" autocomplete="new-password" data-testid="backup-passphrase" /></label>
+        <label>${t('Again')} <input type="password" name="again" required minlength="8" autocomplete="new-password" data-testid="backup-again" /></label>
+        <label><input type="checkbox" name="history" /> ${t('with the full history (bigger)')}</label>
+        <button type="submit" data-testid="backup-submit">${t('Download a backup')}</button>
       </form>
       ${done && html`<p class="ok" role="status" data-testid="backup-done">${done}</p>`}${failed}
     </section>`;

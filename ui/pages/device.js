@@ -1,3 +1,4 @@
+import { t } from '../i18n.js';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { api } from '../api.js';
@@ -57,8 +58,8 @@ function HistoryChart({ deviceId, attribute, unit }) {
     <h3>${label(attribute)}</h3>
     <div class="seg">${Object.keys(RANGES).map((r) => html`<button class=${r === range ? 'active' : ''} onClick=${() => setRange(r)}>${r}</button>`)}</div>
     <div class="chart" ref=${box} data-testid=${`chart-${attribute}`}></div>
-    ${empty && html`<p class="muted">No readings in this period.</p>`}
-    ${error && html`<${Failed} error=${error} retry=${() => setAttempt((n) => n + 1)} what="the history" />`}
+    ${empty && html`<p class="muted">${t('No readings in this period.')}</p>`}
+    ${error && html`<${Failed} error=${error} retry=${() => setAttempt((n) => n + 1)} what=${t('the history')} />`}
   </div>`;
 }
 
@@ -73,14 +74,15 @@ function Usage({ deviceId }) {
     setError(null);
     api(`/api/devices/${deviceId}/usage`).then(setUsage, setError);
   }, [deviceId, attempt]);
-  if (error) return html`<${Failed} error=${error} retry=${() => setAttempt((n) => n + 1)} what="usage" />`;
+  if (error) return html`<${Failed} error=${error} retry=${() => setAttempt((n) => n + 1)} what=${t('usage')} />`;
   if (!usage) return null;
-  if (usage.daily.length === 0) return html`<div class="card"><h3>Usage</h3><p class="muted">Usage appears here after the first full hour.</p></div>`;
+  if (usage.daily.length === 0)
+    return html`<div class="card"><h3>${t('Usage')}</h3><p class="muted">${t('Usage appears here after the first full hour.')}</p></div>`;
   const roles = {};
   for (const b of usage.buckets) for (const [n, m] of Object.entries(b.metrics)) roles[n] = m.role;
   const names = Object.keys(roles).filter((n) => roles[n] !== 'temperature');
-  return html`<div class="card" data-testid="usage"><h3>Usage per day</h3>
-    <table><tr><th>Day</th>${names.map((n) => html`<th>${label(n)}</th>`)}</tr>
+  return html`<div class="card" data-testid="usage"><h3>${t('Usage per day')}</h3>
+    <table><tr><th>${t('Day')}</th>${names.map((n) => html`<th>${label(n)}</th>`)}</tr>
     ${usage.daily.map((d) => html`<tr><td>${d.day}</td>${names.map((n) => html`<td>${d.totals[n] ?? 0} ${roles[n] === 'counter' ? '' : (USAGE_UNITS[roles[n]] ?? '')}</td>`)}</tr>`)}
     </table></div>`;
 }
@@ -90,17 +92,17 @@ export function DevicePage({ id, devices, me }) {
   const [room, setRoom] = useState('');
   const [act, actionError] = useAction();
   useEffect(() => setRoom(d?.room ?? ''), [d?.room]);
-  if (!devices) return html`<p class="loading">Loading…</p>`;
-  if (!d) return html`<p class="card">This device is not known (any more).</p>`;
+  if (!devices) return html`<p class="loading">${t('Loading…')}</p>`;
+  if (!d) return html`<p class="card">${t('This device is not known (any more).')}</p>`;
   const numeric = Object.entries(d.attributes).filter(([, s]) => s.type === 'number');
   const canControl = me && me.role !== 'guest';
   const saveRoom = act(() => api(`/api/devices/${id}`, { method: 'PATCH', body: { room: room.trim() || null } }));
   return html`
     <section class="card">
       <h3><span class=${`dot ${d.online ? 'on' : ''}`}></span>${d.name}</h3>
-      <p class="muted">${[d.manufacturer, d.model, d.protocol.toUpperCase()].filter(Boolean).join(' · ')} · ${d.online ? 'online' : 'offline'}</p>
+      <p class="muted">${[d.manufacturer, d.model, d.protocol.toUpperCase()].filter(Boolean).join(' · ')} · ${d.online ? t('online') : t('offline')}</p>
       ${Object.entries(d.attributes).map(([name, spec]) => html`<${AttributeRow} device=${d} name=${name} spec=${spec} canControl=${canControl} />`)}
-      ${canControl && html`<label for="room">Room</label><div class="stepper"><input id="room" type="text" value=${room} onInput=${(e) => setRoom(e.target.value)} placeholder="e.g. Kitchen" /><button class="secondary" onClick=${saveRoom}>Save</button></div>${actionError}`}
+      ${canControl && html`<label for="room">${t('Room')}</label><div class="stepper"><input id="room" type="text" value=${room} onInput=${(e) => setRoom(e.target.value)} placeholder=${t('e.g. Kitchen')} /><button class="secondary" onClick=${saveRoom}>${t('Save')}</button></div>${actionError}`}
     </section>
     <${Usage} deviceId=${id} />
     ${numeric.map(([name, s]) => html`<${HistoryChart} deviceId=${id} attribute=${name} unit=${s.unit} />`)}`;

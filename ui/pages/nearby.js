@@ -1,11 +1,19 @@
+import { t } from '../i18n.js';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { html } from '../html.js';
 import { useAction, useLoad } from '../load.js';
 
 /** How a signal reads to a person (dBm as BlueZ reports it). */
-const signalWords = (rssi) => (rssi === null ? 'signal unknown' : `${rssi >= -60 ? 'strong' : rssi >= -75 ? 'good' : 'weak'} signal (${rssi} dBm)`);
-const kindWords = (d) => (d.profile === 'bthome' ? `BTHome sensor${d.encrypted ? ', encrypted' : ''}` : d.profile.replace(/-/g, ' '));
+const signalWords = (rssi) =>
+  rssi === null
+    ? t('signal unknown')
+    : rssi >= -60
+      ? t('strong signal ({dbm} dBm)', { dbm: rssi })
+      : rssi >= -75
+        ? t('good signal ({dbm} dBm)', { dbm: rssi })
+        : t('weak signal ({dbm} dBm)', { dbm: rssi });
+const kindWords = (d) => (d.profile === 'bthome' ? (d.encrypted ? t('BTHome sensor, encrypted') : t('BTHome sensor')) : d.profile.replace(/-/g, ' '));
 
 /**
  * For the owner, when the gateway scans (`ble.scan`): the Bluetooth sensors heard nearby that are not
@@ -33,24 +41,24 @@ export function BleNearby() {
     setAdopting(null);
     setTick((n) => n + 1);
   });
-  return html`<h2>Bluetooth devices nearby</h2>
+  return html`<h2>${t('Bluetooth devices nearby')}</h2>
     <section class="card" data-testid="ble-nearby">
-      ${state.data.devices.length === 0 && html`<p class="muted">No new Bluetooth sensors heard. Bring one close to the gateway and wake it (press its button).</p>`}
+      ${state.data.devices.length === 0 && html`<p class="muted">${t('No new Bluetooth sensors heard. Bring one close to the gateway and wake it (press its button).')}</p>`}
       ${state.data.devices.map(
         (d) => html`<div class="row" data-testid=${`nearby-${d.address}`}>
           <span>${d.name ?? d.address}<br /><span class="muted">${kindWords(d)}, ${signalWords(d.rssi)}</span></span>
-          <button class="secondary" data-testid=${`adopt-${d.address}`} onClick=${() => setAdopting(d)}>Add</button>
+          <button class="secondary" data-testid=${`adopt-${d.address}`} onClick=${() => setAdopting(d)}>${t('Add')}</button>
         </div>
         ${
           adopting?.address === d.address &&
           html`<form onSubmit=${adopt} data-testid="adopt-form">
-          <label>Name <input name="name" required maxlength="64" value=${d.name ?? ''} data-testid="adopt-name" /></label>
-          ${d.encrypted && html`<label>Bind key (32 characters, on the box or in the maker's app) <input name="bindKey" required pattern="[0-9A-Fa-f]{32}" data-testid="adopt-key" autocomplete="off" /></label>`}
-          <button type="submit" data-testid="adopt-submit">Add ${d.name ?? 'this device'}</button>
+          <label>${t('Name')} <input name="name" required maxlength="64" value=${d.name ?? ''} data-testid="adopt-name" /></label>
+          ${d.encrypted && html`<label>${t("Bind key (32 characters, on the box or in the maker's app)")} <input name="bindKey" required pattern="[0-9A-Fa-f]{32}" data-testid="adopt-key" autocomplete="off" /></label>`}
+          <button type="submit" data-testid="adopt-submit">${d.name ? t('Add {name}', { name: d.name }) : t('Add this device')}</button>
         </form>`
         }`,
       )}
-      ${added && html`<div class="ok" role="status" data-testid="adopted">Added ${added}. It shows among the devices as soon as it reports.</div>`}
+      ${added && html`<div class="ok" role="status" data-testid="adopted">${t('Added {name}. It shows among the devices as soon as it reports.', { name: added })}</div>`}
       ${failed}
     </section>`;
 }

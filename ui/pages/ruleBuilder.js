@@ -1,3 +1,4 @@
+import { t } from '../i18n.js';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { html, label } from '../html.js';
@@ -11,17 +12,17 @@ import { useAction } from '../load.js';
  * rules and comments in it are kept). The YAML editor below stays for those who want it.
  */
 const DAYS = [
-  ['mon', 'Mon'],
-  ['tue', 'Tue'],
-  ['wed', 'Wed'],
-  ['thu', 'Thu'],
-  ['fri', 'Fri'],
-  ['sat', 'Sat'],
-  ['sun', 'Sun'],
+  ['mon', t('Mon')],
+  ['tue', t('Tue')],
+  ['wed', t('Wed')],
+  ['thu', t('Thu')],
+  ['fri', t('Fri')],
+  ['sat', t('Sat')],
+  ['sun', t('Sun')],
 ];
-const TRIGGERS = { state: 'A device changes', button: 'A button is pressed', at: 'At a time', cron: 'On a schedule (cron)' };
-const CONDITIONS = { state: 'A device is…', time: 'Between two times', weekdays: 'On some days', tariff: 'During a tariff' };
-const ACTIONS = { set: 'Set', toggle: 'Switch over', scene: 'Run a scene', delay: 'Wait', notify: 'Tell me' };
+const TRIGGERS = { state: t('A device changes'), button: t('A button is pressed'), at: t('At a time'), cron: t('On a schedule (cron)') };
+const CONDITIONS = { state: t('A device is…'), time: t('Between two times'), weekdays: t('On some days'), tariff: t('During a tariff') };
+const ACTIONS = { set: t('Set'), toggle: t('Switch over'), scene: t('Run a scene'), delay: t('Wait'), notify: t('Tell me') };
 
 const slug = (s) =>
   s
@@ -31,7 +32,7 @@ const slug = (s) =>
     .replace(/^-+|-+$/g, '')
     .slice(0, 64);
 
-const kindOfTrigger = (t) => ('at' in t ? 'at' : 'cron' in t ? 'cron' : 'event' in t ? 'button' : 'state');
+const kindOfTrigger = (tg) => ('at' in tg ? 'at' : 'cron' in tg ? 'cron' : 'event' in tg ? 'button' : 'state');
 const kindOfCondition = (c) => ('time' in c ? 'time' : 'weekdays' in c ? 'weekdays' : 'tariff' in c ? 'tariff' : 'state');
 const kindOfAction = (a) => Object.keys(a)[0];
 
@@ -77,7 +78,7 @@ function coerce(spec, raw) {
 function DevicePick({ devices, value, onChange, filter = () => true, testid }) {
   const list = devices.filter(filter);
   return html`<select aria-label="device" data-testid=${testid} value=${value} onChange=${(e) => onChange(e.target.value)}>
-    ${!list.some((d) => d.id === value) && html`<option value="">choose a device</option>`}
+    ${!list.some((d) => d.id === value) && html`<option value="">${t('choose a device')}</option>`}
     ${list.map((d) => html`<option value=${d.id}>${d.name}</option>`)}
   </select>`;
 }
@@ -85,7 +86,7 @@ function DevicePick({ devices, value, onChange, filter = () => true, testid }) {
 function AttributePick({ device, value, onChange, filter = () => true, testid }) {
   const entries = Object.entries(device?.attributes ?? {}).filter(([, s]) => filter(s));
   return html`<select aria-label="what" data-testid=${testid} value=${value} onChange=${(e) => onChange(e.target.value)}>
-    ${!entries.some(([n]) => n === value) && html`<option value="">choose what</option>`}
+    ${!entries.some(([n]) => n === value) && html`<option value="">${t('choose what')}</option>`}
     ${entries.map(([n, s]) => html`<option value=${n}>${s.name ?? label(n)}</option>`)}
   </select>`;
 }
@@ -95,11 +96,11 @@ function ValuePick({ spec, value, onChange, commands = false, testid }) {
   if (!spec) return html`<input aria-label="value" data-testid=${testid} value=${value ?? ''} onInput=${(e) => onChange(e.target.value)} />`;
   if (spec.type === 'boolean')
     return html`<select aria-label="value" data-testid=${testid} value=${String(value)} onChange=${(e) => onChange(e.target.value === 'true')}>
-      ${typeof value !== 'boolean' && html`<option value="">choose</option>`}<option value="true">on</option><option value="false">off</option></select>`;
+      ${typeof value !== 'boolean' && html`<option value="">${t('choose')}</option>`}<option value="true">${t('on')}</option><option value="false">${t('off')}</option></select>`;
   const choices = (commands && spec.commands) || spec.options;
   if (choices)
     return html`<select aria-label="value" data-testid=${testid} value=${value} onChange=${(e) => onChange(e.target.value)}>
-      ${!choices.includes(value) && html`<option value="">choose</option>`}${choices.map((o) => html`<option value=${o}>${o.replace(/_/g, ' ')}</option>`)}</select>`;
+      ${!choices.includes(value) && html`<option value="">${t('choose')}</option>`}${choices.map((o) => html`<option value=${o}>${o.replace(/_/g, ' ')}</option>`)}</select>`;
   if (spec.type === 'number')
     return html`<span><input type="number" aria-label="value" data-testid=${testid} min=${spec.min} max=${spec.max} step=${spec.step ?? 'any'} value=${value}
       onInput=${(e) => onChange(coerce(spec, e.target.value))} />${spec.unit ? ` ${spec.unit}` : ''}</span>`;
@@ -113,31 +114,31 @@ function Days({ value, onChange }) {
   )}</span>`;
 }
 
-function TriggerEditor({ t, set, devices, n }) {
-  const kind = kindOfTrigger(t);
-  const device = devices.find((d) => d.id === t.device);
-  const spec = device?.attributes[t.attribute];
+function TriggerEditor({ tg, set, devices, n }) {
+  const kind = kindOfTrigger(tg);
+  const device = devices.find((d) => d.id === tg.device);
+  const spec = device?.attributes[tg.attribute];
   let body = null;
   if (kind === 'at')
-    body = html`<input type="time" aria-label="time" data-testid=${`trigger-${n}-at`} value=${t.at} onInput=${(e) => set({ ...t, at: e.target.value })} />
-    <${Days} value=${t.weekdays ?? []} onChange=${(w) => set(w.length ? { ...t, weekdays: w } : { at: t.at })} />`;
-  else if (kind === 'cron') body = html`<input aria-label="cron" value=${t.cron} onInput=${(e) => set({ cron: e.target.value })} />`;
+    body = html`<input type="time" aria-label="time" data-testid=${`trigger-${n}-at`} value=${tg.at} onInput=${(e) => set({ ...tg, at: e.target.value })} />
+    <${Days} value=${tg.weekdays ?? []} onChange=${(w) => set(w.length ? { ...tg, weekdays: w } : { at: tg.at })} />`;
+  else if (kind === 'cron') body = html`<input aria-label="cron" value=${tg.cron} onInput=${(e) => set({ cron: e.target.value })} />`;
   else if (kind === 'button')
-    body = html`<${DevicePick} devices=${devices} value=${t.device} onChange=${(id) => set({ ...t, device: id })} testid=${`trigger-${n}-device`} />
-      <input aria-label="button" placeholder="button (e.g. double)" data-testid=${`trigger-${n}-button`} value=${t.button ?? ''} onInput=${(e) => set({ ...t, button: e.target.value || undefined })} />`;
+    body = html`<${DevicePick} devices=${devices} value=${tg.device} onChange=${(id) => set({ ...tg, device: id })} testid=${`trigger-${n}-device`} />
+      <input aria-label="button" placeholder=${t('button (e.g. double)')} data-testid=${`trigger-${n}-button`} value=${tg.button ?? ''} onInput=${(e) => set({ ...tg, button: e.target.value || undefined })} />`;
   else {
-    const mode = t.below !== undefined ? 'below' : 'above';
-    const { above, below, to, ...rest } = t;
-    body = html`<${DevicePick} devices=${devices} value=${t.device} onChange=${(id) => set({ device: id, attribute: '' })} testid=${`trigger-${n}-device`} />
-      <${AttributePick} device=${device} value=${t.attribute} onChange=${(a) => set({ device: t.device, attribute: a })} testid=${`trigger-${n}-attribute`} />
+    const mode = tg.below !== undefined ? 'below' : 'above';
+    const { above, below, to, ...rest } = tg;
+    body = html`<${DevicePick} devices=${devices} value=${tg.device} onChange=${(id) => set({ device: id, attribute: '' })} testid=${`trigger-${n}-device`} />
+      <${AttributePick} device=${device} value=${tg.attribute} onChange=${(a) => set({ device: tg.device, attribute: a })} testid=${`trigger-${n}-attribute`} />
       ${
         spec && spec.type === 'number'
-          ? html`<select aria-label="how" value=${mode} onChange=${(e) => set({ ...rest, [e.target.value]: t[mode] ?? spec.min ?? 0 })}>
-            <option value="above">rises above</option><option value="below">falls below</option></select>
-            <${ValuePick} spec=${spec} value=${t[mode] ?? ''} onChange=${(v) => set({ ...rest, [mode]: v })} testid=${`trigger-${n}-value`} />`
-          : spec && html`becomes <${ValuePick} spec=${spec} value=${t.to} onChange=${(v) => set({ ...rest, to: v })} testid=${`trigger-${n}-value`} />`
+          ? html`<select aria-label="how" value=${mode} onChange=${(e) => set({ ...rest, [e.target.value]: tg[mode] ?? spec.min ?? 0 })}>
+            <option value="above">${t('rises above')}</option><option value="below">${t('falls below')}</option></select>
+            <${ValuePick} spec=${spec} value=${tg[mode] ?? ''} onChange=${(v) => set({ ...rest, [mode]: v })} testid=${`trigger-${n}-value`} />`
+          : spec && html`${t('becomes')} <${ValuePick} spec=${spec} value=${tg.to} onChange=${(v) => set({ ...rest, to: v })} testid=${`trigger-${n}-value`} />`
       }
-      <input aria-label="for how long" placeholder="for (e.g. 2m)" size="6" value=${t.for ?? ''} onInput=${(e) => set({ ...t, for: e.target.value || undefined })} />`;
+      <input aria-label="for how long" placeholder=${t('for (e.g. 2m)')} size="6" value=${tg.for ?? ''} onInput=${(e) => set({ ...tg, for: e.target.value || undefined })} />`;
   }
   return body;
 }
@@ -145,19 +146,20 @@ function TriggerEditor({ t, set, devices, n }) {
 function ConditionEditor({ c, set, devices, tariffs }) {
   const kind = kindOfCondition(c);
   if (kind === 'time')
-    return html`after <input type="time" aria-label="after" value=${c.time.after} onInput=${(e) => set({ time: { ...c.time, after: e.target.value } })} />
-      before <input type="time" aria-label="before" value=${c.time.before} onInput=${(e) => set({ time: { ...c.time, before: e.target.value } })} />`;
+    return html`${t('after')} <input type="time" aria-label="after" value=${c.time.after} onInput=${(e) => set({ time: { ...c.time, after: e.target.value } })} />
+      ${t('before')} <input type="time" aria-label="before" value=${c.time.before} onInput=${(e) => set({ time: { ...c.time, before: e.target.value } })} />`;
   if (kind === 'weekdays') return html`<${Days} value=${c.weekdays} onChange=${(w) => set({ weekdays: w })} />`;
   if (kind === 'tariff')
-    return html`<select aria-label="tariff" value=${c.tariff} onChange=${(e) => set({ tariff: e.target.value })}>${tariffs.map((t) => html`<option value=${t}>${t}</option>`)}</select>`;
+    return html`<select aria-label="tariff" value=${c.tariff} onChange=${(e) => set({ tariff: e.target.value })}>${tariffs.map((name) => html`<option value=${name}>${name}</option>`)}</select>`;
   const device = devices.find((d) => d.id === c.device);
   const spec = device?.attributes[c.attribute];
   return html`<${DevicePick} devices=${devices} value=${c.device} onChange=${(id) => set({ device: id, attribute: '' })} />
     <${AttributePick} device=${device} value=${c.attribute} onChange=${(a) => set({ device: c.device, attribute: a })} />
     ${
       spec && spec.type === 'number'
-        ? html`is above <${ValuePick} spec=${spec} value=${c.above ?? ''} onChange=${(v) => set({ device: c.device, attribute: c.attribute, above: v })} />`
-        : spec && html`is <${ValuePick} spec=${spec} value=${c.equals} onChange=${(v) => set({ device: c.device, attribute: c.attribute, equals: v })} />`
+        ? html`${t('is above')} <${ValuePick} spec=${spec} value=${c.above ?? ''} onChange=${(v) => set({ device: c.device, attribute: c.attribute, above: v })} />`
+        : spec &&
+          html`${t('is')} <${ValuePick} spec=${spec} value=${c.equals} onChange=${(v) => set({ device: c.device, attribute: c.attribute, equals: v })} />`
     }`;
 }
 
@@ -167,9 +169,9 @@ function ActionEditor({ a, set, devices, scenes, n }) {
     return html`<select aria-label="scene" value=${a.scene} onChange=${(e) => set({ scene: e.target.value })}>${scenes.map((s) => html`<option value=${s}>${s.replace(/[-_]/g, ' ')}</option>`)}</select>`;
   if (kind === 'delay') return html`<input aria-label="how long" size="6" value=${a.delay} onInput=${(e) => set({ delay: e.target.value })} />`;
   if (kind === 'notify')
-    return html`<input aria-label="message" placeholder="what to tell" data-testid=${`action-${n}-message`} value=${a.notify.message} onInput=${(e) => set({ notify: { ...a.notify, message: e.target.value } })} />
+    return html`<input aria-label="message" placeholder=${t('what to tell')} data-testid=${`action-${n}-message`} value=${a.notify.message} onInput=${(e) => set({ notify: { ...a.notify, message: e.target.value } })} />
       <select aria-label="how urgent" value=${a.notify.severity} onChange=${(e) => set({ notify: { ...a.notify, severity: e.target.value } })}>
-        <option value="info">for information</option><option value="warning">a warning</option><option value="critical">urgent</option></select>`;
+        <option value="info">${t('for information')}</option><option value="warning">${t('a warning')}</option><option value="critical">${t('urgent')}</option></select>`;
   const target = a[kind];
   const device = devices.find((d) => d.id === target.device);
   const writable = (s) => s.writable && (kind === 'set' || s.type === 'boolean');
@@ -179,7 +181,7 @@ function ActionEditor({ a, set, devices, scenes, n }) {
     ${
       kind === 'set' &&
       device?.attributes[target.attribute] &&
-      html`to <${ValuePick} spec=${device.attributes[target.attribute]} commands=${true} value=${target.value}
+      html`${t('to')} <${ValuePick} spec=${device.attributes[target.attribute]} commands=${true} value=${target.value}
       onChange=${(v) => set({ set: { ...target, value: v } })} testid=${`action-${n}-value`} />`
     }`;
 }
@@ -195,7 +197,7 @@ function Part({ title, kinds, items, kindOf, blank, render, onChange, testid, mi
         ${items.length > min && html`<button type="button" class="secondary" aria-label="remove" onClick=${() => onChange(items.filter((_, j) => j !== i))}>✕</button>`}
       </div>`,
     )}
-    <button type="button" class="secondary" data-testid=${`${testid}-add`} onClick=${() => onChange([...items, blank(Object.keys(kinds)[0])])}>Add</button>
+    <button type="button" class="secondary" data-testid=${`${testid}-add`} onClick=${() => onChange([...items, blank(Object.keys(kinds)[0])])}>${t('Add')}</button>
   </fieldset>`;
 }
 
@@ -217,7 +219,7 @@ export function RuleBuilder({ devices, editId, onDone }) {
       );
     else setRule({ id: '', name: '', triggers: [blankTrigger('state', devices)], conditions: [], actions: [blankAction('set', devices, [])] });
   }, [editId]);
-  if (!rule) return html`<p class="loading">Loading the rule…</p>`;
+  if (!rule) return html`<p class="loading">${t('Loading the rule…')}</p>`;
   const draft = () => {
     const id = editId ?? (slug(rule.name) || `rule-${Date.now().toString(36)}`);
     const clean = JSON.parse(JSON.stringify({ ...rule, id })); // drops the undefined fields the editors leave
@@ -240,21 +242,21 @@ export function RuleBuilder({ devices, editId, onDone }) {
     });
   const put = (key) => (items) => setRule({ ...rule, [key]: items });
   return html`<section class="card builder" data-testid="rule-builder">
-    <label>Name <input aria-label="rule name" data-testid="rule-name" value=${rule.name ?? ''} onInput=${(e) => setRule({ ...rule, name: e.target.value })} /></label>
-    <${Part} title="When" testid="triggers" kinds=${TRIGGERS} items=${rule.triggers} kindOf=${kindOfTrigger} min=${1}
+    <label>${t('Name')} <input aria-label=${t('rule name')} data-testid="rule-name" value=${rule.name ?? ''} onInput=${(e) => setRule({ ...rule, name: e.target.value })} /></label>
+    <${Part} title=${t('When')} testid="triggers" kinds=${TRIGGERS} items=${rule.triggers} kindOf=${kindOfTrigger} min=${1}
       blank=${(k) => blankTrigger(k, devices)} onChange=${put('triggers')}
-      render=${(t, set, n) => html`<${TriggerEditor} t=${t} set=${set} devices=${devices} n=${n} />`} />
-    <${Part} title="Only if" testid="conditions" kinds=${CONDITIONS} items=${rule.conditions ?? []} kindOf=${kindOfCondition}
+      render=${(tg, set, n) => html`<${TriggerEditor} tg=${tg} set=${set} devices=${devices} n=${n} />`} />
+    <${Part} title=${t('Only if')} testid="conditions" kinds=${CONDITIONS} items=${rule.conditions ?? []} kindOf=${kindOfCondition}
       blank=${(k) => blankCondition(k, devices, extra.tariffs)} onChange=${put('conditions')}
       render=${(c, set) => html`<${ConditionEditor} c=${c} set=${set} devices=${devices} tariffs=${extra.tariffs} />`} />
-    <${Part} title="Then" testid="actions" kinds=${ACTIONS} items=${rule.actions} kindOf=${kindOfAction} min=${1}
+    <${Part} title=${t('Then')} testid="actions" kinds=${ACTIONS} items=${rule.actions} kindOf=${kindOfAction} min=${1}
       blank=${(k) => blankAction(k, devices, extra.scenes)} onChange=${put('actions')}
       render=${(a, set, n) => html`<${ActionEditor} a=${a} set=${set} devices=${devices} scenes=${extra.scenes} n=${n} />`} />
     ${problems && html`<ul class="errors" role="alert" data-testid="builder-problems">${problems.map((p) => html`<li>${p.message}</li>`)}</ul>`}
-    ${verdict && html`<p class="ok" role="status" data-testid="builder-verdict">${verdict.saved ? 'Saved. ' : 'Looks right. '}${verdict.words}${verdict.unlocks ? ' (it may unlock)' : ''}</p>`}
+    ${verdict && html`<p class="ok" role="status" data-testid="builder-verdict">${verdict.saved ? t('Saved.') : t('Looks right.')} ${verdict.words}${verdict.unlocks ? ` ${t('(it may unlock)')}` : ''}</p>`}
     ${failed}
-    <button type="button" class="secondary" data-testid="builder-check" onClick=${submit(true)}>Check</button>
-    <button type="button" data-testid="builder-save" onClick=${submit(false)}>Save</button>
-    <button type="button" class="secondary" onClick=${() => onDone(null)}>Cancel</button>
+    <button type="button" class="secondary" data-testid="builder-check" onClick=${submit(true)}>${t('Check')}</button>
+    <button type="button" data-testid="builder-save" onClick=${submit(false)}>${t('Save')}</button>
+    <button type="button" class="secondary" onClick=${() => onDone(null)}>${t('Cancel')}</button>
   </section>`;
 }

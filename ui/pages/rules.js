@@ -1,3 +1,4 @@
+import { t } from '../i18n.js';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { Failed, pending, useLoad } from '../load.js';
@@ -7,11 +8,11 @@ import { ScenesCard } from './scenes.js';
 
 function Traces({ id }) {
   const state = useLoad(() => api(`/api/rules/${id}/traces`), [id]);
-  const wait = pending(state, 'its runs');
+  const wait = pending(state, t('its runs'));
   if (wait) return wait;
   const traces = state.data;
-  if (traces.length === 0) return html`<p class="muted">Has not run yet.</p>`;
-  return html`<ul class="muted" data-testid=${`traces-${id}`}>${traces.slice(0, 5).map((t) => html`<li>${fmtTime(t.at)}: ${t.trigger}${t.conditions.length ? ` · ${t.conditions.map((c) => `${c.text} ${c.result ? '✓' : '✗'}`).join(', ')}` : ''} → ${t.commands.join(', ') || t.outcome}</li>`)}</ul>`;
+  if (traces.length === 0) return html`<p class="muted">${t('Has not run yet.')}</p>`;
+  return html`<ul class="muted" data-testid=${`traces-${id}`}>${traces.slice(0, 5).map((tr) => html`<li>${fmtTime(tr.at)}: ${tr.trigger}${tr.conditions.length ? ` · ${tr.conditions.map((c) => `${c.text} ${c.result ? '✓' : '✗'}`).join(', ')}` : ''} → ${tr.commands.join(', ') || tr.outcome}</li>`)}</ul>`;
 }
 
 /** The rule list in words with on/off switches, "why did this run", the rule builder, and the YAML editor that shows the checker's errors. */
@@ -33,8 +34,8 @@ export function RulesPage({ me, devices }) {
   useEffect(() => {
     load();
   }, []);
-  if (loadError && !data) return html`<${Failed} error=${loadError} retry=${load} what="the rules" />`;
-  if (!data) return html`<p class="loading">Loading rules…</p>`;
+  if (loadError && !data) return html`<${Failed} error=${loadError} retry=${load} what=${t('the rules')} />`;
+  if (!data) return html`<p class="loading">${t('Loading rules…')}</p>`;
   const isOwner = me?.role === 'owner';
   const toggle = async (rule) => {
     try {
@@ -49,7 +50,7 @@ export function RulesPage({ me, devices }) {
     setProblems(null);
     try {
       const r = await api('/api/rules', { method: 'PUT', body: { text } });
-      setSaved(`Saved: ${r.count} rule(s) active.`);
+      setSaved(t('Saved: {n} rule(s) active.', { n: r.count }));
       await load();
     } catch (err) {
       setProblems(err.body?.problems ?? [{ where: '', message: err.message }]);
@@ -60,18 +61,18 @@ export function RulesPage({ me, devices }) {
     if (id) load();
   };
   return html`
-    <h2>Rules</h2>
-    ${isOwner && building !== 'new' && html`<p><button data-testid="rule-new" onClick=${() => setBuilding('new')}>New rule</button></p>`}
+    <h2>${t('Rules')}</h2>
+    ${isOwner && building !== 'new' && html`<p><button data-testid="rule-new" onClick=${() => setBuilding('new')}>${t('New rule')}</button></p>`}
     ${building === 'new' && html`<${RuleBuilder} devices=${devices ?? []} onDone=${done} />`}
-    ${data.rules.length === 0 && html`<p class="card muted">No rules yet.</p>`}
+    ${data.rules.length === 0 && html`<p class="card muted">${t('No rules yet.')}</p>`}
     ${data.rules.map(
       (r) => html`<section class="card" data-testid=${`rule-${r.id}`}>
-      <div class="row"><span><strong>${r.name ?? r.id}</strong> ${r.protected ? html`<span title="protected: only the owner may change it">🔒</span>` : ''}<br/>
+      <div class="row"><span><strong>${r.name ?? r.id}</strong> ${r.protected ? html`<span title=${t('protected: only the owner may change it')}>🔒</span>` : ''}<br/>
         <span data-testid=${`rule-words-${r.id}`}>${r.words}</span><br/>
-        <span class="muted">Last ran: ${fmtTime(r.lastFiredAt)}</span></span>
-        <button class="switch" role="switch" aria-checked=${String(r.enabled)} aria-label=${`rule ${r.id} enabled`} disabled=${me?.role === 'guest' || (r.protected && !isOwner)} onClick=${() => toggle(r)}></button></div>
-      <button class="secondary" onClick=${() => setOpen(open === r.id ? null : r.id)}>Why did this run?</button>
-      ${isOwner && html` <button class="secondary" data-testid=${`rule-edit-${r.id}`} onClick=${() => setBuilding(r.id)}>Change</button>`}
+        <span class="muted">${t('Last ran: {when}', { when: fmtTime(r.lastFiredAt) })}</span></span>
+        <button class="switch" role="switch" aria-checked=${String(r.enabled)} aria-label=${t('rule {id} enabled', { id: r.id })} disabled=${me?.role === 'guest' || (r.protected && !isOwner)} onClick=${() => toggle(r)}></button></div>
+      <button class="secondary" onClick=${() => setOpen(open === r.id ? null : r.id)}>${t('Why did this run?')}</button>
+      ${isOwner && html` <button class="secondary" data-testid=${`rule-edit-${r.id}`} onClick=${() => setBuilding(r.id)}>${t('Change')}</button>`}
       ${open === r.id && html`<${Traces} id=${r.id} />`}
       ${building === r.id && html`<${RuleBuilder} devices=${devices ?? []} editId=${r.id} onDone=${done} />`}
     </section>`,
@@ -79,13 +80,13 @@ export function RulesPage({ me, devices }) {
     ${isOwner && html`<${ScenesCard} devices=${devices ?? []} />`}
     ${
       isOwner &&
-      html`<h2>Edit the rule file</h2>
+      html`<h2>${t('Edit the rule file')}</h2>
       <div class="card">
-        <textarea wrap="off" aria-label="rule file" data-testid="rule-editor" spellcheck="false" value=${text} onInput=${(e) => setText(e.target.value)}></textarea>
+        <textarea wrap="off" aria-label=${t('rule file')} data-testid="rule-editor" spellcheck="false" value=${text} onInput=${(e) => setText(e.target.value)}></textarea>
         ${problems && html`<ul class="errors" data-testid="rule-errors">${problems.map((p) => html`<li><strong>${p.where}</strong> ${p.message}</li>`)}</ul>`}
         ${saved && html`<p class="ok" data-testid="rule-saved">${saved}</p>`}
-        <button onClick=${save} data-testid="rule-save">Check and save</button>
-        <p class="muted">Rules are checked before they run; if there is a problem, the rules already running keep running.</p>
+        <button onClick=${save} data-testid="rule-save">${t('Check and save')}</button>
+        <p class="muted">${t('Rules are checked before they run; if there is a problem, the rules already running keep running.')}</p>
       </div>`
     }`;
 }
