@@ -228,7 +228,9 @@ function onTimer(ctx: Ctx, timer: TimerRequest): void {
   if (!t) return;
   if (timer.kind === 'time') {
     fire(ctx, rule, 'at' in t.def ? `time ${t.def.at}` : `cron ${(t.def as { cron: string }).cron}`, 0);
-    scheduleTime(ctx, t);
+    // the next run after this one, even if the timer went off a little early (a scaled clock's
+    // rounding, a clock stepped back): from `now` it would be this same minute again, and fire twice
+    scheduleTime(ctx, t, timer.dueAt);
     return;
   }
   // for: fires only if the state still holds after the wait (it may have changed while we were down)
@@ -326,11 +328,11 @@ function continueRun(ctx: Ctx, rule: CompiledRule, runId: number, step: number, 
   if (next) continueRun(ctx, rule, state.nextRunId++, 0, next.depth, newTrace(ctx, rule, `${next.trigger} (queued)`, []));
 }
 
-function scheduleTime(ctx: Ctx, t: CompiledTrigger): void {
+function scheduleTime(ctx: Ctx, t: CompiledTrigger, after?: number): void {
   const cron = t.cron;
   if (!cron) return;
   ctx.nextRuns ??= new Map();
-  let next = ctx.nextRuns.get(cron);
+  let next = after !== undefined && after > ctx.now ? cron.nextRun(new Date(after)) : ctx.nextRuns.get(cron);
   if (next === undefined) ctx.nextRuns.set(cron, (next = cron.nextRun(new Date(ctx.now))));
   if (!next) return;
   schedule(ctx, { id: `time:${t.rule.id}:${t.index}`, ruleId: t.rule.id, kind: 'time', dueAt: next.getTime(), data: { trigger: t.index } });

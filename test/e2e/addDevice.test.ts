@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClock } from '../../firmware-sim/clock.ts';
 import { Fleet } from '../../firmware-sim/fleet.ts';
 import { launchChromium } from '../helpers/browser.ts';
+import { pairedPhone } from '../helpers/phone.ts';
 import { lanClient } from '../helpers/lanClient.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { startTestGateway, type TestGateway } from '../helpers/testGateway.ts';
@@ -26,12 +27,7 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   gw = await startTestGateway({}, dirs);
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
-  page.on('pageerror', (err) => console.error('page error:', err.message));
-  await page.goto(`${gw.lanUrl}/`);
-  await page.fill('#code', gw.running.lan?.pairingCode ?? '');
-  await page.fill('#name', 'Olive');
-  await page.click('[data-testid=pair-submit]');
+  page = await pairedPhone(browser, gw);
   await page.getByTestId('add-device').waitFor();
 }, 60_000);
 

@@ -4,6 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDayStart, localLabel } from '../../gateway/metering/hours.ts';
 import { launchChromium } from '../helpers/browser.ts';
+import { pairedPhone } from '../helpers/phone.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { startTestGateway, type TestGateway } from '../helpers/testGateway.ts';
 
@@ -52,14 +53,10 @@ beforeAll(async () => {
     if (h !== 3 && h !== 4) insert.run('dairy-fridge', start, start + HOUR, bucket('dairy-fridge', start, 100));
   }
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, timezoneId: 'UTC' });
+  page = await pairedPhone(browser, gw, { options: { timezoneId: 'UTC' } });
   page.on('console', (msg) => {
     if (/Content Security Policy|Refused to (load|execute|apply|connect)/i.test(msg.text())) csp.push(msg.text());
   });
-  await page.goto(`${gw.lanUrl}/`);
-  await page.fill('#code', gw.running.lan?.pairingCode ?? '');
-  await page.fill('#name', 'Olive');
-  await page.click('[data-testid=pair-submit]');
   await page.getByTestId('device-heatpump-plug').waitFor();
 }, 60_000);
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClock } from '../../firmware-sim/clock.ts';
 import { Fleet } from '../../firmware-sim/fleet.ts';
 import { launchChromium } from '../helpers/browser.ts';
+import { pairedPhone } from '../helpers/phone.ts';
 import { startSimFleet } from '../helpers/simFleet.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { startTestGateway, type TestGateway, waitFor } from '../helpers/testGateway.ts';
@@ -38,12 +39,7 @@ beforeAll(async () => {
   ]);
   await waitFor(() => gw.running.rules.ruleCount === 1 && gw.running.registry.get('sim_remote-1'), 15_000, 'devices and the hand-written rule');
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-  page.on('pageerror', (err) => console.error('page error:', err.message));
-  await page.goto(`${gw.lanUrl}/`);
-  await page.fill('#code', gw.running.lan?.pairingCode ?? '');
-  await page.fill('#name', 'Olive');
-  await page.click('[data-testid=pair-submit]');
+  page = await pairedPhone(browser, gw);
   await page.getByTestId('device-sim_valve-1').waitFor();
 }, 60_000);
 

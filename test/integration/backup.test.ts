@@ -31,7 +31,8 @@ rules: {file: ./rules.yaml}
 mqtt: {host: 127.0.0.1, port: ${port}, tls: self-signed, tlsPort: ${port + 1}}
 lan: {host: 127.0.0.1, port: ${port + 2}}
 `;
-const RULES = "# the shop's rules (a comment that must survive)\nrules: []\n";
+const RULES =
+  "# the shop's rules (a comment that must survive)\nrules:\n  - id: hello\n    triggers: [{start: true}]\n    actions: [{notify: {message: 'The shop gateway is up', severity: info}}]\n";
 
 beforeAll(async () => {
   home = dirs.make('trellis-backup-home-');
@@ -103,6 +104,14 @@ describe('backup and restore', () => {
       expect(restored.running.grants.list(false).map((g) => g.providerId)).toEqual(['coolco']);
       expect(restored.running.audit.verify()).toMatchObject({ ok: true });
       expect(restored.running.registry.get('plug-1')).toBeDefined();
+      // and its rules run: the restored rule file's start rule fired on this gateway
+      await waitFor(
+        () =>
+          (restored.running.db.prepare("SELECT count(*) AS n FROM alerts WHERE rule_id = 'hello' AND at >= ?").get(report.createdAt) as { n: number }).n > 0,
+        10_000,
+        'the restored rule',
+      );
+      expect(restored.running.rules.ruleCount).toBe(1);
       const n = (sql: string) => (restored.running.db.prepare(sql).get() as { n: number }).n;
       expect(n('SELECT count(*) AS n FROM readings')).toBe(0);
       expect(n('SELECT count(*) AS n FROM usage_buckets')).toBe(1);

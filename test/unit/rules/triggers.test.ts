@@ -156,6 +156,21 @@ describe('time triggers', () => {
     expect(fallRuns).toEqual(['2026-10-25T00:30:00.000Z']); // the first 02:30 (CEST), not again at 02:30 CET
   });
 
+  it('a time trigger whose timer goes off a little early fires once, and next on the following day', () => {
+    const rules = compile(`rules:\n  - id: noon\n    triggers: [{at: "12:30"}]\n    actions: [{notify: {message: noon, severity: info}}]\n`, {}, 'UTC');
+    const h = new Harness(rules, Date.UTC(2026, 11, 1, 12, 0));
+    h.input({ kind: 'start' });
+    const timer = [...h.state.timers.values()].find((t) => t.kind === 'time');
+    expect(timer?.dueAt).toBe(Date.UTC(2026, 11, 1, 12, 30));
+    // a scaled clock's rounding (or a clock stepped back) wakes the host 30 ms before the minute
+    h.now = (timer?.dueAt as number) - 30;
+    h.input({ kind: 'timer', timer: timer as NonNullable<typeof timer> });
+    expect(h.alerts()).toEqual(['info: noon']);
+    expect([...h.state.timers.values()].find((t) => t.kind === 'time')?.dueAt).toBe(Date.UTC(2026, 11, 2, 12, 30));
+    h.advance(3_600_000);
+    expect(h.alerts()).toEqual(['info: noon']); // not again at 12:30 today
+  });
+
   it('gateway start', () => {
     const h = new Harness(rule('{start: true}', '[{notify: {message: started, severity: info}}]'));
     h.input({ kind: 'start' });
