@@ -8,7 +8,7 @@ import type { ComponentBuilder, ComponentContext, Config } from './components/ki
 import { light } from './components/light.ts';
 import { lock } from './components/lock.ts';
 import { deviceTrigger, event } from './components/trigger.ts';
-import { type Availability, type DeviceInfo, DiscoveryError, type EntityConfig } from './entity.ts';
+import { type Availability, type DeviceInfo, DiscoveryError, type EntityConfig, isRecord } from './entity.ts';
 import { compileTemplate, TemplateError } from './template.ts';
 import { isValidTopicName, parseDiscoveryTopic } from './topics.ts';
 
@@ -90,7 +90,6 @@ const parseJson = (text: string): unknown => {
     return undefined;
   }
 };
-const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * Parses one discovery message into its entities. `owner` is the credential that published it; it

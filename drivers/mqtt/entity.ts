@@ -44,6 +44,9 @@ export interface Availability {
 
 /** Parsed JSON of a payload, shared by every reader of the same message; NOT_JSON when it is not. */
 export const NOT_JSON: unique symbol = Symbol('not-json');
+
+/** A JSON object (not null, not an array). */
+export const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 export type ParsedJson = unknown | typeof NOT_JSON;
 
 export interface Pressed {

@@ -2,7 +2,7 @@ import type { AttributeSpec } from '../types.ts';
 import { onOff } from './components/basic.ts';
 import { slug } from './discovery.ts';
 import { tasmotaShutters } from './tasmotaShutters.ts';
-import { type Availability, type CommandWriter, type EntityConfig, fieldReader, NOT_JSON, preview, type StateReader, toNumber } from './entity.ts';
+import { type Availability, type CommandWriter, type EntityConfig, fieldReader, isRecord, NOT_JSON, preview, type StateReader, toNumber } from './entity.ts';
 
 /**
  * Tasmota's own discovery (the default since Tasmota 9 with `SetOption19 0`): a retained
@@ -34,7 +34,6 @@ export interface TasmotaConfig {
   readonly shutterOptions: readonly number[];
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const text = (v: unknown, key: string): string => {
   if (typeof v !== 'string' || v.length === 0 || v.length > 200) throw new TasmotaError(`${key}: expected a string`);
   return v;

@@ -1,5 +1,15 @@
 import type { AttributeSpec } from '../types.ts';
-import { type Availability, type CommandWriter, type DeviceInfo, type EntityConfig, NOT_JSON, preview, type StateReader, toNumber } from './entity.ts';
+import {
+  type Availability,
+  type CommandWriter,
+  type DeviceInfo,
+  type EntityConfig,
+  isRecord,
+  NOT_JSON,
+  preview,
+  type StateReader,
+  toNumber,
+} from './entity.ts';
 import { TASMOTA_PREFIX, type TasmotaConfig, topicFor } from './tasmota.ts';
 
 /**
@@ -12,8 +22,6 @@ import { TASMOTA_PREFIX, type TasmotaConfig, topicFor } from './tasmota.ts';
  */
 const SHUTTER_STATES = ['open', 'opening', 'closed', 'closing', 'stopped'];
 const MOVES: Record<string, string> = { open: 'ShutterOpen', close: 'ShutterClose', stop: 'ShutterStop' };
-
-const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Relay indexes (0-based) of each shutter's first relay, or an error for an unpaired one. */
 export function shutterPairs(relays: readonly number[]): { first: number[]; error?: string } {
