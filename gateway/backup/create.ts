@@ -1,13 +1,10 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Db } from '../store/db.ts';
 import { snapshotDatabase } from '../store/snapshot.ts';
 import { type ArchiveEntry, writeArchive } from './archive.ts';
 import { createSealed } from './envelope.ts';
-
-/** The files of the data directory a restored gateway needs besides its database: its TLS identity (devices pin its CA). */
-export const DATA_FILES = ['tls-ca-cert.pem', 'tls-ca-key.pem', 'tls-cert.pem', 'tls-key.pem', 'rules.last-good.json'] as const;
+import { DATA_FILES, fileSha256 } from './files.ts';
 
 export interface BackupSources {
   /** the gateway's open database (a snapshot is taken with SQLite's online backup: the gateway keeps running) */
@@ -34,12 +31,6 @@ export interface Manifest {
   readonly counts: Readonly<Record<string, number>>;
 }
 
-async function sha256(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 /**
  * Writes one sealed backup file: a consistent snapshot of the database (without raw history unless
  * asked), the config and rule files, the TLS identity, the database key, and a manifest with each
@@ -64,7 +55,7 @@ export async function createBackup(
     if (src.keyFile && existsSync(src.keyFile)) entries.push({ name: 'database.key', path: src.keyFile });
     for (const f of DATA_FILES) if (existsSync(join(src.dataDir, f))) entries.push({ name: f, path: join(src.dataDir, f) });
     const files = [];
-    for (const e of entries) files.push({ name: e.name, bytes: statSync(e.path as string).size, sha256: await sha256(e.path as string) });
+    for (const e of entries) files.push({ name: e.name, bytes: statSync(e.path as string).size, sha256: await fileSha256(e.path as string) });
     const manifest: Manifest = {
       format: 'trellis-backup',
       gatewayId: src.gatewayId,

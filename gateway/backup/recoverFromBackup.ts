@@ -1,9 +1,9 @@
-import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { databaseFile } from '../store/db.ts';
-import { DATA_FILES } from './create.ts';
+import { copyMissingDataFiles, readPassphraseFile } from './files.ts';
 import { backupsIn, openBackup } from './restore.ts';
 
 export interface Restored {
@@ -23,7 +23,7 @@ export async function restoreNewestBackup(config: Readonly<Config>, log: Logger)
   if (!restoreOnDamage || !dir || !passphraseFile || config.store.keyFile) return undefined;
   let passphrase: string;
   try {
-    passphrase = readFileSync(passphraseFile, 'utf8').replace(/\r?\n$/, '');
+    passphrase = readPassphraseFile(passphraseFile);
   } catch (err) {
     log.error({ err }, `cannot read backup.passphraseFile ${passphraseFile}: no backup restored`);
     return undefined;
@@ -35,8 +35,7 @@ export async function restoreNewestBackup(config: Readonly<Config>, log: Logger)
       try {
         for (const suffix of ['', '-wal', '-shm']) rmSync(`${target}${suffix}`, { force: true });
         copyFileSync(join(opened.dir, 'trellis.db'), target);
-        for (const f of DATA_FILES)
-          if (existsSync(join(opened.dir, f)) && !existsSync(join(config.dataDir, f))) copyFileSync(join(opened.dir, f), join(config.dataDir, f));
+        copyMissingDataFiles(opened.dir, config.dataDir);
         log.warn(
           { backup: file, createdAt: new Date(opened.manifest.createdAt).toISOString() },
           'restored the newest good backup in place of the damaged database',

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { copyFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadConfigFile, parseConfigText } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
@@ -7,7 +6,8 @@ import { ErrorCodes, TrellisError } from '../errors.ts';
 import { databaseFile } from '../store/db.ts';
 import { checkSnapshot } from '../store/snapshot.ts';
 import { archiveExtractor } from './archive.ts';
-import { DATA_FILES, type Manifest } from './create.ts';
+import type { Manifest } from './create.ts';
+import { copyMissingDataFiles, fileSha256 } from './files.ts';
 import { openSealed } from './envelope.ts';
 
 export interface RestoreReport {
@@ -22,12 +22,6 @@ export interface RestoreReport {
 }
 
 const fail = (message: string) => new TrellisError(ErrorCodes.backup, message);
-
-async function sha256(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 /**
  * Opens a sealed backup into a temporary directory and checks everything in it before anything is
@@ -48,7 +42,7 @@ export async function openBackup(file: string, passphrase: string, key: (m: Mani
     if (manifest.format !== 'trellis-backup' || !Array.isArray(manifest.files)) throw fail(`${file}: the manifest is not a Trellis backup's`);
     for (const f of manifest.files) {
       if (!names.includes(f.name)) throw fail(`${file}: ${f.name} is listed but missing`);
-      if ((await sha256(join(dir, f.name))) !== f.sha256) throw fail(`${file}: ${f.name} does not match its checksum`);
+      if ((await fileSha256(join(dir, f.name))) !== f.sha256) throw fail(`${file}: ${f.name} does not match its checksum`);
     }
     const extra = names.filter((n) => n !== 'manifest.json' && !manifest.files.some((f) => f.name === n));
     if (extra.length > 0) throw fail(`${file}: files the manifest does not list: ${extra.join(', ')}`);
@@ -106,11 +100,7 @@ export async function restoreBackup(file: string, passphrase: string, configFile
       wrote.push(config.store.keyFile);
     }
     mkdirSync(dataDir, { recursive: true });
-    for (const f of DATA_FILES) {
-      if (!existsSync(join(dir, f)) || existsSync(join(dataDir, f))) continue;
-      copyFileSync(join(dir, f), join(dataDir, f));
-      wrote.push(join(dataDir, f));
-    }
+    wrote.push(...copyMissingDataFiles(dir, dataDir));
     if (existsSync(join(dir, 'rules.yaml')) && !existsSync(config.rules.file)) {
       mkdirSync(dirname(config.rules.file), { recursive: true });
       copyFileSync(join(dir, 'rules.yaml'), config.rules.file);

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Cron } from 'croner';
 import type { Clock } from '../clock.ts';
@@ -9,6 +9,7 @@ import type { AlertSink } from '../alerts.ts';
 import { databaseKey, type Db } from '../store/db.ts';
 import { VERSION } from '../version.ts';
 import { createBackup, type Manifest } from './create.ts';
+import { readPassphraseFile } from './files.ts';
 import { backupsIn } from './restore.ts';
 
 export interface BackupStatus {
@@ -82,7 +83,7 @@ export class BackupScheduler implements Service {
     const dir = config.backup.dir as string;
     const now = clock.now();
     try {
-      const passphrase = readFileSync(config.backup.passphraseFile as string, 'utf8').replace(/\r?\n$/, '');
+      const passphrase = readPassphraseFile(config.backup.passphraseFile as string);
       mkdirSync(dir, { recursive: true });
       const out = join(dir, `trellis-${config.gatewayId}-${stamp(now)}.tbk`);
       const m = await this.write(out, passphrase, config.backup.history);

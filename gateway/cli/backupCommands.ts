@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createBackup } from '../backup/create.ts';
+import { readPassphraseFile } from '../backup/files.ts';
 import { restoreBackup } from '../backup/restore.ts';
 import { ErrorCodes, TrellisError } from '../errors.ts';
 import { databaseFile, databaseKey, openDb, storeOptions } from '../store/db.ts';
@@ -11,13 +11,11 @@ import { resolveConfig } from './resolveConfig.ts';
 export function readPassphrase(file: string | undefined, fromConfig: string | undefined): string {
   const path = file ?? fromConfig;
   if (!path) throw new TrellisError(ErrorCodes.backup, 'no passphrase: give --passphrase-file FILE, or set backup.passphraseFile in the config');
-  let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    return readPassphraseFile(path);
   } catch (err) {
     throw new TrellisError(ErrorCodes.backup, `${path}: cannot read the passphrase file (${(err as Error).message})`);
   }
-  return text.replace(/\r?\n$/, '');
 }
 
 const day = (t: number) => new Date(t).toISOString().replace('T', ' ').slice(0, 16);
