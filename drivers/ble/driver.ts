@@ -228,11 +228,14 @@ export class BleDriver implements Driver {
     try {
       const adapter = await this.#ensureSession();
       if (!adapter) return;
+      // what BlueZ has heard, asked once per scan for every advertising sensor and the survey
+      const listens = this.#cfg.scan || this.#devices.some((d) => !d.profile);
+      const listed = listens ? (await timed(adapter.devices(), 'list devices')).map((a) => a.toUpperCase()) : [];
       for (const d of [...this.#devices]) {
         if (d.profile) await this.#keepConnected(adapter, d);
-        else await this.#readAdvert(adapter, d);
+        else await this.#readAdvert(listed, d);
       }
-      if (this.#cfg.scan) await this.#survey(adapter);
+      if (this.#cfg.scan) await this.#survey(listed);
     } catch {
       // BlueZ went away mid-scan: start over with a new session (after backoff)
       this.#closeSession();
@@ -281,8 +284,7 @@ export class BleDriver implements Driver {
   }
 
   /** Reads the addresses no entry names (a few per scan) for the nearby list. */
-  async #survey(adapter: NodeBle.Adapter): Promise<void> {
-    const listed = (await timed(adapter.devices(), 'list devices')).map((a) => a.toUpperCase());
+  async #survey(listed: readonly string[]): Promise<void> {
     const now = this.#now();
     const session = this.#session as BleSession;
     for (const address of this.#nearby.due(listed, (a) => this.#devices.some((d) => d.address === a), now)) {
@@ -291,10 +293,9 @@ export class BleDriver implements Driver {
     }
   }
 
-  async #readAdvert(adapter: NodeBle.Adapter, d: Tracked): Promise<void> {
+  async #readAdvert(listed: readonly string[], d: Tracked): Promise<void> {
     const now = this.#now();
-    const addresses = await timed(adapter.devices(), 'list devices');
-    if (addresses.map((a) => a.toUpperCase()).includes(d.address)) {
+    if (listed.includes(d.address)) {
       const advert = await timed((this.#session as BleSession).advert(this.#adapterName, d.address), 'read advertisement');
       const bytes = advert.serviceData[BTHOME_SERVICE_DATA_UUID];
       if (bytes && bytes.toString('hex') !== d.lastPacket) this.#decodeAdvert(d, bytes, now);
