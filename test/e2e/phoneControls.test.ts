@@ -126,6 +126,10 @@ describe('phone controls for a thermostat valve and a lock', () => {
     expect(await row.textContent()).toContain('BTHome sensor, strong signal (-55 dBm)');
     await page.getByTestId(`adopt-${GARDEN}`).click();
     await page.getByTestId('adopt-name').fill('Garden thermometer');
+    // the list is read again every 5 s while the owner types: a re-render must not wipe the name
+    await page.waitForResponse((r) => r.url().endsWith('/api/ble/nearby'), { timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await page.getByTestId('adopt-name').inputValue()).toBe('Garden thermometer');
     await page.screenshot({ path: join(ARTIFACTS, 'ble-adopt.png'), fullPage: true });
     await page.getByTestId('adopt-submit').click();
     await page.getByTestId('adopted').getByText('Added Garden thermometer').waitFor();

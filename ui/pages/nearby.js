@@ -28,14 +28,17 @@ export function BleNearby() {
   }, []);
   const state = useLoad(() => api('/api/ble/nearby'), [tick]);
   const [adopting, setAdopting] = useState(null);
+  // what the owner types lives here: the list is read again every 5 s, and an input whose value came
+  // from the list would be reset to it on each re-render, wiping a name half typed
+  const [name, setName] = useState('');
+  const [bindKey, setBindKey] = useState('');
   const [added, setAdded] = useState(null);
   const [run, failed] = useAction();
   if (!state.data?.scanning) return null;
   const adopt = run(async (e) => {
     e.preventDefault();
-    const form = new FormData(e.target);
-    const body = { address: adopting.address, name: String(form.get('name') ?? '') };
-    if (adopting.encrypted) body.bindKey = String(form.get('bindKey') ?? '').trim();
+    const body = { address: adopting.address, name };
+    if (adopting.encrypted) body.bindKey = bindKey.trim();
     await api('/api/ble/adopt', { method: 'POST', body });
     setAdded(body.name);
     setAdopting(null);
@@ -47,13 +50,17 @@ export function BleNearby() {
       ${state.data.devices.map(
         (d) => html`<div class="row" data-testid=${`nearby-${d.address}`}>
           <span>${d.name ?? d.address}<br /><span class="muted">${kindWords(d)}, ${signalWords(d.rssi)}</span></span>
-          <button class="secondary" data-testid=${`adopt-${d.address}`} onClick=${() => setAdopting(d)}>${t('Add')}</button>
+          <button class="secondary" data-testid=${`adopt-${d.address}`} onClick=${() => {
+            setAdopting(d);
+            setName(d.name ?? '');
+            setBindKey('');
+          }}>${t('Add')}</button>
         </div>
         ${
           adopting?.address === d.address &&
           html`<form onSubmit=${adopt} data-testid="adopt-form">
-          <label>${t('Name')} <input name="name" required maxlength="64" value=${d.name ?? ''} data-testid="adopt-name" /></label>
-          ${d.encrypted && html`<label>${t("Bind key (32 characters, on the box or in the maker's app)")} <input name="bindKey" required pattern="[0-9A-Fa-f]{32}" data-testid="adopt-key" autocomplete="off" /></label>`}
+          <label>${t('Name')} <input name="name" required maxlength="64" value=${name} onInput=${(e) => setName(e.target.value)} data-testid="adopt-name" /></label>
+          ${d.encrypted && html`<label>${t("Bind key (32 characters, on the box or in the maker's app)")} <input name="bindKey" required pattern="[0-9A-Fa-f]{32}" value=${bindKey} onInput=${(e) => setBindKey(e.target.value)} data-testid="adopt-key" autocomplete="off" /></label>`}
           <button type="submit" data-testid="adopt-submit">${d.name ? t('Add {name}', { name: d.name }) : t('Add this device')}</button>
         </form>`
         }`,
