@@ -3,7 +3,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import { parseTopic, REQUEST_KINDS } from '../../protocol/index.ts';
 import type { FleetDb, Queryable } from '../db/fleetDb.ts';
-import { storeMessage } from '../ingest/records.ts';
+import { GroupCommit } from '../ingest/groupCommit.ts';
 import type { IngestCounters } from '../ingest/worker.ts';
 import type { Publisher } from '../jobs/dispatch.ts';
 import { checkPassword, hashPassword } from '../passwords.ts';
@@ -33,18 +33,20 @@ export async function addBrokerAccount(db: Queryable, gatewayId: string, passwor
  * in with their own accounts; each may publish only its own status and its records in this
  * provider's stream, and subscribe only to the requests addressed to it. A record is stored before
  * the broker acknowledges it: the PUBACK goes out after `authorizePublish` returns, and that hook
- * commits the record, so an acknowledged record is in the database even if the process dies the
+ * commits the record (in a group commit with the other gateways' records of the moment), so an acknowledged record is in the database even if the process dies the
  * next instant; a failed commit drops the connection unacknowledged and the gateway sends again.
  */
 export class EmbeddedBroker implements Publisher {
   readonly #o: EmbeddedBrokerOptions;
   readonly #gateways = new WeakMap<Client, string>();
   readonly #counters: IngestCounters = { stored: 0, invalid: 0, failed: 0 };
+  readonly #commit: GroupCommit;
   #aedes: Aedes | undefined;
   #server: Server | undefined;
 
   constructor(options: EmbeddedBrokerOptions) {
     this.#o = options;
+    this.#commit = new GroupCommit({ db: options.db, now: options.now });
   }
 
   get counters(): Readonly<IngestCounters> {
@@ -116,21 +118,19 @@ export class EmbeddedBroker implements Publisher {
     const allowed = own && (t.kind === 'status' || (t.provider === this.#o.provider && !(REQUEST_KINDS as readonly string[]).includes(t.kind)));
     if (!allowed) return done(new Error(`${gatewayId ?? 'an unknown client'} may not publish to ${packet.topic.slice(0, 200)}`));
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const now = (this.#o.now ?? Date.now)();
-    this.#o.db
-      .transaction((tx) => storeMessage(tx, packet.topic, payload, now))
-      .then(
-        (outcome) => {
-          if (outcome.stored) this.#counters.stored++;
-          else this.#counters.invalid++;
-          done(null);
-        },
-        (err: Error) => {
-          this.#counters.failed++;
-          this.#o.onFailure?.(err, packet.topic);
-          done(err); // aedes closes the connection without the PUBACK: the gateway sends it again
-        },
-      );
+    // many gateways' records share a commit (each gateway's own are in order: aedes waits for this hook)
+    this.#commit.add({ topic: packet.topic, payload }).then(
+      (outcome) => {
+        if (outcome.stored) this.#counters.stored++;
+        else this.#counters.invalid++;
+        done(null);
+      },
+      (err: Error) => {
+        this.#counters.failed++;
+        this.#o.onFailure?.(err, packet.topic);
+        done(err); // aedes closes the connection without the PUBACK: the gateway sends it again
+      },
+    );
   }
 
   #subscribe(client: Client, sub: Subscription): Subscription | null {

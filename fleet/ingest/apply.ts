@@ -1,19 +1,20 @@
 import type { z } from 'zod';
 import type { ParsedTopic, TOPIC_SCHEMAS } from '../../protocol/index.ts';
-import { alarmCode, clearAlarm, raiseAlarm } from '../alarms.ts';
+import { alarmCode, raiseAlarm } from '../alarms.ts';
 import type { Queryable } from '../db/fleetDb.ts';
 import { commandState } from '../commands.ts';
 import { syncManifest } from '../inventory.ts';
-import { signalWords } from '../signalWords.ts';
 
-type Of<K extends keyof typeof TOPIC_SCHEMAS> = z.infer<(typeof TOPIC_SCHEMAS)[K]>;
+export type Of<K extends keyof typeof TOPIC_SCHEMAS> = z.infer<(typeof TOPIC_SCHEMAS)[K]>;
 /** The parsed topic whose kinds include K (a union member may stand for several kinds). */
-type Topic<K extends ParsedTopic['kind'], T = ParsedTopic> = T extends { kind: infer U } ? (K extends U ? T : never) : never;
+export type Topic<K extends ParsedTopic['kind'], T = ParsedTopic> = T extends { kind: infer U } ? (K extends U ? T : never) : never;
 
 /**
- * What each validated record does to the fleet's tables, inside the ingest transaction. Every write
- * is keyed by the record's idempotency key (or is a state update that gives the same result twice),
- * so a redelivered message changes nothing.
+ * What each validated record of the low-volume kinds does to the fleet's tables, inside the ingest
+ * transaction, one record at a time in the order they arrived (usage, health and maintenance signals,
+ * the bulk of the stream, are written a batch at a time by `bulk.ts`). Every write is keyed by the
+ * record's idempotency key (or is a state update that gives the same result twice), so a redelivered
+ * message changes nothing.
  */
 export const APPLY = {
   async status(tx: Queryable, t: Topic<'status'>, r: Of<'status'>, now: number) {
@@ -23,15 +24,6 @@ export const APPLY = {
       r.version ?? null,
       r.at ?? now,
     ]);
-  },
-
-  async usage(tx: Queryable, t: Topic<'usage'>, r: Of<'p/<provider>/usage/<deviceRef>'>, now: number) {
-    const d = r.data;
-    await tx.query(
-      `INSERT INTO usage_buckets (gateway_id, provider, device_ref, bucket_seq, start_at, end_at, data, received_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-      [t.gatewayId, t.provider, t.deviceRef, d.bucketSeq, d.start, d.end, JSON.stringify(d), now],
-    );
   },
 
   async alert(tx: Queryable, t: Topic<'alert'>, r: Of<'p/<provider>/alert'>, now: number) {
@@ -51,37 +43,6 @@ export const APPLY = {
         message: d.message,
         at: d.at,
       });
-  },
-
-  async health(tx: Queryable, t: Topic<'health'>, r: Of<'p/<provider>/health'>) {
-    await tx.query('INSERT INTO health (gateway_id, provider, at, data) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
-      t.gatewayId,
-      t.provider,
-      r.at,
-      JSON.stringify(r.data),
-    ]);
-  },
-
-  /** A signal over its threshold raises `maintenance.<signal>`; the same signal back under it clears it. */
-  async maintenance(tx: Queryable, t: Topic<'maintenance'>, r: Of<'p/<provider>/maintenance/<deviceRef>'>) {
-    const d = r.data;
-    const fresh = await tx.query(
-      `INSERT INTO maintenance_signals (gateway_id, provider, device_ref, signal, attribute, at, data)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING 1`,
-      [t.gatewayId, t.provider, t.deviceRef, d.signal, d.attribute, d.at, JSON.stringify(d)],
-    );
-    if (fresh.length === 0) return;
-    const code = `maintenance.${d.signal}`;
-    if (d.exceeded)
-      await raiseAlarm(tx, {
-        gatewayId: t.gatewayId,
-        deviceRef: t.deviceRef,
-        code,
-        severity: 'warning',
-        message: signalWords(d),
-        at: d.at,
-      });
-    else await clearAlarm(tx, t.gatewayId, t.deviceRef, code, d.at);
   },
 
   async manifest(tx: Queryable, t: Topic<'manifest'>, r: Of<'p/<provider>/manifest'>, now: number) {

@@ -1,6 +1,8 @@
+import type { Duplex } from 'node:stream';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { generate } from 'mqtt-packet';
 import type { FleetDb } from '../db/fleetDb.ts';
-import { storeMessage } from './records.ts';
+import { GroupCommit } from './groupCommit.ts';
 
 export interface IngestOptions {
   readonly db: FleetDb;
@@ -16,7 +18,20 @@ export interface IngestOptions {
   readonly now?: () => number;
   /** told of a message that could not be committed (it is not acknowledged, so the broker resends it) */
   readonly onFailure?: (err: Error, topic: string) => void;
+  /** at most this many messages per transaction (default 2,000) */
+  readonly maxBatch?: number;
 }
+
+/** messages read and not yet committed, past which the next packet is not read (TCP pushes back on the broker) */
+const HIGH_WATER = 5000;
+
+/**
+ * MQTT.js reads the next packet only once `handleMessage`'s callback is called, and sends the
+ * PUBACK with it unless the callback gets an error (then it sends nothing and reads on). The
+ * worker calls it with this at once, and writes each PUBACK itself after the message's batch has
+ * committed (test/unit/libraryInternals.test.ts fails if an MQTT.js upgrade changes either).
+ */
+export const DEFERRED_ACK = Object.freeze(new Error('acknowledged after the commit'));
 
 export interface IngestCounters {
   stored: number;
@@ -29,14 +44,16 @@ export interface IngestCounters {
  * A stateless ingest worker. It shares the provider's streams with the other workers of its group
  * (MQTT 5 shared subscription `$share/<group>/trellis/v1/+/p/<provider>/#`) and reads every gateway's
  * retained status itself (retained messages are not sent to shared subscriptions [MQTT-5 4.8.2]). A QoS 1
- * message is acknowledged only after its rows are committed: MQTT.js sends the PUBACK when
- * `handleMessage`'s callback is called. A commit that fails is not acknowledged: the worker drops
+ * message is acknowledged only after its rows are committed, and many share one commit (group
+ * commit, `GroupCommit`): the worker reads on while a batch commits, then sends that batch's PUBACKs
+ * in the order the messages came [MQTT-4.6.0-2]. A commit that fails is not acknowledged: the worker drops
  * its connection and the broker resends the message to its persistent session (DUP), and the
  * idempotency keys make the second delivery harmless.
  */
 export class IngestWorker {
   readonly #o: IngestOptions;
   readonly #counters: IngestCounters = { stored: 0, invalid: 0, failed: 0 };
+  readonly #commit: GroupCommit;
   #client: MqttClient | undefined;
   /** messages received and not yet committed and acknowledged */
   #inFlight = 0;
@@ -44,6 +61,12 @@ export class IngestWorker {
 
   constructor(options: IngestOptions) {
     this.#o = options;
+    this.#commit = new GroupCommit({ db: options.db, now: options.now, maxBatch: options.maxBatch });
+  }
+
+  /** transactions committed and the messages in them: their ratio is the mean batch */
+  get commits(): { readonly commits: number; readonly messages: number } {
+    return { commits: this.#commit.commits, messages: this.#commit.committed };
   }
 
   get counters(): Readonly<IngestCounters> {
@@ -72,22 +95,27 @@ export class IngestWorker {
       clean: false,
       ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: 86_400 } } : {}),
     });
-    client.handleMessage = (packet: IPublishPacket, done: (err?: Error) => void) => {
+    client.handleMessage = (packet: IPublishPacket, callback: (err?: Error) => void) => {
       this.#inFlight++;
       this.#lastArrival = Date.now();
-      this.#ingest(packet).then(
-        () => {
+      const stream = client.stream;
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      this.#commit.add({ topic: packet.topic, payload }).then(
+        (outcome) => {
           this.#inFlight--;
-          done();
+          if (outcome.stored) this.#counters.stored++;
+          else this.#counters.invalid++;
+          if (packet.qos > 0 && packet.messageId !== undefined && client.stream === stream) ack(stream, packet.messageId, protocolVersion);
         },
         (err: Error) => {
           this.#inFlight--;
           this.#counters.failed++;
           o.onFailure?.(err, packet.topic);
           // no acknowledgement: drop the connection; the broker resends to this session on reconnect
-          client.stream?.destroy();
+          if (client.stream === stream) stream.destroy();
         },
       );
+      void this.#commit.room(HIGH_WATER).then(() => callback(DEFERRED_ACK));
     };
     client.on('error', () => undefined); // reconnects; failures are counted above
     this.#client = client;
@@ -96,6 +124,12 @@ export class IngestWorker {
       client.once('error', reject);
     });
     await client.subscribeAsync(this.filters, { qos: 1 });
+    // after a reconnect MQTT.js subscribes again only when the broker says the session is gone; a
+    // broker restored from its persistence file may say it is there and still not hand this session
+    // its share (seen with mosquitto 2.0.11 in test/fleet/workerKill.test.ts): subscribe every time
+    client.on('connect', () => {
+      if (this.#client === client) client.subscribe(this.filters, { qos: 1 }, () => undefined);
+    });
   }
 
   /** Publishes a request to a gateway at QoS 1; resolves when the broker has it. */
@@ -120,12 +154,22 @@ export class IngestWorker {
       await new Promise((r) => setTimeout(r, 20));
     await client.endAsync();
   }
+}
 
-  async #ingest(packet: IPublishPacket): Promise<void> {
-    const now = (this.#o.now ?? Date.now)();
-    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const outcome = await this.#o.db.transaction((tx) => storeMessage(tx, packet.topic, payload, now));
-    if (outcome.stored) this.#counters.stored++;
-    else this.#counters.invalid++;
+const guarded = new WeakSet<Duplex>();
+
+/**
+ * The PUBACK of a committed message, on the connection it came on; a message from a connection that
+ * has since dropped is not acknowledged there (the broker sends it again on the new one, and its
+ * idempotency key makes that harmless).
+ */
+function ack(stream: Duplex, messageId: number, protocolVersion: number): void {
+  if (stream.destroyed || !stream.writable) return;
+  // a connection the broker has just closed fails the write later (EPIPE), when MQTT.js may have let
+  // go of it: that error must not end the process (the message is sent again on the next connection)
+  if (!guarded.has(stream)) {
+    guarded.add(stream);
+    stream.on('error', () => undefined);
   }
+  stream.write(generate({ cmd: 'puback', messageId, ...(protocolVersion === 5 ? { reasonCode: 0 } : {}) }, { protocolVersion }));
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Access } from '../../fleet/api/context.ts';
-import { storeMessage } from '../../fleet/ingest/records.ts';
+import { storeMessage } from '../../fleet/ingest/batch.ts';
 import { People, ROLES, type Role } from '../../fleet/people.ts';
 import { openTicket } from '../../fleet/tickets.ts';
 import { rawRequest } from '../helpers/rawHttp.ts';

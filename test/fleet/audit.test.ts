@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneAudit, redact } from '../../fleet/audit.ts';
-import { storeMessage } from '../../fleet/ingest/records.ts';
+import { storeMessage } from '../../fleet/ingest/batch.ts';
 import { People } from '../../fleet/people.ts';
 import { rawRequest } from '../helpers/rawHttp.ts';
 import { TempDirs } from '../helpers/tempDir.ts';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addBrokerAccount } from '../../fleet/broker/embedded.ts';
 import { createClock } from '../../firmware-sim/clock.ts';
 import { Fleet } from '../../firmware-sim/fleet.ts';
-import { storeMessage } from '../../fleet/ingest/records.ts';
+import { storeMessage } from '../../fleet/ingest/batch.ts';
 import { People } from '../../fleet/people.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { type TestGateway, waitFor } from '../helpers/testGateway.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetDb } from '../../fleet/db/fleetDb.ts';
-import { storeMessage } from '../../fleet/ingest/records.ts';
+import { storeMessage } from '../../fleet/ingest/batch.ts';
 import { STREAMS_PER_PERSON } from '../../fleet/api/routes/live.ts';
 import { People } from '../../fleet/people.ts';
 import { rawRequest } from '../helpers/rawHttp.ts';

@@ -48,7 +48,7 @@ export async function providerBroker(dirs: TempDirs): Promise<CloudBroker> {
     dir: dirs.make('trellis-fleet-broker-'),
     users: { 'gw-1': GATEWAY_PASSWORD, coolco: COOLCO_PASSWORD },
     certificateClients: [],
-    acl: 'user gw-1\ntopic readwrite trellis/v1/gw-1/#\npattern read trellis/v1/+/status\npattern read trellis/v1/+/p/%u/#\n',
+    acl: 'user gw-1\ntopic readwrite trellis/v1/gw-1/#\npattern read trellis/v1/+/status\npattern read trellis/v1/+/p/%u/#\npattern write trellis/v1/+/p/%u/resend/+\n',
     passwordPort: await freePort(),
     certificatePort: await freePort(),
   });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetDb } from '../../fleet/db/fleetDb.ts';
 import { migrate, SCHEMA_VERSION } from '../../fleet/db/migrations.ts';
 import { clearAlarm, raiseAlarm } from '../../fleet/alarms.ts';
-import { storeMessage } from '../../fleet/ingest/records.ts';
+import { storeMessage } from '../../fleet/ingest/batch.ts';
 import { checkOffline } from '../../fleet/jobs/offline.ts';
 import { engines } from './engines.ts';
 import { TempDirs } from '../helpers/tempDir.ts';

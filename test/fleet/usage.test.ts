@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetDb } from '../../fleet/db/fleetDb.ts';
-import { storeMessage } from '../../fleet/ingest/records.ts';
+import { storeMessage } from '../../fleet/ingest/batch.ts';
 import { findGaps, repairGaps } from '../../fleet/jobs/gaps.ts';
 import { applyRetention } from '../../fleet/jobs/retention.ts';
 import { localToUtc, monthRange, nextLocalTime } from '../../fleet/localTime.ts';

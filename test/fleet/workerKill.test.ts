@@ -79,7 +79,7 @@ beforeAll(async () => {
         `broker: {url: "${broker.passwordUrl}", username: coolco, passwordFile: ${join(dir, 'coolco-pw')}, ca: ${broker.certs.ca}}`,
         `worker: {id: coolco-${n}, group: ingest}`,
         `api: {host: 127.0.0.1, port: ${await freePort()}}`,
-        'checks: {everySeconds: 1}',
+        'checks: {everySeconds: 1, gapsEverySeconds: 1, gapSettleSeconds: 1}',
         '',
       ].join('\n'),
     );
@@ -110,14 +110,22 @@ afterAll(async () => {
 const stored = async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM usage_buckets'))[0]?.n ?? 0;
 
 describe('fleet workers under SIGKILL and a broker restart', () => {
-  it(`store all ${DEVICES * HOURS} buckets of a burst exactly once, equal to the gateway's`, async () => {
+  it(`store all ${DEVICES * (HOURS + 1)} buckets of a burst and the hour after it exactly once, equal to the gateway's (gap repair included)`, async () => {
     const cloud = gw.running.cloud;
     if (!cloud) throw new Error('no cloud sync');
     const t0 = Math.floor(Date.now() / HOUR) * HOUR - (HOURS + 1) * HOUR;
     const insert = gw.running.db.prepare<[string, number, number, string], { seq: number }>(
       'INSERT INTO usage_buckets (device_id, start, end, data) VALUES (?, ?, ?, ?) RETURNING seq',
     );
-    for (let h = 0; h < HOURS; h++) {
+    for (let d = 0; d < DEVICES; d++)
+      gw.running.registry.upsert({
+        id: `dev-${d}`,
+        name: `Meter ${d}`,
+        protocol: 'mqtt',
+        owner: `dev-${d}`,
+        attributes: { energy: { type: 'number', writable: false } },
+      });
+    const queueHour = (h: number) =>
       gw.running.db.transaction(() => {
         for (let d = 0; d < DEVICES; d++) {
           const start = t0 + h * HOUR;
@@ -134,15 +142,21 @@ describe('fleet workers under SIGKILL and a broker restart', () => {
           cloud.queueUsage([{ ...bucket, seq }]);
         }
       })();
-    }
-    const total = DEVICES * HOURS;
-    await waitFor(async () => (await stored()) >= total * 0.15, 60_000, 'the burst under way');
+    for (let h = 0; h < HOURS; h++) queueHour(h);
+    const burst = DEVICES * HOURS;
+    await waitFor(async () => (await stored()) >= burst * 0.15, 60_000, 'the burst under way');
     await kill(1);
-    await waitFor(async () => (await stored()) >= total * 0.4, 60_000, 'the burst going on with one worker');
+    await waitFor(async () => (await stored()) >= burst * 0.4, 60_000, 'the burst going on with one worker');
     await broker.stop();
     await new Promise((r) => setTimeout(r, 500));
     await broker.start();
     await startWorker(1);
+    // mosquitto 2.0.11 restored from its persistence file hands the shared group nothing until its
+    // workers subscribe again, so what a gateway publishes in that moment is acknowledged to it and
+    // delivered to nobody. The next hour's buckets show the hole, and gap repair has it sent again.
+    await new Promise((r) => setTimeout(r, 1000));
+    queueHour(HOURS);
+    const total = DEVICES * (HOURS + 1);
     await waitFor(async () => (await stored()) === total, 120_000, `all ${total} buckets`);
     await new Promise((r) => setTimeout(r, 2000)); // anything late or doubled would land now
     expect(await stored()).toBe(total);
@@ -158,7 +172,10 @@ describe('fleet workers under SIGKILL and a broker restart', () => {
     expect(fleet.map((r) => [r.bucket_seq, `dev-${ref.get(r.device_ref)}`, r.start_at])).toEqual(rows.map((r) => [r.seq, r.device_id, r.start]));
     const sum = fleet.reduce((a, r) => a + r.delta, 0);
     expect(sum).toBe(
-      Array.from({ length: DEVICES }, (_, d) => Array.from({ length: HOURS }, (_, h) => d * 1000 + h).reduce((a, b) => a + b, 0)).reduce((a, b) => a + b, 0),
+      Array.from({ length: DEVICES }, (_, d) => Array.from({ length: HOURS + 1 }, (_, h) => d * 1000 + h).reduce((a, b) => a + b, 0)).reduce(
+        (a, b) => a + b,
+        0,
+      ),
     );
   }, 240_000);
 });
