@@ -8,7 +8,7 @@ const priority = z.enum(['critical', 'high', 'normal', 'low']);
 const minutes = (d: number) => z.number().positive().max(525_600).default(d);
 
 /** Minutes to acknowledge and to resolve, per ticket priority. */
-const slaDefaults = {
+export const slaDefaults = {
   critical: { acknowledgeMinutes: 15, resolveMinutes: 240 },
   high: { acknowledgeMinutes: 60, resolveMinutes: 1440 },
   normal: { acknowledgeMinutes: 240, resolveMinutes: 4320 },

@@ -7,6 +7,7 @@ import { escalateAlarms } from './jobs/escalation.ts';
 import { exclusive, JobLocks } from './jobs/exclusive.ts';
 import { repairGaps } from './jobs/gaps.ts';
 import { checkOffline } from './jobs/offline.ts';
+import { scoreRisk } from './jobs/risk.ts';
 import { applyRetention } from './jobs/retention.ts';
 import { sweepTickets } from './jobs/ticketSweep.ts';
 
@@ -33,11 +34,13 @@ export interface FleetProcessOptions {
 const MINUTE = 60_000;
 /** retention is no hurry: at most once an hour */
 const RETENTION_EVERY_MS = 60 * MINUTE;
+/** the risk scores are per day: scored again every hour, so a new day's is there within the hour */
+const RISK_EVERY_MS = 60 * MINUTE;
 
 /**
  * One stateless fleet process: migrates the database (once across processes), ingests its share of
  * the provider's streams, and offers the periodic jobs on a timer (offline detection, escalation,
- * tickets, requests to gateways, gap repair, retention); each job's advisory lock makes exactly one
+ * tickets, requests to gateways, gap repair, predictive-maintenance risk, retention); each job's advisory lock makes exactly one
  * process do each round. Start as many as the load needs.
  */
 export class FleetProcess {
@@ -81,6 +84,7 @@ export class FleetProcess {
               )
             : Promise.resolve(),
       ],
+      ['risk', RISK_EVERY_MS, () => exclusive(db, JobLocks.risk, (tx) => scoreRisk(tx, c.tickets.sla, now))],
       [
         'retention',
         RETENTION_EVERY_MS,

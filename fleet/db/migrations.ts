@@ -262,6 +262,26 @@ const MIGRATIONS: readonly string[] = [
     WHEN (OLD.state IS DISTINCT FROM NEW.state OR OLD.label IS DISTINCT FROM NEW.label OR OLD.customer IS DISTINCT FROM NEW.customer)
     EXECUTE FUNCTION fleet_notify();
   `,
+  // 5: predictive maintenance: each device's daily risk score and what drove it (fleet/jobs/risk.ts)
+  `
+  CREATE TABLE device_risk (
+    gateway_id   text NOT NULL,
+    device_ref   text NOT NULL,
+    day          bigint NOT NULL,    -- the scored day's start (UTC), ms
+    model        text NOT NULL,
+    score        double precision NOT NULL,
+    driver       text,
+    trend        double precision,
+    peers_median double precision,
+    peers        integer NOT NULL,
+    eta_days     double precision,
+    words        text NOT NULL,
+    computed_at  bigint NOT NULL,
+    PRIMARY KEY (gateway_id, device_ref, day)
+  );
+  CREATE INDEX device_risk_by_day ON device_risk (day, score DESC);
+  CREATE INDEX maintenance_signals_by_time ON maintenance_signals (at);
+  `,
 ];
 
 /** The schema version this trellis-fleet migrates to. */

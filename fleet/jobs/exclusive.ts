@@ -8,6 +8,7 @@ export const JobLocks = {
   commands: 7461630,
   gaps: 7461631,
   retention: 7461632,
+  risk: 7461633,
 } as const;
 
 /**

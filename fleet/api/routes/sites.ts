@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { allDevices, deviceDetail, devices, healthHistory, labelSite, listSites, site, worstSignals } from '../../inventory.ts';
 import { listCommands } from '../../commands.ts';
 import { listAlarms } from '../../alarms.ts';
+import { riskRanking } from '../../jobs/risk.ts';
 import { type FleetApp, type FleetContext, HttpError, OPERATIONS, who } from '../context.ts';
 import { mayTouch } from '../scope.ts';
 
@@ -112,6 +113,15 @@ export function siteRoutes(app: FleetApp, ctx: FleetContext): void {
     config: { allow: OPERATIONS },
     schema: { summary: 'The devices whose latest maintenance signals are furthest over their limits' },
     handler: () => worstSignals(ctx.db),
+  });
+
+  app.get('/api/maintenance/risk', {
+    config: { allow: OPERATIONS },
+    schema: {
+      summary: 'The devices most likely to fail within a week (the latest scored day), with what drove each score',
+      querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
+    },
+    handler: (req) => riskRanking(ctx.db, req.query.limit),
   });
 
   app.get('/api/sites/:gatewayId/invalid', {

@@ -1,0 +1,183 @@
+import type { HourOut } from '../firmware-sim/fleetSim/model.ts';
+import { population } from '../firmware-sim/fleetSim/population.ts';
+import { DEFAULT_TICKET_RULE, type DeviceDay, overThreshold, scoreDay, type TicketRule } from '../fleet/maintenance/risk.ts';
+
+const DAY = 86_400_000;
+/** how far ahead "fails within" looks */
+export const HORIZON_DAYS = 7;
+
+export interface EvalOptions {
+  readonly seeds: readonly number[];
+  readonly sites: number;
+  readonly days: number;
+  readonly start?: number;
+  readonly rule?: TicketRule;
+}
+
+/** One device's day as the fleet aggregates it from the gateway's records (`fleet/jobs/risk.ts` does the same in SQL). */
+export function dayOf(key: string, model: string, day: number, hours: readonly HourOut[]): DeviceDay {
+  const duty: number[] = [];
+  const recovery: number[] = [];
+  let energy = 0;
+  let units = 0;
+  for (const h of hours) {
+    for (const s of h.signals) {
+      if (s.signal === 'duty_cycle') duty.push(s.value);
+      else if (s.signal === 'recovery_time') recovery.push(s.value);
+    }
+    for (const m of Object.values(h.metrics)) {
+      if (m.role === 'energy') energy += m.delta;
+      else if (m.role === 'counter') units += m.delta;
+    }
+  }
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
+  const sorted = [...duty].sort((a, b) => a - b);
+  const dutyPeak = sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(0.9 * sorted.length))] : undefined;
+  return { key, model, day, duty: mean(duty), recovery: mean(recovery), energyPerUnit: units >= 20 ? energy / units : undefined, dutyPeak };
+}
+
+export interface Confusion {
+  tp: number;
+  fp: number;
+  fn: number;
+  tn: number;
+}
+
+export interface EvalResult {
+  readonly seeds: readonly number[];
+  readonly devices: number;
+  readonly failing: number;
+  /** device-days: "at risk" against "fails within 7 days" */
+  readonly confusion: Confusion;
+  readonly precision: number;
+  readonly recall: number;
+  /** days from a failing device's first ticket to its failure */
+  readonly leadDays: number[];
+  readonly medianLeadDays: number | null;
+  /** failing devices whose failure came without a ticket in the 30 days before it */
+  readonly missed: number;
+  readonly falseTicketsPer1000HealthyPerMonth: number;
+  readonly byKind: Record<string, { devices: number; ticketed: number; medianLeadDays: number | null }>;
+  /** tickets: followed by the device's failure within 7 days (tp) or not (fp); failing devices with no such ticket (fn); healthy devices never ticketed (tn) */
+  readonly tickets: Confusion & { precision: number; recall: number };
+  readonly drivers: Record<string, number>;
+}
+
+/**
+ * Runs the simulated fleet day by day, scores every device each day as the fleet would, opens a
+ * ticket when the ticket rule says so (one per device until its score has been under the threshold
+ * for three days), and compares with what the physics did. Days after a device failed are left out
+ * (it is broken, or being repaired); the simulation runs a week past the last scored day so every
+ * scored day's label is known.
+ */
+export function evaluate(o: EvalOptions): EvalResult {
+  const start = o.start ?? Date.UTC(2026, 4, 1);
+  const rule = o.rule ?? DEFAULT_TICKET_RULE;
+  const confusion: Confusion = { tp: 0, fp: 0, fn: 0, tn: 0 };
+  const leadDays: number[] = [];
+  const kinds: Record<string, { devices: number; ticketed: number; lead: number[] }> = {};
+  const drivers: Record<string, number> = {};
+  let devices = 0;
+  let failing = 0;
+  let missed = 0;
+  let failingScored = 0;
+  let falseTickets = 0;
+  const tickets: Confusion = { tp: 0, fp: 0, fn: 0, tn: 0 };
+  let healthyDeviceDays = 0;
+  for (const seed of o.seeds) {
+    const fleet = population({ seed, start, sites: o.sites });
+    devices += fleet.length;
+    const failedOn = new Map<string, number>();
+    const days: DeviceDay[][] = [];
+    for (let d = 0; d < o.days + HORIZON_DAYS; d++) {
+      const today: DeviceDay[] = [];
+      for (const dev of fleet) {
+        if (failedOn.has(dev.key)) continue;
+        const hours = Array.from({ length: 24 }, (_, h) => dev.model.hour(start + d * DAY + h * 3_600_000));
+        if (hours.some((h) => h.failed)) failedOn.set(dev.key, d);
+        today.push(dayOf(dev.key, dev.model.model, start + d * DAY, hours));
+      }
+      days.push(today);
+    }
+    failing += failedOn.size;
+    const over = new Map<string, number>();
+    const ticketOpen = new Map<string, number>();
+    const under = new Map<string, number>();
+    const firstTicket = new Map<string, number>();
+    /** the last ticket opened before the failure */
+    const ticketBefore = new Map<string, number>();
+    for (let d = 21; d < o.days; d++) {
+      const window = days.slice(d - 21, d + 1).flat();
+      for (const r of scoreDay(window, start + d * DAY)) {
+        const failDay = failedOn.get(r.key);
+        if (failDay !== undefined && d >= failDay) continue;
+        const runs = overThreshold(r, rule) ? (over.get(r.key) ?? 0) + 1 : 0;
+        over.set(r.key, runs);
+        const atRisk = runs >= rule.days;
+        const fails = failDay !== undefined && failDay - d <= HORIZON_DAYS;
+        if (atRisk && fails) confusion.tp++;
+        else if (atRisk) confusion.fp++;
+        else if (fails) confusion.fn++;
+        else confusion.tn++;
+        if (failDay === undefined) healthyDeviceDays++;
+        if (atRisk && !ticketOpen.has(r.key)) {
+          ticketOpen.set(r.key, d);
+          ticketBefore.set(r.key, d);
+          if (!firstTicket.has(r.key)) firstTicket.set(r.key, d);
+          if (r.driver) drivers[r.driver] = (drivers[r.driver] ?? 0) + 1;
+          if (failDay === undefined || failDay - d > 30) falseTickets++;
+          if (failDay !== undefined && failDay - d <= HORIZON_DAYS) tickets.tp++;
+          else tickets.fp++;
+        }
+        under.set(r.key, !overThreshold(r, rule) ? (under.get(r.key) ?? 0) + 1 : 0);
+        if ((under.get(r.key) ?? 0) >= 3) ticketOpen.delete(r.key);
+      }
+    }
+    for (const dev of fleet) {
+      const kind = dev.degradation?.kind ?? 'healthy';
+      const k = (kinds[kind] ??= { devices: 0, ticketed: 0, lead: [] });
+      k.devices++;
+      const failDay = failedOn.get(dev.key);
+      const t = firstTicket.get(dev.key);
+      if (t !== undefined) k.ticketed++;
+      if (failDay === undefined && t === undefined) tickets.tn++;
+      if (failDay === undefined || failDay < 21 || failDay >= o.days) continue;
+      failingScored++;
+      const last = ticketBefore.get(dev.key);
+      if (last === undefined || failDay - last > HORIZON_DAYS) tickets.fn++;
+      if (t !== undefined && t < failDay && failDay - t <= 30) {
+        leadDays.push(failDay - t);
+        k.lead.push(failDay - t);
+      } else missed++;
+    }
+  }
+  const precision = confusion.tp / Math.max(1, confusion.tp + confusion.fp);
+  const recall = confusion.tp / Math.max(1, confusion.tp + confusion.fn);
+  return {
+    seeds: o.seeds,
+    devices,
+    failing,
+    confusion,
+    precision: round(precision),
+    recall: round(recall),
+    leadDays: leadDays.sort((a, b) => a - b),
+    medianLeadDays: median(leadDays),
+    missed,
+    falseTicketsPer1000HealthyPerMonth: round((falseTickets / Math.max(1, healthyDeviceDays)) * 30 * 1000),
+    byKind: Object.fromEntries(Object.entries(kinds).map(([k, v]) => [k, { devices: v.devices, ticketed: v.ticketed, medianLeadDays: median(v.lead) }])),
+    drivers,
+    tickets: {
+      ...tickets,
+      precision: round(tickets.tp / Math.max(1, tickets.tp + tickets.fp)),
+      recall: round((failingScored - tickets.fn) / Math.max(1, failingScored)),
+    },
+  };
+}
+
+function median(xs: readonly number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+const round = (x: number) => Math.round(x * 1000) / 1000;

@@ -1,0 +1,177 @@
+import { clearAlarm, raiseAlarm } from '../alarms.ts';
+import type { FleetConfig } from '../config.ts';
+import type { Queryable } from '../db/fleetDb.ts';
+import { DEFAULT_TICKET_RULE, type DeviceDay, overThreshold, type Risk, riskWords, scoreDay, type TicketRule } from '../maintenance/risk.ts';
+import { openTicket } from '../tickets.ts';
+
+const DAY = 86_400_000;
+/** the window the scorer reads: its reference days, the recent ones and a margin */
+const WINDOW_DAYS = 22;
+export const RISK_CODE = 'maintenance.risk';
+
+/**
+ * Each device's day from the stored records: the mean and the busiest hours' (90th percentile)
+ * duty cycle of its `duty_cycle` signals, the mean of its `recovery_time` signals, and its energy per
+ * counted unit from the usage buckets (a day with fewer than 20 units has none). A signal stamped at
+ * an hour's end belongs to the day of that hour (`at - 1`). The same aggregation as
+ * `bench/maintenanceEval.ts`'s `dayOf`, which the evaluation uses on the simulator's records.
+ */
+export async function deviceDays(db: Queryable, from: number, to: number): Promise<DeviceDay[]> {
+  const rows = await db.query<{
+    g: string;
+    d: string;
+    day: number;
+    model: string;
+    duty: number | null;
+    peak: number | null;
+    recovery: number | null;
+    epu: number | null;
+  }>(
+    `WITH s AS (
+       SELECT gateway_id, device_ref, (at - 1) / ${DAY} * ${DAY} AS day, signal, (data->>'value')::float8 AS v
+       FROM maintenance_signals WHERE at > $1 AND at <= $2 AND signal IN ('duty_cycle', 'recovery_time')
+     ), sig AS (
+       SELECT gateway_id, device_ref, day,
+         avg(v) FILTER (WHERE signal = 'duty_cycle') AS duty,
+         percentile_disc(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE signal = 'duty_cycle') AS peak,
+         avg(v) FILTER (WHERE signal = 'recovery_time') AS recovery
+       FROM s GROUP BY 1, 2, 3
+     ), use AS (
+       SELECT gateway_id, device_ref, start_at / ${DAY} * ${DAY} AS day,
+         sum((SELECT coalesce(sum((m->>'delta')::float8), 0) FROM jsonb_each(data->'metrics') e(k, m) WHERE m->>'role' = 'energy')) AS energy,
+         sum((SELECT coalesce(sum((m->>'delta')::float8), 0) FROM jsonb_each(data->'metrics') e(k, m) WHERE m->>'role' = 'counter')) AS units
+       FROM usage_buckets WHERE start_at >= $1 AND start_at < $2 GROUP BY 1, 2, 3
+     )
+     SELECT sig.gateway_id AS g, sig.device_ref AS d, sig.day, coalesce(dev.model, dev.kind, 'unknown') AS model, sig.duty, sig.peak, sig.recovery,
+       CASE WHEN use.units >= 20 THEN use.energy / use.units END AS epu
+     FROM sig LEFT JOIN use USING (gateway_id, device_ref, day)
+     LEFT JOIN devices dev ON dev.gateway_id = sig.gateway_id AND dev.device_ref = sig.device_ref
+     WHERE dev.access IS DISTINCT FROM 'ended'`,
+    [from, to],
+  );
+  return rows.map((r) => ({
+    key: `${r.g}/${r.d}`,
+    model: r.model,
+    day: Number(r.day),
+    duty: r.duty ?? undefined,
+    dutyPeak: r.peak ?? undefined,
+    recovery: r.recovery ?? undefined,
+    energyPerUnit: r.epu ?? undefined,
+  }));
+}
+
+export interface RiskRound {
+  readonly day: number;
+  readonly scored: number;
+  readonly atRisk: number;
+  readonly ticketsOpened: number;
+}
+
+/**
+ * The risk round (one worker at a time, hourly): scores yesterday (the last whole day) for every
+ * device with signals, keeps the scores in `device_risk`, and for a device over the ticket rule's
+ * threshold on `rule.days` days running raises `maintenance.risk` (once, with the words of what
+ * drove it) and opens a ticket for it unless one is open; the alarm clears when the score is back under.
+ */
+export async function scoreRisk(tx: Queryable, sla: FleetConfig['tickets']['sla'], now: number, rule: TicketRule = DEFAULT_TICKET_RULE): Promise<RiskRound> {
+  const day = Math.floor(now / DAY) * DAY - DAY;
+  const days = await deviceDays(tx, day - WINDOW_DAYS * DAY, day + DAY);
+  const risks = scoreDay(days, day);
+  const earlier = await previousOver(tx, day, rule);
+  let atRisk = 0;
+  let ticketsOpened = 0;
+  for (const r of risks) {
+    const [gatewayId, deviceRef] = split(r.key);
+    const words = riskWords(r);
+    await tx.query(
+      `INSERT INTO device_risk (gateway_id, device_ref, day, model, score, driver, trend, peers_median, peers, eta_days, words, computed_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       ON CONFLICT (gateway_id, device_ref, day) DO UPDATE SET model = excluded.model, score = excluded.score, driver = excluded.driver, trend = excluded.trend,
+         peers_median = excluded.peers_median, peers = excluded.peers, eta_days = excluded.eta_days, words = excluded.words, computed_at = excluded.computed_at`,
+      [gatewayId, deviceRef, day, r.model, r.score, r.driver ?? null, r.trend ?? null, r.peersMedian ?? null, r.peers, r.etaDays ?? null, words, now],
+    );
+    const over = overThreshold(r, rule);
+    if (!over) {
+      await clearAlarm(tx, gatewayId, deviceRef, RISK_CODE, now);
+      continue;
+    }
+    if ((earlier.get(r.key) ?? 0) < rule.days - 1) continue;
+    atRisk++;
+    ticketsOpened += (await raiseOnce(tx, gatewayId, deviceRef, r, words, sla, now)) ? 1 : 0;
+  }
+  return { day, scored: risks.length, atRisk, ticketsOpened };
+}
+
+/** How many of the days just before `day` each device was over the threshold on, running. */
+async function previousOver(tx: Queryable, day: number, rule: TicketRule): Promise<Map<string, number>> {
+  const rows = await tx.query<{ g: string; d: string; day: number; score: number; eta: number | null }>(
+    'SELECT gateway_id AS g, device_ref AS d, day, score, eta_days AS eta FROM device_risk WHERE day >= $1 AND day < $2 ORDER BY day DESC',
+    [day - (rule.days - 1) * DAY, day],
+  );
+  const runs = new Map<string, number>();
+  const broken = new Set<string>();
+  for (const r of rows) {
+    const key = `${r.g}/${r.d}`;
+    if (broken.has(key)) continue;
+    if (overThreshold({ score: r.score, etaDays: r.eta ?? undefined }, rule)) runs.set(key, (runs.get(key) ?? 0) + 1);
+    else broken.add(key);
+  }
+  return runs;
+}
+
+/** The alarm and the ticket of a device at risk: each only when there is none yet. True when a ticket was opened. */
+async function raiseOnce(tx: Queryable, gatewayId: string, deviceRef: string, r: Risk, words: string, sla: FleetConfig['tickets']['sla'], now: number) {
+  const [active] = await tx.query<{ id: number }>("SELECT id FROM alarms WHERE gateway_id = $1 AND device_ref = $2 AND code = $3 AND state = 'active'", [
+    gatewayId,
+    deviceRef,
+    RISK_CODE,
+  ]);
+  const alarm =
+    active ??
+    (await raiseAlarm(tx, { gatewayId, deviceRef, code: RISK_CODE, severity: 'warning', message: `likely to fail within a week: ${words}`, at: now }));
+  const [open] = await tx.query("SELECT 1 FROM tickets WHERE gateway_id = $1 AND device_ref = $2 AND alarm_code = $3 AND state <> 'closed'", [
+    gatewayId,
+    deviceRef,
+    RISK_CODE,
+  ]);
+  if (open) return false;
+  await openTicket(
+    tx,
+    {
+      gatewayId,
+      deviceRef,
+      title: 'Likely to fail within a week: inspect',
+      priority: 'high',
+      alarmCode: RISK_CODE,
+      alarmId: alarm.id,
+      notes: `${words} (score ${r.score})`,
+    },
+    sla,
+    'fleet',
+    now,
+  );
+  return true;
+}
+
+const split = (key: string) => {
+  const i = key.indexOf('/');
+  return [key.slice(0, i), key.slice(i + 1)] as const;
+};
+
+/** The latest scored day's devices, most at risk first, with their words. */
+export async function riskRanking(db: Queryable, limit = 50) {
+  return db.query<{
+    gatewayId: string;
+    deviceRef: string;
+    day: number;
+    model: string;
+    score: number;
+    driver: string | null;
+    etaDays: number | null;
+    words: string;
+  }>(
+    `SELECT gateway_id AS "gatewayId", device_ref AS "deviceRef", day, model, score, driver, eta_days AS "etaDays", words
+     FROM device_risk WHERE day = (SELECT max(day) FROM device_risk) ORDER BY score DESC, gateway_id, device_ref LIMIT $1`,
+    [limit],
+  );
+}

@@ -1,0 +1,188 @@
+/**
+ * Predictive maintenance: how likely a device is to fail within the week, from its own maintenance
+ * signals and usage against the other devices of its model on the same days. Each feature is a
+ * trend (the last three days against the device's own days two weeks before), and each trend is
+ * set against its peers' trends that day as a robust z-score ((x - median) / (1.4826 * MAD)), so
+ * what moves the whole fleet (a heat wave, a busy Saturday, winter) cancels out and what moves one
+ * device stands out. The score is the largest z, and the feature that gave it is the explanation.
+ */
+
+/** One device's day, as the fleet aggregates it (means over the day's signals and buckets). */
+export interface DeviceDay {
+  readonly key: string;
+  readonly model: string;
+  /** the day's start, ms (UTC) */
+  readonly day: number;
+  /** mean duty cycle (0-1) of the day's `duty_cycle` signals */
+  readonly duty?: number | undefined;
+  /** mean minutes of the day's `recovery_time` signals */
+  readonly recovery?: number | undefined;
+  /** energy per counted unit (Wh per cup) from the day's usage buckets */
+  readonly energyPerUnit?: number | undefined;
+  /** the day's busiest hours: the 90th percentile of its hourly duty cycles (a device fails when it reaches 1 there) */
+  readonly dutyPeak?: number | undefined;
+}
+
+export const FEATURES = ['duty', 'recovery', 'energyPerUnit'] as const;
+export type Feature = (typeof FEATURES)[number];
+
+export interface RiskParams {
+  /** days in the recent window, and the span (in days before) of the device's own reference */
+  readonly recentDays: number;
+  readonly referenceFrom: number;
+  readonly referenceTo: number;
+  /** the smallest spread of peers' trends that counts (so a fleet that agrees perfectly does not divide by 0) */
+  readonly minSpread: Readonly<Record<Feature, number>>;
+  /** relative trends for quantities whose level differs from device to device */
+  readonly relative: Readonly<Record<Feature, boolean>>;
+}
+
+export const DEFAULT_PARAMS: RiskParams = {
+  recentDays: 3,
+  referenceFrom: 20,
+  referenceTo: 8,
+  minSpread: { duty: 0.02, recovery: 0.5, energyPerUnit: 0.03 },
+  relative: { duty: false, recovery: false, energyPerUnit: true },
+};
+
+export interface Risk {
+  readonly key: string;
+  readonly model: string;
+  readonly day: number;
+  /** the largest robust z of the device's trends against its peers' (0 when nothing rose) */
+  readonly score: number;
+  readonly driver: Feature | undefined;
+  /** the driver's trend, and its peers' median trend */
+  readonly trend: number | undefined;
+  readonly peersMedian: number | undefined;
+  readonly peers: number;
+  /**
+   * days until the busiest hours' duty cycle reaches 100 % at its rise of the last week (a cooling
+   * or heating element that cannot keep up any more); undefined when it is not rising
+   */
+  readonly etaDays: number | undefined;
+}
+
+const DAY = 86_400_000;
+
+/** Scores every device that has data on `day`, against the devices of its model. */
+export function scoreDay(days: readonly DeviceDay[], day: number, p: RiskParams = DEFAULT_PARAMS): Risk[] {
+  const byDevice = new Map<string, Map<number, DeviceDay>>();
+  for (const d of days) {
+    let m = byDevice.get(d.key);
+    if (!m) byDevice.set(d.key, (m = new Map()));
+    m.set(d.day, d);
+  }
+  const trends = new Map<string, { model: string; t: Partial<Record<Feature, number>> }>();
+  for (const [key, series] of byDevice) {
+    const today = series.get(day);
+    if (!today) continue;
+    const t: Partial<Record<Feature, number>> = {};
+    for (const f of FEATURES) {
+      const recent = values(series, f, day - (p.recentDays - 1) * DAY, day);
+      const reference = values(series, f, day - p.referenceFrom * DAY, day - p.referenceTo * DAY);
+      if (recent.length < 2 || reference.length < 4) continue;
+      const now = mean(recent);
+      const before = median(reference);
+      t[f] = p.relative[f] ? (before > 0 ? now / before - 1 : undefined) : now - before;
+      if (t[f] === undefined) delete t[f];
+    }
+    trends.set(key, { model: today.model, t });
+  }
+  const out: Risk[] = [];
+  const models = new Set([...trends.values()].map((v) => v.model));
+  for (const model of models) {
+    const members = [...trends.entries()].filter(([, v]) => v.model === model);
+    const stats = new Map<Feature, { median: number; spread: number; n: number }>();
+    for (const f of FEATURES) {
+      const xs = members.map(([, v]) => v.t[f]).filter((x): x is number => x !== undefined);
+      if (xs.length < 5) continue;
+      const m = median(xs);
+      stats.set(f, { median: m, spread: Math.max(p.minSpread[f], 1.4826 * median(xs.map((x) => Math.abs(x - m)))), n: xs.length });
+    }
+    for (const [key, v] of members) {
+      let best: { z: number; f: Feature } | undefined;
+      for (const f of FEATURES) {
+        const s = stats.get(f);
+        const x = v.t[f];
+        if (!s || x === undefined) continue;
+        const z = (x - s.median) / s.spread;
+        if (!best || z > best.z) best = { z, f };
+      }
+      const s = best ? stats.get(best.f) : undefined;
+      out.push({
+        key,
+        model,
+        day,
+        score: best ? Math.max(0, round(best.z)) : 0,
+        driver: best && best.z > 0 ? best.f : undefined,
+        trend: best ? round(v.t[best.f] as number) : undefined,
+        peersMedian: s ? round(s.median) : undefined,
+        peers: s?.n ?? members.length,
+        etaDays: eta(byDevice.get(key) as Map<number, DeviceDay>, day),
+      });
+    }
+  }
+  return out.sort((a, b) => b.score - a.score);
+}
+
+/** The score, in words a technician reads ("duty cycle up 0.21 in a week; its model's median +0.01"). */
+export function riskWords(r: Pick<Risk, 'driver' | 'trend' | 'peersMedian' | 'score'>): string {
+  if (!r.driver || r.trend === undefined) return 'nothing rising against its peers';
+  const what = { duty: 'compressor or heater duty cycle', recovery: 'time to cool down after the door closes', energyPerUnit: 'energy per cup' }[r.driver];
+  const fmt = (x: number) =>
+    r.driver === 'energyPerUnit'
+      ? `${x >= 0 ? '+' : ''}${Math.round(x * 100)} %`
+      : r.driver === 'duty'
+        ? `${x >= 0 ? '+' : ''}${Math.round(x * 100)} points`
+        : `${x >= 0 ? '+' : ''}${x.toFixed(1)} min`;
+  return `${what} ${fmt(r.trend)} against two weeks before (others of its model: ${fmt(r.peersMedian ?? 0)}), ${r.score.toFixed(1)} spreads above them`;
+}
+
+/** Days until `dutyPeak` reaches 1 along the least-squares line through its last 7 days. */
+function eta(series: ReadonlyMap<number, DeviceDay>, day: number): number | undefined {
+  const pts: Array<[number, number]> = [];
+  for (let i = 6; i >= 0; i--) {
+    const v = series.get(day - i * DAY)?.dutyPeak;
+    if (v !== undefined) pts.push([-i, v]);
+  }
+  if (pts.length < 4) return undefined;
+  const mx = mean(pts.map((p) => p[0]));
+  const my = mean(pts.map((p) => p[1]));
+  const slope = pts.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / pts.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  if (!(slope > 0.002)) return undefined;
+  return round(Math.max(0, (1 - (my - slope * mx)) / slope));
+}
+
+function values(series: ReadonlyMap<number, DeviceDay>, f: Feature, from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let d = from; d <= to; d += DAY) {
+    const v = series.get(d)?.[f];
+    if (v !== undefined && Number.isFinite(v)) out.push(v);
+  }
+  return out;
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/**
+ * When a device's score has been at or over `threshold` on `days` days running, it is at risk: the
+ * fleet opens a ticket. Two days in a row keeps one noisy day from sending a technician.
+ */
+export interface TicketRule {
+  readonly threshold: number;
+  readonly days: number;
+  /** and its busiest hours will be at 100 % within this many days (the failure is near, not only coming) */
+  readonly etaDays: number;
+}
+export const DEFAULT_TICKET_RULE: TicketRule = { threshold: 4, days: 2, etaDays: 10 };
+
+/** Whether one day's risk counts towards a ticket. */
+export const overThreshold = (r: Pick<Risk, 'score' | 'etaDays'>, rule: TicketRule) =>
+  r.score >= rule.threshold && r.etaDays !== undefined && r.etaDays <= rule.etaDays;

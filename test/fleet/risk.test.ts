@@ -1,0 +1,107 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dayOf } from '../../bench/maintenanceEval.ts';
+import { type FleetDb, pgliteDb } from '../../fleet/db/fleetDb.ts';
+import { migrate } from '../../fleet/db/migrations.ts';
+import { storeBatch } from '../../fleet/ingest/batch.ts';
+import { deviceDays, RISK_CODE, riskRanking, scoreRisk } from '../../fleet/jobs/risk.ts';
+import { slaDefaults } from '../../fleet/config.ts';
+import type { HourOut } from '../../firmware-sim/fleetSim/model.ts';
+import { population } from '../../firmware-sim/fleetSim/population.ts';
+import { GatewayRecords, type Wire } from '../../firmware-sim/fleetSim/records.ts';
+import { TempDirs } from '../helpers/tempDir.ts';
+
+/**
+ * Predictive maintenance on the fleet's own tables: a small simulated fleet (shops' fridges and
+ * espresso machines, some fridges losing refrigerant) sends its records through the ingest path,
+ * the risk round scores each day, and a leaking fridge gets its ticket before it fails while the
+ * healthy ones get none.
+ */
+const DAY = 86_400_000;
+const START = Date.UTC(2026, 5, 1);
+const DAYS = 34;
+const dirs = new TempDirs();
+let db: FleetDb;
+const fleet = population({ seed: 4, start: START, sites: 12, leakShare: 0.35, sealShare: 0, scalingShare: 0, onsetDays: [4, 8] });
+const failedOn = new Map<string, number>();
+const sample = new Map<number, HourOut[]>();
+
+beforeAll(async () => {
+  db = await pgliteDb(join(dirs.make('trellis-risk-'), 'pglite'));
+  await migrate(db);
+  const gateways = new Map<string, GatewayRecords>();
+  for (const dev of fleet) if (!gateways.has(dev.gatewayId)) gateways.set(dev.gatewayId, new GatewayRecords(dev.gatewayId, 'coolco'));
+  const manifests = [...gateways.values()].map((g) =>
+    g.manifest(
+      START,
+      fleet
+        .filter((d) => d.gatewayId === g.gatewayId)
+        .map((d) => ({ deviceRef: d.deviceRef, kind: d.model.kind, model: d.model.model, capabilities: d.model.capabilities })),
+    ),
+  );
+  await db.transaction((tx) =>
+    storeBatch(
+      tx,
+      manifests.map((m) => ({ topic: m.topic, payload: Buffer.from(m.payload) })),
+      START,
+    ),
+  );
+  for (let d = 0; d < DAYS; d++) {
+    const wire: Wire[] = [];
+    for (const dev of fleet) {
+      if (failedOn.has(dev.key)) continue;
+      const hours = Array.from({ length: 24 }, (_, h) => dev.model.hour(START + d * DAY + h * 3_600_000));
+      if (hours.some((h) => h.failed)) failedOn.set(dev.key, d);
+      if (dev.key === fleet[0]?.key) sample.set(d, hours);
+      for (const h of hours) wire.push(...(gateways.get(dev.gatewayId) as GatewayRecords).hour(dev.deviceRef, h));
+    }
+    const { outcomes } = await db.transaction((tx) =>
+      storeBatch(
+        tx,
+        wire.map((w) => ({ topic: w.topic, payload: Buffer.from(w.payload) })),
+        START + (d + 1) * DAY,
+      ),
+    );
+    expect(outcomes.filter((o) => !o.stored)).toEqual([]);
+    if (d >= 21) await db.transaction((tx) => scoreRisk(tx, slaDefaults, START + (d + 1) * DAY + 3_600_000));
+  }
+}, 240_000);
+
+afterAll(async () => {
+  await db?.close();
+  dirs.cleanup();
+});
+
+describe('the risk round on the fleet tables', () => {
+  it("aggregates a device's day from the stored signals and buckets as the evaluation does from the simulator's records", async () => {
+    const key = fleet[0]?.key as string;
+    const stored = (await deviceDays(db, START + 9 * DAY, START + 11 * DAY)).find((r) => r.key === key && r.day === START + 10 * DAY);
+    const expected = dayOf(key, fleet[0]?.model.model as string, START + 10 * DAY, sample.get(10) as HourOut[]);
+    expect(stored?.model).toBe(expected.model);
+    for (const f of ['duty', 'dutyPeak', 'recovery', 'energyPerUnit'] as const) {
+      if (expected[f] === undefined) expect(stored?.[f]).toBeUndefined();
+      else expect(stored?.[f]).toBeCloseTo(expected[f] as number, 6);
+    }
+  });
+
+  it('tickets a leaking fridge before it fails, and no healthy device', async () => {
+    const leaking = fleet.filter((d) => d.degradation?.kind === 'refrigerant_leak' && (failedOn.get(d.key) ?? 99) > 22 && (failedOn.get(d.key) ?? 99) < DAYS);
+    expect(leaking.length).toBeGreaterThan(0);
+    const tickets = await db.query<{ g: string; d: string; created_at: number; notes: string }>(
+      'SELECT gateway_id AS g, device_ref AS d, created_at, notes FROM tickets WHERE alarm_code = $1',
+      [RISK_CODE],
+    );
+    const ticketed = new Map(tickets.map((t) => [`${t.g}/${t.d}`, t]));
+    const healthy = fleet.filter((d) => !d.degradation);
+    expect(healthy.filter((d) => ticketed.has(d.key)).map((d) => d.key)).toEqual([]);
+    const caught = leaking.filter((d) => {
+      const t = ticketed.get(d.key);
+      return t !== undefined && t.created_at < START + (failedOn.get(d.key) as number) * DAY;
+    });
+    expect(caught.length).toBeGreaterThan(0);
+    expect(ticketed.get(caught[0]?.key as string)?.notes).toMatch(/duty cycle .* against two weeks before/);
+    const ranking = await riskRanking(db, 5);
+    expect(ranking.length).toBeGreaterThan(0);
+    expect(ranking[0]?.score).toBeGreaterThanOrEqual(ranking.at(-1)?.score ?? 0);
+  });
+});
