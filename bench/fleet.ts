@@ -1,0 +1,262 @@
+// `npm run bench:fleet`: Trellis Fleet's ingest on PostgreSQL 15 through mosquitto (TLS, MQTT 5
+// shared subscription, two workers), next to a bare `pg` client inserting the same rows in batches and
+// mosquitto relaying the same messages to a bare subscriber, in the same run. Simulated gateways
+// (firmware-sim/fleetSim) publish what their device models produce. `-- --quick` for a short run.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type MqttClient } from 'mqtt';
+import { CloudBroker } from '../firmware-sim/cloud/cloudBroker.ts';
+import { population } from '../firmware-sim/fleetSim/population.ts';
+import { GatewayRecords, type Wire } from '../firmware-sim/fleetSim/records.ts';
+import { type FleetDb, postgresDb } from '../fleet/db/fleetDb.ts';
+import { migrate } from '../fleet/db/migrations.ts';
+import { IngestWorker } from '../fleet/ingest/worker.ts';
+import { freePort } from '../test/helpers/gatewayProcess.ts';
+import { startPostgres } from '../test/helpers/postgres.ts';
+import { projectRoot } from './root.ts';
+
+const quick = process.argv.includes('--quick');
+const SITES = quick ? 200 : 2000;
+const DEVICES_PER_SITE = 10;
+const SUSTAINED_HOURS = quick ? 5 : 3;
+const BACKLOG_HOURS = quick ? 6 : 24;
+const START = Date.UTC(2026, 10, 2);
+const HOUR = 3_600_000;
+
+interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  baseline: string | null;
+  baselineValue: number | null;
+  ratio: number | null;
+  goal: string | null;
+  met: boolean | null;
+}
+const figures: Figure[] = [];
+const add = (name: string, value: number, unit: string, baseline: string | null, baselineValue: number | null, goal: string | null, met: boolean | null) =>
+  figures.push({
+    name,
+    value: round(value),
+    unit,
+    baseline,
+    baselineValue: baselineValue === null ? null : round(baselineValue),
+    ratio: baselineValue ? round(value / baselineValue, 3) : null,
+    goal,
+    met,
+  });
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+/** Each site's hourly usage buckets as its gateway publishes them, from the device models. */
+function hoursOfUsage(hours: number, from: number): Wire[][] {
+  const fleet = population({ seed: 9, start: START, sites: SITES, devicesPerSite: DEVICES_PER_SITE });
+  const records = new Map<string, GatewayRecords>();
+  const perHour: Wire[][] = Array.from({ length: hours }, () => []);
+  for (const dev of fleet) {
+    let g = records.get(dev.gatewayId);
+    if (!g) records.set(dev.gatewayId, (g = new GatewayRecords(dev.gatewayId, 'coolco')));
+    for (let h = 0; h < hours; h++) {
+      const out = dev.model.hour(from + h * HOUR);
+      (perHour[h] as Wire[]).push(g.hour(dev.deviceRef, { ...out, signals: [], alerts: [] })[0] as Wire);
+    }
+  }
+  return perHour;
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-fleet-'));
+  const pg = await startPostgres();
+  const broker = new CloudBroker({
+    dir,
+    users: { gateways: 'gw', coolco: 'cool', bare: 'bare' },
+    certificateClients: [],
+    passwordPort: await freePort(),
+    certificatePort: await freePort(),
+  });
+  await broker.start();
+  const ca = readFileSync(broker.certs.ca);
+  const db = await postgresDb(pg.url, 8);
+  const publishers: MqttClient[] = [];
+  try {
+    await migrate(db);
+    console.log(`simulating ${SITES} sites x ${DEVICES_PER_SITE} devices...`);
+    const sustained = hoursOfUsage(SUSTAINED_HOURS, START).flat();
+    // gateways: one connection per 20 sites (each publishes its sites' records in order), so the bench process is not 2,000 TLS sockets
+    for (let i = 0; i < Math.max(2, SITES / 20); i++) publishers.push(await open(broker, ca, 'gateways', 'gw', `gw-${i}`));
+
+    const bare = await bareInsert(db, sustained);
+    add(`bare pg insert, ${sustained.length.toLocaleString('en-US')} usage rows in batches of 1,000 (unnest)`, bare, 'rows/s', null, null, null, null);
+    const relay = await mosquittoRelay(broker, ca, publishers, sustained);
+    add('mosquitto relaying them (QoS 1) to one bare subscriber', relay, 'messages/s', null, null, null, null);
+
+    await db.exec('TRUNCATE usage_buckets, gateways');
+    const workers = await startWorkers(broker, ca, pg.url);
+    const ingest = await timeToCommit(db, publishers, sustained, sustained.length);
+    add(
+      `ingest, two workers on PostgreSQL, ${sustained.length.toLocaleString('en-US')} usage buckets published as fast as the gateways can`,
+      ingest.perSecond,
+      'records/s',
+      'bare pg insert of the same rows',
+      bare,
+      '>= 0.5x and >= 20,000/s',
+      ingest.perSecond >= 0.5 * bare && ingest.perSecond >= 20_000,
+    );
+    add('the same, against mosquitto relaying them to a bare subscriber', ingest.perSecond, 'records/s', 'mosquitto relay', relay, null, null);
+    add('lag p50, publish -> the start of the commit that stored it, sustained run', ingest.lagP50, 'ms', null, null, null, null);
+    add('lag p99, publish -> the start of the commit that stored it, sustained run', ingest.lagP99, 'ms', null, null, null, null);
+    const batch =
+      workers.reduce((a, w) => a + w.commits.messages, 0) /
+      Math.max(
+        1,
+        workers.reduce((a, w) => a + w.commits.commits, 0),
+      );
+    add('mean messages per commit (group commit), sustained run', batch, 'messages', null, null, null, null);
+
+    await db.exec('TRUNCATE usage_buckets, gateways');
+    const burst = hoursOfUsage(1, START + 30 * HOUR).flat();
+    const top = await timeToCommit(db, publishers, burst, burst.length);
+    add(
+      `top-of-the-hour burst, ${SITES} sites' ${burst.length.toLocaleString('en-US')} devices closing the same hour: every bucket committed`,
+      top.seconds * 1000,
+      'ms',
+      null,
+      null,
+      null,
+      null,
+    );
+
+    await db.exec('TRUNCATE usage_buckets, gateways');
+    const backlog = hoursOfUsage(BACKLOG_HOURS, START + 40 * HOUR).flat();
+    const drain = await timeToCommit(db, publishers, backlog, backlog.length);
+    add(
+      `backlog drain, ${SITES} sites back after ${BACKLOG_HOURS} h offline (${backlog.length.toLocaleString('en-US')} buckets)`,
+      drain.seconds,
+      's',
+      null,
+      null,
+      null,
+      null,
+    );
+    add('backlog drain rate', drain.perSecond, 'records/s', 'bare pg insert', bare, null, null);
+    add('RSS of this process (two workers, the simulated gateways, the bench)', process.memoryUsage().rss / 1e6, 'MB', null, null, null, null);
+    for (const w of workers) await w.stop();
+  } finally {
+    for (const p of publishers) await p.endAsync(true).catch(() => undefined);
+    await db.close();
+    await broker.stop();
+    pg.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  report();
+}
+
+function open(broker: CloudBroker, ca: Buffer, username: string, password: string, clientId: string): Promise<MqttClient> {
+  const c = connect(broker.passwordUrl, { username, password, ca, clientId, protocolVersion: 5, reconnectPeriod: 500 });
+  return new Promise((resolve, reject) => {
+    c.once('connect', () => resolve(c));
+    c.once('error', reject);
+  });
+}
+
+/** Publishes `wire` spread over the publishers (each site on one of them, in order), all at QoS 1. */
+function publishAll(publishers: MqttClient[], wire: readonly Wire[]): Map<string, number> {
+  const sentAt = new Map<string, number>();
+  for (const w of wire) {
+    const site = Number(/site-(\d+)/.exec(w.topic)?.[1] ?? 0);
+    sentAt.set(w.topic + (JSON.parse(w.payload) as { key: string }).key, Date.now());
+    (publishers[site % publishers.length] as MqttClient).publish(w.topic, w.payload, { qos: 1 });
+  }
+  return sentAt;
+}
+
+async function bareInsert(db: FleetDb, wire: readonly Wire[]): Promise<number> {
+  const rows = wire.map((w) => {
+    const r = JSON.parse(w.payload) as { gatewayId: string; data: { deviceId: string; bucketSeq: number; start: number; end: number } };
+    return { g: r.gatewayId, d: r.data.deviceId, s: r.data.bucketSeq, st: r.data.start, en: r.data.end, x: JSON.stringify(r.data) };
+  });
+  const t0 = performance.now();
+  for (let i = 0; i < rows.length; i += 1000) {
+    const b = rows.slice(i, i + 1000);
+    await db.query(
+      `INSERT INTO usage_buckets (gateway_id, provider, device_ref, bucket_seq, start_at, end_at, data, received_at)
+       SELECT g, 'coolco', d, s, st, en, x::jsonb, 0 FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::text[]) AS u(g, d, s, st, en, x)`,
+      [b.map((r) => r.g), b.map((r) => r.d), b.map((r) => r.s), b.map((r) => r.st), b.map((r) => r.en), b.map((r) => r.x)],
+    );
+  }
+  return rows.length / ((performance.now() - t0) / 1000);
+}
+
+async function mosquittoRelay(broker: CloudBroker, ca: Buffer, publishers: MqttClient[], wire: readonly Wire[]): Promise<number> {
+  const sub = await open(broker, ca, 'bare', 'bare', 'bare-subscriber');
+  await sub.subscribeAsync('trellis/v1/+/p/coolco/#', { qos: 1 });
+  let n = 0;
+  let last = 0;
+  sub.on('message', () => {
+    n++;
+    last = performance.now();
+  });
+  const t0 = performance.now();
+  publishAll(publishers, wire);
+  const deadline = Date.now() + 300_000;
+  while (n < wire.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  await sub.endAsync();
+  return n / ((last - t0) / 1000);
+}
+
+async function startWorkers(broker: CloudBroker, ca: Buffer, url: string): Promise<IngestWorker[]> {
+  const workers: IngestWorker[] = [];
+  for (const id of ['coolco-1', 'coolco-2']) {
+    const w = new IngestWorker({
+      db: await postgresDb(url, 4),
+      url: broker.passwordUrl,
+      provider: 'coolco',
+      group: 'ingest',
+      clientId: id,
+      mqtt: { username: 'coolco', password: 'cool', ca },
+    });
+    await w.start();
+    workers.push(w);
+  }
+  return workers;
+}
+
+/** Publishes and waits until `expected` rows are committed; the lag is from each publish to its row's commit batch. */
+async function timeToCommit(db: FleetDb, publishers: MqttClient[], wire: readonly Wire[], expected: number) {
+  const t0 = performance.now();
+  const wall0 = Date.now();
+  const sentAt = publishAll(publishers, wire);
+  const deadline = Date.now() + 600_000;
+  let n = 0;
+  while (n < expected && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+    n = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM usage_buckets WHERE received_at >= $1', [wall0]))[0]?.n ?? 0;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const rows = await db.query<{ g: string; d: string; s: number; r: number }>(
+    'SELECT gateway_id AS g, device_ref AS d, bucket_seq AS s, received_at AS r FROM usage_buckets WHERE received_at >= $1',
+    [wall0],
+  );
+  const lags: number[] = [];
+  for (const r of rows) {
+    const sent = sentAt.get(`trellis/v1/${r.g}/p/coolco/usage/${r.d}${r.g}:${r.s}`);
+    if (sent !== undefined) lags.push(r.r - sent);
+  }
+  lags.sort((a, b) => a - b);
+  const pct = (p: number) => lags[Math.min(lags.length - 1, Math.floor(p * lags.length))] ?? Number.NaN;
+  return { seconds, perSecond: n / seconds, lagP50: pct(0.5), lagP99: pct(0.99) };
+}
+
+function report() {
+  const out = { date: new Date().toISOString(), quick, machine: { cores: cpus().length, node: process.version }, figures };
+  const dir = join(projectRoot(), 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'fleet-latest.json'), `${JSON.stringify(out, null, 2)}\n`);
+  for (const f of figures)
+    console.log(
+      `${f.name}: ${f.value} ${f.unit}${f.baseline ? ` | ${f.baseline}: ${f.baselineValue} (${f.ratio}x)` : ''}${f.goal ? ` | goal ${f.goal}: ${f.met ? 'met' : 'MISSED'}` : ''}`,
+    );
+  console.log('\nwritten to bench/results/fleet-latest.json');
+}
+
+await main();
