@@ -30,6 +30,11 @@ export class GatewayRecords {
     return JSON.stringify({ v: 1, key: `${this.gatewayId}:${seq}`, seq, gatewayId: this.gatewayId, type, at, data });
   }
 
+  /** Any other record in this provider's stream (a command's or a resend's answer), in the same sequence. */
+  record(topic: string, type: string, at: number, data: unknown): Wire {
+    return { topic, payload: this.#envelope(type, at, data) };
+  }
+
   /** An hour of one device: its usage bucket, its maintenance signals and its alerts. */
   hour(deviceRef: string, h: HourOut, queuedAt = h.start + 3_600_000): Wire[] {
     const t = topics(this.gatewayId);

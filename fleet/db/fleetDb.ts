@@ -29,6 +29,9 @@ export async function postgresDb(connectionString: string, max = 4): Promise<Fle
   pg.types.setTypeParser(20, (v: string) => Number(v));
   const pool: Pool = new pg.Pool({ connectionString, max });
   pool.on('error', () => undefined); // an idle client's lost connection: the next query reconnects
+  // a client in use when the server goes (a restart, a failover) also emits 'error', and without a
+  // listener that ends the process: the query in flight rejects with it anyway, and the pool drops it
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const on = (c: Pool | PoolClient): Queryable => ({
     query: async <T>(sql: string, params?: readonly unknown[]) => (await c.query(sql, params as unknown[])).rows as T[],
     exec: async (sql: string) => void (await c.query(sql)),

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,8 @@ const BIN = '/usr/lib/postgresql/15/bin';
 
 export interface TempPostgres {
   readonly url: string;
+  /** a fast shutdown and start again on the same port and data (what a database failover or upgrade does to its clients); this process runs on meanwhile */
+  restart(): Promise<void>;
   stop(): void;
 }
 
@@ -38,6 +40,16 @@ export async function startPostgres(): Promise<TempPostgres> {
   let stopped = false;
   return {
     url: `postgres://trellis@127.0.0.1:${port}/postgres`,
+    restart() {
+      // -l: without it the restarted server would write to our pipe, and we would wait for it forever
+      const args = ['-D', join(dir, 'db'), '-l', join(dir, 'log'), '-m', 'fast', '-w', 'restart'];
+      const [cmd, argv] = asPostgres ? ['runuser', ['-u', 'postgres', '--', join(BIN, 'pg_ctl'), ...args]] : [join(BIN, 'pg_ctl'), args];
+      return new Promise((resolve, reject) =>
+        execFile(cmd as string, argv as string[], (err, _out, stderr) =>
+          err ? reject(new Error(`pg_ctl restart failed: ${stderr || err.message}`)) : resolve(),
+        ),
+      );
+    },
     stop() {
       if (stopped) return;
       stopped = true;
