@@ -14,6 +14,7 @@ import { migrate } from '../fleet/db/migrations.ts';
 import { IngestWorker } from '../fleet/ingest/worker.ts';
 import { freePort } from '../test/helpers/gatewayProcess.ts';
 import { startPostgres } from '../test/helpers/postgres.ts';
+import { figureList } from './figures.ts';
 import { projectRoot } from './root.ts';
 
 const quick = process.argv.includes('--quick');
@@ -24,29 +25,7 @@ const BACKLOG_HOURS = quick ? 6 : 24;
 const START = Date.UTC(2026, 10, 2);
 const HOUR = 3_600_000;
 
-interface Figure {
-  name: string;
-  value: number;
-  unit: string;
-  baseline: string | null;
-  baselineValue: number | null;
-  ratio: number | null;
-  goal: string | null;
-  met: boolean | null;
-}
-const figures: Figure[] = [];
-const add = (name: string, value: number, unit: string, baseline: string | null, baselineValue: number | null, goal: string | null, met: boolean | null) =>
-  figures.push({
-    name,
-    value: round(value),
-    unit,
-    baseline,
-    baselineValue: baselineValue === null ? null : round(baselineValue),
-    ratio: baselineValue ? round(value / baselineValue, 3) : null,
-    goal,
-    met,
-  });
-const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+const { figures, add } = figureList();
 
 /** Each site's hourly usage buckets as its gateway publishes them, from the device models. */
 function hoursOfUsage(hours: number, from: number): Wire[][] {

@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/helpers/gatewayProcess.ts';
 import { saturate, steadyLatency, type LoadOptions } from './scenarios.ts';
+import { figureList } from './figures.ts';
 import { projectRoot } from './root.ts';
 import { engineThroughput } from './rulesEngine.ts';
 import { busUtilisation } from './serialBus.ts';
@@ -13,17 +14,6 @@ import { outboxDrain } from './cloudDrain.ts';
 import { meteringCost } from './meteringCost.ts';
 import { chainDevice, chainRules, ruleLatency, startRelay } from './rulesLatency.ts';
 import { MOSQUITTO, startBareAedes, startMosquitto, startTrellis, type Target } from './targets.ts';
-
-interface Figure {
-  name: string;
-  value: number;
-  unit: string;
-  baseline: string | null;
-  baselineValue: number | null;
-  ratio: number | null;
-  goal: string | null;
-  met: boolean | null;
-}
 
 const quick = process.argv.includes('--quick');
 const load: LoadOptions = quick ? { devices: 200, warmupMs: 1000, measureMs: 2000 } : { devices: 1000, warmupMs: 2000, measureMs: 5000 };
@@ -163,19 +153,7 @@ process.stderr.write(`${Math.round(meter.on)}/s on, ${Math.round(meter.off)}/s o
 const t = results.trellis as NonNullable<(typeof results)['trellis']>;
 const a = results['bare aedes'] as NonNullable<(typeof results)['trellis']>;
 const m = results.mosquitto;
-const figures: Figure[] = [];
-const add = (name: string, value: number, unit: string, baseline: string | null, baselineValue: number | null, goal: string | null, met: boolean | null) =>
-  figures.push({
-    name,
-    value: round(value),
-    unit,
-    baseline,
-    baselineValue: baselineValue === null ? null : round(baselineValue),
-    ratio: baselineValue ? round(value / baselineValue, 3) : null,
-    goal,
-    met,
-  });
-const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+const { figures, add } = figureList();
 const n = load.devices;
 
 add(`stored readings/s, QoS 0, ${n} devices`, t.qos0, 'readings/s', 'bare aedes ingesting (no storage)', a.qos0, '>= 0.8x bare aedes', t.qos0 >= 0.8 * a.qos0);
