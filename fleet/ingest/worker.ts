@@ -124,9 +124,10 @@ export class IngestWorker {
       client.once('error', reject);
     });
     await client.subscribeAsync(this.filters, { qos: 1 });
-    // after a reconnect MQTT.js subscribes again only when the broker says the session is gone; a
-    // broker restored from its persistence file may say it is there and still not hand this session
-    // its share (seen with mosquitto 2.0.11 in test/fleet/workerKill.test.ts): subscribe every time
+    // after a reconnect MQTT.js subscribes again only when the broker says the session is gone;
+    // subscribing every time costs little and does not rest on the broker's persistence. (A restarted
+    // mosquitto 2.0.11 still handed a burst's tail to no worker in test/fleet/workerKill.test.ts, even
+    // with this: gap repair is what fills such a hole.)
     client.on('connect', () => {
       if (this.#client === client) client.subscribe(this.filters, { qos: 1 }, () => undefined);
     });
