@@ -55,7 +55,7 @@ describe('store', () => {
   });
 
   it('spaces commits with waiters by ackFlushMs: a waiter after a quiet spell commits at once, later ones share the next commit', async () => {
-    const { db, writer } = setup({ flushMs: 10_000, batchSize: 1000, ackFlushMs: 60 });
+    const { db, writer } = setup({ flushMs: 10_000, batchSize: 1000, ackFlushMs: 300 }); // a window wide enough that three 5 ms sleeps fit in it on a loaded machine
     const acked: number[] = [];
     writer.append([reading(1, 1)], () => acked.push(count(db)));
     await new Promise((r) => setImmediate(r));
@@ -66,10 +66,10 @@ describe('store', () => {
       await new Promise((r) => setTimeout(r, 5)); // arriving over several turns
     }
     expect(acked).toEqual([1]);
-    await new Promise((r) => setTimeout(r, 80));
+    await new Promise((r) => setTimeout(r, 400));
     expect(acked).toEqual([1, 4, 4, 4]);
     expect(writer.stats().commits).toBe(2);
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(40);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(250);
   });
 
   it('commits readings without waiters within flushMs, and keeps the latest state per attribute', async () => {
