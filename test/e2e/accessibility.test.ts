@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fleet } from '../../firmware-sim/fleet.ts';
 import { launchChromium } from '../helpers/browser.ts';
+import { pairWithCode } from '../helpers/phone.ts';
 import { lanClient } from '../helpers/lanClient.ts';
 import { startSimFleet } from '../helpers/simFleet.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
@@ -71,9 +72,7 @@ describe('accessibility of every page', () => {
     await page.goto(`${gw.lanUrl}/`);
     await page.locator('#code').waitFor();
     found.push(...(await audit('pairing')));
-    await page.fill('#code', gw.running.lan?.pairingCode ?? '');
-    await page.fill('#name', 'Olive');
-    await page.click('[data-testid=pair-submit]');
+    await pairWithCode(page, gw);
     await page.getByTestId('device-sim_lock-1').waitFor();
     await lanClient(gw.lanUrl).put(
       '/api/scenes/evening',

@@ -4,6 +4,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fleet } from '../../firmware-sim/fleet.ts';
 import { launchChromium } from '../helpers/browser.ts';
+import { pairWithCode } from '../helpers/phone.ts';
 import { startSimFleet } from '../helpers/simFleet.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { startTestGateway, type TestGateway, waitFor } from '../helpers/testGateway.ts';
@@ -42,9 +43,7 @@ describe('languages', () => {
       await page.goto(`${gw.lanUrl}/`);
       await page.getByRole('button', { name: '配对这部手机' }).waitFor();
       expect(await page.evaluate(() => document.documentElement.lang)).toBe('zh-Hans');
-      await page.fill('#code', gw.running.lan?.pairingCode ?? '');
-      await page.fill('#name', 'Olive');
-      await page.click('[data-testid=pair-submit]');
+      await pairWithCode(page, gw);
       await page.getByTestId('device-sim_lock-1').waitFor();
       const nav = await page.locator('nav.tabs a').allTextContents();
       expect(nav).toEqual(['首页', '能耗', '警报', '规则', '人员', '隐私', '状态']);

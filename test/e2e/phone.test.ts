@@ -7,6 +7,7 @@ import { createClock } from '../../firmware-sim/clock.ts';
 import { Fleet } from '../../firmware-sim/fleet.ts';
 import { startSimFleet } from '../helpers/simFleet.ts';
 import { launchChromium } from '../helpers/browser.ts';
+import { pairWithCode } from '../helpers/phone.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/testGateway.ts';
 
@@ -62,9 +63,7 @@ describe('the phone UI', () => {
     await page.goto(`${gw.lanUrl}/`);
     await page.getByRole('button', { name: 'Pair this phone' }).waitFor();
     await shot('1-pair');
-    await page.fill('#code', gw.running.lan?.pairingCode ?? '');
-    await page.fill('#name', 'Olive');
-    await page.click('[data-testid=pair-submit]');
+    await pairWithCode(page, gw);
     await page.getByTestId('device-plug-1').waitFor();
     await page.getByTestId('live').getByText('live').waitFor();
     await shot('2-home');

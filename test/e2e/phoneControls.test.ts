@@ -8,6 +8,7 @@ import { FakeBluez } from '../../firmware-sim/ble/fakeBluez.ts';
 import { PrivateBus } from '../../firmware-sim/ble/privateBus.ts';
 import type { Fleet } from '../../firmware-sim/fleet.ts';
 import { launchChromium } from '../helpers/browser.ts';
+import { pairWithCode } from '../helpers/phone.ts';
 import { startSimFleet } from '../helpers/simFleet.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { startTestGateway, type TestGateway, waitFor } from '../helpers/testGateway.ts';
@@ -48,9 +49,7 @@ beforeAll(async () => {
   page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
   page.on('pageerror', (err) => console.error('page error:', err.message));
   await page.goto(`${gw.lanUrl}/`);
-  await page.fill('#code', gw.running.lan?.pairingCode ?? '');
-  await page.fill('#name', 'Olive');
-  await page.click('[data-testid=pair-submit]');
+  await pairWithCode(page, gw);
   await page.getByTestId('device-sim_lock-1').waitFor();
 }, 60_000);
 

@@ -6,9 +6,14 @@ export async function pairedPhone(browser: Browser, gw: TestGateway, o: { name?:
   const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, ...o.options });
   page.on('pageerror', (err) => console.error('page error:', err.message));
   await page.goto(`${gw.lanUrl}/`);
-  await page.fill('#code', gw.running.lan?.pairingCode ?? '');
-  await page.fill('#name', o.name ?? 'Olive');
-  await page.click('[data-testid=pair-submit]');
+  await pairWithCode(page, gw, o.name);
   await page.locator('nav.tabs').waitFor();
   return page;
+}
+
+/** On the pairing page: the gateway's first-start code, the owner's name, submit. */
+export async function pairWithCode(page: Page, gw: TestGateway, name = 'Olive'): Promise<void> {
+  await page.fill('#code', gw.running.lan?.pairingCode ?? '');
+  await page.fill('#name', name);
+  await page.click('[data-testid=pair-submit]');
 }
