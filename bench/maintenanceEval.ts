@@ -1,6 +1,7 @@
 import type { HourOut } from '../firmware-sim/fleetSim/model.ts';
 import { population } from '../firmware-sim/fleetSim/population.ts';
-import { DEFAULT_TICKET_RULE, type DeviceDay, overThreshold, scoreDay, type TicketRule } from '../fleet/maintenance/risk.ts';
+import { DEFAULT_TICKET_RULE, type DeviceDay, median, overThreshold, scoreDay, type TicketRule } from '../fleet/maintenance/risk.ts';
+import { round } from './figures.ts';
 
 const DAY = 86_400_000;
 /** how far ahead "fails within" looks */
@@ -158,26 +159,20 @@ export function evaluate(o: EvalOptions): EvalResult {
     devices,
     failing,
     confusion,
-    precision: round(precision),
-    recall: round(recall),
+    precision: round(precision, 3),
+    recall: round(recall, 3),
     leadDays: leadDays.sort((a, b) => a - b),
-    medianLeadDays: median(leadDays),
+    medianLeadDays: medianOrNull(leadDays),
     missed,
-    falseTicketsPer1000HealthyPerMonth: round((falseTickets / Math.max(1, healthyDeviceDays)) * 30 * 1000),
-    byKind: Object.fromEntries(Object.entries(kinds).map(([k, v]) => [k, { devices: v.devices, ticketed: v.ticketed, medianLeadDays: median(v.lead) }])),
+    falseTicketsPer1000HealthyPerMonth: round((falseTickets / Math.max(1, healthyDeviceDays)) * 30 * 1000, 3),
+    byKind: Object.fromEntries(Object.entries(kinds).map(([k, v]) => [k, { devices: v.devices, ticketed: v.ticketed, medianLeadDays: medianOrNull(v.lead) }])),
     drivers,
     tickets: {
       ...tickets,
-      precision: round(tickets.tp / Math.max(1, tickets.tp + tickets.fp)),
-      recall: round((failingScored - tickets.fn) / Math.max(1, failingScored)),
+      precision: round(tickets.tp / Math.max(1, tickets.tp + tickets.fp), 3),
+      recall: round((failingScored - tickets.fn) / Math.max(1, failingScored), 3),
     },
   };
 }
 
-function median(xs: readonly number[]): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-const round = (x: number) => Math.round(x * 1000) / 1000;
+const medianOrNull = (xs: readonly number[]) => (xs.length ? median(xs) : null);

@@ -1,6 +1,6 @@
 import { seededRandom } from '../clock.ts';
-import { type Degradation, type DeviceModel, daysInto, type HourOut, onSignals, round2 } from './model.ts';
-import { gaussian, poisson } from './weather.ts';
+import { DayRhythm, type Degradation, type DeviceModel, daysInto, type HourOut, onSignals, round2 } from './model.ts';
+import { poisson } from './weather.ts';
 
 export interface CoffeeOptions {
   readonly seed: number;
@@ -37,33 +37,28 @@ export class CoffeeModel implements DeviceModel {
   readonly capabilities = ['boiler_temperature', 'heater', 'cups', 'energy', 'descale_needed'] as const;
   readonly #o: CoffeeOptions;
   readonly #rand: () => number;
+  readonly #days: DayRhythm;
   #t = SET_C;
   #on = false;
   #scale: number;
   #descaleAsked: number | undefined;
   #energyWh = 0;
-  #day = -1;
-  #dayFactor = 1;
 
   constructor(options: CoffeeOptions) {
     this.#o = options;
     this.#rand = seededRandom(options.seed);
+    this.#days = new DayRhythm(this.#rand, 1.2, 0.5);
     this.#scale = this.#rand() * DESCALE_AT;
   }
 
   hour(start: number): HourOut {
     const o = this.#o;
     const scaling = o.degradation?.kind === 'scaling';
-    const day = Math.floor(start / 86_400_000);
-    if (day !== this.#day) {
-      this.#day = day;
-      const weekday = new Date(start).getUTCDay();
-      this.#dayFactor = (weekday === 0 ? 0.5 : weekday === 6 ? 1.2 : 1) * Math.exp(0.25 * gaussian(this.#rand));
-    }
+    const dayFactor = this.#days.at(start);
     const h = new Date(start).getUTCHours();
     const inService = h >= 7 && h < 19;
     const profile = inService ? 0.35 + Math.exp(-(((h - 8.5) / 1.2) ** 2)) + 0.6 * Math.exp(-(((h - 12.5) / 1) ** 2)) : 0;
-    const cupsPerMin = (o.busyness * this.#dayFactor * profile) / 60;
+    const cupsPerMin = (o.busyness * dayFactor * profile) / 60;
     // scale per cup; a scaling boiler's hard water lays it down `rate` times faster, and more as it thickens
     const perCup = 0.0004 * (scaling ? 1 + (o.degradation?.rate ?? 0) * daysInto(o.degradation, start) : 1);
     const signals: HourOut['signals'] = [];

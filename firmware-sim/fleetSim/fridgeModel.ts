@@ -1,6 +1,6 @@
 import { seededRandom } from '../clock.ts';
-import { type Degradation, type DeviceModel, daysInto, type HourOut, onSignals, round2 } from './model.ts';
-import { gaussian, poisson, type Weather } from './weather.ts';
+import { DayRhythm, type Degradation, type DeviceModel, daysInto, type HourOut, onSignals, round2 } from './model.ts';
+import { poisson, type Weather } from './weather.ts';
 
 export interface FridgeOptions {
   readonly seed: number;
@@ -41,20 +41,20 @@ export class FridgeModel implements DeviceModel {
   readonly capabilities = ['temperature', 'compressor', 'door', 'energy'] as const;
   readonly #o: FridgeOptions;
   readonly #rand: () => number;
+  readonly #days: DayRhythm;
   #t = SET_C;
   #on = false;
   #energyWh = 0;
   #warmMinutes = 0;
   #alerted = false;
   #recovery: { before: number; closedAt: number | undefined; late: boolean } | undefined;
-  #dayFactor = 1;
-  #day = -1;
   /** the cooling power it was sized with: twice its peak load in a 28 °C shop */
   readonly #coolingW: number;
 
   constructor(options: FridgeOptions) {
     this.#o = options;
     this.#rand = seededRandom(options.seed);
+    this.#days = new DayRhythm(this.#rand, 1.3, 0.6);
     const peakPerHour = options.busyness * 0.9;
     const dT = 28 - SET_C;
     this.#coolingW = 2 * (UA_W_PER_K * dT + (peakPerHour * OPENING_J) / 3600 + (UA_OPEN_W_PER_K * dT * peakPerHour * 13) / 3600);
@@ -64,15 +64,10 @@ export class FridgeModel implements DeviceModel {
     const o = this.#o;
     const leak = o.degradation?.kind === 'refrigerant_leak' ? Math.min(0.95, o.degradation.rate * daysInto(o.degradation, start) ** 2) : 0;
     const seal = o.degradation?.kind === 'door_seal' ? o.degradation.rate * daysInto(o.degradation, start) ** 2 : 0;
-    const day = Math.floor(start / 86_400_000);
-    if (day !== this.#day) {
-      this.#day = day;
-      const weekday = new Date(start).getUTCDay();
-      this.#dayFactor = (weekday === 6 ? 1.3 : weekday === 0 ? 0.6 : 1) * Math.exp(0.25 * gaussian(this.#rand));
-    }
+    const dayFactor = this.#days.at(start);
     const hourOfDay = new Date(start).getUTCHours();
     const open = hourOfDay >= 7 && hourOfDay < 21;
-    const traffic = open ? o.busyness * this.#dayFactor * (1 - 0.5 * Math.cos(((hourOfDay - 7) / 14) * 2 * Math.PI)) * 0.6 : 0;
+    const traffic = open ? o.busyness * dayFactor * (1 - 0.5 * Math.cos(((hourOfDay - 7) / 14) * 2 * Math.PI)) * 0.6 : 0;
     let onS = 0;
     let starts = 0;
     let doorS = 0;

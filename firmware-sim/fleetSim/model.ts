@@ -1,4 +1,5 @@
 import type { MaintenanceData, Metric } from '../../protocol/index.ts';
+import { gaussian } from './weather.ts';
 
 /** What one simulated hour of a device produced, as its gateway would meter and monitor it. */
 export interface HourOut {
@@ -43,3 +44,29 @@ export function onSignals(attribute: string, onSeconds: number, starts: number, 
 }
 
 export const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * How busy each day is against an ordinary weekday: Saturday's and Sunday's own factors, times a
+ * day-to-day spread (log-normal, sigma 0.25), drawn once per day from the device's generator.
+ */
+export class DayRhythm {
+  #day = -1;
+  #factor = 1;
+
+  constructor(
+    readonly rand: () => number,
+    readonly saturday: number,
+    readonly sunday: number,
+  ) {}
+
+  /** The factor of the day `t` (ms) is in; days must come in order. */
+  at(t: number): number {
+    const day = Math.floor(t / 86_400_000);
+    if (day !== this.#day) {
+      this.#day = day;
+      const weekday = new Date(t).getUTCDay();
+      this.#factor = (weekday === 6 ? this.saturday : weekday === 0 ? this.sunday : 1) * Math.exp(0.25 * gaussian(this.rand));
+    }
+    return this.#factor;
+  }
+}

@@ -21,10 +21,6 @@ export class GatewayRecords {
     readonly timeZoneOffset = '+00:00',
   ) {}
 
-  get seq(): number {
-    return this.#seq;
-  }
-
   #envelope(type: string, at: number, data: unknown): string {
     const seq = ++this.#seq;
     return JSON.stringify({ v: 1, key: `${this.gatewayId}:${seq}`, seq, gatewayId: this.gatewayId, type, at, data });

@@ -34,15 +34,10 @@ export class SimGateway {
   #client: MqttClient | undefined;
   #flushing = false;
   #inFlight = 0;
-  answered = { commands: 0, resends: 0 };
 
   constructor(options: SimGatewayOptions) {
     this.#o = options;
     this.records = new GatewayRecords(options.gatewayId, options.provider);
-  }
-
-  get backlog(): number {
-    return this.#outbox.length + this.#inFlight;
   }
 
   async online(at: number): Promise<void> {
@@ -139,12 +134,10 @@ export class SimGateway {
     }
     const at = Date.now();
     if (kind === 'cmd') {
-      this.answered.commands++;
       this.#outbox.push(
         this.records.record(t.commandResult(this.#o.provider, requestId), 'cmd-result', at, { requestId, provider: this.#o.provider, status: 'done', at }),
       );
     } else if (kind === 'resend' && body.deviceId !== undefined) {
-      this.answered.resends++;
       const byHour = this.held.get(body.deviceId) ?? new Map<number, Wire>();
       const wanted = [...byHour.entries()].filter(([start]) => start >= (body.from ?? 0) && start < (body.to ?? 0));
       this.#outbox.push(...wanted.map(([, w]) => w));

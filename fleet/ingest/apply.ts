@@ -5,9 +5,9 @@ import type { Queryable } from '../db/fleetDb.ts';
 import { commandState } from '../commands.ts';
 import { syncManifest } from '../inventory.ts';
 
-export type Of<K extends keyof typeof TOPIC_SCHEMAS> = z.infer<(typeof TOPIC_SCHEMAS)[K]>;
+type Of<K extends keyof typeof TOPIC_SCHEMAS> = z.infer<(typeof TOPIC_SCHEMAS)[K]>;
 /** The parsed topic whose kinds include K (a union member may stand for several kinds). */
-export type Topic<K extends ParsedTopic['kind'], T = ParsedTopic> = T extends { kind: infer U } ? (K extends U ? T : never) : never;
+type Topic<K extends ParsedTopic['kind'], T = ParsedTopic> = T extends { kind: infer U } ? (K extends U ? T : never) : never;
 
 /**
  * What each validated record of the low-volume kinds does to the fleet's tables, inside the ingest

@@ -164,7 +164,8 @@ function values(series: ReadonlyMap<number, DeviceDay>, f: Feature, from: number
 }
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-function median(xs: readonly number[]): number {
+/** The median of a non-empty list. */
+export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
