@@ -36,6 +36,17 @@ export async function clearAlarm(tx: Queryable, gatewayId: string, deviceRef: st
   return rows.length > 0;
 }
 
+/** Clears the active alarms of many (gateway, device, code) in one statement, each at its own time. */
+export async function clearAlarms(tx: Queryable, rows: ReadonlyArray<{ gatewayId: string; deviceRef: string; code: string; at: number }>): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.query(
+    `UPDATE alarms SET state = 'cleared', cleared_at = c.at
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS c(g, d, code, at)
+     WHERE alarms.gateway_id = c.g AND alarms.device_ref = c.d AND alarms.code = c.code AND alarms.state = 'active'`,
+    [rows.map((r) => r.gatewayId), rows.map((r) => r.deviceRef), rows.map((r) => r.code), rows.map((r) => r.at)],
+  );
+}
+
 /** An alert from a gateway, as the alarm it raises: rule alerts by rule, the others by source. */
 export function alarmCode(source: string, ruleId: string | undefined): string {
   return source === 'rule' && ruleId ? `rule.${ruleId}` : source;

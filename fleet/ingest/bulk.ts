@@ -1,5 +1,5 @@
 import type { MaintenanceData, UsageBucket } from '../../protocol/index.ts';
-import { raiseAlarm } from '../alarms.ts';
+import { clearAlarms, raiseAlarm } from '../alarms.ts';
 import type { Queryable } from '../db/fleetDb.ts';
 import { signalWords } from '../signalWords.ts';
 import { clean, KEPT_PAYLOAD_BYTES } from './records.ts';
@@ -95,7 +95,10 @@ export async function insertSignals(tx: Queryable, rows: readonly SignalRow[]): 
   const fresh = new Set(inserted.map((r) => signalKey(r.g, r.p, r.d, r.signal, r.attribute, r.at)));
   let clears: SignalRow[] = [];
   const flushClears = async () => {
-    if (clears.length > 0) await clearSignalAlarms(tx, clears);
+    await clearAlarms(
+      tx,
+      clears.map((r) => ({ gatewayId: r.gatewayId, deviceRef: r.deviceRef, code: `maintenance.${r.data.signal}`, at: r.data.at })),
+    );
     clears = [];
   };
   for (const r of rows) {
@@ -116,15 +119,6 @@ export async function insertSignals(tx: Queryable, rows: readonly SignalRow[]): 
     });
   }
   await flushClears();
-}
-
-async function clearSignalAlarms(tx: Queryable, rows: readonly SignalRow[]): Promise<void> {
-  await tx.query(
-    `UPDATE alarms SET state = 'cleared', cleared_at = c.at
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS c(g, d, code, at)
-     WHERE alarms.gateway_id = c.g AND alarms.device_ref = c.d AND alarms.code = c.code AND alarms.state = 'active'`,
-    [rows.map((r) => r.gatewayId), rows.map((r) => r.deviceRef), rows.map((r) => `maintenance.${r.data.signal}`), rows.map((r) => r.data.at)],
-  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import { clearAlarm, raiseAlarm } from '../alarms.ts';
+import { clearAlarms, raiseAlarm } from '../alarms.ts';
 import type { FleetConfig } from '../config.ts';
 import type { Queryable } from '../db/fleetDb.ts';
 import { DEFAULT_TICKET_RULE, type DeviceDay, overThreshold, type Risk, riskWords, scoreDay, type TicketRule } from '../maintenance/risk.ts';
@@ -78,28 +78,53 @@ export async function scoreRisk(tx: Queryable, sla: FleetConfig['tickets']['sla'
   const days = await deviceDays(tx, day - WINDOW_DAYS * DAY, day + DAY);
   const risks = scoreDay(days, day);
   const earlier = await previousOver(tx, day, rule);
+  const scored = risks.map((r) => ({ r, at: split(r.key), words: riskWords(r), over: overThreshold(r, rule) }));
+  await saveRisks(tx, scored, day, now);
+  // the devices now under the rule: their alarm, if any, is over
+  await clearAlarms(
+    tx,
+    scored.filter((x) => !x.over).map((x) => ({ gatewayId: x.at[0], deviceRef: x.at[1], code: RISK_CODE, at: now })),
+  );
   let atRisk = 0;
   let ticketsOpened = 0;
-  for (const r of risks) {
-    const [gatewayId, deviceRef] = split(r.key);
-    const words = riskWords(r);
-    await tx.query(
-      `INSERT INTO device_risk (gateway_id, device_ref, day, model, score, driver, trend, peers_median, peers, eta_days, words, computed_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       ON CONFLICT (gateway_id, device_ref, day) DO UPDATE SET model = excluded.model, score = excluded.score, driver = excluded.driver, trend = excluded.trend,
-         peers_median = excluded.peers_median, peers = excluded.peers, eta_days = excluded.eta_days, words = excluded.words, computed_at = excluded.computed_at`,
-      [gatewayId, deviceRef, day, r.model, r.score, r.driver ?? null, r.trend ?? null, r.peersMedian ?? null, r.peers, r.etaDays ?? null, words, now],
-    );
-    const over = overThreshold(r, rule);
-    if (!over) {
-      await clearAlarm(tx, gatewayId, deviceRef, RISK_CODE, now);
-      continue;
-    }
-    if ((earlier.get(r.key) ?? 0) < rule.days - 1) continue;
+  for (const x of scored) {
+    if (!x.over || (earlier.get(x.r.key) ?? 0) < rule.days - 1) continue;
     atRisk++;
-    ticketsOpened += (await raiseOnce(tx, gatewayId, deviceRef, r, words, sla, now)) ? 1 : 0;
+    ticketsOpened += (await raiseOnce(tx, x.at[0], x.at[1], x.r, x.words, sla, now)) ? 1 : 0;
   }
   return { day, scored: risks.length, atRisk, ticketsOpened };
+}
+
+/** The day's scores, one statement for every device (a provider's 20,000 devices are scored each hour). */
+async function saveRisks(
+  tx: Queryable,
+  scored: ReadonlyArray<{ r: Risk; at: readonly [string, string]; words: string }>,
+  day: number,
+  now: number,
+): Promise<void> {
+  if (scored.length === 0) return;
+  const col = <T>(f: (x: (typeof scored)[number]) => T) => scored.map(f);
+  await tx.query(
+    `INSERT INTO device_risk (gateway_id, device_ref, day, model, score, driver, trend, peers_median, peers, eta_days, words, computed_at)
+     SELECT g, d, $11, m, s, dr, t, pm, p, e, w, $12
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::float8[], $7::float8[], $8::int[], $9::float8[], $10::text[]) AS u(g, d, m, s, dr, t, pm, p, e, w)
+     ON CONFLICT (gateway_id, device_ref, day) DO UPDATE SET model = excluded.model, score = excluded.score, driver = excluded.driver, trend = excluded.trend,
+       peers_median = excluded.peers_median, peers = excluded.peers, eta_days = excluded.eta_days, words = excluded.words, computed_at = excluded.computed_at`,
+    [
+      col((x) => x.at[0]),
+      col((x) => x.at[1]),
+      col((x) => x.r.model),
+      col((x) => x.r.score),
+      col((x) => x.r.driver ?? null),
+      col((x) => x.r.trend ?? null),
+      col((x) => x.r.peersMedian ?? null),
+      col((x) => x.r.peers),
+      col((x) => x.r.etaDays ?? null),
+      col((x) => x.words),
+      day,
+      now,
+    ],
+  );
 }
 
 /** How many of the days just before `day` each device was over the threshold on, running. */
