@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scaledClock } from '../../gateway/clock.ts';
 import type { Fleet } from '../../firmware-sim/fleet.ts';
 import { lanClient } from '../helpers/lanClient.ts';
 import { startSimFleet } from '../helpers/simFleet.ts';
@@ -31,7 +32,9 @@ beforeAll(async () => {
   const dir = dirs.make('trellis-builder-');
   rulesFile = join(dir, 'rules.yaml');
   writeFileSync(rulesFile, HAND);
-  gw = await startTestGateway({ rules: { file: rulesFile } }, dirs);
+  // the rule under test only acts between 16:00 and 23:30: the gateway's clock starts at 18:00 UTC today, whenever the suite runs
+  const evening = Math.floor(Date.now() / 86_400_000) * 86_400_000 + 18 * 3_600_000;
+  gw = await startTestGateway({ rules: { file: rulesFile }, timezone: 'UTC' }, dirs, scaledClock(1, evening));
   fleet = await startSimFleet(gw, [
     { kind: 'radiator-valve', node: 'valve-1', name: 'Living room radiator' },
     { kind: 'lock', node: 'lock-1', name: 'Back door' },
