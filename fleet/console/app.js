@@ -10,6 +10,7 @@ import { Tickets } from './pages/tickets.js';
 import { Usage } from './pages/usage.js';
 import { Commands } from './pages/commands.js';
 import { Device } from './pages/device.js';
+import { Maintenance } from './pages/maintenance.js';
 import { People } from './pages/people.js';
 import { Site, Sites } from './pages/sites.js';
 
@@ -21,6 +22,7 @@ const PAGES = {
   device: { title: null, roles: ['admin', 'dispatcher', 'technician'], view: Device },
   alarms: { title: 'Alarms', roles: ['admin', 'dispatcher', 'technician'], view: Alarms },
   tickets: { title: 'Tickets', roles: ['admin', 'dispatcher', 'technician'], view: Tickets },
+  maintenance: { title: 'Maintenance', roles: ['admin', 'dispatcher'], view: Maintenance },
   usage: { title: 'Usage', roles: ['admin', 'dispatcher', 'billing'], view: Usage },
   commands: { title: 'Commands', roles: ['admin', 'dispatcher'], view: Commands },
   people: { title: 'People', roles: ['admin'], view: People },

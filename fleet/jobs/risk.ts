@@ -183,8 +183,11 @@ const split = (key: string) => {
   return [key.slice(0, i), key.slice(i + 1)] as const;
 };
 
-/** The latest scored day's devices, most at risk first, with their words. */
-export async function riskRanking(db: Queryable, limit = 50) {
+/**
+ * The latest scored day's devices, most at risk first, with their words and the open ticket (if any)
+ * the risk round or a dispatcher opened for it; `model` keeps one device model's.
+ */
+export async function riskRanking(db: Queryable, limit = 50, model?: string) {
   return db.query<{
     gatewayId: string;
     deviceRef: string;
@@ -194,9 +197,17 @@ export async function riskRanking(db: Queryable, limit = 50) {
     driver: string | null;
     etaDays: number | null;
     words: string;
+    ticketId: number | null;
+    ticketState: string | null;
   }>(
-    `SELECT gateway_id AS "gatewayId", device_ref AS "deviceRef", day, model, score, driver, eta_days AS "etaDays", words
-     FROM device_risk WHERE day = (SELECT max(day) FROM device_risk) ORDER BY score DESC, gateway_id, device_ref LIMIT $1`,
-    [limit],
+    `SELECT r.gateway_id AS "gatewayId", r.device_ref AS "deviceRef", r.day, r.model, r.score, r.driver, r.eta_days AS "etaDays", r.words,
+       t.id AS "ticketId", t.state AS "ticketState"
+     FROM device_risk r
+     LEFT JOIN LATERAL (
+       SELECT id, state FROM tickets WHERE gateway_id = r.gateway_id AND device_ref = r.device_ref AND state <> 'closed' ORDER BY id DESC LIMIT 1
+     ) t ON true
+     WHERE r.day = (SELECT max(day) FROM device_risk) AND ($2::text IS NULL OR r.model = $2)
+     ORDER BY r.score DESC, r.gateway_id, r.device_ref LIMIT $1`,
+    [limit, model ?? null],
   );
 }

@@ -209,6 +209,60 @@ describe('the fleet console', () => {
     expect(cspViolations).toEqual([]);
   }, 40_000);
 
+  it('ranks the devices most likely to fail, says what drove each score, and opens a ticket for one from the ranking', async () => {
+    const day = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000;
+    const scored = [
+      ['d-fridge', 'sim-fridge', 6.2, 'duty', 3.5, 'Compressor running 9 points more of the day than 3 weeks ago (its peers: 0.4)'],
+      ['d-coffee', 'sim-espresso', 2.4, 'energyPerUnit', null, 'Energy per cup up 12% on 3 weeks ago (its peers: 1%)'],
+      ['d-fridge-2', 'sim-fridge', 0.3, null, null, 'Nothing stands out from its peers'],
+    ] as const;
+    for (const [ref, model, score, driver, eta, words] of scored)
+      await f.fleet.db.query(
+        `INSERT INTO device_risk (gateway_id, device_ref, day, model, score, driver, trend, peers_median, peers, eta_days, words, computed_at)
+         VALUES ('gw-1', $1, $2, $3, $4, $5, NULL, NULL, 12, $6, $7, $8)`,
+        [ref, day, model, score, driver, eta, words, Date.now()],
+      );
+    // an older day's score is not today's ranking
+    await f.fleet.db.query(
+      `INSERT INTO device_risk (gateway_id, device_ref, day, model, score, peers, words, computed_at) VALUES ('gw-1', 'd-old', $1, 'sim-fridge', 9, 12, 'old', $2)`,
+      [day - 86_400_000, Date.now()],
+    );
+    const desk = await open({ width: 1280, height: 800 });
+    await signIn(desk, 'dee');
+    await desk.click('a[href="#/maintenance"]');
+    const rows = desk.locator('[data-testid^=risk-gw-1-]');
+    await rows.first().waitFor({ timeout: 10_000 });
+    expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')))).toEqual([
+      'risk-gw-1-d-fridge',
+      'risk-gw-1-d-coffee',
+      'risk-gw-1-d-fridge-2',
+    ]);
+    const first = desk.getByTestId('risk-gw-1-d-fridge');
+    expect(await first.textContent()).toContain('Compressor running 9 points more of the day than 3 weeks ago');
+    expect(await first.textContent()).toContain('about 4 days');
+    expect(await first.locator('td.bad').count()).toBe(1);
+    await desk.getByTestId('filter-model').selectOption('sim-espresso');
+    await desk.getByTestId('risk-gw-1-d-fridge').waitFor({ state: 'detached' });
+    expect(await rows.count()).toBe(1);
+    await desk.getByTestId('risk-open-d-coffee').click();
+    const link = desk.getByTestId('risk-ticket-d-coffee');
+    await link.waitFor({ timeout: 10_000 });
+    expect(await link.textContent()).toMatch(/^#\d+ \(open\)$/);
+    const [ticket] = await f.fleet.db.query<{ title: string; notes: string }>("SELECT title, notes FROM tickets WHERE device_ref = 'd-coffee'");
+    expect(ticket).toEqual({ title: 'Inspect: maintenance trend', notes: 'Energy per cup up 12% on 3 weeks ago (its peers: 1%)' });
+    await desk.screenshot({ path: join(ARTIFACTS, '7-maintenance.png'), fullPage: true });
+    // a technician's menu has no ranking, and its API refuses one
+    const tech = await open({ width: 390, height: 800 }, true);
+    await signIn(tech, 'tom');
+    await tech.getByRole('heading', { name: 'Tickets' }).waitFor();
+    expect(await tech.locator('header nav').textContent()).not.toContain('Maintenance');
+    const token = await tech.evaluate(() => sessionStorage.getItem('trellis-fleet.token'));
+    expect(token).toBeTruthy();
+    const refused = await fetch(`${f.fleet.apiUrl}/api/maintenance/risk`, { headers: { authorization: `Bearer ${token}` } });
+    expect(refused.status).toBe(403);
+    expect(cspViolations).toEqual([]);
+  }, 40_000);
+
   it('an admin adds a person, who can then sign in with that role', async () => {
     const desk = await open({ width: 1280, height: 800 });
     await desk.goto(`${f.fleet.apiUrl}/`);

@@ -119,9 +119,9 @@ export function siteRoutes(app: FleetApp, ctx: FleetContext): void {
     config: { allow: OPERATIONS },
     schema: {
       summary: 'The devices most likely to fail within a week (the latest scored day), with what drove each score',
-      querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
+      querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), model: z.string().min(1).max(128).optional() }),
     },
-    handler: (req) => riskRanking(ctx.db, req.query.limit),
+    handler: (req) => riskRanking(ctx.db, req.query.limit, req.query.model),
   });
 
   app.get('/api/sites/:gatewayId/invalid', {

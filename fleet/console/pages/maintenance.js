@@ -1,0 +1,84 @@
+import { useState } from 'preact/hooks';
+import { api, html } from '../api.js';
+import { pending, useAction, useLive } from '../load.js';
+
+/** Days until failure as a technician reads it: "about 4 days", "over a month", or nothing known. */
+function eta(days) {
+  if (days === null || days === undefined) return '–';
+  if (days < 1) return 'within a day';
+  if (days > 30) return 'over a month';
+  return `about ${Math.round(days)} days`;
+}
+
+/**
+ * The devices most likely to fail within a week, from the last scored day, most at risk first: what
+ * drove each score in words, how far ahead of its peers it is, when it may fail, and its ticket (the
+ * risk round opens one over the threshold; a dispatcher can open one earlier from here).
+ */
+export function Maintenance({ query }) {
+  const [model, setModel] = useState(query.get('model') ?? '');
+  const state = useLive(() => api('/api/maintenance/risk?limit=200'), [], ['tickets']);
+  const [run, error] = useAction(state.bump);
+  const wait = pending(state, 'the risk ranking');
+  if (wait) return wait;
+  const models = [...new Set(state.data.map((r) => r.model))].sort();
+  const shown = state.data.filter((r) => !model || r.model === model);
+  const top = Math.max(4, ...state.data.map((r) => r.score));
+  return html`
+    <h1>Maintenance</h1>
+    <p class="meta">
+      Each device's score says how far its own trend over the last three days stands out from the other devices of its model on the same days
+      (4 or more, two days running, opens a ticket).${state.data[0] && html` Scored day: ${new Date(state.data[0].day).toLocaleDateString()}.`}
+    </p>
+    <div class="actions">
+      <label>Model
+        <select value=${model} onChange=${(e) => setModel(e.target.value)} data-testid="filter-model">
+          <option value="">all</option>
+          ${models.map((m) => html`<option>${m}</option>`)}
+        </select>
+      </label>
+    </div>
+    ${error}
+    ${shown.length === 0 && html`<p class="empty">No device has been scored yet: scores need a week of a device's maintenance signals.</p>`}
+    ${
+      shown.length > 0 &&
+      html`<table>
+        <thead><tr><th>#</th><th>Device</th><th>Score</th><th>What drove it</th><th>May fail</th><th>Ticket</th></tr></thead>
+        <tbody>
+          ${shown.map(
+            (r, i) => html`<tr data-testid="risk-${r.gatewayId}-${r.deviceRef}">
+              <td>${i + 1}</td>
+              <td>
+                <a href="#/device?site=${encodeURIComponent(r.gatewayId)}&ref=${encodeURIComponent(r.deviceRef)}">${r.deviceRef}</a>
+                <div class="meta">${r.model} at ${r.gatewayId}</div>
+              </td>
+              <td class=${r.score >= 4 ? 'bad' : r.score >= 2 ? 'warn' : ''}>
+                <meter min="0" max=${top} low="2" high="4" optimum="0" value=${r.score} aria-label="risk score"></meter> ${r.score.toFixed(1)}
+              </td>
+              <td>${r.words}</td>
+              <td>${eta(r.etaDays)}</td>
+              <td>
+                ${
+                  r.ticketId
+                    ? html`<a href="#/tickets" data-testid="risk-ticket-${r.deviceRef}">#${r.ticketId} (${r.ticketState.replace('_', ' ')})</a>`
+                    : html`<button
+                        class="secondary"
+                        data-testid="risk-open-${r.deviceRef}"
+                        onClick=${run(() =>
+                          api('/api/tickets', {
+                            method: 'POST',
+                            body: { gatewayId: r.gatewayId, deviceRef: r.deviceRef, title: 'Inspect: maintenance trend', priority: 'normal', notes: r.words },
+                          }),
+                        )}
+                      >
+                        Open a ticket
+                      </button>`
+                }
+              </td>
+            </tr>`,
+          )}
+        </tbody>
+      </table>`
+    }
+  `;
+}
