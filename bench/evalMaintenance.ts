@@ -7,7 +7,9 @@ import { evaluate, HORIZON_DAYS } from './maintenanceEval.ts';
 import { projectRoot } from './root.ts';
 
 const quick = process.argv.includes('--quick');
-const seeds = quick ? [101] : [101, 102, 103];
+const given = process.argv.indexOf('--seeds');
+/** `--seeds 1,2`: the tuning seeds, to try a change on; the report's figures are from 101-103 */
+const seeds = given > 0 ? (process.argv[given + 1] ?? '').split(',').map(Number) : quick ? [101] : [101, 102, 103];
 const t0 = performance.now();
 const r = evaluate({ seeds, sites: 200, days: 75 });
 const c = r.tickets;

@@ -21,6 +21,8 @@ export function dayOf(key: string, model: string, day: number, hours: readonly H
   const recovery: number[] = [];
   let energy = 0;
   let units = 0;
+  let warmest = Number.NEGATIVE_INFINITY;
+  let coolest = Number.POSITIVE_INFINITY;
   for (const h of hours) {
     for (const s of h.signals) {
       if (s.signal === 'duty_cycle') duty.push(s.value);
@@ -29,12 +31,25 @@ export function dayOf(key: string, model: string, day: number, hours: readonly H
     for (const m of Object.values(h.metrics)) {
       if (m.role === 'energy') energy += m.delta;
       else if (m.role === 'counter') units += m.delta;
+      else if (m.role === 'temperature' && m.mean !== null) {
+        warmest = Math.max(warmest, m.mean);
+        coolest = Math.min(coolest, m.mean);
+      }
     }
   }
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
   const sorted = [...duty].sort((a, b) => a - b);
   const dutyPeak = sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(0.9 * sorted.length))] : undefined;
-  return { key, model, day, duty: mean(duty), recovery: mean(recovery), energyPerUnit: units >= 20 ? energy / units : undefined, dutyPeak };
+  return {
+    key,
+    model,
+    day,
+    duty: mean(duty),
+    recovery: mean(recovery),
+    energyPerUnit: units >= 20 ? energy / units : undefined,
+    dutyPeak,
+    warmth: warmest >= coolest ? warmest - coolest : undefined,
+  };
 }
 
 export interface Confusion {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_TICKET_RULE } from './maintenance/risk.ts';
 
 const PROVIDER = /^[A-Za-z0-9_.:-]{1,64}$/;
 const priority = z.enum(['critical', 'high', 'normal', 'low']);
@@ -93,6 +94,19 @@ export const fleetConfigSchema = z.strictObject({
       verifyAfterMinutes: minutes(1440),
     })
     .default({ autoOpen: [], sla: slaDefaults, verifyAfterMinutes: 1440 }),
+  maintenance: z
+    .strictObject({
+      /** when the risk round opens a ticket (fleet/maintenance/risk.ts, TicketRule) */
+      ticket: z
+        .strictObject({
+          threshold: z.number().positive().max(100).default(DEFAULT_TICKET_RULE.threshold),
+          days: z.number().int().min(1).max(14).default(DEFAULT_TICKET_RULE.days),
+          etaDays: z.number().nonnegative().max(60).default(DEFAULT_TICKET_RULE.etaDays),
+          warmth: z.number().positive().max(100).default(DEFAULT_TICKET_RULE.warmth),
+        })
+        .default(DEFAULT_TICKET_RULE),
+    })
+    .default({ ticket: DEFAULT_TICKET_RULE }),
   retention: z
     .strictObject({
       rawHealthDays: z.number().positive().default(30),

@@ -12,7 +12,7 @@ import { applyRetention } from './jobs/retention.ts';
 import { sweepTickets } from './jobs/ticketSweep.ts';
 
 /** What the periodic rounds need from the config. */
-export type RoundsConfig = Pick<FleetConfig, 'provider' | 'checks' | 'alarms' | 'tickets' | 'retention'>;
+export type RoundsConfig = Pick<FleetConfig, 'provider' | 'checks' | 'alarms' | 'tickets' | 'maintenance' | 'retention'>;
 
 /** How records reach the database: an ingest worker on the provider's broker, or the embedded broker itself. */
 export interface IngestPath extends Publisher {
@@ -84,7 +84,7 @@ export class FleetProcess {
               )
             : Promise.resolve(),
       ],
-      ['risk', RISK_EVERY_MS, () => exclusive(db, JobLocks.risk, (tx) => scoreRisk(tx, c.tickets.sla, now))],
+      ['risk', RISK_EVERY_MS, () => exclusive(db, JobLocks.risk, (tx) => scoreRisk(tx, c.tickets.sla, now, c.maintenance.ticket))],
       [
         'retention',
         RETENTION_EVERY_MS,

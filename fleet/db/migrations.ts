@@ -282,6 +282,10 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX device_risk_by_day ON device_risk (day, score DESC);
   CREATE INDEX maintenance_signals_by_time ON maintenance_signals (at);
   `,
+  // 6: each feature's z of a scored day (the ticket rule reads the temperature's, not only the largest)
+  `
+  ALTER TABLE device_risk ADD COLUMN z jsonb NOT NULL DEFAULT '{}';
+  `,
 ];
 
 /** The schema version this trellis-fleet migrates to. */

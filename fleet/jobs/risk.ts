@@ -11,8 +11,9 @@ export const RISK_CODE = 'maintenance.risk';
 
 /**
  * Each device's day from the stored records: the mean and the busiest hours' (90th percentile)
- * duty cycle of its `duty_cycle` signals, the mean of its `recovery_time` signals, and its energy per
- * counted unit from the usage buckets (a day with fewer than 20 units has none). A signal stamped at
+ * duty cycle of its `duty_cycle` signals, the mean of its `recovery_time` signals, and from the usage
+ * buckets its energy per counted unit (a day with fewer than 20 units has none) and the spread of its
+ * hourly mean temperatures. A signal stamped at
  * an hour's end belongs to the day of that hour (`at - 1`). The same aggregation as
  * `bench/maintenanceEval.ts`'s `dayOf`, which the evaluation uses on the simulator's records.
  */
@@ -26,6 +27,7 @@ export async function deviceDays(db: Queryable, from: number, to: number): Promi
     peak: number | null;
     recovery: number | null;
     epu: number | null;
+    warmth: number | null;
   }>(
     `WITH s AS (
        SELECT gateway_id, device_ref, (at - 1) / ${DAY} * ${DAY} AS day, signal, (data->>'value')::float8 AS v
@@ -39,11 +41,13 @@ export async function deviceDays(db: Queryable, from: number, to: number): Promi
      ), use AS (
        SELECT gateway_id, device_ref, start_at / ${DAY} * ${DAY} AS day,
          sum((SELECT coalesce(sum((m->>'delta')::float8), 0) FROM jsonb_each(data->'metrics') e(k, m) WHERE m->>'role' = 'energy')) AS energy,
-         sum((SELECT coalesce(sum((m->>'delta')::float8), 0) FROM jsonb_each(data->'metrics') e(k, m) WHERE m->>'role' = 'counter')) AS units
+         sum((SELECT coalesce(sum((m->>'delta')::float8), 0) FROM jsonb_each(data->'metrics') e(k, m) WHERE m->>'role' = 'counter')) AS units,
+         max((SELECT max((m->>'mean')::float8) FROM jsonb_each(data->'metrics') e(k, m) WHERE m->>'role' = 'temperature')) AS warmest,
+         min((SELECT min((m->>'mean')::float8) FROM jsonb_each(data->'metrics') e(k, m) WHERE m->>'role' = 'temperature')) AS coolest
        FROM usage_buckets WHERE start_at >= $1 AND start_at < $2 GROUP BY 1, 2, 3
      )
      SELECT sig.gateway_id AS g, sig.device_ref AS d, sig.day, coalesce(dev.model, dev.kind, 'unknown') AS model, sig.duty, sig.peak, sig.recovery,
-       CASE WHEN use.units >= 20 THEN use.energy / use.units END AS epu
+       CASE WHEN use.units >= 20 THEN use.energy / use.units END AS epu, use.warmest - use.coolest AS warmth
      FROM sig LEFT JOIN use USING (gateway_id, device_ref, day)
      LEFT JOIN devices dev ON dev.gateway_id = sig.gateway_id AND dev.device_ref = sig.device_ref
      WHERE dev.access IS DISTINCT FROM 'ended'`,
@@ -57,6 +61,7 @@ export async function deviceDays(db: Queryable, from: number, to: number): Promi
     dutyPeak: r.peak ?? undefined,
     recovery: r.recovery ?? undefined,
     energyPerUnit: r.epu ?? undefined,
+    warmth: r.warmth ?? undefined,
   }));
 }
 
@@ -105,11 +110,13 @@ async function saveRisks(
   if (scored.length === 0) return;
   const col = <T>(f: (x: (typeof scored)[number]) => T) => scored.map(f);
   await tx.query(
-    `INSERT INTO device_risk (gateway_id, device_ref, day, model, score, driver, trend, peers_median, peers, eta_days, words, computed_at)
-     SELECT g, d, $11, m, s, dr, t, pm, p, e, w, $12
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::float8[], $7::float8[], $8::int[], $9::float8[], $10::text[]) AS u(g, d, m, s, dr, t, pm, p, e, w)
+    `INSERT INTO device_risk (gateway_id, device_ref, day, model, score, driver, trend, peers_median, peers, eta_days, words, z, computed_at)
+     SELECT g, d, $12, m, s, dr, t, pm, p, e, w, z, $13
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::float8[], $7::float8[], $8::int[], $9::float8[], $10::text[], $11::jsonb[])
+       AS u(g, d, m, s, dr, t, pm, p, e, w, z)
      ON CONFLICT (gateway_id, device_ref, day) DO UPDATE SET model = excluded.model, score = excluded.score, driver = excluded.driver, trend = excluded.trend,
-       peers_median = excluded.peers_median, peers = excluded.peers, eta_days = excluded.eta_days, words = excluded.words, computed_at = excluded.computed_at`,
+       peers_median = excluded.peers_median, peers = excluded.peers, eta_days = excluded.eta_days, words = excluded.words, z = excluded.z,
+       computed_at = excluded.computed_at`,
     [
       col((x) => x.at[0]),
       col((x) => x.at[1]),
@@ -121,6 +128,7 @@ async function saveRisks(
       col((x) => x.r.peers),
       col((x) => x.r.etaDays ?? null),
       col((x) => x.words),
+      col((x) => JSON.stringify(x.r.z)),
       day,
       now,
     ],
@@ -129,8 +137,8 @@ async function saveRisks(
 
 /** How many of the days just before `day` each device was over the threshold on, running. */
 async function previousOver(tx: Queryable, day: number, rule: TicketRule): Promise<Map<string, number>> {
-  const rows = await tx.query<{ g: string; d: string; day: number; score: number; eta: number | null }>(
-    'SELECT gateway_id AS g, device_ref AS d, day, score, eta_days AS eta FROM device_risk WHERE day >= $1 AND day < $2 ORDER BY day DESC',
+  const rows = await tx.query<{ g: string; d: string; day: number; score: number; eta: number | null; z: Risk['z'] }>(
+    'SELECT gateway_id AS g, device_ref AS d, day, score, eta_days AS eta, z FROM device_risk WHERE day >= $1 AND day < $2 ORDER BY day DESC',
     [day - (rule.days - 1) * DAY, day],
   );
   const runs = new Map<string, number>();
@@ -138,7 +146,7 @@ async function previousOver(tx: Queryable, day: number, rule: TicketRule): Promi
   for (const r of rows) {
     const key = `${r.g}/${r.d}`;
     if (broken.has(key)) continue;
-    if (overThreshold({ score: r.score, etaDays: r.eta ?? undefined }, rule)) runs.set(key, (runs.get(key) ?? 0) + 1);
+    if (overThreshold({ score: r.score, etaDays: r.eta ?? undefined, z: r.z }, rule)) runs.set(key, (runs.get(key) ?? 0) + 1);
     else broken.add(key);
   }
   return runs;

@@ -35,11 +35,16 @@ describe('trellis-fleet CLI', () => {
     const ok = fleet(['check-config'], dir);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('"provider": "coolco"');
-    writeFileSync(join(dir, 'bad.yaml'), 'provider: "no spaces allowed"\nbroker: {embedded: {host: 0.0.0.0, tls: false}}\napi: {colour: blue}\n');
+    expect(JSON.parse(ok.stdout.slice(ok.stdout.indexOf('{'))).maintenance).toEqual({ ticket: { threshold: 4, days: 2, etaDays: 2, warmth: 2 } });
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      'provider: "no spaces allowed"\nbroker: {embedded: {host: 0.0.0.0, tls: false}}\napi: {colour: blue}\nmaintenance: {ticket: {days: 0}}\n',
+    );
     const bad = fleet(['check-config', '-c', 'bad.yaml'], dir);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('bad.yaml: provider: expected letters, digits');
     expect(bad.stderr).toMatch(/bad\.yaml: api: Unrecognized key/i);
+    expect(bad.stderr).toMatch(/bad\.yaml: maintenance\.ticket\.days: .*>=1/);
     expect(bad.stderr).not.toContain('    at ');
   });
 

@@ -78,7 +78,8 @@ describe('the risk round on the fleet tables', () => {
     const stored = (await deviceDays(db, START + 9 * DAY, START + 11 * DAY)).find((r) => r.key === key && r.day === START + 10 * DAY);
     const expected = dayOf(key, fleet[0]?.model.model as string, START + 10 * DAY, sample.get(10) as HourOut[]);
     expect(stored?.model).toBe(expected.model);
-    for (const f of ['duty', 'dutyPeak', 'recovery', 'energyPerUnit'] as const) {
+    expect(expected.warmth).toBeGreaterThan(0);
+    for (const f of ['duty', 'dutyPeak', 'recovery', 'energyPerUnit', 'warmth'] as const) {
       if (expected[f] === undefined) expect(stored?.[f]).toBeUndefined();
       else expect(stored?.[f]).toBeCloseTo(expected[f] as number, 6);
     }
