@@ -8,6 +8,7 @@ import { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
 import { population } from '../../firmware-sim/fleetSim/population.ts';
 import { SimGateway } from '../../firmware-sim/fleetSim/simGateway.ts';
 import { freePort } from '../helpers/gatewayProcess.ts';
+import { type DiskQuota, diskQuota } from '../helpers/diskQuota.ts';
 import { startPostgres, type TempPostgres } from '../helpers/postgres.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { waitFor } from '../helpers/testGateway.ts';
@@ -15,14 +16,18 @@ import { waitFor } from '../helpers/testGateway.ts';
 /**
  * A simulated fleet (12 sites, protocol-level gateways with device models) into two fleet processes
  * on PostgreSQL 15 through mosquitto, through a PostgreSQL restart mid-day and a site offline for six
- * hours that then sends its backlog. At the end the fleet holds exactly the buckets the gateways
- * closed (gap repair included), and the site's offline alarm is one alarm.
+ * hours that then sends its backlog, and then the database's disk quota full (its tables are on a
+ * 64 MB filesystem of their own, filled to the last byte) while the sites go on closing hours. After
+ * each, the fleet holds exactly the buckets the gateways closed (gap repair included), and the site's
+ * offline alarm is one alarm.
  */
 const HOUR = 3_600_000;
 const START = Math.floor(Date.now() / HOUR) * HOUR - 30 * HOUR;
 const dirs = new TempDirs();
 let broker: CloudBroker;
 let pg: TempPostgres;
+let admin: FleetDb;
+let quota: DiskQuota;
 let db: FleetDb;
 const processes: FleetProcess[] = [];
 const gateways: SimGateway[] = [];
@@ -37,7 +42,9 @@ beforeAll(async () => {
   });
   await broker.start();
   pg = await startPostgres();
-  db = await postgresDb(pg.url);
+  admin = await postgresDb(pg.url);
+  quota = await diskQuota(admin, pg.url, 'fleet', 64);
+  db = await postgresDb(quota.url);
   const ca = readFileSync(broker.certs.ca);
   for (const n of [1, 2]) {
     const p = new FleetProcess({
@@ -75,6 +82,13 @@ afterAll(async () => {
   for (const g of gateways) await g.offline();
   for (const p of processes) await p.stop();
   await db?.close();
+  quota?.free();
+  if (quota) {
+    await admin.query('DROP DATABASE fleet');
+    await admin.query('DROP TABLESPACE fleet');
+    quota.unmount();
+  }
+  await admin?.close();
   pg?.stop();
   await broker?.stop();
   dirs.cleanup();
@@ -92,6 +106,19 @@ async function stored(): Promise<number> {
   }
 }
 const held = () => gateways.reduce((a, g) => a + [...g.held.values()].reduce((b, m) => b + m.size, 0), 0);
+const failedCommits = () => processes.reduce((a, p) => a + p.ingest.counters.failed, 0);
+
+/** Every bucket the gateways hold is in the fleet's table once, and nothing else is; the count. */
+async function expectExactlyOnce(): Promise<number> {
+  await waitFor(async () => (await stored()) >= held(), 120_000, `all ${held()} buckets`);
+  await new Promise((r) => setTimeout(r, 1500)); // anything late or doubled would land now
+  const rows = await db.query<{ g: string; d: string; start: number }>('SELECT gateway_id AS g, device_ref AS d, start_at AS start FROM usage_buckets');
+  const expected = gateways
+    .flatMap((g) => [...g.held.entries()].flatMap(([d, byHour]) => [...byHour.keys()].map((start) => `${g.records.gatewayId}/${d}/${start}`)))
+    .sort();
+  expect(rows.map((r) => `${r.g}/${r.d}/${r.start}`).sort()).toEqual(expected);
+  return rows.length;
+}
 
 describe('the fleet through faults, fed by simulated gateways', () => {
   it('holds every bucket the gateways closed exactly once after a PostgreSQL restart and a six-hour outage with its backlog', async () => {
@@ -117,24 +144,44 @@ describe('the fleet through faults, fed by simulated gateways', () => {
       }
     }
     const recoveryMs = await (recovered as Promise<number>);
-    expect(processes.reduce((a, p) => a + p.ingest.counters.failed, 0)).toBeGreaterThan(0); // the restart did meet commits
-    await waitFor(async () => (await stored()) >= held(), 120_000, `all ${held()} buckets`);
-    await new Promise((r) => setTimeout(r, 1500)); // anything late or doubled would land now
-    const rows = await db.query<{ g: string; d: string; start: number; key: string }>(
-      `SELECT gateway_id AS g, device_ref AS d, start_at AS start, data->>'bucketSeq' AS key FROM usage_buckets ORDER BY 1, 2, 3`,
-    );
-    const expected = gateways
-      .flatMap((g) => [...g.held.entries()].flatMap(([d, byHour]) => [...byHour.keys()].map((start) => `${g.records.gatewayId}/${d}/${start}`)))
-      .sort();
-    expect(rows.map((r) => `${r.g}/${r.d}/${r.start}`).sort()).toEqual(expected);
+    expect(failedCommits()).toBeGreaterThan(0); // the restart did meet commits
+    const buckets = await expectExactlyOnce();
     const alarms = await db.query<{ code: string; state: string }>("SELECT code, state FROM alarms WHERE gateway_id = $1 AND code = 'gateway.offline'", [
       away.records.gatewayId,
     ]);
     expect(alarms).toEqual([{ code: 'gateway.offline', state: 'cleared' }]);
-    const failed = processes.reduce((a, p) => a + p.ingest.counters.failed, 0);
+    const failed = failedCommits();
     console.log(
-      `faults: ${rows.length} buckets exactly once; ingest resumed ${recoveryMs} ms after the PostgreSQL restart; ${failed} commits failed (not acknowledged, sent again)`,
+      `faults: ${buckets} buckets exactly once; ingest resumed ${recoveryMs} ms after the PostgreSQL restart; ${failed} commits failed (not acknowledged, sent again)`,
     );
     expect(recoveryMs).toBeLessThan(60_000);
   }, 240_000);
+
+  it('holds every bucket exactly once through a full disk quota: nothing is acknowledged that was not stored, and ingest resumes once there is room', async () => {
+    const before = await stored();
+    const failedBefore = failedCommits();
+    quota.fill();
+    // the hours after the first test's day: a new block is needed within the first of them
+    let h = 24;
+    while (failedCommits() === failedBefore && h < 29) {
+      for (const g of gateways) g.closeHour(START + h * HOUR);
+      h++;
+      await waitFor(async () => failedCommits() > failedBefore, 5_000, 'a commit refused for want of space').catch(() => undefined);
+    }
+    expect(failedCommits()).toBeGreaterThan(failedBefore);
+    await new Promise((r) => setTimeout(r, 2000)); // the workers retry meanwhile, and are refused again
+    expect(await stored()).toBeLessThan(held());
+    const refused = failedCommits() - failedBefore;
+    const freedAt = Date.now();
+    quota.free();
+    const buckets = await expectExactlyOnce();
+    expect(buckets).toBeGreaterThan(before);
+    const alarms = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM alarms WHERE code = 'gateway.offline' AND gateway_id = $1", [
+      gateways[0]?.records.gatewayId,
+    ]);
+    expect(alarms[0]?.n).toBe(1); // no alarm raised again by the fault
+    console.log(
+      `faults: disk quota full for ${h - 24} closed hours, ${refused} commits refused (not acknowledged); all ${buckets} buckets exactly once ${Date.now() - freedAt} ms after space was freed`,
+    );
+  }, 180_000);
 });
