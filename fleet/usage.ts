@@ -49,9 +49,11 @@ export async function monthlyUsage(
     const timeZone = s.time_zone ?? 'UTC';
     const { start, end } = monthRange(month, timeZone);
     const rows = await db.query<{ device_ref: string; start_at: number; data: UsageBucket; first: number; model: string | null; ended: number | null }>(
-      `SELECT b.device_ref, b.start_at, b.data, f.first, d.model, d.access_ended_at AS ended
+      // each device's first bucket once (a lateral subquery per bucket read every bucket of the device again for each one: quadratic in a month)
+      `WITH f AS (SELECT device_ref, min(start_at) AS first FROM usage_buckets WHERE gateway_id = $1 GROUP BY device_ref)
+       SELECT b.device_ref, b.start_at, b.data, f.first, d.model, d.access_ended_at AS ended
        FROM usage_buckets b
-       JOIN LATERAL (SELECT min(start_at) AS first FROM usage_buckets x WHERE x.gateway_id = b.gateway_id AND x.device_ref = b.device_ref) f ON true
+       JOIN f ON f.device_ref = b.device_ref
        LEFT JOIN devices d ON d.gateway_id = b.gateway_id AND d.device_ref = b.device_ref
        WHERE b.gateway_id = $1 AND b.start_at >= $2 AND b.start_at < $3 ORDER BY b.device_ref, b.start_at`,
       [s.gateway_id, start, end],
