@@ -28,3 +28,5 @@ export function figureList() {
     });
   return { figures, add };
 }
+
+export type FigureList = ReturnType<typeof figureList>;

@@ -15,9 +15,12 @@ import { IngestWorker } from '../fleet/ingest/worker.ts';
 import { freePort } from '../test/helpers/gatewayProcess.ts';
 import { startPostgres } from '../test/helpers/postgres.ts';
 import { figureList } from './figures.ts';
+import { apiAtScale } from './fleetApi.ts';
 import { projectRoot } from './root.ts';
 
 const quick = process.argv.includes('--quick');
+/** `--only api`: only the API at scale (the ingest figures take ~10 minutes) */
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const SITES = quick ? 200 : 2000;
 const DEVICES_PER_SITE = 10;
 const SUSTAINED_HOURS = quick ? 5 : 3;
@@ -25,7 +28,8 @@ const BACKLOG_HOURS = quick ? 6 : 24;
 const START = Date.UTC(2026, 10, 2);
 const HOUR = 3_600_000;
 
-const { figures, add } = figureList();
+const list = figureList();
+const { figures, add } = list;
 
 /** Each site's hourly usage buckets as its gateway publishes them, from the device models. */
 function hoursOfUsage(hours: number, from: number): Wire[][] {
@@ -58,68 +62,9 @@ async function main() {
   const db = await postgresDb(pg.url, 8);
   const publishers: MqttClient[] = [];
   try {
-    await migrate(db);
-    console.log(`simulating ${SITES} sites x ${DEVICES_PER_SITE} devices...`);
-    const sustained = hoursOfUsage(SUSTAINED_HOURS, START).flat();
-    // gateways: one connection per 20 sites (each publishes its sites' records in order), so the bench process is not 2,000 TLS sockets
-    for (let i = 0; i < Math.max(2, SITES / 20); i++) publishers.push(await open(broker, ca, 'gateways', 'gw', `gw-${i}`));
-
-    const bare = await bareInsert(db, sustained);
-    add(`bare pg insert, ${sustained.length.toLocaleString('en-US')} usage rows in batches of 1,000 (unnest)`, bare, 'rows/s', null, null, null, null);
-    const relay = await mosquittoRelay(broker, ca, publishers, sustained);
-    add('mosquitto relaying them (QoS 1) to one bare subscriber', relay, 'messages/s', null, null, null, null);
-
-    await db.exec('TRUNCATE usage_buckets, gateways');
-    const workers = await startWorkers(broker, ca, pg.url);
-    const ingest = await timeToCommit(db, publishers, sustained, sustained.length);
-    add(
-      `ingest, two workers on PostgreSQL, ${sustained.length.toLocaleString('en-US')} usage buckets published as fast as the gateways can`,
-      ingest.perSecond,
-      'records/s',
-      'bare pg insert of the same rows',
-      bare,
-      '>= 0.5x and >= 20,000/s',
-      ingest.perSecond >= 0.5 * bare && ingest.perSecond >= 20_000,
-    );
-    add('the same, against mosquitto relaying them to a bare subscriber', ingest.perSecond, 'records/s', 'mosquitto relay', relay, null, null);
-    add('lag p50, publish -> the start of the commit that stored it, sustained run', ingest.lagP50, 'ms', null, null, null, null);
-    add('lag p99, publish -> the start of the commit that stored it, sustained run', ingest.lagP99, 'ms', null, null, null, null);
-    const batch =
-      workers.reduce((a, w) => a + w.commits.messages, 0) /
-      Math.max(
-        1,
-        workers.reduce((a, w) => a + w.commits.commits, 0),
-      );
-    add('mean messages per commit (group commit), sustained run', batch, 'messages', null, null, null, null);
-
-    await db.exec('TRUNCATE usage_buckets, gateways');
-    const burst = hoursOfUsage(1, START + 30 * HOUR).flat();
-    const top = await timeToCommit(db, publishers, burst, burst.length);
-    add(
-      `top-of-the-hour burst, ${SITES} sites' ${burst.length.toLocaleString('en-US')} devices closing the same hour: every bucket committed`,
-      top.seconds * 1000,
-      'ms',
-      null,
-      null,
-      null,
-      null,
-    );
-
-    await db.exec('TRUNCATE usage_buckets, gateways');
-    const backlog = hoursOfUsage(BACKLOG_HOURS, START + 40 * HOUR).flat();
-    const drain = await timeToCommit(db, publishers, backlog, backlog.length);
-    add(
-      `backlog drain, ${SITES} sites back after ${BACKLOG_HOURS} h offline (${backlog.length.toLocaleString('en-US')} buckets)`,
-      drain.seconds,
-      's',
-      null,
-      null,
-      null,
-      null,
-    );
-    add('backlog drain rate', drain.perSecond, 'records/s', 'bare pg insert', bare, null, null);
-    add('RSS of this process (two workers, the simulated gateways, the bench)', process.memoryUsage().rss / 1e6, 'MB', null, null, null, null);
-    for (const w of workers) await w.stop();
+    if (only !== 'api') await ingestFigures(db, pg.url, broker, ca, publishers);
+    console.log(`the API with ${SITES} sites x ${DEVICES_PER_SITE} devices and their hourly usage...`);
+    await apiAtScale({ clusterUrl: pg.url, sites: SITES, devicesPerSite: DEVICES_PER_SITE, requests: quick ? 20 : 50 }, list);
   } finally {
     for (const p of publishers) await p.endAsync(true).catch(() => undefined);
     await db.close();
@@ -128,6 +73,72 @@ async function main() {
     rmSync(dir, { recursive: true, force: true });
   }
   report();
+}
+
+/** Sustained ingest, the top-of-the-hour burst and the backlog drain, each next to its baselines. */
+async function ingestFigures(db: FleetDb, url: string, broker: CloudBroker, ca: Buffer, publishers: MqttClient[]): Promise<void> {
+  await migrate(db);
+  console.log(`simulating ${SITES} sites x ${DEVICES_PER_SITE} devices...`);
+  const sustained = hoursOfUsage(SUSTAINED_HOURS, START).flat();
+  // gateways: one connection per 20 sites (each publishes its sites' records in order), so the bench process is not 2,000 TLS sockets
+  for (let i = 0; i < Math.max(2, SITES / 20); i++) publishers.push(await open(broker, ca, 'gateways', 'gw', `gw-${i}`));
+
+  const bare = await bareInsert(db, sustained);
+  add(`bare pg insert, ${sustained.length.toLocaleString('en-US')} usage rows in batches of 1,000 (unnest)`, bare, 'rows/s', null, null, null, null);
+  const relay = await mosquittoRelay(broker, ca, publishers, sustained);
+  add('mosquitto relaying them (QoS 1) to one bare subscriber', relay, 'messages/s', null, null, null, null);
+
+  await db.exec('TRUNCATE usage_buckets, gateways');
+  const workers = await startWorkers(broker, ca, url);
+  const ingest = await timeToCommit(db, publishers, sustained, sustained.length);
+  add(
+    `ingest, two workers on PostgreSQL, ${sustained.length.toLocaleString('en-US')} usage buckets published as fast as the gateways can`,
+    ingest.perSecond,
+    'records/s',
+    'bare pg insert of the same rows',
+    bare,
+    '>= 0.5x and >= 20,000/s',
+    ingest.perSecond >= 0.5 * bare && ingest.perSecond >= 20_000,
+  );
+  add('the same, against mosquitto relaying them to a bare subscriber', ingest.perSecond, 'records/s', 'mosquitto relay', relay, null, null);
+  add('lag p50, publish -> the start of the commit that stored it, sustained run', ingest.lagP50, 'ms', null, null, null, null);
+  add('lag p99, publish -> the start of the commit that stored it, sustained run', ingest.lagP99, 'ms', null, null, null, null);
+  const batch =
+    workers.reduce((a, w) => a + w.commits.messages, 0) /
+    Math.max(
+      1,
+      workers.reduce((a, w) => a + w.commits.commits, 0),
+    );
+  add('mean messages per commit (group commit), sustained run', batch, 'messages', null, null, null, null);
+
+  await db.exec('TRUNCATE usage_buckets, gateways');
+  const burst = hoursOfUsage(1, START + 30 * HOUR).flat();
+  const top = await timeToCommit(db, publishers, burst, burst.length);
+  add(
+    `top-of-the-hour burst, ${SITES} sites' ${burst.length.toLocaleString('en-US')} devices closing the same hour: every bucket committed`,
+    top.seconds * 1000,
+    'ms',
+    null,
+    null,
+    null,
+    null,
+  );
+
+  await db.exec('TRUNCATE usage_buckets, gateways');
+  const backlog = hoursOfUsage(BACKLOG_HOURS, START + 40 * HOUR).flat();
+  const drain = await timeToCommit(db, publishers, backlog, backlog.length);
+  add(
+    `backlog drain, ${SITES} sites back after ${BACKLOG_HOURS} h offline (${backlog.length.toLocaleString('en-US')} buckets)`,
+    drain.seconds,
+    's',
+    null,
+    null,
+    null,
+    null,
+  );
+  add('backlog drain rate', drain.perSecond, 'records/s', 'bare pg insert', bare, null, null);
+  add('RSS of this process (two workers, the simulated gateways, the bench)', process.memoryUsage().rss / 1e6, 'MB', null, null, null, null);
+  for (const w of workers) await w.stop();
 }
 
 function open(broker: CloudBroker, ca: Buffer, username: string, password: string, clientId: string): Promise<MqttClient> {
