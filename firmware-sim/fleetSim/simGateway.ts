@@ -13,9 +13,12 @@ export interface SimGatewayOptions {
   readonly devices: readonly SimulatedDevice[];
   /** records in flight at once (the real gateway's outbox window) */
   readonly window?: number;
+  /** 5 (the default, with a day's session expiry) or 4 (MQTT 3.1.1: the fleet's embedded broker) */
+  readonly protocolVersion?: 4 | 5;
 }
 
 const HOUR = 3_600_000;
+const MINUTE = 60_000;
 
 /**
  * A Trellis gateway as its provider sees it, at the protocol level: it connects with its last will,
@@ -23,7 +26,8 @@ const HOUR = 3_600_000;
  * maintenance signals (from the device models), sends health, answers commands and resend requests
  * (from the buckets it holds, under their own keys), and keeps everything in an outbox while it is
  * offline, sending the backlog in order when it is back. The clock is the caller's: `closeHour(t)`
- * can be called as fast as a test wants.
+ * can be called as fast as a test wants, and `tick(now)` (what `runFleet` calls on a clock that may
+ * run faster than real time) sends health each minute and closes each hour as `now` passes them.
  */
 export class SimGateway {
   readonly records: GatewayRecords;
@@ -34,6 +38,8 @@ export class SimGateway {
   #client: MqttClient | undefined;
   #flushing = false;
   #inFlight = 0;
+  /** the last minute `tick` reached */
+  #minute: number | undefined;
 
   constructor(options: SimGatewayOptions) {
     this.#o = options;
@@ -45,13 +51,13 @@ export class SimGateway {
     const o = this.#o;
     const will = this.records.status('offline');
     const client = connect(o.url, {
-      protocolVersion: 5,
+      protocolVersion: o.protocolVersion ?? 5,
       clientId: o.gatewayId,
       username: o.username,
       password: o.password,
       ca: o.ca,
       clean: false,
-      properties: { sessionExpiryInterval: 86_400 },
+      ...((o.protocolVersion ?? 5) === 5 ? { properties: { sessionExpiryInterval: 86_400 } } : {}),
       reconnectPeriod: 200,
       will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true },
     });
@@ -94,6 +100,29 @@ export class SimGateway {
     }
     this.#outbox.push(this.records.health(start + HOUR, this.#outbox.length, this.#o.devices.length));
     void this.#flush();
+  }
+
+  /**
+   * The simulated clock has reached `now`: health for each minute passed since the last tick (the
+   * hour's last minute's comes with the hour), and every hour passed closed. The first tick starts the count.
+   */
+  tick(now: number): void {
+    const minute = Math.floor(now / MINUTE) * MINUTE;
+    if (this.#minute === undefined) {
+      this.#minute = minute;
+      return;
+    }
+    for (let m = this.#minute + MINUTE; m <= minute; m += MINUTE) {
+      if (m % HOUR === 0) this.closeHour(m - HOUR);
+      else this.#outbox.push(this.records.health(m, this.#outbox.length, this.#o.devices.length));
+    }
+    this.#minute = Math.max(this.#minute, minute);
+    void this.#flush();
+  }
+
+  /** What waits to be sent (offline, or not yet acknowledged). */
+  get outboxDepth(): number {
+    return this.#outbox.length;
   }
 
   async #flush(): Promise<void> {

@@ -22,7 +22,11 @@ import { waitFor } from '../helpers/testGateway.ts';
  * offline alarm is one alarm.
  */
 const HOUR = 3_600_000;
-const START = Math.floor(Date.now() / HOUR) * HOUR - 30 * HOUR;
+/** `npm run soak:fleet` runs this at a provider's size: FAULTS_SITES sites over FAULTS_HOURS hours (at least 24) */
+const SITES = Number(process.env.FAULTS_SITES ?? 12);
+const HOURS = Math.max(24, Number(process.env.FAULTS_HOURS ?? 24));
+const SCALE = Math.max(1, (SITES * HOURS) / (12 * 24));
+const START = Math.floor(Date.now() / HOUR) * HOUR - (HOURS + 6) * HOUR;
 const dirs = new TempDirs();
 let broker: CloudBroker;
 let pg: TempPostgres;
@@ -43,7 +47,7 @@ beforeAll(async () => {
   await broker.start();
   pg = await startPostgres();
   admin = await postgresDb(pg.url);
-  quota = await diskQuota(admin, pg.url, 'fleet', 64);
+  quota = await diskQuota(admin, pg.url, 'fleet', Math.ceil(64 * SCALE));
   db = await postgresDb(quota.url);
   const ca = readFileSync(broker.certs.ca);
   for (const n of [1, 2]) {
@@ -62,7 +66,7 @@ beforeAll(async () => {
     await p.start();
     processes.push(p);
   }
-  const fleet = population({ seed: 21, start: START, sites: 12 });
+  const fleet = population({ seed: 21, start: START, sites: SITES });
   for (const gatewayId of new Set(fleet.map((d) => d.gatewayId))) {
     const g = new SimGateway({
       url: broker.passwordUrl,
@@ -124,7 +128,7 @@ describe('the fleet through faults, fed by simulated gateways', () => {
   it('holds every bucket the gateways closed exactly once after a PostgreSQL restart and a six-hour outage with its backlog', async () => {
     const away = gateways[0] as SimGateway;
     let recovered: Promise<number> | undefined;
-    for (let h = 0; h < 24; h++) {
+    for (let h = 0; h < HOURS; h++) {
       if (h === 10) {
         await away.offline();
         await new Promise((r) => setTimeout(r, 2500)); // long enough for the fleet's offline check to see it
@@ -157,31 +161,35 @@ describe('the fleet through faults, fed by simulated gateways', () => {
     expect(recoveryMs).toBeLessThan(60_000);
   }, 240_000);
 
-  it('holds every bucket exactly once through a full disk quota: nothing is acknowledged that was not stored, and ingest resumes once there is room', async () => {
-    const before = await stored();
-    const failedBefore = failedCommits();
-    quota.fill();
-    // the hours after the first test's day: a new block is needed within the first of them
-    let h = 24;
-    while (failedCommits() === failedBefore && h < 29) {
-      for (const g of gateways) g.closeHour(START + h * HOUR);
-      h++;
-      await waitFor(async () => failedCommits() > failedBefore, 5_000, 'a commit refused for want of space').catch(() => undefined);
-    }
-    expect(failedCommits()).toBeGreaterThan(failedBefore);
-    await new Promise((r) => setTimeout(r, 2000)); // the workers retry meanwhile, and are refused again
-    expect(await stored()).toBeLessThan(held());
-    const refused = failedCommits() - failedBefore;
-    const freedAt = Date.now();
-    quota.free();
-    const buckets = await expectExactlyOnce();
-    expect(buckets).toBeGreaterThan(before);
-    const alarms = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM alarms WHERE code = 'gateway.offline' AND gateway_id = $1", [
-      gateways[0]?.records.gatewayId,
-    ]);
-    expect(alarms[0]?.n).toBe(1); // no alarm raised again by the fault
-    console.log(
-      `faults: disk quota full for ${h - 24} closed hours, ${refused} commits refused (not acknowledged); all ${buckets} buckets exactly once ${Date.now() - freedAt} ms after space was freed`,
-    );
-  }, 180_000);
+  it(
+    'holds every bucket exactly once through a full disk quota: nothing is acknowledged that was not stored, and ingest resumes once there is room',
+    async () => {
+      const before = await stored();
+      const failedBefore = failedCommits();
+      quota.fill();
+      // the hours after the first test's: a new block is needed within the first of them
+      let h = HOURS;
+      while (failedCommits() === failedBefore && h < HOURS + 5) {
+        for (const g of gateways) g.closeHour(START + h * HOUR);
+        h++;
+        await waitFor(async () => failedCommits() > failedBefore, 5_000, 'a commit refused for want of space').catch(() => undefined);
+      }
+      expect(failedCommits()).toBeGreaterThan(failedBefore);
+      await new Promise((r) => setTimeout(r, 2000)); // the workers retry meanwhile, and are refused again
+      expect(await stored()).toBeLessThan(held());
+      const refused = failedCommits() - failedBefore;
+      const freedAt = Date.now();
+      quota.free();
+      const buckets = await expectExactlyOnce();
+      expect(buckets).toBeGreaterThan(before);
+      const alarms = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM alarms WHERE code = 'gateway.offline' AND gateway_id = $1", [
+        gateways[0]?.records.gatewayId,
+      ]);
+      expect(alarms[0]?.n).toBe(1); // no alarm raised again by the fault
+      console.log(
+        `faults: disk quota full for ${h - HOURS} closed hours, ${refused} commits refused (not acknowledged); all ${buckets} buckets exactly once ${Date.now() - freedAt} ms after space was freed`,
+      );
+    },
+    180_000 * SCALE,
+  );
 });
