@@ -37,7 +37,10 @@ export class SimGateway {
   readonly #outbox: Wire[] = [];
   #client: MqttClient | undefined;
   #flushing = false;
-  #inFlight = 0;
+  /** sent and not yet acknowledged */
+  readonly #pending = new Set<Wire>();
+  /** ends the current flush's waits (the connection is gone) */
+  #cut: (() => void) | undefined;
   /** the last minute `tick` reached */
   #minute: number | undefined;
 
@@ -85,6 +88,11 @@ export class SimGateway {
     const client = this.#client;
     this.#client = undefined;
     if (!client) return;
+    // what was in flight may never be acknowledged now: back to the front of the outbox, sent again
+    // under the same keys when online (the fleet stores each key once), and the flush stops waiting
+    this.#outbox.unshift(...this.#pending);
+    this.#pending.clear();
+    this.#cut?.();
     client.stream?.destroy();
     await client.endAsync(true);
   }
@@ -126,26 +134,25 @@ export class SimGateway {
   }
 
   async #flush(): Promise<void> {
-    if (this.#flushing) return;
+    const client = this.#client;
+    if (this.#flushing || !client) return;
     this.#flushing = true;
+    const cut = new Promise<void>((resolve) => (this.#cut = resolve));
     try {
       const window = this.#o.window ?? 100;
-      const sends: Promise<void>[] = [];
-      while (this.#outbox.length > 0 && this.#client?.connected) {
-        const client = this.#client;
+      while (this.#outbox.length > 0 && this.#client === client && client.connected) {
         const w = this.#outbox.shift() as Wire;
-        this.#inFlight++;
+        this.#pending.add(w);
         const sent = client.publishAsync(w.topic, w.payload, { qos: 1 }).then(
-          () => void this.#inFlight--,
+          () => void this.#pending.delete(w),
           () => {
-            this.#inFlight--;
-            this.#outbox.unshift(w); // not acknowledged: sent again, under the same key
+            // not acknowledged: sent again, under the same key (unless offline() took it back already)
+            if (this.#pending.delete(w)) this.#outbox.unshift(w);
           },
         );
-        sends.push(sent);
-        if (this.#inFlight >= window) await Promise.race(sends.splice(0));
+        if (this.#pending.size >= window) await Promise.race([sent, cut]);
       }
-      await Promise.all(sends);
+      while (this.#pending.size > 0 && this.#client === client) await Promise.race([new Promise((r) => setTimeout(r, 20)), cut]);
     } finally {
       this.#flushing = false;
     }
