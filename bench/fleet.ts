@@ -16,10 +16,12 @@ import { freePort } from '../test/helpers/gatewayProcess.ts';
 import { startPostgres } from '../test/helpers/postgres.ts';
 import { figureList } from './figures.ts';
 import { apiAtScale } from './fleetApi.ts';
+import { smallProviderFigures } from './fleetSmall.ts';
+import { workerProcessFigures } from './fleetWorkerProcess.ts';
 import { projectRoot } from './root.ts';
 
 const quick = process.argv.includes('--quick');
-/** `--only api`: only the API at scale (the ingest figures take ~10 minutes) */
+/** `--only ingest|worker|small|api`: one part (the whole run takes ~25 minutes) */
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const SITES = quick ? 200 : 2000;
 const DEVICES_PER_SITE = 10;
@@ -62,9 +64,22 @@ async function main() {
   const db = await postgresDb(pg.url, 8);
   const publishers: MqttClient[] = [];
   try {
-    if (only !== 'api') await ingestFigures(db, pg.url, broker, ca, publishers);
-    console.log(`the API with ${SITES} sites x ${DEVICES_PER_SITE} devices and their hourly usage...`);
-    await apiAtScale({ clusterUrl: pg.url, sites: SITES, devicesPerSite: DEVICES_PER_SITE, requests: quick ? 20 : 50 }, list);
+    await migrate(db);
+    if (!only || only === 'ingest') await ingestFigures(db, pg.url, broker, ca, publishers);
+    if (!only || only === 'worker') {
+      console.log('one worker in its own process...');
+      if (publishers.length === 0) await openPublishers(broker, ca, publishers);
+      const wire = hoursOfUsage(quick ? 40 : 6, START + 80 * HOUR).flat();
+      await workerProcessFigures({ db, pgUrl: pg.url, broker, publishers, wire, rates: [1000, 5000], steadySeconds: 10 }, list);
+    }
+    if (!only || only === 'small') {
+      console.log('a small provider on PGlite and on PostgreSQL...');
+      await smallProviderFigures(pg.url, list);
+    }
+    if (!only || only === 'api') {
+      console.log(`the API with ${SITES} sites x ${DEVICES_PER_SITE} devices and their hourly usage...`);
+      await apiAtScale({ clusterUrl: pg.url, sites: SITES, devicesPerSite: DEVICES_PER_SITE, requests: quick ? 20 : 50 }, list);
+    }
   } finally {
     for (const p of publishers) await p.endAsync(true).catch(() => undefined);
     await db.close();
@@ -77,11 +92,9 @@ async function main() {
 
 /** Sustained ingest, the top-of-the-hour burst and the backlog drain, each next to its baselines. */
 async function ingestFigures(db: FleetDb, url: string, broker: CloudBroker, ca: Buffer, publishers: MqttClient[]): Promise<void> {
-  await migrate(db);
   console.log(`simulating ${SITES} sites x ${DEVICES_PER_SITE} devices...`);
   const sustained = hoursOfUsage(SUSTAINED_HOURS, START).flat();
-  // gateways: one connection per 20 sites (each publishes its sites' records in order), so the bench process is not 2,000 TLS sockets
-  for (let i = 0; i < Math.max(2, SITES / 20); i++) publishers.push(await open(broker, ca, 'gateways', 'gw', `gw-${i}`));
+  await openPublishers(broker, ca, publishers);
 
   const bare = await bareInsert(db, sustained);
   add(`bare pg insert, ${sustained.length.toLocaleString('en-US')} usage rows in batches of 1,000 (unnest)`, bare, 'rows/s', null, null, null, null);
@@ -139,6 +152,11 @@ async function ingestFigures(db: FleetDb, url: string, broker: CloudBroker, ca: 
   add('backlog drain rate', drain.perSecond, 'records/s', 'bare pg insert', bare, null, null);
   add('RSS of this process (two workers, the simulated gateways, the bench)', process.memoryUsage().rss / 1e6, 'MB', null, null, null, null);
   for (const w of workers) await w.stop();
+}
+
+/** The simulated gateways' connections: one per 20 sites (each publishes its sites' records in order), so the bench process is not 2,000 TLS sockets. */
+async function openPublishers(broker: CloudBroker, ca: Buffer, publishers: MqttClient[]): Promise<void> {
+  for (let i = 0; i < Math.max(2, SITES / 20); i++) publishers.push(await open(broker, ca, 'gateways', 'gw', `gw-${i}`));
 }
 
 function open(broker: CloudBroker, ca: Buffer, username: string, password: string, clientId: string): Promise<MqttClient> {

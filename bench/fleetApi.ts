@@ -18,7 +18,7 @@ import type { FigureList } from './figures.ts';
 
 const HOUR = 3_600_000;
 /** the month the usage is asked for; the data starts on its first day */
-const MONTH = '2026-10';
+export const MONTH = '2026-10';
 const FROM = Date.UTC(2026, 9, 1);
 const SIZES = [
   { name: '1x', days: 2 },
@@ -64,7 +64,7 @@ export async function apiAtScale(o: ApiScaleOptions, { add }: FigureList): Promi
       const t0 = performance.now();
       await seedUsage(db, template, days, size.days);
       days = size.days;
-      await db.exec('ANALYZE usage_buckets');
+      await db.exec('ANALYZE'); // every table: the health and device lookups of the overview too
       const rows = devices * days * 24;
       console.log(`  ${size.name}: ${rows.toLocaleString('en-US')} usage rows (${((performance.now() - t0) / 1000).toFixed(0)} s to write)`);
       const middle = Math.floor(o.sites / 2);
@@ -116,7 +116,7 @@ export async function apiAtScale(o: ApiScaleOptions, { add }: FigureList): Promi
  * Every site's manifest (its devices), status and a few health records through the ingest path, with
  * 50 sites to a customer; returns one real usage bucket's JSON (a fridge's) as the rows' template.
  */
-async function seedSites(db: FleetDb, sites: number, devicesPerSite: number): Promise<string> {
+export async function seedSites(db: FleetDb, sites: number, devicesPerSite: number): Promise<string> {
   const fleet = population({ seed: 5, start: FROM, sites, devicesPerSite });
   const bySite = new Map<string, typeof fleet>();
   for (const d of fleet) bySite.set(d.gatewayId, [...(bySite.get(d.gatewayId) ?? []), d]);
@@ -150,7 +150,7 @@ async function seedSites(db: FleetDb, sites: number, devicesPerSite: number): Pr
 }
 
 /** Hourly buckets of days [from, to) for every device, written by the database a day at a time. */
-async function seedUsage(db: FleetDb, template: string, from: number, to: number): Promise<void> {
+export async function seedUsage(db: FleetDb, template: string, from: number, to: number): Promise<void> {
   for (let day = from; day < to; day++)
     await db.query(
       `INSERT INTO usage_buckets (gateway_id, provider, device_ref, bucket_seq, start_at, end_at, data, received_at)
@@ -163,7 +163,7 @@ async function seedUsage(db: FleetDb, template: string, from: number, to: number
     );
 }
 
-async function signIn(fleet: RunningFleet): Promise<string> {
+export async function signIn(fleet: RunningFleet): Promise<string> {
   const res = await fetch(`${fleet.apiUrl}/api/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -174,7 +174,7 @@ async function signIn(fleet: RunningFleet): Promise<string> {
 }
 
 /** `n` requests one after another (after two to warm up): p50 and p99 in ms. A non-200 answer stops the bench. */
-async function timeRequests(apiUrl: string, token: string, path: string, n: number): Promise<{ p50: number; p99: number }> {
+export async function timeRequests(apiUrl: string, token: string, path: string, n: number): Promise<{ p50: number; p99: number }> {
   const once = async () => {
     const t0 = performance.now();
     const res = await fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
