@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { population } from '../firmware-sim/fleetSim/population.ts';
-import { SimGateway } from '../firmware-sim/fleetSim/simGateway.ts';
+import type { SimGateway } from '../firmware-sim/fleetSim/simGateway.ts';
+import { heldBuckets, simGateways, sitesOf } from '../firmware-sim/fleetSim/sites.ts';
 import { addBrokerAccount } from '../fleet/broker/embedded.ts';
 import { fleetConfig } from '../fleet/config.ts';
 import { postgresDb } from '../fleet/db/fleetDb.ts';
@@ -62,21 +63,11 @@ async function onEngine(engine: 'pglite' | 'postgres', clusterUrl: string): Prom
     );
     const db = fleet.db;
     const devices = population({ seed: 11, start: START, sites: SITES, devicesPerSite: 10 });
-    for (const gatewayId of new Set(devices.map((d) => d.gatewayId))) {
-      await addBrokerAccount(db, gatewayId, 'pw', Date.now());
-      const g = new SimGateway({
-        url: fleet.brokerUrl as string,
-        username: gatewayId,
-        password: 'pw',
-        gatewayId,
-        provider: 'coolco',
-        protocolVersion: 4,
-        devices: devices.filter((d) => d.gatewayId === gatewayId),
-      });
-      await g.online(START);
-      gateways.push(g);
-    }
-    const held = () => gateways.reduce((a, g) => a + [...g.held.values()].reduce((b, m) => b + m.size, 0), 0);
+    for (const gatewayId of sitesOf(devices)) await addBrokerAccount(db, gatewayId, 'pw', Date.now());
+    const credentials = (gatewayId: string) => ({ username: gatewayId, password: 'pw' });
+    const url = fleet.brokerUrl as string;
+    gateways.push(...(await simGateways(devices, { url, provider: 'coolco', protocolVersion: 4, credentials }, START)));
+    const held = () => heldBuckets(gateways);
     const stored = async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM usage_buckets'))[0]?.n ?? 0;
     const until = async (what: string) => {
       const deadline = Date.now() + 600_000;

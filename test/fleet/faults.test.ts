@@ -6,7 +6,8 @@ import { FleetProcess } from '../../fleet/fleetProcess.ts';
 import { IngestWorker } from '../../fleet/ingest/worker.ts';
 import { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
 import { population } from '../../firmware-sim/fleetSim/population.ts';
-import { SimGateway } from '../../firmware-sim/fleetSim/simGateway.ts';
+import type { SimGateway } from '../../firmware-sim/fleetSim/simGateway.ts';
+import { heldBuckets, simGateways } from '../../firmware-sim/fleetSim/sites.ts';
 import { freePort } from '../helpers/gatewayProcess.ts';
 import { type DiskQuota, diskQuota } from '../helpers/diskQuota.ts';
 import { startPostgres, type TempPostgres } from '../helpers/postgres.ts';
@@ -67,19 +68,8 @@ beforeAll(async () => {
     processes.push(p);
   }
   const fleet = population({ seed: 21, start: START, sites: SITES });
-  for (const gatewayId of new Set(fleet.map((d) => d.gatewayId))) {
-    const g = new SimGateway({
-      url: broker.passwordUrl,
-      ca,
-      username: 'site',
-      password: 'site-pw',
-      gatewayId,
-      provider: 'coolco',
-      devices: fleet.filter((d) => d.gatewayId === gatewayId),
-    });
-    await g.online(START);
-    gateways.push(g);
-  }
+  const credentials = () => ({ username: 'site', password: 'site-pw' });
+  gateways.push(...(await simGateways(fleet, { url: broker.passwordUrl, ca, provider: 'coolco', credentials }, START)));
 }, 90_000);
 
 afterAll(async () => {
@@ -109,7 +99,7 @@ async function stored(): Promise<number> {
     }
   }
 }
-const held = () => gateways.reduce((a, g) => a + [...g.held.values()].reduce((b, m) => b + m.size, 0), 0);
+const held = () => heldBuckets(gateways);
 const failedCommits = () => processes.reduce((a, p) => a + p.ingest.counters.failed, 0);
 
 /** Every bucket the gateways hold is in the fleet's table once, and nothing else is; the count. */

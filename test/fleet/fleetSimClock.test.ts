@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addBrokerAccount } from '../../fleet/broker/embedded.ts';
 import { population } from '../../firmware-sim/fleetSim/population.ts';
 import { runFleet } from '../../firmware-sim/fleetSim/runFleet.ts';
-import { SimGateway } from '../../firmware-sim/fleetSim/simGateway.ts';
+import type { SimGateway } from '../../firmware-sim/fleetSim/simGateway.ts';
+import { heldBuckets, simGateways, sitesOf } from '../../firmware-sim/fleetSim/sites.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { waitFor } from '../helpers/testGateway.ts';
 import { startTestFleet, type TestFleet } from './testFleet.ts';
@@ -21,20 +22,10 @@ const gateways: SimGateway[] = [];
 beforeAll(async () => {
   f = await startTestFleet(dirs);
   const fleet = population({ seed: 3, start: FROM, sites: 3 });
-  for (const gatewayId of new Set(fleet.map((d) => d.gatewayId))) {
-    await addBrokerAccount(f.fleet.db, gatewayId, `${gatewayId}-pw`, Date.now());
-    const g = new SimGateway({
-      url: f.fleet.brokerUrl as string,
-      username: gatewayId,
-      password: `${gatewayId}-pw`,
-      gatewayId,
-      provider: 'coolco',
-      protocolVersion: 4,
-      devices: fleet.filter((d) => d.gatewayId === gatewayId),
-    });
-    await g.online(FROM);
-    gateways.push(g);
-  }
+  for (const gatewayId of sitesOf(fleet)) await addBrokerAccount(f.fleet.db, gatewayId, `${gatewayId}-pw`, Date.now());
+  const credentials = (gatewayId: string) => ({ username: gatewayId, password: `${gatewayId}-pw` });
+  const url = f.fleet.brokerUrl as string;
+  gateways.push(...(await simGateways(fleet, { url, provider: 'coolco', protocolVersion: 4, credentials }, FROM)));
 }, 60_000);
 
 afterAll(async () => {
@@ -47,7 +38,7 @@ describe('the fleet simulator on a fast clock', () => {
   it('sends health every simulated minute and closes every hour, all of it stored once', async () => {
     const reached = await runFleet(gateways, { from: FROM + 30_000, forMs: 3 * HOUR, speed: 2160, tickMs: 20 });
     expect(reached).toBe(FROM + 30_000 + 3 * HOUR);
-    const buckets = gateways.reduce((a, g) => a + [...g.held.values()].reduce((b, m) => b + m.size, 0), 0);
+    const buckets = heldBuckets(gateways);
     expect(buckets).toBe(3 * gateways.reduce((a, g) => a + g.held.size, 0)); // three whole hours per device
     const count = async (table: string) => (await f.fleet.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`))[0]?.n ?? 0;
     await waitFor(async () => (await count('usage_buckets')) === buckets && (await count('health')) === 3 * 180, 30_000, 'every record');
