@@ -77,12 +77,14 @@ export class FleetProcess {
       [
         'dispatch',
         0,
-        () =>
-          this.ingest.connected
-            ? exclusive(db, JobLocks.commands, (tx) =>
-                dispatch(tx, this.ingest, { provider: c.provider, commandTimeoutMs: c.checks.commandTimeoutMinutes * MINUTE, retryAfterMs: 10 * MINUTE }, now),
-              )
-            : Promise.resolve(),
+        async () => {
+          if (!this.ingest.connected) return;
+          const round = await exclusive(db, JobLocks.commands, (tx) =>
+            dispatch(tx, { provider: c.provider, commandTimeoutMs: c.checks.commandTimeoutMinutes * MINUTE, retryAfterMs: 10 * MINUTE }, now),
+          );
+          // after the commit (dispatch says why); MQTT.js keeps what it cannot send yet and sends it on reconnect
+          await Promise.all((round?.outbox ?? []).map((m) => this.ingest.publish(m.topic, m.payload)));
+        },
       ],
       ['risk', RISK_EVERY_MS, () => exclusive(db, JobLocks.risk, (tx) => scoreRisk(tx, c.tickets.sla, now, c.maintenance.ticket))],
       [

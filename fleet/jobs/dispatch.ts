@@ -18,19 +18,28 @@ export interface DispatchResult {
   readonly expired: number;
   readonly timedOut: number;
   readonly requests: number;
+  /** what to publish once the round's transaction has committed (see dispatch) */
+  readonly outbox: ReadonlyArray<{ readonly topic: string; readonly payload: string }>;
 }
 
 const ONLINE = `EXISTS (SELECT 1 FROM gateways g WHERE g.gateway_id = x.gateway_id AND g.state = 'online')`;
 
 /**
- * One round of requests to gateways (one worker at a time): commands whose time has come go to
- * their gateway when it is online, and are marked sent once the broker has them; a command still
- * unsent at its expiry (the gateway stayed offline) expires; one sent and unanswered for
- * `commandTimeoutMs` has timed out. Resend and diagnostic requests go the same way, and again when
- * unanswered. A request published twice (the commit after publishing failed) is harmless: the
- * gateway answers a request id it has seen with its logged answer.
+ * One round of requests to gateways (one worker at a time): commands whose time has come are marked
+ * sent for their gateway when it is online, and go out (`outbox`, published by the caller) once the
+ * round has committed; a command still unsent at its expiry (the gateway stayed offline) expires; one
+ * sent and unanswered for `commandTimeoutMs` has timed out. Resend and diagnostic requests go the same
+ * way, and again when unanswered.
+ *
+ * Nothing is published inside the transaction: it holds row locks that the ingest of the gateways'
+ * answers waits for, and a publish waits for a PUBACK on the ingest worker's own connection, which
+ * stops reading while its commits are stuck. Publishing in the round deadlocked the whole ingest at
+ * 200 sites (`npm run soak:fleet`). A request lost after the commit (the process died) is sent again
+ * after `retryAfterMs` (resend, diagnostic) or times out (a command: reported, never repeated by itself).
  */
-export async function dispatch(tx: Queryable, out: Publisher, o: DispatchOptions, now: number): Promise<DispatchResult> {
+export async function dispatch(tx: Queryable, o: DispatchOptions, now: number): Promise<DispatchResult> {
+  const outbox: Array<{ topic: string; payload: string }> = [];
+  const out = { publish: (topic: string, payload: string) => void outbox.push({ topic, payload }) };
   const expired = await tx.query("UPDATE commands SET state = 'expired', finished_at = $1 WHERE state = 'created' AND expires_at <= $1 RETURNING 1", [now]);
   const timedOut = await tx.query(
     "UPDATE commands SET state = 'timed_out', finished_at = $1, reason = 'no answer from the gateway' WHERE state = 'sent' AND sent_at <= $2 RETURNING 1",
@@ -43,7 +52,7 @@ export async function dispatch(tx: Queryable, out: Publisher, o: DispatchOptions
   );
   for (const c of due) {
     const payload = { v: 1, deviceId: c.device_ref, attribute: c.attribute, value: c.value };
-    await out.publish(topics(c.gateway_id).command(o.provider, c.request_id), JSON.stringify(payload));
+    out.publish(topics(c.gateway_id).command(o.provider, c.request_id), JSON.stringify(payload));
     await tx.query("UPDATE commands SET state = 'sent', sent_at = $2 WHERE request_id = $1", [c.request_id, now]);
   }
   let requests = 0;
@@ -53,7 +62,7 @@ export async function dispatch(tx: Queryable, out: Publisher, o: DispatchOptions
     [now - o.retryAfterMs],
   );
   for (const r of resends) {
-    await out.publish(topics(r.gateway_id).resend(o.provider, r.request_id), JSON.stringify({ v: 1, deviceId: r.device_ref, from: r.from_at, to: r.to_at }));
+    out.publish(topics(r.gateway_id).resend(o.provider, r.request_id), JSON.stringify({ v: 1, deviceId: r.device_ref, from: r.from_at, to: r.to_at }));
     await tx.query('UPDATE resend_requests SET sent_at = $2 WHERE request_id = $1', [r.request_id, now]);
     requests++;
   }
@@ -63,9 +72,9 @@ export async function dispatch(tx: Queryable, out: Publisher, o: DispatchOptions
     [now - o.retryAfterMs, now - 24 * 3_600_000],
   );
   for (const d of diagnoses) {
-    await out.publish(topics(d.gateway_id).diagnostic(o.provider, d.request_id), JSON.stringify({ v: 1, deviceId: d.device_ref }));
+    out.publish(topics(d.gateway_id).diagnostic(o.provider, d.request_id), JSON.stringify({ v: 1, deviceId: d.device_ref }));
     await tx.query('UPDATE diagnostics SET sent_at = $2 WHERE request_id = $1', [d.request_id, now]);
     requests++;
   }
-  return { sent: due.length, expired: expired.length, timedOut: timedOut.length, requests };
+  return { sent: due.length, expired: expired.length, timedOut: timedOut.length, requests, outbox };
 }

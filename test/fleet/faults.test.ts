@@ -86,7 +86,7 @@ afterAll(async () => {
   pg?.stop();
   await broker?.stop();
   dirs.cleanup();
-});
+}, 60_000 * SCALE);
 
 /** the count, asked again when the question itself met a connection the restart ended */
 async function stored(): Promise<number> {
@@ -104,7 +104,9 @@ const failedCommits = () => processes.reduce((a, p) => a + p.ingest.counters.fai
 
 /** Every bucket the gateways hold is in the fleet's table once, and nothing else is; the count. */
 async function expectExactlyOnce(): Promise<number> {
-  await waitFor(async () => (await stored()) >= held(), 120_000, `all ${held()} buckets`);
+  await waitFor(async () => (await stored()) >= held(), 120_000 * SCALE, `all ${held()} buckets`).catch(async (err: Error) => {
+    throw new Error(`${err.message} (${await stored()} stored)`);
+  });
   await new Promise((r) => setTimeout(r, 1500)); // anything late or doubled would land now
   const rows = await db.query<{ g: string; d: string; start: number }>('SELECT gateway_id AS g, device_ref AS d, start_at AS start FROM usage_buckets');
   const expected = gateways
