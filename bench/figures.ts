@@ -30,3 +30,6 @@ export function figureList() {
 }
 
 export type FigureList = ReturnType<typeof figureList>;
+
+/** The `q` quantile (0-1) of an ascending list, by rank (NaN when empty). */
+export const quantile = (sorted: readonly number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;

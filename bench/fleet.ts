@@ -14,7 +14,7 @@ import { migrate } from '../fleet/db/migrations.ts';
 import { IngestWorker } from '../fleet/ingest/worker.ts';
 import { freePort } from '../test/helpers/gatewayProcess.ts';
 import { startPostgres } from '../test/helpers/postgres.ts';
-import { figureList } from './figures.ts';
+import { figureList, quantile } from './figures.ts';
 import { apiAtScale } from './fleetApi.ts';
 import { smallProviderFigures } from './fleetSmall.ts';
 import { workerProcessFigures } from './fleetWorkerProcess.ts';
@@ -251,7 +251,7 @@ async function timeToCommit(db: FleetDb, publishers: MqttClient[], wire: readonl
     if (sent !== undefined) lags.push(r.r - sent);
   }
   lags.sort((a, b) => a - b);
-  const pct = (p: number) => lags[Math.min(lags.length - 1, Math.floor(p * lags.length))] ?? Number.NaN;
+  const pct = (p: number) => quantile(lags, p);
   return { seconds, perSecond: n / seconds, lagP50: pct(0.5), lagP99: pct(0.99) };
 }
 

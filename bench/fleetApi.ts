@@ -14,7 +14,7 @@ import { type FleetDb, postgresDb } from '../fleet/db/fleetDb.ts';
 import { migrate } from '../fleet/db/migrations.ts';
 import { storeBatch } from '../fleet/ingest/batch.ts';
 import { type RunningFleet, startFleet } from '../fleet/start.ts';
-import type { FigureList } from './figures.ts';
+import { type FigureList, quantile } from './figures.ts';
 
 const HOUR = 3_600_000;
 /** the month the usage is asked for; the data starts on its first day */
@@ -186,6 +186,6 @@ export async function timeRequests(apiUrl: string, token: string, path: string, 
   const times: number[] = [];
   for (let i = 0; i < n; i++) times.push(await once());
   times.sort((a, b) => a - b);
-  const pct = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))] as number;
+  const pct = (p: number) => quantile(times, p);
   return { p50: pct(0.5), p99: pct(0.99) };
 }

@@ -10,7 +10,7 @@ import type { MqttClient } from 'mqtt';
 import type { CloudBroker } from '../firmware-sim/cloud/cloudBroker.ts';
 import type { Wire } from '../firmware-sim/fleetSim/records.ts';
 import type { FleetDb } from '../fleet/db/fleetDb.ts';
-import type { FigureList } from './figures.ts';
+import { type FigureList, quantile } from './figures.ts';
 import { projectRoot } from './root.ts';
 
 export interface WorkerProcessOptions {
@@ -153,7 +153,7 @@ async function paced(o: WorkerProcessOptions, child: ChildProcess, wire: readonl
   await publishing;
   const seconds = (performance.now() - t0) / 1000;
   const lags = [...seenAt.entries()].map(([k, at]) => at - (sentAt.get(k) ?? at)).sort((a, b) => a - b);
-  const pct = (p: number) => lags[Math.min(lags.length - 1, Math.floor(p * lags.length))] ?? Number.NaN;
+  const pct = (p: number) => quantile(lags, p);
   if (seenAt.size < wire.length) throw new Error(`only ${seenAt.size} of ${wire.length} records arrived`);
   return { p50: pct(0.5), p99: pct(0.99), rssPeakMb, seconds };
 }

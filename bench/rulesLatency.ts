@@ -2,6 +2,7 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { LoadClient } from './loadClient.ts';
 import type { Target } from './targets.ts';
+import { quantile } from './figures.ts';
 
 /** Rule i: when dev-i's counter changes, toggle dev-(i+1)'s `on` (1,000 devices, 1,000 rules). */
 export function chainRules(devices: number): string {
@@ -80,7 +81,7 @@ export async function ruleLatency(
   for (const c of clients) c.close();
   await sleep(200);
   latencies.sort((a, b) => a - b);
-  const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+  const pick = (q: number) => quantile(latencies, q);
   return {
     p50: pick(0.5),
     p90: pick(0.9),

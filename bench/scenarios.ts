@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import mqttPacket from 'mqtt-packet';
 import { LoadClient } from './loadClient.ts';
 import type { Target } from './targets.ts';
+import { quantile } from './figures.ts';
 
 export interface LoadOptions {
   readonly devices: number;
@@ -154,7 +155,7 @@ export async function steadyLatency(target: Target, ratePerSecond: number, o: Lo
   const all = clients.flatMap((c) => c.latencies).sort((a, b) => a - b);
   for (const c of clients) c.close();
   await sleep(300);
-  const pick = (q: number) => all[Math.min(all.length - 1, Math.floor(q * all.length))] ?? Number.NaN;
+  const pick = (q: number) => quantile(all, q);
   // fixed header 2 + topic length 2 + topic + packet id 2 (QoS 1) + payload, for a typical device and value
   const wire =
     2 +
