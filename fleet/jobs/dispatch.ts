@@ -39,7 +39,6 @@ const ONLINE = `EXISTS (SELECT 1 FROM gateways g WHERE g.gateway_id = x.gateway_
  */
 export async function dispatch(tx: Queryable, o: DispatchOptions, now: number): Promise<DispatchResult> {
   const outbox: Array<{ topic: string; payload: string }> = [];
-  const out = { publish: (topic: string, payload: string) => void outbox.push({ topic, payload }) };
   const expired = await tx.query("UPDATE commands SET state = 'expired', finished_at = $1 WHERE state = 'created' AND expires_at <= $1 RETURNING 1", [now]);
   const timedOut = await tx.query(
     "UPDATE commands SET state = 'timed_out', finished_at = $1, reason = 'no answer from the gateway' WHERE state = 'sent' AND sent_at <= $2 RETURNING 1",
@@ -52,7 +51,7 @@ export async function dispatch(tx: Queryable, o: DispatchOptions, now: number): 
   );
   for (const c of due) {
     const payload = { v: 1, deviceId: c.device_ref, attribute: c.attribute, value: c.value };
-    out.publish(topics(c.gateway_id).command(o.provider, c.request_id), JSON.stringify(payload));
+    outbox.push({ topic: topics(c.gateway_id).command(o.provider, c.request_id), payload: JSON.stringify(payload) });
     await tx.query("UPDATE commands SET state = 'sent', sent_at = $2 WHERE request_id = $1", [c.request_id, now]);
   }
   let requests = 0;
@@ -62,7 +61,10 @@ export async function dispatch(tx: Queryable, o: DispatchOptions, now: number): 
     [now - o.retryAfterMs],
   );
   for (const r of resends) {
-    out.publish(topics(r.gateway_id).resend(o.provider, r.request_id), JSON.stringify({ v: 1, deviceId: r.device_ref, from: r.from_at, to: r.to_at }));
+    outbox.push({
+      topic: topics(r.gateway_id).resend(o.provider, r.request_id),
+      payload: JSON.stringify({ v: 1, deviceId: r.device_ref, from: r.from_at, to: r.to_at }),
+    });
     await tx.query('UPDATE resend_requests SET sent_at = $2 WHERE request_id = $1', [r.request_id, now]);
     requests++;
   }
@@ -72,7 +74,7 @@ export async function dispatch(tx: Queryable, o: DispatchOptions, now: number): 
     [now - o.retryAfterMs, now - 24 * 3_600_000],
   );
   for (const d of diagnoses) {
-    out.publish(topics(d.gateway_id).diagnostic(o.provider, d.request_id), JSON.stringify({ v: 1, deviceId: d.device_ref }));
+    outbox.push({ topic: topics(d.gateway_id).diagnostic(o.provider, d.request_id), payload: JSON.stringify({ v: 1, deviceId: d.device_ref }) });
     await tx.query('UPDATE diagnostics SET sent_at = $2 WHERE request_id = $1', [d.request_id, now]);
     requests++;
   }
