@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, closeSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FleetDb } from '../../fleet/db/fleetDb.ts';
@@ -29,7 +29,7 @@ export async function diskQuota(admin: FleetDb, clusterUrl: string, name: string
   try {
     const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
     const space = join(dir, 'space');
-    execFileSync('mkdir', [space]);
+    mkdirSync(space);
     chownSync(dir, id('-u'), id('-g'));
     chownSync(space, id('-u'), id('-g'));
     await admin.query(`CREATE TABLESPACE ${name} LOCATION '${space}'`);
