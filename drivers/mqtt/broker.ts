@@ -2,8 +2,10 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import { DriverError, DriverErrorCodes } from '../errors.ts';
+import { AckFlows } from './ackFlows.ts';
+import { deliverAtGrantedQos } from './aedesFixes.ts';
+import { assertAedesInternals, deliveryOf, parserOf } from './aedesInternals.ts';
 import { guardSocket } from './packetGuard.ts';
-import { assertParserHook, parserOf } from './parserHook.ts';
 import { malformation, type DecodedPacket } from './packetRules.ts';
 import { filterCovers, parseDiscoveryTopic, parseTasmotaDiscoveryTopic, topicMatches } from './topics.ts';
 
@@ -199,7 +201,7 @@ export class EmbeddedBroker {
     });
     this.#aedes = aedes;
     try {
-      assertParserHook(aedes);
+      assertAedesInternals(aedes);
     } catch (err) {
       await this.stop();
       throw err;
@@ -210,23 +212,41 @@ export class EmbeddedBroker {
       socket.setNoDelay(true); // delayed-ACK stalls otherwise (ENVIRONMENT.md)
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
-      guardSocket(socket, options.maxPacketBytes, (reason) => {
-        this.#counters.oversize++;
-        this.#hooks.onViolation?.(undefined, 'packet-too-large', `${socket.remoteAddress ?? '?'}: ${reason}`);
+      const refuse = (reason: string) => {
+        this.#counters.malformed++;
+        this.#hooks.onViolation?.(undefined, 'protocol', `${socket.remoteAddress ?? '?'}: ${reason}`);
+      };
+      guardSocket(socket, {
+        maxPacketBytes: options.maxPacketBytes,
+        onOversize: (reason) => {
+          this.#counters.oversize++;
+          this.#hooks.onViolation?.(undefined, 'packet-too-large', `${socket.remoteAddress ?? '?'}: ${reason}`);
+        },
+        onUnsupportedProtocol: refuse,
       });
+      // What the broker writes tells which acknowledgement each message it sent is waiting for.
+      const flows = new AckFlows();
+      const write = socket.write;
+      socket.write = function (this: Socket, chunk: Uint8Array | string, ...rest: unknown[]) {
+        flows.sent(chunk);
+        return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+      } as Socket['write'];
       // aedes has no hook between parsing and handling: its client's parser is the one place to check
       // what mqtt-packet accepts but MQTT 3.1.1 forbids. Renaming the command makes aedes drop the
-      // connection (its handler closes on an unknown command). No parser: no connection (fail closed).
-      const parser = parserOf(aedes.handle(socket));
-      if (!parser) {
+      // connection (its handler closes on an unknown command) without answering. No parser, or no
+      // delivery functions to fix: no connection (fail closed).
+      const client = aedes.handle(socket);
+      const parser = parserOf(client);
+      const delivery = deliveryOf(client);
+      if (!parser || !delivery) {
         socket.destroy();
         return;
       }
+      deliverAtGrantedQos(delivery);
       parser.prependListener('packet', (packet: DecodedPacket) => {
-        const bad = malformation(packet);
+        const bad = malformation(packet) ?? (packet.messageId === undefined ? undefined : flows.received(packet.cmd, packet.messageId));
         if (!bad) return;
-        this.#counters.malformed++;
-        this.#hooks.onViolation?.(undefined, 'protocol', `${socket.remoteAddress ?? '?'}: ${bad}`);
+        refuse(bad);
         packet.cmd = `refused-${packet.cmd}`;
       });
     };

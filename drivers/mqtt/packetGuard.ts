@@ -1,3 +1,5 @@
+import { ConnectLevelCheck, CONNACK_UNACCEPTABLE_PROTOCOL } from './connectLevel.ts';
+
 /**
  * Enforces a maximum MQTT packet size before the packet parser buffers it. MQTT 3.1.1 has no size
  * negotiation, so a broker must protect itself: a fixed header announces the remaining length
@@ -56,27 +58,47 @@ export class PacketSizeGuard {
   }
 }
 
-interface ReadableSocket {
+interface GuardedSocket {
   read(size?: number): unknown;
   destroy(error?: Error): unknown;
+  end(data: Uint8Array, callback: () => void): unknown;
+}
+
+export interface SocketGuards {
+  readonly maxPacketBytes: number;
+  /** a packet over the limit, or malformed framing: the socket is destroyed */
+  onOversize(reason: string): void;
+  /** an unsupported protocol level: CONNACK 0x01 is written, then the socket is closed [MQTT-3.1.2-2] */
+  onUnsupportedProtocol(reason: string): void;
 }
 
 /**
- * Puts a guard in front of a socket whose consumer pulls data with `read()` (aedes does, in its
- * 'readable' handler). Oversized or malformed framing destroys that socket only.
+ * Puts the raw-byte checks in front of a socket whose consumer pulls data with `read()` (aedes does,
+ * in its 'readable' handler), before mqtt-packet sees a byte: the packet-size limit, and the first
+ * packet's protocol level. A violation ends that socket only; nothing it sent afterwards is read.
  */
-export function guardSocket(socket: ReadableSocket, maxPacketBytes: number, onViolation: (reason: string) => void): void {
-  const guard = new PacketSizeGuard(maxPacketBytes);
+export function guardSocket(socket: GuardedSocket, guards: SocketGuards): void {
+  const size = new PacketSizeGuard(guards.maxPacketBytes);
+  const level = new ConnectLevelCheck();
+  let refused = false;
   const read = socket.read.bind(socket);
-  socket.read = (size?: number) => {
-    const chunk = read(size);
-    if (chunk instanceof Uint8Array) {
-      const problem = guard.check(chunk);
-      if (problem) {
-        onViolation(problem);
-        socket.destroy(new Error(problem));
-        return null;
-      }
+  socket.read = (n?: number) => {
+    const chunk = read(n);
+    if (refused) return null;
+    if (!(chunk instanceof Uint8Array)) return chunk;
+    const unsupported = level.check(chunk);
+    if (unsupported) {
+      refused = true;
+      guards.onUnsupportedProtocol(unsupported);
+      socket.end(CONNACK_UNACCEPTABLE_PROTOCOL, () => socket.destroy());
+      return null;
+    }
+    const problem = size.check(chunk);
+    if (problem) {
+      refused = true;
+      guards.onOversize(problem);
+      socket.destroy(new Error(problem));
+      return null;
     }
     return chunk;
   };

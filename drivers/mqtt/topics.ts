@@ -42,6 +42,22 @@ export function isValidTopicName(topic: string): boolean {
   return topic.length > 0 && !/[+#\u0000]/.test(topic);
 }
 
+/**
+ * A valid topic filter for SUBSCRIBE and UNSUBSCRIBE: non-empty; `+` only as a whole level
+ * [MQTT-4.7.1-3]; `#` only as the whole last level [MQTT-4.7.1-2]. (aedes' own check lets `a+` and
+ * `ab/+e` through.)
+ */
+export function isValidTopicFilter(filter: string): boolean {
+  if (filter.length === 0) return false; // [MQTT-4.7.3-1]
+  const levels = filter.split('/');
+  for (let i = 0; i < levels.length; i++) {
+    const level = levels[i] as string;
+    if (level === '+' || (level === '#' && i === levels.length - 1)) continue;
+    if (level.includes('+') || level.includes('#')) return false;
+  }
+  return true;
+}
+
 /** Home Assistant discovery config topics: `<prefix>/<component>/[<node_id>/]<object_id>/config`. */
 export function parseDiscoveryTopic(topic: string, prefix = 'homeassistant'): { component: string; nodeId: string | undefined; objectId: string } | undefined {
   const parts = topic.split('/');
