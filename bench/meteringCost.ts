@@ -47,7 +47,7 @@ function run(readings: number, metering: boolean): number {
         },
       });
     }
-    const writer = new HistoryWriter(db, registry, { flushMs: 1000, ackFlushMs: 0, batchSize: 2000, lastValuesEveryMs: 300_000 });
+    const writer = new HistoryWriter(db, registry, { flushMs: 1000, batchSize: 2000, lastValuesEveryMs: 300_000 });
     const service = metering
       ? new MeteringService({
           store: new UsageStore(db, registry, new PersistentCounters(db)),

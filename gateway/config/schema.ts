@@ -65,8 +65,15 @@ const historySchema = z.strictObject({
   retentionDays: intRange(1, 3650, 30),
   /** Readings no device waits on (QoS 0, serial, BLE) are committed at least this often. */
   flushMs: intRange(1, 10_000, 1000),
-  /** Readings a device waits on (QoS 1: the PUBACK follows the commit) are committed at most this often. */
-  ackFlushMs: intRange(0, 1000, 50),
+  /**
+   * Readings a device waits on (QoS 1: the PUBACK follows the commit and its fsync) are group-committed:
+   * at once when no sync runs, else together after it. The wear guard: when they arrive fast enough that
+   * half this many come within `ackMaxWaitMs`, a commit waits for this many (fewer fsyncs, fewer bytes
+   * written). 1: never wait.
+   */
+  ackMinBatch: intRange(1, 10_000, 50),
+  /** ... for at most this long. */
+  ackMaxWaitMs: intRange(0, 1000, 25),
   /** ... or as soon as this many readings wait. */
   batchSize: intRange(1, 100000, 2000),
   /**

@@ -1,5 +1,6 @@
 import type { DeviceEvent } from '../../drivers/types.ts';
 import type { GatewayBus } from '../core/events.ts';
+import { AckBatching, type AckBatchingOptions } from './ackBatching.ts';
 import type { Db } from './db.ts';
 import { LastValues, type LastValuesDelta } from './lastValues.ts';
 import type { DeviceRegistry } from './registry.ts';
@@ -8,12 +9,8 @@ import type { WalSync } from './walSync.ts';
 export interface HistoryWriterOptions {
   /** Commit at least this often while readings nobody waits on are pending. */
   readonly flushMs: number;
-  /**
-   * Readings with a waiter (a QoS 1 PUBACK) are committed at most this often: every waiter that
-   * arrives meanwhile shares the commit and its fsync. A waiter after a quiet spell commits at the
-   * end of its I/O turn.
-   */
-  readonly ackFlushMs: number;
+  /** the wear guard: readings per commit worth waiting for when they arrive fast (see AckBatching); absent: never wait */
+  readonly ackBatch?: AckBatchingOptions | undefined;
   /** Commit as soon as this many events wait. */
   readonly batchSize: number;
   /** Each attribute's last value and each device's last-seen time are written at most this often (see LastValues). */
@@ -57,19 +54,24 @@ type Waiter = (err?: Error) => void;
 const ROWS_PER_INSERT = 64;
 /** events per commit when the flush timer commits a backlog nobody waits on (~0.5 ms each) */
 const SLICE = 256;
+/** a waiter older than this with no sync of its own running is committed from `append` itself (see above) */
+const STARVED_MS = 5;
 
 /**
  * Batches device events into SQLite transactions. Events without a waiter are committed at least
- * every `flushMs`; when a waiter is present (a QoS 1 publish whose PUBACK waits on the commit) the
- * batch is committed at the end of the current I/O turn, but at most once per `ackFlushMs`, so every
- * publish that arrives meanwhile shares one commit and one fsync (group commit). Each commit with
- * `synchronous = FULL` rewrites at least one page of the WAL, so commits per second, not readings,
- * decide the bytes written (SD-card wear). A waiter is called only after its events are committed.
+ * every `flushMs`. Events with a waiter (a QoS 1 publish whose PUBACK waits on the commit) are
+ * group-committed: when no commit of theirs is being synced, they are committed at the end of the
+ * current I/O turn (with everything else that arrived in it) and the WAL sync starts at once; those
+ * that arrive while that sync runs wait for it to finish and then share the next commit and sync. So
+ * a lone QoS 1 reading waits for one commit and one fsync, and under load the disk's own sync time
+ * sets the batch size (an SD card's 5-50 ms fsync gathers more per commit than a fast disk's 0.5 ms).
+ * A waiter is called only after its events are committed (and, with a WalSync, synced).
  *
  * Timers alone cannot bound a batch: under a flood from many sockets, libuv's poll phase keeps
  * handling socket data for seconds and neither timers nor immediates run (measured: 780k-row batches,
- * 700 ms commits). So `append` itself commits synchronously once `batchSize` events wait or the oldest
- * has waited `flushMs`; the timer and immediate only cover quiet periods.
+ * 700 ms commits). So `append` itself commits synchronously once `batchSize` events wait, the oldest
+ * has waited `flushMs`, or a waiter has waited STARVED_MS with no sync running; the timer and
+ * immediate only cover quiet periods.
  */
 export class HistoryWriter {
   readonly #db: Db;
@@ -83,10 +85,13 @@ export class HistoryWriter {
   #oldestAt = 0;
   /** performance.now() when the oldest pending waiter arrived. */
   #oldestWaiterAt = 0;
-  /** performance.now() when the last commit started. */
-  #lastCommitAt = Number.NEGATIVE_INFINITY;
-  /** whether #timer is set for waiters (not the longer flushMs) */
-  #ackTimer = false;
+  /** commits with waiters being synced: later waiters wait for them, then share the next commit */
+  #syncing = 0;
+  readonly #batching: AckBatching | undefined;
+  /** a commit for waiters held by the wear guard */
+  #holdTimer: NodeJS.Timeout | undefined;
+  /** performance.now() when the next commit for waiters is due (starvation is measured from it) */
+  #ackDueAt = 0;
   #closed = false;
   #participant: CommitParticipant | undefined;
   #stats = { rowsWritten: 0, commits: 0, failedCommits: 0, lastCommitMs: 0, maxCommitMs: 0 };
@@ -103,6 +108,7 @@ export class HistoryWriter {
     this.#db = db;
     this.#registry = registry;
     this.#options = options;
+    this.#batching = options.ackBatch && options.ackBatch.minBatch > 1 ? new AckBatching(options.ackBatch) : undefined;
     this.#lastValues = new LastValues(db);
     this.#commit = this.#prepareCommit();
     this.#setSynchronous = { normal: db.prepare('PRAGMA synchronous = NORMAL'), full: db.prepare('PRAGMA synchronous = FULL') };
@@ -131,25 +137,34 @@ export class HistoryWriter {
     if (onDurable) {
       if (this.#waiters.length === 0) this.#oldestWaiterAt = now;
       this.#waiters.push(onDurable);
+      this.#batching?.arrived(now);
     }
     if (this.#events.length >= this.#options.batchSize || now - this.#oldestAt >= this.#options.flushMs) {
       this.flush();
       return;
     }
     if (this.#waiters.length > 0) {
-      const ackMs = this.#options.ackFlushMs;
-      const due = Math.max(this.#oldestWaiterAt, this.#lastCommitAt + ackMs);
-      if (now - due >= Math.max(ackMs, 5))
-        this.flush(); // starved by a flood (see above)
-      else if (now >= due) this.#immediate ??= setImmediate(() => this.flush());
-      else if (!this.#ackTimer) {
-        if (this.#timer) clearTimeout(this.#timer);
-        this.#timer = setTimeout(() => this.flush(), due - now);
-        this.#ackTimer = true;
+      if (this.#syncing > 0) return; // the sync's end commits them
+      if (this.#immediate || this.#holdTimer) {
+        if (now - this.#ackDueAt >= STARVED_MS)
+          this.flush(); // starved by a flood (see above)
+        else if (this.#holdTimer && this.#batching?.full(this.#waiters.length)) this.#commitForWaiters(now, true);
+        return;
       }
+      this.#commitForWaiters(now, false);
     } else {
       this.#timer ??= setTimeout(() => this.#flushSlice(), this.#options.flushMs);
     }
+  }
+
+  /** Schedules the commit waiters share: at the end of this turn, or later when the wear guard holds it. */
+  #commitForWaiters(now: number, full: boolean): void {
+    if (this.#holdTimer) clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
+    const hold = full ? 0 : (this.#batching?.holdMs(now, this.#waiters.length, this.#oldestWaiterAt) ?? 0);
+    this.#ackDueAt = now + hold;
+    if (hold > 0) this.#holdTimer = setTimeout(() => this.flush(), hold);
+    else this.#immediate ??= setImmediate(() => this.flush());
   }
 
   /**
@@ -175,9 +190,10 @@ export class HistoryWriter {
   flush(): void {
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#immediate) clearImmediate(this.#immediate);
+    if (this.#holdTimer) clearTimeout(this.#holdTimer);
     this.#timer = undefined;
     this.#immediate = undefined;
-    this.#ackTimer = false;
+    this.#holdTimer = undefined;
     if (this.#events.length === 0 && this.#waiters.length === 0) return;
     const events = this.#events;
     const waiters = this.#waiters;
@@ -188,7 +204,6 @@ export class HistoryWriter {
 
   #commitPending(events: DeviceEvent[], waiters: Waiter[]): void {
     const started = performance.now();
-    this.#lastCommitAt = started;
     let error: Error | undefined;
     this.#writeLastValues = started - this.#lastValuesAt >= this.#options.lastValuesEveryMs;
     const walSync = this.#options.walSync;
@@ -214,9 +229,14 @@ export class HistoryWriter {
     if (took > this.#stats.maxCommitMs) this.#stats.maxCommitMs = took;
     if (error && waiters.length === 0) this.#failed(error);
     if (walSync && !error) {
+      if (waiters.length > 0) this.#syncing++;
       walSync.request((syncError) => {
+        if (waiters.length > 0) this.#syncing--;
         for (const w of waiters) w(syncError);
         if (syncError && waiters.length === 0) this.#failed(syncError);
+        // the waiters that came during this sync: committed with whatever else arrives in this turn
+        if (this.#syncing === 0 && this.#waiters.length > 0 && !this.#closed && !this.#immediate && !this.#holdTimer)
+          this.#commitForWaiters(performance.now(), false);
       });
     } else {
       for (const w of waiters) w(error);

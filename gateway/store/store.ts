@@ -153,7 +153,7 @@ function repositories(db: Db, d: StoreDeps, syncFailed: (err: Error) => void): R
   const registry = new DeviceRegistry(db, offLoop, now);
   const writer = new HistoryWriter(db, registry, {
     flushMs: config.history.flushMs,
-    ackFlushMs: config.history.ackFlushMs,
+    ackBatch: { minBatch: config.history.ackMinBatch, maxWaitMs: config.history.ackMaxWaitMs },
     batchSize: config.history.batchSize,
     lastValuesEveryMs: config.history.lastValuesEveryS * 1000,
     walSync,

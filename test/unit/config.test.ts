@@ -29,7 +29,7 @@ describe('config', () => {
       dataDir: '/etc/trellis/data',
       mqtt: { host: '0.0.0.0', port: 1883, allowAnonymous: false },
       lan: { host: '0.0.0.0', port: 8080 },
-      history: { retentionDays: 30, flushMs: 1000, ackFlushMs: 50, lastValuesEveryS: 300 },
+      history: { retentionDays: 30, flushMs: 1000, ackMinBatch: 50, ackMaxWaitMs: 25, lastValuesEveryS: 300 },
       store: { synchronous: 'full' },
       demo: false,
     });

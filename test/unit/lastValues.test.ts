@@ -30,7 +30,7 @@ function start(file: string, lastValuesEveryMs = 3_600_000) {
     owner: 'd1',
     attributes: { t: { type: 'number', writable: false }, mode: { type: 'string', writable: false } },
   });
-  const writer = new HistoryWriter(db, registry, { flushMs: 10_000, ackFlushMs: 0, batchSize: 100_000, lastValuesEveryMs, bus });
+  const writer = new HistoryWriter(db, registry, { flushMs: 10_000, batchSize: 100_000, lastValuesEveryMs, bus });
   return { db, registry, writer };
 }
 

@@ -15,8 +15,8 @@ afterEach(() => {
   dirs.cleanup();
 });
 
-function setup(partial: { flushMs: number; batchSize: number; lastValuesEveryMs?: number; ackFlushMs?: number } = { flushMs: 20, batchSize: 1000 }) {
-  const options = { lastValuesEveryMs: 0, ackFlushMs: 0, ...partial };
+function setup(partial: { flushMs: number; batchSize: number; lastValuesEveryMs?: number } = { flushMs: 20, batchSize: 1000 }) {
+  const options = { lastValuesEveryMs: 0, ...partial };
   const db = openDb(`${dirs.make()}/trellis.db`, { synchronous: 'normal' });
   open.push(db);
   const registry = new DeviceRegistry(db);
@@ -52,24 +52,6 @@ describe('store', () => {
     await new Promise((r) => setImmediate(r));
     expect(seen).toEqual([5, 5, 5, 5, 5]);
     expect(writer.stats().commits).toBe(1);
-  });
-
-  it('spaces commits with waiters by ackFlushMs: a waiter after a quiet spell commits at once, later ones share the next commit', async () => {
-    const { db, writer } = setup({ flushMs: 10_000, batchSize: 1000, ackFlushMs: 300 }); // a window wide enough that three 5 ms sleeps fit in it on a loaded machine
-    const acked: number[] = [];
-    writer.append([reading(1, 1)], () => acked.push(count(db)));
-    await new Promise((r) => setImmediate(r));
-    expect(acked).toEqual([1]); // quiet before: end of this turn
-    const t0 = performance.now();
-    for (let i = 2; i <= 4; i++) {
-      writer.append([reading(i, i)], () => acked.push(count(db)));
-      await new Promise((r) => setTimeout(r, 5)); // arriving over several turns
-    }
-    expect(acked).toEqual([1]);
-    await new Promise((r) => setTimeout(r, 400));
-    expect(acked).toEqual([1, 4, 4, 4]);
-    expect(writer.stats().commits).toBe(2);
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(250);
   });
 
   it('commits readings without waiters within flushMs, and keeps the latest state per attribute', async () => {

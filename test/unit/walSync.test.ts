@@ -69,7 +69,6 @@ describe('WalSync (fsync off the event loop)', () => {
     const held = heldSync();
     const writer = new HistoryWriter(db, registry, {
       flushMs: 10_000,
-      ackFlushMs: 0,
       batchSize: 1000,
       lastValuesEveryMs: 60_000,
       walSync: new WalSync(`${db.name}-wal`, held.sync),

@@ -37,7 +37,7 @@ function boot(file: string, clock: ManualClock) {
     },
   });
   const bus = testBus();
-  const writer = new HistoryWriter(db, registry, { flushMs: 1000, ackFlushMs: 0, batchSize: 10_000, lastValuesEveryMs: 60_000, bus });
+  const writer = new HistoryWriter(db, registry, { flushMs: 1000, batchSize: 10_000, lastValuesEveryMs: 60_000, bus });
   const buckets: StoredBucket[] = [];
   const metering = new MeteringService({
     store: new UsageStore(db, registry, new PersistentCounters(db)),
