@@ -1,14 +1,10 @@
 import { Command } from 'commander';
-import { loadConfigFile } from '../config/load.ts';
-import { runCheckRules } from './checkRules.ts';
-import { runSerialList } from './serialList.ts';
-import { runDeviceAdd, runDeviceList } from './deviceCommands.ts';
-import { reportError, runStart } from './start.ts';
-import { runPair } from './pairCommand.ts';
-import { runBackup, runRestore } from './backupCommands.ts';
-import { runAuditVerify, runErase, runExport, runFactoryReset, runGrantAdd, runGrantList, runGrantRevoke } from './privacyCommands.ts';
 
-/** Builds the `trellis` command line; `run` parses argv and executes. */
+/**
+ * Builds the `trellis` command line; `run` parses argv and executes. Each command's module is imported
+ * when that command runs, so `trellis start` loads neither the CLI's other commands nor what they use
+ * (the LAN server for `pair`, serialport, the export's zip and CSV writers): part of the cold start.
+ */
 export function buildProgram(): Command {
   const program = new Command('trellis').description('Trellis: an IoT edge gateway for smart homes and shops').showHelpAfterError().exitOverride();
 
@@ -16,20 +12,21 @@ export function buildProgram(): Command {
     .command('start')
     .description('run the gateway (with no config file: a demo home and shop on loopback)')
     .option('-c, --config <file>', 'config file (default: $TRELLIS_CONFIG, then ./trellis.yaml)')
-    .action((opts: { config?: string }) => runStart(opts));
+    .action(async (opts: { config?: string }) => (await import('./start.ts')).runStart(opts));
 
   program
     .command('pair')
     .description('print a new one-time pairing code for a phone (valid 24 hours; by default it makes an owner)')
     .option('-c, --config <file>', 'config file')
     .option('--role <role>', 'owner, member or guest', 'owner')
-    .action((opts: { config?: string; role?: string }) => runPair(opts));
+    .action(async (opts: { config?: string; role?: string }) => (await import('./pairCommand.ts')).runPair(opts));
 
   program
     .command('check-config')
     .argument('<file>', 'config file to check')
     .description('validate a config file and print the effective settings')
-    .action((file: string) => {
+    .action(async (file: string) => {
+      const { loadConfigFile } = await import('../config/load.ts');
       const { config, source } = loadConfigFile(file);
       process.stdout.write(`${source}: OK\n${JSON.stringify(config, null, 2)}\n`);
     });
@@ -39,7 +36,7 @@ export function buildProgram(): Command {
     .argument('<file>', 'rule file to check')
     .description('check a rule file against the known devices (as the gateway does before activating it)')
     .option('-c, --config <file>', 'config file (for the device database, time zone and tariffs)')
-    .action((file: string, opts: { config?: string }) => runCheckRules(file, opts));
+    .action(async (file: string, opts: { config?: string }) => (await import('./checkRules.ts')).runCheckRules(file, opts));
 
   program
     .command('serial')
@@ -47,7 +44,7 @@ export function buildProgram(): Command {
     .command('list')
     .description('list the serial ports this system has')
     .option('--json', 'machine-readable output')
-    .action((opts: { json?: boolean }) => runSerialList(opts));
+    .action(async (opts: { json?: boolean }) => (await import('./serialList.ts')).runSerialList(opts));
 
   const device = program.command('device').description('device credentials and state');
   device
@@ -61,13 +58,15 @@ export function buildProgram(): Command {
       '--client-id <id...>',
       'MQTT client ids reserved for this device: it may use only these, nobody else may (default: each id it uses becomes its own)',
     )
-    .action((name: string, opts: { config?: string; topic?: string[]; rotate?: boolean; clientId?: string[] }) => runDeviceAdd(name, opts));
+    .action(async (name: string, opts: { config?: string; topic?: string[]; rotate?: boolean; clientId?: string[] }) =>
+      (await import('./deviceCommands.ts')).runDeviceAdd(name, opts),
+    );
   device
     .command('list')
     .description('list devices, online/offline and the last value of each attribute')
     .option('-c, --config <file>', 'config file')
     .option('--json', 'machine-readable output')
-    .action((opts: { config?: string; json?: boolean }) => runDeviceList(opts));
+    .action(async (opts: { config?: string; json?: boolean }) => (await import('./deviceCommands.ts')).runDeviceList(opts));
 
   const grant = program.command('grant').description('what each service provider may see and do (default: nothing)');
   grant
@@ -76,7 +75,7 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'config file')
     .option('--all', 'include revoked grants')
     .option('--json', 'machine-readable output')
-    .action((opts: { config?: string; all?: boolean; json?: boolean }) => runGrantList(opts));
+    .action(async (opts: { config?: string; all?: boolean; json?: boolean }) => (await import('./privacyCommands.ts')).runGrantList(opts));
   grant
     .command('add')
     .description('grant a provider devices, data classes and remote commands')
@@ -88,13 +87,13 @@ export function buildProgram(): Command {
     .option('--identity', 'show real device ids instead of pseudonyms')
     .option('--expires <date>', 'e.g. 2027-01-31')
     .option('-c, --config <file>', 'config file')
-    .action((opts: Parameters<typeof runGrantAdd>[0]) => runGrantAdd(opts));
+    .action(async (opts: Parameters<typeof import('./privacyCommands.ts').runGrantAdd>[0]) => (await import('./privacyCommands.ts')).runGrantAdd(opts));
   grant
     .command('revoke')
     .argument('<id>', 'grant number (see grant list)')
     .description('revoke a grant now; its queued, unsent records are purged')
     .option('-c, --config <file>', 'config file')
-    .action((id: string, opts: { config?: string }) => runGrantRevoke(id, opts));
+    .action(async (id: string, opts: { config?: string }) => (await import('./privacyCommands.ts')).runGrantRevoke(id, opts));
 
   program
     .command('audit')
@@ -102,14 +101,14 @@ export function buildProgram(): Command {
     .command('verify')
     .description("check the audit log's hash chain (exit 0 if intact, 1 with the first broken row)")
     .option('-c, --config <file>', 'config file')
-    .action((opts: { config?: string }) => runAuditVerify(opts));
+    .action(async (opts: { config?: string }) => (await import('./privacyCommands.ts')).runAuditVerify(opts));
 
   program
     .command('export')
     .description('export all data about the household as a zip (JSON + CSV)')
     .requiredOption('--out <file>', 'where to write the zip')
     .option('-c, --config <file>', 'config file')
-    .action((opts: { config?: string; out: string }) => runExport(opts));
+    .action(async (opts: { config?: string; out: string }) => (await import('./privacyCommands.ts')).runExport(opts));
 
   program
     .command('erase')
@@ -117,7 +116,7 @@ export function buildProgram(): Command {
     .option('--device <id>', 'only this device')
     .option('--before <date>', 'only data before this date')
     .option('-c, --config <file>', 'config file')
-    .action((opts: { config?: string; device?: string; before?: string }) => runErase(opts));
+    .action(async (opts: { config?: string; device?: string; before?: string }) => (await import('./privacyCommands.ts')).runErase(opts));
 
   program
     .command('backup')
@@ -126,7 +125,9 @@ export function buildProgram(): Command {
     .option('--passphrase-file <file>', 'the passphrase (default: backup.passphraseFile from the config)')
     .option('--history', 'put the raw readings and device events in too')
     .option('-c, --config <file>', 'config file')
-    .action((opts: { config?: string; out: string; passphraseFile?: string; history?: boolean }) => runBackup(opts));
+    .action(async (opts: { config?: string; out: string; passphraseFile?: string; history?: boolean }) =>
+      (await import('./backupCommands.ts')).runBackup(opts),
+    );
 
   program
     .command('restore')
@@ -134,14 +135,14 @@ export function buildProgram(): Command {
     .description('bring a gateway back from a backup onto an empty data directory (a new SD card); nothing is changed if any check fails')
     .requiredOption('-c, --config <file>', "config file: used if it exists, else the backup's config is written there")
     .option('--passphrase-file <file>', 'the passphrase (default: backup.passphraseFile from the config)')
-    .action((file: string, opts: { config: string; passphraseFile?: string }) => runRestore(file, opts));
+    .action(async (file: string, opts: { config: string; passphraseFile?: string }) => (await import('./backupCommands.ts')).runRestore(file, opts));
 
   program
     .command('factory-reset')
     .description('wipe the database, secrets and keys (stop the gateway first) and prove it')
     .option('--yes', 'really')
     .option('-c, --config <file>', 'config file')
-    .action((opts: { config?: string; yes?: boolean }) => runFactoryReset(opts));
+    .action(async (opts: { config?: string; yes?: boolean }) => (await import('./privacyCommands.ts')).runFactoryReset(opts));
 
   return program;
 }
@@ -156,6 +157,6 @@ export async function run(argv: readonly string[]): Promise<void> {
       process.exitCode = (err as { exitCode: number }).exitCode;
       return;
     }
-    process.exitCode = reportError(err);
+    process.exitCode = (await import('./reportError.ts')).reportError(err);
   }
 }

@@ -1,5 +1,4 @@
 import { catchUpClock, type Clock } from '../clock.ts';
-import { isTrellisError } from '../errors.ts';
 import type { Config } from '../config/schema.ts';
 import { Gateway, type RunningGateway } from '../gateway.ts';
 import { createLogger } from '../log.ts';
@@ -140,14 +139,4 @@ export async function pairingText(url: string, code: string): Promise<string> {
     qr,
     '',
   ].join('\n');
-}
-
-/** Prints a TrellisError as its message (no stack), anything else in full; returns the exit code. */
-export function reportError(err: unknown): number {
-  if (isTrellisError(err)) {
-    process.stderr.write(`${err.message}\n`);
-    return err.code === 'TRELLIS_E_CONFIG' ? 2 : 1;
-  }
-  process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
-  return 1;
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from '../log.ts';
 import { PRIORITIES, type Outbox } from '../store/outbox.ts';
 import { topics, type StatusPayload } from '../../protocol/index.ts';
@@ -41,6 +41,11 @@ export interface CloudLinkStatus {
 }
 
 type MessageHandler = (topic: string, payload: Buffer) => void;
+
+let mqttConnect: typeof import('mqtt').connect | undefined;
+async function loadMqtt(): Promise<void> {
+  mqttConnect ??= (await import('mqtt')).connect;
+}
 
 /**
  * The connection to the provider's cloud broker and the outbox drainer. One MQTT client per
@@ -157,6 +162,14 @@ export class CloudLink {
 
   #connect(): void {
     if (this.#stopped) return;
+    if (!mqttConnect) {
+      // MQTT.js is loaded with the first connection, not with the gateway: off the path to serving devices
+      loadMqtt().then(
+        () => this.#connect(),
+        (err: Error) => this.#log.error({ err }, 'the MQTT client library could not be loaded'),
+      );
+      return;
+    }
     this.#retryAt = undefined;
     const generation = ++this.#generation;
     const protocol = this.#protocol;
@@ -178,7 +191,7 @@ export class CloudLink {
       ...(o.cert ? { cert: readFileSync(o.cert) } : {}),
       ...(o.key ? { key: readFileSync(o.key) } : {}),
     };
-    const client = connect(o.url, options);
+    const client = mqttConnect(o.url, options);
     this.#client = client;
     let gotConnack = false;
     client.on('connect', () => {
