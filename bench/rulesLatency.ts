@@ -38,6 +38,8 @@ export async function ruleLatency(
   rate: number,
   warmupMs: number,
   measureMs: number,
+  /** called as the measured window starts and ends (the event-loop probe's marks) */
+  window: { start(): void; end(): void } = { start() {}, end() {} },
 ): Promise<{ p50: number; p90: number; p99: number; max: number; samples: number; lost: number }> {
   const clients: LoadClient[] = [];
   for (let i = 0; i < devices; i++) clients.push(await LoadClient.connect({ port: target.port, clientId: `dev-${i}`, ...target.credential(i) }));
@@ -74,7 +76,9 @@ export async function ruleLatency(
   }, 1);
   await sleep(warmupMs);
   recording = true;
+  window.start();
   await sleep(measureMs);
+  window.end();
   clearInterval(timer);
   await sleep(500);
   recording = false;

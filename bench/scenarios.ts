@@ -122,6 +122,8 @@ export interface Latency {
   readonly bytesWrittenPerReading: number;
   /** the average MQTT PUBLISH packet of a reading, on the wire */
   readonly wireBytesPerReading: number;
+  /** CPU time (user + system) the target used per reading published during the measured window */
+  readonly cpuUsPerReading: number;
 }
 
 /**
@@ -135,7 +137,9 @@ export async function steadyLatency(target: Target, ratePerSecond: number, o: Lo
   const tickMs = 10;
   const perTick = Math.max(1, Math.round((ratePerSecond * tickMs) / 1000));
   let next = 0;
+  let published = 0;
   const tick = () => {
+    published += perTick;
     for (let k = 0; k < perTick; k++) {
       const i = next++ % clients.length;
       (clients[i] as LoadClient).publish(`trellis/dev-${i}/state`, JSON.stringify({ value: k }), qos);
@@ -146,7 +150,11 @@ export async function steadyLatency(target: Target, ratePerSecond: number, o: Lo
   for (const c of clients) c.recordLatency = true;
   const written0 = target.writeBytes();
   const stored0 = (await target.count?.()) ?? Number.NaN;
+  const cpu0 = target.cpuSeconds();
+  const published0 = published;
   await sleep(o.measureMs);
+  const cpu = target.cpuSeconds() - cpu0;
+  const sentInWindow = published - published0;
   const rssMb = target.rssMb();
   const written = target.writeBytes() - written0;
   const stored = ((await target.count?.()) ?? Number.NaN) - stored0;
@@ -170,5 +178,6 @@ export async function steadyLatency(target: Target, ratePerSecond: number, o: Lo
     rssMb,
     bytesWrittenPerReading: stored > 0 ? written / stored : Number.NaN,
     wireBytesPerReading: wire,
+    cpuUsPerReading: sentInWindow > 0 ? (cpu * 1e6) / sentInWindow : Number.NaN,
   };
 }

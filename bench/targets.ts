@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../test/helpers/gatewayProcess.ts';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { CredentialStore } from '../gateway/store/credentials.ts';
 import { openDb } from '../gateway/store/db.ts';
@@ -29,6 +30,8 @@ export interface Target {
   readonly startMs: number;
   /** bytes the process has caused to be written to storage so far (/proc/<pid>/io write_bytes) */
   writeBytes(): number;
+  /** CPU seconds (user + system) the process has used so far (/proc/<pid>/stat) */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -39,6 +42,22 @@ const DIST = join(ROOT, 'dist-dev');
 function writeBytesOf(pid: number): number {
   const m = /write_bytes:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
   return m ? Number(m[1]) : Number.NaN;
+}
+
+/** clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ: 100 on Linux) */
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** utime + stime of `pid`, in seconds (fields 14 and 15, after the parenthesised command name) */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
 function rssOf(pid: number): number {
@@ -94,6 +113,7 @@ export async function startMosquitto(port: number): Promise<Target> {
     rssMb: () => rssOf(child.pid as number),
     startMs,
     writeBytes: () => writeBytesOf(child.pid as number),
+    cpuSeconds: () => cpuSecondsOf(child.pid as number),
     async stop() {
       await endProcess(child);
       rmSync(dir, { recursive: true, force: true });
@@ -123,6 +143,7 @@ export async function startBareAedes(port: number): Promise<Target> {
     rssMb: () => rssOf(child.pid as number),
     startMs,
     writeBytes: () => writeBytesOf(child.pid as number),
+    cpuSeconds: () => cpuSecondsOf(child.pid as number),
     stop: () => endProcess(child),
   };
 }
@@ -132,11 +153,15 @@ export interface TrellisSetup {
   readonly nativeConfig?: (i: number) => Record<string, unknown>;
   /** A rule file to run. */
   readonly rulesYaml?: string;
+  /** where the data directory is made (default: tmpdir(), the disk; '/dev/shm' for tmpfs) */
+  readonly dataRoot?: string;
+  /** a file the event-loop probe (bench/loopProbe.ts, preloaded) writes its window to on the second SIGUSR2 */
+  readonly loopProbe?: string;
 }
 
 /** The Trellis gateway process with `devices` credentials issued (argon2id hashes, as in production). */
 export async function startTrellis(port: number, devices: number, setup: TrellisSetup = {}): Promise<Target> {
-  const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-gw-'));
+  const dir = mkdtempSync(join(setup.dataRoot ?? tmpdir(), 'trellis-bench-gw-'));
   const dataDir = join(dir, 'data');
   const passwords: string[] = [];
   const db = openDb(join(dataDir, 'trellis.db'), { synchronous: 'full' });
@@ -173,10 +198,12 @@ export async function startTrellis(port: number, devices: number, setup: Trellis
   );
   // e.g. TRELLIS_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway under load
   const nodeArgs = [...GATEWAY_NODE_FLAGS, ...(process.env.TRELLIS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  if (setup.loopProbe) nodeArgs.push('--import', pathToFileURL(join(DIST, 'bench', 'loopProbe.js')).href);
+  const env = setup.loopProbe ? { ...process.env, TRELLIS_LOOP_PROBE: setup.loopProbe } : process.env;
   const logTo = process.env.TRELLIS_BENCH_LOG; // a file for the gateway's log, when debugging a run
   const out = logTo ? openSync(logTo, 'a') : 'ignore';
   const spawnGateway = () =>
-    spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', 'trellis.mjs'), 'start', '--config', config], { stdio: ['ignore', out, out], cwd: ROOT });
+    spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', 'trellis.mjs'), 'start', '--config', config], { stdio: ['ignore', out, out], cwd: ROOT, env });
   if (setup.nativeConfig) {
     // The first start registers the devices from their retained configs; a cold start "with 1,000
     // registered devices" is the next one, a restart.
@@ -209,6 +236,7 @@ export async function startTrellis(port: number, devices: number, setup: Trellis
     rssMb: () => rssOf(child.pid as number),
     startMs,
     writeBytes: () => writeBytesOf(child.pid as number),
+    cpuSeconds: () => cpuSecondsOf(child.pid as number),
     async stop() {
       counter?.close();
       await endProcess(child);
