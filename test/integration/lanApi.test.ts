@@ -313,6 +313,10 @@ describe('alerts, diagnostics, metrics, OpenAPI, live events', () => {
     expect(r.text).toContain('trellis_devices{state="known"} 2');
     expect(r.text).toMatch(/trellis_driver_counter\{driver="mqtt",counter="messages"\} [1-9]/);
     expect(r.text).toContain('trellis_process_resident_memory_bytes');
+    // the registry is made at the first scrape (prom-client loads lazily); later scrapes reuse it
+    const again = await api.get('/metrics', tokens.guest);
+    expect(again.status).toBe(200);
+    expect(again.text).toContain('trellis_devices{state="known"} 2');
   });
 
   it('an OpenAPI document covering every route', async () => {

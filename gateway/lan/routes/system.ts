@@ -1,4 +1,4 @@
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Gauge, Registry } from 'prom-client';
 import { z } from 'zod';
 import { healthData } from '../../../protocol/index.ts';
 import type { App, LanContext } from '../context.ts';
@@ -92,16 +92,23 @@ export function systemRoutes(app: App, ctx: LanContext): void {
     handler: async (req) => ctx.alerts.recent(req.query.limit),
   });
 
-  const metrics = prometheus(ctx);
+  // prom-client and its default metrics (an event-loop monitor, a GC observer called on every GC)
+  // start with the first scrape: a gateway nobody scrapes does not pay for them
+  let metrics: Promise<Registry> | undefined;
   app.get('/metrics', {
     config: { access: 'guest' },
     schema: { summary: 'Prometheus metrics (send the token as a bearer token)', hide: false },
-    handler: async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()),
+    handler: async (_req, reply) => {
+      metrics ??= prometheus(ctx);
+      const registry = await metrics;
+      return reply.type(registry.contentType).send(await registry.metrics());
+    },
   });
 }
 
 /** Gauges read at scrape time from the same counters health uses. */
-function prometheus(ctx: LanContext): Registry {
+async function prometheus(ctx: LanContext): Promise<Registry> {
+  const { Gauge, Registry, collectDefaultMetrics } = await import('prom-client');
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'trellis_' });
   const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => void) =>
