@@ -51,6 +51,8 @@ export class AckFlows {
    * Identifiers never sent (a late answer from before a reconnect) are left to aedes.
    */
   received(cmd: string, id: number): string | undefined {
+    // PUBLISH and SUBSCRIBE carry the client's own identifiers, a namespace apart from these
+    if (cmd !== 'puback' && cmd !== 'pubrec' && cmd !== 'pubcomp') return undefined;
     const flow = this.#inFlight.get(id);
     if (flow === undefined) return undefined;
     const wrong = (what: string) => `${cmd.toUpperCase()} for packet ${id}, ${what} [MQTT-4.3, MQTT-4.8.0-1]`;
@@ -66,8 +68,6 @@ export class AckFlows {
         if (flow === 1) return wrong('a QoS 1 message (it needs PUBACK)');
         if (flow === 2) return wrong('a QoS 2 message whose PUBREC has not come (PUBCOMP answers PUBREL)');
         this.#inFlight.delete(id);
-        return undefined;
-      default:
         return undefined;
     }
   }

@@ -7,7 +7,7 @@
  * once: the batch could not fill in time, and waiting would cost latency for little.
  */
 export interface AckBatchingOptions {
-  /** readings per commit worth waiting for (0: never wait) */
+  /** readings per commit worth waiting for (1: never wait; the writer then keeps no AckBatching) */
   readonly minBatch: number;
   /** the longest a reading waits for others to share its commit */
   readonly maxWaitMs: number;

@@ -148,20 +148,20 @@ export class HistoryWriter {
       if (this.#immediate || this.#holdTimer) {
         if (now - this.#ackDueAt >= STARVED_MS)
           this.flush(); // starved by a flood (see above)
-        else if (this.#holdTimer && this.#batching?.full(this.#waiters.length)) this.#commitForWaiters(now, true);
+        else if (this.#holdTimer && this.#batching?.full(this.#waiters.length)) this.#commitForWaiters(now);
         return;
       }
-      this.#commitForWaiters(now, false);
+      this.#commitForWaiters(now);
     } else {
       this.#timer ??= setTimeout(() => this.#flushSlice(), this.#options.flushMs);
     }
   }
 
   /** Schedules the commit waiters share: at the end of this turn, or later when the wear guard holds it. */
-  #commitForWaiters(now: number, full: boolean): void {
+  #commitForWaiters(now: number): void {
     if (this.#holdTimer) clearTimeout(this.#holdTimer);
     this.#holdTimer = undefined;
-    const hold = full ? 0 : (this.#batching?.holdMs(now, this.#waiters.length, this.#oldestWaiterAt) ?? 0);
+    const hold = this.#batching?.holdMs(now, this.#waiters.length, this.#oldestWaiterAt) ?? 0; // 0 once the batch is full
     this.#ackDueAt = now + hold;
     if (hold > 0) this.#holdTimer = setTimeout(() => this.flush(), hold);
     else this.#immediate ??= setImmediate(() => this.flush());
@@ -235,8 +235,7 @@ export class HistoryWriter {
         for (const w of waiters) w(syncError);
         if (syncError && waiters.length === 0) this.#failed(syncError);
         // the waiters that came during this sync: committed with whatever else arrives in this turn
-        if (this.#syncing === 0 && this.#waiters.length > 0 && !this.#closed && !this.#immediate && !this.#holdTimer)
-          this.#commitForWaiters(performance.now(), false);
+        if (this.#syncing === 0 && this.#waiters.length > 0 && !this.#closed && !this.#immediate && !this.#holdTimer) this.#commitForWaiters(performance.now());
       });
     } else {
       for (const w of waiters) w(error);
