@@ -4,6 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClock } from '../../firmware-sim/clock.ts';
+import { scaledClock } from '../../gateway/clock.ts';
 import { Fleet } from '../../firmware-sim/fleet.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { pairedPhone } from '../helpers/phone.ts';
@@ -32,7 +33,9 @@ beforeAll(async () => {
   const dir = dirs.make('trellis-builder-ui-');
   rulesFile = join(dir, 'rules.yaml');
   writeFileSync(rulesFile, HAND);
-  gw = await startTestGateway({ rules: { file: rulesFile }, timezone: 'UTC' }, dirs);
+  // the case is "when the back door opens after 18:00": the gateway's clock starts at 18:30 UTC today, whenever the suite runs
+  const evening = Math.floor(Date.now() / 86_400_000) * 86_400_000 + 18.5 * 3_600_000;
+  gw = await startTestGateway({ rules: { file: rulesFile }, timezone: 'UTC' }, dirs, scaledClock(1, evening));
   fleet = await startSimFleet(gw, [
     { kind: 'radiator-valve', node: 'valve-1', name: 'Living room radiator' },
     { kind: 'remote', node: 'remote-1', name: 'Hall remote' },
@@ -137,7 +140,7 @@ describe('the rule builder on the phone', () => {
     await waitFor(() => (sim('valve-1').state as { setpoint: number }).setpoint === 19.5, 10_000, 'the scene set 19.5 again');
   });
 
-  it('a rule from pickers only: the sign plug goes on when the back door opens in the evening window, through the simulated door', async () => {
+  it('a rule from pickers only: the sign plug goes on when the back door opens after 18:00, through the simulated door', async () => {
     // devices that report only when told (the simulated door would open by itself otherwise)
     const shop = new Fleet({
       url: gw.url,
@@ -161,18 +164,10 @@ describe('the rule builder on the phone', () => {
       await page.getByTestId('trigger-0-device').selectOption('zigbee2mqtt_back-door');
       await page.getByTestId('trigger-0-attribute').selectOption('contact');
       await page.getByTestId('trigger-0-value').selectOption('true');
-      // "in the evening": a window around now, so the test runs at any hour (the checker treats 18:00-23:59 the same way)
-      const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
       await page.getByTestId('conditions-add').click();
       await page.getByTestId('conditions').getByLabel('kind').selectOption('time');
-      await page
-        .getByTestId('conditions')
-        .getByLabel('after')
-        .fill(hhmm(Date.now() - 3_600_000));
-      await page
-        .getByTestId('conditions')
-        .getByLabel('before')
-        .fill(hhmm(Date.now() + 3_600_000));
+      await page.getByTestId('conditions').getByLabel('after').fill('18:00');
+      await page.getByTestId('conditions').getByLabel('before').fill('23:59');
       await page.getByTestId('action-0-device').selectOption('sign-plug');
       const relay = Object.entries(gw.running.registry.get('sign-plug')?.attributes ?? {}).find(([, a]) => a.type === 'boolean' && a.writable)?.[0] as string;
       await page.getByTestId('action-0-attribute').selectOption(relay);
@@ -183,7 +178,7 @@ describe('the rule builder on the phone', () => {
       expect(text.startsWith(HAND)).toBe(true); // the hand-written rule and its comment, unchanged
       expect(parse(text).rules.find((r: { id: string }) => r.id === 'sign-on-when-the-back-door-opens')).toMatchObject({
         triggers: [{ device: 'zigbee2mqtt_back-door', attribute: 'contact', to: true }],
-        conditions: [{ time: { after: expect.any(String), before: expect.any(String) } }],
+        conditions: [{ time: { after: '18:00', before: '23:59' } }],
         actions: [{ set: { device: 'sign-plug', attribute: relay, value: true } }],
       });
       await waitFor(() => gw.running.rules.ruleCount === 3, 5_000, 'the new rule active');
