@@ -4,13 +4,12 @@ import type { Browser, Page } from 'playwright-core';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClock } from '../../firmware-sim/clock.ts';
-import { scaledClock } from '../../gateway/clock.ts';
 import { Fleet } from '../../firmware-sim/fleet.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { pairedPhone } from '../helpers/phone.ts';
 import { startSimFleet } from '../helpers/simFleet.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
-import { startTestGateway, type TestGateway, waitFor } from '../helpers/testGateway.ts';
+import { clockFromTodayAt, startTestGateway, type TestGateway, waitFor } from '../helpers/testGateway.ts';
 
 /**
  * The rule builder in headless Chromium at phone size, as an owner who never saw YAML: a rule made
@@ -34,8 +33,7 @@ beforeAll(async () => {
   rulesFile = join(dir, 'rules.yaml');
   writeFileSync(rulesFile, HAND);
   // the case is "when the back door opens after 18:00": the gateway's clock starts at 18:30 UTC today, whenever the suite runs
-  const evening = Math.floor(Date.now() / 86_400_000) * 86_400_000 + 18.5 * 3_600_000;
-  gw = await startTestGateway({ rules: { file: rulesFile }, timezone: 'UTC' }, dirs, scaledClock(1, evening));
+  gw = await startTestGateway({ rules: { file: rulesFile }, timezone: 'UTC' }, dirs, clockFromTodayAt(18.5));
   fleet = await startSimFleet(gw, [
     { kind: 'radiator-valve', node: 'valve-1', name: 'Living room radiator' },
     { kind: 'remote', node: 'remote-1', name: 'Hall remote' },

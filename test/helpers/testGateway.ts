@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { configFromObject } from '../../gateway/config/load.ts';
 import type { ConfigInput } from '../../gateway/config/schema.ts';
-import type { Clock } from '../../gateway/clock.ts';
+import { type Clock, scaledClock } from '../../gateway/clock.ts';
 import { Gateway, type GatewayDeps, type RunningGateway } from '../../gateway/gateway.ts';
 import { TempDirs } from './tempDir.ts';
 
@@ -14,6 +14,14 @@ export interface TestGateway {
   /** the LAN API's base URL (http://127.0.0.1:PORT) */
   readonly lanUrl: string;
   stop(): Promise<void>;
+}
+
+/**
+ * A real-time gateway clock that starts at `hours` (UTC) of today, whenever the suite runs: for
+ * tests of rules that act only in a time window (with `timezone: UTC` in the gateway's config).
+ */
+export function clockFromTodayAt(hours: number): Clock {
+  return scaledClock(1, Math.floor(Date.now() / 86_400_000) * 86_400_000 + hours * 3_600_000);
 }
 
 /** A gateway on 127.0.0.1 port 0 with a temporary data dir (or `overrides.dataDir`, to start one again on the same data) and a silent logger. */

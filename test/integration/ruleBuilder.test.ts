@@ -1,12 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scaledClock } from '../../gateway/clock.ts';
 import type { Fleet } from '../../firmware-sim/fleet.ts';
 import { lanClient } from '../helpers/lanClient.ts';
 import { startSimFleet } from '../helpers/simFleet.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
-import { startTestGateway, type TestGateway, waitFor } from '../helpers/testGateway.ts';
+import { clockFromTodayAt, startTestGateway, type TestGateway, waitFor } from '../helpers/testGateway.ts';
 
 /**
  * The rule builder's API against a gateway with simulated devices: a rule from pickers (JSON) is
@@ -33,8 +32,7 @@ beforeAll(async () => {
   rulesFile = join(dir, 'rules.yaml');
   writeFileSync(rulesFile, HAND);
   // the rule under test only acts between 16:00 and 23:30: the gateway's clock starts at 18:00 UTC today, whenever the suite runs
-  const evening = Math.floor(Date.now() / 86_400_000) * 86_400_000 + 18 * 3_600_000;
-  gw = await startTestGateway({ rules: { file: rulesFile }, timezone: 'UTC' }, dirs, scaledClock(1, evening));
+  gw = await startTestGateway({ rules: { file: rulesFile }, timezone: 'UTC' }, dirs, clockFromTodayAt(18));
   fleet = await startSimFleet(gw, [
     { kind: 'radiator-valve', node: 'valve-1', name: 'Living room radiator' },
     { kind: 'lock', node: 'lock-1', name: 'Back door' },
