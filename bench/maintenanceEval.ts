@@ -1,11 +1,27 @@
 import type { HourOut } from '../firmware-sim/fleetSim/model.ts';
 import { population } from '../firmware-sim/fleetSim/population.ts';
-import { DEFAULT_TICKET_RULE, type DeviceDay, median, overThreshold, scoreDay, type TicketRule } from '../fleet/maintenance/risk.ts';
+import {
+  DEFAULT_TICKET_RULE,
+  type DeviceDay,
+  leastSquares,
+  MIN_FIT_HOURS,
+  median,
+  overThreshold,
+  scoreDay,
+  type TicketRule,
+} from '../fleet/maintenance/risk.ts';
 import { round } from './figures.ts';
 
 const DAY = 86_400_000;
 /** how far ahead "fails within" looks */
 export const HORIZON_DAYS = 7;
+/**
+ * the first day scored: a device's reference is its days 8-20 before, of which the scorer needs 4.
+ * Failures are counted from a week later, so that each has a week of scored days before it; a device
+ * that failed before that is left out of every figure
+ */
+const FIRST_SCORED_DAY = 14;
+const FIRST_LABELLED_DAY = FIRST_SCORED_DAY + HORIZON_DAYS;
 
 export interface EvalOptions {
   readonly seeds: readonly number[];
@@ -23,21 +39,30 @@ export function dayOf(key: string, model: string, day: number, hours: readonly H
   let units = 0;
   let warmest = Number.NEGATIVE_INFINITY;
   let coolest = Number.POSITIVE_INFINITY;
+  /** the hours with a duty cycle and a counter: [units, duty] */
+  const hourly: Array<[number, number]> = [];
   for (const h of hours) {
+    const hourDuty: number[] = [];
     for (const s of h.signals) {
-      if (s.signal === 'duty_cycle') duty.push(s.value);
+      if (s.signal === 'duty_cycle') hourDuty.push(s.value);
       else if (s.signal === 'recovery_time') recovery.push(s.value);
     }
+    duty.push(...hourDuty);
+    let hourUnits: number | undefined;
     for (const m of Object.values(h.metrics)) {
       if (m.role === 'energy') energy += m.delta;
-      else if (m.role === 'counter') units += m.delta;
-      else if (m.role === 'temperature' && m.mean !== null) {
+      else if (m.role === 'counter') {
+        units += m.delta;
+        hourUnits = (hourUnits ?? 0) + m.delta;
+      } else if (m.role === 'temperature' && m.mean !== null) {
         warmest = Math.max(warmest, m.mean);
         coolest = Math.min(coolest, m.mean);
       }
     }
+    const d = mean(hourDuty);
+    if (hourUnits !== undefined && d !== undefined) hourly.push([hourUnits, d]);
   }
-  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
+  const fit = hourly.length >= MIN_FIT_HOURS ? leastSquares(hourly) : undefined;
   const sorted = [...duty].sort((a, b) => a - b);
   const dutyPeak = sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(0.9 * sorted.length))] : undefined;
   return {
@@ -49,8 +74,13 @@ export function dayOf(key: string, model: string, day: number, hours: readonly H
     energyPerUnit: units >= 20 ? energy / units : undefined,
     dutyPeak,
     warmth: warmest >= coolest ? warmest - coolest : undefined,
+    dutyAtRest: fit?.intercept,
+    dutyPerUnit: fit?.slope,
+    peakUnits: fit ? Math.max(...hourly.map((p) => p[0])) : undefined,
   };
 }
+
+const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
 
 export interface Confusion {
   tp: number;
@@ -102,7 +132,6 @@ export function evaluate(o: EvalOptions): EvalResult {
   let healthyDeviceDays = 0;
   for (const seed of o.seeds) {
     const fleet = population({ seed, start, sites: o.sites });
-    devices += fleet.length;
     const failedOn = new Map<string, number>();
     const days: DeviceDay[][] = [];
     for (let d = 0; d < o.days + HORIZON_DAYS; d++) {
@@ -115,18 +144,20 @@ export function evaluate(o: EvalOptions): EvalResult {
       }
       days.push(today);
     }
-    failing += failedOn.size;
+    const early = (key: string) => (failedOn.get(key) ?? FIRST_LABELLED_DAY) < FIRST_LABELLED_DAY;
+    devices += fleet.filter((dev) => !early(dev.key)).length;
+    failing += [...failedOn.keys()].filter((key) => !early(key)).length;
     const over = new Map<string, number>();
     const ticketOpen = new Map<string, number>();
     const under = new Map<string, number>();
     const firstTicket = new Map<string, number>();
     /** the last ticket opened before the failure */
     const ticketBefore = new Map<string, number>();
-    for (let d = 21; d < o.days; d++) {
-      const window = days.slice(d - 21, d + 1).flat();
+    for (let d = FIRST_SCORED_DAY; d < o.days; d++) {
+      const window = days.slice(Math.max(0, d - 21), d + 1).flat();
       for (const r of scoreDay(window, start + d * DAY)) {
         const failDay = failedOn.get(r.key);
-        if (failDay !== undefined && d >= failDay) continue;
+        if ((failDay !== undefined && d >= failDay) || early(r.key)) continue;
         const runs = overThreshold(r, rule) ? (over.get(r.key) ?? 0) + 1 : 0;
         over.set(r.key, runs);
         const atRisk = runs >= rule.days;
@@ -140,7 +171,8 @@ export function evaluate(o: EvalOptions): EvalResult {
           ticketOpen.set(r.key, d);
           ticketBefore.set(r.key, d);
           if (!firstTicket.has(r.key)) firstTicket.set(r.key, d);
-          if (r.driver) drivers[r.driver] = (drivers[r.driver] ?? 0) + 1;
+          const why = (r.load ?? 0) >= rule.load ? 'load' : r.driver;
+          if (why) drivers[why] = (drivers[why] ?? 0) + 1;
           if (failDay === undefined || failDay - d > 30) falseTickets++;
           if (failDay !== undefined && failDay - d <= HORIZON_DAYS) tickets.tp++;
           else tickets.fp++;
@@ -150,6 +182,7 @@ export function evaluate(o: EvalOptions): EvalResult {
       }
     }
     for (const dev of fleet) {
+      if (early(dev.key)) continue;
       const kind = dev.degradation?.kind ?? 'healthy';
       const k = (kinds[kind] ??= { devices: 0, ticketed: 0, lead: [] });
       k.devices++;
@@ -157,7 +190,7 @@ export function evaluate(o: EvalOptions): EvalResult {
       const t = firstTicket.get(dev.key);
       if (t !== undefined) k.ticketed++;
       if (failDay === undefined && t === undefined) tickets.tn++;
-      if (failDay === undefined || failDay < 21 || failDay >= o.days) continue;
+      if (failDay === undefined || failDay >= o.days) continue;
       failingScored++;
       const last = ticketBefore.get(dev.key);
       if (last === undefined || failDay - last > HORIZON_DAYS) tickets.fn++;

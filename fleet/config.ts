@@ -103,6 +103,7 @@ export const fleetConfigSchema = z.strictObject({
           days: z.number().int().min(1).max(14).default(DEFAULT_TICKET_RULE.days),
           etaDays: z.number().nonnegative().max(60).default(DEFAULT_TICKET_RULE.etaDays),
           warmth: z.number().positive().max(100).default(DEFAULT_TICKET_RULE.warmth),
+          load: z.number().positive().max(10).default(DEFAULT_TICKET_RULE.load),
         })
         .default(DEFAULT_TICKET_RULE),
     })

@@ -286,6 +286,10 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE device_risk ADD COLUMN z jsonb NOT NULL DEFAULT '{}';
   `,
+  // 7: the share of an hour a device's element would need to serve its busiest hour again (the ticket rule's load)
+  `
+  ALTER TABLE device_risk ADD COLUMN load double precision, ADD COLUMN load_units double precision;
+  `,
 ];
 
 /** The schema version this trellis-fleet migrates to. */

@@ -1,10 +1,11 @@
 import { clearAlarms, raiseAlarm } from '../alarms.ts';
 import type { FleetConfig } from '../config.ts';
 import type { Queryable } from '../db/fleetDb.ts';
-import { DEFAULT_TICKET_RULE, type DeviceDay, overThreshold, type Risk, riskWords, scoreDay, type TicketRule } from '../maintenance/risk.ts';
+import { DEFAULT_TICKET_RULE, type DeviceDay, MIN_FIT_HOURS, overThreshold, type Risk, riskWords, scoreDay, type TicketRule } from '../maintenance/risk.ts';
 import { openTicket } from '../tickets.ts';
 
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
 /** the window the scorer reads: its reference days, the recent ones and a margin */
 const WINDOW_DAYS = 22;
 export const RISK_CODE = 'maintenance.risk';
@@ -13,8 +14,9 @@ export const RISK_CODE = 'maintenance.risk';
  * Each device's day from the stored records: the mean and the busiest hours' (90th percentile)
  * duty cycle of its `duty_cycle` signals, the mean of its `recovery_time` signals, and from the usage
  * buckets its energy per counted unit (a day with fewer than 20 units has none) and the spread of its
- * hourly mean temperatures. A signal stamped at
- * an hour's end belongs to the day of that hour (`at - 1`). The same aggregation as
+ * hourly mean temperatures, and the line of its hourly duty cycles against the hour's counted units
+ * (`regr_intercept`, `regr_slope`; with `MIN_FIT_HOURS` hours that have both). A signal stamped at
+ * an hour's end belongs to that hour and its day (`at - 1`). The same aggregation as
  * `bench/maintenanceEval.ts`'s `dayOf`, which the evaluation uses on the simulator's records.
  */
 export async function deviceDays(db: Queryable, from: number, to: number): Promise<DeviceDay[]> {
@@ -28,6 +30,9 @@ export async function deviceDays(db: Queryable, from: number, to: number): Promi
     recovery: number | null;
     epu: number | null;
     warmth: number | null;
+    at_rest: number | null;
+    per_unit: number | null;
+    peak_units: number | null;
   }>(
     `WITH s AS (
        SELECT gateway_id, device_ref, (at - 1) / ${DAY} * ${DAY} AS day, signal, (data->>'value')::float8 AS v
@@ -38,6 +43,18 @@ export async function deviceDays(db: Queryable, from: number, to: number): Promi
          percentile_disc(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE signal = 'duty_cycle') AS peak,
          avg(v) FILTER (WHERE signal = 'recovery_time') AS recovery
        FROM s GROUP BY 1, 2, 3
+     ), hour_duty AS (
+       SELECT gateway_id, device_ref, (at - 1) / ${HOUR} AS hour, avg((data->>'value')::float8) AS duty
+       FROM maintenance_signals WHERE at > $1 AND at <= $2 AND signal = 'duty_cycle' GROUP BY 1, 2, 3
+     ), hour_units AS (
+       SELECT gateway_id, device_ref, start_at / ${HOUR} AS hour,
+         sum((SELECT sum((m->>'delta')::float8) FROM jsonb_each(data->'metrics') e(k, m) WHERE m->>'role' = 'counter')) AS units
+       FROM usage_buckets WHERE start_at >= $1 AND start_at < $2 GROUP BY 1, 2, 3
+     ), fit AS (
+       SELECT gateway_id, device_ref, hour * ${HOUR} / ${DAY} * ${DAY} AS day,
+         regr_intercept(duty, units) AS at_rest, regr_slope(duty, units) AS per_unit, max(units) AS peak_units
+       FROM hour_duty JOIN hour_units USING (gateway_id, device_ref, hour) WHERE units IS NOT NULL
+       GROUP BY 1, 2, 3 HAVING count(*) >= ${MIN_FIT_HOURS}
      ), use AS (
        SELECT gateway_id, device_ref, start_at / ${DAY} * ${DAY} AS day,
          sum((SELECT coalesce(sum((m->>'delta')::float8), 0) FROM jsonb_each(data->'metrics') e(k, m) WHERE m->>'role' = 'energy')) AS energy,
@@ -47,8 +64,9 @@ export async function deviceDays(db: Queryable, from: number, to: number): Promi
        FROM usage_buckets WHERE start_at >= $1 AND start_at < $2 GROUP BY 1, 2, 3
      )
      SELECT sig.gateway_id AS g, sig.device_ref AS d, sig.day, coalesce(dev.model, dev.kind, 'unknown') AS model, sig.duty, sig.peak, sig.recovery,
-       CASE WHEN use.units >= 20 THEN use.energy / use.units END AS epu, use.warmest - use.coolest AS warmth
-     FROM sig LEFT JOIN use USING (gateway_id, device_ref, day)
+       CASE WHEN use.units >= 20 THEN use.energy / use.units END AS epu, use.warmest - use.coolest AS warmth,
+       fit.at_rest, fit.per_unit, CASE WHEN fit.per_unit IS NOT NULL THEN fit.peak_units END AS peak_units
+     FROM sig LEFT JOIN use USING (gateway_id, device_ref, day) LEFT JOIN fit USING (gateway_id, device_ref, day)
      LEFT JOIN devices dev ON dev.gateway_id = sig.gateway_id AND dev.device_ref = sig.device_ref
      WHERE dev.access IS DISTINCT FROM 'ended'`,
     [from, to],
@@ -62,6 +80,9 @@ export async function deviceDays(db: Queryable, from: number, to: number): Promi
     recovery: r.recovery ?? undefined,
     energyPerUnit: r.epu ?? undefined,
     warmth: r.warmth ?? undefined,
+    dutyAtRest: r.at_rest ?? undefined,
+    dutyPerUnit: r.per_unit ?? undefined,
+    peakUnits: r.peak_units ?? undefined,
   }));
 }
 
@@ -110,13 +131,14 @@ async function saveRisks(
   if (scored.length === 0) return;
   const col = <T>(f: (x: (typeof scored)[number]) => T) => scored.map(f);
   await tx.query(
-    `INSERT INTO device_risk (gateway_id, device_ref, day, model, score, driver, trend, peers_median, peers, eta_days, words, z, computed_at)
-     SELECT g, d, $12, m, s, dr, t, pm, p, e, w, z, $13
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::float8[], $7::float8[], $8::int[], $9::float8[], $10::text[], $11::jsonb[])
-       AS u(g, d, m, s, dr, t, pm, p, e, w, z)
+    `INSERT INTO device_risk (gateway_id, device_ref, day, model, score, driver, trend, peers_median, peers, eta_days, words, z, load, load_units, computed_at)
+     SELECT g, d, $14, m, s, dr, t, pm, p, e, w, z, l, lu, $15
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::float8[], $7::float8[], $8::int[], $9::float8[], $10::text[], $11::jsonb[],
+       $12::float8[], $13::float8[])
+       AS u(g, d, m, s, dr, t, pm, p, e, w, z, l, lu)
      ON CONFLICT (gateway_id, device_ref, day) DO UPDATE SET model = excluded.model, score = excluded.score, driver = excluded.driver, trend = excluded.trend,
        peers_median = excluded.peers_median, peers = excluded.peers, eta_days = excluded.eta_days, words = excluded.words, z = excluded.z,
-       computed_at = excluded.computed_at`,
+       load = excluded.load, load_units = excluded.load_units, computed_at = excluded.computed_at`,
     [
       col((x) => x.at[0]),
       col((x) => x.at[1]),
@@ -129,6 +151,8 @@ async function saveRisks(
       col((x) => x.r.etaDays ?? null),
       col((x) => x.words),
       col((x) => JSON.stringify(x.r.z)),
+      col((x) => x.r.load ?? null),
+      col((x) => x.r.loadUnits ?? null),
       day,
       now,
     ],
@@ -137,8 +161,8 @@ async function saveRisks(
 
 /** How many of the days just before `day` each device was over the threshold on, running. */
 async function previousOver(tx: Queryable, day: number, rule: TicketRule): Promise<Map<string, number>> {
-  const rows = await tx.query<{ g: string; d: string; day: number; score: number; eta: number | null; z: Risk['z'] }>(
-    'SELECT gateway_id AS g, device_ref AS d, day, score, eta_days AS eta, z FROM device_risk WHERE day >= $1 AND day < $2 ORDER BY day DESC',
+  const rows = await tx.query<{ g: string; d: string; day: number; score: number; eta: number | null; z: Risk['z']; load: number | null }>(
+    'SELECT gateway_id AS g, device_ref AS d, day, score, eta_days AS eta, z, load FROM device_risk WHERE day >= $1 AND day < $2 ORDER BY day DESC',
     [day - (rule.days - 1) * DAY, day],
   );
   const runs = new Map<string, number>();
@@ -146,7 +170,7 @@ async function previousOver(tx: Queryable, day: number, rule: TicketRule): Promi
   for (const r of rows) {
     const key = `${r.g}/${r.d}`;
     if (broken.has(key)) continue;
-    if (overThreshold({ score: r.score, etaDays: r.eta ?? undefined, z: r.z }, rule)) runs.set(key, (runs.get(key) ?? 0) + 1);
+    if (overThreshold({ score: r.score, etaDays: r.eta ?? undefined, z: r.z, load: r.load ?? undefined }, rule)) runs.set(key, (runs.get(key) ?? 0) + 1);
     else broken.add(key);
   }
   return runs;
@@ -204,11 +228,13 @@ export async function riskRanking(db: Queryable, limit = 50, model?: string) {
     score: number;
     driver: string | null;
     etaDays: number | null;
+    load: number | null;
+    loadUnits: number | null;
     words: string;
     ticketId: number | null;
     ticketState: string | null;
   }>(
-    `SELECT r.gateway_id AS "gatewayId", r.device_ref AS "deviceRef", r.day, r.model, r.score, r.driver, r.eta_days AS "etaDays", r.words,
+    `SELECT r.gateway_id AS "gatewayId", r.device_ref AS "deviceRef", r.day, r.model, r.score, r.driver, r.eta_days AS "etaDays", r.load, r.load_units AS "loadUnits", r.words,
        t.id AS "ticketId", t.state AS "ticketState"
      FROM device_risk r
      LEFT JOIN LATERAL (

@@ -27,6 +27,15 @@ export interface DeviceDay {
    * shows it first in its busiest hours.
    */
   readonly warmth?: number | undefined;
+  /**
+   * the least-squares line of the day's hourly duty cycles against the hour's counted units (cups):
+   * the duty cycle with nothing drawn, and what each unit adds. Both rise as scale takes the
+   * element's power, whatever the day's trade (needs 12 hours with both; none without a counter)
+   */
+  readonly dutyAtRest?: number | undefined;
+  readonly dutyPerUnit?: number | undefined;
+  /** the units of the day's busiest hour (with `dutyAtRest`) */
+  readonly peakUnits?: number | undefined;
 }
 
 export const FEATURES = ['duty', 'recovery', 'energyPerUnit', 'warmth'] as const;
@@ -69,9 +78,21 @@ export interface Risk {
   readonly etaDays: number | undefined;
   /** each feature's robust z against its peers (the score is the largest) */
   readonly z: Readonly<Partial<Record<Feature, number>>>;
+  /**
+   * the share of an hour the element would now need to serve again the busiest hour of the last two
+   * weeks (`dutyAtRest + dutyPerUnit * loadUnits`): at 1 or more the next such hour runs it cold
+   */
+  readonly load: number | undefined;
+  readonly loadUnits: number | undefined;
 }
 
 const DAY = 86_400_000;
+/** the hours with both a duty cycle and a counted unit that a day's line of one against the other needs */
+export const MIN_FIT_HOURS = 12;
+/** how many days back the busiest hour that `load` serves again is looked for */
+const LOAD_DAYS = 14;
+/** a load the words mention (healthy machines stay under ~0.8) */
+const LOAD_WORTH_SAYING = 0.9;
 /**
  * the busiest hours' duty cycle at which the element can give no more: a temperature that strays
  * then is a cabinet or boiler that cannot keep up (the same swing on a device with power to spare is a busy day)
@@ -136,6 +157,7 @@ export function scoreDay(days: readonly DeviceDay[], day: number, p: RiskParams 
         peers: s?.n ?? members.length,
         etaDays: eta(byDevice.get(key) as Map<number, DeviceDay>, day),
         z: zs,
+        ...load(byDevice.get(key) as Map<number, DeviceDay>, day),
       });
     }
   }
@@ -143,12 +165,14 @@ export function scoreDay(days: readonly DeviceDay[], day: number, p: RiskParams 
 }
 
 /** The score, in words a technician reads ("duty cycle up 0.21 in a week; its model's median +0.01"). */
-export function riskWords(r: Pick<Risk, 'driver' | 'trend' | 'peersMedian' | 'score'> & { z?: Risk['z'] }): string {
-  const main = driverWords(r);
+export function riskWords(r: Pick<Risk, 'driver' | 'trend' | 'peersMedian' | 'score'> & Partial<Pick<Risk, 'z' | 'load' | 'loadUnits'>>): string {
+  const words = [driverWords(r)];
   const w = r.z?.warmth;
-  return r.driver !== 'warmth' && w !== undefined && w >= 1
-    ? `${main}; its temperature swings ${w.toFixed(1)} spreads more than its peers' while it runs flat out`
-    : main;
+  if (r.driver !== 'warmth' && w !== undefined && w >= 1)
+    words.push(`its temperature swings ${w.toFixed(1)} spreads more than its peers' while it runs flat out`);
+  if (r.load !== undefined && r.load >= LOAD_WORTH_SAYING)
+    words.push(`its busiest hour of the last two weeks (${r.loadUnits} units) would now need its element ${Math.round(r.load * 100)} % of the hour`);
+  return words.join('; ');
 }
 
 function driverWords(r: Pick<Risk, 'driver' | 'trend' | 'peersMedian' | 'score'>): string {
@@ -177,12 +201,29 @@ function eta(series: ReadonlyMap<number, DeviceDay>, day: number): number | unde
     const v = series.get(day - i * DAY)?.dutyPeak;
     if (v !== undefined) pts.push([-i, v]);
   }
-  if (pts.length < 4) return undefined;
+  const fit = pts.length >= 4 ? leastSquares(pts) : undefined;
+  if (!fit || !(fit.slope > 0.002)) return undefined;
+  return round(Math.max(0, (1 - fit.intercept) / fit.slope));
+}
+
+/** Today's line of duty against units, applied to the busiest hour of the last two weeks. */
+function load(series: ReadonlyMap<number, DeviceDay>, day: number): Pick<Risk, 'load' | 'loadUnits'> {
+  const today = series.get(day);
+  if (today?.dutyAtRest === undefined || today.dutyPerUnit === undefined) return { load: undefined, loadUnits: undefined };
+  let units = 0;
+  for (let i = 0; i < LOAD_DAYS; i++) units = Math.max(units, series.get(day - i * DAY)?.peakUnits ?? 0);
+  return { load: round(today.dutyAtRest + today.dutyPerUnit * units), loadUnits: units };
+}
+
+/** The least-squares line y = intercept + slope * x through `pts`; undefined when every x is the same. */
+export function leastSquares(pts: ReadonlyArray<readonly [number, number]>): { intercept: number; slope: number } | undefined {
+  if (pts.length < 2) return undefined;
   const mx = mean(pts.map((p) => p[0]));
   const my = mean(pts.map((p) => p[1]));
-  const slope = pts.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / pts.reduce((a, [x]) => a + (x - mx) ** 2, 0);
-  if (!(slope > 0.002)) return undefined;
-  return round(Math.max(0, (1 - (my - slope * mx)) / slope));
+  const sxx = pts.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  if (!(sxx > 0)) return undefined;
+  const slope = pts.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / sxx;
+  return { intercept: my - slope * mx, slope };
 }
 
 function values(series: ReadonlyMap<number, DeviceDay>, f: Feature, from: number, to: number): number[] {
@@ -207,18 +248,20 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
  * A day counts towards a ticket when the device cannot keep up: its temperature strays from its usual
  * swing while its element already runs flat out in the busiest hours (`warmth` z at or over
  * `warmth`), or its score is at or over `threshold` and its busiest hours will run flat out within
- * `etaDays`. On `days` days running, the fleet opens a ticket (two keeps one noisy day from sending a
- * technician). A rise alone, with power to spare, is ranked but not ticketed: in the evaluation such
- * tickets came one to two weeks before the failure, a technician sent too early.
+ * `etaDays`, or serving its busiest hour of the last two weeks again would take its element `load`
+ * of the hour or more. On `days` days running, the fleet opens a ticket (two keeps one noisy day
+ * from sending a technician). A rise alone, with power to spare, is ranked but not ticketed: in the
+ * evaluation such tickets came one to two weeks before the failure, a technician sent too early.
  */
 export interface TicketRule {
   readonly threshold: number;
   readonly days: number;
   readonly etaDays: number;
   readonly warmth: number;
+  readonly load: number;
 }
-export const DEFAULT_TICKET_RULE: TicketRule = { threshold: 4, days: 2, etaDays: 2, warmth: 2 };
+export const DEFAULT_TICKET_RULE: TicketRule = { threshold: 4, days: 2, etaDays: 2, warmth: 2, load: 1 };
 
 /** Whether one day's risk counts towards a ticket. */
-export const overThreshold = (r: Pick<Risk, 'score' | 'etaDays' | 'z'>, rule: TicketRule) =>
-  (r.z.warmth ?? 0) >= rule.warmth || (r.score >= rule.threshold && r.etaDays !== undefined && r.etaDays <= rule.etaDays);
+export const overThreshold = (r: Pick<Risk, 'score' | 'etaDays' | 'z' | 'load'>, rule: TicketRule) =>
+  (r.z.warmth ?? 0) >= rule.warmth || (r.load ?? 0) >= rule.load || (r.score >= rule.threshold && r.etaDays !== undefined && r.etaDays <= rule.etaDays);

@@ -5,6 +5,7 @@ import { type FleetDb, pgliteDb } from '../../fleet/db/fleetDb.ts';
 import { migrate } from '../../fleet/db/migrations.ts';
 import { storeBatch } from '../../fleet/ingest/batch.ts';
 import { deviceDays, RISK_CODE, riskRanking, scoreRisk } from '../../fleet/jobs/risk.ts';
+import { DEFAULT_TICKET_RULE } from '../../fleet/maintenance/risk.ts';
 import { slaDefaults } from '../../fleet/config.ts';
 import type { HourOut } from '../../firmware-sim/fleetSim/model.ts';
 import { population } from '../../firmware-sim/fleetSim/population.ts';
@@ -24,7 +25,9 @@ const dirs = new TempDirs();
 let db: FleetDb;
 const fleet = population({ seed: 4, start: START, sites: 12, leakShare: 0.35, sealShare: 0, scalingShare: 0, onsetDays: [4, 8] });
 const failedOn = new Map<string, number>();
-const sample = new Map<number, HourOut[]>();
+/** the first fridge's and the first espresso machine's hours, per day */
+const sampled = [fleet.find((d) => d.model.kind === 'fridge'), fleet.find((d) => d.model.kind === 'coffee_machine')];
+const samples = new Map<string, Map<number, HourOut[]>>();
 
 beforeAll(async () => {
   db = await pgliteDb(join(dirs.make('trellis-risk-'), 'pglite'));
@@ -52,7 +55,7 @@ beforeAll(async () => {
       if (failedOn.has(dev.key)) continue;
       const hours = Array.from({ length: 24 }, (_, h) => dev.model.hour(START + d * DAY + h * 3_600_000));
       if (hours.some((h) => h.failed)) failedOn.set(dev.key, d);
-      if (dev.key === fleet[0]?.key) sample.set(d, hours);
+      if (sampled.includes(dev)) samples.set(dev.key, (samples.get(dev.key) ?? new Map()).set(d, hours));
       for (const h of hours) wire.push(...(gateways.get(dev.gatewayId) as GatewayRecords).hour(dev.deviceRef, h));
     }
     const { outcomes } = await db.transaction((tx) =>
@@ -74,15 +77,23 @@ afterAll(async () => {
 
 describe('the risk round on the fleet tables', () => {
   it("aggregates a device's day from the stored signals and buckets as the evaluation does from the simulator's records", async () => {
-    const key = fleet[0]?.key as string;
-    const stored = (await deviceDays(db, START + 9 * DAY, START + 11 * DAY)).find((r) => r.key === key && r.day === START + 10 * DAY);
-    const expected = dayOf(key, fleet[0]?.model.model as string, START + 10 * DAY, sample.get(10) as HourOut[]);
-    expect(stored?.model).toBe(expected.model);
-    expect(expected.warmth).toBeGreaterThan(0);
-    for (const f of ['duty', 'dutyPeak', 'recovery', 'energyPerUnit', 'warmth'] as const) {
-      if (expected[f] === undefined) expect(stored?.[f]).toBeUndefined();
-      else expect(stored?.[f]).toBeCloseTo(expected[f] as number, 6);
+    const stored = await deviceDays(db, START + 9 * DAY, START + 11 * DAY);
+    for (const dev of sampled) {
+      if (!dev) throw new Error('the simulated fleet has no fridge or no espresso machine');
+      const got = stored.find((r) => r.key === dev.key && r.day === START + 10 * DAY);
+      const expected = dayOf(dev.key, dev.model.model, START + 10 * DAY, samples.get(dev.key)?.get(10) as HourOut[]);
+      expect(got?.model).toBe(expected.model);
+      expect(expected.warmth).toBeGreaterThan(0);
+      for (const f of ['duty', 'dutyPeak', 'recovery', 'energyPerUnit', 'warmth', 'dutyAtRest', 'dutyPerUnit', 'peakUnits'] as const) {
+        if (expected[f] === undefined) expect(got?.[f], `${dev.model.kind} ${f}`).toBeUndefined();
+        else expect(got?.[f], `${dev.model.kind} ${f}`).toBeCloseTo(expected[f] as number, 6);
+      }
     }
+    // the espresso machine's cups give it a line of duty against units; a fridge counts nothing
+    const [fridge, espresso] = sampled.map((dev) => stored.find((r) => r.key === dev?.key && r.day === START + 10 * DAY));
+    expect(fridge?.dutyPerUnit).toBeUndefined();
+    expect(espresso?.dutyPerUnit).toBeGreaterThan(0);
+    expect(espresso?.peakUnits).toBeGreaterThan(0);
   });
 
   it('tickets a leaking fridge before it fails, and no healthy device', async () => {
@@ -104,5 +115,10 @@ describe('the risk round on the fleet tables', () => {
     const ranking = await riskRanking(db, 5);
     expect(ranking.length).toBeGreaterThan(0);
     expect(ranking[0]?.score).toBeGreaterThanOrEqual(ranking.at(-1)?.score ?? 0);
+    // a healthy espresso machine: its busiest hour of the last two weeks would take part of an hour, not the whole
+    const espresso = (await riskRanking(db, 500)).find((r) => `${r.gatewayId}/${r.deviceRef}` === sampled[1]?.key);
+    expect(espresso?.loadUnits).toBeGreaterThan(0);
+    expect(espresso?.load).toBeGreaterThan(0.1);
+    expect(espresso?.load).toBeLessThan(DEFAULT_TICKET_RULE.load);
   });
 });

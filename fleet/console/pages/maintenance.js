@@ -28,8 +28,9 @@ export function Maintenance({ query }) {
     <h1>Maintenance</h1>
     <p class="meta">
       Each device's score says how far its own trend over the last three days stands out from the other devices of its model on the same days.
-      A ticket opens by itself when, two days running, a device cannot keep up: its temperature strays while it runs flat out, or its score is 4 or
-      more and its busiest hours will run flat out within two days.${state.data[0] && html` Scored day: ${new Date(state.data[0].day).toLocaleDateString()}.`}
+      A ticket opens by itself when, two days running, a device cannot keep up: its temperature strays while it runs flat out, its score is 4 or
+      more and its busiest hours will run flat out within two days, or (a machine that counts what it serves, such as cups) serving its busiest
+      hour of the last two weeks again would take its element the whole hour.${state.data[0] && html` Scored day: ${new Date(state.data[0].day).toLocaleDateString()}.`}
     </p>
     <div class="actions">
       <label>Model

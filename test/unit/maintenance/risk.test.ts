@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TICKET_RULE, type DeviceDay, overThreshold, riskWords, scoreDay } from '../../../fleet/maintenance/risk.ts';
+import { DEFAULT_TICKET_RULE, type DeviceDay, leastSquares, overThreshold, riskWords, scoreDay } from '../../../fleet/maintenance/risk.ts';
 
 /**
  * The risk score on hand-made days: twelve fridges of one model over three weeks, each with its own
@@ -55,9 +55,76 @@ describe('the risk score', () => {
 
   it("tickets a high score only when the busiest hours will run flat out within the rule's days", () => {
     const rule = DEFAULT_TICKET_RULE;
-    expect(overThreshold({ score: 6, etaDays: 1, z: {} }, rule)).toBe(true);
-    expect(overThreshold({ score: 6, etaDays: rule.etaDays + 5, z: {} }, rule)).toBe(false);
-    expect(overThreshold({ score: 6, etaDays: undefined, z: {} }, rule)).toBe(false);
-    expect(overThreshold({ score: rule.threshold - 0.5, etaDays: 0, z: {} }, rule)).toBe(false);
+    expect(overThreshold({ score: 6, etaDays: 1, z: {}, load: undefined }, rule)).toBe(true);
+    expect(overThreshold({ score: 6, etaDays: rule.etaDays + 5, z: {}, load: undefined }, rule)).toBe(false);
+    expect(overThreshold({ score: 6, etaDays: undefined, z: {}, load: undefined }, rule)).toBe(false);
+    expect(overThreshold({ score: rule.threshold - 0.5, etaDays: 0, z: {}, load: undefined }, rule)).toBe(false);
+  });
+
+  it("loads today's line of duty against cups with the busiest hour of the last two weeks, and tickets it at 100 % of the hour", () => {
+    // espresso machines: 0.1 of the hour at rest and 0.012 a cup; their busiest hour, 50 cups, was 10 days ago
+    const machines = (scaled: (back: number) => number) =>
+      Array.from({ length: 8 }, (_, i) =>
+        Array.from({ length: 22 }, (_, k): DeviceDay => {
+          const back = 21 - k;
+          const f = i === 2 ? scaled(back) : 1;
+          return {
+            key: `gw/c${i}`,
+            model: 'Brew 2',
+            day: LAST - back * DAY,
+            duty: 0.3,
+            dutyAtRest: 0.1 * f,
+            dutyPerUnit: 0.012 * f,
+            peakUnits: back === 10 ? 50 : 30,
+          };
+        }),
+      ).flat();
+    const healthy = scoreDay(
+      machines(() => 1),
+      LAST,
+    ).find((r) => r.key === 'gw/c2');
+    expect(healthy?.loadUnits).toBe(50);
+    expect(healthy?.load).toBeCloseTo(0.1 + 0.012 * 50, 6);
+    expect(overThreshold(healthy as NonNullable<typeof healthy>, DEFAULT_TICKET_RULE)).toBe(false);
+    // scale has taken a third of the element's power: the same 50 cups would take 105 % of an hour
+    const scaling = scoreDay(
+      machines((back) => (back === 0 ? 1.5 : 1)),
+      LAST,
+    ).find((r) => r.key === 'gw/c2');
+    expect(scaling?.load).toBeCloseTo(1.05, 6);
+    expect(overThreshold(scaling as NonNullable<typeof scaling>, DEFAULT_TICKET_RULE)).toBe(true);
+    expect(riskWords(scaling as NonNullable<typeof scaling>)).toMatch(
+      /busiest hour of the last two weeks \(50 units\) would now need its element 105 % of the hour$/,
+    );
+    // a busy hour 15 days ago is past the two weeks; a fridge without a counter has no load
+    const old = scoreDay(
+      machines(() => 1).map((d) => (d.day === LAST - 15 * DAY ? { ...d, peakUnits: 90 } : d)),
+      LAST,
+    ).find((r) => r.key === 'gw/c2');
+    expect(old?.loadUnits).toBe(50);
+    expect(
+      scoreDay(
+        fleet((_, __, d) => d),
+        LAST,
+      )[0]?.load,
+    ).toBeUndefined();
+  });
+
+  it('fits a least-squares line, and none when every x is the same', () => {
+    const fit = leastSquares([
+      [0, 1],
+      [1, 3],
+      [2, 5],
+      [3, 7.5],
+    ]);
+    expect(fit?.slope).toBeCloseTo(2.15, 9);
+    expect(fit?.intercept).toBeCloseTo(0.9, 9);
+    expect(
+      leastSquares([
+        [2, 1],
+        [2, 3],
+      ]),
+    ).toBeUndefined();
+    expect(leastSquares([[2, 1]])).toBeUndefined();
   });
 });
