@@ -1,4 +1,9 @@
-import { hash, verify, type Options } from '@node-rs/argon2';
+import type { Options } from '@node-rs/argon2';
+
+type Argon2 = typeof import('@node-rs/argon2');
+let loaded: Promise<Argon2> | undefined;
+/** The native argon2 addon, loaded at the first hash or check: not on the path to serving (the cold start). */
+const argon2 = () => (loaded ??= import('@node-rs/argon2'));
 
 /** Too many verifications are already waiting: the caller refuses the attempt ("try later"). */
 export class HasherBusyError extends Error {
@@ -84,11 +89,12 @@ export class PasswordHasher {
   }
 
   hash(password: string): Promise<string> {
-    return this.#gate.run(() => hash(password, this.#options));
+    return this.#gate.run(async () => (await argon2()).hash(password, this.#options));
   }
 
   async verify(hashed: string | undefined, password: string): Promise<boolean> {
-    const target = hashed ?? (await (this.#dummy ??= hash('trellis-dummy-password', this.#options)));
+    const target = hashed ?? (await (this.#dummy ??= argon2().then((a) => a.hash('trellis-dummy-password', this.#options))));
+    const { verify } = await argon2();
     const ok = await this.#gate.run(() => verify(target, password).catch(() => false));
     return ok && hashed !== undefined;
   }
