@@ -71,7 +71,8 @@ export class FleetProcess {
     const now = (this.#o.now ?? Date.now)();
     const jobs: Array<[string, number, () => Promise<unknown>]> = [
       ['offline', 0, () => checkOffline(db, now, c.checks.gatewayOfflineMinutes * MINUTE, c.checks.deviceOfflineMinutes * MINUTE)],
-      ['escalation', 0, () => exclusive(db, JobLocks.escalation, (tx) => escalateAlarms(tx, c.alarms.webhook, c.alarms.escalateAfterMinutes * MINUTE, now))],
+      // it takes the job's lock itself, only while it claims (its POSTs run outside any transaction)
+      ['escalation', 0, () => escalateAlarms(db, c.alarms.webhook, c.alarms.escalateAfterMinutes * MINUTE, now)],
       ['tickets', 0, () => exclusive(db, JobLocks.tickets, (tx) => sweepTickets(tx, c.tickets, now))],
       ['gaps', c.checks.gapsEverySeconds * 1000, () => exclusive(db, JobLocks.gaps, (tx) => repairGaps(tx, now, c.checks.gapSettleSeconds * 1000))],
       [

@@ -290,6 +290,10 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE device_risk ADD COLUMN load double precision, ADD COLUMN load_units double precision;
   `,
+  // 8: the escalation round claims an alarm before it posts it, outside any transaction (jobs/escalation.ts)
+  `
+  ALTER TABLE alarms ADD COLUMN escalation_claimed_at bigint;
+  `,
 ];
 
 /** The schema version this trellis-fleet migrates to. */

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acknowledgeAlarm, raiseAlarm } from '../../fleet/alarms.ts';
 import { fleetConfig } from '../../fleet/config.ts';
 import type { FleetDb } from '../../fleet/db/fleetDb.ts';
-import { escalateAlarms } from '../../fleet/jobs/escalation.ts';
+import { ESCALATION_CLAIM_MS, escalateAlarms } from '../../fleet/jobs/escalation.ts';
+import { exclusive, JobLocks } from '../../fleet/jobs/exclusive.ts';
 import { sweepTickets } from '../../fleet/jobs/ticketSweep.ts';
 import { People } from '../../fleet/people.ts';
 import { ticketReport } from '../../fleet/reports.ts';
@@ -111,11 +112,15 @@ describe.each(engines(dirs))('tickets on %s', (_name, open) => {
     let url: string;
     const got: unknown[] = [];
     let failing = false;
+    /** run while the webhook is answering: whether the database took another transaction meanwhile */
+    let during: (() => Promise<unknown>) | undefined;
+    const seenDuring: unknown[] = [];
     beforeAll(async () => {
       sink = createServer((req, res) => {
         let body = '';
         req.on('data', (c) => (body += c));
-        req.on('end', () => {
+        req.on('end', async () => {
+          if (during) seenDuring.push(await during());
           if (failing) return void res.writeHead(500).end();
           got.push(JSON.parse(body));
           res.writeHead(204).end();
@@ -132,15 +137,35 @@ describe.each(engines(dirs))('tickets on %s', (_name, open) => {
       await critical('gw-7');
       const acked = await critical('gw-8');
       await acknowledgeAlarm(db, acked.id, 'dispatcher:dee', T0 + MIN);
-      const run = (now: number) => db.transaction((tx) => escalateAlarms(tx, url, 30 * MIN, now));
+      const run = (now: number) => escalateAlarms(db, url, 30 * MIN, now);
       expect(await run(T0 + 29 * MIN)).toEqual({ escalated: 0, failed: 0 });
       failing = true;
       expect(await run(T0 + 31 * MIN)).toEqual({ escalated: 0, failed: 1 });
       failing = false;
+      // while the webhook answers, no transaction of the round is open: the job's lock is free, and a
+      // second round (another worker) finds the alarm claimed and posts nothing
+      during = async () => ({
+        lockFree: await exclusive(db, JobLocks.escalation, async () => true),
+        second: await run(T0 + 32 * MIN + 1),
+      });
       expect(await run(T0 + 32 * MIN)).toEqual({ escalated: 1, failed: 0 });
+      during = undefined;
+      expect(seenDuring).toEqual([{ lockFree: true, second: { escalated: 0, failed: 0 } }]);
       expect(await run(T0 + 33 * MIN)).toEqual({ escalated: 0, failed: 0 });
       expect(got).toHaveLength(1);
       expect(got[0]).toMatchObject({ event: 'alarm.escalated', alarm: { gatewayId: 'gw-7', code: 'gateway.offline', acknowledged: false } });
+    });
+
+    it('posts again an alarm whose claim a dead worker left, once the claim lapsed', async () => {
+      const a = await db.transaction((tx) =>
+        raiseAlarm(tx, { gatewayId: 'gw-9', code: 'gateway.offline', severity: 'critical', message: 'gw-9 offline', at: T0 + 40 * MIN }),
+      );
+      // a worker claimed it at +71 min and died before its POST was answered
+      await db.query('UPDATE alarms SET escalation_claimed_at = $2 WHERE id = $1', [a.id, T0 + 71 * MIN]);
+      const before = got.length;
+      expect(await escalateAlarms(db, url, 30 * MIN, T0 + 72 * MIN)).toEqual({ escalated: 0, failed: 0 });
+      expect(await escalateAlarms(db, url, 30 * MIN, T0 + 71 * MIN + ESCALATION_CLAIM_MS)).toEqual({ escalated: 1, failed: 0 });
+      expect(got.slice(before)).toMatchObject([{ alarm: { gatewayId: 'gw-9' } }]);
     });
   });
 });
