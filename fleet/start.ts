@@ -11,6 +11,7 @@ import type { FleetConfig } from './config.ts';
 import { type FleetDb, pgliteDb, postgresDb } from './db/fleetDb.ts';
 import { migrate } from './db/migrations.ts';
 import { FleetProcess, type IngestPath } from './fleetProcess.ts';
+import { IngestHealth } from './ingest/health.ts';
 import { IngestWorker } from './ingest/worker.ts';
 import { People, PeopleError } from './people.ts';
 import { FLEET_VERSION } from './version.ts';
@@ -100,7 +101,19 @@ export async function startFleet(config: FleetConfig, log: Logger): Promise<Runn
         },
       );
     }
-    const onFailure = (err: Error, topic: string) => log.error({ err, topic }, 'a record could not be committed; not acknowledged, the broker sends it again');
+    const health = new IngestHealth((failing) =>
+      failing
+        ? log.error(
+            { sqlState: failing.sqlState },
+            'ingest is failing: records cannot be committed (is the database full?); they wait unacknowledged on the broker',
+          )
+        : log.warn('ingest commits again'),
+    );
+    const onCommitted = () => health.committed();
+    const onFailure = (err: Error, topic: string) => {
+      health.failed(err, Date.now());
+      log.error({ err, topic }, 'a record could not be committed; not acknowledged, the broker sends it again');
+    };
     let broker: EmbeddedBroker | undefined;
     let brokerCa: string | undefined;
     let ingest: IngestPath;
@@ -108,7 +121,7 @@ export async function startFleet(config: FleetConfig, log: Logger): Promise<Runn
       const e = config.broker.embedded;
       const tls = e.tls ? await brokerTls(join(config.dataDir, 'broker-tls'), [e.host]) : undefined;
       brokerCa = tls?.certFile;
-      broker = new EmbeddedBroker({ db, provider: config.provider, host: e.host, port: e.port, tls, onFailure });
+      broker = new EmbeddedBroker({ db, provider: config.provider, host: e.host, port: e.port, tls, onFailure, onCommitted });
       ingest = broker;
     } else {
       const b = config.broker;
@@ -125,6 +138,7 @@ export async function startFleet(config: FleetConfig, log: Logger): Promise<Runn
           protocolVersion: b.protocolVersion,
         },
         onFailure,
+        onCommitted,
       });
     }
     const fleet = new FleetProcess({
@@ -136,7 +150,7 @@ export async function startFleet(config: FleetConfig, log: Logger): Promise<Runn
     await fleet.start();
     stops.push(() => fleet.stop());
     const { app, routes } = await buildFleetApi(
-      { db, people, config, version: FLEET_VERSION, now: Date.now, ingestConnected: () => ingest.connected },
+      { db, people, config, version: FLEET_VERSION, now: Date.now, ingestConnected: () => ingest.connected, ingestFailing: () => health.failing },
       (err, url) => log.error({ err, url }, 'API request failed'),
     );
     await app.listen({ host: config.api.host, port: config.api.port });

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, Raw
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FleetConfig } from '../config.ts';
 import type { FleetDb } from '../db/fleetDb.ts';
+import type { IngestFailing } from '../ingest/health.ts';
 import type { People, Role, User } from '../people.ts';
 
 export type FleetApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
@@ -29,6 +30,8 @@ export interface FleetContext {
   readonly now: () => number;
   /** whether this process's ingest is connected to the broker */
   readonly ingestConnected: () => boolean;
+  /** while this process's ingest cannot commit: since when, and the database's SQLSTATE */
+  readonly ingestFailing: () => IngestFailing | undefined;
 }
 
 /** Everyone who works the fleet's operations (not billing). */

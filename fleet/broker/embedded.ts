@@ -17,6 +17,8 @@ export interface EmbeddedBrokerOptions {
   readonly tls?: { readonly cert: string; readonly key: string } | undefined;
   readonly now?: () => number;
   readonly onFailure?: (err: Error, topic: string) => void;
+  /** told of each message whose commit succeeded (stored, or refused as invalid) */
+  readonly onCommitted?: () => void;
 }
 
 /** Gateways' accounts on the embedded broker: one per gateway id, argon2id passwords. */
@@ -123,6 +125,7 @@ export class EmbeddedBroker implements Publisher {
       (outcome) => {
         if (outcome.stored) this.#counters.stored++;
         else this.#counters.invalid++;
+        this.#o.onCommitted?.();
         done(null);
       },
       (err: Error) => {

@@ -18,6 +18,8 @@ export interface IngestOptions {
   readonly now?: () => number;
   /** told of a message that could not be committed (it is not acknowledged, so the broker resends it) */
   readonly onFailure?: (err: Error, topic: string) => void;
+  /** told of each message whose commit succeeded (stored, or refused as invalid) */
+  readonly onCommitted?: () => void;
   /** at most this many messages per transaction (default 2,000) */
   readonly maxBatch?: number;
 }
@@ -105,6 +107,7 @@ export class IngestWorker {
           this.#inFlight--;
           if (outcome.stored) this.#counters.stored++;
           else this.#counters.invalid++;
+          o.onCommitted?.();
           if (packet.qos > 0 && packet.messageId !== undefined && client.stream === stream) ack(stream, packet.messageId, protocolVersion);
         },
         (err: Error) => {

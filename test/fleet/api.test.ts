@@ -217,6 +217,7 @@ describe('fleet API access', () => {
   it('keeps /api/health open, with no data in it', async () => {
     const h = await f.call<Record<string, unknown>>(undefined, 'GET', '/api/health');
     expect(h.status).toBe(200);
-    expect(Object.keys(h.body).sort()).toEqual(['engine', 'ingest', 'schema', 'status', 'version']);
+    expect(Object.keys(h.body).sort()).toEqual(['engine', 'ingest', 'ingestFailing', 'schema', 'status', 'version']);
+    expect(h.body).toMatchObject({ status: 'ok', ingestFailing: null });
   });
 });

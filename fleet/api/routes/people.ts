@@ -4,17 +4,38 @@ import { PeopleError, ROLES } from '../../people.ts';
 import { ANYONE, type FleetApp, type FleetContext, HttpError, who } from '../context.ts';
 
 const user = z.object({ id: z.number(), name: z.string(), role: z.enum(ROLES) });
+const health = z.object({
+  status: z.enum(['ok', 'degraded']),
+  version: z.string(),
+  engine: z.string(),
+  schema: z.number(),
+  ingest: z.boolean(),
+  ingestFailing: z.object({ since: z.number(), commits: z.number(), sqlState: z.string().nullable() }).nullable(),
+});
 
 export function peopleRoutes(app: FleetApp, ctx: FleetContext): void {
   app.get('/api/health', {
     config: { allow: 'public' },
     schema: {
-      summary: 'Is trellis-fleet up (open to all, for monitors)',
-      response: { 200: z.object({ status: z.literal('ok'), version: z.string(), engine: z.string(), schema: z.number(), ingest: z.boolean() }) },
+      summary:
+        "Is trellis-fleet up (open to all, for monitors): 503 and status 'degraded' while its ingest cannot commit (the database full, or refusing writes)",
+      response: {
+        200: health,
+        503: health,
+      },
     },
-    handler: async () => {
+    handler: async (_req, reply) => {
       await ctx.db.query('SELECT 1');
-      return { status: 'ok' as const, version: ctx.version, engine: ctx.db.engine, schema: SCHEMA_VERSION, ingest: ctx.ingestConnected() };
+      const failing = ctx.ingestFailing() ?? null;
+      if (failing) reply.code(503);
+      return {
+        status: failing ? ('degraded' as const) : ('ok' as const),
+        version: ctx.version,
+        engine: ctx.db.engine,
+        schema: SCHEMA_VERSION,
+        ingest: ctx.ingestConnected(),
+        ingestFailing: failing,
+      };
     },
   });
 
