@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fleet } from '../../firmware-sim/fleet.ts';
+import { axeAudit } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { pairWithCode } from '../helpers/phone.ts';
 import { lanClient } from '../helpers/lanClient.ts';
@@ -14,33 +14,13 @@ import { startTestGateway, type TestGateway, waitFor } from '../helpers/testGate
  * size, with real (simulated) devices on it: no serious or critical violation anywhere, and the main
  * controls reachable and usable with the keyboard alone.
  */
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const dirs = new TempDirs();
 let gw: TestGateway;
 let fleet: Fleet;
 let browser: Browser;
 let page: Page;
 
-interface Violation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: Array<{ target: string[] }>;
-}
-
-/** The serious and critical violations on the page as it is now, as "rule: element" lines. */
-async function audit(where: string): Promise<string[]> {
-  // axe is injected as a script; the strict CSP would refuse that, so this page bypasses it (the CSP is tested elsewhere)
-  await page.addScriptTag({ path: AXE });
-  const result = (await page.evaluate(() =>
-    (window as unknown as { axe: { run(o: unknown): Promise<{ violations: Violation[] }> } }).axe.run({
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-    }),
-  )) as { violations: Violation[] };
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .flatMap((v) => v.nodes.map((n) => `${where}: ${v.id} (${v.help}) at ${n.target.join(' ')}`));
-}
+const audit = (where: string) => axeAudit(page, where);
 
 beforeAll(async () => {
   gw = await startTestGateway({ tariffs: { peak: { from: '17:00', to: '20:00' } }, energy: { price: 0.25, prices: { peak: 0.4 } } }, dirs);

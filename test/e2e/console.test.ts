@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addBrokerAccount } from '../../fleet/broker/embedded.ts';
 import { People } from '../../fleet/people.ts';
 import { startTestFleet, type TestFleet } from '../fleet/testFleet.ts';
+import { axeAudit } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 
@@ -44,6 +45,8 @@ const envelope = (seq: number, type: string, data: unknown) => JSON.stringify({ 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   f = await startTestFleet(dirs, {
+    // this suite signs in more than the default 10 times a minute from one address (the limit is tested in test/fleet/api.test.ts)
+    api: { host: '127.0.0.1', port: 0, signInPerMinute: 60 },
     checks: { everySeconds: 0.2 },
     tickets: { autoOpen: [{ code: 'rule.fridge-door-open', title: 'Check the fridge door', priority: 'high' }] },
   });
@@ -312,4 +315,45 @@ describe('the fleet console', () => {
     await desk.screenshot({ path: join(ARTIFACTS, '5-audit.png'), fullPage: true });
     expect(cspViolations).toEqual([]);
   }, 40_000);
+
+  it('has no serious or critical axe violation on any page, on a wide screen and on a phone', async () => {
+    const found: string[] = [];
+    // axe is injected as a script: this page bypasses the CSP (the tests above check it holds)
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
+    await page.goto(`${f.fleet.apiUrl}/`);
+    await page.locator('#name').waitFor();
+    found.push(...(await axeAudit(page, 'sign-in')));
+    await page.fill('#name', 'admin');
+    await page.fill('#password', f.fleet.firstAdminPassword as string);
+    await page.click('[data-testid=signin-submit]');
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    for (const [size, viewport] of [
+      ['wide', { width: 1280, height: 800 }],
+      ['phone', { width: 390, height: 844 }],
+    ] as const) {
+      await page.setViewportSize(viewport);
+      for (const hash of [
+        'overview',
+        'sites',
+        'site?id=gw-1',
+        'device?site=gw-1&ref=d-fridge',
+        'alarms',
+        'tickets',
+        'maintenance',
+        'usage',
+        'commands',
+        'people',
+        'audit',
+      ]) {
+        await page.evaluate((h) => {
+          location.hash = h;
+        }, `#/${hash}`);
+        await page.locator('main h1').first().waitFor();
+        await page.waitForFunction(() => !document.querySelector('main')?.textContent?.includes('Loading'), undefined, { timeout: 10_000 });
+        found.push(...(await axeAudit(page, `${size} ${hash}`)));
+      }
+    }
+    await page.close();
+    expect(found).toEqual([]);
+  }, 90_000);
 });
