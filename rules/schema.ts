@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseClock, parseDuration } from './duration.ts';
 import { WEEKDAYS } from './localTime.ts';
@@ -122,6 +125,19 @@ export const ruleFileSchema = z.strictObject({
   scenes: z.record(id, sceneSchema).default({}),
   rules: z.array(ruleSchema).default([]),
 });
+
+let fingerprint: string | undefined;
+/**
+ * What identifies this schema's code: the sha256 of the file it runs from (the source, dist/'s
+ * module, or the bundle's chunk that holds it). Contents checked under the same fingerprint need no
+ * second check; any change to the code, the schema's or not, makes it check once more.
+ */
+export function schemaFingerprint(): string {
+  fingerprint ??= createHash('sha256')
+    .update(readFileSync(fileURLToPath(import.meta.url)))
+    .digest('hex');
+  return fingerprint;
+}
 
 export type RuleFile = z.infer<typeof ruleFileSchema>;
 export type RuleDef = z.infer<typeof ruleSchema>;

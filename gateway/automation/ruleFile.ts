@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, renameSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { formatProblems } from '../../rules/load.ts';
-import { ruleFileSchema, type RuleFile } from '../../rules/schema.ts';
+import { ruleFileSchema, type RuleFile, schemaFingerprint } from '../../rules/schema.ts';
 import { readBoundedText, TEXT_FILE_MAX_BYTES } from '../boundedRead.ts';
 import type { Logger } from '../log.ts';
 import type { LoadOutcome, RuleHost } from './ruleHost.ts';
@@ -15,6 +15,14 @@ interface LastGood {
   readonly sha256: string;
   readonly text: string;
   readonly data: RuleFile;
+}
+
+/** What `rules.last-good.json` holds: the text's hash and the text, the contents, and what checked them. */
+interface SavedLastGood extends LastGood {
+  /** the sha256 of `JSON.stringify(data)` */
+  readonly dataSha256: string;
+  /** `schemaFingerprint()` of the code that checked `data` */
+  readonly checkedBy: string;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -139,11 +147,15 @@ export class RuleFileWatcher {
     const read = readBoundedText(this.#lastGood, 4 * TEXT_FILE_MAX_BYTES);
     if (!read.ok) return undefined;
     try {
-      const raw = JSON.parse(read.text) as { sha256?: unknown; text?: unknown; data?: unknown };
-      const data = ruleFileSchema.safeParse(raw.data);
+      const raw = JSON.parse(read.text) as Partial<Record<keyof SavedLastGood, unknown>>;
+      // contents this code checked and nobody changed since are not checked again (~25 ms for 1,000
+      // rules at a start, when zod's code is cold); anything else is checked as a text would be
+      const unchanged = raw.checkedBy === schemaFingerprint() && typeof raw.dataSha256 === 'string' && sha256(JSON.stringify(raw.data)) === raw.dataSha256;
+      const data = unchanged ? { success: true as const, data: raw.data as RuleFile } : ruleFileSchema.safeParse(raw.data);
       if (typeof raw.sha256 === 'string' && typeof raw.text === 'string' && data.success && sha256(raw.text) === raw.sha256) {
         this.#saved = { sha256: raw.sha256, text: raw.text, data: data.data };
-        this.#savedHash = raw.sha256;
+        // a copy another code checked is written again (with this code's fingerprint) once its rules are active
+        if (unchanged) this.#savedHash = raw.sha256;
       }
     } catch {
       // not JSON: ignored, like a missing copy
@@ -156,7 +168,8 @@ export class RuleFileWatcher {
     if (!this.#lastGood || this.#savedHash === saved.sha256) return;
     try {
       const tmp = `${this.#lastGood}.tmp-${process.pid}`;
-      writeFileSync(tmp, JSON.stringify(saved));
+      const file: SavedLastGood = { ...saved, dataSha256: sha256(JSON.stringify(saved.data)), checkedBy: schemaFingerprint() };
+      writeFileSync(tmp, JSON.stringify(file));
       renameSync(tmp, this.#lastGood);
       this.#savedHash = saved.sha256;
     } catch (err) {
