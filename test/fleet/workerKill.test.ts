@@ -17,8 +17,11 @@ import { GATEWAY_PASSWORD, HOUR, providerBroker } from './records.ts';
  * exactly once, equal to the gateway's own: nothing lost, nothing double-counted.
  */
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'trellis-fleet.mjs');
-const DEVICES = 30;
-const HOURS = 100;
+/** `npm run soak:fleet` runs this bigger: FAULTS_SITES devices (at least 30) over 100 hours or FAULTS_HOURS if more */
+const DEVICES = Math.max(30, Number(process.env.FAULTS_SITES ?? 30));
+const HOURS = Math.max(100, Number(process.env.FAULTS_HOURS ?? 100));
+/** waits grow with the burst (3,000 buckets by default) */
+const SCALE = Math.max(1, (DEVICES * HOURS) / 3000);
 const dirs = new TempDirs();
 let broker: CloudBroker;
 let pg: TempPostgres;
@@ -110,72 +113,76 @@ afterAll(async () => {
 const stored = async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM usage_buckets'))[0]?.n ?? 0;
 
 describe('fleet workers under SIGKILL and a broker restart', () => {
-  it(`store all ${DEVICES * (HOURS + 1)} buckets of a burst and the hour after it exactly once, equal to the gateway's (gap repair included)`, async () => {
-    const cloud = gw.running.cloud;
-    if (!cloud) throw new Error('no cloud sync');
-    const t0 = Math.floor(Date.now() / HOUR) * HOUR - (HOURS + 1) * HOUR;
-    const insert = gw.running.db.prepare<[string, number, number, string], { seq: number }>(
-      'INSERT INTO usage_buckets (device_id, start, end, data) VALUES (?, ?, ?, ?) RETURNING seq',
-    );
-    for (let d = 0; d < DEVICES; d++)
-      gw.running.registry.upsert({
-        id: `dev-${d}`,
-        name: `Meter ${d}`,
-        protocol: 'mqtt',
-        owner: `dev-${d}`,
-        attributes: { energy: { type: 'number', writable: false } },
-      });
-    const queueHour = (h: number) =>
-      gw.running.db.transaction(() => {
-        for (let d = 0; d < DEVICES; d++) {
-          const start = t0 + h * HOUR;
-          const bucket = {
-            deviceId: `dev-${d}`,
-            start,
-            end: start + HOUR,
-            localStart: new Date(start).toISOString(),
-            metrics: { energy: { role: 'energy' as const, unit: 'Wh' as const, delta: d * 1000 + h, resets: 0, rollovers: 0, samples: 60 } },
-            gaps: [],
-            offlineSeconds: 0,
-          };
-          const { seq } = insert.get(bucket.deviceId, start, start + HOUR, JSON.stringify(bucket)) as { seq: number };
-          cloud.queueUsage([{ ...bucket, seq }]);
-        }
-      })();
-    for (let h = 0; h < HOURS; h++) queueHour(h);
-    const burst = DEVICES * HOURS;
-    await waitFor(async () => (await stored()) >= burst * 0.15, 60_000, 'the burst under way');
-    await kill(1);
-    await waitFor(async () => (await stored()) >= burst * 0.4, 60_000, 'the burst going on with one worker');
-    await broker.stop();
-    await new Promise((r) => setTimeout(r, 500));
-    await broker.start();
-    await startWorker(1);
-    // mosquitto 2.0.11 restored from its persistence file hands the shared group nothing until its
-    // workers subscribe again, so what a gateway publishes in that moment is acknowledged to it and
-    // delivered to nobody. The next hour's buckets show the hole, and gap repair has it sent again.
-    await new Promise((r) => setTimeout(r, 1000));
-    queueHour(HOURS);
-    const total = DEVICES * (HOURS + 1);
-    await waitFor(async () => (await stored()) === total, 120_000, `all ${total} buckets`);
-    await new Promise((r) => setTimeout(r, 2000)); // anything late or doubled would land now
-    expect(await stored()).toBe(total);
-    const fleet = await db.query<{ device_ref: string; bucket_seq: number; start_at: number; delta: number }>(
-      "SELECT device_ref, bucket_seq, start_at, (data->'metrics'->'energy'->>'delta')::int AS delta FROM usage_buckets ORDER BY bucket_seq",
-    );
-    const ref = new Map(Array.from({ length: DEVICES }, (_, d) => [gw.running.grants.pseudonym('coolco', `dev-${d}`), d]));
-    const rows = gw.running.db.prepare('SELECT seq, device_id, start FROM usage_buckets ORDER BY seq').all() as Array<{
-      seq: number;
-      device_id: string;
-      start: number;
-    }>;
-    expect(fleet.map((r) => [r.bucket_seq, `dev-${ref.get(r.device_ref)}`, r.start_at])).toEqual(rows.map((r) => [r.seq, r.device_id, r.start]));
-    const sum = fleet.reduce((a, r) => a + r.delta, 0);
-    expect(sum).toBe(
-      Array.from({ length: DEVICES }, (_, d) => Array.from({ length: HOURS + 1 }, (_, h) => d * 1000 + h).reduce((a, b) => a + b, 0)).reduce(
-        (a, b) => a + b,
-        0,
-      ),
-    );
-  }, 240_000);
+  it(
+    `store all ${DEVICES * (HOURS + 1)} buckets of a burst and the hour after it exactly once, equal to the gateway's (gap repair included)`,
+    async () => {
+      const cloud = gw.running.cloud;
+      if (!cloud) throw new Error('no cloud sync');
+      const t0 = Math.floor(Date.now() / HOUR) * HOUR - (HOURS + 1) * HOUR;
+      const insert = gw.running.db.prepare<[string, number, number, string], { seq: number }>(
+        'INSERT INTO usage_buckets (device_id, start, end, data) VALUES (?, ?, ?, ?) RETURNING seq',
+      );
+      for (let d = 0; d < DEVICES; d++)
+        gw.running.registry.upsert({
+          id: `dev-${d}`,
+          name: `Meter ${d}`,
+          protocol: 'mqtt',
+          owner: `dev-${d}`,
+          attributes: { energy: { type: 'number', writable: false } },
+        });
+      const queueHour = (h: number) =>
+        gw.running.db.transaction(() => {
+          for (let d = 0; d < DEVICES; d++) {
+            const start = t0 + h * HOUR;
+            const bucket = {
+              deviceId: `dev-${d}`,
+              start,
+              end: start + HOUR,
+              localStart: new Date(start).toISOString(),
+              metrics: { energy: { role: 'energy' as const, unit: 'Wh' as const, delta: d * 1000 + h, resets: 0, rollovers: 0, samples: 60 } },
+              gaps: [],
+              offlineSeconds: 0,
+            };
+            const { seq } = insert.get(bucket.deviceId, start, start + HOUR, JSON.stringify(bucket)) as { seq: number };
+            cloud.queueUsage([{ ...bucket, seq }]);
+          }
+        })();
+      for (let h = 0; h < HOURS; h++) queueHour(h);
+      const burst = DEVICES * HOURS;
+      await waitFor(async () => (await stored()) >= burst * 0.15, 60_000 * SCALE, 'the burst under way');
+      await kill(1);
+      await waitFor(async () => (await stored()) >= burst * 0.4, 60_000 * SCALE, 'the burst going on with one worker');
+      await broker.stop();
+      await new Promise((r) => setTimeout(r, 500));
+      await broker.start();
+      await startWorker(1);
+      // mosquitto 2.0.11 restored from its persistence file hands the shared group nothing until its
+      // workers subscribe again, so what a gateway publishes in that moment is acknowledged to it and
+      // delivered to nobody. The next hour's buckets show the hole, and gap repair has it sent again.
+      await new Promise((r) => setTimeout(r, 1000));
+      queueHour(HOURS);
+      const total = DEVICES * (HOURS + 1);
+      await waitFor(async () => (await stored()) === total, 120_000 * SCALE, `all ${total} buckets`);
+      await new Promise((r) => setTimeout(r, 2000)); // anything late or doubled would land now
+      expect(await stored()).toBe(total);
+      const fleet = await db.query<{ device_ref: string; bucket_seq: number; start_at: number; delta: number }>(
+        "SELECT device_ref, bucket_seq, start_at, (data->'metrics'->'energy'->>'delta')::int AS delta FROM usage_buckets ORDER BY bucket_seq",
+      );
+      const ref = new Map(Array.from({ length: DEVICES }, (_, d) => [gw.running.grants.pseudonym('coolco', `dev-${d}`), d]));
+      const rows = gw.running.db.prepare('SELECT seq, device_id, start FROM usage_buckets ORDER BY seq').all() as Array<{
+        seq: number;
+        device_id: string;
+        start: number;
+      }>;
+      expect(fleet.map((r) => [r.bucket_seq, `dev-${ref.get(r.device_ref)}`, r.start_at])).toEqual(rows.map((r) => [r.seq, r.device_id, r.start]));
+      const sum = fleet.reduce((a, r) => a + r.delta, 0);
+      expect(sum).toBe(
+        Array.from({ length: DEVICES }, (_, d) => Array.from({ length: HOURS + 1 }, (_, h) => d * 1000 + h).reduce((a, b) => a + b, 0)).reduce(
+          (a, b) => a + b,
+          0,
+        ),
+      );
+    },
+    240_000 * SCALE,
+  );
 });
