@@ -35,21 +35,29 @@ export async function deviceDays(db: Queryable, from: number, to: number): Promi
     peak_units: number | null;
   }>(
     `WITH s AS (
-       SELECT gateway_id, device_ref, (at - 1) / ${DAY} * ${DAY} AS day, signal, (data->>'value')::float8 AS v
+       SELECT gateway_id, device_ref, (at - 1) / ${HOUR} AS hour, signal, (data->>'value')::float8 AS v
        FROM maintenance_signals WHERE at > $1 AND at <= $2 AND signal IN ('duty_cycle', 'recovery_time')
      ), sig AS (
-       SELECT gateway_id, device_ref, day,
+       SELECT gateway_id, device_ref, hour * ${HOUR} / ${DAY} * ${DAY} AS day,
          avg(v) FILTER (WHERE signal = 'duty_cycle') AS duty,
          percentile_disc(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE signal = 'duty_cycle') AS peak,
          avg(v) FILTER (WHERE signal = 'recovery_time') AS recovery
        FROM s GROUP BY 1, 2, 3
      ), hour_duty AS (
-       SELECT gateway_id, device_ref, (at - 1) / ${HOUR} AS hour, avg((data->>'value')::float8) AS duty
-       FROM maintenance_signals WHERE at > $1 AND at <= $2 AND signal = 'duty_cycle' GROUP BY 1, 2, 3
+       SELECT gateway_id, device_ref, hour, avg(v) AS duty FROM s WHERE signal = 'duty_cycle' GROUP BY 1, 2, 3
+     ), b AS (
+       -- each bucket's metrics walked once; units stays NULL for a bucket without a counter
+       SELECT gateway_id, device_ref, start_at, x.energy, x.units, x.warmest, x.coolest
+       FROM usage_buckets CROSS JOIN LATERAL (
+         SELECT coalesce(sum((m->>'delta')::float8) FILTER (WHERE m->>'role' = 'energy'), 0) AS energy,
+           sum((m->>'delta')::float8) FILTER (WHERE m->>'role' = 'counter') AS units,
+           max((m->>'mean')::float8) FILTER (WHERE m->>'role' = 'temperature') AS warmest,
+           min((m->>'mean')::float8) FILTER (WHERE m->>'role' = 'temperature') AS coolest
+         FROM jsonb_each(data->'metrics') e(k, m)
+       ) x
+       WHERE start_at >= $1 AND start_at < $2
      ), hour_units AS (
-       SELECT gateway_id, device_ref, start_at / ${HOUR} AS hour,
-         sum((SELECT sum((m->>'delta')::float8) FROM jsonb_each(data->'metrics') e(k, m) WHERE m->>'role' = 'counter')) AS units
-       FROM usage_buckets WHERE start_at >= $1 AND start_at < $2 GROUP BY 1, 2, 3
+       SELECT gateway_id, device_ref, start_at / ${HOUR} AS hour, sum(units) AS units FROM b GROUP BY 1, 2, 3
      ), fit AS (
        SELECT gateway_id, device_ref, hour * ${HOUR} / ${DAY} * ${DAY} AS day,
          regr_intercept(duty, units) AS at_rest, regr_slope(duty, units) AS per_unit, max(units) AS peak_units
@@ -57,11 +65,8 @@ export async function deviceDays(db: Queryable, from: number, to: number): Promi
        GROUP BY 1, 2, 3 HAVING count(*) >= ${MIN_FIT_HOURS}
      ), use AS (
        SELECT gateway_id, device_ref, start_at / ${DAY} * ${DAY} AS day,
-         sum((SELECT coalesce(sum((m->>'delta')::float8), 0) FROM jsonb_each(data->'metrics') e(k, m) WHERE m->>'role' = 'energy')) AS energy,
-         sum((SELECT coalesce(sum((m->>'delta')::float8), 0) FROM jsonb_each(data->'metrics') e(k, m) WHERE m->>'role' = 'counter')) AS units,
-         max((SELECT max((m->>'mean')::float8) FROM jsonb_each(data->'metrics') e(k, m) WHERE m->>'role' = 'temperature')) AS warmest,
-         min((SELECT min((m->>'mean')::float8) FROM jsonb_each(data->'metrics') e(k, m) WHERE m->>'role' = 'temperature')) AS coolest
-       FROM usage_buckets WHERE start_at >= $1 AND start_at < $2 GROUP BY 1, 2, 3
+         sum(energy) AS energy, sum(coalesce(units, 0)) AS units, max(warmest) AS warmest, min(coolest) AS coolest
+       FROM b GROUP BY 1, 2, 3
      )
      SELECT sig.gateway_id AS g, sig.device_ref AS d, sig.day, coalesce(dev.model, dev.kind, 'unknown') AS model, sig.duty, sig.peak, sig.recovery,
        CASE WHEN use.units >= 20 THEN use.energy / use.units END AS epu, use.warmest - use.coolest AS warmth,
