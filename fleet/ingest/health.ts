@@ -15,7 +15,7 @@ export interface IngestFailing {
  * Only the SQLSTATE is kept, never the error's text (it can quote a record).
  */
 export class IngestHealth {
-  #failing: { since: number; commits: number; sqlState: string | null } | undefined;
+  #failing: IngestFailing | undefined;
 
   constructor(readonly onChange: (failing: IngestFailing | undefined) => void = () => undefined) {}
 

@@ -146,6 +146,7 @@ export function scoreDay(days: readonly DeviceDay[], day: number, p: RiskParams 
         if (!best || z > best.z) best = { z, f };
       }
       const s = best ? stats.get(best.f) : undefined;
+      const series = byDevice.get(key) as Map<number, DeviceDay>;
       out.push({
         key,
         model,
@@ -155,9 +156,9 @@ export function scoreDay(days: readonly DeviceDay[], day: number, p: RiskParams 
         trend: best ? round(v.t[best.f] as number) : undefined,
         peersMedian: s ? round(s.median) : undefined,
         peers: s?.n ?? members.length,
-        etaDays: eta(byDevice.get(key) as Map<number, DeviceDay>, day),
+        etaDays: eta(series, day),
         z: zs,
-        ...load(byDevice.get(key) as Map<number, DeviceDay>, day),
+        ...load(series, day),
       });
     }
   }
