@@ -4,12 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudBroker } from '../../firmware-sim/cloud/cloudBroker.ts';
 import type { Fleet } from '../../firmware-sim/fleet.ts';
 import { startSimFleet } from '../helpers/simFleet.ts';
-import { scaledClock } from '../../gateway/clock.ts';
 import type { StoredBucket } from '../../gateway/metering/service.ts';
 import { PersistentCounters } from '../../gateway/store/counters.ts';
 import { topics } from '../../protocol/index.ts';
 import { CloudSubscriber, SCHEMA_BY_TYPE, deliveryReport, schemaValidator } from '../helpers/cloudSubscriber.ts';
 import { freePort } from '../helpers/gatewayProcess.ts';
+import { HeldClock } from '../helpers/heldClock.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 import { startTestGateway, waitFor, type TestGateway } from '../helpers/testGateway.ts';
 
@@ -26,8 +26,10 @@ let fleet: Fleet;
 let sub: CloudSubscriber;
 const validate = schemaValidator();
 const HOUR = 3_600_000;
-// The gateway's clock starts 3 s before an hour ends, so the first bucket closes during the test.
+// The gateway's clock is held 3 s before an hour ends until the fridge's first temperature is stored,
+// then runs, so the first bucket closes during the test with readings in it however slow the start.
 const hourEnd = Math.ceil(Date.now() / HOUR) * HOUR + HOUR;
+const clock = new HeldClock(hourEnd - 3000);
 
 // as README "Usage metering and cloud sync" recommends: each provider reads and commands only its own stream
 const ACL = `user gw-1
@@ -79,7 +81,7 @@ beforeAll(async () => {
       cloud: { url: broker.passwordUrl, username: 'gw-1', passwordFile, ca: broker.certs.ca, backoffMinMs: 100, backoffMaxMs: 1000 },
     },
     dirs,
-    scaledClock(1, hourEnd - 3000),
+    clock,
   );
   // provider-b monitors everything with real device ids; provider-a may only command three attributes
   gw.running.grants.add({ providerId: 'provider-b', devices: ['*'], classes: ['usage', 'maintenance', 'health', 'alerts'], identity: true });
@@ -100,6 +102,12 @@ beforeAll(async () => {
     { reportMs: 10_000 },
   );
   await waitFor(() => ['shop-fridge', 'plug-1', 'plug-2'].every((id) => gw.running.registry.get(id)), 5000, 'devices');
+  const temperatureStored = () => {
+    const series = gw.running.registry.get('shop-fridge')?.seriesIds.temperature;
+    return series !== undefined && gw.running.db.prepare('SELECT 1 FROM readings WHERE series_id = ?').get(series) !== undefined;
+  };
+  await waitFor(temperatureStored, 10_000, 'fridge temperature stored');
+  clock.release();
 }, 30_000);
 
 afterAll(async () => {
