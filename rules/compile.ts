@@ -89,7 +89,7 @@ export function compileRules(file: RuleFile, o: CompileOptions): CompileResult {
 }
 
 /** Rules compiled between two pauses of `compileSteps` (~13 µs each: a few ms per step). */
-export const RULES_PER_STEP = 250;
+export const RULES_PER_STEP = 100;
 
 /**
  * `compileRules` in steps: it pauses after every RULES_PER_STEP rules, so a host can let its event loop
@@ -98,7 +98,8 @@ export const RULES_PER_STEP = 250;
 export function* compileSteps(file: RuleFile, o: CompileOptions): Generator<void, CompileResult> {
   const problems: RuleProblem[] = [];
   const problem = (path: ReadonlyArray<string | number>, message: string) => problems.push({ where: o.where(path), message });
-  if (!isTimeZone(o.timezone)) problem([], `timezone "${o.timezone}" is not a known IANA time zone`);
+  const knownZone = isTimeZone(o.timezone);
+  if (!knownZone) problem([], `timezone "${o.timezone}" is not a known IANA time zone`);
 
   const spec = (path: ReadonlyArray<string | number>, device: string, attribute: string): AttributeSpec | undefined => {
     const d = o.catalog(device);
@@ -136,7 +137,7 @@ export function* compileSteps(file: RuleFile, o: CompileOptions): Generator<void
   const schedules = new Map<string, Cron>();
   const schedule = (pattern: string): Cron => {
     let cron = schedules.get(pattern);
-    if (!cron) schedules.set(pattern, (cron = new Cron(pattern, { timezone: isTimeZone(o.timezone) ? o.timezone : 'UTC', paused: true })));
+    if (!cron) schedules.set(pattern, (cron = new Cron(pattern, { timezone: knownZone ? o.timezone : 'UTC', paused: true })));
     return cron;
   };
   const ids = new Set<string>();

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, renameSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { formatProblems } from '../../rules/load.ts';
 import { ruleFileSchema, type RuleFile, schemaFingerprint } from '../../rules/schema.ts';
@@ -49,6 +50,7 @@ export class RuleFileWatcher {
   #loading: Promise<boolean> | undefined;
   #saved: LastGood | undefined | null = null; // null: not read yet
   #savedHash: string | undefined; // what the file on disk holds
+  #saving: Promise<void> = Promise.resolve(); // the copy being written, if any
   #again = false;
   #closed = false;
   /** The problems of the last load, if it failed (exposed for tests and diagnostics). */
@@ -163,18 +165,29 @@ export class RuleFileWatcher {
     return this.#saved;
   }
 
+  /**
+   * Keeps a copy of the active rules, written after the activation's turn of the event loop (3,000
+   * rules are ~1 MB of JSON) and one copy at a time; a copy made stale by a newer one is not written.
+   */
   #saveLastGood(saved: LastGood): void {
     this.#saved = saved;
-    if (!this.#lastGood || this.#savedHash === saved.sha256) return;
-    try {
-      const tmp = `${this.#lastGood}.tmp-${process.pid}`;
-      const file: SavedLastGood = { ...saved, dataSha256: sha256(JSON.stringify(saved.data)), checkedBy: schemaFingerprint() };
-      writeFileSync(tmp, JSON.stringify(file));
-      renameSync(tmp, this.#lastGood);
-      this.#savedHash = saved.sha256;
-    } catch (err) {
-      this.#log.warn({ err, file: this.#lastGood }, 'could not keep a copy of the active rules');
-    }
+    const target = this.#lastGood;
+    if (!target || this.#savedHash === saved.sha256) return;
+    this.#saving = this.#saving.then(async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.#saved !== saved || this.#savedHash === saved.sha256) return;
+      try {
+        const tmp = `${target}.tmp-${process.pid}`;
+        // the contents stringified once, for their hash and for the file
+        const data = JSON.stringify(saved.data);
+        const file = `{"sha256":${JSON.stringify(saved.sha256)},"text":${JSON.stringify(saved.text)},"data":${data},"dataSha256":"${sha256(data)}","checkedBy":${JSON.stringify(schemaFingerprint())}}`;
+        await writeFile(tmp, file);
+        await rename(tmp, target);
+        this.#savedHash = saved.sha256;
+      } catch (err) {
+        this.#log.warn({ err, file: target }, 'could not keep a copy of the active rules');
+      }
+    });
   }
 
   watch(): void {
@@ -215,8 +228,9 @@ export class RuleFileWatcher {
     this.#watcher = undefined;
   }
 
-  /** Resolves when no load is running (a stop waits for the one in flight). */
+  /** Resolves when no load is running and the copy of the last good rules is written (a stop waits for both). */
   async settled(): Promise<void> {
     while (this.#loading) await this.#loading.catch(() => undefined);
+    await this.#saving;
   }
 }

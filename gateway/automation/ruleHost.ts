@@ -146,6 +146,8 @@ export class RuleHost {
       await new Promise((resolve) => setImmediate(resolve));
     }
     if (!compiled.ok) return compiled;
+    // the compile's last step (the whole-file checks) and the activation are two turns, not one
+    await new Promise((resolve) => setImmediate(resolve));
     this.#activate(compiled.rules);
     this.#scenes = data.scenes;
     return { ok: true, rules: data.rules.length };

@@ -50,6 +50,7 @@ function setup() {
     const h = host();
     const w = new RuleFileWatcher(file, h.host, pino({ level: 'silent' }), lastGood);
     expect(await w.load()).toBe(true);
+    await w.settled(); // the copy is written after the activation, as a stop waits for it
     return h.calls;
   };
   const edit = (f: (saved: Record<string, unknown>) => void) => {
