@@ -11,6 +11,8 @@ import { population } from '../firmware-sim/fleetSim/population.ts';
 import { GatewayRecords, type Wire } from '../firmware-sim/fleetSim/records.ts';
 import { type FleetDb, postgresDb } from '../fleet/db/fleetDb.ts';
 import { migrate } from '../fleet/db/migrations.ts';
+import { bucketSummary } from '../fleet/usageSummary.ts';
+import type { UsageBucket } from '../protocol/index.ts';
 import { IngestWorker } from '../fleet/ingest/worker.ts';
 import { freePort } from '../test/helpers/gatewayProcess.ts';
 import { startPostgres } from '../test/helpers/postgres.ts';
@@ -180,16 +182,36 @@ function publishAll(publishers: MqttClient[], wire: readonly Wire[]): Map<string
 
 async function bareInsert(db: FleetDb, wire: readonly Wire[]): Promise<number> {
   const rows = wire.map((w) => {
-    const r = JSON.parse(w.payload) as { gatewayId: string; data: { deviceId: string; bucketSeq: number; start: number; end: number } };
-    return { g: r.gatewayId, d: r.data.deviceId, s: r.data.bucketSeq, st: r.data.start, en: r.data.end, x: JSON.stringify(r.data) };
+    const r = JSON.parse(w.payload) as { gatewayId: string; data: UsageBucket & { bucketSeq: number } };
+    return { g: r.gatewayId, d: r.data.deviceId, s: r.data.bucketSeq, st: r.data.start, en: r.data.end, x: JSON.stringify(r.data), sum: bucketSummary(r.data) };
   });
   const t0 = performance.now();
   for (let i = 0; i < rows.length; i += 1000) {
     const b = rows.slice(i, i + 1000);
+    const json = (x: object | null) => (x ? JSON.stringify(x) : null);
     await db.query(
-      `INSERT INTO usage_buckets (gateway_id, provider, device_ref, bucket_seq, start_at, end_at, data, received_at)
-       SELECT g, 'coolco', d, s, st, en, x::jsonb, 0 FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::text[]) AS u(g, d, s, st, en, x)`,
-      [b.map((r) => r.g), b.map((r) => r.d), b.map((r) => r.s), b.map((r) => r.st), b.map((r) => r.en), b.map((r) => r.x)],
+      `INSERT INTO usage_buckets (gateway_id, provider, device_ref, bucket_seq, start_at, end_at, data, received_at,
+         energy_wh, on_seconds, starts, door_seconds, openings, covered_seconds, counters, gaps)
+       SELECT g, 'coolco', d, s, st, en, x::jsonb, 0, wh, os, ns, ds, no, cs, c::jsonb, gp::jsonb
+       FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::text[],
+         $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::float8[], $12::float8[], $13::text[], $14::text[])
+         AS u(g, d, s, st, en, x, wh, os, ns, ds, no, cs, c, gp)`,
+      [
+        b.map((r) => r.g),
+        b.map((r) => r.d),
+        b.map((r) => r.s),
+        b.map((r) => r.st),
+        b.map((r) => r.en),
+        b.map((r) => r.x),
+        b.map((r) => r.sum.energyWh),
+        b.map((r) => r.sum.onSeconds),
+        b.map((r) => r.sum.starts),
+        b.map((r) => r.sum.doorSeconds),
+        b.map((r) => r.sum.openings),
+        b.map((r) => r.sum.coveredSeconds),
+        b.map((r) => json(r.sum.counters)),
+        b.map((r) => json(r.sum.gaps)),
+      ],
     );
   }
   return rows.length / ((performance.now() - t0) / 1000);

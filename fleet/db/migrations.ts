@@ -1,3 +1,4 @@
+import { SUMMARY_FROM_JSON } from '../usageSummary.ts';
 import type { FleetDb } from './fleetDb.ts';
 
 /**
@@ -293,6 +294,16 @@ const MIGRATIONS: readonly string[] = [
   // 8: the escalation round claims an alarm before it posts it, outside any transaction (jobs/escalation.ts)
   `
   ALTER TABLE alarms ADD COLUMN escalation_claimed_at bigint;
+  `,
+  // 9: what a month sums from each bucket, written with it (fleet/usageSummary.ts), so months are summed by the database from their own rows
+  `
+  ALTER TABLE usage_buckets
+    ADD COLUMN energy_wh double precision, ADD COLUMN on_seconds double precision, ADD COLUMN starts double precision,
+    ADD COLUMN door_seconds double precision, ADD COLUMN openings double precision, ADD COLUMN covered_seconds double precision,
+    ADD COLUMN counters jsonb, ADD COLUMN gaps jsonb;
+  ${SUMMARY_FROM_JSON};
+  -- a site's month reads its month only, and whether each device had buckets before it
+  CREATE INDEX usage_buckets_by_device_time ON usage_buckets (gateway_id, device_ref, start_at);
   `,
 ];
 

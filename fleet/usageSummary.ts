@@ -1,0 +1,70 @@
+import type { Metric, UsageBucket } from '../protocol/index.ts';
+
+export type UsageGap = UsageBucket['gaps'][number];
+
+/**
+ * What a month of usage sums from one bucket, kept in `usage_buckets`' summary columns when the
+ * bucket is stored, so that a month is summed by the database (a customer's 50 sites, or the whole
+ * fleet's 15 M buckets) instead of every bucket's JSON being read and walked here.
+ */
+export interface BucketSummary {
+  readonly energyWh: number;
+  readonly onSeconds: number;
+  readonly starts: number;
+  readonly doorSeconds: number;
+  readonly openings: number;
+  /** the seconds of the hour the device was not offline */
+  readonly coveredSeconds: number;
+  /** counter metrics by name (cups, cycles); null when the bucket has none */
+  readonly counters: Record<string, number> | null;
+  /** the spans the gateway marked as without data; null when none */
+  readonly gaps: UsageGap[] | null;
+}
+
+export function bucketSummary(data: UsageBucket): BucketSummary {
+  let energyWh = 0;
+  let onSeconds = 0;
+  let starts = 0;
+  let doorSeconds = 0;
+  let openings = 0;
+  // a Map, so a counter named like an Object.prototype key ("__proto__") is a counter like any other
+  const counters = new Map<string, number>();
+  for (const [name, m] of Object.entries(data.metrics) as Array<[string, Metric]>) {
+    if (m.role === 'energy') energyWh += m.delta;
+    else if (m.role === 'counter') counters.set(name, (counters.get(name) ?? 0) + m.delta);
+    else if (m.role === 'on') {
+      onSeconds += m.seconds;
+      starts += m.starts;
+    } else if (m.role === 'door') {
+      doorSeconds += m.openSeconds;
+      openings += m.openings;
+    }
+  }
+  return {
+    energyWh,
+    onSeconds,
+    starts,
+    doorSeconds,
+    openings,
+    coveredSeconds: Math.max(0, 3600 - data.offlineSeconds),
+    counters: counters.size > 0 ? Object.fromEntries(counters) : null,
+    gaps: data.gaps.length > 0 ? data.gaps : null,
+  };
+}
+
+/**
+ * The same summary computed by the database from a stored bucket's JSON (`b.data`), for buckets
+ * stored before the summary columns existed (migration 9) or by a worker that does not write them.
+ */
+export const SUMMARY_FROM_JSON = `
+  UPDATE usage_buckets b SET (energy_wh, on_seconds, starts, door_seconds, openings, covered_seconds, counters, gaps) = (
+    SELECT coalesce(sum((m->>'delta')::float8) FILTER (WHERE m->>'role' = 'energy'), 0),
+           coalesce(sum((m->>'seconds')::float8) FILTER (WHERE m->>'role' = 'on'), 0),
+           coalesce(sum((m->>'starts')::float8) FILTER (WHERE m->>'role' = 'on'), 0),
+           coalesce(sum((m->>'openSeconds')::float8) FILTER (WHERE m->>'role' = 'door'), 0),
+           coalesce(sum((m->>'openings')::float8) FILTER (WHERE m->>'role' = 'door'), 0),
+           greatest(0, 3600 - (b.data->>'offlineSeconds')::float8),
+           jsonb_object_agg(k, (m->>'delta')::float8) FILTER (WHERE m->>'role' = 'counter'),
+           CASE WHEN jsonb_array_length(b.data->'gaps') > 0 THEN b.data->'gaps' END
+    FROM jsonb_each(b.data->'metrics') AS e(k, m))
+  WHERE b.covered_seconds IS NULL`;
