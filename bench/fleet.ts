@@ -11,7 +11,7 @@ import { population } from '../firmware-sim/fleetSim/population.ts';
 import { GatewayRecords, type Wire } from '../firmware-sim/fleetSim/records.ts';
 import { type FleetDb, postgresDb } from '../fleet/db/fleetDb.ts';
 import { migrate } from '../fleet/db/migrations.ts';
-import { bucketSummary } from '../fleet/usageSummary.ts';
+import { bucketSummary, SUMMARY_COLUMNS, summaryArrays, summaryValues } from '../fleet/usageSummary.ts';
 import type { UsageBucket } from '../protocol/index.ts';
 import { IngestWorker } from '../fleet/ingest/worker.ts';
 import { freePort } from '../test/helpers/gatewayProcess.ts';
@@ -198,15 +198,21 @@ function publishAll(routed: readonly Routed[]): Map<string, number> {
 async function bareInsert(db: FleetDb, wire: readonly Wire[]): Promise<number> {
   const rows = wire.map((w) => {
     const r = JSON.parse(w.payload) as { gatewayId: string; data: UsageBucket & { bucketSeq: number } };
-    return { g: r.gatewayId, d: r.data.deviceId, s: r.data.bucketSeq, st: r.data.start, en: r.data.end, x: JSON.stringify(r.data), sum: bucketSummary(r.data) };
+    return {
+      g: r.gatewayId,
+      d: r.data.deviceId,
+      s: r.data.bucketSeq,
+      st: r.data.start,
+      en: r.data.end,
+      x: JSON.stringify(r.data),
+      sum: summaryValues(bucketSummary(r.data)),
+    };
   });
   const t0 = performance.now();
   for (let i = 0; i < rows.length; i += 1000) {
     const b = rows.slice(i, i + 1000);
-    const json = (x: object | null) => (x ? JSON.stringify(x) : null);
     await db.query(
-      `INSERT INTO usage_buckets (gateway_id, provider, device_ref, bucket_seq, start_at, end_at, data, received_at,
-         energy_wh, on_seconds, starts, door_seconds, openings, covered_seconds, counters, gaps)
+      `INSERT INTO usage_buckets (gateway_id, provider, device_ref, bucket_seq, start_at, end_at, data, received_at, ${SUMMARY_COLUMNS})
        SELECT g, 'coolco', d, s, st, en, x::jsonb, 0, wh, os, ns, ds, no, cs, c::jsonb, gp::jsonb
        FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::text[],
          $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::float8[], $12::float8[], $13::text[], $14::text[])
@@ -218,14 +224,7 @@ async function bareInsert(db: FleetDb, wire: readonly Wire[]): Promise<number> {
         b.map((r) => r.st),
         b.map((r) => r.en),
         b.map((r) => r.x),
-        b.map((r) => r.sum.energyWh),
-        b.map((r) => r.sum.onSeconds),
-        b.map((r) => r.sum.starts),
-        b.map((r) => r.sum.doorSeconds),
-        b.map((r) => r.sum.openings),
-        b.map((r) => r.sum.coveredSeconds),
-        b.map((r) => json(r.sum.counters)),
-        b.map((r) => json(r.sum.gaps)),
+        ...summaryArrays(b.map((r) => r.sum)),
       ],
     );
   }

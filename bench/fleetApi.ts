@@ -14,7 +14,7 @@ import { type FleetDb, postgresDb } from '../fleet/db/fleetDb.ts';
 import { migrate } from '../fleet/db/migrations.ts';
 import { storeBatch } from '../fleet/ingest/batch.ts';
 import { type RunningFleet, startFleet } from '../fleet/start.ts';
-import { bucketSummary } from '../fleet/usageSummary.ts';
+import { bucketSummary, SUMMARY_COLUMNS, summaryValues } from '../fleet/usageSummary.ts';
 import type { UsageBucket } from '../protocol/index.ts';
 import { type FigureList, quantile } from './figures.ts';
 
@@ -153,21 +153,10 @@ export async function seedSites(db: FleetDb, sites: number, devicesPerSite: numb
 
 /** Hourly buckets of days [from, to) for every device (each the template's, with its summary), written by the database a day at a time. */
 export async function seedUsage(db: FleetDb, template: string, from: number, to: number): Promise<void> {
-  const s = bucketSummary(JSON.parse(template) as UsageBucket);
-  const summary = [
-    s.energyWh,
-    s.onSeconds,
-    s.starts,
-    s.doorSeconds,
-    s.openings,
-    s.coveredSeconds,
-    s.counters && JSON.stringify(s.counters),
-    s.gaps && JSON.stringify(s.gaps),
-  ];
+  const summary = summaryValues(bucketSummary(JSON.parse(template) as UsageBucket));
   for (let day = from; day < to; day++)
     await db.query(
-      `INSERT INTO usage_buckets (gateway_id, provider, device_ref, bucket_seq, start_at, end_at, data, received_at,
-         energy_wh, on_seconds, starts, door_seconds, openings, covered_seconds, counters, gaps)
+      `INSERT INTO usage_buckets (gateway_id, provider, device_ref, bucket_seq, start_at, end_at, data, received_at, ${SUMMARY_COLUMNS})
        SELECT d.gateway_id, 'coolco', d.device_ref, h, $2::bigint + h * ${HOUR}, $2::bigint + (h + 1) * ${HOUR},
          $1::jsonb || jsonb_build_object('deviceId', d.device_ref, 'bucketSeq', h, 'start', $2::bigint + h * ${HOUR}, 'end', $2::bigint + (h + 1) * ${HOUR},
            'localStart', to_char(to_timestamp(($2::bigint + h * ${HOUR}) / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')),

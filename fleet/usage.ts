@@ -172,8 +172,7 @@ function totals(r: DeviceMonthRow, until: number, unsummarised: ReadonlyMap<stri
   }
   const expectedEnd = Math.max(r.from_at, r.last_end);
   if (until > expectedEnd) gaps.push({ from: expectedEnd, to: until, reason: 'missing' });
-  const from = r.from_at;
-  const hoursExpected = Math.max(0, (until - from) / HOUR);
+  const hoursExpected = Math.max(0, (until - r.from_at) / HOUR);
   const hoursCovered = coveredS / 3600;
   const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
   return {

@@ -52,12 +52,32 @@ export function bucketSummary(data: UsageBucket): BucketSummary {
   };
 }
 
+/** The summary's columns in `usage_buckets`, in the order `summaryValues` gives them. */
+export const SUMMARY_COLUMNS = 'energy_wh, on_seconds, starts, door_seconds, openings, covered_seconds, counters, gaps';
+
+/** A summary as the values of `SUMMARY_COLUMNS`: six numbers (float8), then counters and gaps as JSON text (jsonb), null when none. */
+export const summaryValues = (s: BucketSummary): [number, number, number, number, number, number, string | null, string | null] => [
+  s.energyWh,
+  s.onSeconds,
+  s.starts,
+  s.doorSeconds,
+  s.openings,
+  s.coveredSeconds,
+  s.counters && JSON.stringify(s.counters),
+  s.gaps && JSON.stringify(s.gaps),
+];
+
+/** The summaries of `rows` as one array per column of `SUMMARY_COLUMNS` (for `unnest`). */
+export function summaryArrays(rows: ReadonlyArray<ReturnType<typeof summaryValues>>): unknown[][] {
+  return Array.from({ length: 8 }, (_, i) => rows.map((v) => v[i]));
+}
+
 /**
  * The same summary computed by the database from a stored bucket's JSON (`b.data`), for buckets
  * stored before the summary columns existed (migration 9) or by a worker that does not write them.
  */
 export const SUMMARY_FROM_JSON = `
-  UPDATE usage_buckets b SET (energy_wh, on_seconds, starts, door_seconds, openings, covered_seconds, counters, gaps) = (
+  UPDATE usage_buckets b SET (${SUMMARY_COLUMNS}) = (
     SELECT coalesce(sum((m->>'delta')::float8) FILTER (WHERE m->>'role' = 'energy'), 0),
            coalesce(sum((m->>'seconds')::float8) FILTER (WHERE m->>'role' = 'on'), 0),
            coalesce(sum((m->>'starts')::float8) FILTER (WHERE m->>'role' = 'on'), 0),

@@ -2,7 +2,7 @@ import type { MaintenanceData, UsageBucket } from '../../protocol/index.ts';
 import { clearAlarms, raiseAlarm } from '../alarms.ts';
 import type { Queryable } from '../db/fleetDb.ts';
 import { signalWords } from '../signalWords.ts';
-import { bucketSummary } from '../usageSummary.ts';
+import { bucketSummary, SUMMARY_COLUMNS, summaryArrays, summaryValues } from '../usageSummary.ts';
 import { clean, KEPT_PAYLOAD_BYTES } from './records.ts';
 
 /** Where a record came from: its gateway, and the provider's stream it was in. */
@@ -28,10 +28,9 @@ export interface InvalidRow {
  */
 export async function insertUsage(tx: Queryable, rows: readonly UsageRow[], now: number): Promise<void> {
   if (rows.length === 0) return;
-  const sums = rows.map((r) => bucketSummary(r.data));
+  const sums = rows.map((r) => summaryValues(bucketSummary(r.data)));
   await tx.query(
-    `INSERT INTO usage_buckets (gateway_id, provider, device_ref, bucket_seq, start_at, end_at, data, received_at,
-       energy_wh, on_seconds, starts, door_seconds, openings, covered_seconds, counters, gaps)
+    `INSERT INTO usage_buckets (gateway_id, provider, device_ref, bucket_seq, start_at, end_at, data, received_at, ${SUMMARY_COLUMNS})
      SELECT g, p, d, s, st, en, x::jsonb, $8, wh, os, ns, ds, no, cs, c::jsonb, gp::jsonb
      FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::text[],
        $9::float8[], $10::float8[], $11::float8[], $12::float8[], $13::float8[], $14::float8[], $15::text[], $16::text[])
@@ -46,14 +45,7 @@ export async function insertUsage(tx: Queryable, rows: readonly UsageRow[], now:
       rows.map((r) => r.data.end),
       rows.map((r) => JSON.stringify(r.data)),
       now,
-      sums.map((x) => x.energyWh),
-      sums.map((x) => x.onSeconds),
-      sums.map((x) => x.starts),
-      sums.map((x) => x.doorSeconds),
-      sums.map((x) => x.openings),
-      sums.map((x) => x.coveredSeconds),
-      sums.map((x) => (x.counters ? JSON.stringify(x.counters) : null)),
-      sums.map((x) => (x.gaps ? JSON.stringify(x.gaps) : null)),
+      ...summaryArrays(sums),
     ],
   );
 }
