@@ -1,5 +1,5 @@
 import type { HourOut } from '../firmware-sim/fleetSim/model.ts';
-import { population } from '../firmware-sim/fleetSim/population.ts';
+import { population, type SimulatedDevice } from '../firmware-sim/fleetSim/population.ts';
 import {
   DEFAULT_TICKET_RULE,
   type DeviceDay,
@@ -8,6 +8,7 @@ import {
   median,
   overThreshold,
   scoreDay,
+  ticketAtOnce,
   type TicketRule,
 } from '../fleet/maintenance/risk.ts';
 import { round } from './figures.ts';
@@ -80,6 +81,15 @@ export function dayOf(key: string, model: string, day: number, hours: readonly H
   };
 }
 
+/**
+ * When the service request still outstanding after `hours` was raised: a boolean signal (such as
+ * `descale_needed`) that is exceeded raises one, one that is not answers it (`fleet/jobs/risk.ts` reads the same from its table).
+ */
+export function serviceDue(hours: readonly HourOut[], since: number | undefined): number | undefined {
+  for (const h of hours) for (const s of h.signals) if (s.unit === 'bool') since = s.exceeded ? (since ?? s.at) : undefined;
+  return since;
+}
+
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
 
 export interface Confusion {
@@ -103,25 +113,65 @@ export interface EvalResult {
   /** failing devices whose failure came without a ticket in the 30 days before it */
   readonly missed: number;
   readonly falseTicketsPer1000HealthyPerMonth: number;
-  readonly byKind: Record<string, { devices: number; ticketed: number; medianLeadDays: number | null }>;
+  /** per kind of degradation (and `healthy`): devices, ticketed at all, failures with a ticket in their last week (`caught`), tickets not followed by the failure within the week (`wrong`) */
+  readonly byKind: Record<string, { devices: number; ticketed: number; failed: number; caught: number; wrong: number; medianLeadDays: number | null }>;
   /** tickets: followed by the device's failure within 7 days (tp) or not (fp); failing devices with no such ticket (fn); healthy devices never ticketed (tn) */
   readonly tickets: Confusion & { precision: number; recall: number };
   readonly drivers: Record<string, number>;
+}
+
+/** One seed's simulated fleet, day by day, as the fleet would aggregate it, and what its physics did. */
+export interface SimulatedFleet {
+  readonly seed: number;
+  readonly start: number;
+  readonly days: number;
+  readonly fleet: ReadonlyArray<Pick<SimulatedDevice, 'key' | 'degradation'>>;
+  /** each day's device days (a failed device has none after its failure's day) */
+  readonly byDay: readonly DeviceDay[][];
+  /** the day (index) each failed device failed on */
+  readonly failedOn: ReadonlyMap<string, number>;
+}
+
+/** Simulates one seed's fleet for `days` days and a week past them (so every scored day's label is known). */
+export function simulate(seed: number, sites: number, days: number, start = Date.UTC(2026, 4, 1)): SimulatedFleet {
+  const fleet = population({ seed, start, sites });
+  const failedOn = new Map<string, number>();
+  const byDay: DeviceDay[][] = [];
+  const dueSince = new Map<string, number | undefined>();
+  for (let d = 0; d < days + HORIZON_DAYS; d++) {
+    const today: DeviceDay[] = [];
+    for (const dev of fleet) {
+      if (failedOn.has(dev.key)) continue;
+      const hours = Array.from({ length: 24 }, (_, h) => dev.model.hour(start + d * DAY + h * 3_600_000));
+      if (hours.some((h) => h.failed)) failedOn.set(dev.key, d);
+      dueSince.set(dev.key, serviceDue(hours, dueSince.get(dev.key)));
+      today.push({ ...dayOf(dev.key, dev.model.model, start + d * DAY, hours), serviceDueSince: dueSince.get(dev.key) });
+    }
+    byDay.push(today);
+  }
+  return { seed, start, days, fleet, byDay, failedOn };
 }
 
 /**
  * Runs the simulated fleet day by day, scores every device each day as the fleet would, opens a
  * ticket when the ticket rule says so (one per device until its score has been under the threshold
  * for three days), and compares with what the physics did. Days after a device failed are left out
- * (it is broken, or being repaired); the simulation runs a week past the last scored day so every
- * scored day's label is known.
+ * (it is broken, or being repaired).
  */
 export function evaluate(o: EvalOptions): EvalResult {
-  const start = o.start ?? Date.UTC(2026, 4, 1);
-  const rule = o.rule ?? DEFAULT_TICKET_RULE;
+  return judge(
+    o.seeds.map((seed) => simulate(seed, o.sites, o.days, o.start)),
+    o.rule,
+  );
+}
+
+/** The figures of `evaluate` for fleets already simulated (a tuning run simulates once and tries many rules). */
+export function judge(sims: readonly SimulatedFleet[], rule: TicketRule = DEFAULT_TICKET_RULE): EvalResult {
   const confusion: Confusion = { tp: 0, fp: 0, fn: 0, tn: 0 };
   const leadDays: number[] = [];
-  const kinds: Record<string, { devices: number; ticketed: number; lead: number[] }> = {};
+  const kinds: Record<string, { devices: number; ticketed: number; failed: number; caught: number; wrong: number; lead: number[] }> = {};
+  const kindOf = (d: Pick<SimulatedDevice, 'degradation'>) => d.degradation?.kind ?? 'healthy';
+  const kindStats = (kind: string) => (kinds[kind] ??= { devices: 0, ticketed: 0, failed: 0, caught: 0, wrong: 0, lead: [] });
   const drivers: Record<string, number> = {};
   let devices = 0;
   let failing = 0;
@@ -130,37 +180,25 @@ export function evaluate(o: EvalOptions): EvalResult {
   let falseTickets = 0;
   const tickets: Confusion = { tp: 0, fp: 0, fn: 0, tn: 0 };
   let healthyDeviceDays = 0;
-  for (const seed of o.seeds) {
-    const fleet = population({ seed, start, sites: o.sites });
-    const failedOn = new Map<string, number>();
-    const days: DeviceDay[][] = [];
-    for (let d = 0; d < o.days + HORIZON_DAYS; d++) {
-      const today: DeviceDay[] = [];
-      for (const dev of fleet) {
-        if (failedOn.has(dev.key)) continue;
-        const hours = Array.from({ length: 24 }, (_, h) => dev.model.hour(start + d * DAY + h * 3_600_000));
-        if (hours.some((h) => h.failed)) failedOn.set(dev.key, d);
-        today.push(dayOf(dev.key, dev.model.model, start + d * DAY, hours));
-      }
-      days.push(today);
-    }
+  for (const { start, days: scoredDays, fleet, byDay: days, failedOn } of sims) {
     const early = (key: string) => (failedOn.get(key) ?? FIRST_LABELLED_DAY) < FIRST_LABELLED_DAY;
     devices += fleet.filter((dev) => !early(dev.key)).length;
     failing += [...failedOn.keys()].filter((key) => !early(key)).length;
+    const kindByKey = new Map(fleet.map((d) => [d.key, kindOf(d)]));
     const over = new Map<string, number>();
     const ticketOpen = new Map<string, number>();
     const under = new Map<string, number>();
     const firstTicket = new Map<string, number>();
     /** the last ticket opened before the failure */
     const ticketBefore = new Map<string, number>();
-    for (let d = FIRST_SCORED_DAY; d < o.days; d++) {
+    for (let d = FIRST_SCORED_DAY; d < scoredDays; d++) {
       const window = days.slice(Math.max(0, d - 21), d + 1).flat();
       for (const r of scoreDay(window, start + d * DAY)) {
         const failDay = failedOn.get(r.key);
         if ((failDay !== undefined && d >= failDay) || early(r.key)) continue;
         const runs = overThreshold(r, rule) ? (over.get(r.key) ?? 0) + 1 : 0;
         over.set(r.key, runs);
-        const atRisk = runs >= rule.days;
+        const atRisk = runs >= rule.days || ticketAtOnce(r, rule);
         const fails = failDay !== undefined && failDay - d <= HORIZON_DAYS;
         if (atRisk && fails) confusion.tp++;
         else if (atRisk) confusion.fp++;
@@ -171,11 +209,14 @@ export function evaluate(o: EvalOptions): EvalResult {
           ticketOpen.set(r.key, d);
           ticketBefore.set(r.key, d);
           if (!firstTicket.has(r.key)) firstTicket.set(r.key, d);
-          const why = (r.load ?? 0) >= rule.load ? 'load' : r.driver;
+          const why = (r.failChance ?? 0) >= rule.chance ? 'failChance' : (r.load ?? 0) >= rule.load ? 'load' : r.driver;
           if (why) drivers[why] = (drivers[why] ?? 0) + 1;
           if (failDay === undefined || failDay - d > 30) falseTickets++;
           if (failDay !== undefined && failDay - d <= HORIZON_DAYS) tickets.tp++;
-          else tickets.fp++;
+          else {
+            tickets.fp++;
+            kindStats(kindByKey.get(r.key) ?? 'healthy').wrong++;
+          }
         }
         under.set(r.key, !overThreshold(r, rule) ? (under.get(r.key) ?? 0) + 1 : 0);
         if ((under.get(r.key) ?? 0) >= 3) ticketOpen.delete(r.key);
@@ -183,17 +224,18 @@ export function evaluate(o: EvalOptions): EvalResult {
     }
     for (const dev of fleet) {
       if (early(dev.key)) continue;
-      const kind = dev.degradation?.kind ?? 'healthy';
-      const k = (kinds[kind] ??= { devices: 0, ticketed: 0, lead: [] });
+      const k = kindStats(kindOf(dev));
       k.devices++;
       const failDay = failedOn.get(dev.key);
       const t = firstTicket.get(dev.key);
       if (t !== undefined) k.ticketed++;
       if (failDay === undefined && t === undefined) tickets.tn++;
-      if (failDay === undefined || failDay >= o.days) continue;
+      if (failDay === undefined || failDay >= scoredDays) continue;
       failingScored++;
       const last = ticketBefore.get(dev.key);
+      k.failed++;
       if (last === undefined || failDay - last > HORIZON_DAYS) tickets.fn++;
+      else k.caught++;
       if (t !== undefined && t < failDay && failDay - t <= 30) {
         leadDays.push(failDay - t);
         k.lead.push(failDay - t);
@@ -203,7 +245,7 @@ export function evaluate(o: EvalOptions): EvalResult {
   const precision = confusion.tp / Math.max(1, confusion.tp + confusion.fp);
   const recall = confusion.tp / Math.max(1, confusion.tp + confusion.fn);
   return {
-    seeds: o.seeds,
+    seeds: sims.map((s) => s.seed),
     devices,
     failing,
     confusion,
@@ -213,7 +255,7 @@ export function evaluate(o: EvalOptions): EvalResult {
     medianLeadDays: medianOrNull(leadDays),
     missed,
     falseTicketsPer1000HealthyPerMonth: round((falseTickets / Math.max(1, healthyDeviceDays)) * 30 * 1000, 3),
-    byKind: Object.fromEntries(Object.entries(kinds).map(([k, v]) => [k, { devices: v.devices, ticketed: v.ticketed, medianLeadDays: medianOrNull(v.lead) }])),
+    byKind: Object.fromEntries(Object.entries(kinds).map(([k, { lead, ...v }]) => [k, { ...v, medianLeadDays: medianOrNull(lead) }])),
     drivers,
     tickets: {
       ...tickets,

@@ -104,6 +104,8 @@ export const fleetConfigSchema = z.strictObject({
           etaDays: z.number().nonnegative().max(60).default(DEFAULT_TICKET_RULE.etaDays),
           warmth: z.number().positive().max(100).default(DEFAULT_TICKET_RULE.warmth),
           load: z.number().positive().max(10).default(DEFAULT_TICKET_RULE.load),
+          chance: z.number().positive().max(1).default(DEFAULT_TICKET_RULE.chance),
+          urgentWarmth: z.number().positive().max(100).default(DEFAULT_TICKET_RULE.urgentWarmth),
         })
         .default(DEFAULT_TICKET_RULE),
     })

@@ -305,6 +305,11 @@ const MIGRATIONS: readonly string[] = [
   -- a site's month reads its month only, and whether each device had buckets before it
   CREATE INDEX usage_buckets_by_device_time ON usage_buckets (gateway_id, device_ref, start_at);
   `,
+  // 10: the chance a device's busiest hour outruns it within days (maintenance/risk.ts), and its service requests (boolean signals: few, read whole)
+  `
+  ALTER TABLE device_risk ADD COLUMN fail_chance double precision;
+  CREATE INDEX maintenance_requests ON maintenance_signals (gateway_id, device_ref, at) WHERE data->>'unit' = 'bool';
+  `,
 ];
 
 /** The schema version this trellis-fleet migrates to. */

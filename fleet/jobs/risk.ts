@@ -1,7 +1,17 @@
 import { clearAlarms, raiseAlarm } from '../alarms.ts';
 import type { FleetConfig } from '../config.ts';
 import type { Queryable } from '../db/fleetDb.ts';
-import { DEFAULT_TICKET_RULE, type DeviceDay, MIN_FIT_HOURS, overThreshold, type Risk, riskWords, scoreDay, type TicketRule } from '../maintenance/risk.ts';
+import {
+  DEFAULT_TICKET_RULE,
+  type DeviceDay,
+  MIN_FIT_HOURS,
+  overThreshold,
+  type Risk,
+  riskWords,
+  scoreDay,
+  type TicketRule,
+  ticketAtOnce,
+} from '../maintenance/risk.ts';
 import { openTicket } from '../tickets.ts';
 
 const DAY = 86_400_000;
@@ -76,6 +86,7 @@ export async function deviceDays(db: Queryable, from: number, to: number): Promi
      WHERE dev.access IS DISTINCT FROM 'ended'`,
     [from, to],
   );
+  const requests = await serviceRequests(db, to);
   return rows.map((r) => ({
     key: `${r.g}/${r.d}`,
     model: r.model,
@@ -88,7 +99,38 @@ export async function deviceDays(db: Queryable, from: number, to: number): Promi
     dutyAtRest: r.at_rest ?? undefined,
     dutyPerUnit: r.per_unit ?? undefined,
     peakUnits: r.peak_units ?? undefined,
+    serviceDueSince: dueSince(requests.get(`${r.g}/${r.d}`), Number(r.day) + DAY),
   }));
+}
+
+/** how far back a service request still outstanding is looked for */
+const REQUESTS_DAYS = 365;
+
+/** Each device's boolean maintenance signals (a service request raised, or answered) up to `to`, oldest first. */
+async function serviceRequests(db: Queryable, to: number): Promise<Map<string, Array<{ at: number; exceeded: boolean }>>> {
+  const rows = await db.query<{ g: string; d: string; at: number; exceeded: boolean | null }>(
+    `SELECT gateway_id AS g, device_ref AS d, at, (data->>'exceeded')::boolean AS exceeded FROM maintenance_signals
+     WHERE data->>'unit' = 'bool' AND at > $1 AND at <= $2 ORDER BY gateway_id, device_ref, at`,
+    [to - REQUESTS_DAYS * DAY, to],
+  );
+  const out = new Map<string, Array<{ at: number; exceeded: boolean }>>();
+  for (const r of rows) {
+    const key = `${r.g}/${r.d}`;
+    let list = out.get(key);
+    if (!list) out.set(key, (list = []));
+    list.push({ at: Number(r.at), exceeded: r.exceeded === true });
+  }
+  return out;
+}
+
+/** When the request still outstanding at `end` was raised: the first of the exceeded signals since the last one that was not. */
+function dueSince(requests: ReadonlyArray<{ at: number; exceeded: boolean }> | undefined, end: number): number | undefined {
+  let since: number | undefined;
+  for (const r of requests ?? []) {
+    if (r.at > end) break;
+    since = r.exceeded ? (since ?? r.at) : undefined;
+  }
+  return since;
 }
 
 export interface RiskRound {
@@ -109,17 +151,17 @@ export async function scoreRisk(tx: Queryable, sla: FleetConfig['tickets']['sla'
   const days = await deviceDays(tx, day - WINDOW_DAYS * DAY, day + DAY);
   const risks = scoreDay(days, day);
   const earlier = await previousOver(tx, day, rule);
-  const scored = risks.map((r) => ({ r, at: split(r.key), words: riskWords(r), over: overThreshold(r, rule) }));
+  const scored = risks.map((r) => ({ r, at: split(r.key), words: riskWords(r), over: overThreshold(r, rule), atOnce: ticketAtOnce(r, rule) }));
   await saveRisks(tx, scored, day, now);
   // the devices now under the rule: their alarm, if any, is over
   await clearAlarms(
     tx,
-    scored.filter((x) => !x.over).map((x) => ({ gatewayId: x.at[0], deviceRef: x.at[1], code: RISK_CODE, at: now })),
+    scored.filter((x) => !x.over && !x.atOnce).map((x) => ({ gatewayId: x.at[0], deviceRef: x.at[1], code: RISK_CODE, at: now })),
   );
   let atRisk = 0;
   let ticketsOpened = 0;
   for (const x of scored) {
-    if (!x.over || (earlier.get(x.r.key) ?? 0) < rule.days - 1) continue;
+    if (!x.atOnce && (!x.over || (earlier.get(x.r.key) ?? 0) < rule.days - 1)) continue;
     atRisk++;
     ticketsOpened += (await raiseOnce(tx, x.at[0], x.at[1], x.r, x.words, sla, now)) ? 1 : 0;
   }
@@ -136,14 +178,14 @@ async function saveRisks(
   if (scored.length === 0) return;
   const col = <T>(f: (x: (typeof scored)[number]) => T) => scored.map(f);
   await tx.query(
-    `INSERT INTO device_risk (gateway_id, device_ref, day, model, score, driver, trend, peers_median, peers, eta_days, words, z, load, load_units, computed_at)
-     SELECT g, d, $14, m, s, dr, t, pm, p, e, w, z, l, lu, $15
+    `INSERT INTO device_risk (gateway_id, device_ref, day, model, score, driver, trend, peers_median, peers, eta_days, words, z, load, load_units, fail_chance, computed_at)
+     SELECT g, d, $15, m, s, dr, t, pm, p, e, w, z, l, lu, fc, $16
      FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::float8[], $7::float8[], $8::int[], $9::float8[], $10::text[], $11::jsonb[],
-       $12::float8[], $13::float8[])
-       AS u(g, d, m, s, dr, t, pm, p, e, w, z, l, lu)
+       $12::float8[], $13::float8[], $14::float8[])
+       AS u(g, d, m, s, dr, t, pm, p, e, w, z, l, lu, fc)
      ON CONFLICT (gateway_id, device_ref, day) DO UPDATE SET model = excluded.model, score = excluded.score, driver = excluded.driver, trend = excluded.trend,
        peers_median = excluded.peers_median, peers = excluded.peers, eta_days = excluded.eta_days, words = excluded.words, z = excluded.z,
-       load = excluded.load, load_units = excluded.load_units, computed_at = excluded.computed_at`,
+       load = excluded.load, load_units = excluded.load_units, fail_chance = excluded.fail_chance, computed_at = excluded.computed_at`,
     [
       col((x) => x.at[0]),
       col((x) => x.at[1]),
@@ -158,6 +200,7 @@ async function saveRisks(
       col((x) => JSON.stringify(x.r.z)),
       col((x) => x.r.load ?? null),
       col((x) => x.r.loadUnits ?? null),
+      col((x) => x.r.failChance ?? null),
       day,
       now,
     ],
@@ -166,8 +209,17 @@ async function saveRisks(
 
 /** How many of the days just before `day` each device was over the threshold on, running. */
 async function previousOver(tx: Queryable, day: number, rule: TicketRule): Promise<Map<string, number>> {
-  const rows = await tx.query<{ g: string; d: string; day: number; score: number; eta: number | null; z: Risk['z']; load: number | null }>(
-    'SELECT gateway_id AS g, device_ref AS d, day, score, eta_days AS eta, z, load FROM device_risk WHERE day >= $1 AND day < $2 ORDER BY day DESC',
+  const rows = await tx.query<{
+    g: string;
+    d: string;
+    day: number;
+    score: number;
+    eta: number | null;
+    z: Risk['z'];
+    load: number | null;
+    chance: number | null;
+  }>(
+    'SELECT gateway_id AS g, device_ref AS d, day, score, eta_days AS eta, z, load, fail_chance AS chance FROM device_risk WHERE day >= $1 AND day < $2 ORDER BY day DESC',
     [day - (rule.days - 1) * DAY, day],
   );
   const runs = new Map<string, number>();
@@ -175,7 +227,8 @@ async function previousOver(tx: Queryable, day: number, rule: TicketRule): Promi
   for (const r of rows) {
     const key = `${r.g}/${r.d}`;
     if (broken.has(key)) continue;
-    if (overThreshold({ score: r.score, etaDays: r.eta ?? undefined, z: r.z, load: r.load ?? undefined }, rule)) runs.set(key, (runs.get(key) ?? 0) + 1);
+    if (overThreshold({ score: r.score, etaDays: r.eta ?? undefined, z: r.z, load: r.load ?? undefined, failChance: r.chance ?? undefined }, rule))
+      runs.set(key, (runs.get(key) ?? 0) + 1);
     else broken.add(key);
   }
   return runs;
@@ -235,11 +288,13 @@ export async function riskRanking(db: Queryable, limit = 50, model?: string) {
     etaDays: number | null;
     load: number | null;
     loadUnits: number | null;
+    failChance: number | null;
     words: string;
     ticketId: number | null;
     ticketState: string | null;
   }>(
-    `SELECT r.gateway_id AS "gatewayId", r.device_ref AS "deviceRef", r.day, r.model, r.score, r.driver, r.eta_days AS "etaDays", r.load, r.load_units AS "loadUnits", r.words,
+    `SELECT r.gateway_id AS "gatewayId", r.device_ref AS "deviceRef", r.day, r.model, r.score, r.driver, r.eta_days AS "etaDays", r.load, r.load_units AS "loadUnits",
+       r.fail_chance AS "failChance", r.words,
        t.id AS "ticketId", t.state AS "ticketState"
      FROM device_risk r
      LEFT JOIN LATERAL (

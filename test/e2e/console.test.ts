@@ -215,15 +215,15 @@ describe('the fleet console', () => {
   it('ranks the devices most likely to fail, says what drove each score, and opens a ticket for one from the ranking', async () => {
     const day = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000;
     const scored = [
-      ['d-fridge', 'sim-fridge', 6.2, 'duty', 3.5, 'Compressor running 9 points more of the day than 3 weeks ago (its peers: 0.4)'],
-      ['d-coffee', 'sim-espresso', 2.4, 'energyPerUnit', null, 'Energy per cup up 12% on 3 weeks ago (its peers: 1%)'],
-      ['d-fridge-2', 'sim-fridge', 0.3, null, null, 'Nothing stands out from its peers'],
+      ['d-fridge', 'sim-fridge', 6.2, 'duty', 3.5, null, 'Compressor running 9 points more of the day than 3 weeks ago (its peers: 0.4)'],
+      ['d-coffee', 'sim-espresso', 2.4, 'energyPerUnit', null, 0.62, 'Energy per cup up 12% on 3 weeks ago (its peers: 1%)'],
+      ['d-fridge-2', 'sim-fridge', 0.3, null, null, null, 'Nothing stands out from its peers'],
     ] as const;
-    for (const [ref, model, score, driver, eta, words] of scored)
+    for (const [ref, model, score, driver, eta, chance, words] of scored)
       await f.fleet.db.query(
-        `INSERT INTO device_risk (gateway_id, device_ref, day, model, score, driver, trend, peers_median, peers, eta_days, words, computed_at)
-         VALUES ('gw-1', $1, $2, $3, $4, $5, NULL, NULL, 12, $6, $7, $8)`,
-        [ref, day, model, score, driver, eta, words, Date.now()],
+        `INSERT INTO device_risk (gateway_id, device_ref, day, model, score, driver, trend, peers_median, peers, eta_days, fail_chance, words, computed_at)
+         VALUES ('gw-1', $1, $2, $3, $4, $5, NULL, NULL, 12, $6, $7, $8, $9)`,
+        [ref, day, model, score, driver, eta, chance, words, Date.now()],
       );
     // an older day's score is not today's ranking
     await f.fleet.db.query(
@@ -244,6 +244,8 @@ describe('the fleet console', () => {
     expect(await first.textContent()).toContain('Compressor running 9 points more of the day than 3 weeks ago');
     expect(await first.textContent()).toContain('about 4 days');
     expect(await first.locator('td.bad').count()).toBe(1);
+    expect(await desk.getByTestId('risk-chance-d-coffee').textContent()).toBe('62 % chance within 5 days');
+    expect(await desk.getByTestId('risk-chance-d-fridge').count()).toBe(0);
     await desk.getByTestId('filter-model').selectOption('sim-espresso');
     await desk.getByTestId('risk-gw-1-d-fridge').waitFor({ state: 'detached' });
     expect(await rows.count()).toBe(1);

@@ -35,7 +35,9 @@ describe('trellis-fleet CLI', () => {
     const ok = fleet(['check-config'], dir);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('"provider": "coolco"');
-    expect(JSON.parse(ok.stdout.slice(ok.stdout.indexOf('{'))).maintenance).toEqual({ ticket: { threshold: 4, days: 2, etaDays: 2, warmth: 2, load: 1 } });
+    expect(JSON.parse(ok.stdout.slice(ok.stdout.indexOf('{'))).maintenance).toEqual({
+      ticket: { threshold: 4, days: 2, etaDays: 0, warmth: 2, load: 1, chance: 0.85, urgentWarmth: 5 },
+    });
     writeFileSync(
       join(dir, 'bad.yaml'),
       'provider: "no spaces allowed"\nbroker: {embedded: {host: 0.0.0.0, tls: false}}\napi: {colour: blue}\nmaintenance: {ticket: {days: 0}}\n',

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dayOf } from '../../bench/maintenanceEval.ts';
+import { dayOf, serviceDue } from '../../bench/maintenanceEval.ts';
 import { type FleetDb, pgliteDb } from '../../fleet/db/fleetDb.ts';
 import { migrate } from '../../fleet/db/migrations.ts';
 import { storeBatch } from '../../fleet/ingest/batch.ts';
@@ -28,6 +28,8 @@ const failedOn = new Map<string, number>();
 /** the first fridge's and the first espresso machine's hours, per day */
 const sampled = [fleet.find((d) => d.model.kind === 'fridge'), fleet.find((d) => d.model.kind === 'coffee_machine')];
 const samples = new Map<string, Map<number, HourOut[]>>();
+/** each espresso machine's outstanding descale request at each day's end, as the evaluation reads it from the records */
+const dues = new Map<string, Array<number | undefined>>();
 
 beforeAll(async () => {
   db = await pgliteDb(join(dirs.make('trellis-risk-'), 'pglite'));
@@ -56,6 +58,10 @@ beforeAll(async () => {
       const hours = Array.from({ length: 24 }, (_, h) => dev.model.hour(START + d * DAY + h * 3_600_000));
       if (hours.some((h) => h.failed)) failedOn.set(dev.key, d);
       if (sampled.includes(dev)) samples.set(dev.key, (samples.get(dev.key) ?? new Map()).set(d, hours));
+      if (dev.model.kind === 'coffee_machine') {
+        const list = dues.get(dev.key) ?? [];
+        dues.set(dev.key, [...list, serviceDue(hours, list.at(-1))]);
+      }
       for (const h of hours) wire.push(...(gateways.get(dev.gatewayId) as GatewayRecords).hour(dev.deviceRef, h));
     }
     const { outcomes } = await db.transaction((tx) =>
@@ -96,6 +102,23 @@ describe('the risk round on the fleet tables', () => {
     expect(espresso?.peakUnits).toBeGreaterThan(0);
   });
 
+  it("reads each day's outstanding service request (descale) from the stored signals as the evaluation does from the records", async () => {
+    const stored = await deviceDays(db, START, START + DAYS * DAY);
+    let outstanding = 0;
+    let answered = 0;
+    for (const [key, list] of dues)
+      list.forEach((expected, d) => {
+        const got = stored.find((r) => r.key === key && r.day === START + d * DAY);
+        expect(got, `${key} day ${d}`).toBeDefined();
+        expect(got?.serviceDueSince, `${key} day ${d}`).toBe(expected);
+        if (expected !== undefined) outstanding++;
+        if (d > 0 && list[d - 1] !== undefined && expected === undefined) answered++;
+      });
+    // the healthy machines ask to be descaled, wait a few days, and are descaled
+    expect(outstanding).toBeGreaterThan(0);
+    expect(answered).toBeGreaterThan(0);
+  });
+
   it('tickets a leaking fridge before it fails, and no healthy device', async () => {
     const leaking = fleet.filter((d) => d.degradation?.kind === 'refrigerant_leak' && (failedOn.get(d.key) ?? 99) > 22 && (failedOn.get(d.key) ?? 99) < DAYS);
     expect(leaking.length).toBeGreaterThan(0);
@@ -120,5 +143,7 @@ describe('the risk round on the fleet tables', () => {
     expect(espresso?.loadUnits).toBeGreaterThan(0);
     expect(espresso?.load).toBeGreaterThan(0.1);
     expect(espresso?.load).toBeLessThan(DEFAULT_TICKET_RULE.load);
+    expect(espresso?.failChance).toBeGreaterThanOrEqual(0);
+    expect(espresso?.failChance).toBeLessThan(DEFAULT_TICKET_RULE.chance);
   });
 });

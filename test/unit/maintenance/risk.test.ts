@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TICKET_RULE, type DeviceDay, leastSquares, overThreshold, riskWords, scoreDay } from '../../../fleet/maintenance/risk.ts';
+import {
+  CHANCE_DAYS,
+  DEFAULT_TICKET_RULE,
+  type DeviceDay,
+  leastSquares,
+  normalCdf,
+  overThreshold,
+  riskWords,
+  SERVICE_GRACE_DAYS,
+  scoreDay,
+  ticketAtOnce,
+} from '../../../fleet/maintenance/risk.ts';
 
 /**
  * The risk score on hand-made days: twelve fridges of one model over three weeks, each with its own
@@ -55,10 +66,10 @@ describe('the risk score', () => {
 
   it("tickets a high score only when the busiest hours will run flat out within the rule's days", () => {
     const rule = DEFAULT_TICKET_RULE;
-    expect(overThreshold({ score: 6, etaDays: 1, z: {}, load: undefined }, rule)).toBe(true);
-    expect(overThreshold({ score: 6, etaDays: rule.etaDays + 5, z: {}, load: undefined }, rule)).toBe(false);
-    expect(overThreshold({ score: 6, etaDays: undefined, z: {}, load: undefined }, rule)).toBe(false);
-    expect(overThreshold({ score: rule.threshold - 0.5, etaDays: 0, z: {}, load: undefined }, rule)).toBe(false);
+    expect(overThreshold({ score: 6, etaDays: rule.etaDays, z: {}, load: undefined, failChance: undefined }, rule)).toBe(true);
+    expect(overThreshold({ score: 6, etaDays: rule.etaDays + 5, z: {}, load: undefined, failChance: undefined }, rule)).toBe(false);
+    expect(overThreshold({ score: 6, etaDays: undefined, z: {}, load: undefined, failChance: undefined }, rule)).toBe(false);
+    expect(overThreshold({ score: rule.threshold - 0.5, etaDays: 0, z: {}, load: undefined, failChance: undefined }, rule)).toBe(false);
   });
 
   it("loads today's line of duty against cups with the busiest hour of the last two weeks, and tickets it at 100 % of the hour", () => {
@@ -108,6 +119,63 @@ describe('the risk score', () => {
         LAST,
       )[0]?.load,
     ).toBeUndefined();
+  });
+
+  it('gives the chance that a busy hour outruns a boiler losing power, projected on only while its descale request is overdue', () => {
+    // espresso machines serving 90 cups an hour (0.1 of the hour at rest, 0.01 a cup); busiest hours 30 and 40 cups on alternate days
+    const machines = (served: (back: number) => number, dueSince: number | undefined) =>
+      Array.from({ length: 8 }, (_, i) =>
+        Array.from({ length: 22 }, (_, k): DeviceDay => {
+          const back = 21 - k;
+          const s = i === 2 ? served(back) : 90;
+          return {
+            key: `gw/c${i}`,
+            model: 'Brew 2',
+            day: LAST - back * DAY,
+            duty: 0.3,
+            dutyAtRest: 0.1,
+            dutyPerUnit: 0.9 / s,
+            peakUnits: back % 2 ? 30 : 40,
+            serviceDueSince: i === 2 ? dueSince : undefined,
+          };
+        }),
+      ).flat();
+    const c2 = (days: DeviceDay[]) => scoreDay(days, LAST).find((r) => r.key === 'gw/c2') as NonNullable<ReturnType<typeof scoreDay>[number]>;
+    const healthy = c2(machines(() => 90, undefined));
+    expect(healthy.failChance).toBeLessThan(0.01);
+    expect(overThreshold(healthy, DEFAULT_TICKET_RULE)).toBe(false);
+    // scale takes 5 cups an hour a day, 60 left today: in 5 days 35, under the busiest hours
+    const losing = (back: number) => 60 + 5 * back;
+    const overdue = c2(machines(losing, LAST - (SERVICE_GRACE_DAYS + 3) * DAY));
+    expect(overdue.failChance).toBeGreaterThan(0.9);
+    expect(overThreshold(overdue, DEFAULT_TICKET_RULE)).toBe(true);
+    expect(riskWords(overdue)).toMatch(
+      new RegExp(`a (9\\d|100) % chance that a busy hour of the next ${CHANCE_DAYS} days asks more than its element will have$`),
+    );
+    // the same loss with the request just raised (its owner will descale it), or never raised: today's 60 cups, held
+    for (const dueSince of [LAST - DAY, undefined]) {
+      const held = c2(machines(losing, dueSince));
+      expect(held.failChance).toBeGreaterThan(0.02);
+      expect(held.failChance).toBeLessThan(0.3);
+      expect(overThreshold(held, DEFAULT_TICKET_RULE)).toBe(false);
+    }
+    // under a week of busiest hours to go by, no chance
+    expect(c2(machines(losing, LAST - 30 * DAY).map((d) => (d.day < LAST - 5 * DAY ? { ...d, peakUnits: undefined } : d))).failChance).toBeUndefined();
+  });
+
+  it('opens a ticket at once for a temperature straying far while the element runs flat out, and on the days running for less', () => {
+    const rule = DEFAULT_TICKET_RULE;
+    const strays = (warmth: number) => ({ score: warmth, etaDays: undefined, z: { warmth }, load: undefined, failChance: undefined });
+    expect(ticketAtOnce(strays(rule.urgentWarmth), rule)).toBe(true);
+    expect(ticketAtOnce(strays(rule.urgentWarmth - 0.5), rule)).toBe(false);
+    expect(overThreshold(strays(rule.urgentWarmth - 0.5), rule)).toBe(true);
+    expect(ticketAtOnce({ ...strays(0), failChance: 1, load: 2 }, rule)).toBe(false);
+  });
+
+  it('has the standard normal distribution function', () => {
+    expect(normalCdf(0)).toBeCloseTo(0.5, 6);
+    expect(normalCdf(1.959964)).toBeCloseTo(0.975, 5);
+    expect(normalCdf(-1)).toBeCloseTo(0.158655, 5);
   });
 
   it('fits a least-squares line, and none when every x is the same', () => {
