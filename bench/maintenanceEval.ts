@@ -1,6 +1,7 @@
 import type { HourOut } from '../firmware-sim/fleetSim/model.ts';
 import { population, type SimulatedDevice } from '../firmware-sim/fleetSim/population.ts';
 import {
+  atRisk as isAtRisk,
   DEFAULT_TICKET_RULE,
   type DeviceDay,
   leastSquares,
@@ -8,7 +9,6 @@ import {
   median,
   overThreshold,
   scoreDay,
-  ticketAtOnce,
   type TicketRule,
 } from '../fleet/maintenance/risk.ts';
 import { round } from './figures.ts';
@@ -196,9 +196,9 @@ export function judge(sims: readonly SimulatedFleet[], rule: TicketRule = DEFAUL
       for (const r of scoreDay(window, start + d * DAY)) {
         const failDay = failedOn.get(r.key);
         if ((failDay !== undefined && d >= failDay) || early(r.key)) continue;
-        const runs = overThreshold(r, rule) ? (over.get(r.key) ?? 0) + 1 : 0;
-        over.set(r.key, runs);
-        const atRisk = runs >= rule.days || ticketAtOnce(r, rule);
+        const before = over.get(r.key) ?? 0;
+        over.set(r.key, overThreshold(r, rule) ? before + 1 : 0);
+        const atRisk = isAtRisk(r, before, rule);
         const fails = failDay !== undefined && failDay - d <= HORIZON_DAYS;
         if (atRisk && fails) confusion.tp++;
         else if (atRisk) confusion.fp++;

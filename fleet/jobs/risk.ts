@@ -2,6 +2,7 @@ import { clearAlarms, raiseAlarm } from '../alarms.ts';
 import type { FleetConfig } from '../config.ts';
 import type { Queryable } from '../db/fleetDb.ts';
 import {
+  atRisk as isAtRisk,
   DEFAULT_TICKET_RULE,
   type DeviceDay,
   MIN_FIT_HOURS,
@@ -161,7 +162,7 @@ export async function scoreRisk(tx: Queryable, sla: FleetConfig['tickets']['sla'
   let atRisk = 0;
   let ticketsOpened = 0;
   for (const x of scored) {
-    if (!x.atOnce && (!x.over || (earlier.get(x.r.key) ?? 0) < rule.days - 1)) continue;
+    if (!isAtRisk(x.r, earlier.get(x.r.key) ?? 0, rule)) continue;
     atRisk++;
     ticketsOpened += (await raiseOnce(tx, x.at[0], x.at[1], x.r, x.words, sla, now)) ? 1 : 0;
   }

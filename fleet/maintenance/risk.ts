@@ -338,3 +338,7 @@ export const overThreshold = (r: TicketInput, rule: TicketRule) =>
 
 /** Whether one day's risk opens a ticket on its own, without `rule.days` days running. */
 export const ticketAtOnce = (r: TicketInput, rule: TicketRule) => (r.z.warmth ?? 0) >= rule.urgentWarmth;
+
+/** Whether a device is at risk today (a ticket opens unless one is): over the threshold today and on the `daysBefore` days running before it, or at once. */
+export const atRisk = (r: TicketInput, daysBefore: number, rule: TicketRule) =>
+  ticketAtOnce(r, rule) || (overThreshold(r, rule) && daysBefore >= rule.days - 1);

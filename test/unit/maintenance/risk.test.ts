@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  atRisk,
   CHANCE_DAYS,
   DEFAULT_TICKET_RULE,
   type DeviceDay,
@@ -170,6 +171,11 @@ describe('the risk score', () => {
     expect(ticketAtOnce(strays(rule.urgentWarmth - 0.5), rule)).toBe(false);
     expect(overThreshold(strays(rule.urgentWarmth - 0.5), rule)).toBe(true);
     expect(ticketAtOnce({ ...strays(0), failChance: 1, load: 2 }, rule)).toBe(false);
+    // at risk: at once, or over the threshold on the rule's days running (today and the days before)
+    expect(atRisk(strays(rule.urgentWarmth), 0, rule)).toBe(true);
+    expect(atRisk(strays(rule.warmth), rule.days - 2, rule)).toBe(false);
+    expect(atRisk(strays(rule.warmth), rule.days - 1, rule)).toBe(true);
+    expect(atRisk(strays(rule.warmth - 0.5), rule.days + 3, rule)).toBe(false);
   });
 
   it('has the standard normal distribution function', () => {
