@@ -307,7 +307,7 @@ const MIGRATIONS: readonly string[] = [
   `,
   // 10: the chance a device's busiest hour outruns it within days (maintenance/risk.ts), and its service requests (boolean signals: few, read whole)
   `
-  ALTER TABLE device_risk ADD COLUMN fail_chance double precision;
+  ALTER TABLE device_risk ADD COLUMN fail_chance double precision, ADD COLUMN chance_days integer;
   CREATE INDEX maintenance_requests ON maintenance_signals (gateway_id, device_ref, at) WHERE data->>'unit' = 'bool';
   `,
 ];

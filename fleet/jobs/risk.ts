@@ -179,14 +179,15 @@ async function saveRisks(
   if (scored.length === 0) return;
   const col = <T>(f: (x: (typeof scored)[number]) => T) => scored.map(f);
   await tx.query(
-    `INSERT INTO device_risk (gateway_id, device_ref, day, model, score, driver, trend, peers_median, peers, eta_days, words, z, load, load_units, fail_chance, computed_at)
-     SELECT g, d, $15, m, s, dr, t, pm, p, e, w, z, l, lu, fc, $16
+    `INSERT INTO device_risk (gateway_id, device_ref, day, model, score, driver, trend, peers_median, peers, eta_days, words, z, load, load_units, fail_chance, chance_days, computed_at)
+     SELECT g, d, $16, m, s, dr, t, pm, p, e, w, z, l, lu, fc, cd, $17
      FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::float8[], $7::float8[], $8::int[], $9::float8[], $10::text[], $11::jsonb[],
-       $12::float8[], $13::float8[], $14::float8[])
-       AS u(g, d, m, s, dr, t, pm, p, e, w, z, l, lu, fc)
+       $12::float8[], $13::float8[], $14::float8[], $15::int[])
+       AS u(g, d, m, s, dr, t, pm, p, e, w, z, l, lu, fc, cd)
      ON CONFLICT (gateway_id, device_ref, day) DO UPDATE SET model = excluded.model, score = excluded.score, driver = excluded.driver, trend = excluded.trend,
        peers_median = excluded.peers_median, peers = excluded.peers, eta_days = excluded.eta_days, words = excluded.words, z = excluded.z,
-       load = excluded.load, load_units = excluded.load_units, fail_chance = excluded.fail_chance, computed_at = excluded.computed_at`,
+       load = excluded.load, load_units = excluded.load_units, fail_chance = excluded.fail_chance, chance_days = excluded.chance_days,
+       computed_at = excluded.computed_at`,
     [
       col((x) => x.at[0]),
       col((x) => x.at[1]),
@@ -202,6 +203,7 @@ async function saveRisks(
       col((x) => x.r.load ?? null),
       col((x) => x.r.loadUnits ?? null),
       col((x) => x.r.failChance ?? null),
+      col((x) => x.r.chanceDays ?? null),
       day,
       now,
     ],
@@ -290,12 +292,13 @@ export async function riskRanking(db: Queryable, limit = 50, model?: string) {
     load: number | null;
     loadUnits: number | null;
     failChance: number | null;
+    chanceDays: number | null;
     words: string;
     ticketId: number | null;
     ticketState: string | null;
   }>(
     `SELECT r.gateway_id AS "gatewayId", r.device_ref AS "deviceRef", r.day, r.model, r.score, r.driver, r.eta_days AS "etaDays", r.load, r.load_units AS "loadUnits",
-       r.fail_chance AS "failChance", r.words,
+       r.fail_chance AS "failChance", r.chance_days AS "chanceDays", r.words,
        t.id AS "ticketId", t.state AS "ticketState"
      FROM device_risk r
      LEFT JOIN LATERAL (

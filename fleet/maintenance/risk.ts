@@ -89,11 +89,15 @@ export interface Risk {
   readonly load: number | undefined;
   readonly loadUnits: number | undefined;
   /**
-   * the chance that a day of the coming week asks more of the element than it will then have: the
-   * hourly units its power serves (`(1 - dutyAtRest) / dutyPerUnit`) along their line of the last
-   * week, against the device's own busiest hours of its last three weeks (log-normal)
+   * the chance that a busy hour of the next `chanceDays` days asks more of the element than it will
+   * then have. A machine that counts what it serves: the hourly units its power serves
+   * (`(1 - dutyAtRest) / dutyPerUnit`) along their line of the last week, against its own busiest
+   * hours of its last three weeks (log-normal). One that does not (a cabinet), once its trend stands
+   * out from its peers': its busiest hours' duty cycle along its last week's line, uncapped, reaching
+   * `CABINET_FAIL_LEVEL` of its power, with the line's own scatter
    */
   readonly failChance: number | undefined;
+  readonly chanceDays: number | undefined;
 }
 
 const DAY = 86_400_000;
@@ -171,7 +175,7 @@ export function scoreDay(days: readonly DeviceDay[], day: number, p: RiskParams 
         etaDays: eta(series, day),
         z: zs,
         ...load(series, day),
-        failChance: failChance(series, day),
+        ...chance(series, day, best?.z ?? 0),
       });
     }
   }
@@ -180,7 +184,7 @@ export function scoreDay(days: readonly DeviceDay[], day: number, p: RiskParams 
 
 /** The score, in words a technician reads ("duty cycle up 0.21 in a week; its model's median +0.01"). */
 export function riskWords(
-  r: Pick<Risk, 'driver' | 'trend' | 'peersMedian' | 'score'> & Partial<Pick<Risk, 'z' | 'load' | 'loadUnits' | 'failChance'>>,
+  r: Pick<Risk, 'driver' | 'trend' | 'peersMedian' | 'score'> & Partial<Pick<Risk, 'z' | 'load' | 'loadUnits' | 'failChance' | 'chanceDays'>>,
 ): string {
   const words = [driverWords(r)];
   const w = r.z?.warmth;
@@ -189,7 +193,7 @@ export function riskWords(
   if (r.load !== undefined && r.load >= LOAD_WORTH_SAYING)
     words.push(`its busiest hour of the last two weeks (${r.loadUnits} units) would now need its element ${Math.round(r.load * 100)} % of the hour`);
   if (r.failChance !== undefined && r.failChance >= CHANCE_WORTH_SAYING)
-    words.push(`a ${Math.round(r.failChance * 100)} % chance that a busy hour of the next ${CHANCE_DAYS} days asks more than its element will have`);
+    words.push(`a ${Math.round(r.failChance * 100)} % chance that a busy hour of the next ${r.chanceDays} days asks more than its element will have`);
   return words.join('; ');
 }
 
@@ -270,6 +274,40 @@ function failChance(series: ReadonlyMap<number, DeviceDay>, day: number): number
     if (!(served > 0)) return 1;
     survive *= normalCdf((Math.log(FAIL_SHARE * served) - mu) / sigma);
   }
+  return round(1 - survive);
+}
+
+/** how many days ahead a cabinet's `failChance` looks (5 flagged door seals early in the evaluation) */
+export const CABINET_CHANCE_DAYS = 3;
+/** the busiest hours' need, as a share of the cabinet's power, taken as a failure (their duty cycle, projected uncapped) */
+const CABINET_FAIL_LEVEL = 1.2;
+/** the least scatter of a week's busiest hours about their line (log) */
+const CABINET_MIN_SPREAD = 0.05;
+/** the score at which a cabinet's chance counts: a heat wave takes every cabinet's busiest hours towards 100 %, a fault one's */
+const STANDS_OUT = 4;
+
+/** `Risk.failChance` and its days: a counting machine's by what it serves, a cabinet's by its busiest hours. */
+function chance(series: ReadonlyMap<number, DeviceDay>, day: number, score: number): Pick<Risk, 'failChance' | 'chanceDays'> {
+  const served = failChance(series, day);
+  if (served !== undefined) return { failChance: served, chanceDays: CHANCE_DAYS };
+  const cabinet = score >= STANDS_OUT ? cabinetChance(series, day) : undefined;
+  return cabinet === undefined ? { failChance: undefined, chanceDays: undefined } : { failChance: cabinet, chanceDays: CABINET_CHANCE_DAYS };
+}
+
+/** See `Risk.failChance`: the busiest hours' duty cycle (log) on its line of the last 7 days, with the scatter about it. */
+function cabinetChance(series: ReadonlyMap<number, DeviceDay>, day: number): number | undefined {
+  const pts: Array<[number, number]> = [];
+  for (let i = 6; i >= 0; i--) {
+    const v = series.get(day - i * DAY)?.dutyPeak;
+    if (v !== undefined && v > 0) pts.push([-i, Math.log(v)]);
+  }
+  const fit = pts.length >= 5 ? leastSquares(pts) : undefined;
+  if (!fit) return undefined;
+  const scatter = pts.reduce((a, [x, y]) => a + (y - (fit.intercept + fit.slope * x)) ** 2, 0) / (pts.length - 2);
+  const sigma = Math.max(CABINET_MIN_SPREAD, Math.sqrt(scatter));
+  const slope = Math.max(0, fit.slope);
+  let survive = 1;
+  for (let k = 1; k <= CABINET_CHANCE_DAYS; k++) survive *= normalCdf((Math.log(CABINET_FAIL_LEVEL) - (fit.intercept + slope * k)) / sigma);
   return round(1 - survive);
 }
 

@@ -221,9 +221,9 @@ describe('the fleet console', () => {
     ] as const;
     for (const [ref, model, score, driver, eta, chance, words] of scored)
       await f.fleet.db.query(
-        `INSERT INTO device_risk (gateway_id, device_ref, day, model, score, driver, trend, peers_median, peers, eta_days, fail_chance, words, computed_at)
-         VALUES ('gw-1', $1, $2, $3, $4, $5, NULL, NULL, 12, $6, $7, $8, $9)`,
-        [ref, day, model, score, driver, eta, chance, words, Date.now()],
+        `INSERT INTO device_risk (gateway_id, device_ref, day, model, score, driver, trend, peers_median, peers, eta_days, fail_chance, chance_days, words, computed_at)
+         VALUES ('gw-1', $1, $2, $3, $4, $5, NULL, NULL, 12, $6, $7, $8, $9, $10)`,
+        [ref, day, model, score, driver, eta, chance, chance === null ? null : 5, words, Date.now()],
       );
     // an older day's score is not today's ranking
     await f.fleet.db.query(

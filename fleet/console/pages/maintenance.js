@@ -30,8 +30,9 @@ export function Maintenance({ query }) {
       Each device's score says how far its own trend over the last three days stands out from the other devices of its model on the same days.
       A ticket opens by itself when, two days running, a device cannot keep up: its temperature strays while it runs flat out, its score is 4 or
       more and its busiest hours run flat out already, or (a machine that counts what it serves, such as cups) serving its busiest hour of the
-      last two weeks again would take its element the whole hour, or there is an 85 % chance that a busy hour of the next five days asks
-      more than it will have (its descale request unanswered); a temperature straying far from its usual swing opens one at once.${state.data[0] && html` Scored day: ${new Date(state.data[0].day).toLocaleDateString()}.`}
+      last two weeks again would take its element the whole hour, or there is an 85 % chance that a busy hour of the next few days asks
+      more than it will have (a machine whose descale request goes unanswered, a cabinet whose busiest hours climb past its peers'); a
+      temperature straying far from its usual swing opens one at once.${state.data[0] && html` Scored day: ${new Date(state.data[0].day).toLocaleDateString()}.`}
     </p>
     <div class="actions">
       <label>Model
@@ -61,7 +62,7 @@ export function Maintenance({ query }) {
               <td>${r.words}</td>
               <td>
                 ${eta(r.etaDays)}
-                ${r.failChance >= 0.05 && html`<div class="meta" data-testid="risk-chance-${r.deviceRef}">${Math.round(r.failChance * 100)} % chance within 5 days</div>`}
+                ${r.failChance >= 0.05 && html`<div class="meta" data-testid="risk-chance-${r.deviceRef}">${Math.round(r.failChance * 100)} % chance within ${r.chanceDays} days</div>`}
               </td>
               <td>
                 ${

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   atRisk,
+  CABINET_CHANCE_DAYS,
   CHANCE_DAYS,
   DEFAULT_TICKET_RULE,
   type DeviceDay,
@@ -162,6 +163,34 @@ describe('the risk score', () => {
     }
     // under a week of busiest hours to go by, no chance
     expect(c2(machines(losing, LAST - 30 * DAY).map((d) => (d.day < LAST - 5 * DAY ? { ...d, peakUnits: undefined } : d))).failChance).toBeUndefined();
+  });
+
+  it('gives a cabinet whose trend stands out the chance that its busiest hours climb past its power within days, and none to one moving with the fleet', () => {
+    // f3's duty cycle climbs past its peers' in its last week, and its busiest hours from 0.52 to 1 (0.08 a day)
+    const climbing = (all: boolean) =>
+      fleet((i, back, d) => {
+        if (!all && i !== 3) return d;
+        if (back > 6) return d;
+        return { ...d, duty: (d.duty as number) + (all ? 0.2 : 0.04 * (7 - back)), dutyPeak: 0.52 + 0.08 * (6 - back) + ((back * 7) % 3) / 100 };
+      });
+    const risks = scoreDay(climbing(false), LAST);
+    const f3 = risks.find((r) => r.key === 'gw/f3') as NonNullable<(typeof risks)[number]>;
+    expect(f3.score).toBeGreaterThanOrEqual(4);
+    expect(f3.chanceDays).toBe(CABINET_CHANCE_DAYS);
+    expect(f3.failChance).toBeGreaterThan(DEFAULT_TICKET_RULE.chance);
+    expect(overThreshold(f3, DEFAULT_TICKET_RULE)).toBe(true);
+    expect(riskWords(f3)).toMatch(/chance that a busy hour of the next 3 days asks more than its element will have$/);
+    // its peers, flat at 0.6: no chance worth a number
+    expect(risks.find((r) => r.key === 'gw/f4')?.failChance).toBeUndefined();
+    // the same climb in every cabinet (a heat wave): nobody stands out, nobody gets a chance
+    expect(scoreDay(climbing(true), LAST).filter((r) => r.failChance !== undefined)).toEqual([]);
+    // standing out with room to spare (busiest hours flat at 0.6): a small chance
+    const flat = scoreDay(
+      fleet((i, back, d) => (i === 3 && back <= 6 ? { ...d, duty: (d.duty as number) + 0.04 * (7 - back) } : d)),
+      LAST,
+    ).find((r) => r.key === 'gw/f3');
+    expect(flat?.score).toBeGreaterThanOrEqual(4);
+    expect(flat?.failChance).toBeLessThan(0.01);
   });
 
   it('opens a ticket at once for a temperature straying far while the element runs flat out, and on the days running for less', () => {
