@@ -363,7 +363,7 @@ export interface TicketRule {
   readonly chance: number;
   readonly urgentWarmth: number;
 }
-export const DEFAULT_TICKET_RULE: TicketRule = { threshold: 4, days: 2, etaDays: 0, warmth: 2, load: 1, chance: 0.85, urgentWarmth: 5 };
+export const DEFAULT_TICKET_RULE: TicketRule = { threshold: 4, days: 2, etaDays: 0, warmth: 2, load: 1.2, chance: 0.8, urgentWarmth: 5 };
 
 type TicketInput = Pick<Risk, 'score' | 'etaDays' | 'z' | 'load' | 'failChance'>;
 

@@ -36,7 +36,7 @@ describe('trellis-fleet CLI', () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('"provider": "coolco"');
     expect(JSON.parse(ok.stdout.slice(ok.stdout.indexOf('{'))).maintenance).toEqual({
-      ticket: { threshold: 4, days: 2, etaDays: 0, warmth: 2, load: 1, chance: 0.85, urgentWarmth: 5 },
+      ticket: { threshold: 4, days: 2, etaDays: 0, warmth: 2, load: 1.2, chance: 0.8, urgentWarmth: 5 },
     });
     writeFileSync(
       join(dir, 'bad.yaml'),

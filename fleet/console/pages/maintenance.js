@@ -30,7 +30,7 @@ export function Maintenance({ query }) {
       Each device's score says how far its own trend over the last three days stands out from the other devices of its model on the same days.
       A ticket opens by itself when, two days running, a device cannot keep up: its temperature strays while it runs flat out, its score is 4 or
       more and its busiest hours run flat out already, or (a machine that counts what it serves, such as cups) serving its busiest hour of the
-      last two weeks again would take its element the whole hour, or there is an 85 % chance that a busy hour of the next few days asks
+      last two weeks again would take its element 120 % of the hour, or there is an 80 % chance that a busy hour of the next few days asks
       more than it will have (a machine whose descale request goes unanswered, a cabinet whose busiest hours climb past its peers'); a
       temperature straying far from its usual swing opens one at once.${state.data[0] && html` Scored day: ${new Date(state.data[0].day).toLocaleDateString()}.`}
     </p>

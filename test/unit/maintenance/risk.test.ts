@@ -74,7 +74,7 @@ describe('the risk score', () => {
     expect(overThreshold({ score: rule.threshold - 0.5, etaDays: 0, z: {}, load: undefined, failChance: undefined }, rule)).toBe(false);
   });
 
-  it("loads today's line of duty against cups with the busiest hour of the last two weeks, and tickets it at 100 % of the hour", () => {
+  it("loads today's line of duty against cups with the busiest hour of the last two weeks, and tickets it at 120 % of the hour", () => {
     // espresso machines: 0.1 of the hour at rest and 0.012 a cup; their busiest hour, 50 cups, was 10 days ago
     const machines = (scaled: (back: number) => number) =>
       Array.from({ length: 8 }, (_, i) =>
@@ -99,15 +99,21 @@ describe('the risk score', () => {
     expect(healthy?.loadUnits).toBe(50);
     expect(healthy?.load).toBeCloseTo(0.1 + 0.012 * 50, 6);
     expect(overThreshold(healthy as NonNullable<typeof healthy>, DEFAULT_TICKET_RULE)).toBe(false);
-    // scale has taken a third of the element's power: the same 50 cups would take 105 % of an hour
+    // scale has taken 45 % of the element's power: the same 50 cups would take 126 % of an hour (105 % is not yet a ticket)
     const scaling = scoreDay(
+      machines((back) => (back === 0 ? 1.8 : 1)),
+      LAST,
+    ).find((r) => r.key === 'gw/c2');
+    expect(scaling?.load).toBeCloseTo(1.26, 6);
+    const slight = scoreDay(
       machines((back) => (back === 0 ? 1.5 : 1)),
       LAST,
     ).find((r) => r.key === 'gw/c2');
-    expect(scaling?.load).toBeCloseTo(1.05, 6);
+    expect(slight?.load).toBeCloseTo(1.05, 6);
+    expect(overThreshold(slight as NonNullable<typeof slight>, DEFAULT_TICKET_RULE)).toBe(false);
     expect(overThreshold(scaling as NonNullable<typeof scaling>, DEFAULT_TICKET_RULE)).toBe(true);
     expect(riskWords(scaling as NonNullable<typeof scaling>)).toMatch(
-      /busiest hour of the last two weeks \(50 units\) would now need its element 105 % of the hour$/,
+      /busiest hour of the last two weeks \(50 units\) would now need its element 126 % of the hour$/,
     );
     // a busy hour 15 days ago is past the two weeks; a fridge without a counter has no load
     const old = scoreDay(
