@@ -87,7 +87,8 @@ export async function deviceDays(db: Queryable, from: number, to: number): Promi
      WHERE dev.access IS DISTINCT FROM 'ended'`,
     [from, to],
   );
-  const requests = await serviceRequests(db, to);
+  const devices = new Map(rows.map((r) => [`${r.g}/${r.d}`, [r.g, r.d] as const]));
+  const requests = await serviceRequests(db, [...devices.values()], from, to);
   return rows.map((r) => ({
     key: `${r.g}/${r.d}`,
     model: r.model,
@@ -104,15 +105,35 @@ export async function deviceDays(db: Queryable, from: number, to: number): Promi
   }));
 }
 
-/** how far back a service request still outstanding is looked for */
-const REQUESTS_DAYS = 365;
+/**
+ * how many of a device's boolean signals before the window are read to find when the request still
+ * outstanding at its start was raised (a firmware that repeats its request more often than this
+ * reads as raised at the earliest of them)
+ */
+const REQUESTS_BEFORE = 10;
 
-/** Each device's boolean maintenance signals (a service request raised, or answered) up to `to`, oldest first. */
-async function serviceRequests(db: Queryable, to: number): Promise<Map<string, Array<{ at: number; exceeded: boolean }>>> {
+/**
+ * The boolean maintenance signals (a service request raised, or answered) of the given devices: all
+ * of those in `(from, to]`, and the last `REQUESTS_BEFORE` before; oldest first. One probe of the
+ * partial index `maintenance_requests` per device, so a round stays bounded however long a fleet has run.
+ */
+async function serviceRequests(
+  db: Queryable,
+  devices: ReadonlyArray<readonly [string, string]>,
+  from: number,
+  to: number,
+): Promise<Map<string, Array<{ at: number; exceeded: boolean }>>> {
   const rows = await db.query<{ g: string; d: string; at: number; exceeded: boolean | null }>(
-    `SELECT gateway_id AS g, device_ref AS d, at, (data->>'exceeded')::boolean AS exceeded FROM maintenance_signals
-     WHERE data->>'unit' = 'bool' AND at > $1 AND at <= $2 ORDER BY gateway_id, device_ref, at`,
-    [to - REQUESTS_DAYS * DAY, to],
+    `SELECT k.g, k.d, m.at, m.exceeded FROM unnest($1::text[], $2::text[]) AS k(g, d)
+     CROSS JOIN LATERAL (
+       (SELECT at, (data->>'exceeded')::boolean AS exceeded FROM maintenance_signals
+        WHERE gateway_id = k.g AND device_ref = k.d AND data->>'unit' = 'bool' AND at > $3 AND at <= $4)
+       UNION ALL
+       (SELECT at, (data->>'exceeded')::boolean FROM maintenance_signals
+        WHERE gateway_id = k.g AND device_ref = k.d AND data->>'unit' = 'bool' AND at <= $3 ORDER BY at DESC LIMIT ${REQUESTS_BEFORE})
+     ) m
+     ORDER BY k.g, k.d, m.at`,
+    [devices.map((x) => x[0]), devices.map((x) => x[1]), from, to],
   );
   const out = new Map<string, Array<{ at: number; exceeded: boolean }>>();
   for (const r of rows) {

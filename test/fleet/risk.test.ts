@@ -117,6 +117,18 @@ describe('the risk round on the fleet tables', () => {
     // the healthy machines ask to be descaled, wait a few days, and are descaled
     expect(outstanding).toBeGreaterThan(0);
     expect(answered).toBeGreaterThan(0);
+    // a later window: a request raised before it is still read as raised then
+    let fromBefore = 0;
+    for (const later of [20, 27]) {
+      const window = await deviceDays(db, START + later * DAY, START + DAYS * DAY);
+      for (const [key, list] of dues)
+        for (let d = later; d < list.length; d++) {
+          const expected = list[d];
+          expect(window.find((r) => r.key === key && r.day === START + d * DAY)?.serviceDueSince, `${key} day ${d} from ${later}`).toBe(expected);
+          if (expected !== undefined && expected <= START + later * DAY) fromBefore++;
+        }
+    }
+    expect(fromBefore).toBeGreaterThan(0);
   });
 
   it('tickets a leaking fridge before it fails, and no healthy device', async () => {
