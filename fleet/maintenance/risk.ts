@@ -38,7 +38,7 @@ export interface DeviceDay {
   readonly dutyPerUnit?: number | undefined;
   /** the units of the day's busiest hour (with `dutyAtRest`) */
   readonly peakUnits?: number | undefined;
-  /** when the device's service request still outstanding at the day's end (`descale_needed`) was raised, ms */
+  /** when the device's service request still outstanding at the day's end (a boolean signal such as `descale_needed`) was raised, ms */
   readonly serviceDueSince?: number | undefined;
 }
 
@@ -251,7 +251,7 @@ export const SERVICE_GRACE_DAYS = 5;
  * overdue: a machine that asks to be descaled loses power until its owner descales it, which is its
  * service interval, not a fault; one whose request goes unanswered keeps losing it.
  */
-function failChance(series: ReadonlyMap<number, DeviceDay>, day: number): number | undefined {
+function servedChance(series: ReadonlyMap<number, DeviceDay>, day: number): number | undefined {
   const pts: Array<[number, number]> = [];
   for (let i = 6; i >= 0; i--) {
     const d = series.get(day - i * DAY);
@@ -288,7 +288,7 @@ const STANDS_OUT = 4;
 
 /** `Risk.failChance` and its days: a counting machine's by what it serves, a cabinet's by its busiest hours. */
 function chance(series: ReadonlyMap<number, DeviceDay>, day: number, score: number): Pick<Risk, 'failChance' | 'chanceDays'> {
-  const served = failChance(series, day);
+  const served = servedChance(series, day);
   if (served !== undefined) return { failChance: served, chanceDays: CHANCE_DAYS };
   const cabinet = score >= STANDS_OUT ? cabinetChance(series, day) : undefined;
   return cabinet === undefined ? { failChance: undefined, chanceDays: undefined } : { failChance: cabinet, chanceDays: CABINET_CHANCE_DAYS };
