@@ -43,6 +43,9 @@ export function checkMessage(topic: string, payload: Buffer): Checked {
   } catch {
     return refuse(parsed.gatewayId, 'payload is not JSON');
   }
+  // an object key "__proto__" is dropped by the schema's parse without a word: the record would be stored without it
+  const proto = text.includes('"__proto__"') ? protoKeyPath(json) : undefined;
+  if (proto) return refuse(parsed.gatewayId, `${proto}: "__proto__" is not a name a record's field or metric may have`);
   const kind = parsed.kind as StreamKind;
   const checked = TOPIC_SCHEMAS[SCHEMA_OF[kind]].safeParse(json);
   if (!checked.success) {
@@ -52,6 +55,17 @@ export function checkMessage(topic: string, payload: Buffer): Checked {
   const record = checked.data as { gatewayId: string };
   if (record.gatewayId !== parsed.gatewayId) return refuse(parsed.gatewayId, `gatewayId "${record.gatewayId}" is not the topic's "${parsed.gatewayId}"`);
   return { ok: true, topic: parsed as ParsedTopic & { kind: StreamKind }, record };
+}
+
+/** The path of the first object key named "__proto__" in parsed JSON (`JSON.parse` makes it an own property). */
+function protoKeyPath(json: unknown, path: readonly string[] = []): string | undefined {
+  if (json === null || typeof json !== 'object') return undefined;
+  if (!Array.isArray(json) && Object.hasOwn(json, '__proto__')) return [...path, '__proto__'].join('.');
+  for (const [k, v] of Object.entries(json)) {
+    const found = protoKeyPath(v, [...path, k]);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** Text PostgreSQL can store: U+0000 shown as U+FFFD. */

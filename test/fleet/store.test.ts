@@ -56,6 +56,14 @@ describe.each(engines(dirs))('fleet store on %s', (_name, open) => {
       [good.topic, JSON.stringify({ ...JSON.parse(good.payload), gatewayId: 'gw-other' }), /gatewayId "gw-other" is not the topic's "gw-2"/],
       [good.topic, good.payload.replace('"rule"', '"rule"').replace('"Wh"', '"W\\u0000h"'), /U\+0000/],
       [good.topic, Buffer.alloc(300 * 1024, 0x20), /exceeds/],
+      // a metric named __proto__ (JSON.parse keeps it; a schema's parse would drop it and store the rest)
+      [
+        good.topic,
+        good.payload.replace('"metrics":{', '"metrics":{"__proto__":{"role":"energy","unit":"Wh","delta":1},'),
+        /^data\.metrics\.__proto__: "__proto__" is not/,
+      ],
+      // the same name inside a string is only a string
+      [good.topic, JSON.stringify({ ...JSON.parse(good.payload), v: '"__proto__"' }), /^v: /],
       ['trellis/v1/gw-2/p/coolco/nonsense', good.payload, /not a Trellis v1 stream topic/],
     ];
     for (const [topic, payload, reason] of cases) {
