@@ -7,6 +7,13 @@ import type { RejectionCode } from './errors.ts';
  */
 
 export type AttributeValue = number | boolean | string;
+
+/**
+ * Whether a name is one every plain object already answers to (`constructor`, `__proto__`): as an
+ * attribute name it would read as present before it was declared, or be dropped, in the records
+ * that key on it, so each door that takes names from a device refuses it.
+ */
+export const reservedName = (name: string): boolean => name in Object.prototype;
 export type AttributeType = 'number' | 'boolean' | 'string';
 
 /** What one attribute of a device is: its type, unit and whether commands may set it. */

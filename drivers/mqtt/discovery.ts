@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { reservedName } from '../types.ts';
 import { expandDiscoveryPayload } from './abbreviations.ts';
 import { BASIC } from './components/basic.ts';
 import { climate } from './components/climate.ts';
@@ -199,6 +200,7 @@ function entityOf(
   // object_id is HA's entity-id hint and often repeats the device name (Zigbee2MQTT).
   const attribute = attributeName(where.objectId, firstId);
   if (!attribute) throw new DiscoveryError('object_id: cannot derive an attribute name');
+  if (reservedName(attribute)) throw new DiscoveryError(`object_id: "${attribute}" is a reserved name, not an attribute's`);
   const availability = availabilityOf(c);
   for (const a of availability) {
     if (!isValidTopicName(a.topic)) throw new DiscoveryError('availability.topic: expected an MQTT topic name without wildcards');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AttributeSpec, AttributeType, AttributeValue } from '../types.ts';
+import { type AttributeSpec, type AttributeType, type AttributeValue, reservedName } from '../types.ts';
 
 /**
  * The native Trellis convention, for firmware written for Trellis:
@@ -45,7 +45,15 @@ const nativeConfig = z.strictObject({
   manufacturer: z.string().optional(),
   model: z.string().optional(),
   swVersion: z.string().optional(),
-  attributes: z.record(z.string().regex(/^[a-z0-9_]{1,64}$/, 'attribute names are a-z, 0-9 and _'), attributeSpec).default({}),
+  attributes: z
+    .record(
+      z
+        .string()
+        .regex(/^[a-z0-9_]{1,64}$/, 'attribute names are a-z, 0-9 and _')
+        .refine((k) => !reservedName(k), 'is a reserved name'),
+      attributeSpec,
+    )
+    .default({}),
 });
 
 export type NativeConfig = z.infer<typeof nativeConfig>;
@@ -54,7 +62,9 @@ export function parseNativeConfig(json: unknown): { ok: true; config: NativeConf
   const r = nativeConfig.safeParse(json);
   if (r.success) return { ok: true, config: r.data };
   const issue = r.error.issues[0];
-  return { ok: false, error: `${issue?.path.join('.') || 'config'}: ${issue?.message ?? 'invalid'}` };
+  // a record key's own complaint ("attribute names are a-z, ...") says more than "Invalid key in record"
+  const message = issue?.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue?.message;
+  return { ok: false, error: `${issue?.path.join('.') || 'config'}: ${message ?? 'invalid'}` };
 }
 
 export function parseNativeEvent(json: unknown): { button: string; action: string } | undefined {
@@ -73,6 +83,7 @@ export function parseNativeState(json: unknown): { ok: true; values: Array<[stri
   const values: Array<[string, AttributeValue]> = [];
   for (const [key, value] of Object.entries(json)) {
     if (!/^[a-z0-9_]{1,64}$/.test(key)) return { ok: false, error: `state.${key}: attribute names are a-z, 0-9 and _` };
+    if (reservedName(key)) return { ok: false, error: `state.${key}: is a reserved name, not an attribute's` };
     if (typeof value === 'number' ? !Number.isFinite(value) : typeof value !== 'boolean' && typeof value !== 'string') {
       return { ok: false, error: `state.${key}: expected a number, boolean or string, got ${JSON.stringify(value)}` };
     }

@@ -1,4 +1,4 @@
-import type { AttributeSpec } from '../types.ts';
+import { type AttributeSpec, reservedName } from '../types.ts';
 import { onOff } from './components/basic.ts';
 import { slug } from './discovery.ts';
 import { tasmotaShutters } from './tasmotaShutters.ts';
@@ -166,7 +166,7 @@ export function tasmotaEntities(c: TasmotaConfig, sensors: unknown): EntityConfi
       for (const [name, sample] of Object.entries(fields).slice(0, 32)) {
         if (typeof sample !== 'number') continue; // TotalStartTime and the like
         const attribute = slug(`${sensor}_${name}`);
-        if (!attribute) continue;
+        if (!attribute || reservedName(attribute)) continue;
         const reader: StateReader = {
           topic: tele,
           decode(_payload, json) {

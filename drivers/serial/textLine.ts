@@ -1,4 +1,4 @@
-import type { AttributeSpec, AttributeType, AttributeValue, DeviceDescription, DeviceEvent } from '../types.ts';
+import { type AttributeSpec, type AttributeType, type AttributeValue, type DeviceDescription, type DeviceEvent, reservedName } from '../types.ts';
 import { SerialConnection, type PortSettings } from './serialConnection.ts';
 
 export interface TextLineConfig extends PortSettings {
@@ -128,6 +128,7 @@ export function parseKvLine(line: string): Array<[string, AttributeValue]> | str
     const eq = part.indexOf('=');
     const key = eq > 0 ? part.slice(0, eq).toLowerCase() : '';
     if (!NAME.test(key)) return `not a KEY=VALUE record: ${JSON.stringify(line.slice(0, 40))}`;
+    if (reservedName(key)) return `${key}: is a reserved name, not an attribute's`;
     out.push([key, typed(part.slice(eq + 1))]);
   }
   return out;
@@ -144,6 +145,7 @@ export function parseJsonLine(line: string): Array<[string, AttributeValue]> | s
   const out: Array<[string, AttributeValue]> = [];
   for (const [k, x] of Object.entries(v)) {
     if (!NAME.test(k)) return `${k}: attribute names are a-z, 0-9 and _`;
+    if (reservedName(k)) return `${k}: is a reserved name, not an attribute's`;
     if (typeof x !== 'number' && typeof x !== 'boolean' && typeof x !== 'string') return `${k}: expected a number, boolean or string`;
     out.push([k, x]);
   }
