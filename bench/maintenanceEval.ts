@@ -9,6 +9,7 @@ import {
   median,
   overThreshold,
   scoreDay,
+  serviceDueAfter,
   type TicketRule,
 } from '../fleet/maintenance/risk.ts';
 import { round } from './figures.ts';
@@ -86,7 +87,7 @@ export function dayOf(key: string, model: string, day: number, hours: readonly H
  * `descale_needed`) that is exceeded raises one, one that is not answers it (`fleet/jobs/risk.ts` reads the same from its table).
  */
 export function serviceDue(hours: readonly HourOut[], since: number | undefined): number | undefined {
-  for (const h of hours) for (const s of h.signals) if (s.unit === 'bool') since = s.exceeded ? (since ?? s.at) : undefined;
+  for (const h of hours) for (const s of h.signals) if (s.unit === 'bool') since = serviceDueAfter(since, s);
   return since;
 }
 

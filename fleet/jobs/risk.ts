@@ -10,6 +10,7 @@ import {
   type Risk,
   riskWords,
   scoreDay,
+  serviceDueAfter,
   type TicketRule,
   ticketAtOnce,
 } from '../maintenance/risk.ts';
@@ -150,7 +151,7 @@ function dueSince(requests: ReadonlyArray<{ at: number; exceeded: boolean }> | u
   let since: number | undefined;
   for (const r of requests ?? []) {
     if (r.at > end) break;
-    since = r.exceeded ? (since ?? r.at) : undefined;
+    since = serviceDueAfter(since, r);
   }
   return since;
 }

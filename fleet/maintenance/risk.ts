@@ -311,6 +311,14 @@ function cabinetChance(series: ReadonlyMap<number, DeviceDay>, day: number): num
   return round(1 - survive);
 }
 
+/**
+ * When the service request outstanding after one more boolean signal was raised: an exceeded one
+ * raises it (the earliest of a run counts), one that is not answers it. The fleet reads its stored
+ * signals and the evaluation the simulator's records through this one rule.
+ */
+export const serviceDueAfter = (since: number | undefined, signal: { readonly at: number; readonly exceeded: boolean }) =>
+  signal.exceeded ? (since ?? signal.at) : undefined;
+
 /** Φ(x), the standard normal distribution function. */
 export const normalCdf = (x: number) => (1 + errorFunction(x / Math.SQRT2)) / 2;
 
