@@ -39,34 +39,27 @@ describe('attribute names every object already has', () => {
     expect(Object.getPrototypeOf(attributes)).toBe(Object.prototype);
   });
 
-  it('refuses a native config that declares one', async () => {
+  /** The reasons of what the gateway refused after `publish`, once it refused something. */
+  const refusedAfter = async (publish: () => Promise<unknown>, what: string) => {
     const before = rejections.length;
-    await device.publishAsync('trellis/plug-9/config', JSON.stringify({ name: 'Plug', attributes: { constructor: { type: 'number' } } }), { qos: 1 });
-    await waitFor(() => rejections.length > before, 3000, 'config refused');
-    expect(
-      rejections
-        .slice(before)
-        .map((r) => r.reason)
-        .join('\n'),
-    ).toMatch(/constructor.*reserved name/);
+    await publish();
+    await waitFor(() => rejections.length > before, 3000, what);
+    return rejections
+      .slice(before)
+      .map((r) => r.reason)
+      .join('\n');
+  };
+
+  it('refuses a native config that declares one', async () => {
+    const config = JSON.stringify({ name: 'Plug', attributes: { constructor: { type: 'number' } } });
+    expect(await refusedAfter(() => device.publishAsync('trellis/plug-9/config', config, { qos: 1 }), 'config refused')).toMatch(/constructor.*reserved name/);
   });
 
   it('refuses a Home Assistant discovery entity whose object id is one', async () => {
-    const before = rejections.length;
-    await device.publishAsync(
-      'homeassistant/sensor/plug9/constructor/config',
-      JSON.stringify({ state_topic: 'plug9/state', device: { identifiers: ['plug9'] } }),
-      {
-        qos: 1,
-      },
+    const config = JSON.stringify({ state_topic: 'plug9/state', device: { identifiers: ['plug9'] } });
+    expect(await refusedAfter(() => device.publishAsync('homeassistant/sensor/plug9/constructor/config', config, { qos: 1 }), 'discovery refused')).toMatch(
+      /object_id: "constructor" is a reserved name/,
     );
-    await waitFor(() => rejections.length > before, 3000, 'discovery refused');
-    expect(
-      rejections
-        .slice(before)
-        .map((r) => r.reason)
-        .join('\n'),
-    ).toMatch(/object_id: "constructor" is a reserved name/);
     expect(gw.running.registry.get('plug9')).toBeUndefined();
   });
 });

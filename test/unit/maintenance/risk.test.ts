@@ -40,6 +40,16 @@ function fleet(change: (device: number, daysBefore: number, d: DeviceDay) => Dev
   return out;
 }
 
+/** Eight espresso machines of one model over three weeks (gw/c0-c7), each day's line of duty against cups from `line`. */
+function espressoMachines(line: (device: number, daysBefore: number) => Partial<DeviceDay>): DeviceDay[] {
+  return Array.from({ length: 8 }, (_, i) =>
+    Array.from({ length: 22 }, (_, k): DeviceDay => {
+      const back = 21 - k;
+      return { key: `gw/c${i}`, model: 'Brew 2', day: LAST - back * DAY, duty: 0.3, ...line(i, back) };
+    }),
+  ).flat();
+}
+
 describe('the risk score', () => {
   it('scores a device whose duty cycle rises against its peers, and names the duty cycle', () => {
     const days = fleet((i, back, d) => (i === 3 && back <= 2 ? { ...d, duty: (d.duty as number) + 0.25, dutyPeak: 0.8 + (2 - back) * 0.05 } : d));
@@ -77,21 +87,10 @@ describe('the risk score', () => {
   it("loads today's line of duty against cups with the busiest hour of the last two weeks, and tickets it at 120 % of the hour", () => {
     // espresso machines: 0.1 of the hour at rest and 0.012 a cup; their busiest hour, 50 cups, was 10 days ago
     const machines = (scaled: (back: number) => number) =>
-      Array.from({ length: 8 }, (_, i) =>
-        Array.from({ length: 22 }, (_, k): DeviceDay => {
-          const back = 21 - k;
-          const f = i === 2 ? scaled(back) : 1;
-          return {
-            key: `gw/c${i}`,
-            model: 'Brew 2',
-            day: LAST - back * DAY,
-            duty: 0.3,
-            dutyAtRest: 0.1 * f,
-            dutyPerUnit: 0.012 * f,
-            peakUnits: back === 10 ? 50 : 30,
-          };
-        }),
-      ).flat();
+      espressoMachines((i, back) => {
+        const f = i === 2 ? scaled(back) : 1;
+        return { dutyAtRest: 0.1 * f, dutyPerUnit: 0.012 * f, peakUnits: back === 10 ? 50 : 30 };
+      });
     const healthy = scoreDay(
       machines(() => 1),
       LAST,
@@ -132,22 +131,12 @@ describe('the risk score', () => {
   it('gives the chance that a busy hour outruns a boiler losing power, projected on only while its descale request is overdue', () => {
     // espresso machines serving 90 cups an hour (0.1 of the hour at rest, 0.01 a cup); busiest hours 30 and 40 cups on alternate days
     const machines = (served: (back: number) => number, dueSince: number | undefined) =>
-      Array.from({ length: 8 }, (_, i) =>
-        Array.from({ length: 22 }, (_, k): DeviceDay => {
-          const back = 21 - k;
-          const s = i === 2 ? served(back) : 90;
-          return {
-            key: `gw/c${i}`,
-            model: 'Brew 2',
-            day: LAST - back * DAY,
-            duty: 0.3,
-            dutyAtRest: 0.1,
-            dutyPerUnit: 0.9 / s,
-            peakUnits: back % 2 ? 30 : 40,
-            serviceDueSince: i === 2 ? dueSince : undefined,
-          };
-        }),
-      ).flat();
+      espressoMachines((i, back) => ({
+        dutyAtRest: 0.1,
+        dutyPerUnit: 0.9 / (i === 2 ? served(back) : 90),
+        peakUnits: back % 2 ? 30 : 40,
+        serviceDueSince: i === 2 ? dueSince : undefined,
+      }));
     const c2 = (days: DeviceDay[]) => scoreDay(days, LAST).find((r) => r.key === 'gw/c2') as NonNullable<ReturnType<typeof scoreDay>[number]>;
     const healthy = c2(machines(() => 90, undefined));
     expect(healthy.failChance).toBeLessThan(0.01);
