@@ -57,13 +57,32 @@ export function checkMessage(topic: string, payload: Buffer): Checked {
   return { ok: true, topic: parsed as ParsedTopic & { kind: StreamKind }, record };
 }
 
-/** The path of the first object key named "__proto__" in parsed JSON (`JSON.parse` makes it an own property). */
-function protoKeyPath(json: unknown, path: readonly string[] = []): string | undefined {
-  if (json === null || typeof json !== 'object') return undefined;
-  if (!Array.isArray(json) && Object.hasOwn(json, '__proto__')) return [...path, '__proto__'].join('.');
-  for (const [k, v] of Object.entries(json)) {
-    const found = protoKeyPath(v, [...path, k]);
-    if (found) return found;
+/**
+ * The path of the first object key named "__proto__" in parsed JSON (`JSON.parse` makes it an own
+ * property). Walked with a stack of its own, each entry pointing at its parent, so a payload nested
+ * 40,000 deep costs one visit per value and no call stack.
+ */
+function protoKeyPath(json: unknown): string | undefined {
+  interface Visit {
+    readonly value: unknown;
+    readonly key: string | undefined;
+    readonly parent: Visit | undefined;
+  }
+  const pathOf = (v: Visit): string => {
+    const keys: string[] = ['__proto__'];
+    for (let at: Visit | undefined = v; at?.key !== undefined; at = at.parent) keys.push(at.key);
+    return keys.reverse().join('.');
+  };
+  const stack: Visit[] = [{ value: json, key: undefined, parent: undefined }];
+  for (let v = stack.pop(); v; v = stack.pop()) {
+    const value = v.value;
+    if (value === null || typeof value !== 'object') continue;
+    if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) return pathOf(v);
+    const entries = Object.entries(value);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, child] = entries[i] as [string, unknown];
+      stack.push({ value: child, key, parent: v });
+    }
   }
   return undefined;
 }

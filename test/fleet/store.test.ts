@@ -62,6 +62,12 @@ describe.each(engines(dirs))('fleet store on %s', (_name, open) => {
         good.payload.replace('"metrics":{', '"metrics":{"__proto__":{"role":"energy","unit":"Wh","delta":1},'),
         /^data\.metrics\.__proto__: "__proto__" is not/,
       ],
+      // ... also at the bottom of 40,000 levels of nesting (walked without the call stack)
+      [
+        good.topic,
+        good.payload.replace(/}$/, `,"x":${'{"a":'.repeat(40_000)}{"__proto__":1}${'}'.repeat(40_000)}}`),
+        /^x(\.a){40000}\.__proto__: "__proto__" is not/,
+      ],
       // the same name inside a string is only a string
       [good.topic, JSON.stringify({ ...JSON.parse(good.payload), v: '"__proto__"' }), /^v: /],
       ['trellis/v1/gw-2/p/coolco/nonsense', good.payload, /not a Trellis v1 stream topic/],
