@@ -67,6 +67,24 @@ export const summaryValues = (s: BucketSummary): [number, number, number, number
   s.gaps && JSON.stringify(s.gaps),
 ];
 
+/** A summary as one JSON object per row for `jsonb_to_recordset`, its keys those of `SUMMARY_RECORD`. */
+export const summaryRecord = (s: BucketSummary) => ({
+  wh: s.energyWh,
+  os: s.onSeconds,
+  ns: s.starts,
+  ds: s.doorSeconds,
+  no: s.openings,
+  cs: s.coveredSeconds,
+  c: s.counters,
+  gp: s.gaps,
+});
+
+/** `summaryRecord`'s keys with their types, in the order of `SUMMARY_COLUMNS`: for a `jsonb_to_recordset(...) AS u(...)` column list. */
+export const SUMMARY_RECORD = {
+  names: 'wh, os, ns, ds, no, cs, c, gp',
+  types: 'wh float8, os float8, ns float8, ds float8, no float8, cs float8, c jsonb, gp jsonb',
+};
+
 /** The summaries of `rows` as one array per column of `SUMMARY_COLUMNS` (for `unnest`). */
 export function summaryArrays(rows: ReadonlyArray<ReturnType<typeof summaryValues>>): unknown[][] {
   return Array.from({ length: 8 }, (_, i) => rows.map((v) => v[i]));

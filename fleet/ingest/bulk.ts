@@ -2,7 +2,7 @@ import type { MaintenanceData, UsageBucket } from '../../protocol/index.ts';
 import { clearAlarms, raiseAlarm } from '../alarms.ts';
 import type { Queryable } from '../db/fleetDb.ts';
 import { signalWords } from '../signalWords.ts';
-import { bucketSummary, SUMMARY_COLUMNS, summaryArrays, summaryValues } from '../usageSummary.ts';
+import { bucketSummary, SUMMARY_COLUMNS, SUMMARY_RECORD, summaryRecord } from '../usageSummary.ts';
 import { clean, KEPT_PAYLOAD_BYTES } from './records.ts';
 
 /** Where a record came from: its gateway, and the provider's stream it was in. */
@@ -21,32 +21,34 @@ export interface InvalidRow {
 }
 
 /**
- * The high-volume records, a batch per statement: one INSERT ... SELECT FROM unnest(...) per table
- * instead of a round trip per record (a gateway closes its hour with one bucket per device, and
- * 2,000 gateways close theirs in the same minute). Each keeps the tables' idempotency keys
- * (`ON CONFLICT DO NOTHING` also drops a record repeated inside one batch).
+ * The high-volume records, a batch per statement: one INSERT ... SELECT per table instead of a round
+ * trip per record (a gateway closes its hour with one bucket per device, and 2,000 gateways close
+ * theirs in the same minute). Each keeps the tables' idempotency keys (`ON CONFLICT DO NOTHING` also
+ * drops a record repeated inside one batch).
+ *
+ * Usage rows go as one JSON array, unpacked by `jsonb_to_recordset`: one `JSON.stringify` here and
+ * one parse there, where `unnest` of text arrays had node-postgres quote every bucket's JSON into an
+ * array literal and PostgreSQL parse each again (measured on 43,449 buckets, 1,000 per statement:
+ * 36-37k rows/s on one connection instead of 25-26k, and 4.6 us of this process's CPU per row instead of 19-21).
  */
 export async function insertUsage(tx: Queryable, rows: readonly UsageRow[], now: number): Promise<void> {
   if (rows.length === 0) return;
-  const sums = rows.map((r) => summaryValues(bucketSummary(r.data)));
+  const records = rows.map((r) => ({
+    g: r.gatewayId,
+    p: r.provider,
+    d: r.deviceRef,
+    s: r.data.bucketSeq,
+    st: r.data.start,
+    en: r.data.end,
+    x: r.data,
+    ...summaryRecord(bucketSummary(r.data)),
+  }));
   await tx.query(
     `INSERT INTO usage_buckets (gateway_id, provider, device_ref, bucket_seq, start_at, end_at, data, received_at, ${SUMMARY_COLUMNS})
-     SELECT g, p, d, s, st, en, x::jsonb, $8, wh, os, ns, ds, no, cs, c::jsonb, gp::jsonb
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::text[],
-       $9::float8[], $10::float8[], $11::float8[], $12::float8[], $13::float8[], $14::float8[], $15::text[], $16::text[])
-       AS u(g, p, d, s, st, en, x, wh, os, ns, ds, no, cs, c, gp)
+     SELECT g, p, d, s, st, en, x, $2, ${SUMMARY_RECORD.names}
+     FROM jsonb_to_recordset($1::jsonb) AS u(g text, p text, d text, s int, st bigint, en bigint, x jsonb, ${SUMMARY_RECORD.types})
      ON CONFLICT DO NOTHING`,
-    [
-      rows.map((r) => r.gatewayId),
-      rows.map((r) => r.provider),
-      rows.map((r) => r.deviceRef),
-      rows.map((r) => r.data.bucketSeq),
-      rows.map((r) => r.data.start),
-      rows.map((r) => r.data.end),
-      rows.map((r) => JSON.stringify(r.data)),
-      now,
-      ...summaryArrays(sums),
-    ],
+    [JSON.stringify(records), now],
   );
 }
 

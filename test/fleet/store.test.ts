@@ -47,6 +47,26 @@ describe.each(engines(dirs))('fleet store on %s', (_name, open) => {
     expect(await db.query('SELECT state, version FROM gateways')).toEqual([{ state: 'offline', version: '0.1.0' }]);
   });
 
+  it('stores a bucket exactly as it came: names with quotes, backslashes, commas, braces and non-ASCII, and the floats JavaScript prints', async () => {
+    const m = usage('gw-9', 1, 1);
+    const payload = JSON.parse(m.payload) as { data: { metrics: Record<string, unknown> } };
+    const odd = ['say "hi"', 'back\\slash', '{a,b}', 'NULL', 'Kühlraum ❄ 冷', ' spaced ', '\t\n'];
+    for (const [i, name] of odd.entries())
+      payload.data.metrics[name] = {
+        role: 'energy',
+        unit: 'Wh',
+        delta: [0.1 + 0.2, 1e-7, 123456789.12345679, 5e-324, 1.7976931348623157e308, 2 ** 53 + 2][i] ?? 1,
+        resets: 0,
+        rollovers: 0,
+        samples: 1,
+      };
+    expect(await put({ topic: m.topic, payload: JSON.stringify(payload) })).toEqual({ stored: true, kind: 'usage' });
+    const [row] = await db.query<{ data: unknown; energy_wh: number }>("SELECT data, energy_wh FROM usage_buckets WHERE gateway_id = 'gw-9'");
+    expect(row?.data).toEqual(payload.data);
+    const sum = Object.values(payload.data.metrics).reduce<number>((a, x) => a + (x as { delta: number }).delta, 0);
+    expect(row?.energy_wh).toBe(sum);
+  });
+
   it('keeps what fails validation for inspection, counts it per gateway, and stores nothing else from it', async () => {
     const good = usage('gw-2', 1, 1);
     const cases: Array<[string, string | Buffer, RegExp]> = [
