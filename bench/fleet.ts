@@ -1,5 +1,5 @@
 // `npm run bench:fleet`: Trellis Fleet's ingest on PostgreSQL 15 through mosquitto (TLS, MQTT 5
-// shared subscription, two workers), next to a bare `pg` client inserting the same rows in batches and
+// shared subscription, two worker processes), next to a bare `pg` client inserting the same rows in batches and
 // mosquitto relaying the same messages to a bare subscriber, in the same run. Simulated gateways
 // (firmware-sim/fleetSim) publish what their device models produce. `-- --quick` for a short run.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,13 +13,14 @@ import { type FleetDb, postgresDb } from '../fleet/db/fleetDb.ts';
 import { migrate } from '../fleet/db/migrations.ts';
 import { bucketSummary, SUMMARY_COLUMNS, SUMMARY_RECORD, summaryArrays, summaryRecord, summaryValues } from '../fleet/usageSummary.ts';
 import type { UsageBucket } from '../protocol/index.ts';
-import { IngestWorker } from '../fleet/ingest/worker.ts';
 import { freePort } from '../test/helpers/gatewayProcess.ts';
 import { startPostgres } from '../test/helpers/postgres.ts';
 import { figureList, quantile } from './figures.ts';
 import { apiAtScale } from './fleetApi.ts';
 import { smallProviderFigures } from './fleetSmall.ts';
 import { workerProcessFigures } from './fleetWorkerProcess.ts';
+import { CpuGroups, childrenOf, parentOf } from './procStats.ts';
+import { startWorkerProcess, type WorkerProcess } from './workerProcess.ts';
 import { projectRoot } from './root.ts';
 
 const quick = process.argv.includes('--quick');
@@ -53,7 +54,8 @@ function hoursOfUsage(hours: number, from: number): Wire[][] {
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-fleet-'));
-  const pg = await startPostgres();
+  // each row's commit time, from the transaction that wrote it: the benchmarks time commits without polling the table they load
+  const pg = await startPostgres({ track_commit_timestamp: 'on' });
   const broker = new CloudBroker({
     dir,
     users: { gateways: 'gw', coolco: 'cool', bare: 'bare' },
@@ -98,9 +100,23 @@ async function ingestFigures(db: FleetDb, url: string, broker: CloudBroker, ca: 
   const sustained = hoursOfUsage(SUSTAINED_HOURS, START).flat();
   await openPublishers(broker, ca, publishers);
 
+  // where the machine's CPU goes: PostgreSQL is its postmaster and every process under it
+  const [backend] = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  const postmaster = parentOf(backend?.pid as number);
+  const workers: WorkerProcess[] = [];
+  const cpu = new CpuGroups({
+    workers: () => workers.map((w) => w.child.pid as number),
+    postgres: () => [postmaster, ...childrenOf(postmaster)],
+    mosquitto: () => (broker.pid ? [broker.pid] : []),
+    gateways: () => [process.pid],
+  });
+  const perThousand = (seconds: number, records: number) => (seconds * 1e6) / records;
+
   const unnest = await bareInsert(db, sustained, 'unnest');
   add(`bare pg insert, ${sustained.length.toLocaleString('en-US')} usage rows in batches of 1,000 (unnest)`, unnest, 'rows/s', null, null, null, null);
+  const beforeBare = cpu.take();
   const recordset = await bareInsert(db, sustained, 'recordset');
+  const bareCpu = cpu.since(beforeBare);
   add('bare pg insert, the same rows in batches of 1,000 (jsonb_to_recordset, as the ingest writes them)', recordset, 'rows/s', null, null, null, null);
   // the goal is against the faster of the two
   const bare = Math.max(unnest, recordset);
@@ -108,56 +124,80 @@ async function ingestFigures(db: FleetDb, url: string, broker: CloudBroker, ca: 
   add('mosquitto relaying them (QoS 1) to one bare subscriber', relay, 'messages/s', null, null, null, null);
 
   await db.exec('TRUNCATE usage_buckets, gateways');
-  const workers = await startWorkers(broker, ca, url);
-  const ingest = await timeToCommit(db, publishers, sustained, sustained.length);
-  add(
-    `ingest, two workers on PostgreSQL, ${sustained.length.toLocaleString('en-US')} usage buckets published as fast as the gateways can`,
-    ingest.perSecond,
-    'records/s',
-    `the faster bare pg insert of the same rows (${bare === unnest ? 'unnest' : 'jsonb_to_recordset'})`,
-    bare,
-    '>= 0.5x and >= 20,000/s',
-    ingest.perSecond >= 0.5 * bare && ingest.perSecond >= 20_000,
-  );
-  add('the same, against mosquitto relaying them to a bare subscriber', ingest.perSecond, 'records/s', 'mosquitto relay', relay, null, null);
-  add('lag p50, publish -> the start of the commit that stored it, sustained run', ingest.lagP50, 'ms', null, null, null, null);
-  add('lag p99, publish -> the start of the commit that stored it, sustained run', ingest.lagP99, 'ms', null, null, null, null);
-  const batch =
-    workers.reduce((a, w) => a + w.commits.messages, 0) /
-    Math.max(
-      1,
-      workers.reduce((a, w) => a + w.commits.commits, 0),
+  // two `trellis-fleet start` processes, as a provider runs them (in this process they would share its event loop and its heap with the gateways it simulates)
+  try {
+    for (const id of ['coolco-1', 'coolco-2']) workers.push(await startWorkerProcess(url, broker, id, 'ingest'));
+    const ingest = await timeToCommit(db, publishers, sustained, sustained.length, workers, cpu);
+    const used = ingest.cpuUsed;
+    add(
+      `ingest, two worker processes on PostgreSQL, ${sustained.length.toLocaleString('en-US')} usage buckets published as fast as the gateways can`,
+      ingest.perSecond,
+      'records/s',
+      `the faster bare pg insert of the same rows (${bare === unnest ? 'unnest' : 'jsonb_to_recordset'})`,
+      bare,
+      '>= 0.5x and >= 20,000/s',
+      ingest.perSecond >= 0.5 * bare && ingest.perSecond >= 20_000,
     );
-  add('mean messages per commit (group commit), sustained run', batch, 'messages', null, null, null, null);
+    add('the same, against mosquitto relaying them to a bare subscriber', ingest.perSecond, 'records/s', 'mosquitto relay', relay, null, null);
+    const n = sustained.length;
+    add(
+      'CPU per 1,000 records, sustained ingest: PostgreSQL',
+      perThousand(used.postgres ?? 0, n),
+      'ms',
+      'PostgreSQL in the bare jsonb_to_recordset insert',
+      perThousand(bareCpu.postgres ?? 0, n),
+      null,
+      null,
+    );
+    add('CPU per 1,000 records, sustained ingest: the two worker processes', perThousand(used.workers ?? 0, n), 'ms', null, null, null, null);
+    add('CPU per 1,000 records, sustained ingest: mosquitto', perThousand(used.mosquitto ?? 0, n), 'ms', null, null, null, null);
+    add('CPU per 1,000 records, sustained ingest: the simulated gateways (this process)', perThousand(used.gateways ?? 0, n), 'ms', null, null, null, null);
+    const total = Object.values(used).reduce((a, b) => a + b, 0);
+    add(
+      `CPU per 1,000 records, sustained ingest, all of it: the ${cpus().length} cores could carry at most ${Math.round((cpus().length * n) / total).toLocaleString('en-US')} records/s`,
+      perThousand(total, n),
+      'ms',
+      null,
+      null,
+      null,
+      null,
+    );
+    add('lag p50, publish -> the commit that stored it, sustained run', ingest.lagP50, 'ms', null, null, null, null);
+    add('lag p99, publish -> the commit that stored it, sustained run', ingest.lagP99, 'ms', null, null, null, null);
+    add('mean records per commit (group commit), sustained run', ingest.perCommit, 'records', null, null, null, null);
+    add('RSS of each worker process (peak), sustained run', ingest.workerRssPeakMb, 'MB', null, null, null, null);
 
-  await db.exec('TRUNCATE usage_buckets, gateways');
-  const burst = hoursOfUsage(1, START + 30 * HOUR).flat();
-  const top = await timeToCommit(db, publishers, burst, burst.length);
-  add(
-    `top-of-the-hour burst, ${SITES} sites' ${burst.length.toLocaleString('en-US')} devices closing the same hour: every bucket committed`,
-    top.seconds * 1000,
-    'ms',
-    null,
-    null,
-    null,
-    null,
-  );
+    await db.exec('TRUNCATE usage_buckets, gateways');
+    const burst = hoursOfUsage(1, START + 30 * HOUR).flat();
+    const top = await timeToCommit(db, publishers, burst, burst.length, workers);
+    add(
+      `top-of-the-hour burst, ${SITES} sites' ${burst.length.toLocaleString('en-US')} devices closing the same hour: every bucket committed`,
+      top.seconds * 1000,
+      'ms',
+      null,
+      null,
+      null,
+      null,
+    );
 
-  await db.exec('TRUNCATE usage_buckets, gateways');
-  const backlog = hoursOfUsage(BACKLOG_HOURS, START + 40 * HOUR).flat();
-  const drain = await timeToCommit(db, publishers, backlog, backlog.length);
-  add(
-    `backlog drain, ${SITES} sites back after ${BACKLOG_HOURS} h offline (${backlog.length.toLocaleString('en-US')} buckets)`,
-    drain.seconds,
-    's',
-    null,
-    null,
-    null,
-    null,
-  );
-  add('backlog drain rate', drain.perSecond, 'records/s', 'bare pg insert', bare, null, null);
-  add('RSS of this process (two workers, the simulated gateways, the bench)', process.memoryUsage().rss / 1e6, 'MB', null, null, null, null);
-  for (const w of workers) await w.stop();
+    await db.exec('TRUNCATE usage_buckets, gateways');
+    const backlog = hoursOfUsage(BACKLOG_HOURS, START + 40 * HOUR).flat();
+    const drain = await timeToCommit(db, publishers, backlog, backlog.length, workers);
+    add(
+      `backlog drain, ${SITES} sites back after ${BACKLOG_HOURS} h offline (${backlog.length.toLocaleString('en-US')} buckets)`,
+      drain.seconds,
+      's',
+      null,
+      null,
+      null,
+      null,
+    );
+    add('backlog drain rate', drain.perSecond, 'records/s', 'bare pg insert', bare, null, null);
+    add('RSS of each worker process (peak), backlog drain', drain.workerRssPeakMb, 'MB', null, null, null, null);
+    add('RSS of this process (the simulated gateways, the bench)', process.memoryUsage().rss / 1e6, 'MB', null, null, null, null);
+  } finally {
+    for (const w of workers) await w.stop();
+  }
 }
 
 /** The simulated gateways' connections: one per 20 sites (each publishes its sites' records in order), so the bench process is not 2,000 TLS sockets. */
@@ -256,48 +296,51 @@ async function mosquittoRelay(broker: CloudBroker, ca: Buffer, publishers: MqttC
   return n / ((last - t0) / 1000);
 }
 
-async function startWorkers(broker: CloudBroker, ca: Buffer, url: string): Promise<IngestWorker[]> {
-  const workers: IngestWorker[] = [];
-  for (const id of ['coolco-1', 'coolco-2']) {
-    const w = new IngestWorker({
-      db: await postgresDb(url, 4),
-      url: broker.passwordUrl,
-      provider: 'coolco',
-      group: 'ingest',
-      clientId: id,
-      mqtt: { username: 'coolco', password: 'cool', ca },
-    });
-    await w.start();
-    workers.push(w);
-  }
-  return workers;
-}
-
-/** Publishes and waits until `expected` rows are committed; the lag is from each publish to its row's commit batch. */
-async function timeToCommit(db: FleetDb, publishers: MqttClient[], wire: readonly Wire[], expected: number) {
+/**
+ * Publishes and waits until `expected` rows are committed (a count every 250 ms: a scan of the
+ * table it loads, so not more often); the time and the lag are to each row's commit, from
+ * PostgreSQL's commit timestamps (`track_commit_timestamp`), not to the poll that saw it.
+ */
+async function timeToCommit(
+  db: FleetDb,
+  publishers: MqttClient[],
+  wire: readonly Wire[],
+  expected: number,
+  workers: readonly WorkerProcess[],
+  cpu?: CpuGroups,
+) {
   const routed = route(publishers, wire);
-  const t0 = performance.now();
+  const cpuBefore = cpu?.take();
   const wall0 = Date.now();
   const sentAt = publishAll(routed);
   const deadline = Date.now() + 600_000;
   let n = 0;
+  let workerRssPeakMb = 0;
   while (n < expected && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 250));
+    for (const w of workers) workerRssPeakMb = Math.max(workerRssPeakMb, w.rssMb());
     n = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM usage_buckets WHERE received_at >= $1', [wall0]))[0]?.n ?? 0;
   }
-  const seconds = (performance.now() - t0) / 1000;
-  const rows = await db.query<{ g: string; d: string; s: number; r: number }>(
-    'SELECT gateway_id AS g, device_ref AS d, bucket_seq AS s, received_at AS r FROM usage_buckets WHERE received_at >= $1',
+  // up to here: not the reading of the commit times below
+  const cpuUsed = cpu && cpuBefore ? cpu.since(cpuBefore) : {};
+  const rows = await db.query<{ g: string; d: string; s: number; c: number }>(
+    `SELECT gateway_id AS g, device_ref AS d, bucket_seq AS s,
+       (extract(epoch FROM pg_xact_commit_timestamp(xmin)) * 1000)::float8 AS c
+     FROM usage_buckets WHERE received_at >= $1`,
     [wall0],
   );
   const lags: number[] = [];
+  let last = wall0;
   for (const r of rows) {
+    last = Math.max(last, r.c);
     const sent = sentAt.get(`trellis/v1/${r.g}/p/coolco/usage/${r.d}${r.g}:${r.s}`);
-    if (sent !== undefined) lags.push(r.r - sent);
+    if (sent !== undefined) lags.push(r.c - sent);
   }
   lags.sort((a, b) => a - b);
   const pct = (p: number) => quantile(lags, p);
-  return { seconds, perSecond: n / seconds, lagP50: pct(0.5), lagP99: pct(0.99) };
+  const seconds = (last - wall0) / 1000;
+  const perCommit = rows.length / Math.max(1, new Set(rows.map((r) => r.c)).size);
+  return { seconds, perSecond: n / seconds, lagP50: pct(0.5), lagP99: pct(0.99), perCommit, workerRssPeakMb, cpuUsed };
 }
 
 function report() {

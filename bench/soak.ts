@@ -1,7 +1,7 @@
 // `npm run soak -- --minutes N`: every kind of simulated device under load while faults are injected
 // (device disconnects, serial unplug, BlueZ/adapter loss, cloud outage, gateway SIGKILL + restart).
 // Reports acknowledged readings lost (must be 0), rule triggers missed (must be 0), RSS over time.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { startDemoSerial } from '../gateway/demo/demoSerial.ts';
 import { CredentialStore } from '../gateway/store/credentials.ts';
 import { openDb } from '../gateway/store/db.ts';
 import { freePort, spawnGateway, type GatewayProcess } from '../test/helpers/gatewayProcess.ts';
+import { rssOf } from './procStats.ts';
 import { projectRoot } from './root.ts';
 
 const arg = (name: string, fallback: number) => {
@@ -144,7 +145,6 @@ const load = setInterval(() => {
   }
 }, 50);
 
-const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN) / 1024;
 const sampler = setInterval(() => {
   const life = lifetimes.at(-1);
   try {

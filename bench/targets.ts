@@ -1,6 +1,6 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../test/helpers/gatewayProcess.ts';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import { CredentialStore } from '../gateway/store/credentials.ts';
 import { openDb } from '../gateway/store/db.ts';
 import { sqliteRetainedConfigs } from '../gateway/store/retainedConfigs.ts';
+import { cpuSecondsOf, rssOf, writeBytesOf } from './procStats.ts';
 import { projectRoot } from './root.ts';
 import { endProcess } from '../firmware-sim/endProcess.ts';
 import { GATEWAY_NODE_FLAGS } from '../gateway/runtimeFlags.ts';
@@ -38,32 +39,6 @@ export interface Target {
 const ROOT = projectRoot();
 /** the benchmarks' own build (tsconfig.dev.json), apart from dist/, which holds only what `trellis` runs */
 const DIST = join(ROOT, 'dist-dev');
-
-function writeBytesOf(pid: number): number {
-  const m = /write_bytes:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
-  return m ? Number(m[1]) : Number.NaN;
-}
-
-/** clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ: 100 on Linux) */
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** utime + stime of `pid`, in seconds (fields 14 and 15, after the parenthesised command name) */
-export function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-function rssOf(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
 
 async function waitForPort(port: number, child: ChildProcess, what: string): Promise<void> {
   const deadline = Date.now() + 20_000;

@@ -81,6 +81,11 @@ export class CloudBroker {
     return this.#log;
   }
 
+  /** mosquitto's PID while it runs (for the benchmarks' CPU accounting) */
+  get pid(): number | undefined {
+    return this.#process?.pid;
+  }
+
   get running(): boolean {
     return this.#process !== undefined;
   }

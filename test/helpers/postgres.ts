@@ -16,8 +16,9 @@ export interface TempPostgres {
 /**
  * Debian's PostgreSQL 15 in a temporary cluster on 127.0.0.1 (ENVIRONMENT.md): initdb as the
  * `postgres` user (PostgreSQL refuses root), trust auth for the `trellis` role, stopped and removed by `stop()`.
+ * `settings` are server settings (`-c name=value`), e.g. the benchmarks' `track_commit_timestamp`.
  */
-export async function startPostgres(): Promise<TempPostgres> {
+export async function startPostgres(settings: Readonly<Record<string, string>> = {}): Promise<TempPostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'trellis-pg-'));
   chmodSync(dir, 0o755);
   const asPostgres = process.getuid?.() === 0;
@@ -32,7 +33,18 @@ export async function startPostgres(): Promise<TempPostgres> {
   const port = await freePort();
   try {
     run('initdb', ['-D', join(dir, 'db'), '-A', 'trust', '-U', 'trellis']);
-    run('pg_ctl', ['-D', join(dir, 'db'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, '-l', join(dir, 'log'), '-w', 'start']);
+    run('pg_ctl', [
+      '-D',
+      join(dir, 'db'),
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${Object.entries(settings)
+        .map(([k, v]) => ` -c ${k}=${v}`)
+        .join('')}`,
+      '-l',
+      join(dir, 'log'),
+      '-w',
+      'start',
+    ]);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
