@@ -26,7 +26,7 @@ export interface InvalidRow {
  * theirs in the same minute). Each keeps the tables' idempotency keys (`ON CONFLICT DO NOTHING` also
  * drops a record repeated inside one batch).
  *
- * Usage rows go as one JSON array, unpacked by `jsonb_to_recordset`: one `JSON.stringify` here and
+ * Usage rows (and health and maintenance signals, below) go as one JSON array, unpacked by `jsonb_to_recordset`: one `JSON.stringify` here and
  * one parse there, where `unnest` of text arrays had node-postgres quote every bucket's JSON into an
  * array literal and PostgreSQL parse each again (measured on 43,449 buckets, 1,000 per statement:
  * 36-37k rows/s on one connection instead of 25-26k, and 4.6 us of this process's CPU per row instead of 19-21).
@@ -56,8 +56,8 @@ export async function insertHealth(tx: Queryable, rows: readonly HealthRow[]): P
   if (rows.length === 0) return;
   await tx.query(
     `INSERT INTO health (gateway_id, provider, at, data)
-     SELECT g, p, t, x::jsonb FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS u(g, p, t, x) ON CONFLICT DO NOTHING`,
-    [rows.map((r) => r.gatewayId), rows.map((r) => r.provider), rows.map((r) => r.at), rows.map((r) => JSON.stringify(r.data))],
+     SELECT g, p, t, x FROM jsonb_to_recordset($1::jsonb) AS u(g text, p text, t bigint, x jsonb) ON CONFLICT DO NOTHING`,
+    [JSON.stringify(rows.map((r) => ({ g: r.gatewayId, p: r.provider, t: r.at, x: r.data })))],
   );
 }
 
@@ -88,17 +88,9 @@ export async function insertSignals(tx: Queryable, rows: readonly SignalRow[]): 
   if (rows.length === 0) return;
   const inserted = await tx.query<{ g: string; p: string; d: string; signal: string; attribute: string; at: number }>(
     `INSERT INTO maintenance_signals (gateway_id, provider, device_ref, signal, attribute, at, data)
-     SELECT g, p, d, s, a, t, x::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[]) AS u(g, p, d, s, a, t, x)
+     SELECT g, p, d, s, a, t, x FROM jsonb_to_recordset($1::jsonb) AS u(g text, p text, d text, s text, a text, t bigint, x jsonb)
      ON CONFLICT DO NOTHING RETURNING gateway_id AS g, provider AS p, device_ref AS d, signal, attribute, at`,
-    [
-      rows.map((r) => r.gatewayId),
-      rows.map((r) => r.provider),
-      rows.map((r) => r.deviceRef),
-      rows.map((r) => r.data.signal),
-      rows.map((r) => r.data.attribute),
-      rows.map((r) => r.data.at),
-      rows.map((r) => JSON.stringify(r.data)),
-    ],
+    [JSON.stringify(rows.map((r) => ({ g: r.gatewayId, p: r.provider, d: r.deviceRef, s: r.data.signal, a: r.data.attribute, t: r.data.at, x: r.data })))],
   );
   const fresh = new Set(inserted.map((r) => signalKey(r.g, r.p, r.d, r.signal, r.attribute, r.at)));
   let clears: SignalRow[] = [];
