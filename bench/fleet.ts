@@ -19,6 +19,7 @@ import { figureList, quantile } from './figures.ts';
 import { apiAtScale } from './fleetApi.ts';
 import { smallProviderFigures } from './fleetSmall.ts';
 import { workerProcessFigures } from './fleetWorkerProcess.ts';
+import { commitTimes, lags, lastCommit, waitForStored, wireKey } from './commits.ts';
 import { CpuGroups, childrenOf, parentOf } from './procStats.ts';
 import { startWorkerProcess, type WorkerProcess } from './workerProcess.ts';
 import { projectRoot } from './root.ts';
@@ -213,7 +214,7 @@ function open(broker: CloudBroker, ca: Buffer, username: string, password: strin
   });
 }
 
-/** A record with the publisher it goes through (each site on one of them, in order) and its topic + key. */
+/** A record with the publisher it goes through (each site on one of them, in order) and its `wireKey`. */
 interface Routed {
   readonly w: Wire;
   readonly via: MqttClient;
@@ -225,11 +226,11 @@ function route(publishers: MqttClient[], wire: readonly Wire[]): Routed[] {
   return wire.map((w) => ({
     w,
     via: publishers[Number(/site-(\d+)/.exec(w.topic)?.[1] ?? 0) % publishers.length] as MqttClient,
-    id: w.topic + (JSON.parse(w.payload) as { key: string }).key,
+    id: wireKey(w),
   }));
 }
 
-/** Publishes the routed records, all at QoS 1: when each was sent, by topic + key. */
+/** Publishes the routed records, all at QoS 1: when each was sent, by `wireKey`. */
 function publishAll(routed: readonly Routed[]): Map<string, number> {
   const sentAt = new Map<string, number>();
   for (const r of routed) {
@@ -313,33 +314,18 @@ async function timeToCommit(
   const cpuBefore = cpu?.take();
   const wall0 = Date.now();
   const sentAt = publishAll(routed);
-  const deadline = Date.now() + 600_000;
-  let n = 0;
   let workerRssPeakMb = 0;
-  while (n < expected && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 250));
+  const n = await waitForStored(db, wall0, expected, () => {
     for (const w of workers) workerRssPeakMb = Math.max(workerRssPeakMb, w.rssMb());
-    n = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM usage_buckets WHERE received_at >= $1', [wall0]))[0]?.n ?? 0;
-  }
+  });
   // up to here: not the reading of the commit times below
   const cpuUsed = cpu && cpuBefore ? cpu.since(cpuBefore) : {};
-  const rows = await db.query<{ g: string; d: string; s: number; c: number }>(
-    `SELECT gateway_id AS g, device_ref AS d, bucket_seq AS s,
-       (extract(epoch FROM pg_xact_commit_timestamp(xmin)) * 1000)::float8 AS c
-     FROM usage_buckets WHERE received_at >= $1`,
-    [wall0],
-  );
-  const lags: number[] = [];
-  let last = wall0;
-  for (const r of rows) {
-    last = Math.max(last, r.c);
-    const sent = sentAt.get(`trellis/v1/${r.g}/p/coolco/usage/${r.d}${r.g}:${r.s}`);
-    if (sent !== undefined) lags.push(r.c - sent);
-  }
-  lags.sort((a, b) => a - b);
-  const pct = (p: number) => quantile(lags, p);
-  const seconds = (last - wall0) / 1000;
-  const perCommit = rows.length / Math.max(1, new Set(rows.map((r) => r.c)).size);
+  const committedAt = await commitTimes(db, wall0);
+  const sorted = lags(sentAt, committedAt);
+  const pct = (p: number) => quantile(sorted, p);
+  const commits = new Set(committedAt.values());
+  const seconds = (lastCommit(committedAt, wall0) - wall0) / 1000;
+  const perCommit = committedAt.size / Math.max(1, commits.size);
   return { seconds, perSecond: n / seconds, lagP50: pct(0.5), lagP99: pct(0.99), perCommit, workerRssPeakMb, cpuUsed };
 }
 

@@ -7,6 +7,7 @@ import type { CloudBroker } from '../firmware-sim/cloud/cloudBroker.ts';
 import type { Wire } from '../firmware-sim/fleetSim/records.ts';
 import type { FleetDb } from '../fleet/db/fleetDb.ts';
 import { type FigureList, quantile } from './figures.ts';
+import { commitTimes, lags, lastCommit, waitForStored, wireKey } from './commits.ts';
 import { startWorkerProcess, type WorkerProcess } from './workerProcess.ts';
 
 export interface WorkerProcessOptions {
@@ -57,7 +58,6 @@ export async function workerProcessFigures(o: WorkerProcessOptions, { add }: Fig
  * timestamp (`track_commit_timestamp`), so the lag is not the poll's and the poll does not load the database.
  */
 async function paced(o: WorkerProcessOptions, worker: WorkerProcess, wire: readonly Wire[], rate: number) {
-  const keyOf = (topic: string, seq: number) => `${topic.split('/')[2]}/${topic.split('/').at(-1)}/${seq}`;
   const sentAt = new Map<string, number>();
   let rssPeakMb = 0;
   const t0 = performance.now();
@@ -69,30 +69,20 @@ async function paced(o: WorkerProcessOptions, worker: WorkerProcess, wire: reado
       for (; sent < due; sent++) {
         const w = wire[sent] as Wire;
         const site = Number(/site-(\d+)/.exec(w.topic)?.[1] ?? 0);
-        const seq = Number(/"bucketSeq":(\d+)/.exec(w.payload)?.[1]);
-        sentAt.set(keyOf(w.topic, seq), Date.now());
+        sentAt.set(wireKey(w), Date.now());
         (o.publishers[site % o.publishers.length] as MqttClient).publish(w.topic, w.payload, { qos: 1 });
       }
       await new Promise((r) => setTimeout(r, 10));
     }
   };
   const publishing = publish();
-  const deadline = Date.now() + 600_000;
-  let stored = 0;
-  while (stored < wire.length && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 250));
+  const stored = await waitForStored(o.db, wall0, wire.length, () => {
     rssPeakMb = Math.max(rssPeakMb, worker.rssMb());
-    stored = (await o.db.query<{ n: number }>('SELECT count(*)::int AS n FROM usage_buckets WHERE received_at >= $1', [wall0]))[0]?.n ?? 0;
-  }
+  });
   await publishing;
   if (stored < wire.length) throw new Error(`only ${stored} of ${wire.length} records arrived`);
-  const rows = await o.db.query<{ k: string; c: number }>(
-    `SELECT gateway_id || '/' || device_ref || '/' || bucket_seq AS k, (extract(epoch FROM pg_xact_commit_timestamp(xmin)) * 1000)::float8 AS c
-     FROM usage_buckets WHERE received_at >= $1`,
-    [wall0],
-  );
-  const lags = rows.map((r) => r.c - (sentAt.get(r.k) ?? r.c)).sort((a, b) => a - b);
-  const last = rows.reduce((m, r) => Math.max(m, r.c), wall0);
-  const pct = (p: number) => quantile(lags, p);
-  return { p50: pct(0.5), p99: pct(0.99), rssPeakMb, seconds: (last - wall0) / 1000 };
+  const committedAt = await commitTimes(o.db, wall0);
+  const sorted = lags(sentAt, committedAt);
+  const pct = (p: number) => quantile(sorted, p);
+  return { p50: pct(0.5), p99: pct(0.99), rssPeakMb, seconds: (lastCommit(committedAt, wall0) - wall0) / 1000 };
 }
