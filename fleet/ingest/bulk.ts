@@ -26,10 +26,11 @@ export interface InvalidRow {
  * theirs in the same minute). Each keeps the tables' idempotency keys (`ON CONFLICT DO NOTHING` also
  * drops a record repeated inside one batch).
  *
- * Usage rows (and health and maintenance signals, below) go as one JSON array, unpacked by `jsonb_to_recordset`: one `JSON.stringify` here and
- * one parse there, where `unnest` of text arrays had node-postgres quote every bucket's JSON into an
- * array literal and PostgreSQL parse each again (measured on 43,449 buckets, 1,000 per statement:
- * 36-37k rows/s on one connection instead of 25-26k, and 4.6 us of this process's CPU per row instead of 19-21).
+ * Usage rows (and health and maintenance signals, below) go as one JSON array, unpacked by
+ * `jsonb_to_recordset`: one `JSON.stringify` here and one parse there, where `unnest` of text arrays
+ * had node-postgres quote every bucket's JSON into an array literal and PostgreSQL parse each again
+ * (measured on 43,449 buckets, 1,000 per statement: 36-37k rows/s on one connection instead of
+ * 25-26k, and 4.6 us of this process's CPU per row instead of 19-21).
  */
 export async function insertUsage(tx: Queryable, rows: readonly UsageRow[], now: number): Promise<void> {
   if (rows.length === 0) return;
