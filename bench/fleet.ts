@@ -19,7 +19,8 @@ import { figureList, quantile } from './figures.ts';
 import { apiAtScale } from './fleetApi.ts';
 import { smallProviderFigures } from './fleetSmall.ts';
 import { workerProcessFigures } from './fleetWorkerProcess.ts';
-import { commitTimes, lags, lastCommit, waitForStored, wireKey } from './commits.ts';
+import { commitTimes, lags, lastCommit, waitForStored } from './commits.ts';
+import { GatewayConnection, route, sendRouted } from './gatewayConnection.ts';
 import { CpuGroups, childrenOf, parentOf } from './procStats.ts';
 import { startWorkerProcess, type WorkerProcess } from './workerProcess.ts';
 import { projectRoot } from './root.ts';
@@ -67,7 +68,7 @@ async function main() {
   await broker.start();
   const ca = readFileSync(broker.certs.ca);
   const db = await postgresDb(pg.url, 8);
-  const publishers: MqttClient[] = [];
+  const publishers: GatewayConnection[] = [];
   try {
     await migrate(db);
     if (!only || only === 'ingest') await ingestFigures(db, pg.url, broker, ca, publishers);
@@ -86,7 +87,7 @@ async function main() {
       await apiAtScale({ clusterUrl: pg.url, sites: SITES, devicesPerSite: DEVICES_PER_SITE, requests: quick ? 20 : 50 }, list);
     }
   } finally {
-    for (const p of publishers) await p.endAsync(true).catch(() => undefined);
+    for (const p of publishers) await p.close().catch(() => undefined);
     await db.close();
     await broker.stop();
     pg.stop();
@@ -96,7 +97,7 @@ async function main() {
 }
 
 /** Sustained ingest, the top-of-the-hour burst and the backlog drain, each next to its baselines. */
-async function ingestFigures(db: FleetDb, url: string, broker: CloudBroker, ca: Buffer, publishers: MqttClient[]): Promise<void> {
+async function ingestFigures(db: FleetDb, url: string, broker: CloudBroker, ca: Buffer, publishers: GatewayConnection[]): Promise<void> {
   console.log(`simulating ${SITES} sites x ${DEVICES_PER_SITE} devices...`);
   const sustained = hoursOfUsage(SUSTAINED_HOURS, START).flat();
   await openPublishers(broker, ca, publishers);
@@ -202,42 +203,17 @@ async function ingestFigures(db: FleetDb, url: string, broker: CloudBroker, ca: 
 }
 
 /** The simulated gateways' connections: one per 20 sites (each publishes its sites' records in order), so the bench process is not 2,000 TLS sockets. */
-async function openPublishers(broker: CloudBroker, ca: Buffer, publishers: MqttClient[]): Promise<void> {
-  for (let i = 0; i < Math.max(2, SITES / 20); i++) publishers.push(await open(broker, ca, 'gateways', 'gw', `gw-${i}`));
+async function openPublishers(broker: CloudBroker, ca: Buffer, publishers: GatewayConnection[]): Promise<void> {
+  for (let i = 0; i < Math.max(2, SITES / 20); i++) publishers.push(await GatewayConnection.open(broker, ca, 'gateways', 'gw', `gw-${i}`));
 }
 
+/** The bare subscriber of the mosquitto relay: an MQTT.js client. */
 function open(broker: CloudBroker, ca: Buffer, username: string, password: string, clientId: string): Promise<MqttClient> {
   const c = connect(broker.passwordUrl, { username, password, ca, clientId, protocolVersion: 5, reconnectPeriod: 500 });
   return new Promise((resolve, reject) => {
     c.once('connect', () => resolve(c));
     c.once('error', reject);
   });
-}
-
-/** A record with the publisher it goes through (each site on one of them, in order) and its `wireKey`. */
-interface Routed {
-  readonly w: Wire;
-  readonly via: MqttClient;
-  readonly id: string;
-}
-
-/** Works out where each record goes before a timed window, so the window holds the publishing only (not a JSON.parse per payload). */
-function route(publishers: MqttClient[], wire: readonly Wire[]): Routed[] {
-  return wire.map((w) => ({
-    w,
-    via: publishers[Number(/site-(\d+)/.exec(w.topic)?.[1] ?? 0) % publishers.length] as MqttClient,
-    id: wireKey(w),
-  }));
-}
-
-/** Publishes the routed records, all at QoS 1: when each was sent, by `wireKey`. */
-function publishAll(routed: readonly Routed[]): Map<string, number> {
-  const sentAt = new Map<string, number>();
-  for (const r of routed) {
-    sentAt.set(r.id, Date.now());
-    r.via.publish(r.w.topic, r.w.payload, { qos: 1 });
-  }
-  return sentAt;
 }
 
 /** A bare `pg` client inserting the same rows 1,000 per statement: `unnest` of one array per column, or one JSON array through `jsonb_to_recordset` (what the ingest does). */
@@ -279,7 +255,7 @@ async function bareInsert(db: FleetDb, wire: readonly Wire[], how: 'unnest' | 'r
   return rows.length / ((performance.now() - t0) / 1000);
 }
 
-async function mosquittoRelay(broker: CloudBroker, ca: Buffer, publishers: MqttClient[], wire: readonly Wire[]): Promise<number> {
+async function mosquittoRelay(broker: CloudBroker, ca: Buffer, publishers: GatewayConnection[], wire: readonly Wire[]): Promise<number> {
   const sub = await open(broker, ca, 'bare', 'bare', 'bare-subscriber');
   await sub.subscribeAsync('trellis/v1/+/p/coolco/#', { qos: 1 });
   let n = 0;
@@ -290,7 +266,7 @@ async function mosquittoRelay(broker: CloudBroker, ca: Buffer, publishers: MqttC
   });
   const routed = route(publishers, wire);
   const t0 = performance.now();
-  publishAll(routed);
+  sendRouted(routed, 0, routed.length, new Map());
   const deadline = Date.now() + 300_000;
   while (n < wire.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   await sub.endAsync();
@@ -304,7 +280,7 @@ async function mosquittoRelay(broker: CloudBroker, ca: Buffer, publishers: MqttC
  */
 async function timeToCommit(
   db: FleetDb,
-  publishers: MqttClient[],
+  publishers: GatewayConnection[],
   wire: readonly Wire[],
   expected: number,
   workers: readonly WorkerProcess[],
@@ -313,7 +289,8 @@ async function timeToCommit(
   const routed = route(publishers, wire);
   const cpuBefore = cpu?.take();
   const wall0 = Date.now();
-  const sentAt = publishAll(routed);
+  const sentAt = new Map<string, number>();
+  sendRouted(routed, 0, routed.length, sentAt);
   let workerRssPeakMb = 0;
   const n = await waitForStored(db, wall0, expected, () => {
     for (const w of workers) workerRssPeakMb = Math.max(workerRssPeakMb, w.rssMb());

@@ -2,19 +2,19 @@
 // mosquitto, as a provider runs it): end-to-end lag at steady rates below saturation (publish -> the
 // row's commit, from PostgreSQL's commit timestamps), and the worker's own RSS from
 // /proc/<pid>/status, steady and under a flood.
-import type { MqttClient } from 'mqtt';
 import type { CloudBroker } from '../firmware-sim/cloud/cloudBroker.ts';
 import type { Wire } from '../firmware-sim/fleetSim/records.ts';
 import type { FleetDb } from '../fleet/db/fleetDb.ts';
 import { type FigureList, quantile } from './figures.ts';
-import { commitTimes, lags, lastCommit, waitForStored, wireKey } from './commits.ts';
+import { commitTimes, lags, lastCommit, waitForStored } from './commits.ts';
+import { type GatewayConnection, route, sendRouted } from './gatewayConnection.ts';
 import { startWorkerProcess, type WorkerProcess } from './workerProcess.ts';
 
 export interface WorkerProcessOptions {
   readonly db: FleetDb;
   readonly pgUrl: string;
   readonly broker: CloudBroker;
-  readonly publishers: readonly MqttClient[];
+  readonly publishers: readonly GatewayConnection[];
   /** usage buckets to publish: the steady phases take from the front, the flood the rest */
   readonly wire: readonly Wire[];
   readonly rates: readonly number[];
@@ -60,18 +60,15 @@ export async function workerProcessFigures(o: WorkerProcessOptions, { add }: Fig
 async function paced(o: WorkerProcessOptions, worker: WorkerProcess, wire: readonly Wire[], rate: number) {
   const sentAt = new Map<string, number>();
   let rssPeakMb = 0;
+  const routed = route(o.publishers, wire);
   const t0 = performance.now();
   const wall0 = Date.now();
   let sent = 0;
   const publish = async () => {
     while (sent < wire.length) {
       const due = rate === Number.POSITIVE_INFINITY ? wire.length : Math.min(wire.length, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
-      for (; sent < due; sent++) {
-        const w = wire[sent] as Wire;
-        const site = Number(/site-(\d+)/.exec(w.topic)?.[1] ?? 0);
-        sentAt.set(wireKey(w), Date.now());
-        (o.publishers[site % o.publishers.length] as MqttClient).publish(w.topic, w.payload, { qos: 1 });
-      }
+      sendRouted(routed, sent, due, sentAt);
+      sent = due;
       await new Promise((r) => setTimeout(r, 10));
     }
   };
