@@ -17,6 +17,7 @@ import { freePort } from '../test/helpers/gatewayProcess.ts';
 import { startPostgres } from '../test/helpers/postgres.ts';
 import { figureList, quantile } from './figures.ts';
 import { apiAtScale } from './fleetApi.ts';
+import { riskAtScale } from './fleetRisk.ts';
 import { smallProviderFigures } from './fleetSmall.ts';
 import { workerProcessFigures } from './fleetWorkerProcess.ts';
 import { commitTimes, lags, lastCommit, waitForStored } from './commits.ts';
@@ -26,7 +27,7 @@ import { startWorkerProcess, type WorkerProcess } from './workerProcess.ts';
 import { projectRoot } from './root.ts';
 
 const quick = process.argv.includes('--quick');
-/** `--only ingest|worker|small|api`: one part (the whole run takes ~25 minutes) */
+/** `--only ingest|worker|small|api|risk`: one part (the whole run takes ~25 minutes) */
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const SITES = quick ? 200 : 2000;
 const DEVICES_PER_SITE = 10;
@@ -58,14 +59,11 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-fleet-'));
   // each row's commit time, from the transaction that wrote it: the benchmarks time commits without polling the table they load
   const pg = await startPostgres({ track_commit_timestamp: 'on' });
-  const broker = new CloudBroker({
-    dir,
-    users: { gateways: 'gw', coolco: 'cool', bare: 'bare' },
-    certificateClients: [],
-    passwordPort: await freePort(),
-    certificatePort: await freePort(),
+  const broker = await startBroker(dir).catch((err: unknown) => {
+    pg.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
   });
-  await broker.start();
   const ca = readFileSync(broker.certs.ca);
   const db = await postgresDb(pg.url, 8);
   const publishers: GatewayConnection[] = [];
@@ -86,6 +84,10 @@ async function main() {
       console.log(`the API with ${SITES} sites x ${DEVICES_PER_SITE} devices and their hourly usage...`);
       await apiAtScale({ clusterUrl: pg.url, sites: SITES, devicesPerSite: DEVICES_PER_SITE, requests: quick ? 20 : 50 }, list);
     }
+    if (!only || only === 'risk') {
+      console.log('the risk round at 1x, 4x and 16x the devices...');
+      await riskAtScale({ clusterUrl: pg.url, sites: [Math.round(SITES / 16), SITES / 4, SITES] }, list);
+    }
   } finally {
     for (const p of publishers) await p.close().catch(() => undefined);
     await db.close();
@@ -94,6 +96,18 @@ async function main() {
     rmSync(dir, { recursive: true, force: true });
   }
   report();
+}
+
+async function startBroker(dir: string): Promise<CloudBroker> {
+  const broker = new CloudBroker({
+    dir,
+    users: { gateways: 'gw', coolco: 'cool', bare: 'bare' },
+    certificateClients: [],
+    passwordPort: await freePort(),
+    certificatePort: await freePort(),
+  });
+  await broker.start();
+  return broker;
 }
 
 /** Sustained ingest, the top-of-the-hour burst and the backlog drain, each next to its baselines. */

@@ -310,6 +310,31 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE device_risk ADD COLUMN fail_chance double precision, ADD COLUMN chance_days integer;
   CREATE INDEX maintenance_requests ON maintenance_signals (gateway_id, device_ref, at) WHERE data->>'unit' = 'bool';
   `,
+  // 11: the risk round's days, aggregated once (fleet/jobs/riskDays.ts), and when records arrived, so a
+  // day that got late ones is aggregated again (BRIN: rows come in roughly in arrival order, and a BRIN
+  // index costs the ingest next to nothing)
+  `
+  ALTER TABLE maintenance_signals ADD COLUMN received_at bigint NOT NULL DEFAULT 0;
+  CREATE INDEX maintenance_signals_by_arrival ON maintenance_signals USING brin (received_at);
+  CREATE INDEX usage_buckets_by_arrival ON usage_buckets USING brin (received_at);
+  CREATE TABLE device_days (
+    gateway_id text NOT NULL,
+    device_ref text NOT NULL,
+    day        bigint NOT NULL,      -- the day's start (UTC), ms
+    duty       double precision,
+    peak       double precision,
+    recovery   double precision,
+    epu        double precision,
+    warmth     double precision,
+    at_rest    double precision,
+    per_unit   double precision,
+    peak_units double precision,
+    PRIMARY KEY (day, gateway_id, device_ref)
+  );
+  -- which days device_days holds, and the arrival time up to which late records were looked for
+  CREATE TABLE device_days_kept (day bigint PRIMARY KEY, aggregated_at bigint NOT NULL);
+  CREATE TABLE device_days_checked (one boolean PRIMARY KEY DEFAULT true CHECK (one), until bigint NOT NULL);
+  `,
 ];
 
 /** The schema version this trellis-fleet migrates to. */

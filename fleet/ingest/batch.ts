@@ -64,7 +64,7 @@ export async function storeBatch(
   await insertInvalid(tx, invalid, now);
   // before the records that update a gateway's row (status, manifest), which needs it to exist
   await markSeen(tx, seen, now);
-  await insertSignals(tx, signals);
+  await insertSignals(tx, signals, now);
   for (const apply of rest) await apply();
   return { outcomes, seen: [...seen.keys()] };
 }

@@ -85,13 +85,13 @@ const signalKey = (g: string, p: string, d: string, signal: string, attribute: s
  * raises `maintenance.<signal>`, and one back under it clears that alarm, in the order they came (a
  * run of clears is one UPDATE).
  */
-export async function insertSignals(tx: Queryable, rows: readonly SignalRow[]): Promise<void> {
+export async function insertSignals(tx: Queryable, rows: readonly SignalRow[], now: number): Promise<void> {
   if (rows.length === 0) return;
   const inserted = await tx.query<{ g: string; p: string; d: string; signal: string; attribute: string; at: number }>(
-    `INSERT INTO maintenance_signals (gateway_id, provider, device_ref, signal, attribute, at, data)
-     SELECT g, p, d, s, a, t, x FROM jsonb_to_recordset($1::jsonb) AS u(g text, p text, d text, s text, a text, t bigint, x jsonb)
+    `INSERT INTO maintenance_signals (gateway_id, provider, device_ref, signal, attribute, at, data, received_at)
+     SELECT g, p, d, s, a, t, x, $2 FROM jsonb_to_recordset($1::jsonb) AS u(g text, p text, d text, s text, a text, t bigint, x jsonb)
      ON CONFLICT DO NOTHING RETURNING gateway_id AS g, provider AS p, device_ref AS d, signal, attribute, at`,
-    [JSON.stringify(rows.map((r) => ({ g: r.gatewayId, p: r.provider, d: r.deviceRef, s: r.data.signal, a: r.data.attribute, t: r.data.at, x: r.data })))],
+    [JSON.stringify(rows.map((r) => ({ g: r.gatewayId, p: r.provider, d: r.deviceRef, s: r.data.signal, a: r.data.attribute, t: r.data.at, x: r.data }))), now],
   );
   const fresh = new Set(inserted.map((r) => signalKey(r.g, r.p, r.d, r.signal, r.attribute, r.at)));
   let clears: SignalRow[] = [];

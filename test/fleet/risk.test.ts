@@ -4,7 +4,9 @@ import { dayOf, serviceDue } from '../../bench/maintenanceEval.ts';
 import { type FleetDb, pgliteDb } from '../../fleet/db/fleetDb.ts';
 import { migrate } from '../../fleet/db/migrations.ts';
 import { storeBatch } from '../../fleet/ingest/batch.ts';
-import { deviceDays, RISK_CODE, riskRanking, scoreRisk } from '../../fleet/jobs/risk.ts';
+import { insertSignals, insertUsage, type UsageRow } from '../../fleet/ingest/bulk.ts';
+import { RISK_CODE, riskRanking, scoreRisk } from '../../fleet/jobs/risk.ts';
+import { deviceDays, keepDays } from '../../fleet/jobs/riskDays.ts';
 import { DEFAULT_TICKET_RULE } from '../../fleet/maintenance/risk.ts';
 import { slaDefaults } from '../../fleet/config.ts';
 import type { HourOut } from '../../firmware-sim/fleetSim/model.ts';
@@ -157,5 +159,65 @@ describe('the risk round on the fleet tables', () => {
     expect(espresso?.load).toBeLessThan(DEFAULT_TICKET_RULE.load);
     expect(espresso?.failChance).toBeGreaterThanOrEqual(0);
     expect(espresso?.failChance).toBeLessThan(DEFAULT_TICKET_RULE.chance);
+  });
+
+  it('aggregates each day once, again only when a record for it arrives late, and the same as from scratch', async () => {
+    const HOUR = 3_600_000;
+    const after = START + DAYS * DAY + 2 * HOUR;
+    // the hour after the last round: nothing arrived since, so no day is aggregated again
+    const quiet = await db.transaction((tx) => scoreRisk(tx, slaDefaults, after));
+    expect(quiet.aggregated).toBe(0);
+    expect(quiet.scored).toBeGreaterThan(0);
+    const [fridge, espresso] = sampled as [(typeof fleet)[number], (typeof fleet)[number]];
+    const [g, d] = fridge.key.split('/') as [string, string];
+    const before = await deviceDays(db, START + 28 * DAY, START + 31 * DAY);
+    // a gateway back from an outage: a duty cycle of day 30 and a bucket of day 28 arrive now
+    const [bucket] = await db.query<{ data: UsageRow['data'] }>(
+      'SELECT data FROM usage_buckets WHERE gateway_id = $1 AND device_ref = $2 AND start_at = $3',
+      espresso.key.split('/').concat(String(START + 28 * DAY + 10 * HOUR)),
+    );
+    if (!bucket) throw new Error('no bucket of day 28 for the espresso machine');
+    const warmer = structuredClone(bucket.data);
+    for (const m of Object.values(warmer.metrics)) if (m.role === 'temperature' && m.mean !== undefined) m.mean += 40;
+    warmer.bucketSeq += 100_000;
+    await db.transaction(async (tx) => {
+      await insertSignals(
+        tx,
+        [
+          {
+            gatewayId: g,
+            provider: 'coolco',
+            deviceRef: d,
+            data: {
+              deviceId: d,
+              signal: 'duty_cycle',
+              attribute: 'power',
+              value: 0.5,
+              unit: 'ratio',
+              threshold: 0.95,
+              exceeded: false,
+              at: START + 30 * DAY + 90 * 60_000,
+            },
+          },
+        ],
+        after + HOUR / 2,
+      );
+      const [eg, ed] = espresso.key.split('/') as [string, string];
+      await insertUsage(tx, [{ gatewayId: eg, provider: 'coolco', deviceRef: ed, data: warmer }], after + HOUR / 2);
+    });
+    const late = await db.transaction((tx) => scoreRisk(tx, slaDefaults, after + HOUR));
+    expect(late.aggregated).toBe(2);
+    const incremental = await deviceDays(db, START + 28 * DAY, START + 31 * DAY);
+    const pick = (rows: typeof before, key: string, day: number) => rows.find((r) => r.key === key && r.day === START + day * DAY);
+    expect(pick(incremental, fridge.key, 30)?.duty).not.toBeCloseTo(pick(before, fridge.key, 30)?.duty as number, 6);
+    expect(pick(incremental, espresso.key, 28)?.warmth).toBeGreaterThan((pick(before, espresso.key, 28)?.warmth as number) + 30);
+    expect(pick(incremental, fridge.key, 29)).toEqual(pick(before, fridge.key, 29));
+    // forget what is kept: every day aggregated from the records again gives the same days
+    const window = await deviceDays(db, START + 12 * DAY, START + DAYS * DAY);
+    await db.query('DELETE FROM device_days_kept');
+    const again = await db.transaction((tx) => keepDays(tx, START + 12 * DAY, START + DAYS * DAY, after + 2 * HOUR));
+    expect(again.length).toBe(DAYS - 12);
+    const sorted = (rows: typeof window) => [...rows].sort((a, b) => a.key.localeCompare(b.key) || a.day - b.day);
+    expect(sorted(await deviceDays(db, START + 12 * DAY, START + DAYS * DAY))).toEqual(sorted(window));
   });
 });
