@@ -27,7 +27,7 @@ import { startWorkerProcess, type WorkerProcess } from './workerProcess.ts';
 import { projectRoot } from './root.ts';
 
 const quick = process.argv.includes('--quick');
-/** `--only ingest|worker|small|api|risk`: one part (the whole run takes ~25 minutes) */
+/** `--only ingest|worker|small|api|risk`: one part (the whole run takes ~35 minutes, 16 of them writing the risk part's 30 M rows) */
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const SITES = quick ? 200 : 2000;
 const DEVICES_PER_SITE = 10;
