@@ -178,7 +178,7 @@ describe('the risk round on the fleet tables', () => {
     );
     if (!bucket) throw new Error('no bucket of day 28 for the espresso machine');
     const warmer = structuredClone(bucket.data);
-    for (const m of Object.values(warmer.metrics)) if (m.role === 'temperature' && m.mean !== undefined) m.mean += 40;
+    for (const m of Object.values(warmer.metrics)) if (m.role === 'temperature' && typeof m.mean === 'number') m.mean += 40;
     warmer.bucketSeq += 100_000;
     await db.transaction(async (tx) => {
       await insertSignals(
