@@ -74,7 +74,10 @@ async function main() {
       console.log('one worker in its own process...');
       if (publishers.length === 0) await openPublishers(broker, ca, publishers);
       const wire = hoursOfUsage(quick ? 40 : 6, START + 80 * HOUR).flat();
-      await workerProcessFigures({ db, pgUrl: pg.url, broker, publishers, wire, rates: [1000, 5000], steadySeconds: 10 }, list);
+      await workerProcessFigures(
+        { db, pgUrl: pg.url, broker, publishers, wire, rates: [1000, 5000], steadySeconds: 10, month: new Date(START).toISOString().slice(0, 7) },
+        list,
+      );
     }
     if (!only || only === 'small') {
       console.log('a small provider on PGlite and on PostgreSQL...');

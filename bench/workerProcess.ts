@@ -10,6 +10,8 @@ import { projectRoot } from './root.ts';
 
 export interface WorkerProcess {
   readonly child: ChildProcess;
+  /** its API's address, from what it prints when it starts */
+  readonly apiUrl: string;
   /** its resident set now, from /proc/<pid>/status */
   rssMb(): number;
   /** SIGTERM (it leaves the shared group and lets what it holds commit), then its files are removed */
@@ -41,24 +43,27 @@ export async function startWorkerProcess(pgUrl: string, broker: CloudBroker, id:
     await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once('exit', resolve)));
     rmSync(dir, { recursive: true, force: true });
   };
+  let apiUrl: string;
   try {
-    await started(child);
+    apiUrl = await started(child);
   } catch (err) {
     await stop();
     throw err;
   }
-  return { child, rssMb: () => rssOf(child.pid as number), stop };
+  return { child, apiUrl, rssMb: () => rssOf(child.pid as number), stop };
 }
 
-function started(child: ChildProcess): Promise<void> {
+/** Resolves with the API's address once the process says it serves. */
+function started(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`trellis-fleet start did not start: ${out}`)), 30_000);
     child.stdout?.on('data', (b: Buffer) => {
       out += b.toString();
-      if (out.includes('Trellis Fleet coolco: API')) {
+      const api = /Trellis Fleet coolco: API (http:\/\/\S+?)\/?(\s|$)/.exec(out);
+      if (api) {
         clearTimeout(timer);
-        resolve();
+        resolve(api[1] as string);
       }
     });
     child.stderr?.on('data', (b: Buffer) => void (out += b.toString()));
