@@ -154,11 +154,13 @@ export async function seedSites(db: FleetDb, sites: number, devicesPerSite: numb
 /** Hourly buckets of days [from, to) for every device (each the template's, with its summary), written by the database a day at a time. */
 export async function seedUsage(db: FleetDb, template: string, from: number, to: number): Promise<void> {
   const summary = summaryValues(bucketSummary(JSON.parse(template) as UsageBucket));
+  // each bucket's JSON differs (its site too), as real buckets' do: PostgreSQL caches the walk of a
+  // JSON value it has seen (Memoize), and identical buckets made the risk round's walk look 3x cheaper
   for (let day = from; day < to; day++)
     await db.query(
       `INSERT INTO usage_buckets (gateway_id, provider, device_ref, bucket_seq, start_at, end_at, data, received_at, ${SUMMARY_COLUMNS})
        SELECT d.gateway_id, 'coolco', d.device_ref, h, $2::bigint + h * ${HOUR}, $2::bigint + (h + 1) * ${HOUR},
-         $1::jsonb || jsonb_build_object('deviceId', d.device_ref, 'bucketSeq', h, 'start', $2::bigint + h * ${HOUR}, 'end', $2::bigint + (h + 1) * ${HOUR},
+         $1::jsonb || jsonb_build_object('site', d.gateway_id, 'deviceId', d.device_ref, 'bucketSeq', h, 'start', $2::bigint + h * ${HOUR}, 'end', $2::bigint + (h + 1) * ${HOUR},
            'localStart', to_char(to_timestamp(($2::bigint + h * ${HOUR}) / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')),
          $2::bigint + (h + 1) * ${HOUR}, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb
        FROM devices d, generate_series($3::bigint, $3::bigint + 23) h`,
