@@ -1,11 +1,11 @@
-// The hourly risk round (fleet/jobs/risk.ts `scoreRisk`) at a provider's size: 1,250, 5,000 and
-// 20,000 devices, each with the 23 days of hourly usage and maintenance signals the round reads
+// The hourly risk round (fleet/jobs/risk.ts `scoreRisk`) at a provider's size (bench:fleet: 125, 500
+// and 2,000 sites, 899, 3,713 and 14,474 devices), each with the 23 days of hourly usage and maintenance signals the round reads
 // (its 22-day window and the day it scores). Sites, devices and models come through the real ingest
 // path (`seedSites`); the bulk of the rows is written by the database itself (generate_series), as in
 // bench/fleetApi.ts. Reports the round's time, the CPU of PostgreSQL and of this process, and how they
 // grow with the device count: a fleet's first round (every day of the window aggregated), the next
 // hour's (nothing new arrived) and a new day's (one day aggregated).
-import { fleetConfig } from '../fleet/config.ts';
+import { slaDefaults } from '../fleet/config.ts';
 import { type FleetDb, postgresDb } from '../fleet/db/fleetDb.ts';
 import { migrate } from '../fleet/db/migrations.ts';
 import { scoreRisk } from '../fleet/jobs/risk.ts';
@@ -28,12 +28,6 @@ export interface RiskScaleOptions {
 
 export async function riskAtScale(o: RiskScaleOptions, { add }: FigureList): Promise<void> {
   const admin = await postgresDb(o.clusterUrl, 1);
-  const sla = fleetConfig({
-    provider: 'coolco',
-    dataDir: '/nonexistent',
-    database: { url: o.clusterUrl },
-    broker: { embedded: { host: '127.0.0.1', port: 0, tls: false } },
-  }).tickets.sla;
   /** each round's figures at the smallest size, the baseline of the larger ones */
   const smallest = new Map<string, { devices: number; seconds: number }>();
   try {
@@ -63,7 +57,7 @@ export async function riskAtScale(o: RiskScaleOptions, { add }: FigureList): Pro
           const before = cpu.take();
           const heap0 = process.memoryUsage().heapUsed;
           const r0 = performance.now();
-          const result = await db.transaction((tx) => scoreRisk(tx, sla, now + (round === 'first' ? 0 : HOUR)));
+          const result = await db.transaction((tx) => scoreRisk(tx, slaDefaults, now + (round === 'first' ? 0 : HOUR)));
           const seconds = (performance.now() - r0) / 1000;
           const used = cpu.since(before);
           if (result.scored !== devices) throw new Error(`the round scored ${result.scored} of ${devices} devices`);

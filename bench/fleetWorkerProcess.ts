@@ -30,8 +30,7 @@ export async function workerProcessFigures(o: WorkerProcessOptions, { add }: Fig
   try {
     await o.db.exec('TRUNCATE usage_buckets');
     const people = new People(o.db);
-    if (!(await people.signIn('bench-dispatcher', 'bench-dispatcher-password')))
-      await people.add('bench-dispatcher', 'dispatcher', 'bench-dispatcher-password');
+    await people.add('bench-dispatcher', 'dispatcher', 'bench-dispatcher-password');
     const token = (await people.signIn('bench-dispatcher', 'bench-dispatcher-password'))?.token as string;
     let next = 0;
     for (const rate of o.rates) {
@@ -47,7 +46,7 @@ export async function workerProcessFigures(o: WorkerProcessOptions, { add }: Fig
       add(`${steady}: lag p50, publish -> visible in the API (${seen})`, quantile(v.lags, 0.5), 'ms', null, null, null, null);
       add(`${steady}: lag p99, publish -> visible in the API`, quantile(v.lags, 0.99), 'ms', null, null, null, null);
       if (v.unseen > 0) throw new Error(`${steady}: ${seen}`);
-      add(`one worker process, steady ${rate.toLocaleString('en-US')} records/s: its RSS (peak)`, r.rssPeakMb, 'MB', null, null, null, null);
+      add(`${steady}: its RSS (peak)`, r.rssPeakMb, 'MB', null, null, null, null);
     }
     const flood = o.wire.slice(next);
     const r = await paced(o, worker, flood, Number.POSITIVE_INFINITY);

@@ -28,7 +28,7 @@ export async function keepDays(tx: Queryable, from: number, to: number, now: num
   const due = new Set<number>();
   for (let day = from; day < to; day += DAY) if (!kept.has(day)) due.add(day);
   const [checked] = await tx.query<{ until: number }>('SELECT until FROM device_days_checked');
-  if (checked && kept.size > 0) for (const day of await lateDays(tx, Number(checked.until) - ARRIVAL_SLACK, from, to)) if (kept.has(day)) due.add(day);
+  if (checked && kept.size > 0) for (const day of await lateDays(tx, Number(checked.until) - ARRIVAL_SLACK, from, to)) due.add(day);
   // the aggregation's sorts and joins are compiled faster than JIT would compile them
   await tx.query('SET LOCAL jit = off');
   const days = [...due].sort((a, b) => a - b);

@@ -85,23 +85,18 @@ async function sender(store: boolean, everyMs: number, storeAfterMs: number) {
 
 const month = new Date(START).toISOString().slice(0, 7);
 
+/** From an empty table: `sender` at 100 records/s (one every 10 ms), the probe sampling one every 20 ms meanwhile. */
+async function probe(store: boolean, storeAfterMs: number, looking: { timeoutMs: number; quietMs?: number }) {
+  await f.fleet.db.exec('TRUNCATE usage_buckets');
+  const s = await sender(store, 10, storeAfterMs);
+  const v = await visibleLags({ apiUrl: f.fleet.apiUrl, token, month, wire, ids: s.ids, sentAt: s.sentAt, sent: s.sent, rate: 100, everyMs: 20, ...looking });
+  await s.done();
+  return v;
+}
+
 describe("bench:fleet's probe of publish -> visible in the API", () => {
   it('sees each sampled record once it is stored, no sooner than it was stored', async () => {
-    await f.fleet.db.exec('TRUNCATE usage_buckets');
-    const s = await sender(true, 10, 40);
-    const v = await visibleLags({
-      apiUrl: f.fleet.apiUrl,
-      token,
-      month,
-      wire,
-      ids: s.ids,
-      sentAt: s.sentAt,
-      sent: s.sent,
-      rate: 100,
-      everyMs: 20,
-      timeoutMs: 2_000,
-    });
-    await s.done();
+    const v = await probe(true, 40, { timeoutMs: 2_000 });
     expect(v.unseen).toBe(0);
     expect(v.lags.length).toBeGreaterThan(3);
     expect(v.lags[0]).toBeGreaterThanOrEqual(40);
@@ -109,45 +104,16 @@ describe("bench:fleet's probe of publish -> visible in the API", () => {
   }, 60_000);
 
   it("does not take the rise of a device's earlier record, stored late, for the sample's", async () => {
-    await f.fleet.db.exec('TRUNCATE usage_buckets');
     // each device sends every ~610 ms and its records are stored 700 ms after they are sent: an earlier
     // record's rise comes after the sample's baseline was read; only records of a quiet device are sampled
-    const s = await sender(true, 10, 700);
-    const v = await visibleLags({
-      apiUrl: f.fleet.apiUrl,
-      token,
-      month,
-      wire,
-      ids: s.ids,
-      sentAt: s.sentAt,
-      sent: s.sent,
-      rate: 100,
-      everyMs: 20,
-      timeoutMs: 3_000,
-      quietMs: 1_000,
-    });
-    await s.done();
+    const v = await probe(true, 700, { timeoutMs: 3_000, quietMs: 1_000 });
     expect(v.unseen).toBe(0);
     expect(v.lags.length).toBeGreaterThan(0);
     expect(v.lags[0]).toBeGreaterThanOrEqual(700);
   }, 60_000);
 
   it('counts a record that never reaches the database as unseen, not as seen', async () => {
-    await f.fleet.db.exec('TRUNCATE usage_buckets');
-    const s = await sender(false, 10, 0);
-    const v = await visibleLags({
-      apiUrl: f.fleet.apiUrl,
-      token,
-      month,
-      wire,
-      ids: s.ids,
-      sentAt: s.sentAt,
-      sent: s.sent,
-      rate: 100,
-      everyMs: 20,
-      timeoutMs: 150,
-    });
-    await s.done();
+    const v = await probe(false, 0, { timeoutMs: 150 });
     expect(v.lags).toEqual([]);
     expect(v.unseen).toBeGreaterThan(0);
   }, 60_000);
