@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_TICKET_RULE } from './maintenance/risk.ts';
 
 const PROVIDER = /^[A-Za-z0-9_.:-]{1,64}$/;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { TOPIC_SCHEMAS } from './payloads.ts';
 
 /** The JSON Schema documents, file name -> content. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { usageBucketSchema } from './usage.ts';
 
 /** The wire format's version: the `v` of every payload and the `v1` in every topic. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * A closed hourly usage bucket of one device. Immutable once written; `seq` orders buckets and, with

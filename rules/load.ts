@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { compileRules, type CompileOptions, type CompiledRules, type RuleProblem } from './compile.ts';
 import { ruleFileSchema, type RuleFile } from './schema.ts';
 import { parseLocatedYaml } from './yamlLocate.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { reservedName } from '../types.ts';
 import { expandDiscoveryPayload } from './abbreviations.ts';
 import { BASIC } from './components/basic.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type AttributeSpec, type AttributeType, type AttributeValue, reservedName } from '../types.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { ParsedTopic, TOPIC_SCHEMAS } from '../../protocol/index.ts';
 import { alarmCode, raiseAlarm } from '../alarms.ts';
 import type { Queryable } from '../db/fleetDb.ts';

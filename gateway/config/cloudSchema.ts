@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Config for metering, maintenance signals, local safety limits and the cloud link (part of trellis.yaml). */
 

@@ -1,7 +1,7 @@
 import { readBoundedText } from '../boundedRead.ts';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { parseLocatedYaml } from '../../rules/yamlLocate.ts';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ErrorCodes, TrellisError } from '../errors.ts';
 import { configSchema, type Config, type ConfigInput } from './schema.ts';
 

@@ -1,6 +1,6 @@
 import '@fastify/websocket';
 import type { WebSocket } from 'ws';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { App, LanContext } from './context.ts';
 import type { EventTickets } from './tickets.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { acknowledgeAlarm, alarm, clearAlarmById, listAlarms } from '../../alarms.ts';
 import { actorOf, type FleetApp, type FleetContext, HttpError, who } from '../context.ts';
 import { mayTouch, technicianDevices } from '../scope.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { listAudit } from '../../audit.ts';
 import type { FleetApp, FleetContext } from '../context.ts';
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { command, createCommand, createJob, type JobProgress, jobProgress, listCommands } from '../../commands.ts';
 import { actorOf, type FleetApp, type FleetContext, HttpError, OPERATIONS, who } from '../context.ts';
 import { mayTouch } from '../scope.ts';

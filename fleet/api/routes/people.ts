@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SCHEMA_VERSION } from '../../db/migrations.ts';
 import { PeopleError, ROLES } from '../../people.ts';
 import { ANYONE, type FleetApp, type FleetContext, HttpError, who } from '../context.ts';

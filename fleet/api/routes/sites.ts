@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { allDevices, deviceDetail, devices, healthHistory, labelSite, listSites, site, worstSignals } from '../../inventory.ts';
 import { listCommands } from '../../commands.ts';
 import { listAlarms } from '../../alarms.ts';

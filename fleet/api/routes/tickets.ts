@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { alarm } from '../../alarms.ts';
 import { ticketReport } from '../../reports.ts';
 import { listTickets, moveTicket, openTicket, TICKET_STATES, TicketError, ticket, ticketHistory, type TicketState } from '../../tickets.ts';

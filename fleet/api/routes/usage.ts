@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { findGaps } from '../../jobs/gaps.ts';
 import { MONTH, monthlyUsage, usageCsv } from '../../usage.ts';
 import type { FleetApp, FleetContext } from '../context.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFINITIONS } from '../../../drivers/serial/definitions.ts';
 import { isTrellisError } from '../../errors.ts';
 import type { App, LanContext } from '../context.ts';

@@ -1,6 +1,6 @@
 import { createReadStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isTrellisError } from '../../errors.ts';
 import type { App, LanContext } from '../context.ts';
 import { actor } from '../auth.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isTrellisError } from '../../errors.ts';
 import type { App, LanContext } from '../context.ts';
 import { actor } from '../auth.ts';

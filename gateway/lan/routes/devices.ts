@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { opensAccess } from '../../../rules/access.ts';
 import { ErrorCodes, isTrellisError } from '../../errors.ts';
 import type { RegisteredDevice } from '../../store/registry.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { energyReport, periodRange } from '../../metering/energyReport.ts';
 import { localDate } from '../../metering/hours.ts';
 import type { App, LanContext } from '../context.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FastifyReply } from 'fastify';
 import { HasherBusyError } from '../../auth/passwordHasher.ts';
 import { ErrorCodes, isTrellisError } from '../../errors.ts';

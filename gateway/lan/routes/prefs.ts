@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_PREFS, type Prefs } from '../../store/prefs.ts';
 import type { App, LanContext } from '../context.ts';
 import { actor } from '../auth.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AttributeValue } from '../../../drivers/types.ts';
 import { opensAccess } from '../../../rules/access.ts';
 import { ruleSchema } from '../../../rules/schema.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { TEXT_FILE_MAX_BYTES } from '../../boundedRead.ts';
 import { ruleWords } from '../../../rules/words.ts';
 import { registryNames } from './ruleBuilder.ts';

@@ -1,5 +1,5 @@
 import type { Gauge, Registry } from 'prom-client';
-import { z } from 'zod';
+import * as z from 'zod';
 import { healthData } from '../../../protocol/index.ts';
 import type { App, LanContext } from '../context.ts';
 
