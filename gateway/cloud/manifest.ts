@@ -41,7 +41,8 @@ export function buildManifest(d: ManifestDeps, providerId: string, at: number): 
     });
     if (devices.length === 5000) break;
   }
-  devices.sort((a, b) => a.deviceId.localeCompare(b.deviceId));
+  // code-point order: the same on every machine, whatever its locale (and without ICU's collation data)
+  devices.sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0));
   return { v: 1, gatewayId: d.gatewayId, at, timeZone: d.timeZone, devices };
 }
 

@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { isTimeZone } from '../../rules/localTime.ts';
+import * as z from 'zod';
+import { isTimeZone, systemTimeZone } from '../../rules/zoneinfo.ts';
 import { tariffSchema } from '../../rules/schema.ts';
 import { DEFINITIONS } from '../../drivers/serial/definitions.ts';
 import { GATT_PROFILES } from '../../drivers/ble/profiles.ts';
@@ -269,7 +269,7 @@ export const configSchema = z.strictObject({
   timezone: z
     .string({ error: 'expected an IANA time zone like Europe/Berlin' })
     .refine(isTimeZone, { error: 'expected an IANA time zone like Europe/Berlin' })
-    .default(() => Intl.DateTimeFormat().resolvedOptions().timeZone),
+    .default(systemTimeZone),
   /** Named tariff windows for rule conditions, e.g. peak: {from: "17:00", to: "21:00", weekdays: [mon, tue]}. */
   tariffs: z.record(z.string().regex(/^[a-z0-9_-]{1,32}$/), tariffSchema).default({}),
   rules: rulesSchema.prefault({}),
