@@ -111,10 +111,14 @@ export class SimDevice<S = unknown> {
 
   /** Advances physics to now and reports. */
   tick(): void {
+    this.#advance();
+    this.report();
+  }
+
+  #advance(): void {
     const now = this.#options.clock.now();
     this.kind.step(this.state, now - this.#lastStep, this.#rand);
     this.#lastStep = now;
-    this.report();
   }
 
   report(): void {
@@ -165,6 +169,9 @@ export class SimDevice<S = unknown> {
       return;
     }
     this.received.push({ topic, payload });
+    // physics up to the moment the command arrives: a blind told to stop 0.1 s after "open" has moved
+    // 0.1 s, not the whole time since the last report
+    this.#advance();
     if (this.kind.command(this.node, this.state, topic, payload)) this.report();
   }
 }
