@@ -3,7 +3,7 @@
  * from the zone's UTC offset (zoneinfo.ts) and memoised per minute (rules ask for it on every
  * condition check).
  */
-import { zoneOffsets } from './zoneinfo.ts';
+import { utcOffsetMs } from './zoneinfo.ts';
 
 export { isTimeZone } from './zoneinfo.ts';
 
@@ -26,7 +26,7 @@ export function localTime(instant: number, timeZone: string): LocalTime {
   const hit = cache.get(key);
   if (hit) return hit;
   const at = minute * 60_000;
-  const local = new Date(at + (zoneOffsets(timeZone)?.offsetMs(at) ?? 0));
+  const local = new Date(at + utcOffsetMs(timeZone, at));
   const result = { minuteOfDay: local.getUTCHours() * 60 + local.getUTCMinutes(), weekday: local.getUTCDay() };
   if (cache.size > 10_000) cache.clear();
   cache.set(key, result);

@@ -29,6 +29,11 @@ export function zoneOffsets(zone: string): ZoneOffsets | undefined {
   return z ?? undefined;
 }
 
+/** Local wall-clock time minus UTC at `instant`, ms; an unknown zone (refused where zones are configured) reads as UTC. */
+export function utcOffsetMs(zone: string, instant: number): number {
+  return zoneOffsets(zone)?.offsetMs(instant) ?? 0;
+}
+
 export function isTimeZone(zone: string): boolean {
   return zoneOffsets(zone) !== undefined;
 }

@@ -3,18 +3,13 @@
  * zones with half-hour offsets get buckets starting at :30 UTC, and a day with a DST change has 23 or
  * 25 buckets. Every bucket is one real hour long (DST shifts happen on hour boundaries).
  */
-import { zoneOffsets } from '../../rules/zoneinfo.ts';
+import { utcOffsetMs } from '../../rules/zoneinfo.ts';
 
 const HOUR_MS = 3_600_000;
 
-/** local wall-clock time minus UTC at `ts` (an unknown zone, refused by the config check, reads as UTC) */
-function offset(ts: number, timeZone: string): number {
-  return zoneOffsets(timeZone)?.offsetMs(ts) ?? 0;
-}
-
 /** The start of the local hour that contains `ts`. */
 export function hourStart(ts: number, timeZone: string): number {
-  const local = ts + offset(ts, timeZone);
+  const local = ts + utcOffsetMs(timeZone, ts);
   return ts - (((local % HOUR_MS) + HOUR_MS) % HOUR_MS);
 }
 
@@ -24,7 +19,7 @@ export function hourEnd(start: number): number {
 
 /** `2026-03-29T03:00+02:00`: the local wall time of an instant with its UTC offset. */
 export function localLabel(ts: number, timeZone: string): string {
-  const off = offset(ts, timeZone);
+  const off = utcOffsetMs(timeZone, ts);
   const offsetMin = Math.round(off / 60_000);
   const sign = offsetMin < 0 ? '-' : '+';
   const abs = Math.abs(offsetMin);
@@ -38,7 +33,7 @@ export function localDayStart(ymd: string, timeZone: string): number {
   const target = Date.UTC(y, m - 1, d);
   let t = target;
   for (let i = 0; i < 4; i++) {
-    const wall = Math.floor((t + offset(t, timeZone)) / 60_000) * 60_000;
+    const wall = Math.floor((t + utcOffsetMs(timeZone, t)) / 60_000) * 60_000;
     if (wall === target) return t;
     t -= wall - target;
   }
