@@ -34,16 +34,6 @@ export function localToUtc(timeZone: string, y: number, m: number, d: number, h 
   return wall - offsetMs(timeZone, first);
 }
 
-/** True when Intl knows the zone. */
-export function validTimeZone(timeZone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The next time the wall clock in `timeZone` shows `hh:mm` after `now`. */
 export function nextLocalTime(hhmm: string, timeZone: string, now: number): number {
   const [h, min] = hhmm.split(':').map(Number) as [number, number];

@@ -69,14 +69,12 @@ export async function buildLanServer(ctx: LanContext, options: LanServerOptions)
     logger: false,
     // a path parameter is not a place for 100 KB: find-my-way refuses longer ones
     routerOptions: { maxParamLength: 200 },
-    // zod checks and serializes every route (set below); naming the same compilers as the factories
-    // keeps fastify from loading its defaults, which nothing would use (ajv and fast-json-stringify:
-    // ~600 KB of source, and an ajv instance built at start)
+    // zod checks and serializes every route; as fastify's compiler factories, they also keep it from
+    // loading its defaults, which nothing would use (ajv and fast-json-stringify: ~600 KB of source,
+    // and an ajv instance built at start)
     schemaController: { compilersFactory: { buildValidator: () => validatorCompiler as never, buildSerializer: () => serializerCompiler as never } },
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
   }).withTypeProvider<ZodTypeProvider>() as unknown as App;
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('session', undefined);
   const declared: RouteOptions[] = [];
   app.addHook('onRoute', (route) => void declared.push(route));
