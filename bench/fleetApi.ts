@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { population } from '../firmware-sim/fleetSim/population.ts';
+import { manifestEntry, population } from '../firmware-sim/fleetSim/population.ts';
 import { GatewayRecords, type Wire } from '../firmware-sim/fleetSim/records.ts';
 import { fleetConfig } from '../fleet/config.ts';
 import { type FleetDb, postgresDb } from '../fleet/db/fleetDb.ts';
@@ -126,12 +126,7 @@ export async function seedSites(db: FleetDb, sites: number, devicesPerSite: numb
   const wire: Wire[] = [];
   for (const [gatewayId, devs] of bySite) {
     const g = new GatewayRecords(gatewayId, 'coolco');
-    wire.push(
-      g.manifest(
-        FROM,
-        devs.map((d) => ({ deviceRef: d.deviceRef, kind: d.model.kind, model: d.model.model, capabilities: d.model.capabilities })),
-      ),
-    );
+    wire.push(g.manifest(FROM, devs.map(manifestEntry)));
     for (let i = 0; i < 3; i++) wire.push(g.health(FROM + i * 60_000, i, devs.length));
     if (!template) {
       const dev = devs.find((d) => d.model.kind === 'fridge') ?? (devs[0] as (typeof devs)[number]);

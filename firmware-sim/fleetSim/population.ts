@@ -3,6 +3,7 @@ import { CoffeeModel } from './coffeeModel.ts';
 import { FridgeModel } from './fridgeModel.ts';
 import { HeatPumpModel } from './heatPumpModel.ts';
 import type { Degradation, DeviceModel } from './model.ts';
+import { GatewayRecords, type Wire } from './records.ts';
 import { Weather } from './weather.ts';
 
 const DAY = 86_400_000;
@@ -72,4 +73,17 @@ export function population(o: PopulationOptions): SimulatedDevice[] {
     }
   }
   return devices;
+}
+
+/** A device as its gateway's manifest lists it. */
+export function manifestEntry(d: SimulatedDevice): { deviceRef: string; kind: string; model: string; capabilities: readonly string[] } {
+  return { deviceRef: d.deviceRef, kind: d.model.kind, model: d.model.model, capabilities: d.model.capabilities };
+}
+
+/** Each site's records for `provider` (keyed by gateway id) and the manifest each sends at `at`. */
+export function siteRecords(devices: readonly SimulatedDevice[], provider: string, at: number): { records: Map<string, GatewayRecords>; manifests: Wire[] } {
+  const records = new Map<string, GatewayRecords>();
+  for (const d of devices) if (!records.has(d.gatewayId)) records.set(d.gatewayId, new GatewayRecords(d.gatewayId, provider));
+  const manifests = [...records.values()].map((g) => g.manifest(at, devices.filter((d) => d.gatewayId === g.gatewayId).map(manifestEntry)));
+  return { records, manifests };
 }

@@ -1,6 +1,6 @@
 import { connect, type MqttClient } from 'mqtt';
 import { topics } from '../../protocol/index.ts';
-import type { SimulatedDevice } from './population.ts';
+import { manifestEntry, type SimulatedDevice } from './population.ts';
 import { GatewayRecords, type Wire } from './records.ts';
 
 export interface SimGatewayOptions {
@@ -69,10 +69,7 @@ export class SimGateway {
     client.on('message', (topic, payload) => this.#request(topic, payload.toString()));
     client.on('connect', () => {
       const birth = this.records.status('online', at);
-      const manifest = this.records.manifest(
-        at,
-        o.devices.map((d) => ({ deviceRef: d.deviceRef, kind: d.model.kind, model: d.model.model, capabilities: d.model.capabilities })),
-      );
+      const manifest = this.records.manifest(at, o.devices.map(manifestEntry));
       for (const w of [birth, manifest]) client.publish(w.topic, w.payload, { qos: 1, retain: true });
       client.subscribe([`trellis/v1/${o.gatewayId}/p/${o.provider}/cmd/+`, `trellis/v1/${o.gatewayId}/p/${o.provider}/resend/+`], { qos: 1 });
       void this.#flush();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { visibleLags } from '../../bench/apiVisible.ts';
-import { population } from '../../firmware-sim/fleetSim/population.ts';
-import { GatewayRecords, type Wire } from '../../firmware-sim/fleetSim/records.ts';
+import { population, siteRecords } from '../../firmware-sim/fleetSim/population.ts';
+import type { GatewayRecords, Wire } from '../../firmware-sim/fleetSim/records.ts';
 import { storeBatch } from '../../fleet/ingest/batch.ts';
 import { People } from '../../fleet/people.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
@@ -22,16 +22,7 @@ let wire: Wire[];
 beforeAll(async () => {
   f = await startTestFleet(dirs);
   const fleet = population({ seed: 3, start: START, sites: 12, devicesPerSite: 8 });
-  const records = new Map<string, GatewayRecords>();
-  for (const dev of fleet) if (!records.has(dev.gatewayId)) records.set(dev.gatewayId, new GatewayRecords(dev.gatewayId, 'coolco'));
-  const manifests = [...records.values()].map((g) =>
-    g.manifest(
-      START,
-      fleet
-        .filter((d) => d.gatewayId === g.gatewayId)
-        .map((d) => ({ deviceRef: d.deviceRef, kind: d.model.kind, model: d.model.model, capabilities: d.model.capabilities })),
-    ),
-  );
+  const { records, manifests } = siteRecords(fleet, 'coolco', START);
   await f.fleet.db.transaction((tx) =>
     storeBatch(
       tx,

@@ -10,8 +10,8 @@ import { deviceDays, keepDays } from '../../fleet/jobs/riskDays.ts';
 import { DEFAULT_TICKET_RULE } from '../../fleet/maintenance/risk.ts';
 import { slaDefaults } from '../../fleet/config.ts';
 import type { HourOut } from '../../firmware-sim/fleetSim/model.ts';
-import { population } from '../../firmware-sim/fleetSim/population.ts';
-import { GatewayRecords, type Wire } from '../../firmware-sim/fleetSim/records.ts';
+import { population, siteRecords } from '../../firmware-sim/fleetSim/population.ts';
+import type { GatewayRecords, Wire } from '../../firmware-sim/fleetSim/records.ts';
 import { TempDirs } from '../helpers/tempDir.ts';
 
 /**
@@ -36,16 +36,7 @@ const dues = new Map<string, Array<number | undefined>>();
 beforeAll(async () => {
   db = await pgliteDb(join(dirs.make('trellis-risk-'), 'pglite'));
   await migrate(db);
-  const gateways = new Map<string, GatewayRecords>();
-  for (const dev of fleet) if (!gateways.has(dev.gatewayId)) gateways.set(dev.gatewayId, new GatewayRecords(dev.gatewayId, 'coolco'));
-  const manifests = [...gateways.values()].map((g) =>
-    g.manifest(
-      START,
-      fleet
-        .filter((d) => d.gatewayId === g.gatewayId)
-        .map((d) => ({ deviceRef: d.deviceRef, kind: d.model.kind, model: d.model.model, capabilities: d.model.capabilities })),
-    ),
-  );
+  const { records: gateways, manifests } = siteRecords(fleet, 'coolco', START);
   await db.transaction((tx) =>
     storeBatch(
       tx,
